@@ -1,0 +1,92 @@
+"""The national air standards as pure functions: data in, figures out; nothing of ecowatch imported.
+
+Editions: 2012 (GB 3095-2012, HJ 633-2012, HJ 663-2013, the 2016 sand-dust rule) for data before
+2026-03-01 and 2026 (GB 3095—2026, HJ 633—2026, HJ 663—2026) from that day (:mod:`.editions`).
+"""
+
+from .air import (
+    GB3095_LIMITS,
+    PERIOD_STATISTICS,
+    Averaging,
+    DailyStatistic,
+    PeriodStatistic,
+    annual_data_sufficient,
+    daily_mean,
+    exceeds,
+    limit,
+    o3_8h_moving_means,
+    o3_daily_max_1h,
+    o3_daily_max_8h,
+    percentile_hj663,
+    period_statistic,
+    statistic_limit,
+    three_year_moving_mean,
+)
+from .aqi import (
+    AQI_ITEMS,
+    AQI_LEVELS,
+    IAQI_BREAKPOINTS,
+    MISSING,
+    AqiItem,
+    AqiLevel,
+    AqiResult,
+    Column,
+    CombinedIndex,
+    Report,
+    StandardsError,
+    aqi_level,
+    aqi_record,
+    breakpoint_column,
+    combine_iaqi,
+    iaqi,
+    iaqi_array,
+)
+from .editions import Edition, LimitPhase, edition_for, limit_phase
+from .pollutants import POLLUTANTS, Pollutant
+from .references import BIBLIOGRAPHY
+from .rounding import round_array_gbt8170, round_gbt8170
+
+__all__ = [
+    "AQI_ITEMS",
+    "AQI_LEVELS",
+    "BIBLIOGRAPHY",
+    "GB3095_LIMITS",
+    "IAQI_BREAKPOINTS",
+    "MISSING",
+    "PERIOD_STATISTICS",
+    "POLLUTANTS",
+    "AqiItem",
+    "AqiLevel",
+    "AqiResult",
+    "Averaging",
+    "Column",
+    "CombinedIndex",
+    "DailyStatistic",
+    "Edition",
+    "LimitPhase",
+    "PeriodStatistic",
+    "Pollutant",
+    "Report",
+    "StandardsError",
+    "annual_data_sufficient",
+    "aqi_level",
+    "aqi_record",
+    "breakpoint_column",
+    "combine_iaqi",
+    "daily_mean",
+    "edition_for",
+    "exceeds",
+    "iaqi",
+    "iaqi_array",
+    "limit",
+    "limit_phase",
+    "o3_8h_moving_means",
+    "o3_daily_max_1h",
+    "o3_daily_max_8h",
+    "percentile_hj663",
+    "period_statistic",
+    "round_array_gbt8170",
+    "round_gbt8170",
+    "statistic_limit",
+    "three_year_moving_mean",
+]
