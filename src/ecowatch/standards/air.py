@@ -171,6 +171,43 @@ def daily_mean(hourly: np.ndarray) -> DailyStatistic:
     return DailyStatistic(value=value, count=count, valid=count >= MIN_HOURS_PER_DAY)
 
 
+def moving_mean(series: np.ndarray, window: int, min_valid: int) -> DailyStatistic:
+    """Trailing moving mean along the last axis: the value at t covers t − window + 1 … t.
+
+    Parameters
+    ----------
+    series : array
+        Consecutive 1-h means, NaN = missing.
+    window, min_valid : int
+        Hours in the window and the fewest valid ones for a valid mean (O3 8-h: 8 and 6; the PM
+        24-h moving mean of the 2012 real-time report: 24 and 20; GB 3095 表4).
+
+    Returns
+    -------
+    DailyStatistic
+        ``value`` is the mean of the valid hours present (NaN when none, and for the first
+        ``window − 1`` positions, whose window starts before the series).
+
+    >>> s = moving_mean(np.array([1.0, 2, 3, np.nan, 5]), 3, 2)
+    >>> s.value.tolist()[2:], s.valid.tolist()
+    ([2.0, 2.5, 4.0], [False, False, True, True, True])
+    """
+    series = np.asarray(series, dtype=np.float64)
+    present = ~np.isnan(series)
+    zeros = np.zeros((*series.shape[:-1], 1))
+    sums = np.concatenate([zeros, np.cumsum(np.where(present, series, 0.0), axis=-1)], axis=-1)
+    counts = np.concatenate([zeros, np.cumsum(present, axis=-1)], axis=-1).astype(np.int64)
+    value = np.full(series.shape, np.nan)
+    count = np.zeros(series.shape, dtype=np.int64)
+    window_count = counts[..., window:] - counts[..., :-window]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value[..., window - 1:] = np.where(
+            window_count > 0, (sums[..., window:] - sums[..., :-window]) / np.maximum(window_count, 1), np.nan
+        )
+    count[..., window - 1:] = window_count
+    return DailyStatistic(value=value, count=count, valid=count >= min_valid)
+
+
 def o3_8h_moving_means(hourly: np.ndarray) -> DailyStatistic:
     """The day's 17 O3 8-h moving means [µg/m³], last axis = window.
 
@@ -188,16 +225,8 @@ def o3_8h_moving_means(hourly: np.ndarray) -> DailyStatistic:
     >>> s.value.shape, float(s.value[0]), float(s.value[-1])
     ((17,), 3.5, 19.5)
     """
-    hourly = _check_day_axis(hourly)
-    present = ~np.isnan(hourly)
-    zeros = np.zeros((*hourly.shape[:-1], 1))
-    sums = np.concatenate([zeros, np.cumsum(np.where(present, hourly, 0.0), axis=-1)], axis=-1)
-    counts = np.concatenate([zeros, np.cumsum(present, axis=-1)], axis=-1)
-    window_sum = sums[..., 8:] - sums[..., :-8]
-    window_count = (counts[..., 8:] - counts[..., :-8]).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(window_count > 0, window_sum / np.maximum(window_count, 1), np.nan)
-    return DailyStatistic(value=value, count=window_count, valid=window_count >= MIN_HOURS_PER_8H)
+    windows = moving_mean(_check_day_axis(hourly), 8, MIN_HOURS_PER_8H)
+    return DailyStatistic(value=windows.value[..., 7:], count=windows.count[..., 7:], valid=windows.valid[..., 7:])
 
 
 def _max_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -319,8 +348,10 @@ mean of the daily means and a percentile of the daily values (SO2, NO2: 98th; PM
 _PERCENTILES = MappingProxyType({"p98_daily": 98, "p95_daily": 95, "p90_daily_max8h": 90})
 
 
-def period_statistic(pollutant: Pollutant, statistic: str, daily: np.ndarray) -> PeriodStatistic:
-    """One evaluation statistic of a pollutant from its valid daily values (NaN = invalid day).
+def period_values(statistic: str, daily: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A period statistic along the last axis of daily values (NaN = invalid day).
+
+    Returns the statistic (NaN where no valid day) and the number of valid days it was formed from.
 
     Notes
     -----
@@ -328,17 +359,30 @@ def period_statistic(pollutant: Pollutant, statistic: str, daily: np.ndarray) ->
     一个日历年内各日平均浓度的算术平均值"; monthly and quarterly likewise). Percentiles follow
     :func:`percentile_hj663`.
 
+    >>> values, days = period_values("mean", np.array([[10.0, 20.0, np.nan], [np.nan] * 3]))
+    >>> values.tolist(), days.tolist()
+    ([15.0, nan], [2, 0])
+    """
+    daily = np.asarray(daily, dtype=np.float64)
+    present = ~np.isnan(daily)
+    days = present.sum(axis=-1)
+    if statistic == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(days > 0, np.where(present, daily, 0.0).sum(axis=-1) / np.maximum(days, 1), np.nan)
+    else:
+        value = percentile_hj663(daily, _PERCENTILES[statistic])
+    return value, days
+
+
+def period_statistic(pollutant: Pollutant, statistic: str, daily: np.ndarray) -> PeriodStatistic:
+    """One evaluation statistic of a pollutant from its daily values (:func:`period_values`).
+
     >>> period_statistic(Pollutant.O3, "p90_daily_max8h",
     ...                  np.array([150, 120, 180, 200, 160, 170, 140, 190, 130, 210.0])).value
     201.0
     """
-    daily = np.asarray(daily, dtype=np.float64)
-    days = int((~np.isnan(daily)).sum())
-    if statistic == "mean":
-        value = float(np.nanmean(daily)) if days else float("nan")
-    else:
-        value = float(percentile_hj663(daily, _PERCENTILES[statistic]))
-    return PeriodStatistic(pollutant=pollutant, statistic=statistic, value=value, days=days)
+    value, days = period_values(statistic, daily)
+    return PeriodStatistic(pollutant=pollutant, statistic=statistic, value=float(value), days=int(days))
 
 
 def statistic_limit(pollutant: Pollutant, statistic: str, phase: LimitPhase, grade: int = 2) -> float:
@@ -357,18 +401,24 @@ def statistic_limit(pollutant: Pollutant, statistic: str, phase: LimitPhase, gra
 def annual_data_sufficient(days_per_month: Sequence[int], months: Sequence[int]) -> bool:
     """Whether a year's daily values suffice for an annual mean (GB 3095 表4).
 
-    At least 324 daily values in the year and 27 in each month (25 in February).
+    At least 324 daily values in the year and 27 in each of the twelve months (25 in February):
+    "每年至少有 324 个日平均浓度值，每月至少有 27 个日平均浓度值（二月至少有 25 个日平均浓度值）".
+    ``months`` names the month of each count; a month that is not named has no valid day.
 
     >>> annual_data_sufficient([31, 25] + [30] * 10, list(range(1, 13)))
     True
     >>> annual_data_sufficient([31, 24] + [30] * 10, list(range(1, 13)))
     False
+    >>> annual_data_sufficient([31] * 11, list(range(1, 12)))
+    False
     """
-    if sum(days_per_month) < MIN_DAYS_PER_YEAR:
+    per_month: dict[int, int] = {}
+    for count, month in zip(days_per_month, months, strict=True):
+        per_month[month] = per_month.get(month, 0) + count
+    if sum(per_month.values()) < MIN_DAYS_PER_YEAR:
         return False
     return all(
-        count >= (MIN_DAYS_FEBRUARY if month == 2 else MIN_DAYS_PER_MONTH)
-        for count, month in zip(days_per_month, months, strict=True)
+        per_month.get(month, 0) >= (MIN_DAYS_FEBRUARY if month == 2 else MIN_DAYS_PER_MONTH) for month in range(1, 13)
     )
 
 

@@ -249,6 +249,9 @@ def iaqi(
 
 MISSING = -1
 """Marks 'no IAQI / no AQI' in integer arrays."""
+REPLACED = -2
+"""Marks an indicator that was measured but whose index the standard takes from another one
+(2012: SO2 1-h and O3 8-h above 800 µg/m³). It is not missing, and it does not enter the AQI."""
 
 
 def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> np.ndarray:
@@ -259,6 +262,8 @@ def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> 
 
     >>> iaqi_array(np.array([35.1, 75.0, np.nan, 600.0]), Column.PM2_5_24H, Edition.E2012).tolist()
     [51, 100, -1, 500]
+    >>> iaqi_array(np.array([801.0]), Column.O3_8H, Edition.E2012).tolist()  # REPLACED: see HJ 633-2012 注 3
+    [-2]
     """
     values = np.asarray(concentrations, dtype=np.float64)
     missing = np.isnan(values)
@@ -278,7 +283,7 @@ def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> 
     denominator = bps[upper] - bps[upper - 1]
     result = axis[upper - 1] - (-numerator // denominator)
     above = _above_table(column, edition)
-    result = np.where(scaled > bps[-1], MISSING if above is None else above, result)
+    result = np.where(scaled > bps[-1], REPLACED if above is None else above, result)
     return np.where(missing, MISSING, result)
 
 
@@ -343,13 +348,22 @@ class CombinedIndex:
     """Per item: its IAQI exceeds 100 (超标污染物; a 2012 notion, computed for both)."""
 
 
-def combine_iaqi(iaqis: Mapping[AqiItem, np.ndarray], edition: Edition, report: Report) -> CombinedIndex:
+def combine_iaqi(
+    iaqis: Mapping[AqiItem, np.ndarray],
+    edition: Edition,
+    report: Report,
+    excluded: Mapping[AqiItem, np.ndarray] | None = None,
+) -> CombinedIndex:
     """AQI, level and primary pollutants from the items' IAQIs, per HJ 633's rules.
 
     Parameters
     ----------
     iaqis : mapping of AqiItem to int array
-        IAQI per item (:data:`MISSING` where absent). Items outside the edition's report are ignored.
+        IAQI per item (:data:`MISSING` where absent, :data:`REPLACED` where measured but indexed by
+        another indicator). Items outside the edition's report are ignored.
+    excluded : mapping of AqiItem to bool array, optional
+        Items removed by an approved exclusion (sand dust, exceptional event): they neither enter
+        the AQI nor count as missing.
 
     Notes
     -----
@@ -367,8 +381,14 @@ def combine_iaqi(iaqis: Mapping[AqiItem, np.ndarray], edition: Edition, report: 
     shape = np.broadcast_shapes(*(np.shape(iaqis[item]) for item in items if item in iaqis))
     stacked = np.stack([np.broadcast_to(np.asarray(iaqis.get(item, MISSING), dtype=np.int64), shape)
                         for item in items])
+    if excluded:
+        removed = np.stack([np.broadcast_to(np.asarray(excluded.get(item, False)), shape) for item in items])
+        stacked = np.where(removed, MISSING, stacked)
+    else:
+        removed = np.zeros(stacked.shape, dtype=bool)
+    complete = ((stacked != MISSING) | removed).all(axis=0)
+    stacked = np.where(stacked == REPLACED, MISSING, stacked)
     partial = stacked.max(axis=0)
-    complete = (stacked != MISSING).all(axis=0)
     published = partial.copy()
     if edition is Edition.E2026:
         published = np.where(~complete & (partial <= 100), MISSING, published)
@@ -434,13 +454,17 @@ def aqi_record(
     """
     items = AQI_ITEMS[(edition, report)]
     values: dict[AqiItem, int] = {}
+    codes: dict[AqiItem, int] = {}
     for item in items:
-        value = iaqi(concentrations.get(item), breakpoint_column(item, report), edition)
+        concentration = concentrations.get(item)
+        value = iaqi(concentration, breakpoint_column(item, report), edition)
         if value is None and item is AqiItem.SO2 and report is Report.HOURLY and so2_24h is not None:
             value = iaqi(so2_24h, Column.SO2_24H, edition)
         if value is not None:
-            values[item] = value
-    combined = combine_iaqi({item: np.array([v]) for item, v in values.items()} or
+            values[item] = codes[item] = value
+        elif concentration is not None:
+            codes[item] = REPLACED
+    combined = combine_iaqi({item: np.array([code]) for item, code in codes.items()} or
                             {items[0]: np.array([MISSING])}, edition, report)
     aqi = int(combined.aqi[0])
     return AqiResult(
@@ -453,5 +477,5 @@ def aqi_record(
         exceeding_pollutants=(
             tuple(item for item in items if combined.exceeding[item][0]) if edition is Edition.E2012 else None
         ),
-        missing=tuple(item for item in items if item not in values),
+        missing=tuple(item for item in items if item not in codes),
     )

@@ -1,0 +1,169 @@
+"""Daily figures of every site: the HJ 663 daily statistics and the HJ 633 daily AQI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecowatch.assessment.cube import HourlyCube
+from ecowatch.standards import (
+    AQI_ITEMS,
+    MISSING,
+    AqiItem,
+    Averaging,
+    Column,
+    DailyStatistic,
+    Edition,
+    LimitPhase,
+    Pollutant,
+    Report,
+    breakpoint_column,
+    combine_iaqi,
+    daily_mean,
+    edition_for,
+    iaqi_array,
+    limit,
+    o3_daily_max_1h,
+    o3_daily_max_8h,
+)
+
+ITEM_ORDER: tuple[AqiItem, ...] = (
+    AqiItem.PM2_5, AqiItem.PM10, AqiItem.SO2, AqiItem.NO2, AqiItem.CO, AqiItem.O3_8H, AqiItem.O3_1H,
+)
+
+
+@dataclass(frozen=True)
+class DailyFigures:
+    """Per site and day: the indicators, their validity, IAQIs and the daily AQI.
+
+    Arrays are (site, day). ``values`` hold the full-precision statistics whatever their validity;
+    ``valid`` says whether the standard's minimum-data rule was met (and no exclusion removed it).
+    """
+
+    days: tuple[dt.date, ...]
+    editions: tuple[Edition, ...]
+    values: Mapping[AqiItem, np.ndarray]
+    counts: Mapping[AqiItem, np.ndarray]
+    valid: Mapping[AqiItem, np.ndarray]
+    excluded: Mapping[AqiItem, np.ndarray]
+    iaqi: Mapping[AqiItem, np.ndarray]
+    aqi: np.ndarray
+    aqi_partial: np.ndarray
+    level: np.ndarray
+    complete: np.ndarray
+    primary: Mapping[AqiItem, np.ndarray]
+    exceeding: Mapping[AqiItem, np.ndarray]
+    in_report: Mapping[AqiItem, np.ndarray]
+    """Per item and day (broadcast over sites): the item is an indicator of that day's edition."""
+
+    def usable(self, item: AqiItem) -> np.ndarray:
+        """Valid and not excluded: the values that enter period statistics."""
+        return self.valid[item] & ~self.excluded[item]
+
+    @property
+    def counted(self) -> np.ndarray:
+        """Days that count toward days-per-level and the good-day ratio (:func:`counted_days`)."""
+        return counted_days(self.aqi, self.aqi_partial, self.complete)
+
+
+def counted_days(aqi: np.ndarray, aqi_partial: np.ndarray, complete: np.ndarray) -> np.ndarray:
+    """Days whose AQI counts toward days per level and the good-day ratio (有效监测天数).
+
+    A day counts when its AQI is formed from every indicator of the daily report, or when the
+    indicators present already put it above 100 — more data could not make it a good day. This is
+    HJ 633—2026 §5.3.1's publishing rule; the 2012 texts seen say nothing on incomplete days, and
+    ecowatch applies the same rule to them rather than count a day judged on one gas as excellent.
+    """
+    return (aqi != MISSING) & (complete | (aqi_partial > 100))
+
+
+def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
+    """The daily value of every AQI item for every site and day (HJ 663 daily statistics).
+
+    The O3 limits that keep a short day valid are the grade-II ones, equal in every phase of GB 3095.
+    """
+    o3 = cube.pollutant(Pollutant.O3)
+    statistics = {
+        AqiItem.O3_8H: o3_daily_max_8h(o3, limit(Pollutant.O3, Averaging.MAX_8H, LimitPhase.GB3095_2012)),
+        AqiItem.O3_1H: o3_daily_max_1h(o3, limit(Pollutant.O3, Averaging.HOUR, LimitPhase.GB3095_2012)),
+    }
+    for item in ITEM_ORDER:
+        if item not in statistics:
+            statistics[item] = daily_mean(cube.pollutant(item.pollutant))
+    return statistics
+
+
+def daily_figures(
+    cube: HourlyCube,
+    *,
+    edition: Edition | None = None,
+    excluded_pollutants: Mapping[Pollutant, np.ndarray] | None = None,
+    statistics: Mapping[AqiItem, DailyStatistic] | None = None,
+) -> DailyFigures:
+    """Daily statistics, IAQIs and AQI of every site and day of ``cube``.
+
+    Parameters
+    ----------
+    edition : Edition, optional
+        Force one edition; by default each day follows the edition in force on its date.
+    excluded_pollutants : mapping of Pollutant to bool array (site, day), optional
+        Pollutant-days removed by approved exclusions (sand dust, exceptional events).
+    statistics : mapping, optional
+        :func:`item_statistics` of ``cube``, when already computed.
+    """
+    days = tuple(cube.days)
+    editions = tuple(edition or edition_for(day) for day in days)
+    statistics = statistics or item_statistics(cube)
+    shape = cube.values.shape[0], cube.n_days
+    no_exclusion = np.zeros(shape, dtype=bool)
+    values, counts, valid, excluded = {}, {}, {}, {}
+    for item in ITEM_ORDER:
+        statistic = statistics[item]
+        values[item], counts[item], valid[item] = statistic.value, statistic.count, statistic.valid
+        excluded[item] = (excluded_pollutants or {}).get(item.pollutant, no_exclusion)
+    column_day: dict[AqiItem, Column] = {item: breakpoint_column(item, Report.DAILY) for item in ITEM_ORDER}
+    edition_array = np.array([e.value for e in editions])
+    combined_by_edition = {}
+    for this_edition in sorted(set(editions)):
+        edition_iaqi = {
+            item: iaqi_array(np.where(valid[item], values[item], np.nan), column_day[item], this_edition)
+            for item in ITEM_ORDER
+        }
+        combined_by_edition[this_edition] = (
+            edition_iaqi,
+            combine_iaqi(edition_iaqi, this_edition, Report.DAILY, excluded),
+        )
+    first_iaqi, first = combined_by_edition[editions[0]]
+    iaqis = dict(first_iaqi)
+    aqi, partial, level, complete = first.aqi, first.aqi_partial, first.level, first.complete
+    primary = {item: first.primary.get(item, no_exclusion) for item in ITEM_ORDER}
+    exceeding = {item: first.exceeding.get(item, no_exclusion) for item in ITEM_ORDER}
+    in_report = {item: np.array([item in AQI_ITEMS[(e, Report.DAILY)] for e in editions]) for item in ITEM_ORDER}
+    for this_edition, (edition_iaqi, combined) in combined_by_edition.items():
+        if this_edition is editions[0]:
+            continue
+        on = edition_array == this_edition.value
+        aqi, partial = np.where(on, combined.aqi, aqi), np.where(on, combined.aqi_partial, partial)
+        level, complete = np.where(on, combined.level, level), np.where(on, combined.complete, complete)
+        for item in ITEM_ORDER:
+            iaqis[item] = np.where(on, edition_iaqi[item], iaqis[item])
+            primary[item] = np.where(on, combined.primary.get(item, no_exclusion), primary[item])
+            exceeding[item] = np.where(on, combined.exceeding.get(item, no_exclusion), exceeding[item])
+    return DailyFigures(
+        days=days, editions=editions, values=values, counts=counts, valid=valid, excluded=excluded,
+        iaqi=iaqis, aqi=aqi, aqi_partial=partial, level=level, complete=complete, primary=primary,
+        exceeding=exceeding, in_report=in_report,
+    )
+
+
+def primary_names(figures: DailyFigures, site: int, day: int) -> list[str]:
+    """The primary pollutants of one site-day, as item names."""
+    return [item.value for item in ITEM_ORDER if figures.primary[item][site, day]]
+
+
+def pollutant_items(pollutant: Pollutant) -> Sequence[AqiItem]:
+    """The AQI items that measure a pollutant (O3 has two)."""
+    return [item for item in ITEM_ORDER if item.pollutant is pollutant]

@@ -1,0 +1,311 @@
+"""The ``ecowatch`` command: one sub-command group per domain, thin over the domain code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecowatch.errors import EcowatchError
+from ecowatch.standards import Edition, StandardsError
+
+app = typer.Typer(help="ecowatch: monitoring data to official figures, warnings and action.", no_args_is_help=True)
+air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
+                      no_args_is_help=True)
+app.add_typer(air_app, name="air")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class InputFormat(StrEnum):
+    prsa = "prsa"
+    cnemc = "cnemc"
+    long = "long"
+
+
+class Standard(StrEnum):
+    s2012 = "2012"
+    s2026 = "2026"
+
+
+def _fail(error: Exception) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _fail(ValueError(f"{option}: bad date {text!r} (expected YYYY-MM-DD)")) from None
+
+
+PathArg = Annotated[Path, typer.Argument(help="A data file or a folder of them.", exists=True)]
+FormatOpt = Annotated[InputFormat, typer.Option("--format", help="prsa (UCI Beijing), cnemc (date,hour,type,...), "
+                                                "long (station,time,pollutant,value).")]
+FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+StationsOpt = Annotated[str | None, typer.Option("--stations", help="Stations forming the city, e.g. 1003A,Tiantan.")]
+StandardOpt = Annotated[Standard | None, typer.Option("--standard", help="Force an edition (default: by the date "
+                                                      "of the data).")]
+DustOpt = Annotated[Path | None, typer.Option("--dust-days", help="Approved sand-dust / exceptional-event days "
+                                              "(city,date,kind,approved_by[,pollutants]).", exists=True)]
+LenientOpt = Annotated[bool, typer.Option("--lenient", help="Mark bad values invalid and go on (counted in the "
+                                          "report) instead of stopping at the first.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _run_assessment(path: Path, fmt: InputFormat, first: dt.date, last: dt.date, stations: str | None,
+                    standard: Standard | None, dust_days: Path | None, lenient: bool):
+    from ecowatch.assessment.air import assess_air
+    from ecowatch.assessment.exclusions import read_exclusions
+    from ecowatch.importers import read
+
+    if last < first:
+        raise _fail(ValueError(f"--to {last} is before --from {first}"))
+    try:
+        exclusions = read_exclusions(dust_days) if dust_days else []
+        imported = read(path, fmt.value, lenient=lenient, date_from=first, date_to=last,
+                        progress=sys.stderr.isatty())
+        return assess_air(
+            imported, first, last,
+            stations=[s.strip() for s in stations.split(",") if s.strip()] if stations else None,
+            edition=Edition(standard.value) if standard else None,
+            exclusions=exclusions,
+        )
+    except (EcowatchError, StandardsError) as error:
+        raise _fail(error) from None
+
+
+@air_app.command("aqi")
+def air_aqi(
+    input_path: Annotated[Path, typer.Option("--input", help="CASES.csv: id,averaging,SO2,NO2,PM10,PM2.5,CO,"
+                                             "O3_1h,O3_8h", exists=True)],
+    standard: Annotated[Standard | None, typer.Option("--standard", help="Edition (default: in force today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """IAQI, AQI, level and primary pollutants of each case (HJ 633)."""
+    from ecowatch.assessment.aqi_cases import case_result, read_cases, result_json
+    from ecowatch.standards import edition_for
+
+    edition = Edition(standard.value) if standard else edition_for(dt.date.today())
+    try:
+        results = [result_json(case.id, case_result(case, edition)) for case in read_cases(input_path)]
+    except (EcowatchError, StandardsError) as error:
+        raise _fail(error) from None
+    if as_json:
+        _print_json(results)
+        return
+    table = Table(title=f"AQI, HJ 633-{edition.value if edition is Edition.E2026 else '2012'}")
+    for column in ("id", "AQI", "level", "category", "primary", "IAQI"):
+        table.add_column(column)
+    for row in results:
+        iaqi = ", ".join(f"{k} {v}" for k, v in row["iaqi"].items())
+        category = f"{row['category_zh']} {row['category_en']}" if row["level"] else "NA"
+        table.add_row(row["id"], str(row["aqi"] if row["aqi"] is not None else "NA"), str(row["level"] or "—"),
+                      category, ", ".join(row["primary_pollutants"]) or "—", iaqi)
+    console.print(table)
+
+
+def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    table.add_column("site")
+    for column in ("PM2.5", "PM10", "SO2", "NO2", "CO p95", "O3 p90", "days", "good", "good %", "index"):
+        table.add_column(column, justify="right")
+    for name, figures in sites.items():
+        table.add_row(
+            name,
+            *(str(figures[p]["value"]) for p in ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")),
+            str(figures["valid_days"]), str(figures["good_days"]), str(figures["good_ratio_pct"]),
+            str(figures["comprehensive_index"]),
+        )
+    return table
+
+
+@air_app.command("assess")
+def air_assess(
+    path: PathArg,
+    fmt: FormatOpt,
+    date_from: FromOpt,
+    date_to: ToOpt,
+    stations: StationsOpt = None,
+    standard: StandardOpt = None,
+    dust_days: DustOpt = None,
+    lenient: LenientOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Period figures of the city and each station (HJ 663): means, percentiles, good days, index."""
+    from ecowatch.assessment.publish import assessment_json
+
+    assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
+                                 standard, dust_days, lenient)
+    result = assessment_json(assessment)
+    if as_json:
+        _print_json(result)
+        return
+    period = result["period"]
+    sites = {"city": result["city"], **result["by_station"]}
+    console.print(_summary_table(f"{period['from']} – {period['to']} (standard {period['standard']}, limits "
+                                 f"{period['limits']}); city = {', '.join(result['stations'])}", sites))
+    dust_free = {name: figures["excluding_dust"] for name, figures in sites.items()}
+    if assessment.exclusions:
+        console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
+
+
+@air_app.command("daily")
+def air_daily(
+    path: PathArg,
+    fmt: FormatOpt,
+    date_from: FromOpt,
+    date_to: ToOpt,
+    out: Annotated[Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead of printing.")] = None,
+    stations: StationsOpt = None,
+    standard: StandardOpt = None,
+    dust_days: DustOpt = None,
+    lenient: LenientOpt = False,
+) -> None:
+    """A row per day for the city and each station: concentrations, IAQIs, AQI, level, validity."""
+    from ecowatch.assessment.publish import daily_table
+
+    assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
+                                 standard, dust_days, lenient)
+    frame = daily_table(assessment)
+    if out is None:
+        sys.stdout.write(frame.write_csv())
+    elif out.suffix.lower() == ".xlsx":
+        frame.write_excel(out, worksheet="daily", autofit=True)
+        errors.print(f"wrote {len(frame)} rows to {out}")
+    elif out.suffix.lower() == ".csv":
+        frame.write_csv(out)
+        errors.print(f"wrote {len(frame)} rows to {out}")
+    else:
+        raise _fail(ValueError(f"--out: use a .csv or .xlsx file name, not {out.name!r}"))
+
+
+@air_app.command("explain")
+def air_explain(
+    path: PathArg,
+    fmt: FormatOpt,
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    station: Annotated[str | None, typer.Option("--station", help="Station code or name (default: the city).")] = None,
+    stations: StationsOpt = None,
+    standard: StandardOpt = None,
+    lenient: LenientOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """How a day's figures were formed: hours present and missing, 8-h windows, rules applied."""
+    from ecowatch.assessment.explain import explain_day
+
+    the_day = _date(day, "--date")
+    assessment = _run_assessment(path, fmt, the_day, the_day, stations, standard, None, lenient)
+    if station is None:
+        code = next(iter(assessment.city_members))
+    else:
+        match = next((s for s in assessment.stations if station.casefold() in {n.casefold() for n in s.names()}),
+                     None)
+        if match is None:
+            raise _fail(ValueError(f"--station {station!r} is not in the data"))
+        code = match.code
+    account = explain_day(assessment, code, the_day)
+    if as_json:
+        _print_json(account)
+        return
+    _print_explanation(account)
+
+
+def _print_explanation(account: dict[str, Any]) -> None:
+    members = f" = mean of {', '.join(account['members'])}" if account["members"] else ""
+    console.print(f"[bold]{account['name']}[/] ({account['site']}{members}) on {account['date']}, "
+                  f"standard {account['edition']}")
+    hours = Table(title="hours per pollutant")
+    for column in ("pollutant", "present", "missing hours", "rejected at import"):
+        hours.add_column(column)
+    for pollutant, info in account["pollutants"].items():
+        hours.add_row(pollutant, str(info["hours_present"]), ", ".join(map(str, info["hours_missing"])) or "—",
+                      "; ".join(info["rejected_at_import"]) or "—")
+    console.print(hours)
+    windows = Table(title="O3 8-h windows (hour labels)")
+    for column in ("hours", "valid hours", "mean", "valid"):
+        windows.add_column(column)
+    for window in account["o3_8h_windows"]:
+        windows.add_row(window["hours"], str(window["valid_hours"]), str(window["mean"]), "yes" if window["valid"]
+                        else "no")
+    console.print(windows)
+    items = Table(title="daily indicators")
+    for column in ("indicator", "value", "formed from", "valid", "IAQI", "in daily AQI", "why invalid"):
+        items.add_column(column)
+    for name, info in account["items"].items():
+        items.add_row(name, str(info["value"]), str(info["formed_from"]), "yes" if info["valid"] else "no",
+                      str(info["iaqi"]), "yes" if info["in_daily_aqi"] else "no", info["why_invalid"] or "")
+    console.print(items)
+    aqi = account["aqi"] if account["aqi"] is not None else "NA"
+    console.print(f"AQI {aqi} {account['category_zh'] or ''} {account['category_en'] or ''}; primary: "
+                  f"{', '.join(account['primary_pollutants']) or '—'}; counted in period figures: "
+                  f"{'yes' if account['counted'] else 'no'}")
+    for rule, text in account["rules"].items():
+        console.print(f"  rule {rule}: {text}", style="dim")
+
+
+def demo_data_folder() -> Path:
+    """Where the demo's Beijing data are: ECOWATCH_DATA, or the shared folder beside the checkout."""
+    candidates = [Path(os.environ["ECOWATCH_DATA"])] if "ECOWATCH_DATA" in os.environ else []
+    here = Path(__file__).resolve()
+    candidates += [parent / "shared" / "data" for parent in here.parents]
+    candidates += [parent.parent / "shared" / "data" for parent in (Path.cwd(), *Path.cwd().parents)]
+    for candidate in candidates:
+        if (candidate / "beijing-prsa").is_dir():
+            return candidate
+    raise _fail(FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/"))
+
+
+@app.command("demo")
+def demo() -> None:
+    """Load the Beijing demo data and print its official-style assessment (2014–2016, by month)."""
+    from ecowatch.assessment.air import assess_air
+    from ecowatch.assessment.publish import period_json
+    from ecowatch.importers import read
+
+    folder = demo_data_folder() / "beijing-prsa"
+    first, last = dt.date(2014, 1, 1), dt.date(2016, 12, 31)
+    console.print(f"Loading the 12 national-control stations of Beijing from {folder} …")
+    imported = read(folder, "prsa", date_from=first, date_to=last, progress=True)
+    assessment = assess_air(imported, first, last)
+    city = next(iter(assessment.city_members))
+    years = {}
+    for year in (2014, 2015, 2016):
+        years[str(year)] = period_json(assessment.period(city, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    console.print(_summary_table(f"Beijing ({city}), national-control assessment stations "
+                                 f"{', '.join(assessment.city_members[city])}; HJ 663-2013 / HJ 633-2012", years))
+    months = {}
+    for month in range(1, 13):
+        first_day = dt.date(2016, month, 1)
+        last_day = (first_day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        months[first_day.strftime("%Y-%m")] = period_json(assessment.period(city, first_day, last_day))
+    console.print(_summary_table("Beijing 2016 by month", months))
+    stations = {s.code + " " + s.name: period_json(assessment.period(s.code, dt.date(2016, 1, 1),
+                                                                        dt.date(2016, 12, 31)))
+                for s in assessment.stations}
+    console.print(_summary_table("Stations, 2016", stations))
+    console.print("Try: ecowatch air assess ../shared/data/beijing-prsa --format prsa --from 2016-01-01 "
+                  "--to 2016-12-31 --json", style="dim")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
