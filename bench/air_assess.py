@@ -122,12 +122,19 @@ def bench_python_aqi(args: argparse.Namespace) -> dict:
 
     sample = values[:20_000]
     texts = [f"{v:.1f}" for v in sample]
+    def theirs_or_error(text: str) -> Decimal | None:
+        try:
+            return Decimal(python_aqi.to_iaqi(python_aqi.POLLUTANT_PM25, text, algo=python_aqi.ALGO_MEP))
+        except (IndexError, ValueError):  # python-aqi raises above its table (PM2.5 > 500)
+            return None
+
     start = time.perf_counter()
-    theirs = [python_aqi.to_iaqi(python_aqi.POLLUTANT_PM25, t, algo=python_aqi.ALGO_MEP) for t in texts]
+    theirs = [theirs_or_error(t) for t in texts]
     theirs_per_value = (time.perf_counter() - start) / sample.size
 
-    differs = [(t, int(o), int(th)) for t, o, th in zip(texts, ours[: sample.size], theirs, strict=True)
-               if Decimal(th) != o]
+    differs = [(t, int(o), None if th is None else str(th))
+               for t, o, th in zip(texts, ours[: sample.size], theirs, strict=True) if th != int(o)]
+    gap = [t for t, _, th in differs if th is not None and 35 < float(t) < 36]
     exact = [iaqi(t, Column.PM2_5_24H, Edition.E2012) for t in texts[:2000]]
     return {
         "vs_python_aqi": theirs_per_value / ours_per_value,
@@ -135,6 +142,8 @@ def bench_python_aqi(args: argparse.Namespace) -> dict:
         "python_aqi_ns_per_value": theirs_per_value * 1e9,
         "python_aqi_differs": len(differs),
         "python_aqi_compared": sample.size,
+        "python_aqi_raised": sum(th is None for th in theirs),
+        "python_aqi_differs_in_35_36_gap": len(gap),
         "python_aqi_examples": differs[:5],
         "scalar_matches_array": exact == [int(v) for v in ours[:2000]],
     }
@@ -164,8 +173,10 @@ def main() -> None:
         queue = context.Queue()
         process = context.Process(target=_run, args=(name, args, queue))
         process.start()
-        result = queue.get()
         process.join()
+        if process.exitcode != 0:
+            raise SystemExit(f"benchmark {name!r} failed (exit code {process.exitcode})")
+        result = queue.get(timeout=10)
         results.update(result)
         for key, value in result.items():
             shown = f"{value:.3f}" if isinstance(value, float) else value

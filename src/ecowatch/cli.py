@@ -157,9 +157,10 @@ def air_assess(
         _print_json(result)
         return
     period = result["period"]
-    sites = {"city": result["city"], **result["by_station"]}
+    sites = {**({"city": result["city"]} if result["city"] else {}), **result["by_station"]}
+    city = f"city = {', '.join(result['stations'])}" if result["city"] else "no assessment station: no city"
     console.print(_summary_table(f"{period['from']} – {period['to']} (standard {period['standard']}, limits "
-                                 f"{period['limits']}); city = {', '.join(result['stations'])}", sites))
+                                 f"{period['limits']}); {city}", sites))
     dust_free = {name: figures["excluding_dust"] for name, figures in sites.items()}
     if assessment.exclusions:
         console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
@@ -212,6 +213,8 @@ def air_explain(
     the_day = _date(day, "--date")
     assessment = _run_assessment(path, fmt, the_day, the_day, stations, standard, None, lenient)
     if station is None:
+        if not assessment.city_members:
+            raise _fail(ValueError("no assessment station forms a city on that day: name one with --station"))
         code = next(iter(assessment.city_members))
     else:
         match = next((s for s in assessment.stations if station.casefold() in {n.casefold() for n in s.names()}),

@@ -57,6 +57,11 @@ class AirAssessment:
         return {site.code: f for site, f in zip(self.cube.sites, figures, strict=True)}
 
 
+UNNAMED_CITY = "city"
+"""The name of the city formed by stations whose city is not known (ad-hoc stations of a long CSV);
+an exclusion list reaches it, and its stations, under this name."""
+
+
 def select_city_members(
     stations: Sequence[Station], override: Sequence[str] | None, resolve
 ) -> dict[str, tuple[str, ...]]:
@@ -67,7 +72,7 @@ def select_city_members(
     """
     if override:
         chosen = []
-        for name in override:
+        for name in dict.fromkeys(override):
             station = resolve(name)
             if station is None:
                 known = ", ".join(s.code for s in stations)
@@ -76,8 +81,8 @@ def select_city_members(
     else:
         chosen = [s for s in stations if s.is_assessment]
     members: dict[str, list[str]] = {}
-    for station in chosen:
-        members.setdefault(station.city or "city", []).append(station.code)
+    for station in dict.fromkeys(chosen):
+        members.setdefault(station.city or UNNAMED_CITY, []).append(station.code)
     return {city: tuple(codes) for city, codes in members.items()}
 
 
@@ -123,8 +128,11 @@ def assess_cube(
     days = cube.days
     excluded: dict[Pollutant, np.ndarray] = {p: np.zeros((len(cube.sites), len(days)), dtype=bool) for p in Pollutant}
     if exclusions:
+        member_of = {code: city for city, codes in city_members.items() for code in codes}
         for i, site in enumerate(cube.sites):
-            names = [site.city, *([city_codes[site.city]] if city_codes and site.city in city_codes else [])]
+            names = [site.city, member_of.get(site.code, site.city)]
+            if city_codes and site.city in city_codes:
+                names.append(city_codes[site.city])
             for pollutant, mask in exclusion_masks(days, exclusions, names).items():
                 excluded[pollutant][i] = mask
     statistics = item_statistics(cube)

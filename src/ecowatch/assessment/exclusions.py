@@ -49,6 +49,8 @@ def read_exclusions(path: Path) -> list[Exclusion]:
                 except ValueError:
                     raise InputError(f"unknown pollutant {text!r}", file=name, line=line,
                                      field="pollutants") from None
+            if not (row["city"] or "").strip():
+                raise InputError("an exclusion needs its city", file=name, line=line, field="city")
             approver = (row["approved_by"] or "").strip()
             if not approver:
                 raise InputError("an exclusion needs its approver", file=name, line=line, field="approved_by")

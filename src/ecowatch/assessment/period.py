@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -19,10 +20,10 @@ from ecowatch.standards import (
     Pollutant,
     annual_data_sufficient,
     period_values,
-    round_gbt8170,
+    round_array_gbt8170,
     statistic_limit,
 )
-from ecowatch.standards.ranking import INDEX_STATISTICS, ComprehensiveIndex, comprehensive_index
+from ecowatch.standards.ranking import INDEX_STATISTICS, comprehensive_index_array
 
 HEADLINE_ITEM: Mapping[Pollutant, AqiItem] = {
     Pollutant.PM2_5: AqiItem.PM2_5,
@@ -47,7 +48,8 @@ class PeriodFigures:
     good_days: int
     days_by_level: Mapping[int, int]
     exceedance_days: Mapping[Pollutant, int]
-    comprehensive_index: ComprehensiveIndex | None
+    comprehensive_index: Decimal | None
+    """The comprehensive index as published (two decimals; [RANKING-2018]_)."""
     compliance: Mapping[Pollutant, bool | None]
     annual_sufficient: Mapping[Pollutant, bool] | None
     """For a calendar year: whether each pollutant has enough daily values (GB 3095 表4)."""
@@ -92,6 +94,15 @@ def period_figures(
             exceeded |= daily.exceeding[item][rows] & daily.in_report[item]
         exceedance[pollutant] = (exceeded & counted).sum(axis=1)
     sufficiency = _annual_sufficiency(daily, rows, day_mask, days)
+    index = comprehensive_index_array({p: arrays[p][INDEX_STATISTICS[p]][0] for p in INDEX_STATISTICS}, phase)
+    complies = {}
+    for pollutant, by_name in arrays.items():
+        # GB/T 8170 修约值比较法: the published (rounded) statistic against the limit.
+        checks = [
+            round_array_gbt8170(values, pollutant.decimals) <= statistic_limit(pollutant, name, phase)
+            for name, (values, _) in by_name.items()
+        ]
+        complies[pollutant] = np.logical_and.reduce(checks)
     results = []
     for k in range(len(rows)):
         statistics = {
@@ -101,8 +112,6 @@ def period_figures(
             }
             for pollutant, by_name in arrays.items()
         }
-        headline = {p: statistics[p][INDEX_STATISTICS[p]].value for p in INDEX_STATISTICS}
-        index = None if any(math.isnan(v) for v in headline.values()) else comprehensive_index(headline, phase)
         results.append(
             PeriodFigures(
                 first_day=days[0] if days else daily.days[0],
@@ -113,22 +122,15 @@ def period_figures(
                 good_days=int(level_days[1][k] + level_days[2][k]),
                 days_by_level={number: int(count[k]) for number, count in level_days.items()},
                 exceedance_days={p: int(count[k]) for p, count in exceedance.items()},
-                comprehensive_index=index,
+                comprehensive_index=None if math.isnan(index[k]) else Decimal(f"{index[k]:.2f}"),
                 compliance={
-                    p: None if any(math.isnan(s.value) for s in stats.values())
-                    else all(_complies(s, phase) for s in stats.values())
+                    p: None if any(math.isnan(s.value) for s in stats.values()) else bool(complies[p][k])
                     for p, stats in statistics.items()
                 },
                 annual_sufficient=None if sufficiency is None else {p: bool(ok[k]) for p, ok in sufficiency.items()},
             )
         )
     return results
-
-
-def _complies(statistic: PeriodStatistic, phase: LimitPhase) -> bool:
-    """GB/T 8170 修约值比较法: the published (rounded) statistic against the limit."""
-    published = round_gbt8170(statistic.value, statistic.pollutant.decimals)
-    return published <= statistic_limit(statistic.pollutant, statistic.statistic, phase)
 
 
 def _annual_sufficiency(

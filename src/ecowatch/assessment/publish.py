@@ -50,7 +50,7 @@ def period_json(figures: PeriodFigures) -> dict[str, Any]:
         good_ratio_pct=published_number(figures.good_ratio, PERCENT_DECIMALS),
         days_by_level={str(level): count for level, count in figures.days_by_level.items()},
         exceedance_days={p.value: figures.exceedance_days[p] for p in PUBLISHED_ORDER},
-        comprehensive_index=None if index is None else float(index.published),
+        comprehensive_index=None if index is None else float(index),
         limits=figures.phase.value,
     )
     if figures.annual_sufficient is not None:

@@ -430,7 +430,7 @@ class StationResolver:
 
     def codes(self, names: pl.Series) -> pl.Series:
         """Vectorised :meth:`code` (names are looked up once each)."""
-        mapping = {n: self.code(n) for n in names.unique().drop_nulls().to_list()}
+        mapping = {n: self.code(n) for n in names.unique(maintain_order=True).drop_nulls().to_list()}
         return names.replace_strict(mapping, default=None, return_dtype=pl.String)
 
     def codes_seen(self) -> list[str]:

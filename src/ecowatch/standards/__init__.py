@@ -47,7 +47,14 @@ from .aqi import (
 from .dust import DEFAULT_EXCLUDED_POLLUTANTS, Exclusion, ExclusionKind, exclusion_masks
 from .editions import Edition, LimitPhase, edition_for, limit_phase
 from .pollutants import POLLUTANTS, Pollutant
-from .ranking import INDEX_STATISTICS, ComprehensiveIndex, change_rate, competition_rank, comprehensive_index
+from .ranking import (
+    INDEX_STATISTICS,
+    ComprehensiveIndex,
+    change_rate,
+    competition_rank,
+    comprehensive_index,
+    comprehensive_index_array,
+)
 from .references import BIBLIOGRAPHY
 from .rounding import round_array_gbt8170, round_gbt8170
 
@@ -87,6 +94,7 @@ __all__ = [
     "combine_iaqi",
     "competition_rank",
     "comprehensive_index",
+    "comprehensive_index_array",
     "daily_mean",
     "edition_for",
     "exceeds",

@@ -1,9 +1,9 @@
 """Air quality index: HJ 633-2012 and HJ 633—2026.
 
 Two paths over one set of tables: :func:`iaqi` works on one value with exact rational arithmetic
-(``fractions.Fraction``), :func:`iaqi_array` on NumPy arrays with exact integer arithmetic on values
-snapped to 10⁻⁶ (see :mod:`ecowatch.standards.rounding`). Both give the same integers; the tests
-run one table through both. How IAQIs combine into an AQI, a level and the primary pollutants is
+(``fractions.Fraction``), :func:`iaqi_array` on NumPy arrays of values snapped to 10⁻⁶ (see
+:mod:`ecowatch.standards.rounding`), interpolating in float64 with a guard that makes the rounding
+up exact. Both give the same integers; the tests run one table through both. How IAQIs combine into an AQI, a level and the primary pollutants is
 written once, over arrays (:func:`combine_iaqi`); :func:`aqi_record` is its one-row form.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from .editions import Edition
 from .pollutants import Pollutant
-from .rounding import SNAP_DECIMALS, exact, round_gbt8170, round_half_even_scaled, snap_to_int
+from .rounding import SNAP_DECIMALS, exact, round_gbt8170
 
 
 class StandardsError(ValueError):
@@ -257,8 +257,9 @@ REPLACED = -2
 def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> np.ndarray:
     """Vectorised :func:`iaqi`: float concentrations (NaN = missing) to int64 IAQIs (:data:`MISSING`).
 
-    Exact: values are snapped to integers counting 10⁻⁶ and the formula is evaluated in int64 with a
-    ceiling division, so results equal :func:`iaqi` on the same decimals.
+    Exact: values are snapped to whole multiples of 10⁻⁶, and an interpolated index within 10⁻¹⁰ of an
+    integer is that integer (see the comment in the body), so results equal :func:`iaqi` on the
+    same decimals.
 
     >>> iaqi_array(np.array([35.1, 75.0, np.nan, 600.0]), Column.PM2_5_24H, Edition.E2012).tolist()
     [51, 100, -1, 500]
@@ -267,21 +268,23 @@ def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> 
     """
     values = np.asarray(concentrations, dtype=np.float64)
     missing = np.isnan(values)
-    if np.any(values[~missing] < 0):
+    if np.any(values < 0):
         raise StandardsError(f"negative concentration for {column.value}")
     breakpoints = IAQI_BREAKPOINTS[edition][column]
-    # Anything above the top is 'above the table'; clipping first keeps the int64 products in range.
-    clipped = np.minimum(np.where(missing, 0.0, values), 2.0 * breakpoints[-1])
-    scaled = snap_to_int(clipped, SNAP_DECIMALS)
+    # Concentrations as integer-valued floats counting 10⁻⁶ (exact below 2⁵³; anything above the
+    # table is clipped first, it only needs to stay above the top).
+    scaled = np.rint(np.minimum(np.where(missing, 0.0, values), 2.0 * breakpoints[-1]) * 10**SNAP_DECIMALS)
     if rounds_concentration_first(edition):
-        decimals = column.pollutant.decimals
-        scaled = round_half_even_scaled(scaled, SNAP_DECIMALS, decimals) * 10 ** (SNAP_DECIMALS - decimals)
-    bps = np.asarray(breakpoints, dtype=np.int64) * 10**SNAP_DECIMALS
-    axis = np.asarray(IAQI_AXIS[: len(breakpoints)], dtype=np.int64)
-    upper = np.clip(np.searchsorted(bps, scaled, side="left"), 1, len(bps) - 1)
-    numerator = (axis[upper] - axis[upper - 1]) * (scaled - bps[upper - 1])
-    denominator = bps[upper] - bps[upper - 1]
-    result = axis[upper - 1] - (-numerator // denominator)
+        step = 10 ** (SNAP_DECIMALS - column.pollutant.decimals)
+        # np.rint rounds half to even; scaled / step is exact at the halves, so this is GB/T 8170.
+        scaled = np.rint(scaled / step) * step
+    bps = np.asarray(breakpoints, dtype=np.float64) * 10**SNAP_DECIMALS
+    interpolated = np.interp(scaled, bps, np.asarray(IAQI_AXIS[: len(breakpoints)], dtype=np.float64))
+    # The exact IAQI is a rational k/den with den ≤ 1.14·10⁹ (the widest segment in 10⁻⁶ units), so a
+    # non-integer one lies at least 8.8·10⁻¹⁰ from any integer, while interpolation in float64 errs by
+    # under 10⁻¹². Values within 10⁻¹⁰ of an integer therefore are that integer; the rest round up.
+    nearest = np.rint(interpolated)
+    result = np.where(np.abs(interpolated - nearest) < 1e-10, nearest, np.ceil(interpolated)).astype(np.int64)
     above = _above_table(column, edition)
     result = np.where(scaled > bps[-1], REPLACED if above is None else above, result)
     return np.where(missing, MISSING, result)

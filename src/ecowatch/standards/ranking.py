@@ -8,10 +8,12 @@ from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
+import numpy as np
+
 from .air import statistic_limit
 from .editions import LimitPhase
 from .pollutants import INDEX_DECIMALS, PERCENT_DECIMALS, Pollutant
-from .rounding import exact, round_gbt8170
+from .rounding import exact, round_array_gbt8170, round_gbt8170
 
 INDEX_STATISTICS: Mapping[Pollutant, str] = MappingProxyType(
     {
@@ -72,6 +74,26 @@ def comprehensive_index(concentrations: Mapping[Pollutant, float], phase: LimitP
         published = Fraction(round_gbt8170(concentrations[pollutant], pollutant.decimals))
         parts[pollutant] = published / exact(statistic_limit(pollutant, statistic, phase))
     return ComprehensiveIndex(total=sum(parts.values(), Fraction(0)), parts=MappingProxyType(parts))
+
+
+def comprehensive_index_array(concentrations: Mapping[Pollutant, np.ndarray], phase: LimitPhase) -> np.ndarray:
+    """Vectorised :func:`comprehensive_index`, as published (two decimals; NaN where a C_i is NaN).
+
+    Exact after rounding: Σ C_i / S_i has a denominator dividing lcm(S_i) ≤ 3360 (in 0.1 units), so it
+    never lies within 10⁻⁶ of a rounding tie without being on it, and the float sum is snapped at
+    10⁻⁶ before GB/T 8170 rounding.
+
+    >>> comprehensive_index_array({Pollutant.SO2: np.array([10.0]), Pollutant.NO2: np.array([48.0]),
+    ...     Pollutant.PM10: np.array([92.0]), Pollutant.PM2_5: np.array([73.0]), Pollutant.CO: np.array([3.2]),
+    ...     Pollutant.O3: np.array([199.0])}, LimitPhase.GB3095_2012).tolist()
+    [6.81]
+    """
+    total = sum(
+        round_array_gbt8170(np.asarray(concentrations[p], dtype=np.float64), p.decimals)
+        / statistic_limit(p, statistic, phase)
+        for p, statistic in INDEX_STATISTICS.items()
+    )
+    return round_array_gbt8170(total, INDEX_DECIMALS)
 
 
 def competition_rank(values: Sequence[float | Decimal], *, descending: bool = False) -> list[int]:
