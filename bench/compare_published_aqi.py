@@ -14,10 +14,13 @@ v2  v1 without the O3 8-h item (what Beijing appears to do);
 v3  v2 with the PM IAQI taken from the *published* ``PM2.5_24h``/``PM10_24h`` rows (2014-2016 only:
     the feed has no ``_24h`` rows from 2017);
 v4  PM 1-h values on the PM 24-h columns (``pm_input="hourly"``), no O3 8-h, ceil;
-v5  v4 with every IAQI rounded half up instead of up (exact, computed here; not in src).
+v5  v4 with every IAQI rounded half up instead of up (exact, computed here; not in src);
+v6  v2 with our PM 24-h moving means rounded half up to 0.1 µg/m³ before the IAQI (extra);
+v7  v2 with every IAQI rounded half up (extra: ceil against half up on the 24-h means).
 
-Disagreements of v2 (2014-2016) and v5 (2017-2018) are sorted into the kinds of :data:`KINDS` by
-:func:`classify`.
+Disagreements of the best variant computed from the feed alone (v6 in 2014-2016, v5 in
+2017-2018; :data:`BEST`) are sorted into the kinds of :data:`KINDS` by :func:`classify`. All
+years take ~20 s; one year ~5 s.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ VARIANTS = {
     "v4": "PM 1-h values (pm_input='hourly'), no O3 8-h, ceil",
     "v5": "PM 1-h values, no O3 8-h, IAQI rounded half up",
     "v6": "v2 with our PM 24-h moving means rounded (half up) to 0.1 µg/m³ before the IAQI",
+    "v7": "v2 with every IAQI rounded half up instead of up",
 }
 BEST = {2014: "v6", 2015: "v6", 2016: "v6", 2017: "v5", 2018: "v5"}
 """The variant whose disagreements are classified: the best computed from the 1-h feed alone over
@@ -102,10 +106,12 @@ KINDS = {
     "pm_item_left_out": "a PM 24-h mean is not published (though the PM 1-h value is) and the published AQI "
                         "leaves that PM item out (the window held few hours)",
     "published_mean_not_24h": "full window, yet the published AQI follows the published PM '24 h' values, which "
-                              "are not the 24-h means of the feed's 1-h values (the feed's hours were revised)",
-    "window_gap_fillable": "our 24-h window lacks hours and the published AQI follows no published 24-h mean, but "
-                           "it is reached with the missing hours filled by values between the lowest and highest "
-                           "PM value the station shows from 47 h before to 24 h after",
+                              "are not the means of the 24 values the feed shows (values revised after the feed "
+                              "took them)",
+    "window_gap_fillable": "our 24-h window lacks hours and the published AQI follows neither our mean nor the "
+                           "publisher's own published 24-h means, but is reached with the missing hours filled by "
+                           "values between the lowest and highest PM value the station shows from 47 h before to "
+                           "24 h after (the AQI was computed from another set of hours than the published means)",
     "one_hour_left_out": "the published AQI is reached when one 1-h PM value of the window is left out: a value "
                          "the publisher invalidated or revised after the feed took it",
     "window_gap_hidden_values": "our 24-h window lacks hours and the published AQI needs them to hold values outside "
@@ -245,6 +251,8 @@ def compute_variants(comp: Comparison) -> dict[str, np.ndarray]:
                for p, column in [*GASES.values(), *((p, c) for p, c, _ in PMS.values())]]
     rounded_pm = [iaqi_array(np.floor(comp.pm_mean[item] * 10 + 0.5 + 1e-9) / 10, column, Edition.E2012)
                   for item, (_, column, _) in PMS.items()]
+    gas_half_up = [iaqi_exact(comp.hourly[:, POLLUTANT_INDEX[p]], column, "half_up") for p, column in GASES.values()]
+    pm_half_up = [iaqi_exact(comp.pm_mean[item], column, "half_up") for item, (_, column, _) in PMS.items()]
     v3 = aqi_of(gas + published_pm)
     no_published_pm = np.isnan(comp.published["PM2.5_24h"]) & np.isnan(comp.published["PM10_24h"])
     return {
@@ -254,6 +262,7 @@ def compute_variants(comp: Comparison) -> dict[str, np.ndarray]:
         "v4": aqi_of(hourly_pm),
         "v5": aqi_of(half_up),
         "v6": aqi_of(gas + rounded_pm),
+        "v7": aqi_of(gas_half_up + pm_half_up),
     }
 
 
@@ -273,7 +282,7 @@ def match_rates(comp: Comparison, years: Sequence[int] = YEARS) -> dict[int, dic
         entry: dict = {"rows": n}
         for name, aqi in comp.variants.items():
             usable = rows & (aqi != MISSING)
-            entry[name] = None if not usable.any() else round(100.0 * float((aqi[rows] == published[rows]).mean()), 2)
+            entry[name] = None if not usable.any() else round(100.0 * float((aqi[rows] == published[rows]).mean()), 3)
         result[year] = entry
     return result
 
@@ -290,7 +299,7 @@ def _station_day_units(values: np.ndarray) -> np.ndarray:
 
 
 def display_units(hourly: np.ndarray) -> np.ndarray:
-    """(station, pollutant, hour) unit the feed shows each 1-h value in: 0.1 or 1.
+    """(station, pollutant, hour) unit the feed shows each 1-h value in: 0.1 or 1 (NaN: no value).
 
     The feed's precision changed over time (integers until 2014-04-28, one decimal from
     2014-04-29, integers again from 2015-07-31, with stations switching on different days and
@@ -302,7 +311,7 @@ def display_units(hourly: np.ndarray) -> np.ndarray:
     per_hour = np.where(decimal[:, others].any(axis=1), 0.1, 1.0)
     units = np.repeat(per_hour[:, None, :], hourly.shape[1], axis=1)
     units[:, POLLUTANT_INDEX[Pollutant.CO]] = _station_day_units(hourly[:, POLLUTANT_INDEX[Pollutant.CO]])
-    return units
+    return np.where(np.isnan(hourly), np.nan, units)
 
 
 def _trailing(values: np.ndarray, window: int, reduce) -> np.ndarray:
@@ -369,7 +378,8 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
         pm[item] = {
             "value": comp.pm_mean[item] if moving else values,
             # A moving mean: each value's rounding, plus the publisher's rounding of the mean to 0.1.
-            "half": _trailing(units[:, POLLUTANT_INDEX[pollutant]], window, np.fmax) / 2 + (0.05 if moving else 0),
+            "half": np.nan_to_num(_trailing(units[:, POLLUTANT_INDEX[pollutant]], window, np.fmax), nan=1.0) / 2
+            + (0.05 if moving else 0),
             "count": comp.pm_count[item] if moving else (~np.isnan(values)).astype(np.int64),
             "max": high, "min": low, "sum": total,
         }
@@ -479,21 +489,6 @@ def _short_mean_days(comp: Comparison) -> np.ndarray:
     n = np.maximum(daily(shown), 1)
     share_4h, share_24h = daily(near_4h & shown) / n, daily(near_24h & shown) / n
     return np.repeat((share_4h >= 0.5) & (share_4h > share_24h + 0.2), 24)
-
-
-def kind_counts(comp: Comparison, years: Sequence[int] = YEARS) -> dict[int, dict[str, int]]:
-    year_of_hour = comp.years
-    out: dict[int, dict[str, int]] = {}
-    for year in years:
-        if year not in BEST:
-            continue
-        rows = comp.compared & (year_of_hour == year)[None, :]
-        if not rows.any():
-            continue
-        kind = classify(comp, BEST[year], rows)
-        counts = Counter(kind[kind >= 0].tolist())
-        out[year] = {name: counts.get(i, 0) for i, name in enumerate(KINDS)}
-    return out
 
 
 def describe(comp: Comparison, site: int, hour: int, variant: str) -> dict:

@@ -121,11 +121,17 @@ def with_cities(cube: HourlyCube, city_members: dict[str, Sequence[str]]) -> Hou
     values = np.empty((len(sites) + len(city_members), *cube.values.shape[1:]))
     values[: len(sites)] = cube.values
     for row, (city, members) in enumerate(city_members.items(), start=len(sites)):
-        block = cube.values[[cube.site_index(code) for code in members]]
-        present = ~np.isnan(block)
-        count = present.sum(axis=0)
-        total = np.where(present, block, 0.0).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values[row] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        # Accumulate station by station into the city's own row: one pass over each station's
+        # values, with no temporary the size of the city's whole block.
+        total = values[row]
+        total[...] = 0.0
+        count = np.zeros(total.shape, dtype=np.int16)
+        for code in members:
+            station = cube.values[cube.site_index(code)]
+            present = ~np.isnan(station)
+            np.add(total, station, out=total, where=present)
+            count += present
+        np.divide(total, count, out=total, where=count > 0)
+        total[count == 0] = np.nan
         sites.append(Site(code=city, name=city, kind="city", city=city, members=tuple(members)))
     return HourlyCube(sites=tuple(sites), first_day=cube.first_day, values=values)
