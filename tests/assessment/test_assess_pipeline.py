@@ -92,12 +92,12 @@ def test_city_hourly_is_the_nan_aware_mean_of_its_stations():
     assert [s.code for s in cube.sites] == ["A", "B", "C", "X"]
     city = cube.sites[-1]
     assert (city.kind, city.members) == ("city", ("A", "B", "C"))
-    pm = cube.values[3, POLLUTANT_INDEX[Pollutant.PM2_5], 0]
+    pm = cube.site_values(3)[POLLUTANT_INDEX[Pollutant.PM2_5], 0]
     expected = [15.0] * 12 + [10.0] * 10 + [np.nan, 60.0]  # mean of those present; none -> missing
     expected[5] = (10 + 20 + 40) / 3
     np.testing.assert_array_equal(pm, np.array(expected))
-    assert np.isnan(cube.values[3, POLLUTANT_INDEX[Pollutant.SO2], 0]).all()
-    np.testing.assert_array_equal(cube.values[:3], hand_cube().values)  # stations untouched
+    assert np.isnan(cube.site_values(3)[POLLUTANT_INDEX[Pollutant.SO2], 0]).all()
+    np.testing.assert_array_equal(cube.all_values[:3], hand_cube().values)  # stations untouched
 
 
 def test_city_daily_value_is_formed_from_its_hourly_means():
@@ -379,7 +379,7 @@ def test_period_figures_are_consistent(seed):
     daily = assessment.daily
     # The city's hour lies between its stations' values at that hour (NaN-aware mean).
     block = cube.values
-    city = assessment.cube.values[-1]
+    city = assessment.cube.all_values[-1]
     present = ~np.isnan(block)
     low = np.where(present, block, np.inf).min(axis=0)
     high = np.where(present, block, -np.inf).max(axis=0)

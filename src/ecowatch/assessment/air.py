@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ecowatch.assessment.cube import HourlyCube, cube_from_measurements, with_cities
-from ecowatch.assessment.daily import DailyFigures, daily_figures, item_statistics
+from ecowatch.assessment.daily import DailyFigures, daily_figures, edition_iaqis, item_statistics
 from ecowatch.assessment.period import PeriodFigures, period_figures
 from ecowatch.assessment.stations import Station
 from ecowatch.errors import InputError
@@ -136,11 +136,13 @@ def assess_cube(
             for pollutant, mask in exclusion_masks(days, exclusions, names).items():
                 excluded[pollutant][i] = mask
     statistics = item_statistics(cube)
+    iaqis = edition_iaqis(statistics, [edition] if edition else [edition_for(day) for day in days])
     last_day = days[-1]
     return AirAssessment(
         cube=cube,
-        daily=daily_figures(cube, edition=edition, statistics=statistics),
-        daily_excluding=daily_figures(cube, edition=edition, excluded_pollutants=excluded, statistics=statistics),
+        daily=daily_figures(cube, edition=edition, statistics=statistics, iaqis=iaqis),
+        daily_excluding=daily_figures(cube, edition=edition, excluded_pollutants=excluded, statistics=statistics,
+                                      iaqis=iaqis),
         first_day=days[0],
         last_day=last_day,
         edition=edition or edition_for(last_day),

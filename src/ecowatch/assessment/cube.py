@@ -37,12 +37,19 @@ class Site:
 
 @dataclass(frozen=True)
 class HourlyCube:
-    """Hourly concentrations of a set of sites over consecutive days [µg/m³; CO mg/m³]."""
+    """Hourly concentrations of a set of sites over consecutive days [µg/m³; CO mg/m³].
+
+    The stations' values and the cities formed from them are kept as two blocks, so that adding the
+    cities never copies the stations' (at national scale, gigabyte-sized) array.
+    """
 
     sites: tuple[Site, ...]
     first_day: dt.date
     values: np.ndarray
-    """float64 array (site, pollutant in :data:`POLLUTANTS` order, day, hour 0–23); NaN = no valid value."""
+    """float64 array (site, pollutant in :data:`POLLUTANTS` order, day, hour 0–23) of the first
+    ``len(values)`` sites; NaN = no valid value."""
+    city_values: np.ndarray | None = None
+    """The same for the sites after them (cities, :func:`with_cities`)."""
 
     @property
     def n_days(self) -> int:
@@ -52,9 +59,23 @@ class HourlyCube:
     def days(self) -> list[dt.date]:
         return [self.first_day + dt.timedelta(days=i) for i in range(self.n_days)]
 
+    def blocks(self) -> list[np.ndarray]:
+        """The value arrays in site order."""
+        return [self.values] if self.city_values is None else [self.values, self.city_values]
+
+    @functools.cached_property
+    def all_values(self) -> np.ndarray:
+        """Every site's values in one array (a copy when there are cities)."""
+        return self.values if self.city_values is None else np.concatenate(self.blocks())
+
+    def site_values(self, index: int) -> np.ndarray:
+        """(pollutant, day, hour) values of one site."""
+        first = self.values.shape[0]
+        return self.values[index] if index < first else self.city_values[index - first]
+
     def pollutant(self, pollutant: Pollutant) -> np.ndarray:
-        """(site, day, hour) values of one pollutant."""
-        return self.values[:, POLLUTANT_INDEX[pollutant]]
+        """(site, day, hour) values of one pollutant, every site."""
+        return self.all_values[:, POLLUTANT_INDEX[pollutant]]
 
     def site_index(self, code: str) -> int:
         try:
@@ -117,10 +138,11 @@ def with_cities(cube: HourlyCube, city_members: dict[str, Sequence[str]]) -> Hou
     national real-time platform forms a city's hourly figures. An hour with no valid station value
     is missing for the city. This is the one place the stage is chosen.
     """
+    if cube.city_values is not None:
+        raise ValueError("the cube has its cities already")
     sites = list(cube.sites)
-    values = np.empty((len(sites) + len(city_members), *cube.values.shape[1:]))
-    values[: len(sites)] = cube.values
-    for row, (city, members) in enumerate(city_members.items(), start=len(sites)):
+    values = np.empty((len(city_members), *cube.values.shape[1:]))
+    for row, (city, members) in enumerate(city_members.items()):
         # Accumulate station by station into the city's own row: one pass over each station's
         # values, with no temporary the size of the city's whole block.
         total = values[row]
@@ -134,4 +156,4 @@ def with_cities(cube: HourlyCube, city_members: dict[str, Sequence[str]]) -> Hou
         np.divide(total, count, out=total, where=count > 0)
         total[count == 0] = np.nan
         sites.append(Site(code=city, name=city, kind="city", city=city, members=tuple(members)))
-    return HourlyCube(sites=tuple(sites), first_day=cube.first_day, values=values)
+    return HourlyCube(sites=tuple(sites), first_day=cube.first_day, values=cube.values, city_values=values)

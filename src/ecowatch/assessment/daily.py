@@ -14,7 +14,6 @@ from ecowatch.standards import (
     MISSING,
     AqiItem,
     Averaging,
-    Column,
     DailyStatistic,
     Edition,
     LimitPhase,
@@ -93,8 +92,12 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
     o3_8h_limit = limit(Pollutant.O3, Averaging.MAX_8H, LimitPhase.GB3095_2012)
     o3_1h_limit = limit(Pollutant.O3, Averaging.HOUR, LimitPhase.GB3095_2012)
     chunks: dict[AqiItem, list[DailyStatistic]] = {item: [] for item in ITEM_ORDER}
-    for start in range(0, cube.values.shape[0], SITES_PER_CHUNK):
-        block = cube.values[start:start + SITES_PER_CHUNK]
+    chunks_of_sites = [
+        values[start:start + SITES_PER_CHUNK]
+        for values in cube.blocks()
+        for start in range(0, values.shape[0], SITES_PER_CHUNK)
+    ]
+    for block in chunks_of_sites:
         o3 = block[:, POLLUTANT_INDEX[Pollutant.O3]]
         chunks[AqiItem.O3_8H].append(o3_daily_max_8h(o3, o3_8h_limit))
         chunks[AqiItem.O3_1H].append(o3_daily_max_1h(o3, o3_1h_limit))
@@ -111,12 +114,27 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
     }
 
 
+def edition_iaqis(
+    statistics: Mapping[AqiItem, DailyStatistic], editions: Sequence[Edition]
+) -> dict[Edition, dict[AqiItem, np.ndarray]]:
+    """The daily IAQI of every item under each edition that occurs (invalid values: MISSING)."""
+    return {
+        edition: {
+            item: iaqi_array(np.where(statistics[item].valid, statistics[item].value, np.nan),
+                             breakpoint_column(item, Report.DAILY), edition)
+            for item in ITEM_ORDER
+        }
+        for edition in sorted(set(editions))
+    }
+
+
 def daily_figures(
     cube: HourlyCube,
     *,
     edition: Edition | None = None,
     excluded_pollutants: Mapping[Pollutant, np.ndarray] | None = None,
     statistics: Mapping[AqiItem, DailyStatistic] | None = None,
+    iaqis: Mapping[Edition, Mapping[AqiItem, np.ndarray]] | None = None,
 ) -> DailyFigures:
     """Daily statistics, IAQIs and AQI of every site and day of ``cube``.
 
@@ -126,33 +144,30 @@ def daily_figures(
         Force one edition; by default each day follows the edition in force on its date.
     excluded_pollutants : mapping of Pollutant to bool array (site, day), optional
         Pollutant-days removed by approved exclusions (sand dust, exceptional events).
-    statistics : mapping, optional
-        :func:`item_statistics` of ``cube``, when already computed.
+    statistics, iaqis : mapping, optional
+        :func:`item_statistics` of ``cube`` and their :func:`edition_iaqis`, when already computed.
     """
     days = tuple(cube.days)
     editions = tuple(edition or edition_for(day) for day in days)
     statistics = statistics or item_statistics(cube)
-    shape = cube.values.shape[0], cube.n_days
+    shape = len(cube.sites), cube.n_days
     no_exclusion = np.zeros(shape, dtype=bool)
     values, counts, valid, excluded = {}, {}, {}, {}
     for item in ITEM_ORDER:
         statistic = statistics[item]
         values[item], counts[item], valid[item] = statistic.value, statistic.count, statistic.valid
         excluded[item] = (excluded_pollutants or {}).get(item.pollutant, no_exclusion)
-    column_day: dict[AqiItem, Column] = {item: breakpoint_column(item, Report.DAILY) for item in ITEM_ORDER}
     edition_array = np.array([e.value for e in editions])
+    iaqis = iaqis or edition_iaqis(statistics, editions)
     combined_by_edition = {}
     for this_edition in sorted(set(editions)):
-        edition_iaqi = {
-            item: iaqi_array(np.where(valid[item], values[item], np.nan), column_day[item], this_edition)
-            for item in ITEM_ORDER
-        }
+        edition_iaqi = iaqis[this_edition]
         combined_by_edition[this_edition] = (
             edition_iaqi,
             combine_iaqi(edition_iaqi, this_edition, Report.DAILY, excluded),
         )
     first_iaqi, first = combined_by_edition[editions[0]]
-    iaqis = dict(first_iaqi)
+    day_iaqi = dict(first_iaqi)
     aqi, partial, level, complete = first.aqi, first.aqi_partial, first.level, first.complete
     primary = {item: first.primary.get(item, no_exclusion) for item in ITEM_ORDER}
     exceeding = {item: first.exceeding.get(item, no_exclusion) for item in ITEM_ORDER}
@@ -164,12 +179,12 @@ def daily_figures(
         aqi, partial = np.where(on, combined.aqi, aqi), np.where(on, combined.aqi_partial, partial)
         level, complete = np.where(on, combined.level, level), np.where(on, combined.complete, complete)
         for item in ITEM_ORDER:
-            iaqis[item] = np.where(on, edition_iaqi[item], iaqis[item])
+            day_iaqi[item] = np.where(on, edition_iaqi[item], day_iaqi[item])
             primary[item] = np.where(on, combined.primary.get(item, no_exclusion), primary[item])
             exceeding[item] = np.where(on, combined.exceeding.get(item, no_exclusion), exceeding[item])
     return DailyFigures(
         days=days, editions=editions, values=values, counts=counts, valid=valid, excluded=excluded,
-        iaqi=iaqis, aqi=aqi, aqi_partial=partial, level=level, complete=complete, primary=primary,
+        iaqi=day_iaqi, aqi=aqi, aqi_partial=partial, level=level, complete=complete, primary=primary,
         exceeding=exceeding, in_report=in_report,
     )
 

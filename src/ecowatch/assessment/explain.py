@@ -28,7 +28,7 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
     site_index = cube.site_index(site_code)
     site = cube.sites[site_index]
     day_index = (day - cube.first_day).days
-    hourly = cube.values[site_index, :, day_index]
+    hourly = cube.site_values(site_index)[:, day_index]
     pollutants: dict[str, Any] = {}
     rejected = _rejected_values(assessment, site_code, day)
     for pollutant in POLLUTANTS:

@@ -47,7 +47,7 @@ def realtime_aqi(cube: HourlyCube, edition: Edition, *, pm_input: str | None = N
     the six 1-h means, PM on the 24-h breakpoints. Moving means need 20 of 24 (PM) and 6 of 8 (O3)
     hours, as the daily rules of GB 3095 表4.
     """
-    series = cube.values.reshape(*cube.values.shape[:2], -1)
+    series = cube.all_values.reshape(*cube.all_values.shape[:2], -1)
 
     def hourly(pollutant: Pollutant) -> np.ndarray:
         return series[:, POLLUTANT_INDEX[pollutant]]

@@ -18,7 +18,7 @@ from ecowatch.standards import (
     LimitPhase,
     PeriodStatistic,
     Pollutant,
-    annual_data_sufficient,
+    annual_data_sufficient_array,
     period_values,
     round_array_gbt8170,
     statistic_limit,
@@ -144,5 +144,5 @@ def _annual_sufficiency(
     for pollutant in (Pollutant.SO2, Pollutant.NO2, Pollutant.PM10, Pollutant.PM2_5):
         usable = daily.usable(HEADLINE_ITEM[pollutant])[rows] & day_mask
         per_month = np.stack([usable[:, months == month].sum(axis=1) for month in range(1, 13)], axis=1)
-        result[pollutant] = np.array([annual_data_sufficient(list(row), list(range(1, 13))) for row in per_month])
+        result[pollutant] = annual_data_sufficient_array(per_month)
     return result

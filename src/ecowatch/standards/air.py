@@ -164,8 +164,8 @@ def daily_mean(hourly: np.ndarray) -> DailyStatistic:
     """
     hourly = _check_day_axis(hourly)
     present = ~np.isnan(hourly)
-    count = present.sum(axis=-1)
-    total = np.where(present, hourly, 0.0).sum(axis=-1)
+    count = np.count_nonzero(present, axis=-1)
+    total = np.sum(hourly, axis=-1, where=present)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return DailyStatistic(value=value, count=count, valid=count >= MIN_HOURS_PER_DAY)
@@ -200,11 +200,11 @@ def moving_mean(series: np.ndarray, window: int, min_valid: int) -> DailyStatist
     present = ~np.isnan(by_time)
     filled = np.where(present, by_time, 0.0)
     value = np.full(by_time.shape, np.nan)
-    count = np.zeros(by_time.shape, dtype=np.int64)
+    count = np.zeros(by_time.shape, dtype=np.int32)
     if n >= window:
         span = n - window + 1
         window_sum = filled[0:span].copy()
-        window_count = present[0:span].astype(np.int64)
+        window_count = present[0:span].astype(np.int32)
         for k in range(1, window):
             window_sum += filled[k:k + span]
             window_count += present[k:k + span]
@@ -419,14 +419,22 @@ def annual_data_sufficient(days_per_month: Sequence[int], months: Sequence[int])
     >>> annual_data_sufficient([31] * 11, list(range(1, 12)))
     False
     """
-    per_month: dict[int, int] = {}
+    per_month = np.zeros(12, dtype=np.int64)
     for count, month in zip(days_per_month, months, strict=True):
-        per_month[month] = per_month.get(month, 0) + count
-    if sum(per_month.values()) < MIN_DAYS_PER_YEAR:
-        return False
-    return all(
-        per_month.get(month, 0) >= (MIN_DAYS_FEBRUARY if month == 2 else MIN_DAYS_PER_MONTH) for month in range(1, 13)
-    )
+        per_month[month - 1] += count
+    return bool(annual_data_sufficient_array(per_month))
+
+
+def annual_data_sufficient_array(per_month: np.ndarray) -> np.ndarray:
+    """:func:`annual_data_sufficient` for arrays whose last axis holds the counts of January … December.
+
+    >>> annual_data_sufficient_array(np.array([[31, 25] + [30] * 10, [31, 24] + [30] * 10])).tolist()
+    [True, False]
+    """
+    per_month = np.asarray(per_month)
+    minimum = np.full(12, MIN_DAYS_PER_MONTH)
+    minimum[1] = MIN_DAYS_FEBRUARY
+    return (per_month.sum(axis=-1) >= MIN_DAYS_PER_YEAR) & (per_month >= minimum).all(axis=-1)
 
 
 def three_year_moving_mean(annual: Mapping[int, float]) -> dict[int, float]:
