@@ -9,6 +9,7 @@ written once, over arrays (:func:`combine_iaqi`); :func:`aqi_record` is its one-
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -267,27 +268,62 @@ def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> 
     [-2]
     """
     values = np.asarray(concentrations, dtype=np.float64)
-    missing = np.isnan(values)
     if np.any(values < 0):
         raise StandardsError(f"negative concentration for {column.value}")
+    flat = values.reshape(-1)
+    result = np.empty(flat.shape, dtype=np.int64)
+    # Work through the values in cache-sized pieces: the dozen passes below then stay in cache.
+    for start in range(0, flat.size, _IAQI_CHUNK):
+        _iaqi_chunk(flat[start:start + _IAQI_CHUNK], column, edition, result[start:start + _IAQI_CHUNK])
+    return result.reshape(values.shape)
+
+
+_IAQI_CHUNK = 1 << 15
+
+
+@functools.cache
+def _segments(edition: Edition, column: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Breakpoints [10⁻⁶ units], IAQI axis and the slope of each segment, as float arrays."""
+    bps = np.asarray(IAQI_BREAKPOINTS[edition][column], dtype=np.float64) * 10**SNAP_DECIMALS
+    axis = np.asarray(IAQI_AXIS[: len(bps)], dtype=np.float64)
+    return bps, axis, np.diff(axis) / np.diff(bps)
+
+
+def _iaqi_chunk(values: np.ndarray, column: Column, edition: Edition, out: np.ndarray) -> None:
     breakpoints = IAQI_BREAKPOINTS[edition][column]
+    top = breakpoints[-1] * 10**SNAP_DECIMALS
     # Concentrations as integer-valued floats counting 10⁻⁶ (exact below 2⁵³; anything above the
-    # table is clipped first, it only needs to stay above the top).
-    scaled = np.rint(np.minimum(np.where(missing, 0.0, values), 2.0 * breakpoints[-1]) * 10**SNAP_DECIMALS)
+    # table is clipped first, it only needs to stay above the top). NaN passes through.
+    work = np.multiply(values, 10**SNAP_DECIMALS)
+    np.minimum(work, 2.0 * top, out=work)
+    np.rint(work, out=work)
     if rounds_concentration_first(edition):
         step = 10 ** (SNAP_DECIMALS - column.pollutant.decimals)
-        # np.rint rounds half to even; scaled / step is exact at the halves, so this is GB/T 8170.
-        scaled = np.rint(scaled / step) * step
-    bps = np.asarray(breakpoints, dtype=np.float64) * 10**SNAP_DECIMALS
-    interpolated = np.interp(scaled, bps, np.asarray(IAQI_AXIS[: len(breakpoints)], dtype=np.float64))
+        # np.rint rounds half to even; work / step is exact at the halves, so this is GB/T 8170.
+        np.divide(work, step, out=work)
+        np.rint(work, out=work)
+        np.multiply(work, step, out=work)
+    bps, axis, slopes = _segments(edition, column)
+    # The segment BP_Lo < C ≤ BP_Hi, by counting the inner breakpoints below C (a few compares beat
+    # a binary search per value); a value on a breakpoint stays in the segment it ends.
+    segment = np.zeros(work.shape, dtype=np.intp)
+    for inner in bps[1:-1]:
+        segment += work > inner
+    index = np.subtract(work, bps.take(segment))
+    index *= slopes.take(segment)
+    index += axis.take(segment)
     # The exact IAQI is a rational k/den with den ≤ 1.14·10⁹ (the widest segment in 10⁻⁶ units), so a
     # non-integer one lies at least 8.8·10⁻¹⁰ from any integer, while interpolation in float64 errs by
     # under 10⁻¹². Values within 10⁻¹⁰ of an integer therefore are that integer; the rest round up.
-    nearest = np.rint(interpolated)
-    result = np.where(np.abs(interpolated - nearest) < 1e-10, nearest, np.ceil(interpolated)).astype(np.int64)
+    nearest = np.rint(index)
+    distance = np.subtract(index, nearest)
+    np.abs(distance, out=distance)
+    np.ceil(index, out=index)
+    np.copyto(index, nearest, where=distance < 1e-10)
     above = _above_table(column, edition)
-    result = np.where(scaled > bps[-1], REPLACED if above is None else above, result)
-    return np.where(missing, MISSING, result)
+    index[work > top] = REPLACED if above is None else above
+    index[np.isnan(work)] = MISSING
+    out[...] = index
 
 
 @dataclass(frozen=True, slots=True)
