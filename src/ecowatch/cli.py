@@ -22,7 +22,8 @@ air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 30
                       no_args_is_help=True)
 app.add_typer(air_app, name="air")
 
-console = Console()
+# Tables of figures need room; when printing to a file or pipe, do not squeeze them to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
 
@@ -120,6 +121,10 @@ def air_aqi(
     console.print(table)
 
 
+def _fixed(value: float | None, decimals: int) -> str:
+    return "—" if value is None else f"{value:.{decimals}f}"
+
+
 def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
     table = Table(title=title)
     table.add_column("site")
@@ -128,9 +133,10 @@ def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
     for name, figures in sites.items():
         table.add_row(
             name,
-            *(str(figures[p]["value"]) for p in ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")),
-            str(figures["valid_days"]), str(figures["good_days"]), str(figures["good_ratio_pct"]),
-            str(figures["comprehensive_index"]),
+            *("—" if figures[p]["value"] is None else str(figures[p]["value"])
+              for p in ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")),
+            str(figures["valid_days"]), str(figures["good_days"]), _fixed(figures["good_ratio_pct"], 1),
+            _fixed(figures["comprehensive_index"], 2),
         )
     return table
 

@@ -23,6 +23,12 @@ from ecowatch.standards.air import MIN_HOURS_PER_8H, MIN_HOURS_PER_DAY
 from ecowatch.standards.aqi import REALTIME_PM_INPUT
 
 
+def _valid_moving_mean(series: np.ndarray, window: int, min_valid: int) -> np.ndarray:
+    """The moving mean where it meets the minimum-data rule, NaN elsewhere."""
+    moving = moving_mean(series, window, min_valid)
+    return np.where(moving.valid, moving.value, np.nan)
+
+
 @dataclass(frozen=True)
 class RealtimeAqi:
     """Hourly indicators and AQI, arrays (site, hour since the cube's first hour)."""
@@ -58,14 +64,14 @@ def realtime_aqi(cube: HourlyCube, edition: Edition, *, pm_input: str | None = N
 
     def pm(pollutant: Pollutant) -> np.ndarray:
         values = hourly(pollutant)
-        return moving_mean(values, 24, MIN_HOURS_PER_DAY).value if pm_mode == "moving_24h" else values
+        return _valid_moving_mean(values, 24, MIN_HOURS_PER_DAY) if pm_mode == "moving_24h" else values
 
     inputs = {
         AqiItem.SO2: hourly(Pollutant.SO2),
         AqiItem.NO2: hourly(Pollutant.NO2),
         AqiItem.CO: hourly(Pollutant.CO),
         AqiItem.O3_1H: hourly(Pollutant.O3),
-        AqiItem.O3_8H: moving_mean(hourly(Pollutant.O3), 8, MIN_HOURS_PER_8H).value,
+        AqiItem.O3_8H: _valid_moving_mean(hourly(Pollutant.O3), 8, MIN_HOURS_PER_8H),
         AqiItem.PM10: pm(Pollutant.PM10),
         AqiItem.PM2_5: pm(Pollutant.PM2_5),
     }
@@ -73,7 +79,7 @@ def realtime_aqi(cube: HourlyCube, edition: Edition, *, pm_input: str | None = N
     iaqis = {item: iaqi_array(inputs[item], breakpoint_column(item, Report.HOURLY), edition) for item in items}
     if edition is Edition.E2012:
         # HJ 633-2012 表1 注 2: SO2 1-h above 800 reports the index of the 24-h (moving) mean.
-        so2_day = iaqi_array(moving_mean(hourly(Pollutant.SO2), 24, MIN_HOURS_PER_DAY).value,
+        so2_day = iaqi_array(_valid_moving_mean(hourly(Pollutant.SO2), 24, MIN_HOURS_PER_DAY),
                              breakpoint_column(AqiItem.SO2, Report.DAILY), edition)
         above = hourly(Pollutant.SO2) > 800
         iaqis[AqiItem.SO2] = np.where(above, so2_day, iaqis[AqiItem.SO2])
