@@ -13,6 +13,7 @@ others in µg/m³).  ``O3_8h`` and ``O3_8h_24h`` (national feed) are known and i
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Collection
 from datetime import date
@@ -28,13 +29,11 @@ from ecowatch.importers.common import (
     Source,
     StationResolver,
     check_dates,
-    finish,
     hour_time,
     input_files,
-    may_overlap,
     open_table,
     problems,
-    progress_bar,
+    read_files,
     sniff_header,
     to_int,
     valid_date,
@@ -104,24 +103,20 @@ def _read(
     progress: bool,
 ) -> ImportResult:
     date_from, date_to = check_dates(date_from, date_to)
-    resolver = StationResolver(registry)
     files = input_files(path)
     if Path(path).is_dir():
         # Only the files of this layout: a directory may hold other CSVs (e.g. a station list).
         files = [f for f in files if (sniff_header(f) or [])[:3] == list(_KEY_COLUMNS)]
         if not files:
             raise InputError("no file with a 'date,hour,type,...' header in directory", file=str(path))
-    files = [f for f in files if may_overlap(f, date_from, date_to)]
-    sources = [Source(i, f) for i, f in enumerate(files)]
-    cells: list[pl.DataFrame] = []
-    found: list[pl.DataFrame] = []
-    with progress_bar(len(sources), "Reading real-time files", progress) as advance:
-        for src in sources:
-            c, f = _read_one(src, resolver, keep, date_from, date_to)
-            cells.append(c)
-            found.extend(f)
-            advance()
-    return finish(cells, found, sources, resolver, lenient=lenient, vocabulary=keep)
+    return read_files(files, functools.partial(_read_kept, keep=keep), registry,
+                      description="Reading real-time files", lenient=lenient, date_from=date_from,
+                      date_to=date_to, progress=progress, vocabulary=keep)
+
+
+def _read_kept(src: Source, resolver: StationResolver, date_from: date | None, date_to: date | None, *,
+               keep: tuple[str, ...]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    return _read_one(src, resolver, keep, date_from, date_to)
 
 
 def _read_one(

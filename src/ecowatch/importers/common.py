@@ -454,6 +454,38 @@ def empty_cells() -> pl.DataFrame:
     return pl.DataFrame(schema=CELL_SCHEMA)
 
 
+ReadOne = Callable[
+    [Source, "StationResolver", date | None, date | None], tuple[pl.DataFrame, list[pl.DataFrame]]
+]
+"""Reads one file into value cells and the problems found (the per-format part of a reader)."""
+
+
+def read_files(
+    files: Sequence[Path],
+    read_one: ReadOne,
+    registry: StationRegistry | None,
+    *,
+    description: str,
+    lenient: bool,
+    date_from: date | None,
+    date_to: date | None,
+    progress: bool,
+    vocabulary: Sequence[str] = POLLUTANTS,
+) -> ImportResult:
+    """The loop every reader shares: skip files outside the dates, read each, then :func:`finish`."""
+    resolver = StationResolver(registry)
+    sources = [Source(i, f) for i, f in enumerate(f for f in files if may_overlap(f, date_from, date_to))]
+    cells: list[pl.DataFrame] = []
+    found: list[pl.DataFrame] = []
+    with progress_bar(len(sources), description, progress) as advance:
+        for src in sources:
+            c, f = read_one(src, resolver, date_from, date_to)
+            cells.append(c)
+            found.extend(f)
+            advance()
+    return finish(cells, found, sources, resolver, lenient=lenient, vocabulary=vocabulary)
+
+
 def finish(
     cells: list[pl.DataFrame],
     found: list[pl.DataFrame],

@@ -30,12 +30,10 @@ from ecowatch.importers.common import (
     StationResolver,
     check_dates,
     date_in_range,
-    finish,
     input_files,
-    may_overlap,
     open_table,
     problems,
-    progress_bar,
+    read_files,
     valid_date,
 )
 
@@ -77,18 +75,8 @@ def read_long(
     station or pollutant is unusable, and lists every problem in ``issues``.
     """
     date_from, date_to = check_dates(date_from, date_to)
-    resolver = StationResolver(registry)
-    files = [f for f in input_files(path) if may_overlap(f, date_from, date_to)]
-    sources = [Source(i, f) for i, f in enumerate(files)]
-    cells: list[pl.DataFrame] = []
-    found: list[pl.DataFrame] = []
-    with progress_bar(len(sources), "Reading files", progress) as advance:
-        for src in sources:
-            c, f = _read_one(src, resolver, date_from, date_to)
-            cells.append(c)
-            found.extend(f)
-            advance()
-    return finish(cells, found, sources, resolver, lenient=lenient)
+    return read_files(input_files(path), _read_one, registry, description="Reading files", lenient=lenient,
+                      date_from=date_from, date_to=date_to, progress=progress)
 
 
 def _read_one(

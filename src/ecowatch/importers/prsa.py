@@ -23,13 +23,11 @@ from ecowatch.importers.common import (
     StationResolver,
     check_dates,
     date_in_range,
-    finish,
     hour_time,
     input_files,
-    may_overlap,
     open_table,
     problems,
-    progress_bar,
+    read_files,
     to_int,
     valid_date,
 )
@@ -65,18 +63,8 @@ def read_prsa(
     values as null with a reason and lists every problem in ``issues``.
     """
     date_from, date_to = check_dates(date_from, date_to)
-    resolver = StationResolver(registry)
-    files = [f for f in input_files(path) if may_overlap(f, date_from, date_to)]
-    sources = [Source(i, f) for i, f in enumerate(files)]
-    cells: list[pl.DataFrame] = []
-    found: list[pl.DataFrame] = []
-    with progress_bar(len(sources), "Reading PRSA files", progress) as advance:
-        for src in sources:
-            c, f = _read_one(src, resolver, date_from, date_to)
-            cells.append(c)
-            found.extend(f)
-            advance()
-    return finish(cells, found, sources, resolver, lenient=lenient)
+    return read_files(input_files(path), _read_one, registry, description="Reading PRSA files", lenient=lenient,
+                      date_from=date_from, date_to=date_to, progress=progress)
 
 
 def _read_one(
