@@ -172,6 +172,51 @@ def air_assess(
         console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
 
 
+class RankBy(StrEnum):
+    city = "city"
+    station = "station"
+
+
+@air_app.command("rank")
+def air_rank(
+    path: PathArg,
+    fmt: FormatOpt,
+    date_from: FromOpt,
+    date_to: ToOpt,
+    by: Annotated[RankBy, typer.Option("--by", help="Rank cities or stations.")] = RankBy.city,
+    standard: StandardOpt = None,
+    lenient: LenientOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rank by the comprehensive index and by its change on the same period a year before."""
+    from ecowatch.assessment.ranking import rank_sites, same_period_a_year_before
+
+    first, last = _date(date_from, "--from"), _date(date_to, "--to")
+    before_first, _ = same_period_a_year_before(first, last)
+    assessment = _run_assessment(path, fmt, before_first, last, None, standard, None, lenient)
+    rows = rank_sites(assessment, first, last, kind=by.value)
+    if as_json:
+        _print_json([
+            {**row.__dict__, "index": _number(row.index), "previous_index": _number(row.previous_index),
+             "change_pct": _number(row.change_pct)}
+            for row in rows
+        ])
+        return
+    table = Table(title=f"{by.value} ranking, {first} – {last} (change against {before_first} onwards)")
+    for column in ("rank", by.value, "index", "PM2.5", "good %", "index a year before", "change %", "change rank"):
+        table.add_column(column, justify="left" if column == by.value else "right")
+    for row in rows:
+        table.add_row(str(row.index_rank or "—"), f"{row.site} {row.name}" if row.name != row.site else row.site,
+                      str(row.index or "—"), str(row.pm2_5 if row.pm2_5 is not None else "—"),
+                      _fixed(row.good_ratio_pct, 1), str(row.previous_index or "—"), str(row.change_pct or "—"),
+                      str(row.change_rank or "—"))
+    console.print(table)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 @air_app.command("daily")
 def air_daily(
     path: PathArg,
