@@ -559,6 +559,10 @@ def test_assess_lenient_marks_bad_values_invalid_and_counts_them(network):
     assert "negative value '-5'" in reasons
     assert "duplicate S1 2026-04-01 06:00 PM2.5" in reasons
     assert "unknown pollutant 'NO3'" in reasons
+    # The validity report counts the value kept as invalid (the duplicate and the unknown pollutant's
+    # line are not values of the table; they are counted as issues above).
+    assert result["validity"]["hourly_values_invalid"] == 1
+    assert result["validity"]["invalid_by_reason"] == {"negative value '-5'": 1}
     # S1 day 1 PM2.5 from the 23 other hours = 30, so the period mean is still (30+60+20)/3 -> 37;
     # had -5 been taken, day 1 would be (23*30-5)/24 = 28.5 and the mean 36.2 -> 36; had 999 been
     # taken instead of the first value, day 1 would be 70.4 and the mean 50.

@@ -96,12 +96,33 @@ def assessment_json(assessment: AirAssessment) -> dict[str, Any]:
              "pollutants": sorted(p.value for p in e.pollutants), "approved_by": e.approved_by}
             for e in assessment.exclusions
         ]
+    if assessment.imported is not None:
+        result["validity"] = validity_report(assessment)
     if assessment.imported is not None and assessment.imported.issues:
         result["input_issues"] = {
             "count": len(assessment.imported.issues),
             "first": [str(issue) for issue in assessment.imported.issues[:20]],
         }
     return result
+
+
+def validity_report(assessment: AirAssessment) -> dict[str, Any]:
+    """What was read and what could not be used: hourly values, invalid ones by reason, day counts."""
+    measurements = assessment.imported.measurements if assessment.imported is not None else None
+    report: dict[str, Any] = {}
+    if measurements is not None:
+        invalid = measurements.filter(pl.col("invalid_reason").is_not_null())
+        reasons = invalid.group_by("invalid_reason").len().sort("len", descending=True)
+        report["hourly_values_read"] = measurements.height
+        report["hourly_values_invalid"] = invalid.height
+        report["invalid_by_reason"] = dict(zip(reasons["invalid_reason"].to_list(), reasons["len"].to_list(),
+                                               strict=True))
+    daily = assessment.daily
+    report["daily_values_invalid"] = {
+        item.value: int((~daily.valid[item] & daily.in_report[item]).sum()) for item in ITEM_ORDER
+    }
+    report["site_days_not_counted"] = int((~daily.counted).sum())
+    return report
 
 
 INVALID_REASONS = {
