@@ -556,13 +556,40 @@ def finish(
     if issues and not lenient:
         raise issues[0]
 
-    measurements = frame.select(MEASUREMENT_SCHEMA.names()).cast(MEASUREMENT_SCHEMA)
+    measurements = mark_implausible(frame.select(MEASUREMENT_SCHEMA.names()).cast(MEASUREMENT_SCHEMA))
     stations = resolver.stations(measurements["station"].unique().to_list())
     return ImportResult(
         measurements=measurements,
         stations=stations,
         issues=issues,
         sources=[str(s.path) for s in sources],
+    )
+
+
+PLAUSIBLE_MAXIMUM: Mapping[str, float] = {
+    "SO2": 52_400.0,
+    "NO2": 76_800.0,
+    "CO": 3_000.0,
+    "O3": 24_000.0,
+    "PM10": 12_000.0,
+    "PM2.5": 10_000.0,
+}
+"""Twenty times the top of HJ 633's index table for each pollutant [µg/m³; CO mg/m³]: no ambient air
+comes near (severe dust storms bring PM10 to a few thousand), so a value above is a fault of the
+instrument or the transmission — 门头沟 reported PM2.5 = 519,961 µg/m³ on 2014-01-16. Such a value is
+kept, marked invalid with its reason, and counted in the validity report; it is not an input error
+(the file is well formed), so strict mode does not stop on it."""
+
+
+def mark_implausible(measurements: pl.DataFrame) -> pl.DataFrame:
+    """Mark values above :data:`PLAUSIBLE_MAXIMUM` invalid, with the reason."""
+    maximum = pl.col("pollutant").replace_strict(PLAUSIBLE_MAXIMUM, default=None, return_dtype=pl.Float64)
+    above = pl.col("value") > maximum
+    return measurements.with_columns(
+        invalid_reason=pl.when(above)
+        .then(pl.format("above the plausible maximum {} (instrument or transmission fault)", maximum.cast(pl.Int64)))
+        .otherwise(pl.col("invalid_reason")),
+        value=pl.when(above).then(None).otherwise(pl.col("value")),
     )
 
 
