@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from ecowatch.assessment.stations import Station
-from ecowatch.standards import POLLUTANTS, Pollutant
+from ecowatch.standards import POLLUTANTS
 
 POLLUTANT_INDEX = {pollutant: i for i, pollutant in enumerate(POLLUTANTS)}
 
@@ -72,10 +72,6 @@ class HourlyCube:
         """(pollutant, day, hour) values of one site."""
         first = self.values.shape[0]
         return self.values[index] if index < first else self.city_values[index - first]
-
-    def pollutant(self, pollutant: Pollutant) -> np.ndarray:
-        """(site, day, hour) values of one pollutant, every site."""
-        return self.all_values[:, POLLUTANT_INDEX[pollutant]]
 
     def site_index(self, code: str) -> int:
         try:
