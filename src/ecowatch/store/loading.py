@@ -1,0 +1,112 @@
+"""Loading monitoring files into the store (what ``ecowatch db load`` does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ecowatch.assessment.stations import StationRegistry
+from ecowatch.importers import Format, read
+from ecowatch.store.db import make_engine, session_factory
+from ecowatch.store.errors import StoreError
+from ecowatch.store.measurements import utc_days, write_measurements
+from ecowatch.store.migrate import check_at_head
+from ecowatch.store.partitions import ensure_month_partitions
+from ecowatch.store.sites import sites_from_registry, sites_from_stations
+
+__all__ = ["LoadSummary", "cli_actor", "load_files", "open_engine"]
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did, and how long each step took [s]."""
+
+    files: int
+    values: int
+    invalid: int
+    stations: int
+    written: int
+    """Rows inserted or changed (0 when the same data were loaded before)."""
+    issues: int
+    read_seconds: float
+    write_seconds: float
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` whose schema is at the latest revision, or :class:`StoreError`."""
+    engine = make_engine(url)
+    try:
+        check_at_head(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def cli_actor() -> str:
+    """``cli:<login name>`` (``cli:unknown`` when the system cannot tell)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+def load_files(
+    *,
+    url: str,
+    path: str | os.PathLike[str],
+    format: Format,
+    actor: str,
+    first_day: dt.date | None = None,
+    last_day: dt.date | None = None,
+    lenient: bool = False,
+    progress: bool = False,
+) -> LoadSummary:
+    """Read ``path`` with the importer of ``format``, then store its stations and values in one transaction.
+
+    The database at ``url`` must have the latest schema (:func:`open_engine`).
+    The default station registry is stored (or updated) first, then any ad-hoc station of the
+    file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`).
+    """
+    engine = open_engine(url)
+    try:
+        return _load(engine, path, format, actor, first_day, last_day, lenient, progress)
+    finally:
+        engine.dispose()
+
+
+def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date | None, last_day: dt.date | None,
+          lenient: bool, progress: bool) -> LoadSummary:
+    started = time.perf_counter()
+    registry = StationRegistry.default()
+    imported = read(path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day,
+                    progress=progress)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    span = utc_days(imported.measurements)
+    if span is not None:  # DDL in a short transaction of its own (see ensure_month_partitions)
+        with session_factory(engine).begin() as session:
+            ensure_month_partitions(session, *span)
+    with session_factory(engine).begin() as session:
+        sites = sites_from_registry(session=session, registry=registry, actor=actor)
+        ad_hoc = [s for s in imported.stations if s.code not in sites]
+        if ad_hoc:
+            sites |= sites_from_stations(session=session, stations=ad_hoc, actor=actor)
+        written = write_measurements(session=session, frame=imported.measurements, source=format, actor=actor,
+                                     sites=sites)
+    frame = imported.measurements
+    return LoadSummary(
+        files=len(imported.sources),
+        values=frame.height,
+        invalid=frame["invalid_reason"].is_not_null().sum(),
+        stations=len(imported.stations),
+        written=written,
+        issues=len(imported.issues),
+        read_seconds=read_seconds,
+        write_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,344 @@
+"""The tables of the store (SQLAlchemy 2 declarative, typed).
+
+::
+
+    region ─┬─< region (parent_id: province > city > county)
+            ├─< enterprise ─< site (outlets)
+            └─< site ─┬─< device        (HJ 212 MN)
+                      ├─< measurement   (site, interval, time, pollutant) -> value, flag
+                      └─< figure_cache  (valid while inputs_version = site.data_version)
+    user_account (role, scope: region or enterprise)      audit_entry (who did what, when)
+
+Closed sets are :class:`~enum.StrEnum` values stored in ``String`` columns with a CHECK
+constraint, so the database refuses what the Python side would (and stays readable in SQL).
+Times are ``DateTime(timezone=True)`` holding UTC; the standards' days are Beijing days and the
+conversion happens at the edges (:mod:`ecowatch.store.measurements`).
+
+Constraint names follow :data:`NAMING_CONVENTION`, so migrations can refer to them on every
+backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "MEASUREMENT_KEY",
+    "NAMING_CONVENTION",
+    "SITE_CATEGORIES",
+    "AuditEntry",
+    "Base",
+    "Device",
+    "Enterprise",
+    "FigureCache",
+    "Measurement",
+    "ProtocolVersion",
+    "Region",
+    "RegionLevel",
+    "Role",
+    "Site",
+    "SiteKind",
+    "User",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: DateTime(timezone=True),
+        dt.date: Date,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+def one_of(column: str, values: type[StrEnum] | tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    """CHECK that ``column`` holds one of ``values`` (an enum's values or a tuple)."""
+    allowed = ", ".join(f"'{v}'" for v in (values if isinstance(values, tuple) else (m.value for m in values)))
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
+class RegionLevel(StrEnum):
+    """Administrative level of a :class:`Region` (GB/T 2260): 省级, 地级, 县级."""
+
+    province = "province"
+    city = "city"
+    county = "county"
+
+
+class SiteKind(StrEnum):
+    """What a :class:`Site` monitors."""
+
+    air_station = "air_station"  # 环境空气质量监测点
+    water_section = "water_section"  # 地表水监测断面
+    outlet = "outlet"  # 排放口 of an enterprise (online monitoring, HJ 212)
+
+
+SITE_CATEGORIES: tuple[str, ...] = (
+    # air stations, as in ecowatch.assessment.stations.CATEGORIES (+ ad-hoc stations of a user's file)
+    "urban",
+    "suburban",
+    "control_background",
+    "regional_transport",
+    "traffic",
+    "unregistered",
+    # water sections: the level of government that controls them (国控, 省控, 市控)
+    "national",
+    "provincial",
+    "municipal",
+    # outlets
+    "waste_gas",
+    "waste_water",
+)
+"""Allowed values of :attr:`Site.category`."""
+
+
+class ProtocolVersion(StrEnum):
+    """Edition of HJ 212 a device speaks."""
+
+    v2005 = "2005"
+    v2017 = "2017"
+    v2025 = "2025"
+
+
+class Role(StrEnum):
+    """Role of a :class:`User`; all but ``admin`` are scoped to a region or an enterprise."""
+
+    admin = "admin"
+    province = "province"
+    city = "city"
+    county = "county"
+    enterprise = "enterprise"
+
+
+class Region(Base):
+    """An administrative region; ``parent`` links county -> city -> province.
+
+    ``code`` is the 6-digit administrative division code (GB/T 2260), e.g. 110000 北京市 (a
+    province-level municipality) with its city-level 110100.
+    """
+
+    __tablename__ = "region"
+    __table_args__ = (
+        one_of("level", RegionLevel),
+        # A province is a root; every other level hangs under a parent.
+        CheckConstraint(
+            "(level = 'province' AND parent_id IS NULL) OR (level <> 'province' AND parent_id IS NOT NULL)",
+            name="root_is_province",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+
+    parent: Mapped[Region | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Region]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"Region({self.code!r}, {self.name!r}, {self.level!r})"
+
+
+class Enterprise(Base):
+    """A regulated enterprise; ``code`` is its unified social credit code (GB 32100-2015, 18 chars)."""
+
+    __tablename__ = "enterprise"
+    __table_args__ = (CheckConstraint("length(code) = 18", name="code_length"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+
+    region: Mapped[Region] = relationship()
+    outlets: Mapped[list[Site]] = relationship(back_populates="enterprise")
+
+
+class Site(Base):
+    """A monitoring place: air station, water section or an enterprise's outlet.
+
+    ``data_version`` is bumped by every write that changes the site's measurements; cached figures
+    remember the version they were computed from (:class:`FigureCache`).  ``region_id`` is null
+    only for ad-hoc stations of a user's file, whose city is not known.
+    """
+
+    __tablename__ = "site"
+    __table_args__ = (
+        one_of("kind", SiteKind),
+        one_of("category", SITE_CATEGORIES),
+        # Outlets belong to an enterprise; nothing else does.
+        CheckConstraint(
+            "(kind = 'outlet' AND enterprise_id IS NOT NULL) OR (kind <> 'outlet' AND enterprise_id IS NULL)",
+            name="outlet_has_enterprise",
+        ),
+        CheckConstraint("lon BETWEEN -180 AND 180", name="lon_range"),
+        CheckConstraint("lat BETWEEN -90 AND 90", name="lat_range"),
+        CheckConstraint("data_version >= 0", name="data_version_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    full_name: Mapped[str] = mapped_column(String(128), default="")
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    region: Mapped[Region | None] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="outlets")
+
+    def __repr__(self) -> str:
+        return f"Site({self.code!r}, {self.name!r}, {self.kind!r})"
+
+
+class Device(Base):
+    """A data acquisition device (数采仪) known by its HJ 212 MN, reporting for one site."""
+
+    __tablename__ = "device"
+    __table_args__ = (one_of("protocol_version", ProtocolVersion),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mn: Mapped[str] = mapped_column(String(24), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    protocol_version: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+
+    site: Mapped[Site] = relationship()
+
+
+MEASUREMENT_KEY = ("site_id", "interval", "time", "pollutant")
+"""The primary key of :class:`Measurement`, in index order: one site's values over a time range
+(the common read) are one contiguous index range."""
+
+
+class Measurement(Base):
+    """One value: a site's pollutant averaged over ``interval`` (``1h``...), labelled ``time`` (UTC).
+
+    ``time`` is the hour label of the source converted to UTC (a Beijing 1-h mean labelled
+    2016-01-01 08:00 is stored at 2016-01-01 00:00Z).  ``value`` is null when invalid; ``flag``
+    is the HJ 212 data flag (``N``, ``F``, ``M``, ``D``...) or ``invalid`` for a value an
+    importer rejected, with the reason in ``note``.  ``source`` names the importer or gateway.
+
+    On PostgreSQL the table is partitioned by month of ``time`` (``measurement_y2016m01``...
+    and ``measurement_default``; see :mod:`ecowatch.store.partitions`).
+    """
+
+    __tablename__ = "measurement"
+    __table_args__ = (
+        {"postgresql_partition_by": "RANGE (time)", "sqlite_with_rowid": False},
+    )
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    time: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))
+
+
+class FigureCache(Base):
+    """Figures computed for a site and period, kept while the site's data do not change.
+
+    A row is fresh when ``inputs_version`` equals the site's ``data_version``
+    (:func:`ecowatch.store.figures.cached_figure`).
+    """
+
+    __tablename__ = "figure_cache"
+    __table_args__ = (
+        UniqueConstraint("site_id", "kind", "period_start", "period_end", "standard", name="uq_figure_cache_key"),
+        CheckConstraint("period_start <= period_end", name="period_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    standard: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]]
+    inputs_version: Mapped[int]
+    computed_at: Mapped[dt.datetime]
+
+    site: Mapped[Site] = relationship()
+
+
+class User(Base):
+    """A person who signs in; the role fixes what they may see (their region or enterprise)."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        one_of("role", Role),
+        CheckConstraint(
+            "(role = 'admin' AND region_id IS NULL AND enterprise_id IS NULL)"
+            " OR (role IN ('province', 'city', 'county') AND region_id IS NOT NULL AND enterprise_id IS NULL)"
+            " OR (role = 'enterprise' AND enterprise_id IS NOT NULL)",
+            name="role_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    region: Mapped[Region | None] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
+
+
+class AuditEntry(Base):
+    """Who did what, when: one row per write call (not per row written)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

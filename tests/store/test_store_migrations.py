@@ -1,0 +1,70 @@
+"""The packaged Alembic migrations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from ecowatch.store import StoreError, migrate
+from ecowatch.store.models import Base
+from ecowatch.store.partitions import is_partition_name
+
+TABLES = {"region", "enterprise", "site", "device", "measurement", "figure_cache", "user_account", "audit_entry"}
+
+
+def tables(engine) -> set[str]:
+    with engine.connect() as connection:
+        return {name for name in inspect(connection).get_table_names() if not is_partition_name(name)}
+
+
+def test_upgrade_from_empty_to_head_creates_every_table(empty_engine):
+    assert migrate.current(empty_engine) is None
+    migrate.upgrade(empty_engine)
+    assert migrate.current(empty_engine) == migrate.head() == "0001"
+    assert tables(empty_engine) == TABLES | {"alembic_version"}
+
+
+def test_migrated_schema_matches_the_models(engine):
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "include_name": lambda name, type_, _parents: not (type_ == "table" and is_partition_name(name)),
+            "compare_type": True,
+            "compare_server_default": True,
+        })
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_again_works(engine):
+    migrate.downgrade(engine, "base")
+    assert migrate.current(engine) is None
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+    migrate.upgrade(engine)
+    assert tables(engine) == TABLES | {"alembic_version"}
+
+
+def test_upgrade_at_head_is_a_no_op(engine):
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head()
+
+
+def test_check_at_head_names_the_command_to_run(empty_engine):
+    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0001: run `ecowatch db upgrade`"):
+        migrate.check_at_head(empty_engine)
+
+
+def test_postgresql_measurement_is_range_partitioned_on_time_with_a_default_partition(pg_engine):
+    with pg_engine.connect() as connection:
+        strategy, key = connection.execute(text(
+            "SELECT p.partstrat, pg_get_partkeydef(p.partrelid) FROM pg_partitioned_table p "
+            "WHERE p.partrelid = 'measurement'::regclass"
+        )).one()
+        partitions = connection.execute(text(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurement'::regclass"
+        )).all()
+    assert strategy == "r"
+    assert key == "RANGE (\"time\")"
+    assert partitions == [("measurement_default", "DEFAULT")]
