@@ -67,20 +67,26 @@ DustOpt = Annotated[Path | None, typer.Option("--dust-days", help="Approved sand
 LenientOpt = Annotated[bool, typer.Option("--lenient", help="Mark bad values invalid and go on (counted in the "
                                           "report) instead of stopping at the first.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+SourceArg = Annotated[Path | None, typer.Argument(help="A data file or a folder of them (or use --db).", exists=True)]
+SourceFormatOpt = Annotated[InputFormat | None, typer.Option("--format", help="prsa (UCI Beijing), cnemc "
+                                                            "(date,hour,type,...), long (station,time,pollutant,value).")]
+StoreOpt = Annotated[str | None, typer.Option("--db", help="Read the measurements from the store at this URL "
+                                              "instead of files ('default': $ECOWATCH_DB or the embedded SQLite).")]
 
 
-def _run_assessment(path: Path, fmt: InputFormat, first: dt.date, last: dt.date, stations: str | None,
-                    standard: Standard | None, dust_days: Path | None, lenient: bool):
+def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date,
+                    stations: str | None, standard: Standard | None, dust_days: Path | None, lenient: bool,
+                    db: str | None = None):
     from ecowatch.assessment.air import assess_air
     from ecowatch.assessment.exclusions import read_exclusions
-    from ecowatch.importers import read
 
     if last < first:
         raise _fail(ValueError(f"--to {last} is before --from {first}"))
+    if db is None and (path is None or fmt is None):
+        raise _fail(ValueError("give the data as PATH with --format, or read the store with --db URL"))
     try:
         exclusions = read_exclusions(dust_days) if dust_days else []
-        imported = read(path, fmt.value, lenient=lenient, date_from=first, date_to=last,
-                        progress=sys.stderr.isatty())
+        imported = _read_source(path, fmt, first, last, lenient, db)
         return assess_air(
             imported, first, last,
             stations=[s.strip() for s in stations.split(",") if s.strip()] if stations else None,
@@ -89,6 +95,28 @@ def _run_assessment(path: Path, fmt: InputFormat, first: dt.date, last: dt.date,
         )
     except (EcowatchError, StandardsError) as error:
         raise _fail(error) from None
+
+
+def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date, lenient: bool,
+                 db: str | None):
+    if db is None:
+        from ecowatch.importers import read
+
+        return read(path, fmt.value, lenient=lenient, date_from=first, date_to=last, progress=sys.stderr.isatty())
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.store import database_url, make_engine, session_factory
+    from ecowatch.store.errors import StoreError
+    from ecowatch.store.measurements import import_result_from_store
+
+    engine = make_engine(database_url(None if db == "default" else db))
+    try:
+        with session_factory(engine)() as session:
+            return import_result_from_store(session=session, first_day=first, last_day=last)
+    except SQLAlchemyError as error:
+        raise StoreError(f"cannot read the store: {error.__class__.__name__}: {error}") from None
+    finally:
+        engine.dispose()
 
 
 @air_app.command("aqi")
@@ -143,21 +171,22 @@ def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
 
 @air_app.command("assess")
 def air_assess(
-    path: PathArg,
-    fmt: FormatOpt,
-    date_from: FromOpt,
-    date_to: ToOpt,
+    path: SourceArg = None,
+    fmt: SourceFormatOpt = None,
+    date_from: FromOpt = ...,
+    date_to: ToOpt = ...,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     dust_days: DustOpt = None,
     lenient: LenientOpt = False,
     as_json: JsonOpt = False,
+    db: StoreOpt = None,
 ) -> None:
     """Period figures of the city and each station (HJ 663): means, percentiles, good days, index."""
     from ecowatch.assessment.publish import assessment_json
 
     assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
-                                 standard, dust_days, lenient)
+                                 standard, dust_days, lenient, db)
     result = assessment_json(assessment)
     if as_json:
         _print_json(result)
@@ -179,21 +208,22 @@ class RankBy(StrEnum):
 
 @air_app.command("rank")
 def air_rank(
-    path: PathArg,
-    fmt: FormatOpt,
-    date_from: FromOpt,
-    date_to: ToOpt,
+    path: SourceArg = None,
+    fmt: SourceFormatOpt = None,
+    date_from: FromOpt = ...,
+    date_to: ToOpt = ...,
     by: Annotated[RankBy, typer.Option("--by", help="Rank cities or stations.")] = RankBy.city,
     standard: StandardOpt = None,
     lenient: LenientOpt = False,
     as_json: JsonOpt = False,
+    db: StoreOpt = None,
 ) -> None:
     """Rank by the comprehensive index and by its change on the same period a year before."""
     from ecowatch.assessment.ranking import rank_sites, same_period_a_year_before
 
     first, last = _date(date_from, "--from"), _date(date_to, "--to")
     before_first, _ = same_period_a_year_before(first, last)
-    assessment = _run_assessment(path, fmt, before_first, last, None, standard, None, lenient)
+    assessment = _run_assessment(path, fmt, before_first, last, None, standard, None, lenient, db)
     rows = rank_sites(assessment, first, last, kind=by.value)
     if as_json:
         _print_json([
@@ -219,21 +249,22 @@ def _number(value: Any) -> float | None:
 
 @air_app.command("daily")
 def air_daily(
-    path: PathArg,
-    fmt: FormatOpt,
-    date_from: FromOpt,
-    date_to: ToOpt,
+    path: SourceArg = None,
+    fmt: SourceFormatOpt = None,
+    date_from: FromOpt = ...,
+    date_to: ToOpt = ...,
     out: Annotated[Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead of printing.")] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     dust_days: DustOpt = None,
     lenient: LenientOpt = False,
+    db: StoreOpt = None,
 ) -> None:
     """A row per day for the city and each station: concentrations, IAQIs, AQI, level, validity."""
     from ecowatch.assessment.publish import daily_table
 
     assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
-                                 standard, dust_days, lenient)
+                                 standard, dust_days, lenient, db)
     frame = daily_table(assessment)
     if out is None:
         sys.stdout.write(frame.write_csv())
@@ -249,20 +280,21 @@ def air_daily(
 
 @air_app.command("explain")
 def air_explain(
-    path: PathArg,
-    fmt: FormatOpt,
-    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
+    path: SourceArg = None,
+    fmt: SourceFormatOpt = None,
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")] = ...,
     station: Annotated[str | None, typer.Option("--station", help="Station code or name (default: the city).")] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     lenient: LenientOpt = False,
     as_json: JsonOpt = False,
+    db: StoreOpt = None,
 ) -> None:
     """How a day's figures were formed: hours present and missing, 8-h windows, rules applied."""
     from ecowatch.assessment.explain import explain_day
 
     the_day = _date(day, "--date")
-    assessment = _run_assessment(path, fmt, the_day, the_day, stations, standard, None, lenient)
+    assessment = _run_assessment(path, fmt, the_day, the_day, stations, standard, None, lenient, db)
     if station is None:
         if not assessment.city_members:
             raise _fail(ValueError("no assessment station forms a city on that day: name one with --station"))
