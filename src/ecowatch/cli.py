@@ -360,7 +360,10 @@ def demo_data_folder() -> Path:
 @app.command("demo")
 def demo() -> None:
     """Load the Beijing demo data and print its official-style assessment (2014–2016, by month)."""
+    from importlib import resources
+
     from ecowatch.assessment.air import assess_air
+    from ecowatch.assessment.exclusions import read_exclusions
     from ecowatch.assessment.publish import period_json
     from ecowatch.importers import read
 
@@ -368,13 +371,20 @@ def demo() -> None:
     first, last = dt.date(2014, 1, 1), dt.date(2016, 12, 31)
     console.print(f"Loading the 12 national-control stations of Beijing from {folder} …")
     imported = read(folder, "prsa", date_from=first, date_to=last, progress=True)
-    assessment = assess_air(imported, first, last)
+    with resources.as_file(resources.files("ecowatch.assessment") / "data" / "demo_sand_dust_beijing.csv") as dust:
+        exclusions = read_exclusions(dust)
+    assessment = assess_air(imported, first, last, exclusions=exclusions)
     city = next(iter(assessment.city_members))
     years = {}
     for year in (2014, 2015, 2016):
         years[str(year)] = period_json(assessment.period(city, dt.date(year, 1, 1), dt.date(year, 12, 31)))
     console.print(_summary_table(f"Beijing ({city}), national-control assessment stations "
                                  f"{', '.join(assessment.city_members[city])}; HJ 663-2013 / HJ 633-2012", years))
+    dust_free = {"2015 excluding sand dust": period_json(assessment.period(city, dt.date(2015, 1, 1),
+                                                                         dt.date(2015, 12, 31), excluding=True))}
+    days = ", ".join(f"{e.day}" for e in exclusions)
+    console.print(_summary_table(f"2015 without the PM of sand-dust days {days} (an illustrative list, not an "
+                                 "official one)", dust_free))
     months = {}
     for month in range(1, 13):
         first_day = dt.date(2016, month, 1)
