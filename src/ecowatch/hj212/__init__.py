@@ -1,0 +1,89 @@
+"""Sans-IO HJ 212 (2005 / 2017 / unencrypted 2025) protocol library: bytes in, typed events out.
+
+No sockets, no event loop, no clock, no files: timestamps and QNs are arguments. See
+/work/shared/reference/hj212.md for the protocol and STYLE.md "Keeping the HJ 212 parser sans-IO".
+"""
+
+from __future__ import annotations
+
+from ecowatch.hj212.codes import (
+    CODE_2005_TO_2017,
+    DATA_FLAGS_2005,
+    DATA_FLAGS_2017,
+    FACTORS_2017,
+    SYSTEM_CODES,
+    Command,
+    ExeRtn,
+    Factor,
+    QnRtn,
+)
+from ecowatch.hj212.crc import (
+    format_crc,
+    hj212_crc16,
+    hj212_crc16_reference,
+    identify_crc_variant,
+    modbus_crc16,
+)
+from ecowatch.hj212.decoder import FrameDecoder
+from ecowatch.hj212.errors import BuildError, DecoderStateError, FrameError, Hj212Error
+from ecowatch.hj212.events import Event, FrameRejected
+from ecowatch.hj212.frame import (
+    Cp,
+    Frame,
+    Value,
+    Version,
+    build_frame,
+    crc_problem,
+    make_cp,
+    make_frame,
+    parse_cp,
+    parse_frame,
+    version_of_flag,
+)
+from ecowatch.hj212.replies import (
+    auto_reply,
+    data_answer,
+    execution_result,
+    notification_answer,
+    request_answer,
+)
+
+__all__ = [
+    "CODE_2005_TO_2017",
+    "DATA_FLAGS_2005",
+    "DATA_FLAGS_2017",
+    "FACTORS_2017",
+    "SYSTEM_CODES",
+    "BuildError",
+    "Command",
+    "Cp",
+    "DecoderStateError",
+    "Event",
+    "ExeRtn",
+    "Factor",
+    "Frame",
+    "FrameDecoder",
+    "FrameError",
+    "FrameRejected",
+    "Hj212Error",
+    "QnRtn",
+    "Value",
+    "Version",
+    "auto_reply",
+    "build_frame",
+    "crc_problem",
+    "data_answer",
+    "execution_result",
+    "format_crc",
+    "hj212_crc16",
+    "hj212_crc16_reference",
+    "identify_crc_variant",
+    "make_cp",
+    "make_frame",
+    "modbus_crc16",
+    "notification_answer",
+    "parse_cp",
+    "parse_frame",
+    "request_answer",
+    "version_of_flag",
+]

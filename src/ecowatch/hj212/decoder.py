@@ -1,0 +1,264 @@
+"""Sans-IO stream decoder: bytes in, :class:`Frame` / :class:`FrameRejected` events out.
+
+>>> d = FrameDecoder()
+>>> d.feed(b"junk##0087QN=20160801085857223;ST=91;CN=9013;PW=123456;MN=010000A8900016F000169DC0;")
+>>> d.feed(b"Flag=4;CP=&&&&2A80\\r\\n")
+>>> d.feed(b"")
+>>> [type(e).__name__ for e in d.events()]
+['FrameRejected', 'Frame']
+
+Framing follows the length field, not ``\\r\\n`` (a CRLF-based split breaks on long frames, §1.4).
+On any failure the decoder advances past the current ``##`` only (one marker, not the declared
+length) and rescans, so a corrupted length field cannot swallow the next good frame. Bytes skipped
+between events are reported as one ``FrameRejected("skipped N bytes of garbage")`` just before the
+next event (or at EOF), so the event sequence depends only on the byte stream, never on how it was
+chunked.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+from ecowatch.hj212.codes import QnRtn
+from ecowatch.hj212.errors import DecoderStateError, FrameError
+from ecowatch.hj212.events import Event, FrameRejected
+from ecowatch.hj212.frame import MAX_SEGMENT, crc_problem, parse_frame
+
+__all__ = ["DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_FRAME_BYTES", "GARBAGE_SAMPLE", "FrameDecoder"]
+
+#: The format's hard ceiling: the 4-digit length field allows a 9999-byte data segment, plus
+#: "##" + length + CRC + CRLF. The standard says 1024, but real senders send 1025 and 1623 byte
+#: segments (§1.1), so the default accepts everything the format can express.
+DEFAULT_MAX_FRAME_BYTES = MAX_SEGMENT + 12
+#: Room for a few maximal frames arriving in one read; the buffer never holds more than this.
+DEFAULT_MAX_BUFFER_BYTES = 64 * 1024
+#: Skipped garbage is reported by count; only this many leading bytes are kept as a sample so a
+#: peer streaming junk cannot grow memory.
+GARBAGE_SAMPLE = 256
+_OVERHEAD = 12
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_ENCRYPTED = b"CP=&&{0x"
+_WAIT = -1
+
+
+def _utf8_width(lead: int) -> int:
+    if lead < 0xC0:
+        return 1
+    if lead < 0xE0:
+        return 2
+    if lead < 0xF0:
+        return 3
+    return 4
+
+
+class FrameDecoder:
+    """Split a byte stream into HJ 212 frames.
+
+    ``feed(chunk)`` appends bytes (``b""`` marks EOF); ``events()`` yields what is complete.
+    Bounds:
+
+    * ``max_frame_bytes`` — the largest whole frame accepted. A length field announcing more is
+      rejected at once (without waiting for the bytes), so a forged ``##9999`` costs at most this
+      much buffering. Between 12 (an empty data segment) and the format's 10011.
+    * ``max_buffer_bytes`` — hard cap on buffered bytes. Input is consumed in slices so the buffer
+      never exceeds it; it must be at least ``max_frame_bytes`` so one maximal frame always fits
+      (after each slice the buffer holds at most one incomplete candidate frame, or one ``#``).
+
+    Pending events are bounded by the size of the chunk fed; drain ``events()`` after each feed.
+    """
+
+    def __init__(
+        self,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
+    ) -> None:
+        if not _OVERHEAD <= max_frame_bytes <= DEFAULT_MAX_FRAME_BYTES:
+            raise DecoderStateError(
+                f"max_frame_bytes must be {_OVERHEAD}-{DEFAULT_MAX_FRAME_BYTES}, got {max_frame_bytes}"
+            )
+        if max_buffer_bytes < max_frame_bytes:
+            raise DecoderStateError(
+                f"max_buffer_bytes ({max_buffer_bytes}) must be >= max_frame_bytes ({max_frame_bytes})"
+            )
+        self.max_frame_bytes = max_frame_bytes
+        self.max_buffer_bytes = max_buffer_bytes
+        self._buf = bytearray()
+        self._base = 0  # stream offset of self._buf[0]
+        self._events: deque[Event] = deque()
+        self._eof = False
+        self._garbage_start = 0
+        self._garbage_count = 0
+        self._garbage_sample = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes currently held (a gateway can combine this with its own idle timeout)."""
+        return len(self._buf)
+
+    @property
+    def eof(self) -> bool:
+        return self._eof
+
+    def feed(self, chunk: bytes) -> None:
+        """Add received bytes; ``b""`` means the peer closed the stream."""
+        if self._eof:
+            raise DecoderStateError("feed() after EOF")
+        if not chunk:
+            self._eof = True
+            self._process()
+            return
+        view = memoryview(chunk)
+        while view:
+            room = self.max_buffer_bytes - len(self._buf)
+            self._buf += view[:room]
+            view = view[room:]
+            self._process()
+
+    def events(self) -> Iterator[Event]:
+        """Yield and remove the events decoded so far."""
+        while self._events:
+            yield self._events.popleft()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _skip(self, buf: bytearray, start: int, stop: int) -> None:
+        if stop <= start:
+            return
+        if not self._garbage_count:
+            self._garbage_start = self._base + start
+        self._garbage_count += stop - start
+        need = GARBAGE_SAMPLE - len(self._garbage_sample)
+        if need > 0:
+            self._garbage_sample += buf[start : min(stop, start + need)]
+
+    def _flush_garbage(self) -> None:
+        if self._garbage_count:
+            self._events.append(
+                FrameRejected(
+                    f"skipped {self._garbage_count} bytes of garbage",
+                    self._garbage_start,
+                    bytes(self._garbage_sample),
+                )
+            )
+            self._garbage_count = 0
+            self._garbage_sample = bytearray()
+
+    def _reject(self, reason: str, start: int, raw: bytes) -> None:
+        self._flush_garbage()
+        self._events.append(FrameRejected(reason, self._base + start, raw))
+
+    def _emit(self, raw: bytes, start: int) -> None:
+        self._flush_garbage()
+        offset = self._base + start
+        try:
+            frame = parse_frame(raw)
+        except FrameError as exc:
+            self._events.append(FrameRejected(str(exc), offset, raw))
+            return
+        problem = crc_problem(frame)
+        if problem is None:
+            self._events.append(frame)
+        else:
+            hint = int(QnRtn.CRC_ERROR) if frame.ack_requested else None
+            self._events.append(FrameRejected(problem, offset, raw, frame, hint))
+
+    @staticmethod
+    def _tail_ok(buf: bytearray, end: int) -> bool:
+        return buf[end - 2 : end] == b"\r\n" and all(b in _HEX for b in buf[end - 6 : end - 2])
+
+    def _process(self) -> None:
+        buf, eof, limit = self._buf, self._eof, self.max_frame_bytes
+        n = len(buf)
+        pos = 0
+        while pos < n:
+            i = buf.find(b"##", pos)
+            if i < 0:
+                # Keep a trailing single "#": it may be the first half of the next marker.
+                stop = n - 1 if buf[n - 1] == 0x23 and not eof else n
+                self._skip(buf, pos, stop)
+                pos = stop
+                break
+            self._skip(buf, pos, i)
+            pos = i
+            if n - i < 6:
+                if eof:
+                    self._reject(f"truncated frame at EOF: {n - i} bytes", i, bytes(buf[i:n]))
+                    pos = n
+                break
+            length = bytes(buf[i + 2 : i + 6])
+            if not length.isdigit():
+                self._skip(buf, i, i + 1)  # "##" without a length: resync one byte later
+                pos = i + 1
+                continue
+            end = i + int(length) + _OVERHEAD
+            if end - i > limit:
+                self._reject(
+                    f"length field {length.decode()} exceeds max_frame_bytes {limit}",
+                    i,
+                    bytes(buf[i : i + 6]),
+                )
+                pos = i + 2
+                continue
+            if n < end:
+                if eof:
+                    self._reject(
+                        f"truncated frame at EOF: length field {length.decode()} needs {end - i} bytes, "
+                        f"got {n - i}",
+                        i,
+                        bytes(buf[i:n]),
+                    )
+                    pos = i + 2  # the length may be forged: frames after this "##" still count
+                    continue
+                break
+            if self._tail_ok(buf, end):
+                self._emit(bytes(buf[i:end]), i)
+                pos = end
+                continue
+            found = self._fallback(buf, i, end, int(length))
+            if found == _WAIT:
+                break
+            pos = found
+        del buf[:pos]
+        self._base += pos
+
+    def _fallback(self, buf: bytearray, i: int, end: int, seg_len: int) -> int:
+        """The declared length does not end in CRC + CRLF. Try the known deviations; return the new
+        scan position, or ``_WAIT`` if more bytes are needed to decide."""
+        n, eof, limit = len(buf), self._eof, self.max_frame_bytes
+        if _ENCRYPTED in buf[i + 6 : end]:
+            # HJ 2025 SM4 frames keep the plaintext length (Part B4): frame them on CRLF instead.
+            j = buf.find(b"\r\n", i + 6, i + limit)
+            if j >= 0:
+                self._reject("SM4-encrypted CP (HJ 212-2025) is not yet supported", i, bytes(buf[i : j + 2]))
+                return j + 2
+            if n < i + limit and not eof:
+                return _WAIT
+            self._reject(f"SM4-encrypted frame without CR LF within {limit} bytes", i, bytes(buf[i:end]))
+            return i + 2
+        if any(b >= 0x80 for b in buf[i + 6 : end]):
+            # The length may count UTF-8 characters rather than bytes (§1.2).
+            p, count = i + 6, 0
+            while count < seg_len:
+                if p >= n:
+                    if eof or p + 6 - i > limit:
+                        break
+                    return _WAIT
+                p += _utf8_width(buf[p])
+                count += 1
+            else:
+                char_end = p + 6
+                if char_end - i <= limit:
+                    if char_end > n:
+                        if not eof:
+                            return _WAIT
+                    elif self._tail_ok(buf, char_end):
+                        self._emit(bytes(buf[i:char_end]), i)
+                        return char_end
+        self._reject(
+            f"length field {seg_len:04d} but no CRC and CR LF after {seg_len} bytes "
+            f"(found {bytes(buf[end - 6 : end])!r})",
+            i,
+            bytes(buf[i:end]),
+        )
+        return i + 2

@@ -1,0 +1,487 @@
+"""Parse and build one complete HJ 212 frame (editions 2005, 2017 and unencrypted 2025).
+
+Wire format (reference §1.1)::
+
+    "##" | LLLL (4 decimal digits) | data segment (LLLL bytes) | CCCC (4 hex digits) | "\\r\\n"
+
+The data segment is ``QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;[PNUM=…;PNO=…;][RF=…;]CP=&&<data area>&&``.
+The header is parsed as ``key=value`` pairs *by name* up to the first ``CP=&&`` (field order, key
+case and stray ``,`` separators vary in the field, §2.1). The data area runs from the first ``CP=&&``
+to the final ``&&`` of the segment (§4.1).
+
+``parse_frame`` raises :class:`FrameError` with a precise message for structural problems; a CRC
+mismatch is *not* an exception: the frame is returned with ``crc_ok=False`` (the decoder turns it into
+a ``FrameRejected`` whose reason is :func:`crc_problem`). ``build_frame`` always writes the canonical
+field order, an upper-case CRC and ``\\r\\n``.
+
+>>> raw = (b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;"
+...        b"Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n")
+>>> f = parse_frame(raw)
+>>> f.version, f.cn, f.ack_requested, f.cp.params["RtdInterval"], f.crc_ok
+('2017', 1062, True, 30, True)
+>>> build_frame(f) == raw
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ecowatch.hj212.codes import Command
+from ecowatch.hj212.crc import format_crc, hj212_crc16, identify_crc_variant
+from ecowatch.hj212.errors import BuildError, FrameError
+
+__all__ = [
+    "Cp",
+    "Frame",
+    "Value",
+    "Version",
+    "build_frame",
+    "crc_problem",
+    "make_cp",
+    "make_frame",
+    "parse_cp",
+    "parse_frame",
+    "version_of_flag",
+]
+
+Version = Literal["2005", "2017", "2025"]
+Value = int | float | str
+
+#: Flag version bits V5..V0 → edition (§2.2; 000010 = 2025 per HJ 212-2025 Table 3, Part B2).
+_VERSIONS: dict[int, Version] = {0: "2005", 1: "2017", 2: "2025"}
+_VERSION_BITS: dict[str, int] = {v: k for k, v in _VERSIONS.items()}
+
+#: Smallest possible frame: "##" + "0000" + CRC + CRLF.
+_MIN_FRAME = 12
+#: The length field has four decimal digits: a data segment can never exceed 9999.
+MAX_SEGMENT = 9999
+
+# CP fields whose values are kept as text even when they look numeric (timestamps, passwords,
+# identifiers, flags: "0".."3" are 2005 air-station flags, not numbers).
+_STRING_FIELDS = frozenset({"Flag", "EFlag", "SN", "PolId", "InfoId", "NewPW", "PW", "QN", "MN"})
+# "…Time" fields are timestamps (kept as text) except these durations/counts (§4.2).
+_NUMERIC_TIME_FIELDS = frozenset({"OverTime", "CTime", "Stime", "Ctime"})
+# N14.2 with sign and point is at most 18 characters (§4.2); longer digit runs stay text (and
+# int() of thousands of digits would be slow or raise).
+_MAX_NUMBER_CHARS = 24
+_INT = re.compile(r"[+-]?\d+\Z")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)\Z")
+# One CP field: anything up to ";" or ",", except that "//…//" log texts are opaque (§4.1).
+_CP_FIELD = re.compile(r"(?:[^;,/]|/(?!/)|//.*?//)*", re.S)
+_HEADER_SPLIT = re.compile(r"[;,]")
+_HEADER_KEYS = {
+    "QN": "QN",
+    "ST": "ST",
+    "CN": "CN",
+    "PW": "PW",
+    "MN": "MN",
+    "FLAG": "Flag",
+    "PNUM": "PNUM",
+    "PNO": "PNO",
+}
+_CODE_2017 = re.compile(r"[a-z]\d{5}\Z")
+_FORBIDDEN_HEADER = re.compile(r"[;,&\r\n]")
+
+
+def _convert(name: str, value: str) -> Value:
+    if (
+        len(value) > _MAX_NUMBER_CHARS
+        or name in _STRING_FIELDS
+        or (name.endswith("Time") and name not in _NUMERIC_TIME_FIELDS)
+    ):
+        return value
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Cp:
+    """The data area ``CP=&&…&&``.
+
+    ``text`` is the raw text between ``CP=&&`` and the final ``&&`` and is what ``build_frame``
+    writes; the other attributes are derived from it. ``codes`` maps a factor code to its suffixes
+    (``{"w01018": {"Rtd": 40.1, "Flag": "N"}}``); ``params`` holds fields without a code
+    (``PolId``, ``SystemTime``, ``QnRtn``, a 2005 reply's ``QN``, a bare ``Flag``). Values are
+    ``int``/``float`` where numeric, else the text as sent; flags, times and ids stay text.
+    Tokens without ``=`` are kept in ``unparsed``. (Dict-valued: equal-comparable, not hashable.)
+    """
+
+    text: str
+    data_time: str | None = None
+    params: Mapping[str, Value] = field(default_factory=dict)
+    codes: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
+    unparsed: tuple[str, ...] = ()
+
+
+def _cp_tokens(text: str) -> list[str]:
+    if "//" not in text:
+        return _HEADER_SPLIT.split(text)
+    tokens = []
+    pos, end = 0, len(text)
+    while True:
+        m = _CP_FIELD.match(text, pos)
+        pos = m.end()
+        if pos < end and text[pos] not in ";,":
+            tokens.append(text[m.start() :])  # unterminated "//" log text: keep the rest whole
+            break
+        tokens.append(m.group())
+        if pos >= end:
+            break
+        pos += 1
+    return tokens
+
+
+def parse_cp(text: str) -> Cp:
+    """Parse a data area (the text between ``CP=&&`` and ``&&``).
+
+    >>> cp = parse_cp("DataTime=20160801080000;w01018-Avg=40.1,w01018-Flag=N;i11001-Info=//a;b,c//")
+    >>> cp.data_time, cp.codes["w01018"], cp.codes["i11001"]["Info"]
+    ('20160801080000', {'Avg': 40.1, 'Flag': 'N'}, '//a;b,c//')
+    """
+    data_time = None
+    params: dict[str, Value] = {}
+    codes: dict[str, dict[str, Value]] = {}
+    unparsed: list[str] = []
+    for token in _cp_tokens(text):
+        key, eq, value = token.partition("=")
+        if not eq:
+            if token.strip():
+                unparsed.append(token)
+            continue
+        key = key.strip()
+        if key == "DataTime":
+            data_time = value
+            continue
+        code, dash, suffix = key.rpartition("-")
+        if dash and code:
+            codes.setdefault(code, {})[suffix] = _convert(suffix, value)
+        else:
+            params[key] = _convert(key, value)
+    return Cp(text, data_time, params, codes, tuple(unparsed))
+
+
+def _render_value(value: Value) -> str:
+    if isinstance(value, bool):
+        raise BuildError(f"CP value must be int, float or str, not bool: {value!r}")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def make_cp(
+    data_time: str | None = None,
+    params: Mapping[str, Value] | None = None,
+    codes: Mapping[str, Mapping[str, Value]] | None = None,
+) -> Cp:
+    """Render a data area from structured values (one ``;`` group per code) and parse it back.
+
+    >>> make_cp("20160801080000", {}, {"w01018": {"Rtd": 40.1, "Flag": "N"}}).text
+    'DataTime=20160801080000;w01018-Rtd=40.1,w01018-Flag=N'
+    """
+    groups = []
+    if data_time is not None:
+        groups.append(f"DataTime={data_time}")
+    groups.extend(f"{k}={_render_value(v)}" for k, v in (params or {}).items())
+    for code, suffixes in (codes or {}).items():
+        groups.append(",".join(f"{code}-{s}={_render_value(v)}" for s, v in suffixes.items()))
+    text = ";".join(groups)
+    _check_cp_text(text)
+    cp = parse_cp(text)
+    if (
+        cp.data_time != data_time
+        or cp.params != dict(params or {})
+        or cp.codes != {k: dict(v) for k, v in (codes or {}).items()}
+    ):
+        raise BuildError(f"CP values do not survive encoding (separator or '=' in a name/value?): {text!r}")
+    return cp
+
+
+def _check_cp_text(text: str) -> None:
+    if "&&" in text or "\r" in text or "\n" in text:
+        raise BuildError(f"CP text must not contain '&&', CR or LF: {text!r}")
+    if text.startswith("{0x"):
+        raise BuildError("CP text starting with '{0x' would read as SM4 ciphertext")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One HJ 212 frame.
+
+    ``qn``/``flag``/``pnum``/``pno`` are ``None`` when the field is absent (2005 devices send no
+    QN and often no Flag). ``extra`` keeps unknown header fields in order (e.g. 2025's ``RF=1``).
+    ``raw`` is the frame as received (or as built); ``length_field`` the declared data-segment
+    length; ``length_in_chars`` is true when that length matched the character count and not the
+    byte count (§1.2); ``crc_field`` the four CRC digits as sent; ``crc_ok`` whether they match the
+    HJ 212 CRC of the data segment.
+    """
+
+    version: Version
+    qn: str | None
+    st: str
+    cn: int
+    pw: str
+    mn: str
+    flag: int | None
+    pnum: int | None
+    pno: int | None
+    cp: Cp
+    extra: tuple[tuple[str, str], ...] = ()
+    raw: bytes = b""
+    length_field: int = 0
+    crc_field: str = ""
+    crc_ok: bool = True
+    length_in_chars: bool = False
+
+    @property
+    def ack_requested(self) -> bool:
+        """Flag bit A (bit 0): the receiver must answer. No Flag field → False (§2.2)."""
+        return self.flag is not None and bool(self.flag & 1)
+
+    @property
+    def split(self) -> bool:
+        """Flag bit D (bit 1): PNUM/PNO present. Without Flag: whether PNUM/PNO were sent (S06)."""
+        if self.flag is None:
+            return self.pnum is not None or self.pno is not None
+        return bool(self.flag & 2)
+
+    @property
+    def command(self) -> Command | None:
+        """``cn`` as a known :class:`Command`, or ``None`` for codes outside the tables."""
+        try:
+            return Command(self.cn)
+        except ValueError:
+            return None
+
+    @property
+    def data_segment(self) -> bytes:
+        """The bytes the CRC covers (between the length field and the CRC)."""
+        return self.raw[6:-6]
+
+
+def version_of_flag(flag: int) -> Version | None:
+    """Edition encoded in Flag's version bits, or ``None`` for unknown bits."""
+    return _VERSIONS.get((flag >> 2) & 0x3F)
+
+
+def _guess_version(qn: str | None, cp: Cp) -> Version:
+    # No Flag field: 2005 devices never send one. A frame with a QN whose factor codes all look like
+    # 2017 codes (letter + 5 digits, e.g. S06's a01006) is a 2017 device that omits Flag.
+    if qn is None or not cp.codes:
+        return "2005"
+    return "2017" if all(_CODE_2017.match(code) for code in cp.codes) else "2005"
+
+
+def _int_field(name: str, value: str, maximum: int) -> int:
+    if len(value) > 5 or not value.isascii() or not value.isdigit() or int(value) > maximum:
+        raise FrameError(f"field {name} is not an integer 0-{maximum}: {value!r}")
+    return int(value)
+
+
+def parse_frame(raw: bytes) -> Frame:
+    """Parse one complete frame ``##LLLL<segment>CCCC\\r\\n``; raise :class:`FrameError` if invalid."""
+    if len(raw) < _MIN_FRAME:
+        raise FrameError(f"frame too short: {len(raw)} bytes, at least {_MIN_FRAME} needed")
+    if raw[:2] != b"##":
+        raise FrameError(f"frame does not start with '##': {raw[:2]!r}")
+    if raw[-2:] != b"\r\n":
+        raise FrameError(f"frame does not end with CR LF: {raw[-2:]!r}")
+    length_text = raw[2:6]
+    if not (length_text.isdigit() and length_text.isascii()):
+        raise FrameError(f"length field {length_text.decode('ascii', 'replace')!r} is not 4 decimal digits")
+    crc_bytes = raw[-6:-2]
+    try:
+        crc_field = crc_bytes.decode("ascii")
+        crc_value = int(crc_field, 16)
+    except ValueError:
+        raise FrameError(f"CRC field {crc_bytes.decode('ascii', 'replace')!r} is not 4 hex digits") from None
+    if not all(c in "0123456789abcdefABCDEF" for c in crc_field):
+        raise FrameError(f"CRC field {crc_field!r} is not 4 hex digits")
+    seg = raw[6:-6]
+    try:
+        text = seg.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"data segment is not valid UTF-8 at byte {exc.start}") from None
+    if "CP=&&{0x" in text:
+        raise FrameError("SM4-encrypted CP (HJ 212-2025) is not yet supported")
+    length_field = int(length_text)
+    length_in_chars = False
+    if length_field != len(seg):
+        if length_field == len(text):
+            length_in_chars = True
+        else:
+            chars = f" ({len(text)} characters)" if len(text) != len(seg) else ""
+            raise FrameError(
+                f"length field {length_text.decode()} but data segment is {len(seg):04d} bytes{chars}"
+            )
+    crc_ok = hj212_crc16(seg) == crc_value
+    return _parse_segment(text, raw, length_field, crc_field, crc_ok, length_in_chars)
+
+
+def _parse_segment(
+    text: str, raw: bytes, length_field: int, crc_field: str, crc_ok: bool, length_in_chars: bool
+) -> Frame:
+    cp_at = text.find("CP=&&")
+    if cp_at < 0:
+        raise FrameError("field CP missing (no 'CP=&&' in the data segment)")
+    end = text.rfind("&&")
+    if end < cp_at + 5:
+        raise FrameError("CP not closed by '&&'")
+    cp = parse_cp(text[cp_at + 5 : end])
+    header: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for token in _HEADER_SPLIT.split(text[:cp_at] + ";" + text[end + 2 :]):
+        if not token.strip():
+            continue
+        key, eq, value = token.partition("=")
+        if not eq:
+            raise FrameError(f"header field without '=': {token!r}")
+        key = key.strip()
+        name = _HEADER_KEYS.get(key.upper())
+        if name is None:
+            extra.append((key, value))
+        elif name in header:
+            raise FrameError(f"field {name} appears twice")
+        else:
+            header[name] = value
+    for name in ("ST", "CN", "PW", "MN"):
+        if name not in header:
+            raise FrameError(f"field {name} missing")
+    cn_text = header["CN"]
+    if len(cn_text) != 4 or not cn_text.isascii() or not cn_text.isdigit():
+        raise FrameError(f"field CN is not 4 digits: {cn_text!r}")
+    flag = _int_field("Flag", header["Flag"], 255) if "Flag" in header else None
+    pnum = _int_field("PNUM", header["PNUM"], 9999) if "PNUM" in header else None
+    pno = _int_field("PNO", header["PNO"], 9999) if "PNO" in header else None
+    qn = header.get("QN")
+    if flag is None:
+        version = _guess_version(qn, cp)
+    else:
+        found = version_of_flag(flag)
+        if found is None:
+            raise FrameError(f"Flag={flag} has unknown version bits {(flag >> 2) & 0x3F:06b}")
+        version = found
+    return Frame(
+        version=version,
+        qn=qn,
+        st=header["ST"],
+        cn=int(cn_text),
+        pw=header["PW"],
+        mn=header["MN"],
+        flag=flag,
+        pnum=pnum,
+        pno=pno,
+        cp=cp,
+        extra=tuple(extra),
+        raw=raw,
+        length_field=length_field,
+        crc_field=crc_field,
+        crc_ok=crc_ok,
+        length_in_chars=length_in_chars,
+    )
+
+
+def crc_problem(frame: Frame) -> str | None:
+    """``None`` if the CRC matches, else e.g. ``bad CRC: got 2D61, computed F441 (matches CRC-16/MODBUS)``."""
+    if frame.crc_ok:
+        return None
+    seg = frame.data_segment
+    reason = f"bad CRC: got {frame.crc_field}, computed {format_crc(hj212_crc16(seg))}"
+    variant = identify_crc_variant(seg, frame.crc_field)
+    if variant == "modbus":
+        reason += " (matches CRC-16/MODBUS)"
+    elif variant == "modbus_le":
+        reason += " (matches CRC-16/MODBUS low-byte-first)"
+    return reason
+
+
+def _check_header_value(name: str, value: str) -> None:
+    if _FORBIDDEN_HEADER.search(value) or "CP=&&" in value:
+        raise BuildError(f"field {name} must not contain ';', ',', '&', CR or LF: {value!r}")
+
+
+def _render_segment(frame: Frame) -> str:
+    parts = []
+    if frame.qn is not None:
+        parts.append(f"QN={frame.qn}")
+    if not 0 <= frame.cn <= 9999:
+        raise BuildError(f"CN must be 0-9999, got {frame.cn}")
+    parts += [f"ST={frame.st}", f"CN={frame.cn:04d}", f"PW={frame.pw}", f"MN={frame.mn}"]
+    if frame.flag is not None:
+        if not 0 <= frame.flag <= 255:
+            raise BuildError(f"Flag must be 0-255, got {frame.flag}")
+        if version_of_flag(frame.flag) != frame.version:
+            raise BuildError(f"Flag={frame.flag} does not encode version {frame.version}")
+        parts.append(f"Flag={frame.flag}")
+    for name, number in (("PNUM", frame.pnum), ("PNO", frame.pno)):
+        if number is not None:
+            if not 0 <= number <= 9999:
+                raise BuildError(f"{name} must be 0-9999, got {number}")
+            parts.append(f"{name}={number}")
+    for key, value in frame.extra:
+        if key.upper() in _HEADER_KEYS or key.upper() == "CP" or not key or "=" in key:
+            raise BuildError(f"extra header key {key!r} is reserved or invalid")
+        _check_header_value(key, key)
+        _check_header_value(key, value)
+        parts.append(f"{key}={value}")
+    for name, value in (("QN", frame.qn or ""), ("ST", frame.st), ("PW", frame.pw), ("MN", frame.mn)):
+        _check_header_value(name, value)
+    if not frame.st or not frame.mn:
+        raise BuildError("fields ST and MN must not be empty")
+    _check_cp_text(frame.cp.text)
+    parts.append(f"CP=&&{frame.cp.text}&&")
+    return ";".join(parts)
+
+
+def build_frame(frame: Frame) -> bytes:
+    """Encode ``frame`` from its fields (canonical order, fresh length and upper-case CRC, CRLF).
+
+    ``raw``, ``length_field``, ``crc_field`` and ``crc_ok`` of the argument are ignored;
+    ``length_in_chars`` selects a character-count length field (§1.2).
+    """
+    text = _render_segment(frame)
+    seg = text.encode("utf-8")
+    length = len(text) if frame.length_in_chars else len(seg)
+    if length > MAX_SEGMENT:
+        raise BuildError(f"data segment is {length} long; the 4-digit length field allows {MAX_SEGMENT}")
+    return b"##%04d%s%s\r\n" % (length, seg, format_crc(hj212_crc16(seg)).encode("ascii"))
+
+
+def make_frame(
+    *,
+    st: str,
+    cn: int,
+    pw: str,
+    mn: str,
+    cp: Cp | str,
+    qn: str | None = None,
+    flag: int | None = None,
+    pnum: int | None = None,
+    pno: int | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+    version: Version | None = None,
+    length_in_chars: bool = False,
+) -> Frame:
+    """Create a valid :class:`Frame` (with ``raw`` etc. filled in) from field values.
+
+    The version comes from ``flag``; without a Flag field it is inferred the way ``parse_frame``
+    does, and an explicit ``version`` that a Flag-less frame cannot carry is a :class:`BuildError`.
+    """
+    cp_obj = parse_cp(cp) if isinstance(cp, str) else cp
+    if flag is not None:
+        derived = version_of_flag(flag) if 0 <= flag <= 255 else None
+        if derived is None:
+            raise BuildError(f"Flag={flag} encodes no known version")
+    else:
+        derived = _guess_version(qn, cp_obj)
+    if version is not None and version != derived:
+        raise BuildError(f"version {version} cannot be encoded (the fields give {derived})")
+    draft = Frame(
+        derived, qn, st, cn, pw, mn, flag, pnum, pno, cp_obj, tuple(extra), length_in_chars=length_in_chars
+    )
+    raw = build_frame(draft)
+    return parse_frame(raw)

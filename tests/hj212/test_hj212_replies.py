@@ -1,0 +1,88 @@
+"""9011/9012/9013/9014 builders against the Annex C golden frames (reference §6, §7.3)."""
+
+from __future__ import annotations
+
+import pytest
+from hj212_samples import SAMPLES
+
+from ecowatch.hj212 import (
+    BuildError,
+    ExeRtn,
+    QnRtn,
+    auto_reply,
+    data_answer,
+    execution_result,
+    notification_answer,
+    parse_frame,
+    request_answer,
+)
+
+
+def frame(name: str):
+    return parse_frame(SAMPLES[name].encode() + b"\r\n")
+
+
+def raw(name: str) -> bytes:
+    return SAMPLES[name].encode() + b"\r\n"
+
+
+def test_request_answer_and_execution_result_match_annex_c():
+    request = frame("A01")
+    assert request_answer(request) == raw("A02")
+    assert request_answer(request, QnRtn.READY) == raw("A02")
+    assert execution_result(request, ExeRtn.SUCCESS) == raw("A03")
+    assert parse_frame(request_answer(request, QnRtn.PW_ERROR)).cp.params == {"QnRtn": 3}
+
+
+def test_notification_answer_matches_annex_c():
+    assert notification_answer(frame("A06")) == raw("A07")
+    assert auto_reply(frame("A06")) == raw("A07")
+
+
+def test_data_answer_per_split_part():
+    assert data_answer(frame("A15")) == raw("A16")
+    assert data_answer(frame("A17")) == raw("A18")
+    assert auto_reply(frame("A15")) == raw("A16")
+    assert data_answer(frame("A04")) == raw("A08")  # same QN, so the same 9014 bytes
+
+
+def test_data_answer_2025_uses_version_bits_8():
+    reply = parse_frame(data_answer(frame("B_SELF")))
+    assert (reply.version, reply.flag, reply.st, reply.cn, reply.qn) == (
+        "2025",
+        8,
+        "91",
+        9014,
+        "20240601085857223",
+    )
+
+
+def test_qn_argument_overrides_and_2005_puts_qn_in_cp():
+    upload_2005 = frame("S15")
+    with pytest.raises(BuildError, match="has no QN; pass qn="):
+        data_answer(upload_2005)
+    reply = parse_frame(notification_answer(upload_2005, qn="20170516010101001"))
+    assert reply.qn is None and reply.flag == 0 and reply.version == "2005"
+    assert reply.cp.text == "QN=20170516010101001"  # the CP of X15
+    assert parse_frame(data_answer(frame("A10"), qn="x1")).qn == "x1"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("A10", "9014"),  # upload with A=1
+        ("S03", None),  # upload with A=0
+        ("S15", None),  # 2005 upload, no Flag, no QN
+        ("S12", None),  # 9011 is never answered
+        ("S21", None),  # 9014 with Flag=5 is never answered
+        ("S25", "9013"),  # 1013 notice
+        ("S26", "9014"),  # unknown vendor heartbeat 9021, A=1
+        ("A15", "9014"),
+    ],
+)
+def test_auto_reply_decision_table(name, expected):
+    reply = auto_reply(frame(name))
+    if expected is None:
+        assert reply is None
+    else:
+        assert parse_frame(reply).cn == int(expected)
