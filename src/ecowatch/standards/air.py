@@ -285,9 +285,9 @@ def o3_daily_max_1h(hourly: np.ndarray, limit_value: float = 200) -> DailyStatis
     (80.0, False)
     """
     hourly = _check_day_axis(hourly)
-    present = ~np.isnan(hourly)
-    value = _max_where(hourly, present)
-    count = present.sum(axis=-1)
+    # fmax ignores NaN: the maximum of the values present, NaN only where there is none.
+    value = np.fmax.reduce(hourly, axis=-1)
+    count = np.count_nonzero(~np.isnan(hourly), axis=-1)
     return DailyStatistic(value=value, count=count,
                           valid=(count >= MIN_HOURS_PER_DAY) | exceeds(value, limit_value, 0))
 
