@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import Hj212Error
-from .frame import crc_problem, parse_frame
+from ecowatch.hj212.errors import Hj212Error
+from ecowatch.hj212.frame import crc_problem, parse_frame
 
 SUMMARY_KEYS = ("line", "ok", "error", "crc_ok", "version", "qn", "st", "cn", "pw", "mn", "flag",
                 "ack_requested", "pnum", "pno", "data_time", "values")
