@@ -44,7 +44,7 @@ DELIBERATELY_INTERNAL = {
     "editions": {"EDITION_2026_IN_FORCE", "FINAL_LIMITS_IN_FORCE"},
     "pollutants": {"POLLUTANT_NAMES_ZH", "PERCENT_DECIMALS", "INDEX_DECIMALS"},
     "references": set(),
-    "rounding": {"SNAP_DECIMALS", "SNAP_SCALE", "exact", "snap_to_int", "round_half_even_scaled"},
+    "rounding": {"SNAP_DECIMALS", "SNAP_SCALE", "exact", "snap_to_int", "round_snapped"},
 }
 
 

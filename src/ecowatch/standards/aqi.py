@@ -21,7 +21,7 @@ import numpy as np
 
 from .editions import Edition
 from .pollutants import Pollutant
-from .rounding import SNAP_DECIMALS, exact, round_gbt8170
+from .rounding import SNAP_DECIMALS, exact, round_gbt8170, round_snapped
 
 
 class StandardsError(ValueError):
@@ -298,11 +298,7 @@ def _iaqi_chunk(values: np.ndarray, column: Column, edition: Edition, out: np.nd
     np.minimum(work, 2.0 * top, out=work)
     np.rint(work, out=work)
     if rounds_concentration_first(edition):
-        step = 10 ** (SNAP_DECIMALS - column.pollutant.decimals)
-        # np.rint rounds half to even; work / step is exact at the halves, so this is GB/T 8170.
-        np.divide(work, step, out=work)
-        np.rint(work, out=work)
-        np.multiply(work, step, out=work)
+        work = round_snapped(work, column.pollutant.decimals)
     bps, axis, slopes = _segments(edition, column)
     # The segment BP_Lo < C ≤ BP_Hi, by counting the inner breakpoints below C (a few compares beat
     # a binary search per value); a value on a breakpoint stays in the segment it ends.

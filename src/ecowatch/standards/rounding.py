@@ -83,17 +83,18 @@ def snap_to_int(values: np.ndarray, decimals: int = SNAP_DECIMALS) -> np.ndarray
     return np.rint(np.nan_to_num(np.asarray(values, dtype=np.float64)) * 10**decimals).astype(np.int64)
 
 
-def round_half_even_scaled(scaled: np.ndarray, from_decimals: int, to_decimals: int) -> np.ndarray:
-    """GB/T 8170 rounding of integers counting 10⁻ᶠʳᵒᵐ units to integers counting 10⁻ᵗᵒ units.
+def round_snapped(snapped: np.ndarray, decimals: int) -> np.ndarray:
+    """GB/T 8170 rounding of integer-valued floats counting 10⁻⁶ to ``decimals`` places (same units).
 
-    >>> round_half_even_scaled(np.array([605, 615, 616, -605]), 1, 0).tolist()
-    [60, 62, 62, -60]
+    np.rint rounds half to even, and ``snapped / 10^(6 − decimals)`` is exact at the halves (they are
+    k + 0.5, representable), while a value off a half lies ≥ 10⁻⁶ from it, far beyond the division's
+    error: so this is GB/T 8170 on the decimal value. NaN stays NaN.
+
+    >>> round_snapped(np.array([60.5e6, 61.5e6, 61.6e6, -60.5e6]), 0).tolist()
+    [60000000.0, 62000000.0, 62000000.0, -60000000.0]
     """
-    step = 10 ** (from_decimals - to_decimals)
-    quotient, remainder = np.divmod(scaled, step)
-    twice = 2 * remainder
-    up = (twice > step) | ((twice == step) & (quotient % 2 == 1))
-    return quotient + up
+    step = 10 ** (SNAP_DECIMALS - decimals)
+    return np.rint(snapped / step) * step
 
 
 def round_array_gbt8170(values: np.ndarray, decimals: int = 0) -> np.ndarray:
@@ -102,6 +103,5 @@ def round_array_gbt8170(values: np.ndarray, decimals: int = 0) -> np.ndarray:
     >>> round_array_gbt8170(np.array([60.5, 61.5, 2.675, np.nan]), 0).tolist()[:3]
     [60.0, 62.0, 3.0]
     """
-    values = np.asarray(values, dtype=np.float64)
-    rounded = round_half_even_scaled(snap_to_int(values), SNAP_DECIMALS, decimals) / 10**decimals
-    return np.where(np.isnan(values), np.nan, rounded)
+    snapped = np.rint(np.asarray(values, dtype=np.float64) * SNAP_SCALE)
+    return round_snapped(snapped, decimals) / SNAP_SCALE
