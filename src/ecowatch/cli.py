@@ -346,9 +346,11 @@ def _print_explanation(account: dict[str, Any]) -> None:
 
 
 def demo_data_folder() -> Path:
-    """Where the demo's Beijing data are: ECOWATCH_DATA, or the shared folder beside the checkout."""
+    """Where the demo's Beijing data are: ECOWATCH_DATA, the checkout's data/demo (CC BY 4.0 copy),
+    or the shared folder beside the checkout."""
     candidates = [Path(os.environ["ECOWATCH_DATA"])] if "ECOWATCH_DATA" in os.environ else []
     here = Path(__file__).resolve()
+    candidates += [parent / "data" / "demo" for parent in here.parents]
     candidates += [parent / "shared" / "data" for parent in here.parents]
     candidates += [parent.parent / "shared" / "data" for parent in (Path.cwd(), *Path.cwd().parents)]
     for candidate in candidates:
@@ -395,7 +397,7 @@ def demo() -> None:
                                                                         dt.date(2016, 12, 31)))
                 for s in assessment.stations}
     console.print(_summary_table("Stations, 2016", stations))
-    console.print("Try: ecowatch air assess ../shared/data/beijing-prsa --format prsa --from 2016-01-01 "
+    console.print("Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
                   "--to 2016-12-31 --json", style="dim")
 
 
