@@ -1,9 +1,8 @@
-"""The ``ecowatch`` command: one sub-command group per domain, thin over the domain code."""
+"""``ecowatch air …`` and ``ecowatch demo``: air quality to the national standards."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from enum import StrEnum
@@ -11,48 +10,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from ecowatch.errors import EcowatchError
+from ecowatch.cli.common import EcowatchError, JsonOpt, app, console, errors, fail, parse_date, print_json
 from ecowatch.standards import Edition, StandardsError
 
-app = typer.Typer(help="ecowatch: monitoring data to official figures, warnings and action.", no_args_is_help=True)
 air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
                       no_args_is_help=True)
 app.add_typer(air_app, name="air")
-
-# Tables of figures need room; when printing to a file or pipe, do not squeeze them to 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True)
-
 
 class InputFormat(StrEnum):
     prsa = "prsa"
     cnemc = "cnemc"
     long = "long"
 
-
 class Standard(StrEnum):
     s2012 = "2012"
     s2026 = "2026"
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False)
-    return typer.Exit(code=2)
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
-
-def _date(text: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise _fail(ValueError(f"{option}: bad date {text!r} (expected YYYY-MM-DD)")) from None
-
 
 PathArg = Annotated[Path, typer.Argument(help="A data file or a folder of them.", exists=True)]
 FormatOpt = Annotated[InputFormat, typer.Option("--format", help="prsa (UCI Beijing), cnemc (date,hour,type,...), "
@@ -66,13 +40,11 @@ DustOpt = Annotated[Path | None, typer.Option("--dust-days", help="Approved sand
                                               "(city,date,kind,approved_by[,pollutants]).", exists=True)]
 LenientOpt = Annotated[bool, typer.Option("--lenient", help="Mark bad values invalid and go on (counted in the "
                                           "report) instead of stopping at the first.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 SourceArg = Annotated[Path | None, typer.Argument(help="A data file or a folder of them (or use --db).", exists=True)]
 SourceFormatOpt = Annotated[InputFormat | None, typer.Option("--format", help="prsa (UCI Beijing), cnemc "
                                                             "(date,hour,type,...), long (station,time,pollutant,value).")]
 StoreOpt = Annotated[str | None, typer.Option("--db", help="Read the measurements from the store at this URL "
                                               "instead of files ('default': $ECOWATCH_DB or the embedded SQLite).")]
-
 
 def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date,
                     stations: str | None, standard: Standard | None, dust_days: Path | None, lenient: bool,
@@ -81,9 +53,9 @@ def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, 
     from ecowatch.assessment.exclusions import read_exclusions
 
     if last < first:
-        raise _fail(ValueError(f"--to {last} is before --from {first}"))
+        raise fail(ValueError(f"--to {last} is before --from {first}"))
     if db is None and (path is None or fmt is None):
-        raise _fail(ValueError("give the data as PATH with --format, or read the store with --db URL"))
+        raise fail(ValueError("give the data as PATH with --format, or read the store with --db URL"))
     try:
         exclusions = read_exclusions(dust_days) if dust_days else []
         imported = _read_source(path, fmt, first, last, lenient, db)
@@ -94,8 +66,7 @@ def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, 
             exclusions=exclusions,
         )
     except (EcowatchError, StandardsError) as error:
-        raise _fail(error) from None
-
+        raise fail(error) from None
 
 def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date, lenient: bool,
                  db: str | None):
@@ -118,7 +89,6 @@ def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, las
     finally:
         engine.dispose()
 
-
 @air_app.command("aqi")
 def air_aqi(
     input_path: Annotated[Path, typer.Option("--input", help="CASES.csv: id,averaging,SO2,NO2,PM10,PM2.5,CO,"
@@ -134,9 +104,9 @@ def air_aqi(
     try:
         results = [result_json(case.id, case_result(case, edition)) for case in read_cases(input_path)]
     except (EcowatchError, StandardsError) as error:
-        raise _fail(error) from None
+        raise fail(error) from None
     if as_json:
-        _print_json(results)
+        print_json(results)
         return
     table = Table(title=f"AQI, HJ 633-{edition.value if edition is Edition.E2026 else '2012'}")
     for column in ("id", "AQI", "level", "category", "primary", "IAQI"):
@@ -148,10 +118,8 @@ def air_aqi(
                       category, ", ".join(row["primary_pollutants"]) or "—", iaqi)
     console.print(table)
 
-
 def _fixed(value: float | None, decimals: int) -> str:
     return "—" if value is None else f"{value:.{decimals}f}"
-
 
 def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
     table = Table(title=title)
@@ -167,7 +135,6 @@ def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
             _fixed(figures["comprehensive_index"], 2),
         )
     return table
-
 
 @air_app.command("assess")
 def air_assess(
@@ -185,11 +152,11 @@ def air_assess(
     """Period figures of the city and each station (HJ 663): means, percentiles, good days, index."""
     from ecowatch.assessment.publish import assessment_json
 
-    assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
+    assessment = _run_assessment(path, fmt, parse_date(date_from, "--from"), parse_date(date_to, "--to"), stations,
                                  standard, dust_days, lenient, db)
     result = assessment_json(assessment)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     period = result["period"]
     sites = {**({"city": result["city"]} if result["city"] else {}), **result["by_station"]}
@@ -200,11 +167,9 @@ def air_assess(
     if assessment.exclusions:
         console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
 
-
 class RankBy(StrEnum):
     city = "city"
     station = "station"
-
 
 @air_app.command("rank")
 def air_rank(
@@ -221,12 +186,12 @@ def air_rank(
     """Rank by the comprehensive index and by its change on the same period a year before."""
     from ecowatch.assessment.ranking import rank_sites, same_period_a_year_before
 
-    first, last = _date(date_from, "--from"), _date(date_to, "--to")
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     before_first, _ = same_period_a_year_before(first, last)
     assessment = _run_assessment(path, fmt, before_first, last, None, standard, None, lenient, db)
     rows = rank_sites(assessment, first, last, kind=by.value)
     if as_json:
-        _print_json([
+        print_json([
             {**row.__dict__, "index": _number(row.index), "previous_index": _number(row.previous_index),
              "change_pct": _number(row.change_pct)}
             for row in rows
@@ -242,10 +207,8 @@ def air_rank(
                       str(row.change_rank or "—"))
     console.print(table)
 
-
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
-
 
 @air_app.command("daily")
 def air_daily(
@@ -263,7 +226,7 @@ def air_daily(
     """A row per day for the city and each station: concentrations, IAQIs, AQI, level, validity."""
     from ecowatch.assessment.publish import daily_table
 
-    assessment = _run_assessment(path, fmt, _date(date_from, "--from"), _date(date_to, "--to"), stations,
+    assessment = _run_assessment(path, fmt, parse_date(date_from, "--from"), parse_date(date_to, "--to"), stations,
                                  standard, dust_days, lenient, db)
     frame = daily_table(assessment)
     if out is None:
@@ -275,8 +238,7 @@ def air_daily(
         frame.write_csv(out)
         errors.print(f"wrote {len(frame)} rows to {out}")
     else:
-        raise _fail(ValueError(f"--out: use a .csv or .xlsx file name, not {out.name!r}"))
-
+        raise fail(ValueError(f"--out: use a .csv or .xlsx file name, not {out.name!r}"))
 
 @air_app.command("explain")
 def air_explain(
@@ -293,24 +255,23 @@ def air_explain(
     """How a day's figures were formed: hours present and missing, 8-h windows, rules applied."""
     from ecowatch.assessment.explain import explain_day
 
-    the_day = _date(day, "--date")
+    the_day = parse_date(day, "--date")
     assessment = _run_assessment(path, fmt, the_day, the_day, stations, standard, None, lenient, db)
     if station is None:
         if not assessment.city_members:
-            raise _fail(ValueError("no assessment station forms a city on that day: name one with --station"))
+            raise fail(ValueError("no assessment station forms a city on that day: name one with --station"))
         code = next(iter(assessment.city_members))
     else:
         match = next((s for s in assessment.stations if station.casefold() in {n.casefold() for n in s.names()}),
                      None)
         if match is None:
-            raise _fail(ValueError(f"--station {station!r} is not in the data"))
+            raise fail(ValueError(f"--station {station!r} is not in the data"))
         code = match.code
     account = explain_day(assessment, code, the_day)
     if as_json:
-        _print_json(account)
+        print_json(account)
         return
     _print_explanation(account)
-
 
 def _print_explanation(account: dict[str, Any]) -> None:
     members = f" = mean of {', '.join(account['members'])}" if account["members"] else ""
@@ -344,7 +305,6 @@ def _print_explanation(account: dict[str, Any]) -> None:
     for rule, text in account["rules"].items():
         console.print(f"  rule {rule}: {text}", style="dim")
 
-
 def demo_data_folder() -> Path:
     """Where the demo's Beijing data are: ECOWATCH_DATA, the checkout's data/demo (CC BY 4.0 copy),
     or the shared folder beside the checkout."""
@@ -356,8 +316,7 @@ def demo_data_folder() -> Path:
     for candidate in candidates:
         if (candidate / "beijing-prsa").is_dir():
             return candidate
-    raise _fail(FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/"))
-
+    raise fail(FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/"))
 
 @app.command("demo")
 def demo() -> None:
@@ -399,96 +358,3 @@ def demo() -> None:
     console.print(_summary_table("Stations, 2016", stations))
     console.print("Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
                   "--to 2016-12-31 --json", style="dim")
-
-
-db_app = typer.Typer(help="The store: schema migrations and loading data.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $ECOWATCH_DB, else ecowatch.db in "
-                                           "$ECOWATCH_DATA_DIR or ~/.local/share/ecowatch).")]
-
-
-@db_app.command("upgrade")
-def db_upgrade(db: DbOpt = None,
-               revision: Annotated[str, typer.Option("--revision", help="Target revision.")] = "head") -> None:
-    """Create or migrate the database schema (Alembic) to the latest revision."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ecowatch.store import database_url, migrate
-    from ecowatch.store.db import display_url
-
-    url = database_url(db)
-    try:
-        migrate.upgrade(url, revision)
-        console.print(f"{display_url(url)}: schema at revision {migrate.current(url)}", highlight=False)
-    except (EcowatchError, SQLAlchemyError, ValueError) as error:
-        raise _fail(error) from None
-
-
-@db_app.command("load")
-def db_load(path: PathArg, fmt: FormatOpt,
-            date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-            date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-            db: DbOpt = None, lenient: LenientOpt = False) -> None:
-    """Read data files and store their stations and values (loading the same data again changes nothing)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ecowatch.store import database_url
-    from ecowatch.store.loading import cli_actor, load_files
-
-    first, last = (_date(date_from, "--from") if date_from else None), (_date(date_to, "--to") if date_to else None)
-    try:
-        done = load_files(url=database_url(db), path=path, format=fmt.value, actor=cli_actor(),
-                          first_day=first, last_day=last, lenient=lenient, progress=sys.stderr.isatty())
-    except (EcowatchError, SQLAlchemyError, ValueError) as error:
-        raise _fail(error) from None
-    console.print(f"{done.values:,} values ({done.invalid:,} invalid) of {done.stations} stations from "
-                  f"{done.files} files: {done.written:,} rows inserted or changed; read {done.read_seconds:.1f} s, "
-                  f"stored {done.write_seconds:.1f} s" + (f"; {done.issues:,} input issues" if done.issues else ""))
-
-
-hj212_app = typer.Typer(help="HJ 212 protocol tools for people on the ground.", no_args_is_help=True)
-app.add_typer(hj212_app, name="hj212")
-
-
-@hj212_app.command("decode")
-def hj212_decode(
-    file: Annotated[Path, typer.Argument(help="One frame per line (trailing CR LF optional).", exists=True)],
-    keys: Annotated[Path | None, typer.Option("--keys", help="mn,sm4_key_hex for HJ 212-2025 encrypted frames.",
-                                              exists=True)] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Decode captured frames: header fields, CRC check, and every value with its code's name and unit."""
-    from ecowatch.hj212 import FACTORS_2017
-    from ecowatch.hj212.summary import decode_line
-
-    if keys is not None:
-        errors.print("note: SM4 decryption (HJ 212-2025 Part B) is not supported yet; encrypted frames are "
-                     "reported as errors", style="yellow")
-    records = [decode_line(number, line) for number, line in enumerate(file.read_bytes().splitlines(), start=1)
-               if line.strip()]
-    if as_json:
-        _print_json(records)
-        return
-    table = Table(title=f"{file.name}: {sum(r['ok'] for r in records)} of {len(records)} frames ok")
-    for column in ("line", "MN", "CN", "time", "code", "name", "unit", "values", "problem"):
-        table.add_column(column)
-    for record in records:
-        if not record["values"]:
-            table.add_row(str(record["line"]), record["mn"] or "", record["cn"] or "", record["data_time"] or "",
-                          "", "", "", "", record["error"] or "")
-        for i, (code, suffixes) in enumerate(record["values"].items()):
-            factor = FACTORS_2017.get(code)
-            table.add_row(str(record["line"]) if i == 0 else "", record["mn"] if i == 0 else "",
-                          record["cn"] if i == 0 else "", (record["data_time"] or "") if i == 0 else "", code,
-                          factor.name if factor else "?", factor.unit if factor else "",
-                          ", ".join(f"{k}={v}" for k, v in suffixes.items()),
-                          (record["error"] or "") if i == 0 else "")
-    console.print(table)
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

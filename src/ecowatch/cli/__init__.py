@@ -1,0 +1,16 @@
+"""The ``ecowatch`` command: one sub-command group per domain (a module each), thin over the domain code."""
+
+from __future__ import annotations
+
+from ecowatch.cli import air, db, hj212  # noqa: F401  (each module registers its commands on ``app``)
+from ecowatch.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
