@@ -1,0 +1,112 @@
+"""Periodic work of the platform: what the scheduler in ``ecowatch serve`` runs, as plain functions.
+
+Each job takes the database URL and the moment it runs for (never the wall clock by itself), so
+tests call them for any date and the scheduler passes "now".  They are safe to run twice: the
+figures are keyed by site, day and edition, and partitions are created only when missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ecowatch.store import make_engine, session_factory
+from ecowatch.store.models import Site, SiteKind
+from ecowatch.store.partitions import ensure_month_partitions, months
+
+__all__ = [
+    "BEIJING",
+    "DAILY_FIGURE_KIND",
+    "DailyFiguresDone",
+    "compute_daily_figures",
+    "ensure_partitions_ahead",
+    "previous_beijing_day",
+]
+
+log = logging.getLogger("ecowatch.jobs")
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+"""The standards' days are Beijing-time days (HJ 663-2013 §3: 自然日 of the local standard time)."""
+
+DAILY_FIGURE_KIND = "air_daily"
+"""``FigureCache.kind`` of one station's (or city's) daily AQI figures of one Beijing day."""
+
+JOB_ACTOR = "scheduler"
+
+
+def previous_beijing_day(now: dt.datetime) -> dt.date:
+    """The Beijing day that ended last before ``now`` (an aware datetime).
+
+    >>> previous_beijing_day(dt.datetime(2026, 11, 23, 16, 5, tzinfo=dt.UTC))  # 00:05 on the 24th in Beijing
+    datetime.date(2026, 11, 23)
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(BEIJING).date() - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DailyFiguresDone:
+    day: dt.date
+    sites: int
+    with_aqi: int
+
+
+def compute_daily_figures(url: str, day: dt.date) -> DailyFiguresDone:
+    """Compute and cache the daily figures (HJ 663 statistics, HJ 633 daily AQI) of ``day`` for every air
+    station that has data, as the row ``ecowatch air daily`` prints, under kind :data:`DAILY_FIGURE_KIND`.
+
+    The edition follows the date (2012 before 2026-03-01, 2026 from then).  The cache row remembers the
+    station's ``data_version``, so values arriving late (a device re-uploading the day) make it stale and
+    the next run, or the next reader, recomputes it.
+    """
+    from ecowatch.assessment.air import assess_air
+    from ecowatch.assessment.publish import daily_table
+    from ecowatch.store.figures import save_figure
+    from ecowatch.store.measurements import import_result_from_store
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            imported = import_result_from_store(session=session, first_day=day, last_day=day)
+            if not imported.stations:
+                return DailyFiguresDone(day=day, sites=0, with_aqi=0)
+            table = daily_table(assess_air(imported, day, day))
+            sites = {site.code: site for site in session.scalars(select(Site).where(Site.kind == SiteKind.air_station))}
+            saved = with_aqi = 0
+            for row in table.iter_rows(named=True):
+                site = sites.get(row["site"])
+                if row["kind"] != "station" or site is None:  # a city is not a site (its figures come from its stations)
+                    continue
+                payload = {key: (value.isoformat() if isinstance(value, dt.date) else value)
+                           for key, value in row.items()}
+                save_figure(session=session, site=site, kind=DAILY_FIGURE_KIND, period_start=day, period_end=day,
+                            standard=row["edition"], payload=payload, actor=JOB_ACTOR)
+                saved += 1
+                with_aqi += row["AQI"] is not None
+        log.info("daily figures of %s: %d stations, %d with an AQI", day, saved, with_aqi)
+        return DailyFiguresDone(day=day, sites=saved, with_aqi=with_aqi)
+    finally:
+        engine.dispose()
+
+
+def ensure_partitions_ahead(url: str, today: dt.date, months_ahead: int = 2) -> list[str]:
+    """Create the monthly ``measurement`` partitions of this month and the next ``months_ahead`` ahead of
+    time on PostgreSQL (creating one locks the table briefly, so not while devices are writing into it);
+    nothing on SQLite.  Returns the partitions created."""
+    last = today
+    for _ in range(months_ahead):
+        last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            created = ensure_month_partitions(session, months(today, last)[0], last)
+        if created:
+            log.info("created partitions %s", ", ".join(created))
+        return created
+    finally:
+        engine.dispose()
