@@ -1,0 +1,109 @@
+"""The platform as one process: the web API and pages, the HJ 212 gateway and the scheduler.
+
+``ecowatch serve`` runs :func:`run_platform`.  All three share one asyncio event loop (uvicorn's
+server is driven from here rather than by ``uvicorn.run``), so one Ctrl-C or SIGTERM stops them
+in order: the web server stops taking requests, the scheduler finishes, and the gateway drains,
+journals and acknowledges what it has before the process ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PlatformSettings", "run_platform", "schedule_jobs"]
+
+log = logging.getLogger("ecowatch.server")
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Where the platform listens and what it runs.  ``gateway_port`` None: no gateway."""
+
+    url: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    gateway_port: int | None = 9212
+    journal_dir: Path | None = None
+    simulate_devices: bool = False
+    log_level: str = "info"
+    extra_jobs: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
+
+
+def schedule_jobs(scheduler, url: str) -> None:
+    """Add the platform's periodic work to an APScheduler scheduler (Beijing time):
+
+    - 00:20 daily, the figures of the day that just ended (:func:`ecowatch.jobs.compute_daily_figures`);
+      twenty minutes leave the devices time to send the last hour (HJ 212 hourly data of 23:00 arrive
+      after midnight);
+    - 01:10 daily, next months' ``measurement`` partitions on PostgreSQL
+      (:func:`ecowatch.jobs.ensure_partitions_ahead`), and once at start.
+    """
+    from ecowatch.jobs import BEIJING, compute_daily_figures, ensure_partitions_ahead, previous_beijing_day
+
+    def daily_figures() -> None:
+        compute_daily_figures(url, previous_beijing_day(dt.datetime.now(dt.UTC)))
+
+    def partitions() -> None:
+        ensure_partitions_ahead(url, dt.datetime.now(BEIJING).date())
+
+    scheduler.add_job(daily_figures, "cron", hour=0, minute=20, timezone=BEIJING, id="daily_figures",
+                      coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(partitions, "cron", hour=1, minute=10, timezone=BEIJING, id="partitions_ahead",
+                      coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(partitions, id="partitions_at_start")
+
+
+async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None) -> None:
+    """Serve until stopped.  ``ready(web_port, gateway_port)`` is called once everything listens."""
+    import uvicorn
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from ecowatch.store import migrate
+    from ecowatch.web.app import create_app
+
+    migrate.upgrade(settings.url)
+    gateway = simulation = None
+    if settings.gateway_port is not None:
+        from ecowatch.gateway.server import Gateway
+        from ecowatch.store.db import data_dir
+
+        gateway = Gateway(url=settings.url, journal_dir=settings.journal_dir or data_dir() / "journal")
+        await gateway.start(settings.host, settings.gateway_port)
+        log.info("HJ 212 gateway listening on %s:%d", settings.host, gateway.port)
+
+    # The jobs touch the database synchronously: they run in worker threads, never on the event loop.
+    scheduler = AsyncIOScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="Asia/Shanghai")
+    schedule_jobs(scheduler, settings.url)
+    scheduler.start()
+
+    config = uvicorn.Config(create_app(settings.url), host=settings.host, port=settings.port,
+                            log_level=settings.log_level, lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                await serving  # raises what stopped uvicorn (port in use...)
+                return
+            await asyncio.sleep(0.05)
+        web_port = server.servers[0].sockets[0].getsockname()[1] if server.servers else settings.port
+        if gateway is not None and settings.simulate_devices:
+            from ecowatch.demo import run_demo_devices
+
+            simulation = asyncio.create_task(run_demo_devices(settings.url, settings.host, gateway.port))
+        if ready is not None:
+            ready(web_port, gateway.port if gateway else None)
+        await serving
+    finally:
+        if simulation is not None:
+            simulation.cancel()
+            await asyncio.gather(simulation, return_exceptions=True)
+        scheduler.shutdown(wait=True)
+        if gateway is not None:
+            await gateway.stop()
