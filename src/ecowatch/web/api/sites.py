@@ -1,0 +1,119 @@
+"""``/api/v1/sites``: the sites in the user's scope, their status on the map, their recent series."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ecowatch.store.models import Enterprise, Region, Site, SiteKind
+from ecowatch.store.users import Scope
+from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
+from ecowatch.web.schemas import Problem, SitePage, SiteRead, SiteSeries, SitesStatus, SiteStatus
+from ecowatch.web.status import site_series, site_statuses
+from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+
+SCOPE_ERRORS = {401: {"model": Problem}, 403: {"model": Problem}}
+Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]
+RegionCode = Annotated[str | None, Query(pattern=r"^\d{6}$", description="Region code: its sites and those below")]
+EnterpriseCode = Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$", description="Enterprise code")]
+
+
+def sites_in_scope(session: Session, scope: Scope):
+    """A select of the sites in scope, in id order, with region and enterprise loaded."""
+    return (select(Site).where(scope.site_filter()).order_by(Site.id)
+            .options(selectinload(Site.region), selectinload(Site.enterprise)))
+
+
+def region_filter(session: Session, scope: Scope, code: str):
+    """A WHERE clause for the sites of region ``code`` and below; 404 unknown, 403 out of scope."""
+    from ecowatch.store.sites import region_subtree
+
+    region = session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    if region is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"region: no region {code!r}")
+    if not scope.has_region(region):
+        # An enterprise user sees its outlets, not a region's sites.
+        raise forbidden(f"region {code!r}")
+    return Site.region_id.in_([r.id for r in region_subtree(session=session, region=region)])
+
+
+def site_read(site: Site) -> SiteRead:
+    return SiteRead(code=site.code, name=site.name, name_en=site.name_en, kind=site.kind, category=site.category,
+                    lon=site.lon, lat=site.lat, region=site.region.code if site.region is not None else None,
+                    enterprise=site.enterprise.code if site.enterprise is not None else None)
+
+
+@router.get("", response_model=SitePage, responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES})
+def list_sites(
+    session: SessionDep,
+    scope: ScopeDep,
+    kind: SiteKind | None = None,
+    region: RegionCode = None,
+    enterprise: EnterpriseCode = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    fmt: FormatQuery = TableFormat.json,
+) -> SitePage | Response:
+    """The sites in scope, filtered by kind, region (and below) and enterprise; paged (downloads are whole)."""
+    query = sites_in_scope(session, scope)
+    if kind is not None:
+        query = query.where(Site.kind == kind.value)
+    if region is not None:
+        query = query.where(region_filter(session, scope, region))
+    if enterprise is not None:
+        owner = session.scalars(select(Enterprise).where(Enterprise.code == enterprise)).one_or_none()
+        if owner is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"enterprise: no enterprise {enterprise!r}")
+        if not scope.has_enterprise(owner):
+            raise forbidden(f"enterprise {enterprise!r}")
+        query = query.where(Site.enterprise_id == owner.id)
+    if fmt is not TableFormat.json:
+        rows = [site_read(site).model_dump(mode="json") for site in session.scalars(query)]
+        return table_response(rows, fmt, "sites", columns=list(SiteRead.model_fields))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = [site_read(site) for site in session.scalars(query.limit(limit).offset(offset))]
+    return SitePage(total=total or 0, limit=limit, offset=offset, items=items)
+
+
+@router.get("/status", response_model=SitesStatus, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
+def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
+                 fmt: FormatQuery = TableFormat.json) -> SitesStatus | Response:
+    """Every site in scope with its latest hour and colour: the HJ 633 real-time AQI for air stations."""
+    sites = list(session.scalars(sites_in_scope(session, scope)))
+    as_of, statuses = site_statuses(session, sites, state_of(request).memo)
+    keys = SiteStatus.model_fields
+    rows = [{key: status[key] for key in keys} for status in statuses]
+    if fmt is not TableFormat.json:
+        return table_response(rows, fmt, "sites-status", columns=list(keys))
+    return SitesStatus.model_validate({"as_of": as_of, "sites": rows})
+
+
+@router.get("/{code}", response_model=SiteRead, responses={**SCOPE_ERRORS, 404: {"model": Problem}})
+def get_site(code: str, session: SessionDep, scope: ScopeDep) -> SiteRead:
+    """One site."""
+    site = session.scalars(select(Site).where(Site.code == code)).one_or_none()
+    return site_read(site_in_scope(site, scope, code))
+
+
+@router.get("/{code}/series", response_model=SiteSeries, response_model_by_alias=True,
+            responses={**SCOPE_ERRORS, 404: {"model": Problem}})
+def get_series(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    hours: Annotated[int, Query(ge=1, le=744, description="Hours ending at the site's latest hour")] = 48,
+) -> SiteSeries:
+    """The site's last ``hours`` hourly values per pollutant and (air stations) its real-time AQI."""
+    site = session.scalars(select(Site).where(Site.code == code)).one_or_none()
+    site = site_in_scope(site, scope, code)
+    series = site_series(session, site, hours, state_of(request).memo)
+    keys = SiteStatus.model_fields
+    return SiteSeries.model_validate({**series, "site": {key: series["site"][key] for key in keys}})

@@ -1,0 +1,57 @@
+"""The FastAPI application: the REST API under ``/api/v1`` and the pages at ``/``.
+
+``create_app(url)`` opens no connection by itself: the engine connects on the first request and
+is disposed when the application shuts down.  Interactive docs (Swagger UI, ReDoc) are off: they
+load their scripts from a CDN, and ecowatch serves nothing from outside (DESIGN.md); the OpenAPI
+document is at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import ecowatch
+from ecowatch.store.db import database_url, make_engine, session_factory
+from ecowatch.web import pages
+from ecowatch.web.api import api_router
+from ecowatch.web.deps import WebState
+from ecowatch.web.errors import BodySizeLimit, install_error_handlers
+from ecowatch.web.tokens import load_secret_key
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+#: Largest request body accepted [bytes]: the API takes small JSON documents, never uploads.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> FastAPI:
+    """The ecowatch web application on the database at ``url`` (default: :func:`database_url`).
+
+    ``secret_key`` signs the bearer tokens (default: :func:`~ecowatch.web.tokens.load_secret_key`).
+    """
+    engine = make_engine(database_url(url))
+    state = WebState(engine=engine, sessions=session_factory(engine), secret_key=secret_key or load_secret_key())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ecowatch",
+        summary="Ecological-environment supervision: sites, measurements, AQI, assessments.",
+        version=getattr(ecowatch, "__version__", "0"),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ecowatch = state
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    return app

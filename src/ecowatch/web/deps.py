@@ -1,0 +1,106 @@
+"""What the routes depend on: the database session, the signed-in user and what they may see.
+
+``SessionDep``, ``CurrentUser`` and ``ScopeDep`` are ``Annotated`` dependencies (FastAPI's idiom);
+``WebState`` is the per-application state ``create_app`` puts on ``app.state.ecowatch``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ecowatch.store.models import Role, Site, User
+from ecowatch.store.users import Scope, password_fingerprint, scope_of
+from ecowatch.web.cache import FigureMemo
+from ecowatch.web.tokens import read_token
+
+__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "forbidden", "require_admin", "state_of"]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class WebState:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    secret_key: bytes
+    now: Callable[[], dt.datetime] = utc_now
+    memo: FigureMemo = field(default_factory=FigureMemo)
+
+
+def state_of(request: Request) -> WebState:
+    return request.app.state.ecowatch
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with state_of(request).sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user of the request's bearer token; 401 when it is missing, forged, expired or revoked."""
+    if credentials is None:
+        raise _unauthorised("not signed in: send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    web = state_of(request)
+    claims = read_token(key=web.secret_key, token=credentials.credentials, now=web.now())
+    if claims is None:
+        raise _unauthorised("the token is invalid or has expired: sign in again")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.active or password_fingerprint(user) != claims.fingerprint:
+        raise _unauthorised("the token has been revoked: sign in again")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_scope(session: SessionDep, user: CurrentUser) -> Scope:
+    return scope_of(session=session, user=user)
+
+
+ScopeDep = Annotated[Scope, Depends(current_scope)]
+
+
+def forbidden(what: str) -> HTTPException:
+    """403 with no data: ``what`` names the thing outside the user's scope."""
+    return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside your scope")
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != Role.admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only an admin may do this")
+    return user
+
+
+AdminUser = Annotated[User, Depends(require_admin)]
+
+
+def site_in_scope(site: Site | None, scope: Scope, code: str) -> Site:
+    """The site, or 404 when there is none, or 403 when the user may not see it."""
+    if site is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site {code!r}")
+    if not scope.has_site(site):
+        raise forbidden(f"site {code!r}")
+    return site

@@ -1,0 +1,115 @@
+"""Bad requests become clear 4xx answers: validation messages naming the field, a body size limit.
+
+- 422 for a request that does not validate: ``detail`` is the list of problems (``loc``, ``msg``,
+  ``type``, as FastAPI documents it) and ``message`` one readable line, e.g.
+  ``query.limit: Input should be less than or equal to 1000``.  The offending input is not echoed.
+- 422 for an :class:`~ecowatch.errors.EcowatchError` a route did not handle (the message names the
+  field), 409 for a write the database refused (a unique or foreign-key constraint).
+- 413 for a body larger than the limit, before the route reads any of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ecowatch.errors import EcowatchError
+
+__all__ = ["BodySizeLimit", "install_error_handlers", "validation_message"]
+
+
+def _place(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One line for a list of pydantic errors: ``body.role: Input should be 'admin', ...; ...``."""
+    return "; ".join(f"{_place(error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors)
+
+
+def _problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+             "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", "value_error"))}
+            for error in errors]
+
+
+async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    errors = list(error.errors())
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        content={"detail": _problems(errors), "message": validation_message(errors)})
+
+
+async def _domain_error(_request: Request, error: EcowatchError) -> JSONResponse:
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": str(error)})
+
+
+async def _integrity_error(_request: Request, error: IntegrityError) -> JSONResponse:
+    reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
+    return JSONResponse(status_code=status.HTTP_409_CONFLICT,
+                        content={"detail": f"the database refused the write: {reason}"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(EcowatchError, _domain_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a request body over ``max_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before reading; a chunked body is read
+    up to the limit and refused as soon as it passes it, so no route ever sees part of a body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                                content={"detail": f"request body: larger than {self.max_bytes} bytes"})
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False
+            if too_large:
+                await self._refuse(send)
+                return
+        body = bytearray()
+        more = True
+        messages: list[Message] = []
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                messages.append(message)
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(send)
+                return
+        messages.insert(0, {"type": "http.request", "body": bytes(body), "more_body": False})
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)

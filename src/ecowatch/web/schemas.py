@@ -1,0 +1,207 @@
+"""Pydantic models of the API's requests and responses.
+
+Request bodies forbid unknown fields (``extra="forbid"``), so a misspelt field is a 422 naming it
+rather than a silently ignored value.  Responses are plain models; their JSON Schema is the
+OpenAPI document at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecowatch.store.models import RegionLevel, Role, SiteKind
+from ecowatch.store.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+
+Colour = Field(pattern=r"^#[0-9A-F]{6}$", description="#RRGGBB")
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+# -- auth and users -------------------------------------------------------------------------------
+
+
+class TokenRequest(RequestBody):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserRead(BaseModel):
+    username: str
+    role: Role
+    region: str | None = Field(description="Region code (staff roles)")
+    enterprise: str | None = Field(description="Enterprise unified social credit code (enterprise users)")
+
+
+class UserDetail(UserRead):
+    active: bool
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: str = Field(description="ISO 8601, UTC")
+    user: UserRead
+
+
+class UserCreate(RequestBody):
+    username: str = Field(pattern=USERNAME_PATTERN, max_length=64)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    role: Role
+    region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    enterprise: str | None = Field(default=None, pattern=r"^[0-9A-Z]{18}$")
+
+
+class UserUpdate(RequestBody):
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    role: Role | None = None
+    region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    enterprise: str | None = Field(default=None, pattern=r"^[0-9A-Z]{18}$")
+    active: bool | None = None
+
+
+class UserPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[UserDetail]
+
+
+# -- regions, sites, devices, measurements --------------------------------------------------------
+
+
+class RegionNode(BaseModel):
+    code: str
+    name: str
+    level: RegionLevel
+    children: list[RegionNode] = []
+
+
+class RegionTree(BaseModel):
+    regions: list[RegionNode]
+
+
+class SiteRead(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    kind: SiteKind
+    category: str
+    lon: float | None
+    lat: float | None
+    region: str | None
+    enterprise: str | None
+
+
+class SitePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[SiteRead]
+
+
+class SiteStatus(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    kind: SiteKind
+    category: str
+    lon: float | None
+    lat: float | None
+    region: str | None
+    time: str | None = Field(description="The site's latest hour, ISO 8601 with +08:00")
+    aqi: int | None
+    level: int | None = Field(ge=1, le=6)
+    category_zh: str | None
+    category_en: str | None
+    colour: str = Colour
+    primary_pollutants: list[str]
+
+
+class SitesStatus(BaseModel):
+    as_of: str | None
+    sites: list[SiteStatus]
+
+
+class PollutantSeries(BaseModel):
+    unit: str
+    points: list[tuple[str, float | None]]
+
+
+class SiteSeries(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    site: SiteStatus
+    from_: str | None = Field(alias="from")
+    to: str | None
+    pollutants: dict[str, PollutantSeries]
+    aqi: list[tuple[str, int | None]]
+
+
+class DeviceRead(BaseModel):
+    mn: str
+    site: str
+    protocol_version: str
+    created_at: str | None
+
+
+class DevicePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[DeviceRead]
+
+
+class MeasurementRead(BaseModel):
+    site: str
+    interval: str
+    time: str = Field(description="Hour label, ISO 8601 with +08:00")
+    pollutant: str
+    value: float | None
+    flag: str | None
+    note: str | None
+    source: str
+
+
+class MeasurementPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[MeasurementRead]
+
+
+# -- air ------------------------------------------------------------------------------------------
+
+
+class StationAqi(BaseModel):
+    code: str
+    name: str
+    region: str | None
+    time: str | None
+    aqi: int | None
+    level: int | None
+    category_zh: str | None
+    category_en: str | None
+    colour: str = Colour
+    primary_pollutants: list[str]
+    iaqi: dict[str, int | None]
+    edition: str | None = Field(description="HJ 633 edition of the real-time AQI")
+
+
+class AqiNow(BaseModel):
+    as_of: str | None
+    stations: list[StationAqi]
+
+
+class DailyRows(BaseModel):
+    site: str
+    from_: str = Field(alias="from")
+    to: str
+    rows: list[dict[str, Any]]
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,115 @@
+"""Sign-in, the site list, the map status and a site's series, against the fixture store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ecowatch.standards import AQI_LEVELS
+
+
+def test_sign_in_returns_a_token_that_works(client, web_fixture_data):
+    answer = client.post("/api/v1/auth/token", json={"username": "chaoyang", "password": "pw-chaoyang-2016"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert body["user"] == {"username": "chaoyang", "role": "county", "region": "110105", "enterprise": None}
+    expires = dt.datetime.fromisoformat(body["expires_at"])
+    assert dt.timedelta(hours=7, minutes=59) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=8)
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200 and me.json()["username"] == "chaoyang"
+
+
+@pytest.mark.parametrize("username, password", [("chaoyang", "wrong-password"), ("nobody", "pw-nobody-2016")])
+def test_bad_credentials_get_401(client, username, password):
+    answer = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "wrong user name or password"}
+
+
+def test_site_list_is_paged_with_a_total(client, auth):
+    first = client.get("/api/v1/sites?limit=3&offset=0", headers=auth("admin")).json()
+    second = client.get("/api/v1/sites?limit=3&offset=3", headers=auth("admin")).json()
+    assert first["total"] == second["total"] == 7
+    assert [s["code"] for s in first["items"]] == ["BJ-A0", "BJ-CY-A1", "BJ-HD-A1"]
+    assert [s["code"] for s in second["items"]] == ["SJZ-A1", "BJ-CY-W1", "BJ-CY-O1"]
+
+
+def test_site_list_filters(client, auth):
+    def codes(query: str, user: str = "admin") -> list[str]:
+        answer = client.get(f"/api/v1/sites?{query}", headers=auth(user))
+        assert answer.status_code == 200, answer.text
+        return [s["code"] for s in answer.json()["items"]]
+
+    assert codes("kind=outlet") == ["BJ-CY-O1", "BJ-HD-O1"]
+    assert codes("region=110105") == ["BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"]
+    assert codes("region=110100&kind=air_station") == ["BJ-A0", "BJ-CY-A1", "BJ-HD-A1"]
+    assert codes("enterprise=91110108MA00000002") == ["BJ-HD-O1"]
+    assert codes("kind=air_station", "bj") == ["BJ-A0", "BJ-CY-A1", "BJ-HD-A1"]
+
+
+def test_site_status_of_an_air_station(client, auth):
+    answer = client.get("/api/v1/sites/status", headers=auth("chaoyang"))
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["as_of"] == "2016-01-03T23:00:00+08:00"
+    by_code = {site["code"]: site for site in body["sites"]}
+    assert set(by_code) == {"BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"}
+    air = by_code["BJ-CY-A1"]
+    assert air["time"] == "2016-01-03T23:00:00+08:00"
+    # At 23:00 on the 3rd: the PM2.5 24-h moving mean of 30 + 5*(h % 12) + 10 over 24 consecutive
+    # hours is 67.5 -> IAQI ceil(50 + 50/40*(67.5-35)) = 91 (HJ 633-2012 表1, 24-h PM2.5 column);
+    # PM10 24-h mean 60 + 7*5.5 + 10 = 108.5 -> 80; NO2 1-h 30 + 23 = 53 -> 27; O3 1-h 89 -> 28.
+    assert air["aqi"] == 91
+    assert air["level"] == 2
+    assert air["colour"] == AQI_LEVELS[1].colour_hex == "#FFFF00"
+    assert (air["category_zh"], air["category_en"]) == ("良", "Good")
+    assert air["primary_pollutants"] == ["PM2.5"]
+    # The outlet reported an hour before as_of: reporting; the water section is two days stale: grey.
+    assert by_code["BJ-CY-O1"]["colour"] == "#2E7D32" and by_code["BJ-CY-O1"]["aqi"] is None
+    assert by_code["BJ-CY-W1"]["colour"] == "#9E9E9E"
+    assert by_code["BJ-CY-W1"]["time"] == "2016-01-01T12:00:00+08:00"
+
+
+def test_series_of_an_air_station(client, auth, web_fixture_data):
+    answer = client.get("/api/v1/sites/BJ-HD-A1/series?hours=48", headers=auth("bj"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["from"] == "2016-01-02T00:00:00+08:00" and body["to"] == "2016-01-03T23:00:00+08:00"
+    assert body["site"]["code"] == "BJ-HD-A1"
+    assert list(body["pollutants"]) == ["SO2", "NO2", "CO", "O3", "PM10", "PM2.5"]
+    assert body["pollutants"]["CO"]["unit"] == "mg/m³"
+    points = body["pollutants"]["PM2.5"]["points"]
+    assert len(points) == 48 and len(body["aqi"]) == 48
+    value_of = web_fixture_data["air_value"]
+    assert points[0] == ["2016-01-02T00:00:00+08:00", value_of(2, "PM2.5", dt.datetime(2016, 1, 2, 0))]
+    assert body["aqi"][-1] == ["2016-01-03T23:00:00+08:00", body["site"]["aqi"]]
+
+
+def test_series_keeps_invalid_hours_empty(client, auth):
+    body = client.get("/api/v1/sites/BJ-CY-A1/series?hours=48", headers=auth("admin")).json()
+    no2 = dict(map(tuple, body["pollutants"]["NO2"]["points"]))
+    assert no2["2016-01-02T05:00:00+08:00"] is None
+    assert no2["2016-01-02T06:00:00+08:00"] == 30.0 + 6
+
+
+def test_series_of_an_outlet_has_its_own_codes_and_no_aqi(client, auth):
+    body = client.get("/api/v1/sites/BJ-CY-O1/series?hours=3", headers=auth("ent_cy")).json()
+    assert body["pollutants"] == {"a21026": {"unit": "", "points": [
+        ["2016-01-03T20:00:00+08:00", 37.0], ["2016-01-03T21:00:00+08:00", 36.0],
+        ["2016-01-03T22:00:00+08:00", 35.0]]}}
+    assert body["aqi"] == []
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/api/v1/sites/NOPE/series", 404),
+    ("/api/v1/sites/SJZ-A1/series", 403),
+    ("/api/v1/sites/BJ-CY-A1/series?hours=0", 422),
+    ("/api/v1/sites/BJ-CY-A1/series?hours=745", 422),
+])
+def test_series_refusals(client, auth, path, status):
+    answer = client.get(path, headers=auth("chaoyang"))
+    assert answer.status_code == status
+    if status == 403:
+        assert answer.json() == {"detail": "site 'SJZ-A1' is outside your scope"}
