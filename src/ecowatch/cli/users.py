@@ -1,0 +1,80 @@
+"""``ecowatch users …``: add and list the people who sign in to the platform."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ecowatch.cli.common import DbOpt, EcowatchError, JsonOpt, app, console, fail, print_json
+
+users_app = typer.Typer(help="Users of the platform and their roles.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Option("--username", help="Sign-in name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, province, city, county or enterprise.")],
+    region: Annotated[str | None, typer.Option("--region", help="Region code (province/city/county roles).")] = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Enterprise code (enterprise role).")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="Password (default: asked for, hidden).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Add a user; the role decides whether --region or --enterprise is needed. Recorded in the audit log."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.store import database_url
+    from ecowatch.store.db import session_factory
+    from ecowatch.store.loading import cli_actor, open_engine
+    from ecowatch.store.users import create_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        engine = open_engine(database_url(db))
+        try:
+            with session_factory(engine).begin() as session:
+                user = create_user(session=session, username=username, password=password, role=role,
+                                   region_code=region, enterprise_code=enterprise, actor=cli_actor())
+                scope = region or enterprise or "everything"
+                console.print(f"added user {user.username} ({user.role}, sees {scope})", highlight=False)
+        finally:
+            engine.dispose()
+    except (EcowatchError, SQLAlchemyError) as error:
+        raise fail(error) from None
+
+
+@users_app.command("list")
+def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """The users with their role, scope and whether they may sign in."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.store import database_url
+    from ecowatch.store.db import session_factory
+    from ecowatch.store.loading import open_engine
+    from ecowatch.store.users import list_users
+
+    try:
+        engine = open_engine(database_url(db))
+        try:
+            with session_factory(engine)() as session:
+                rows = [{"username": u.username, "role": u.role,
+                         "region": u.region.code if u.region is not None else None,
+                         "enterprise": u.enterprise.code if u.enterprise is not None else None,
+                         "active": u.active} for u in list_users(session=session)]
+        finally:
+            engine.dispose()
+    except (EcowatchError, SQLAlchemyError) as error:
+        raise fail(error) from None
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="users")
+    for column in ("username", "role", "region", "enterprise", "active"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["username"], row["role"], row["region"] or "—", row["enterprise"] or "—",
+                      "yes" if row["active"] else "no")
+    console.print(table)
