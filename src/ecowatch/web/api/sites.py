@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.store.models import Enterprise, Region, Site, SiteKind
+from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
+from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
 from ecowatch.web.schemas import Problem, SitePage, SiteRead, SiteSeries, SitesStatus, SiteStatus
 from ecowatch.web.status import site_series, site_statuses
@@ -18,10 +20,6 @@ from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
-SCOPE_ERRORS = {401: {"model": Problem}, 403: {"model": Problem}}
-Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]
-RegionCode = Annotated[str | None, Query(pattern=r"^\d{6}$", description="Region code: its sites and those below")]
 EnterpriseCode = Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$", description="Enterprise code")]
 
 
@@ -31,16 +29,20 @@ def sites_in_scope(session: Session, scope: Scope):
             .options(selectinload(Site.region), selectinload(Site.enterprise)))
 
 
-def region_filter(session: Session, scope: Scope, code: str):
-    """A WHERE clause for the sites of region ``code`` and below; 404 unknown, 403 out of scope."""
-    from ecowatch.store.sites import region_subtree
-
+def region_in_scope(session: Session, scope: Scope, code: str) -> Region:
+    """The region ``code``; 404 when unknown, 403 when outside the user's scope."""
     region = session.scalars(select(Region).where(Region.code == code)).one_or_none()
     if region is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"region: no region {code!r}")
     if not scope.has_region(region):
         # An enterprise user sees its outlets, not a region's sites.
         raise forbidden(f"region {code!r}")
+    return region
+
+
+def region_filter(session: Session, scope: Scope, code: str):
+    """A WHERE clause for the sites of region ``code`` and below; 404 unknown, 403 out of scope."""
+    region = region_in_scope(session, scope, code)
     return Site.region_id.in_([r.id for r in region_subtree(session=session, region=region)])
 
 

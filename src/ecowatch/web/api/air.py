@@ -1,0 +1,182 @@
+"""``/api/v1/air``: the real-time AQI now, the daily AQI of a site or city, the period assessment.
+
+The figures are those of the command line on the same store: ``/air/assessment`` returns the object
+of ``ecowatch air assess --db URL --json`` and ``/air/daily`` the rows of ``ecowatch air daily``
+(:mod:`ecowatch.assessment.publish`).  They are memoised per request and the ``data_version`` of
+every station read (:class:`~ecowatch.web.cache.FigureMemo`), so new data are never hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ecowatch.assessment.air import AirAssessment, assess_air
+from ecowatch.assessment.publish import assessment_json, daily_table
+from ecowatch.errors import EcowatchError
+from ecowatch.standards import Edition, StandardsError
+from ecowatch.store.measurements import import_result_from_store
+from ecowatch.store.models import Site, SiteKind
+from ecowatch.store.sites import region_subtree
+from ecowatch.store.users import Scope
+from ecowatch.web.api.common import SCOPE_ERRORS
+from ecowatch.web.api.sites import region_in_scope
+from ecowatch.web.cache import FigureMemo
+from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
+from ecowatch.web.schemas import AqiNow, Problem, StationAqi
+from ecowatch.web.status import site_statuses
+from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
+
+router = APIRouter(prefix="/air", tags=["air"])
+
+#: The longest span one request may assess [days]: three years and a leap day, enough for the
+#: three-year moving means; longer requests would tie up a worker for minutes.
+MAX_DAYS = 3 * 366
+
+
+class Standard(StrEnum):
+    s2012 = "2012"
+    s2026 = "2026"
+
+
+FromQuery = Annotated[dt.date, Query(alias="from", description="First Beijing day, YYYY-MM-DD")]
+ToQuery = Annotated[dt.date, Query(alias="to", description="Last Beijing day, YYYY-MM-DD")]
+StandardQuery = Annotated[Standard | None, Query(description="Force an HJ 633 / HJ 663 edition")]
+ERRORS = {**SCOPE_ERRORS, 404: {"model": Problem}, 422: {"model": Problem}}
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=message)
+
+
+def _check_span(first: dt.date, last: dt.date) -> None:
+    if last < first:
+        raise _unprocessable(f"to: {last} is before from: {first}")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise _unprocessable(f"to: the period is {(last - first).days + 1} days; at most {MAX_DAYS} per request")
+
+
+def _air_sites(session: Session, scope: Scope) -> list[Site]:
+    query = (select(Site).where(Site.kind == SiteKind.air_station.value, scope.site_filter()).order_by(Site.id)
+             .options(selectinload(Site.region)))
+    return list(session.scalars(query))
+
+
+def _assessment(session: Session, memo: FigureMemo, sites: Sequence[Site], first: dt.date, last: dt.date,
+                city_stations: Sequence[str] | None, standard: Standard | None,
+                publish: Callable[[AirAssessment], Any]) -> Any:
+    """``publish(assess_air(...))`` on the stored values of ``sites``, memoised on their data versions."""
+    versions = tuple((site.id, site.data_version) for site in sites)
+    key = (publish.__name__, versions, first, last, tuple(city_stations or ()), standard)
+
+    def compute() -> Any:
+        imported = import_result_from_store(session=session, first_day=first, last_day=last,
+                                            stations=[site.code for site in sites])
+        return publish(assess_air(imported, first, last, stations=city_stations,
+                                  edition=Edition(standard.value) if standard else None))
+
+    try:
+        return memo.get_or_compute(key, compute)
+    except (EcowatchError, StandardsError) as error:
+        raise _unprocessable(str(error)) from None
+
+
+@router.get("/aqi/now", response_model=AqiNow, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
+def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
+            fmt: FormatQuery = TableFormat.json) -> AqiNow | Response:
+    """The real-time AQI (HJ 633 实时报) of every air station in scope at its latest hour.
+
+    ``as_of`` is the latest hour over them: with historical data (the Beijing demo, 2013–2017) "now"
+    is the latest hour in the store, not the wall clock.
+    """
+    as_of, statuses = site_statuses(session, _air_sites(session, scope), state_of(request).memo)
+    keys = StationAqi.model_fields
+    rows = [{key: status[key] for key in keys} for status in statuses]
+    if fmt is not TableFormat.json:
+        return table_response(rows, fmt, "aqi-now", columns=list(keys))
+    return AqiNow.model_validate({"as_of": as_of, "stations": rows})
+
+
+@router.get("/daily", responses={**ERRORS, **TABLE_RESPONSES})
+def daily_aqi(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    first: FromQuery,
+    last: ToQuery,
+    site: Annotated[str | None, Query(max_length=32, description="An air station's code")] = None,
+    city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city region's code")] = None,
+    standard: StandardQuery = None,
+    fmt: FormatQuery = TableFormat.json,
+) -> Any:
+    """Daily AQI (HJ 633 日报) of one station or city, one row per day as ``ecowatch air daily`` prints.
+
+    A city is formed, as on the command line, by its assessment stations (HJ 663); give exactly one
+    of ``site`` and ``city``.
+    """
+    _check_span(first, last)
+    if (site is None) == (city is None):
+        raise _unprocessable("site, city: give exactly one of them")
+    if site is not None:
+        chosen = site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site)
+        if chosen.kind != SiteKind.air_station:
+            raise _unprocessable(f"site: {site!r} is a {chosen.kind}, not an air station")
+        stations, wanted = [chosen], (lambda row: row["site"] == chosen.code and row["kind"] == "station")
+        name = site
+    else:
+        region = region_in_scope(session, scope, city)
+        if region.level != "city":
+            raise _unprocessable(f"city: {city} is a {region.level}, not a city")
+        below = {r.id for r in region_subtree(session=session, region=region)}
+        stations = [s for s in _air_sites(session, scope) if s.region_id in below]
+        if not stations:
+            raise _unprocessable(f"city: {city} has no air station in the store")
+        wanted, name = (lambda row: row["kind"] == "city"), city
+    table = _assessment(session, state_of(request).memo, stations, first, last, None, standard, daily_table)
+    rows = [row for row in table.to_dicts() if wanted(row)]
+    for row in rows:
+        row["date"] = row["date"].isoformat()
+    if fmt is not TableFormat.json:
+        return table_response(rows, fmt, f"daily-{name}-{first}-{last}")
+    return {"site": name, "from": first.isoformat(), "to": last.isoformat(), "rows": rows}
+
+
+@router.get("/assessment", responses=ERRORS)
+def period_assessment(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    first: FromQuery,
+    last: ToQuery,
+    stations: Annotated[str | None, Query(max_length=2000, description="Stations forming the city, e.g. "
+                                          "1003A,1004A (codes or names), as --stations")] = None,
+    standard: StandardQuery = None,
+) -> dict[str, Any]:
+    """Period figures of the city and each station (HJ 663): the object ``ecowatch air assess --json`` prints.
+
+    The stations read are the air stations in the user's scope; ``stations`` chooses the ones that form
+    the city (default: the assessment stations).
+    """
+    _check_span(first, last)
+    sites = _air_sites(session, scope)
+    if not sites:
+        raise forbidden("air quality") if not scope.everything else _unprocessable("no air station in the store")
+    chosen = [name.strip() for name in stations.split(",") if name.strip()] if stations else None
+    if chosen:
+        every = session.scalars(select(Site).where(Site.kind == SiteKind.air_station.value)).all()
+        visible = {site.id for site in sites}
+        for name in chosen:
+            match = next((s for s in every if s.code == name or name.casefold() in
+                          {s.name.casefold(), s.name_en.casefold()}), None)
+            if match is not None and match.id not in visible:
+                raise forbidden(f"station {name!r}")
+    return _assessment(session, state_of(request).memo, sites, first, last, chosen, standard, assessment_json)
+
+
