@@ -51,7 +51,7 @@ def test_stream_whole():
     reasons = [r.reason for r in rejected]
     assert reasons[0] == "skipped 29 bytes of garbage" and rejected[0].offset == 0
     assert "bad CRC: got 4980, computed 3C00" in reasons
-    assert "SM4-encrypted CP (HJ 212-2025) is not yet supported" in reasons
+    assert "SM4-encrypted CP from MN=010000A8900016F000169DC0: no key for this MN" in reasons
     assert "length field 1025 exceeds max_frame_bytes 10011" not in reasons
     # every event's offset points at its bytes in the stream
     for e in rejected:

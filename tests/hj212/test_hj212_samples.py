@@ -400,8 +400,9 @@ FRAME_ERRORS = {
     "X03": "length field 1025 but data segment is 0139 bytes",
     "X09": "frame does not start with '##': b'#0'",
     "X11": "length field '81QN' is not 4 decimal digits",
-    "B_A2_ENC": "SM4-encrypted CP (HJ 212-2025) is not yet supported",
-    "B_A3_ENC": "SM4-encrypted CP (HJ 212-2025) is not yet supported",
+    # no key_for: the precise error names the device whose key is missing
+    "B_A2_ENC": "SM4-encrypted CP from MN=010000A8900016F000169DC0: no key for this MN",
+    "B_A3_ENC": "SM4-encrypted CP from MN=010000A8900016F000169DC0: no key for this MN",
 }
 
 

@@ -1,4 +1,4 @@
-"""Sans-IO HJ 212 (2005 / 2017 / unencrypted 2025) protocol library: bytes in, typed events out.
+"""Sans-IO HJ 212 (2005 / 2017 / 2025 with SM4) protocol library: bytes in, typed events out.
 
 No sockets, no event loop, no clock, no files: timestamps and QNs are arguments. See
 /work/shared/reference/hj212.md for the protocol and STYLE.md "Keeping the HJ 212 parser sans-IO".
@@ -30,6 +30,7 @@ from ecowatch.hj212.events import Event, FrameRejected
 from ecowatch.hj212.frame import (
     Cp,
     Frame,
+    KeyLookup,
     Value,
     Version,
     build_frame,
@@ -47,6 +48,7 @@ from ecowatch.hj212.replies import (
     notification_answer,
     request_answer,
 )
+from ecowatch.hj212.sm4 import decrypt_cp, encrypt_cp, must_encrypt
 
 __all__ = [
     "CODE_2005_TO_2017",
@@ -66,6 +68,7 @@ __all__ = [
     "FrameError",
     "FrameRejected",
     "Hj212Error",
+    "KeyLookup",
     "QnRtn",
     "Value",
     "Version",
@@ -73,6 +76,8 @@ __all__ = [
     "build_frame",
     "crc_problem",
     "data_answer",
+    "decrypt_cp",
+    "encrypt_cp",
     "execution_result",
     "format_crc",
     "hj212_crc16",
@@ -81,6 +86,7 @@ __all__ = [
     "make_cp",
     "make_frame",
     "modbus_crc16",
+    "must_encrypt",
     "notification_answer",
     "parse_cp",
     "parse_frame",

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from ecowatch.hj212.codes import QnRtn
 from ecowatch.hj212.errors import DecoderStateError, FrameError
 from ecowatch.hj212.events import Event, FrameRejected
-from ecowatch.hj212.frame import MAX_SEGMENT, crc_problem, parse_frame
+from ecowatch.hj212.frame import MAX_SEGMENT, KeyLookup, crc_problem, parse_frame
 
 __all__ = ["DEFAULT_MAX_BUFFER_BYTES", "DEFAULT_MAX_FRAME_BYTES", "GARBAGE_SAMPLE", "FrameDecoder"]
 
@@ -66,12 +66,22 @@ class FrameDecoder:
       (after each slice the buffer holds at most one incomplete candidate frame, or one ``#``).
 
     Pending events are bounded by the size of the chunk fed; drain ``events()`` after each feed.
+
+    ``key_for(mn)`` gives the SM4 key of a device for HJ 212-2025 encrypted frames (see
+    :func:`~ecowatch.hj212.frame.parse_frame`). Encrypted frames are framed on ``##`` … CRC ``\\r\\n``
+    whatever their length field says (the standard's own examples declare the plaintext length);
+    the disagreement is kept in ``Frame.sent_length``. Without a key they become a
+    ``FrameRejected`` naming the MN.
+
+    .. versionchanged:: issue 6 — ``key_for``.
     """
 
     def __init__(
         self,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
+        *,
+        key_for: KeyLookup | None = None,
     ) -> None:
         if not _OVERHEAD <= max_frame_bytes <= DEFAULT_MAX_FRAME_BYTES:
             raise DecoderStateError(
@@ -83,6 +93,7 @@ class FrameDecoder:
             )
         self.max_frame_bytes = max_frame_bytes
         self.max_buffer_bytes = max_buffer_bytes
+        self.key_for = key_for
         self._buf = bytearray()
         self._base = 0  # stream offset of self._buf[0]
         self._events: deque[Event] = deque()
@@ -152,7 +163,7 @@ class FrameDecoder:
         self._flush_garbage()
         offset = self._base + start
         try:
-            frame = parse_frame(raw)
+            frame = parse_frame(raw, key_for=self.key_for)
         except FrameError as exc:
             self._events.append(FrameRejected(str(exc), offset, raw))
             return
@@ -230,7 +241,7 @@ class FrameDecoder:
             # HJ 2025 SM4 frames keep the plaintext length (Part B4): frame them on CRLF instead.
             j = buf.find(b"\r\n", i + 6, i + limit)
             if j >= 0:
-                self._reject("SM4-encrypted CP (HJ 212-2025) is not yet supported", i, bytes(buf[i : j + 2]))
+                self._emit(bytes(buf[i : j + 2]), i)
                 return j + 2
             if n < i + limit and not eof:
                 return _WAIT

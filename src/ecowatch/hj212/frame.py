@@ -26,17 +26,19 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ecowatch.hj212.codes import Command
 from ecowatch.hj212.crc import format_crc, hj212_crc16, identify_crc_variant
 from ecowatch.hj212.errors import BuildError, FrameError
+from ecowatch.hj212.sm4 import decrypt_cp, encrypt_cp
 
 __all__ = [
     "Cp",
     "Frame",
+    "KeyLookup",
     "Value",
     "Version",
     "build_frame",
@@ -50,6 +52,8 @@ __all__ = [
 
 Version = Literal["2005", "2017", "2025"]
 Value = int | float | str
+#: ``key_for(mn)``: the device's 16-byte SM4 key, or ``None`` when none is known (HJ 212-2025 §6.4.3).
+KeyLookup = Callable[[str], "bytes | None"]
 
 #: Flag version bits V5..V0 → edition (§2.2; 000010 = 2025 per HJ 212-2025 Table 3, Part B2).
 _VERSIONS: dict[int, Version] = {0: "2005", 1: "2017", 2: "2025"}
@@ -138,13 +142,75 @@ def _cp_tokens(text: str) -> list[str]:
     return tokens
 
 
+# Fast path of parse_cp: one regex pass classifies every "key=value" token. A value of at most
+# _MAX_NUMBER_CHARS that is an integer or a decimal lands in group 4 or 5, anything else in group 6.
+# Tokens it cannot take (no "=", blanks in a key, empty tokens, "//" log texts) make the match count
+# differ from the token count, and the general path below takes over, so both give one result.
+_CP_ITEM = re.compile(
+    r"(?:^|[;,])(?:([^;,=\s]+)-)?([^;,=\s-]*)="
+    r"(?:(?=[^;,]{0," + str(_MAX_NUMBER_CHARS) + r"}(?:[;,]|\Z))"
+    r"(?:([+-]?\d+)|([+-]?(?:\d+\.\d*|\.\d+)))(?=[;,]|\Z)|([^;,]*))"
+)
+_find_items = _CP_ITEM.findall
+# name -> value kept as text? (memo of _is_text_field; bounded because names come from peers)
+_TEXT_NAMES: dict[str, bool] = {}
+_TEXT_NAMES_CAP = 4096
+
+
+def _is_text_field(name: str) -> bool:
+    return name in _STRING_FIELDS or (name.endswith("Time") and name not in _NUMERIC_TIME_FIELDS)
+
+
 def parse_cp(text: str) -> Cp:
     """Parse a data area (the text between ``CP=&&`` and ``&&``).
+
+    Values are numbers where the field is numeric (§4.2): an integer of at most 24 characters
+    becomes ``int``, a decimal ``float``; flags, ``…Time`` stamps, ids and passwords stay text.
 
     >>> cp = parse_cp("DataTime=20160801080000;w01018-Avg=40.1,w01018-Flag=N;i11001-Info=//a;b,c//")
     >>> cp.data_time, cp.codes["w01018"], cp.codes["i11001"]["Info"]
     ('20160801080000', {'Avg': 40.1, 'Flag': 'N'}, '//a;b,c//')
     """
+    if "//" in text:
+        return _parse_cp_general(text)
+    items = _find_items(text)
+    if len(items) != text.count(";") + text.count(",") + 1:
+        return _parse_cp_general(text)
+    data_time = None
+    params: dict[str, Value] = {}
+    codes: dict[str, dict[str, Value]] = {}
+    text_names = _TEXT_NAMES
+    current_code = None
+    current: dict[str, Value] = {}
+    for code, name, whole, decimal, other in items:
+        is_text = text_names.get(name)
+        if is_text is None:
+            is_text = _is_text_field(name)
+            if len(text_names) < _TEXT_NAMES_CAP:
+                text_names[name] = is_text
+        if is_text:
+            value: Value = whole or decimal or other
+        elif whole:
+            value = int(whole)
+        elif decimal:
+            value = float(decimal)
+        else:
+            value = other
+        if code:
+            if code != current_code:
+                current = codes.get(code)  # type: ignore[assignment]
+                if current is None:
+                    current = codes[code] = {}
+                current_code = code
+            current[name] = value
+        elif name == "DataTime":
+            data_time = value  # type: ignore[assignment]  # a "…Time" field: always text
+        else:
+            params[name] = value
+    return Cp(text, data_time, params, codes, ())
+
+
+def _parse_cp_general(text: str) -> Cp:
     data_time = None
     params: dict[str, Value] = {}
     codes: dict[str, dict[str, Value]] = {}
@@ -217,7 +283,16 @@ class Frame:
     ``raw`` is the frame as received (or as built); ``length_field`` the declared data-segment
     length; ``length_in_chars`` is true when that length matched the character count and not the
     byte count (§1.2); ``crc_field`` the four CRC digits as sent; ``crc_ok`` whether they match the
-    HJ 212 CRC of the data segment.
+    HJ 212 CRC of the (decrypted) data segment.
+
+    HJ 212-2025 encrypted frames (Part B4): ``encrypted`` is true and ``plain_segment`` holds the
+    decrypted data segment (what the CRC covers); ``cp`` is parsed from the plaintext. The standard's
+    own Annex A.2 examples declare the *plaintext* length while sending the longer ciphertext, so for
+    encrypted frames the length field is not trusted: ``sent_length`` records the data segment's
+    byte count as sent whenever it differs from ``length_field`` (``None`` when they agree), and
+    :attr:`length_note` says so in words.
+
+    .. versionchanged:: issue 6 — ``encrypted``, ``plain_segment`` and ``sent_length`` added.
     """
 
     version: Version
@@ -236,6 +311,9 @@ class Frame:
     crc_field: str = ""
     crc_ok: bool = True
     length_in_chars: bool = False
+    encrypted: bool = False
+    plain_segment: bytes | None = None
+    sent_length: int | None = None
 
     @property
     def ack_requested(self) -> bool:
@@ -259,8 +337,19 @@ class Frame:
 
     @property
     def data_segment(self) -> bytes:
-        """The bytes the CRC covers (between the length field and the CRC)."""
-        return self.raw[6:-6]
+        """The bytes the CRC covers: the data segment as sent, or decrypted for SM4 frames."""
+        return self.raw[6:-6] if self.plain_segment is None else self.plain_segment
+
+    @property
+    def length_note(self) -> str | None:
+        """``None`` when the length field counts what was sent, else what it disagrees with."""
+        if self.sent_length is None:
+            return None
+        what = "decrypted data segment" if self.plain_segment is not None and self.length_field == len(
+            self.plain_segment) else "data segment"
+        return (f"length field {self.length_field:04d} but {self.sent_length} bytes of "
+                f"{'SM4-encrypted ' if self.encrypted else ''}data segment were sent"
+                + (f" (it counts the {what})" if what != "data segment" else ""))
 
 
 def version_of_flag(flag: int) -> Version | None:
@@ -282,8 +371,47 @@ def _int_field(name: str, value: str, maximum: int) -> int:
     return int(value)
 
 
-def parse_frame(raw: bytes) -> Frame:
-    """Parse one complete frame ``##LLLL<segment>CCCC\\r\\n``; raise :class:`FrameError` if invalid."""
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+# The header as nearly every device sends it, in the standard's order (§2.1). Values exclude "&" so
+# the "CP=&&" matched is the segment's first one; anything else takes the general path by name.
+_HEADER_CANONICAL = re.compile(
+    r"QN=([^;,&]*);ST=([^;,&]*);CN=([0-9]{4});PW=([^;,&]*);MN=([^;,&]*);Flag=([0-9]{1,3});"
+    r"(?:PNUM=([0-9]{1,4});PNO=([0-9]{1,4});)?CP=&&"
+)
+_MN_FIELD = re.compile(rb"(?:^|[;,])[ ]*MN[ ]*=([^;,]*)")
+_ENCRYPTED_CP = b"CP=&&{0"
+
+
+def _decrypt_segment(seg: bytes, cp_at: int, key_for: KeyLookup | None) -> bytes:
+    """The plaintext data segment of an SM4-encrypted one (HJ 212-2025 §6.4.2, Annex A.2)."""
+    found = _MN_FIELD.search(seg, 0, cp_at)
+    if found is None:
+        raise FrameError("SM4-encrypted CP but field MN missing (the key is looked up by MN)")
+    mn = found.group(1).decode("utf-8", "replace")
+    key = key_for(mn) if key_for is not None else None
+    if key is None:
+        raise FrameError(f"SM4-encrypted CP from MN={mn}: no key for this MN")
+    end = seg.rfind(b"&&")
+    if end < cp_at + 5:
+        raise FrameError("CP not closed by '&&'")
+    try:
+        plain_cp = decrypt_cp(seg[cp_at + 5 : end], key)
+    except FrameError as exc:
+        raise FrameError(f"{exc} (MN={mn})") from None
+    return seg[: cp_at + 5] + plain_cp + seg[end:]
+
+
+def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None) -> Frame:
+    """Parse one complete frame ``##LLLL<segment>CCCC\\r\\n``; raise :class:`FrameError` if invalid.
+
+    ``key_for(mn)`` returns the device's SM4 key for HJ 212-2025 encrypted frames (Part B4): the CP
+    is decrypted *before* the CRC check, because the CRC covers the plaintext (Annex A.2). An
+    encrypted frame without a key is a :class:`FrameError` naming the MN. The length field of an
+    encrypted frame is not trusted (the standard's own examples declare the plaintext length):
+    any value is accepted and a disagreement is recorded in :attr:`Frame.sent_length`.
+
+    .. versionchanged:: issue 6 — ``key_for``; SM4-encrypted frames are decoded.
+    """
     if len(raw) < _MIN_FRAME:
         raise FrameError(f"frame too short: {len(raw)} bytes, at least {_MIN_FRAME} needed")
     if raw[:2] != b"##":
@@ -291,35 +419,86 @@ def parse_frame(raw: bytes) -> Frame:
     if raw[-2:] != b"\r\n":
         raise FrameError(f"frame does not end with CR LF: {raw[-2:]!r}")
     length_text = raw[2:6]
-    if not (length_text.isdigit() and length_text.isascii()):
+    if not length_text.isdigit():
         raise FrameError(f"length field {length_text.decode('ascii', 'replace')!r} is not 4 decimal digits")
     crc_bytes = raw[-6:-2]
-    try:
-        crc_field = crc_bytes.decode("ascii")
-        crc_value = int(crc_field, 16)
-    except ValueError:
-        raise FrameError(f"CRC field {crc_bytes.decode('ascii', 'replace')!r} is not 4 hex digits") from None
-    if not all(c in "0123456789abcdefABCDEF" for c in crc_field):
-        raise FrameError(f"CRC field {crc_field!r} is not 4 hex digits")
+    if crc_bytes.translate(None, _HEX_DIGITS):
+        raise FrameError(f"CRC field {crc_bytes.decode('ascii', 'replace')!r} is not 4 hex digits")
     seg = raw[6:-6]
+    cp_at = seg.find(_ENCRYPTED_CP)
+    if cp_at >= 0 and seg[cp_at + 7 : cp_at + 8] in (b"x", b"X"):
+        plain = _decrypt_segment(seg, cp_at, key_for)
+        encrypted = True
+    else:
+        plain = seg
+        encrypted = False
     try:
-        text = seg.decode("utf-8")
+        text = plain.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if encrypted:
+            raise FrameError(
+                f"data segment is not valid UTF-8 after SM4 decryption at byte {exc.start} (wrong key?)"
+            ) from None
         raise FrameError(f"data segment is not valid UTF-8 at byte {exc.start}") from None
-    if "CP=&&{0x" in text:
-        raise FrameError("SM4-encrypted CP (HJ 212-2025) is not yet supported")
     length_field = int(length_text)
     length_in_chars = False
+    sent_length = None
     if length_field != len(seg):
-        if length_field == len(text):
+        if encrypted:
+            sent_length = len(seg)
+            length_in_chars = length_field != len(plain) and length_field == len(text)
+        elif length_field == len(text):
             length_in_chars = True
         else:
             chars = f" ({len(text)} characters)" if len(text) != len(seg) else ""
             raise FrameError(
                 f"length field {length_text.decode()} but data segment is {len(seg):04d} bytes{chars}"
             )
-    crc_ok = hj212_crc16(seg) == crc_value
-    return _parse_segment(text, raw, length_field, crc_field, crc_ok, length_in_chars)
+    crc_field = crc_bytes.decode("ascii")
+    crc_ok = hj212_crc16(plain) == int(crc_field, 16)
+    frame = _parse_canonical(text, raw, length_field, crc_field, crc_ok, length_in_chars)
+    if frame is None:
+        frame = _parse_segment(text, raw, length_field, crc_field, crc_ok, length_in_chars)
+    if encrypted or sent_length is not None:
+        frame = replace(frame, encrypted=encrypted, plain_segment=plain if encrypted else None,
+                        sent_length=sent_length)
+    return frame
+
+
+def _parse_canonical(
+    text: str, raw: bytes, length_field: int, crc_field: str, crc_ok: bool, length_in_chars: bool
+) -> Frame | None:
+    """The fast path of :func:`_parse_segment` for a header in the standard's order; ``None`` when
+    the header is anything else (the general path then gives the result or the precise error)."""
+    header = _HEADER_CANONICAL.match(text)
+    if header is None or text[-2:] != "&&":
+        return None
+    cp_start = header.end()
+    if len(text) - 2 < cp_start:
+        return None
+    qn, st, cn, pw, mn, flag_text, pnum, pno = header.groups()
+    flag = int(flag_text)
+    version = _VERSIONS.get(flag >> 2) if flag <= 255 else None
+    if version is None:
+        return None
+    return Frame(
+        version,
+        qn,
+        st,
+        int(cn),
+        pw,
+        mn,
+        flag,
+        int(pnum) if pnum is not None else None,
+        int(pno) if pno is not None else None,
+        parse_cp(text[cp_start:-2]),
+        (),
+        raw,
+        length_field,
+        crc_field,
+        crc_ok,
+        length_in_chars,
+    )
 
 
 def _parse_segment(
@@ -396,6 +575,8 @@ def crc_problem(frame: Frame) -> str | None:
         reason += " (matches CRC-16/MODBUS)"
     elif variant == "modbus_le":
         reason += " (matches CRC-16/MODBUS low-byte-first)"
+    if frame.encrypted:
+        reason += f" over the SM4-decrypted data segment (wrong key for MN={frame.mn}?)"
     return reason
 
 
@@ -437,18 +618,39 @@ def _render_segment(frame: Frame) -> str:
     return ";".join(parts)
 
 
-def build_frame(frame: Frame) -> bytes:
+def build_frame(frame: Frame, *, key: bytes | None = None) -> bytes:
     """Encode ``frame`` from its fields (canonical order, fresh length and upper-case CRC, CRLF).
 
     ``raw``, ``length_field``, ``crc_field`` and ``crc_ok`` of the argument are ignored;
     ``length_in_chars`` selects a character-count length field (§1.2).
+
+    With ``key`` (16 bytes) the data area is SM4-encrypted as HJ 212-2025 Annex A.2 shows: the CRC
+    is computed over the plaintext first, then whole 16-byte blocks of the CP are encrypted and the
+    remainder stays plaintext. The length field counts the *plaintext* data segment, as the
+    standard's Annex A.2 examples do, unless ``frame`` was parsed from a device that declares the
+    length sent (``frame.encrypted`` and no ``sent_length``), which is then reproduced.
+
+    .. versionchanged:: issue 6 — ``key``.
     """
     text = _render_segment(frame)
     seg = text.encode("utf-8")
     length = len(text) if frame.length_in_chars else len(seg)
     if length > MAX_SEGMENT:
         raise BuildError(f"data segment is {length} long; the 4-digit length field allows {MAX_SEGMENT}")
-    return b"##%04d%s%s\r\n" % (length, seg, format_crc(hj212_crc16(seg)).encode("ascii"))
+    crc = format_crc(hj212_crc16(seg)).encode("ascii")
+    if key is None:
+        if frame.encrypted:
+            raise BuildError(f"frame from MN={frame.mn} was SM4-encrypted; pass key= to build it")
+        return b"##%04d%s%s\r\n" % (length, seg, crc)
+    cp_at = seg.index(b"CP=&&") + 5
+    wire = seg[:cp_at] + encrypt_cp(seg[cp_at:-2], key) + b"&&"
+    if len(wire) > MAX_SEGMENT:
+        raise BuildError(
+            f"SM4-encrypted data segment is {len(wire)} bytes; a receiver framing it allows {MAX_SEGMENT}"
+        )
+    if frame.encrypted and frame.sent_length is None:
+        length = len(wire)
+    return b"##%04d%s%s\r\n" % (length, wire, crc)
 
 
 def make_frame(
@@ -465,11 +667,15 @@ def make_frame(
     extra: tuple[tuple[str, str], ...] = (),
     version: Version | None = None,
     length_in_chars: bool = False,
+    key: bytes | None = None,
 ) -> Frame:
     """Create a valid :class:`Frame` (with ``raw`` etc. filled in) from field values.
 
     The version comes from ``flag``; without a Flag field it is inferred the way ``parse_frame``
     does, and an explicit ``version`` that a Flag-less frame cannot carry is a :class:`BuildError`.
+    ``key`` SM4-encrypts the data area (HJ 212-2025, see :func:`build_frame`).
+
+    .. versionchanged:: issue 6 — ``key``.
     """
     cp_obj = parse_cp(cp) if isinstance(cp, str) else cp
     if flag is not None:
@@ -483,5 +689,5 @@ def make_frame(
     draft = Frame(
         derived, qn, st, cn, pw, mn, flag, pnum, pno, cp_obj, tuple(extra), length_in_chars=length_in_chars
     )
-    raw = build_frame(draft)
-    return parse_frame(raw)
+    raw = build_frame(draft, key=key)
+    return parse_frame(raw, key_for=None if key is None else lambda mn: key)

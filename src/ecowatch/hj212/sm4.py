@@ -1,0 +1,104 @@
+"""HJ 212-2025 SM4 encryption of the data area (reference Part B4, HJ 212-2025 §6.4 and Annex A.2).
+
+What the reference establishes (two independent sources agree, and the Annex A.2 vectors decrypt with
+an independent SM4 implementation):
+
+* SM4 (GB/T 32907), 16-byte key, ECB mode, **no padding**: 「采用SM4加密算法，16字节（128位）密钥，工作
+  模式ECB，填充Nopadding，对数据段CP=&&到&&CRC校验码之间的字符加密」 (§6.4.2) — SM4, a 128-bit key,
+  ECB, NoPadding, over the characters between ``CP=&&`` and ``&&``.
+* 「每16个字符为一组加密 … 不足16个字符的部分使用明文」 (Annex A.2): every 16 characters are one block;
+  a remainder shorter than 16 stays plaintext, written after the ciphertext.
+* The ciphertext is written as ASCII text in C-array style, ``{0xE4,0x3E,…}`` (upper-case hex).
+* 「先完成CRC校验并组包，再对数据段加密」: the CRC is computed over the *plaintext* segment, so a
+  receiver decrypts first and then checks the CRC.
+
+UNVERIFIED (single source or not found): whether "characters" means UTF-8 bytes for non-ASCII CP
+text (all published examples are ASCII; blocks here are UTF-8 bytes, so the CRC and the decoder's
+byte-level framing stay exact); whether lower-case hex is allowed on the wire (accepted when reading,
+never written).
+
+>>> key = b"0" * 16                    # Annex A.2 test key, "16个0x30"
+>>> wire = encrypt_cp(b"DataTime=20240520210600;a01011-Min=1.35", key)
+>>> wire[:25], wire[-9:]
+(b'{0xE4,0x3E,0x15,0x9A,0xCF', b'0x8C}1.35')
+>>> decrypt_cp(wire, key)
+b'DataTime=20240520210600;a01011-Min=1.35'
+"""
+
+from __future__ import annotations
+
+import re
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ecowatch.hj212.errors import BuildError, FrameError
+
+__all__ = ["SM4_BLOCK", "SM4_KEY_BYTES", "decrypt_cp", "encrypt_cp", "must_encrypt", "split_ciphertext"]
+
+SM4_BLOCK = 16
+SM4_KEY_BYTES = 16
+#: ``{0xNN,0xNN,…}``: at least one byte; what follows the closing brace is the plaintext tail.
+_CIPHERTEXT = re.compile(rb"\{((?:0[xX][0-9A-Fa-f]{2},)*0[xX][0-9A-Fa-f]{2})\}")
+_HEX_PREFIX = re.compile(rb"0[xX]|,")
+
+
+def must_encrypt(cn: int) -> bool:
+    """Whether HJ 212-2025 requires the CP of command ``cn`` (sent by a field unit) to be encrypted.
+
+    「现场机向上位机发送的数据命令应加密（命令编码2000～2999）…其他命令无须加密」 (§6.4.4, single source):
+    data commands 2000-2999, plus 1014 (new key) and 3020 (field-unit information).
+
+    >>> must_encrypt(2051), must_encrypt(1014), must_encrypt(9014)
+    (True, True, False)
+    """
+    return 2000 <= cn <= 2999 or cn in (1014, 3020)
+
+
+def _cipher(key: bytes) -> Cipher:
+    if len(key) != SM4_KEY_BYTES:
+        raise ValueError(f"SM4 key must be {SM4_KEY_BYTES} bytes, got {len(key)}")
+    return Cipher(algorithms.SM4(key), modes.ECB())
+
+
+def encrypt_cp(plain: bytes, key: bytes) -> bytes:
+    """The wire form of a data area: whole 16-byte blocks SM4-ECB-encrypted as ``{0x..,…}``, then
+    the plaintext remainder (Annex A.2). A data area shorter than one block is sent as is."""
+    if len(key) != SM4_KEY_BYTES:
+        raise BuildError(f"SM4 key must be {SM4_KEY_BYTES} bytes, got {len(key)}")
+    whole = len(plain) - len(plain) % SM4_BLOCK
+    if not whole:
+        return plain
+    encryptor = _cipher(key).encryptor()
+    cipher = encryptor.update(plain[:whole]) + encryptor.finalize()
+    return b"{" + ",".join(f"0x{b:02X}" for b in cipher).encode("ascii") + b"}" + plain[whole:]
+
+
+def split_ciphertext(wire: bytes) -> tuple[bytes, bytes]:
+    """``(ciphertext, plaintext tail)`` of a wire-form data area that starts with ``{0x``.
+
+    Raises :class:`FrameError` naming what is malformed.
+    """
+    match = _CIPHERTEXT.match(wire)
+    if match is None:
+        close = wire.find(b"}")
+        where = f"before the closing '}}' at offset {close}" if close >= 0 else "and no closing '}'"
+        raise FrameError(f"SM4 ciphertext is not a list of 0xNN bytes {where}")
+    cipher = bytes.fromhex(_HEX_PREFIX.sub(b"", match.group(1)).decode("ascii"))
+    if len(cipher) % SM4_BLOCK:
+        raise FrameError(f"SM4 ciphertext is {len(cipher)} bytes, not a multiple of {SM4_BLOCK}")
+    return cipher, wire[match.end() :]
+
+
+def decrypt_cp(wire: bytes, key: bytes) -> bytes:
+    """Plaintext data area from its wire form (inverse of :func:`encrypt_cp`).
+
+    A wire form not starting with ``{0x`` was never encrypted (shorter than one block) and is
+    returned as is. Raises :class:`FrameError` for malformed ciphertext or a key of the wrong size.
+    """
+    if not wire.startswith((b"{0x", b"{0X")):
+        return wire
+    if len(key) != SM4_KEY_BYTES:
+        raise FrameError(f"SM4 key must be {SM4_KEY_BYTES} bytes, got {len(key)}")
+    cipher, tail = split_ciphertext(wire)
+    decryptor = _cipher(key).decryptor()
+    return decryptor.update(cipher) + decryptor.finalize() + tail
