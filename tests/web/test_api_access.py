@@ -1,0 +1,131 @@
+"""Every role against every region-scoped endpoint: in scope 200, outside 403 with no data, lists
+filtered to the scope, anonymous and expired tokens 401."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+USERS = ("admin", "bj", "bjcity", "chaoyang", "hebei", "ent_cy")
+ALL_SITES = ("BJ-A0", "BJ-CY-A1", "BJ-HD-A1", "SJZ-A1", "BJ-CY-W1", "BJ-CY-O1", "BJ-HD-O1")
+AIR_SITES = ("BJ-A0", "BJ-CY-A1", "BJ-HD-A1", "SJZ-A1")
+ALL_REGIONS = ("110000", "110100", "110105", "110108", "130000", "130100", "130102")
+CITIES = ("110100", "130100")
+BEIJING = frozenset(code for code in ALL_SITES if code.startswith("BJ"))
+VISIBLE_SITES = {
+    "admin": frozenset(ALL_SITES), "bj": BEIJING, "bjcity": BEIJING,
+    "chaoyang": frozenset({"BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"}), "hebei": frozenset({"SJZ-A1"}),
+    "ent_cy": frozenset({"BJ-CY-O1"}),
+}
+VISIBLE_REGIONS = {
+    "admin": frozenset(ALL_REGIONS), "bj": frozenset({"110000", "110100", "110105", "110108"}),
+    "bjcity": frozenset({"110100", "110105", "110108"}), "chaoyang": frozenset({"110105"}),
+    "hebei": frozenset({"130000", "130100", "130102"}), "ent_cy": frozenset(),
+}
+DAYS = "from=2016-01-02&to=2016-01-03"
+
+#: (path, the site or region it is about, "site" or "region")
+SCOPED = (
+    [(f"/api/v1/sites/{code}", code, "site") for code in ALL_SITES]
+    + [(f"/api/v1/sites/{code}/series?hours=3", code, "site") for code in ALL_SITES]
+    + [(f"/api/v1/devices?site={code}", code, "site") for code in ALL_SITES]
+    + [(f"/api/v1/measurements?site={code}&limit=5", code, "site") for code in ALL_SITES]
+    + [(f"/api/v1/air/daily?{DAYS}&site={code}", code, "site") for code in AIR_SITES]
+    + [(f"/api/v1/air/assessment?{DAYS}&stations={code}", code, "site") for code in AIR_SITES]
+    + [(f"/api/v1/sites?region={code}", code, "region") for code in ALL_REGIONS]
+    + [(f"/api/v1/regions/{code}", code, "region") for code in ALL_REGIONS]
+    + [(f"/api/v1/air/daily?{DAYS}&city={code}", code, "region") for code in CITIES]
+)
+LISTS = ("/api/v1/sites?limit=1000", "/api/v1/sites/status", "/api/v1/air/aqi/now", "/api/v1/regions",
+         "/api/v1/devices", "/api/v1/measurements?limit=1000", "/api/v1/air/assessment?" + DAYS)
+EVERY_GET = [path for path, _, _ in SCOPED] + list(LISTS) + ["/api/v1/users", "/api/v1/auth/me"]
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("path, target, kind", SCOPED, ids=[path for path, _, _ in SCOPED])
+def test_scoped_endpoint(client, auth, user, path, target, kind):
+    visible = (VISIBLE_SITES if kind == "site" else VISIBLE_REGIONS)[user]
+    answer = client.get(path, headers=auth(user))
+    if target in visible:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert answer.status_code == 403, answer.text
+        assert answer.json() == {"detail": answer.json()["detail"]}  # no data beside the reason
+        assert "outside your scope" in answer.json()["detail"]
+
+
+def _codes(path: str, body: dict) -> set[str]:
+    """The site codes a list answer shows."""
+    if path.startswith("/api/v1/sites/status"):
+        return {site["code"] for site in body["sites"]}
+    if path.startswith("/api/v1/air/aqi/now"):
+        return {station["code"] for station in body["stations"]}
+    if path.startswith("/api/v1/air/assessment"):
+        return set(body["by_station"])
+    return {row["site"] if "site" in row else row["code"] for row in body["items"]}
+
+
+def _regions(nodes: list[dict]) -> set[str]:
+    return {node["code"] for node in nodes} | {code for node in nodes for code in _regions(node["children"])}
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("path", LISTS)
+def test_lists_show_only_the_scope(client, auth, user, path):
+    answer = client.get(path, headers=auth(user))
+    if path.startswith("/api/v1/air/assessment") and user == "ent_cy":
+        assert answer.status_code == 403  # no air station in an enterprise's scope
+        return
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    if path == "/api/v1/regions":
+        assert _regions(body["regions"]) == VISIBLE_REGIONS[user]
+        return
+    shown = _codes(path, body)
+    while "total" in body and body["offset"] + body["limit"] < body["total"]:  # every page
+        body = client.get(f"{path}&offset={body['offset'] + body['limit']}", headers=auth(user)).json()
+        shown |= _codes(path, body)
+    expected = set(VISIBLE_SITES[user])
+    if path.startswith(("/api/v1/air", "/api/v1/sites/status")) and "air" in path:
+        expected &= set(AIR_SITES)
+    if path.startswith("/api/v1/devices"):
+        expected &= {"BJ-CY-O1", "BJ-HD-O1"}
+    assert shown == expected
+
+
+@pytest.mark.parametrize("user", [u for u in USERS if u != "admin"])
+@pytest.mark.parametrize("method, path", [("GET", "/api/v1/users"), ("POST", "/api/v1/users"),
+                                          ("PATCH", "/api/v1/users/bj")])
+def test_only_admins_manage_users(client, auth, user, method, path):
+    body = {"username": "newbie", "password": "long-enough-1", "role": "admin"} if method == "POST" else {}
+    answer = client.request(method, path, headers=auth(user), json=body if method != "GET" else None)
+    assert answer.status_code == 403
+    assert answer.json() == {"detail": "only an admin may do this"}
+
+
+@pytest.mark.parametrize("path", EVERY_GET)
+def test_anonymous_requests_get_401(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", EVERY_GET)
+def test_expired_tokens_get_401(client, auth, path):
+    nine_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=9)
+    answer = client.get(path, headers=auth("admin", now=nine_hours_ago))
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "the token is invalid or has expired: sign in again"}
+
+
+@pytest.mark.parametrize("header", ["Bearer nonsense", "Bearer a.b", "Basic YWRtaW46YWRtaW4=", "Bearer "])
+def test_forged_or_malformed_tokens_get_401(client, header):
+    assert client.get("/api/v1/sites", headers={"Authorization": header}).status_code == 401
+
+
+def test_a_token_signed_with_another_key_gets_401(client, auth):
+    token = auth("admin")["Authorization"].removeprefix("Bearer ")
+    payload, signature = token.split(".")
+    forged = f"{payload}.{signature[::-1]}"
+    assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
