@@ -17,6 +17,24 @@ from ecowatch.hj212.codes import (
     Factor,
     QnRtn,
 )
+from ecowatch.hj212.commands import (
+    KeyRequest,
+    Recipient,
+    get_system_time,
+    instrument_command,
+    parse_key_request,
+    request_history,
+    set_min_interval,
+    set_new_key,
+    set_password,
+    set_rtd_interval,
+    set_system_time,
+    set_timeout_retry,
+    start_realtime_data,
+    start_running_state,
+    stop_realtime_data,
+    stop_running_state,
+)
 from ecowatch.hj212.crc import (
     format_crc,
     hj212_crc16,
@@ -48,6 +66,7 @@ from ecowatch.hj212.replies import (
     notification_answer,
     request_answer,
 )
+from ecowatch.hj212.session import SplitComplete, SplitFailed, SplitKey, SplitReassembler
 from ecowatch.hj212.sm4 import decrypt_cp, encrypt_cp, must_encrypt
 
 __all__ = [
@@ -69,7 +88,13 @@ __all__ = [
     "FrameRejected",
     "Hj212Error",
     "KeyLookup",
+    "KeyRequest",
     "QnRtn",
+    "Recipient",
+    "SplitComplete",
+    "SplitFailed",
+    "SplitKey",
+    "SplitReassembler",
     "Value",
     "Version",
     "auto_reply",
@@ -80,9 +105,11 @@ __all__ = [
     "encrypt_cp",
     "execution_result",
     "format_crc",
+    "get_system_time",
     "hj212_crc16",
     "hj212_crc16_reference",
     "identify_crc_variant",
+    "instrument_command",
     "make_cp",
     "make_frame",
     "modbus_crc16",
@@ -90,6 +117,18 @@ __all__ = [
     "notification_answer",
     "parse_cp",
     "parse_frame",
+    "parse_key_request",
     "request_answer",
+    "request_history",
+    "set_min_interval",
+    "set_new_key",
+    "set_password",
+    "set_rtd_interval",
+    "set_system_time",
+    "set_timeout_retry",
+    "start_realtime_data",
+    "start_running_state",
+    "stop_realtime_data",
+    "stop_running_state",
     "version_of_flag",
 ]
