@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from ecowatch.cli import app
@@ -45,3 +46,52 @@ def test_values_are_numbers(tmp_path):
     assert record["ok"] is True
     assert record["data_time"] == "20260101120000"
     assert record["values"] == {"w01018": {"Rtd": 40.1, "Flag": "N"}, "w00000": {"Rtd": 12}}
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(app, ["hj212", "decode", *args])
+
+
+def test_keys_decrypt_2025_frames(tmp_path):
+    from hj212_samples import SAMPLES
+
+    frames = tmp_path / "frames.txt"
+    frames.write_text(SAMPLES["B_A2_ENC"] + "\r\n" + SAMPLES["B_A3_ENC"] + "\n", encoding="utf-8")
+    keys = tmp_path / "keys.csv"
+    keys.write_text("mn,sm4_key_hex\n010000A8900016F000169DC0,30303030303030303030303030303030\n")
+    result = run([str(frames), "--keys", str(keys), "--json"])
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(result.stdout)
+    assert all(tuple(r) == SUMMARY_KEYS for r in (first, second))
+    assert (first["ok"], first["version"], first["cn"], first["flag"], first["data_time"]) == (
+        True, "2025", "2051", 9, "20240520210600")
+    assert first["values"]["a01014"] == {"Min": 3.20, "Avg": 3.211, "Max": 3.212, "Flag": "N"}
+    assert second["values"]["a01014"]["Flag"] == "N"  # from the plaintext tail "g=N"
+    # without keys: a precise error naming the device
+    [plain] = json.loads(run([str(frames), "--json"]).stdout)[:1]
+    assert plain["ok"] is False
+    assert plain["error"] == "SM4-encrypted CP from MN=010000A8900016F000169DC0: no key for this MN"
+    table = run([str(frames), "--keys", str(keys)])
+    assert table.exit_code == 0 and "SM4-decrypted;" in table.stdout and "1128" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mn,key\nA,30303030303030303030303030303030\n", "line 1: header must be mn,sm4_key_hex, got mn,key"),
+        ("mn,sm4_key_hex\nA,3030\n", "line 2, field sm4_key_hex: '3030' is not 32 hex digits"),
+        ("mn,sm4_key_hex\n\nA,303030303030303030303030303030zz\n", "line 3, field sm4_key_hex: "),
+        ("mn,sm4_key_hex\n,30303030303030303030303030303030\n", "line 2, field mn: empty"),
+        ("mn,sm4_key_hex\nA,30303030303030303030303030303030,x\n", "line 2: expected 2 fields"),
+        ("mn,sm4_key_hex\nA,30303030303030303030303030303030\nA,31313131313131313131313131313131\n",
+         "line 3, field mn: A already has another key on line 2"),
+    ],
+)
+def test_bad_key_files_name_line_and_field(tmp_path, text, message):
+    frames = tmp_path / "frames.txt"
+    frames.write_text(S01 + "\n")
+    keys = tmp_path / "keys.csv"
+    keys.write_text(text)
+    result = run([str(frames), "--keys", str(keys), "--json"])
+    assert result.exit_code == 2
+    assert f"{keys} {message}" in " ".join(result.stderr.split()) or f"{keys} {message}" in result.stderr

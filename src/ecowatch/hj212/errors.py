@@ -10,7 +10,9 @@ of the library (h11's ``LocalProtocolError``)::
     ├── FrameError             parse_frame() was handed bytes that are not one valid frame;
     │                          the message names what is wrong ("field CN missing",
     │                          "length field 0123 but data segment is 0456 bytes")
-    └── DecoderStateError      FrameDecoder used wrongly (feed after EOF, bad bounds)
+    ├── DecoderStateError      FrameDecoder used wrongly (feed after EOF, bad bounds)
+    └── KeyTableError          a table of SM4 device keys is malformed; the message names the
+                               source, line and field ("keys.csv line 3, field sm4_key_hex: …")
 """
 
 from __future__ import annotations
@@ -30,3 +32,7 @@ class FrameError(Hj212Error, ValueError):
 
 class DecoderStateError(Hj212Error, RuntimeError):
     """The stream decoder was used wrongly (fed after EOF, inconsistent bounds)."""
+
+
+class KeyTableError(Hj212Error, ValueError):
+    """A table of per-device SM4 keys (``mn,sm4_key_hex``) cannot be read."""

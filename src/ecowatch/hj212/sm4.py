@@ -27,16 +27,27 @@ b'DataTime=20240520210600;a01011-Min=1.35'
 
 from __future__ import annotations
 
+import csv
 import re
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ecowatch.hj212.errors import BuildError, FrameError
+from ecowatch.hj212.errors import BuildError, FrameError, KeyTableError
 
-__all__ = ["SM4_BLOCK", "SM4_KEY_BYTES", "decrypt_cp", "encrypt_cp", "must_encrypt", "split_ciphertext"]
+__all__ = [
+    "KEY_TABLE_COLUMNS",
+    "SM4_BLOCK",
+    "SM4_KEY_BYTES",
+    "decrypt_cp",
+    "encrypt_cp",
+    "must_encrypt",
+    "parse_key_table",
+    "split_ciphertext",
+]
 
 SM4_BLOCK = 16
 SM4_KEY_BYTES = 16
+KEY_TABLE_COLUMNS = ("mn", "sm4_key_hex")
 #: ``{0xNN,0xNN,…}``: at least one byte; what follows the closing brace is the plaintext tail.
 _CIPHERTEXT = re.compile(rb"\{((?:0[xX][0-9A-Fa-f]{2},)*0[xX][0-9A-Fa-f]{2})\}")
 _HEX_PREFIX = re.compile(rb"0[xX]|,")
@@ -102,3 +113,47 @@ def decrypt_cp(wire: bytes, key: bytes) -> bytes:
     cipher, tail = split_ciphertext(wire)
     decryptor = _cipher(key).decryptor()
     return decryptor.update(cipher) + decryptor.finalize() + tail
+
+
+def parse_key_table(text: str, *, source: str = "keys") -> dict[str, bytes]:
+    """Per-device SM4 keys from CSV text with the header ``mn,sm4_key_hex`` (one device a line).
+
+    The text is given, not a path (the library reads no files). Every problem is a
+    :class:`KeyTableError` naming ``source``, the line and the field.
+
+    >>> keys = parse_key_table("mn,sm4_key_hex\\nMN01,30303030303030303030303030303030\\n")
+    >>> keys["MN01"]
+    b'0000000000000000'
+    >>> parse_key_table("mn,sm4_key_hex\\nMN01,3030\\n", source="k.csv")
+    Traceback (most recent call last):
+    ...
+    ecowatch.hj212.errors.KeyTableError: k.csv line 2, field sm4_key_hex: '3030' is not 32 hex digits (a 16-byte SM4 key)
+    """
+    keys: dict[str, bytes] = {}
+    first_line: dict[str, int] = {}
+    rows = csv.reader(text.splitlines())
+    header = next(rows, None)
+    if header is None or [c.strip().lower() for c in header] != list(KEY_TABLE_COLUMNS):
+        raise KeyTableError(f"{source} line 1: header must be {','.join(KEY_TABLE_COLUMNS)}, got "
+                            f"{','.join(header) if header else 'nothing'}")
+    for line, row in enumerate(rows, start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != 2:
+            raise KeyTableError(f"{source} line {line}: expected 2 fields (mn,sm4_key_hex), got {len(row)}")
+        mn, key_hex = row[0].strip(), row[1].strip()
+        if not mn:
+            raise KeyTableError(f"{source} line {line}, field mn: empty")
+        try:
+            key = bytes.fromhex(key_hex)
+        except ValueError:
+            key = b""
+        if len(key) != SM4_KEY_BYTES or len(key_hex) != 2 * SM4_KEY_BYTES:
+            raise KeyTableError(f"{source} line {line}, field sm4_key_hex: {key_hex!r} is not "
+                                f"{2 * SM4_KEY_BYTES} hex digits (a 16-byte SM4 key)")
+        if mn in keys and keys[mn] != key:
+            raise KeyTableError(f"{source} line {line}, field mn: {mn} already has another key on line "
+                                f"{first_line[mn]}")
+        keys[mn] = key
+        first_line.setdefault(mn, line)
+    return keys
