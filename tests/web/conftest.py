@@ -249,6 +249,20 @@ def auth(app) -> Callable[..., dict[str, str]]:
     return lambda username, now=None: _token_headers(app, username, now)
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def scratch_store_url(request, tmp_path_factory) -> Iterator[str]:
+    """A second store filled like ``store_url``, shared by tests that write but assert no totals
+    (the schemathesis run)."""
+    for url in _empty_url(request, tmp_path_factory.mktemp("web-scratch")):
+        build_store(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def scratch_app(scratch_store_url) -> FastAPI:
+    return create_app(scratch_store_url, secret_key=TEST_SECRET_KEY)
+
+
 @pytest.fixture
 def fresh_app(fresh_store_url) -> FastAPI:
     return create_app(fresh_store_url, secret_key=TEST_SECRET_KEY)

@@ -5,6 +5,7 @@
   ``query.limit: Input should be less than or equal to 1000``.  The offending input is not echoed.
 - 422 for an :class:`~ecowatch.errors.EcowatchError` a route did not handle (the message names the
   field), 409 for a write the database refused (a unique or foreign-key constraint).
+- 400 for a body that cannot be decoded at all (not UTF-8).
 - 413 for a body larger than the limit, before the route reads any of it.
 """
 
@@ -13,28 +14,38 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecowatch.errors import EcowatchError
 
 __all__ = ["BodySizeLimit", "install_error_handlers", "validation_message"]
 
+#: What FastAPI says (400) when it cannot read a request body at all.
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
 
 def _place(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _message(error: dict[str, Any]) -> str:
+    # Pydantic prefixes the messages of our own validators with "Value error, ".
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def validation_message(errors: list[dict[str, Any]]) -> str:
     """One line for a list of pydantic errors: ``body.role: Input should be 'admin', ...; ...``."""
-    return "; ".join(f"{_place(error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors)
+    return "; ".join(f"{_place(error.get('loc', ()))}: {_message(error)}" for error in errors)
 
 
 def _problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
-             "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", "value_error"))}
+             "msg": _message(error), "type": str(error.get("type", "value_error"))}
             for error in errors]
 
 
@@ -54,7 +65,15 @@ async def _integrity_error(_request: Request, error: IntegrityError) -> JSONResp
                         content={"detail": f"the database refused the write: {reason}"})
 
 
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    if error.status_code == status.HTTP_400_BAD_REQUEST and error.detail == FASTAPI_BODY_ERROR:
+        # FastAPI's words for a body it cannot decode (bytes that are not UTF-8, say) name no place.
+        error = StarletteHTTPException(status.HTTP_400_BAD_REQUEST, detail="body: not a UTF-8 JSON document")
+    return await http_exception_handler(request, error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(EcowatchError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)

@@ -205,3 +205,17 @@ class DailyRows(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Unprocessable(BaseModel):
+    """422: a request that does not validate (``detail`` lists the problems, ``message`` says them
+    in one line) or that the domain refuses (``detail`` is the reason, naming the field)."""
+
+    detail: str | list[ValidationIssue]
+    message: str | None = None

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.air import AirAssessment, assess_air
 from ecowatch.assessment.publish import assessment_json, daily_table
-from ecowatch.errors import EcowatchError
+from ecowatch.errors import EcowatchError, InputError
 from ecowatch.standards import Edition, StandardsError
 from ecowatch.store.measurements import import_result_from_store
 from ecowatch.store.models import Site, SiteKind
 from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
-from ecowatch.web.api.common import SCOPE_ERRORS
+from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate
 from ecowatch.web.api.sites import region_in_scope
 from ecowatch.web.cache import FigureMemo
 from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
@@ -46,10 +46,10 @@ class Standard(StrEnum):
     s2026 = "2026"
 
 
-FromQuery = Annotated[dt.date, Query(alias="from", description="First Beijing day, YYYY-MM-DD")]
-ToQuery = Annotated[dt.date, Query(alias="to", description="Last Beijing day, YYYY-MM-DD")]
+FromQuery = Annotated[IsoDate, Query(alias="from", description="First Beijing day, YYYY-MM-DD")]
+ToQuery = Annotated[IsoDate, Query(alias="to", description="Last Beijing day, YYYY-MM-DD")]
 StandardQuery = Annotated[Standard | None, Query(description="Force an HJ 633 / HJ 663 edition")]
-ERRORS = {**SCOPE_ERRORS, 404: {"model": Problem}, 422: {"model": Problem}}
+ERRORS = {**SCOPE_ERRORS, 404: {"model": Problem}}
 
 
 def _unprocessable(message: str) -> HTTPException:
@@ -84,6 +84,9 @@ def _assessment(session: Session, memo: FigureMemo, sites: Sequence[Site], first
 
     try:
         return memo.get_or_compute(key, compute)
+    except InputError as error:  # its field is the command line's (--from/--to): name the query's
+        field = (error.field or "").replace("--", "")
+        raise _unprocessable(f"{field}: {error.reason}" if field else error.reason) from None
     except (EcowatchError, StandardsError) as error:
         raise _unprocessable(str(error)) from None
 

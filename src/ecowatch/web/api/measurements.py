@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ecowatch.store.measurements import BEIJING_OFFSET
 from ecowatch.store.models import Measurement, Site
-from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset
+from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateTime, Limit, Offset
 from ecowatch.web.deps import ScopeDep, SessionDep, site_in_scope
 from ecowatch.web.schemas import MeasurementPage, MeasurementRead, Problem
 from ecowatch.web.status import beijing_iso
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/measurements", tags=["measurements"])
 
 #: A download holds at most this many rows (a month of one station is 4,464): page for more.
 MAX_DOWNLOAD_ROWS = 200_000
-TimeQuery = Annotated[dt.datetime | None, Query(description="ISO 8601; without an offset it is Beijing time")]
+TimeQuery = Annotated[IsoDateTime | None, Query(description="ISO 8601; without an offset it is Beijing time")]
 
 
 def _utc(time: dt.datetime) -> dt.datetime:

@@ -13,7 +13,7 @@ from ecowatch.web.deps import AdminUser, SessionDep
 from ecowatch.web.schemas import Problem, UserCreate, UserDetail, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
-ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}, 422: {"model": Problem}}
+ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}}
 
 
 def _detail(user: User) -> UserDetail:
