@@ -8,6 +8,9 @@
                       ├─< measurement   (site, interval, time, pollutant) -> value, flag
                       └─< figure_cache  (valid while inputs_version = site.data_version)
     user_account (role, scope: region or enterprise)      audit_entry (who did what, when)
+    device ─< device_key (SM4 keys of HJ 212-2025, sealed; one row per key, rotations kept)
+    hj212_frame (one row per distinct frame kept by the gateway)   hj212_quarantine (frames refused)
+    gateway_checkpoint (how far each gateway journal has been applied to the store)
 
 Closed sets are :class:`~enum.StrEnum` values stored in ``String`` columns with a CHECK
 constraint, so the database refuses what the Python side would (and stays readable in SQL).
@@ -26,6 +29,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -50,8 +54,12 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Device",
+    "DeviceKey",
     "Enterprise",
     "FigureCache",
+    "GatewayCheckpoint",
+    "Hj212Frame",
+    "Hj212Quarantine",
     "Measurement",
     "ProtocolVersion",
     "Region",
@@ -342,3 +350,98 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DeviceKey(Base):
+    """An SM4 data-area key of an HJ 212-2025 device (Part B4), sealed at rest.
+
+    ``sealed`` is the key encrypted with AES-256-GCM under the platform's master key, the device's
+    MN as associated data (:mod:`ecowatch.store.devices`).  A rotation adds the next ``version``
+    and sets ``retired_at`` on the previous one, so the history of keys stays (frames journaled
+    under an old key can still be read).  ``fingerprint`` (first 16 hex digits of SHA-256 of the
+    key) identifies a key in messages and audit entries without revealing it.
+    """
+
+    __tablename__ = "device_key"
+    __table_args__ = (
+        UniqueConstraint("device_id", "version", name="uq_device_key_version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    retired_at: Mapped[dt.datetime | None]
+
+    device: Mapped[Device] = relationship()
+
+
+class Hj212Frame(Base):
+    """One distinct HJ 212 frame the gateway accepted (journaled, acknowledged, applied).
+
+    ``digest`` (SHA-256 of the plaintext data segment) makes a re-sent frame the same row, so the
+    table holds each frame once however often a device sent it.  ``data_time`` is the frame's
+    ``DataTime`` as sent (device local time, ``YYYYMMDDhhmmss``); ``data_time_utc`` the same instant
+    in UTC.  ``values`` is code -> suffix -> value as in ``ecowatch hj212 decode``; ``raw`` the frame
+    as received (ciphertext for SM4-encrypted frames).  ``site_id`` is the device's site at the time.
+    """
+
+    __tablename__ = "hj212_frame"
+    __table_args__ = (Index("ix_hj212_frame_mn_received", "mn", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    mn: Mapped[str] = mapped_column(String(64))
+    qn: Mapped[str | None] = mapped_column(String(32))
+    st: Mapped[str] = mapped_column(String(8))
+    cn: Mapped[str] = mapped_column(String(4))
+    flag: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(4))
+    pnum: Mapped[int | None] = mapped_column(Integer)
+    pno: Mapped[int | None] = mapped_column(Integer)
+    data_time: Mapped[str | None] = mapped_column(String(32))
+    data_time_utc: Mapped[dt.datetime | None]
+    received_at: Mapped[dt.datetime]
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    values: Mapped[dict[str, Any]]
+    raw: Mapped[str] = mapped_column(Text)
+    peer: Mapped[str] = mapped_column(String(64))
+
+
+class Hj212Quarantine(Base):
+    """A frame the gateway refused to store as data: unknown MN, wrong password, bad CRC...
+
+    One row per distinct frame (``digest`` of the bytes as received) and reason, with how often and
+    when it was seen, so a device resending the same refused frame every minute cannot grow the
+    table without bound.
+    """
+
+    __tablename__ = "hj212_quarantine"
+    __table_args__ = (UniqueConstraint("digest", "reason", name="uq_hj212_quarantine_key"),
+                      CheckConstraint("count >= 1", name="count_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(255))
+    mn: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    peer: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[dt.datetime]
+    last_seen: Mapped[dt.datetime]
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class GatewayCheckpoint(Base):
+    """How far a gateway journal has been applied to the store, written in the same transaction as
+    the frames it covers: a restart replays the journal from here (:mod:`ecowatch.gateway.journal`)."""
+
+    __tablename__ = "gateway_checkpoint"
+
+    journal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    segment: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime]

@@ -1,0 +1,308 @@
+"""The gateway's write-ahead journal: every frame is on disk (fsync) before it is acknowledged.
+
+Layout of a journal folder::
+
+    JOURNAL_ID                 a random id, written once: names this journal's checkpoint in the store
+    segment-00000001.log       records, appended; a new segment every ``segment_bytes``
+    segment-00000002.log
+
+A record is ``length (u32 LE) | crc32 of body (u32 LE) | body``.  A crash can leave only the tail of
+the newest segment torn (a record being written when the power went): :meth:`Journal.open` cuts it
+off.  Such a record was never acknowledged, because acknowledgements wait for the fsync that
+covers them.  A bad record anywhere else is corruption and stops the gateway with the file and the
+offset, rather than skipping data.
+
+Group commit (:class:`GroupCommit`): frames arriving while an fsync is under way wait for the next
+one, and all of them share it, so the fsync rate, not the frame rate, bounds the disk work.
+
+The body is opaque here; :class:`Entry` is what the gateway puts in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecowatch.errors import EcowatchError
+
+__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position"]
+
+_HEADER = struct.Struct("<II")
+#: A body larger than this is corruption: one entry holds at most two frames of the format's
+#: ceiling (10 011 bytes each) plus a few short fields.
+MAX_BODY = 64 * 1024
+SEGMENT_BYTES = 64 * 1024 * 1024
+_ID_FILE = "JOURNAL_ID"
+_PREFIX, _SUFFIX = "segment-", ".log"
+
+
+class JournalError(EcowatchError):
+    """The journal cannot be used: unreadable folder, corrupted record (file and offset named)."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """End of a record: segment number and byte offset just past the record."""
+
+    segment: int
+    offset: int
+
+
+def _segment_name(number: int) -> str:
+    return f"{_PREFIX}{number:08d}{_SUFFIX}"
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class Journal:
+    """Append-only, segmented, checksummed record log in ``folder`` (created if missing).
+
+    Not thread-safe by itself: :class:`GroupCommit` calls :meth:`write` from one worker thread at a time.
+    """
+
+    def __init__(self, folder: Path, *, segment_bytes: int = SEGMENT_BYTES) -> None:
+        self.folder = Path(folder)
+        self.segment_bytes = segment_bytes
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            id_file = self.folder / _ID_FILE
+            if not id_file.exists():
+                tmp = id_file.with_suffix(".tmp")
+                tmp.write_text(uuid.uuid4().hex + "\n")
+                os.replace(tmp, id_file)
+                _fsync_dir(self.folder)
+            self.journal_id = id_file.read_text().strip()
+        except OSError as error:
+            raise JournalError(f"journal folder {self.folder}: {error.strerror or error}") from None
+        self._file = None
+        self.segment = 0
+        self.offset = 0
+
+    # -- segments ---------------------------------------------------------------------------------
+
+    def segments(self) -> list[int]:
+        numbers = []
+        for path in self.folder.glob(f"{_PREFIX}*{_SUFFIX}"):
+            digits = path.name[len(_PREFIX):-len(_SUFFIX)]
+            if digits.isdigit():
+                numbers.append(int(digits))
+        return sorted(numbers)
+
+    def path(self, segment: int) -> Path:
+        return self.folder / _segment_name(segment)
+
+    def open(self) -> Position:
+        """Open the newest segment for appending (cutting a torn tail); return the end position."""
+        numbers = self.segments()
+        self.segment = numbers[-1] if numbers else 1
+        path = self.path(self.segment)
+        end = 0
+        if path.exists():
+            for _, position in self._scan(self.segment, 0, tolerate_tail=True):
+                end = position.offset
+            if end != path.stat().st_size:
+                with open(path, "r+b") as file:
+                    file.truncate(end)
+                    file.flush()
+                    os.fsync(file.fileno())
+        self._file = open(path, "ab")  # noqa: SIM115  (kept open while the gateway runs)
+        if not numbers:
+            _fsync_dir(self.folder)
+        self.offset = end
+        return Position(self.segment, end)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def encode(body: bytes) -> bytes:
+        return _HEADER.pack(len(body), zlib.crc32(body)) + body
+
+    def write(self, records: list[bytes]) -> list[Position]:
+        """Append ``records`` (bodies), fsync, and return the end position of each.
+
+        Rotates to a new segment first when the current one is full.
+        """
+        if self._file is None:
+            raise JournalError("journal is not open")
+        if self.offset >= self.segment_bytes:
+            self._file.close()
+            self.segment += 1
+            self._file = open(self.path(self.segment), "ab")  # noqa: SIM115
+            self.offset = 0
+            _fsync_dir(self.folder)
+        positions = []
+        chunks = []
+        offset = self.offset
+        for body in records:
+            chunk = self.encode(body)
+            chunks.append(chunk)
+            offset += len(chunk)
+            positions.append(Position(self.segment, offset))
+        self._file.write(b"".join(chunks))
+        self._file.flush()
+        os.fdatasync(self._file.fileno())
+        self.offset = offset
+        return positions
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _scan(self, segment: int, offset: int, *, tolerate_tail: bool) -> Iterator[tuple[bytes, Position]]:
+        path = self.path(segment)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise JournalError(f"{path}: {error.strerror or error}") from None
+        pos = offset
+        while pos < len(data):
+            problem = None
+            if pos + _HEADER.size > len(data):
+                problem = "truncated record header"
+            else:
+                length, crc = _HEADER.unpack_from(data, pos)
+                end = pos + _HEADER.size + length
+                if length > MAX_BODY:
+                    problem = f"record length {length} exceeds {MAX_BODY}"
+                elif end > len(data):
+                    problem = "truncated record"
+                elif zlib.crc32(data[pos + _HEADER.size:end]) != crc:
+                    problem = "record checksum mismatch"
+            if problem is not None:
+                if tolerate_tail:
+                    return  # a torn write at the end: never fsynced, never acknowledged
+                raise JournalError(f"{path} offset {pos}: {problem}")
+            yield data[pos + _HEADER.size:end], Position(segment, end)
+            pos = end
+
+    def replay(self, start: Position | None) -> Iterator[tuple[bytes, Position]]:
+        """Every record after ``start`` (all records when None), in order, with its end position."""
+        numbers = self.segments()
+        for number in numbers:
+            if start is not None and number < start.segment:
+                continue
+            offset = start.offset if start is not None and number == start.segment else 0
+            yield from self._scan(number, offset, tolerate_tail=number == numbers[-1])
+
+    def release(self, upto: Position) -> list[int]:
+        """Delete segments wholly before ``upto`` (applied to the store); return their numbers."""
+        removed = []
+        for number in self.segments():
+            if number < upto.segment and number != self.segment:
+                self.path(number).unlink(missing_ok=True)
+                removed.append(number)
+        return removed
+
+
+class GroupCommit:
+    """Batch journal appends so that many frames share one fsync.
+
+    ``submit(body, done)`` queues a record; ``done(position)`` runs on the event loop once the record
+    is durable.  One flush runs at a time, in a worker thread; whatever arrives meanwhile forms the next
+    batch.  ``pending`` is what waits for the disk (the gateway's backpressure watches it).
+    """
+
+    def __init__(self, journal: Journal, *, max_batch: int = 20_000) -> None:
+        self.journal = journal
+        self.max_batch = max_batch
+        self._bodies: list[bytes] = []
+        self._callbacks: list[Callable[[Position], None]] = []
+        self._task: asyncio.Task | None = None
+        self.fsyncs = 0
+        self.records = 0
+        self.failed: BaseException | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._bodies)
+
+    def submit(self, body: bytes, done: Callable[[Position], None]) -> None:
+        if self.failed is not None:
+            raise JournalError(f"journal write failed earlier: {self.failed}")
+        self._bodies.append(body)
+        self._callbacks.append(done)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._bodies:
+                bodies, callbacks = self._bodies[:self.max_batch], self._callbacks[:self.max_batch]
+                del self._bodies[:self.max_batch], self._callbacks[:self.max_batch]
+                try:
+                    positions = await loop.run_in_executor(None, self.journal.write, bodies)
+                except OSError as error:
+                    # Nothing of this batch is acknowledged; the gateway stops taking frames.
+                    self.failed = error
+                    raise JournalError(f"cannot write the journal in {self.journal.folder}: {error}") from error
+                self.fsyncs += 1
+                self.records += len(bodies)
+                for callback, position in zip(callbacks, positions, strict=True):
+                    callback(position)
+        finally:
+            self._task = None
+
+    async def drain(self) -> None:
+        """Wait until everything submitted is durable."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the gateway journals for one frame.
+
+    ``kept``: from a registered device with the right password (``site_id``, ``timezone`` of its
+    site); else quarantined with ``reason``.  ``raw`` is the frame as received; ``plain`` the
+    decrypted frame for HJ 212-2025 SM4 frames (empty otherwise), so replay needs no key.
+    """
+
+    kept: bool
+    received_at_us: int
+    site_id: int
+    timezone: str
+    peer: str
+    reason: str
+    raw: bytes
+    plain: bytes = b""
+
+    _FIXED = struct.Struct("<BqiHHHII")
+
+    def encode(self) -> bytes:
+        timezone, peer, reason = self.timezone.encode(), self.peer.encode(), self.reason.encode()[:1024]
+        return b"".join((
+            self._FIXED.pack(self.kept, self.received_at_us, self.site_id, len(timezone), len(peer), len(reason),
+                             len(self.raw), len(self.plain)),
+            timezone, peer, reason, self.raw, self.plain,
+        ))
+
+    @classmethod
+    def decode(cls, body: bytes) -> Entry:
+        kept, received, site_id, n_tz, n_peer, n_reason, n_raw, n_plain = cls._FIXED.unpack_from(body)
+        pos = cls._FIXED.size
+        parts = []
+        for size in (n_tz, n_peer, n_reason, n_raw, n_plain):
+            parts.append(body[pos:pos + size])
+            pos += size
+        if pos != len(body):
+            raise JournalError(f"journal entry of {len(body)} bytes does not match its field lengths ({pos})")
+        timezone, peer, reason, raw, plain = parts
+        return cls(bool(kept), received, site_id, timezone.decode(), peer.decode(), reason.decode(), raw, plain)

@@ -1,0 +1,521 @@
+"""The HJ 212 gateway: an asyncio TCP server around the sans-IO :mod:`ecowatch.hj212` library.
+
+For every complete frame received on a connection, in order:
+
+1. the device is looked up by MN and its password checked (:mod:`ecowatch.gateway.registry`);
+2. the frame is appended to the journal and fsynced, together with the frames of the same moment
+   (:mod:`ecowatch.gateway.journal`, group commit);
+3. only then the reply the standard requires goes back on the same connection
+   (:func:`ecowatch.hj212.auto_reply`: 9014 for uploads with Flag bit A set, 9013 for notices and
+   the 2025 heartbeat, nothing for Flag bit A clear or for 9011-9014);
+4. in the background, batches of journaled frames are written to the store
+   (:func:`ecowatch.store.frames.apply_batch`) with the journal checkpoint in the same transaction.
+
+Frames the gateway will not keep as data are journaled too and quarantined (``hj212_quarantine``):
+
+* **unknown MN** and **wrong password**: if the device asked for an answer (Flag bit A) and sent a
+  QN, it gets a 9011 with ``QnRtn=4`` (MN error) or ``QnRtn=3`` (PW error), HJ 212-2017 Table 7,
+  the answer of srdgame/lua-HJ212 (reference §9.9).  Never a 9014: a 9014 tells the device the data
+  are safe, and it would discard data the platform did not keep.  Without a 9014 the device keeps
+  the data and sends them again, so once the device is registered (or its password fixed) nothing
+  has been lost;
+* **bad CRC**: 9011 ``QnRtn=9`` (CRC error) when an answer was asked for, else nothing: the
+  standard's "if the CRC is wrong, execution ends" (HJ 212-2017 §6.3.1);
+* bytes that are no frame (garbage, a length field beyond the limit, a frame cut by the peer):
+  no reply (there is nothing to answer), quarantined with the reason and a sample.
+
+Limits, each with its reason: ``max_connections`` (file descriptors and memory per socket),
+``idle_timeout_s`` (a silent peer holds a socket; the default 15 min exceeds the 10-minute minute-
+data interval, reference §6.8), ``max_frame_bytes`` (the decoder's bound; default the format's
+ceiling, 10 011 bytes), ``max_rejections`` per connection (a peer that sends only junk is closed),
+and ``high_water``/``low_water`` on the frames waiting for the disk or the store: above
+``high_water`` every connection stops reading (the kernel's TCP window then slows the senders)
+until the queue is back under ``low_water``.  A connection whose peer does not read our replies
+stops being read too (``pause_writing``).
+
+Crash safety: a frame is acknowledged only after the fsync that covers it.  On start the journal is
+replayed from the store's checkpoint, so after ``kill -9`` every acknowledged frame is in the store,
+once (frames are keyed by the SHA-256 of their data segment, values by site, interval, time and code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ecowatch.gateway.journal import Entry, GroupCommit, Journal, Position
+from ecowatch.gateway.registry import Registry
+from ecowatch.hj212 import Frame, FrameDecoder, FrameRejected, QnRtn, auto_reply, parse_frame, request_answer
+from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
+from ecowatch.hj212.errors import Hj212Error
+from ecowatch.store import make_engine, migrate, session_factory
+from ecowatch.store.frames import Checkpoint, KeptFrame, RefusedFrame, apply_batch, read_checkpoint
+
+__all__ = ["Gateway", "GatewayStats", "Limits"]
+
+log = logging.getLogger("ecowatch.gateway")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of the gateway (see the module docstring for the reason of each)."""
+
+    max_connections: int = 20_000
+    idle_timeout_s: float = 900.0
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    max_rejections: int = 100
+    high_water: int = 50_000
+    low_water: int = 10_000
+    store_batch: int = 5_000
+
+
+@dataclass
+class GatewayStats:
+    """Counters since start (``Gateway.stats``)."""
+
+    connections_open: int = 0
+    connections_total: int = 0
+    connections_refused: int = 0
+    idle_closed: int = 0
+    bytes_received: int = 0
+    frames_received: int = 0
+    frames_kept: int = 0
+    frames_quarantined: int = 0
+    frames_rejected: int = 0
+    replies_sent: int = 0
+    replies_dropped: int = 0
+    journal_fsyncs: int = 0
+    store_batches: int = 0
+    store_frames: int = 0
+    store_errors: int = 0
+    replayed: int = 0
+    paused: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _frame_values(frame: Frame) -> dict[str, dict[str, Any]]:
+    return {code: dict(suffixes) for code, suffixes in frame.cp.codes.items()}
+
+
+def _plain_frame(frame: Frame) -> bytes:
+    """An SM4 frame rewritten with its decrypted data segment (journaled, so replay needs no key)."""
+    segment = frame.data_segment
+    return b"##%04d%s%s\r\n" % (len(segment), segment, frame.crc_field.encode("ascii"))
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
+                                    key_for=gateway.registry.key_for)
+        self.backlog: deque = deque()
+        self.blocked = False
+        self.reading_paused = False
+        self.write_paused = False
+        self.rejections = 0
+        self.last_activity = time.monotonic()
+        self.closed = False
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        gateway = self.gateway
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        if len(gateway.connections) >= gateway.limits.max_connections or gateway.stopping:
+            gateway.stats.connections_refused += 1
+            self.closed = True
+            transport.abort()
+            return
+        gateway.connections.add(self)
+        gateway.stats.connections_total += 1
+        gateway.stats.connections_open = len(gateway.connections)
+        if gateway.globally_paused:
+            self.pause()
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.gateway.connections.discard(self)
+        self.gateway.stats.connections_open = len(self.gateway.connections)
+
+    def data_received(self, data: bytes) -> None:
+        gateway = self.gateway
+        self.last_activity = time.monotonic()
+        gateway.stats.bytes_received += len(data)
+        self.decoder.feed(data)
+        self.backlog.extend(self.decoder.events())
+        self.process()
+        gateway.check_backpressure(self)
+
+    def eof_received(self) -> bool:
+        self.decoder.feed(b"")
+        self.backlog.extend(self.decoder.events())
+        self.process()
+        return True  # keep the socket open until our replies are written
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        self.pause()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if not self.gateway.globally_paused:
+            self.resume()
+
+    # -- flow control -------------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        if not self.reading_paused and not self.closed and self.transport is not None:
+            self.reading_paused = True
+            if not self.transport.is_closing():
+                self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.reading_paused and not self.closed and not self.blocked and not self.write_paused:
+            self.reading_paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
+
+    def close(self) -> None:
+        if not self.closed and self.transport is not None:
+            self.closed = True
+            self.transport.close()
+
+    def send(self, reply: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            self.gateway.stats.replies_dropped += 1
+            return
+        self.transport.write(reply)
+        self.gateway.stats.replies_sent += 1
+
+    # -- frames -------------------------------------------------------------------------------------
+
+    def process(self) -> None:
+        gateway = self.gateway
+        while self.backlog and not self.blocked:
+            event = self.backlog[0]
+            if isinstance(event, Frame):
+                verdict = gateway.judge(event)
+                if verdict is None:  # needs the registry or a password check first
+                    self.block(gateway.resolve(event))
+                    return
+                self.backlog.popleft()
+                gateway.stats.frames_received += 1
+                gateway.accept(self, event, verdict)
+            else:
+                self.backlog.popleft()
+                self.rejected(event)
+
+    def block(self, waiting) -> None:
+        self.blocked = True
+        self.pause()
+
+        async def wait() -> None:
+            try:
+                await waiting
+            except Exception:  # the store unreachable: refuse the frame below rather than crash
+                log.exception("device look-up failed")
+                self.gateway.lookup_failed = True
+            self.blocked = False
+            if not self.gateway.globally_paused:
+                self.resume()
+            self.process()
+            self.gateway.lookup_failed = False
+
+        self.gateway.spawn(wait())
+
+    def rejected(self, event: FrameRejected) -> None:
+        gateway = self.gateway
+        gateway.stats.frames_rejected += 1
+        self.rejections += 1
+        frame = event.frame
+        reply = None
+        if frame is not None and event.reply_hint is not None and frame.qn:
+            reply = _safe_reply(frame, event.reply_hint)
+        gateway.quarantine(self, event.raw, event.reason, frame.mn if frame is not None else None, reply)
+        if self.rejections > gateway.limits.max_rejections:
+            log.warning("%s: closed after %d frames that could not be used", self.peer, self.rejections)
+            self.close()
+
+
+def _safe_reply(frame: Frame, qn_rtn: int) -> bytes | None:
+    try:
+        return request_answer(frame, qn_rtn)
+    except Hj212Error:  # e.g. a header value that cannot be echoed
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    kept: bool
+    reason: str = ""
+    qn_rtn: int | None = None
+    info: Any = None
+
+
+class Gateway:
+    """The HJ 212 gateway as a library: ``await start(host, port)``, ``port``, ``stats``, ``await stop()``.
+
+    ``url`` is the store; ``journal_dir`` the journal folder; ``limits`` override :class:`Limits` fields
+    (``max_connections=...``), plus ``refresh_s`` for the registry and ``actor`` for audit entries.
+    """
+
+    def __init__(self, url: str, journal_dir: Path, *, refresh_s: float = 2.0, actor: str = "gateway",
+                 **limits: Any) -> None:
+        self.url = url
+        self.journal_dir = Path(journal_dir)
+        self.limits = Limits(**limits)
+        self.actor = actor
+        self.registry = Registry(url, refresh_s=refresh_s)
+        self.stats = GatewayStats()
+        self.connections: set[_Connection] = set()
+        self.globally_paused = False
+        self.stopping = False
+        self.lookup_failed = False
+        self._server: asyncio.AbstractServer | None = None
+        self._journal: Journal | None = None
+        self._commit: GroupCommit | None = None
+        self._store_queue: list[tuple[Entry, Frame | None, Position]] = []
+        self._store_wakeup: asyncio.Event | None = None
+        self._store_task: asyncio.Task | None = None
+        self._sweeper: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="ecowatch-store")
+        self._engine = None
+        self._records_applied = 0
+        self.port: int | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 9212) -> None:
+        """Migrate the store, replay the journal into it, load the registry, then listen."""
+        loop = asyncio.get_running_loop()
+        self._engine = make_engine(self.url)
+        await loop.run_in_executor(self._db, migrate.upgrade, self._engine)
+        self._journal = Journal(self.journal_dir)
+        await loop.run_in_executor(self._db, self._replay)
+        await loop.run_in_executor(None, self.registry.load)
+        self._commit = GroupCommit(self._journal)
+        self._store_wakeup = asyncio.Event()
+        self._store_task = loop.create_task(self._store_loop())
+        self._sweeper = loop.create_task(self._sweep_idle())
+        self._server = await loop.create_server(lambda: _Connection(self), host, port, backlog=4096)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("gateway on %s:%d, %d devices, journal %s", host, self.port, len(self.registry), self.journal_dir)
+
+    async def stop(self) -> None:
+        """Stop accepting, let journaled frames be answered, write everything to the store, close."""
+        self.stopping = True
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self.connections):
+            connection.pause()
+        if self._commit is not None:
+            await self._commit.drain()
+        for connection in list(self.connections):
+            connection.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        if self._store_task is not None:
+            self._store_wakeup.set()
+            while self._store_queue and not self._store_task.done():
+                await asyncio.sleep(0.01)
+            self._store_task.cancel()
+            await asyncio.gather(self._store_task, return_exceptions=True)
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._journal is not None:
+            self._journal.close()
+        self.registry.close()
+        self._db.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- decisions ----------------------------------------------------------------------------------
+
+    def judge(self, frame: Frame) -> _Verdict | None:
+        """Keep or quarantine ``frame``; None when the registry or a password check must be awaited."""
+        info = self.registry.lookup(frame.mn)
+        if info is None:
+            if self.registry.refresh_due and not self.lookup_failed:
+                return None
+            return _Verdict(False, f"unknown MN {frame.mn}", int(QnRtn.MN_ERROR))
+        ok = self.registry.cached_password(info, frame.pw)
+        if ok is None:
+            if self.lookup_failed:
+                return _Verdict(False, f"password of MN {frame.mn} could not be checked", int(QnRtn.UNKNOWN_ERROR))
+            return None
+        if not ok:
+            return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
+        return _Verdict(True, info=info)
+
+    async def resolve(self, frame: Frame) -> None:
+        info = self.registry.lookup(frame.mn)
+        if info is None:
+            await self.registry.refresh()
+            info = self.registry.lookup(frame.mn)
+        if info is not None:
+            await self.registry.verify_password(info, frame.pw)
+
+    def accept(self, connection: _Connection, frame: Frame, verdict: _Verdict) -> None:
+        if verdict.kept:
+            info = verdict.info
+            entry = Entry(True, _now_us(), info.site_id, info.site_timezone, connection.peer, "", frame.raw,
+                          _plain_frame(frame) if frame.encrypted else b"")
+            reply = auto_reply(frame)
+            self.stats.frames_kept += 1
+        else:
+            entry = Entry(False, _now_us(), -1, "", connection.peer, verdict.reason, frame.raw)
+            reply = _safe_reply(frame, verdict.qn_rtn) if frame.ack_requested and frame.qn else None
+            self.stats.frames_quarantined += 1
+        self._journal_then(connection, entry, frame, reply)
+
+    def quarantine(self, connection: _Connection, raw: bytes, reason: str, mn: str | None,
+                   reply: bytes | None) -> None:
+        entry = Entry(False, _now_us(), -1, "", connection.peer, reason, raw)
+        self._journal_then(connection, entry, None, reply)
+
+    def _journal_then(self, connection: _Connection, entry: Entry, frame: Frame | None, reply: bytes | None) -> None:
+        def durable(position: Position) -> None:
+            if reply is not None:
+                connection.send(reply)
+            self._store_queue.append((entry, frame, position))
+            self._store_wakeup.set()
+
+        self._commit.submit(entry.encode(), durable)
+
+    # -- backpressure -------------------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        return (self._commit.pending if self._commit else 0) + len(self._store_queue)
+
+    def check_backpressure(self, connection: _Connection | None = None) -> None:
+        if not self.globally_paused and self.queued >= self.limits.high_water:
+            self.globally_paused = True
+            self.stats.paused += 1
+            for other in self.connections:
+                other.pause()
+        elif self.globally_paused and self.queued <= self.limits.low_water:
+            self.globally_paused = False
+            for other in list(self.connections):
+                other.resume()
+
+    # -- store --------------------------------------------------------------------------------------
+
+    async def _store_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        failures = 0
+        while True:
+            await self._store_wakeup.wait()
+            self._store_wakeup.clear()
+            while self._store_queue:
+                batch = self._store_queue[:self.limits.store_batch]
+                try:
+                    await loop.run_in_executor(self._db, self._apply, batch)
+                except Exception:
+                    # The store is down or refused the batch: keep it (it is journaled) and retry;
+                    # backpressure stops the intake meanwhile.
+                    failures += 1
+                    self.stats.store_errors += 1
+                    log.exception("store write failed (attempt %d); retrying", failures)
+                    await asyncio.sleep(min(0.1 * 2 ** failures, 5.0))
+                    continue
+                failures = 0
+                del self._store_queue[:len(batch)]
+                self.stats.journal_fsyncs = self._commit.fsyncs
+                self.check_backpressure()
+
+    def _apply(self, batch: list[tuple[Entry, Frame | None, Position]], *, replaying: bool = False) -> None:
+        kept, refused = [], []
+        for entry, frame, _ in batch:
+            item = _store_item(entry, frame)
+            if item is None:
+                continue
+            (kept if isinstance(item, KeptFrame) else refused).append(item)
+        last = batch[-1][2]
+        checkpoint = Checkpoint(self._journal.journal_id, last.segment, last.offset,
+                                self._records_applied + len(batch))
+        with session_factory(self._engine).begin() as session:
+            apply_batch(session=session, kept=kept, refused=refused, checkpoint=checkpoint,
+                        actor=f"{self.actor}:replay" if replaying else self.actor)
+        self._records_applied += len(batch)
+        self.stats.store_batches += 1
+        self.stats.store_frames += len(kept)
+        self._journal.release(last)
+
+    def _replay(self) -> None:
+        """Apply what the journal holds beyond the store's checkpoint (after a crash), then open it."""
+        with session_factory(self._engine)() as session:
+            checkpoint = read_checkpoint(session=session, journal_id=self._journal.journal_id)
+        start = Position(checkpoint.segment, checkpoint.offset) if checkpoint else None
+        self._records_applied = checkpoint.records if checkpoint else 0
+        batch: list[tuple[Entry, Frame | None, Position]] = []
+        for body, position in self._journal.replay(start):
+            batch.append((Entry.decode(body), None, position))
+            if len(batch) >= self.limits.store_batch:
+                self._apply(batch, replaying=True)
+                self.stats.replayed += len(batch)
+                batch = []
+        if batch:
+            self._apply(batch, replaying=True)
+            self.stats.replayed += len(batch)
+        if self.stats.replayed:
+            log.info("replayed %d journaled frames into the store", self.stats.replayed)
+        self._journal.open()
+
+    async def _sweep_idle(self) -> None:
+        period = max(0.05, min(self.limits.idle_timeout_s / 4, 5.0))
+        while True:
+            await asyncio.sleep(period)
+            deadline = time.monotonic() - self.limits.idle_timeout_s
+            for connection in list(self.connections):
+                if connection.last_activity < deadline and not connection.blocked:
+                    self.stats.idle_closed += 1
+                    connection.close()
+
+
+def _store_item(entry: Entry, frame: Frame | None) -> KeptFrame | RefusedFrame | None:
+    received = dt.datetime.fromtimestamp(entry.received_at_us / 1e6, dt.UTC)
+    raw_text = entry.raw.decode("utf-8", "replace")
+    if not entry.kept:
+        mn = frame.mn if frame is not None else None
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), entry.reason, mn, raw_text, entry.peer, received)
+    if frame is None:  # replay: parse again (the plaintext copy for SM4 frames needs no key)
+        try:
+            frame = parse_frame(entry.plain or entry.raw)
+        except Hj212Error as error:  # cannot happen for what the gateway journaled; keep it visible
+            return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {error}", None, raw_text,
+                                entry.peer, received)
+    return KeptFrame(
+        digest=hashlib.sha256(frame.data_segment).hexdigest(), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
+        flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
+        values=_frame_values(frame), raw=raw_text, peer=entry.peer, received_at=received, site_id=entry.site_id,
+        timezone=entry.timezone,
+    )

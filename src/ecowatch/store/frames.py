@@ -1,0 +1,312 @@
+"""HJ 212 frames in the store: what the gateway kept, what it refused, and how far it got.
+
+- :func:`apply_batch` — one transaction per batch of journaled frames: each distinct frame once in
+  ``hj212_frame``, its values upserted into ``measurement``, refused frames counted in
+  ``hj212_quarantine``, and the journal checkpoint moved past the batch.  Applying the same frames
+  again changes nothing, so replaying a journal after a crash cannot double a value.
+- :func:`measurement_rows` — the ``measurement`` rows of one frame (pure).
+- :func:`list_frames` — the kept frames as ``ecowatch hj212 frames --json`` prints them.
+- :func:`read_checkpoint` — where a journal's replay starts.
+
+Which values land where (HJ 212-2017 Table 9 and §6.6.5; reference §3.2):
+
+========  ===========================  ============  ===============
+CN        data                         ``interval``  main suffix
+========  ===========================  ============  ===============
+2011      real-time data (实时数据)      ``rtd``       ``Rtd``
+2051      minute data (分钟数据)         ``min``       ``Avg``
+2061      hour data (小时数据)           ``1h``        ``Avg``
+2031      day data (日数据)              ``1d``        ``Avg``
+========  ===========================  ============  ===============
+
+The main suffix is stored under the factor code (``a34004``); the other numeric suffixes under
+``code-Suffix`` (``a34004-Max``, ``w00000-Cou``, ``a21026-ZsAvg``).  ``flag`` is the code's
+``-Flag`` (HJ 212-2017 §6.6.4, Table 8: ``N`` normal, ``F`` stopped, ``M`` maintenance, ``D`` fault...)
+for every row of that code.  ``time`` is ``DataTime`` (the device's local time, Beijing for the
+whole country) converted to UTC.  HJ/T 212-2005 codes are mapped to their 2017 codes
+(:data:`ecowatch.hj212.CODE_2005_TO_2017`), so one factor has one name whatever the edition.
+Frames of other CNs (heartbeats, notices, logs) are kept in ``hj212_frame`` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ecowatch.hj212.codes import CODE_2005_TO_2017
+from ecowatch.store.audit import record
+from ecowatch.store.measurements import _write_postgresql, _write_sqlite
+from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Site
+
+__all__ = [
+    "CN_INTERVALS",
+    "SOURCE",
+    "BatchResult",
+    "Checkpoint",
+    "KeptFrame",
+    "RefusedFrame",
+    "apply_batch",
+    "list_frames",
+    "measurement_rows",
+    "read_checkpoint",
+]
+
+#: CN -> (measurement interval, main suffix); HJ 212-2017 Table 9.
+CN_INTERVALS: Mapping[int, tuple[str, str]] = {
+    2011: ("rtd", "Rtd"),
+    2051: ("min", "Avg"),
+    2061: ("1h", "Avg"),
+    2031: ("1d", "Avg"),
+}
+#: ``measurement.source`` of every value the gateway writes.
+SOURCE = "hj212"
+#: Widths of ``measurement.pollutant`` and ``measurement.flag``: longer codes or flags are not
+#: standard (codes are 6 characters, flags 1) and stay in ``hj212_frame.values`` only.
+_MAX_POLLUTANT = 16
+_MAX_FLAG = 8
+_DATA_TIME = "%Y%m%d%H%M%S"
+_NON_VALUE_SUFFIXES = frozenset({"Flag", "EFlag", "SampleTime", "Info"})
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFrame:
+    """A frame from a registered device, journaled and acknowledged, to be kept.
+
+    ``values`` maps code -> suffix -> value as parsed (numbers as numbers); ``timezone`` is the site's
+    (device local time -> UTC).
+    """
+
+    digest: str
+    mn: str
+    qn: str | None
+    st: str
+    cn: int
+    flag: int | None
+    version: str
+    pnum: int | None
+    pno: int | None
+    data_time: str | None
+    values: Mapping[str, Mapping[str, Any]]
+    raw: str
+    peer: str
+    received_at: dt.datetime
+    site_id: int
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedFrame:
+    """A frame the gateway refused (unknown MN, wrong password, bad CRC...): quarantined, not data."""
+
+    digest: str
+    reason: str
+    mn: str | None
+    raw: str
+    peer: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A position in a gateway journal: segment number, byte offset, records applied in total."""
+
+    journal_id: str
+    segment: int
+    offset: int
+    records: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    frames: int
+    values: int
+    values_changed: int
+    refused: int
+
+
+@cache
+def _zone(name: str) -> dt.tzinfo:
+    return dt.UTC if name == "UTC" else ZoneInfo(name)
+
+
+def data_time_utc(data_time: str | None, timezone: str) -> dt.datetime | None:
+    """``DataTime`` (``YYYYMMDDhhmmss``, device local time) as naive UTC; None when absent or invalid.
+
+    >>> data_time_utc("20160801080000", "Asia/Shanghai")
+    datetime.datetime(2016, 8, 1, 0, 0)
+    """
+    if not data_time or len(data_time) != 14 or not data_time.isdigit():
+        return None
+    try:
+        local = dt.datetime.strptime(data_time, _DATA_TIME).replace(tzinfo=_zone(timezone))
+    except ValueError:
+        return None
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def measurement_rows(frame: KeptFrame) -> list[tuple]:
+    """The ``measurement`` rows ``(site_id, interval, time, pollutant, value, flag, note, source)`` of a frame.
+
+    ``time`` is naive UTC.  Non-numeric values are kept as null with the text in ``note``.
+
+    >>> f = KeptFrame("d", "MN", "1", "22", 2061, 5, "2017", None, None, "20160801080000",
+    ...               {"a34004": {"Avg": 35.5, "Max": 41, "Flag": "N"}}, "", "", dt.datetime.now(dt.UTC), 7)
+    >>> measurement_rows(f)  # doctest: +NORMALIZE_WHITESPACE
+    [(7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004', 35.5, 'N', None, 'hj212'),
+     (7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004-Max', 41.0, 'N', None, 'hj212')]
+    """
+    kind = CN_INTERVALS.get(frame.cn)
+    if kind is None:
+        return []
+    time = data_time_utc(frame.data_time, frame.timezone)
+    if time is None:
+        return []
+    interval, main = kind
+    rows = []
+    for code, suffixes in frame.values.items():
+        name = CODE_2005_TO_2017.get(code, code) if frame.version == "2005" else code
+        flag = suffixes.get("Flag")
+        flag = None if flag is None else str(flag)[:_MAX_FLAG]
+        for suffix, value in suffixes.items():
+            if suffix in _NON_VALUE_SUFFIXES:
+                continue
+            pollutant = name if suffix == main else f"{name}-{suffix}"
+            if len(pollutant) > _MAX_POLLUTANT:
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                rows.append((frame.site_id, interval, time, pollutant, float(value), flag, None, SOURCE))
+            else:
+                rows.append((frame.site_id, interval, time, pollutant, None, flag,
+                             f"not a number: {str(value)[:64]!r}", SOURCE))
+    return rows
+
+
+_MEASUREMENT_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
+_MEASUREMENT_SCHEMA = {"site_id": pl.Int64, "interval": pl.String, "time": pl.Datetime("us"), "pollutant": pl.String,
+                       "value": pl.Float64, "flag": pl.String, "note": pl.String, "source": pl.String}
+
+
+def _frame_row(frame: KeptFrame) -> dict[str, Any]:
+    return {
+        "digest": frame.digest, "mn": frame.mn, "qn": frame.qn, "st": frame.st, "cn": f"{frame.cn:04d}",
+        "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
+        "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
+        "received_at": frame.received_at, "site_id": frame.site_id,
+        "values": {code: dict(suffixes) for code, suffixes in frame.values.items()},
+        "raw": frame.raw, "peer": frame.peer,
+    }
+
+
+def _insert(session: Session, table):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def apply_batch(
+    *,
+    session: Session,
+    kept: Sequence[KeptFrame],
+    refused: Sequence[RefusedFrame] = (),
+    checkpoint: Checkpoint | None = None,
+    actor: str = "gateway",
+) -> BatchResult:
+    """Write one batch of frames in the session's transaction (the caller commits).
+
+    Frames already kept (same ``digest``) are skipped; measurement rows are upserted (a value equal
+    to the stored one is left alone, a changed one replaces it and bumps the site's
+    ``data_version``, as :func:`~ecowatch.store.measurements.write_measurements` does); a refused frame
+    seen before only counts up.  The checkpoint is written in the same transaction, so after a crash
+    the store and the checkpoint agree.  One audit entry per batch.
+    """
+    if kept:
+        by_digest = {frame.digest: frame for frame in kept}
+        statement = _insert(session, Hj212Frame).on_conflict_do_nothing(index_elements=["digest"])
+        session.execute(statement, [_frame_row(frame) for frame in by_digest.values()])
+    # Within a batch the last frame wins for a key, as it would across batches.
+    rows: dict[tuple, tuple] = {}
+    for frame in kept:
+        for row in measurement_rows(frame):
+            rows[row[:4]] = row
+    changed: dict[int, int] = {}
+    if rows:
+        table = pl.DataFrame(sorted(rows.values(), key=lambda row: row[:4]), schema=_MEASUREMENT_SCHEMA,
+                             orient="row")
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            changed = _write_postgresql(session, connection, table)
+        else:
+            changed = _write_sqlite(connection, table)
+        bumped = sorted(site_id for site_id, count in changed.items() if count)
+        if bumped:
+            session.execute(update(Site).where(Site.id.in_(bumped)).values(data_version=Site.data_version + 1))
+    if refused:
+        counted: dict[tuple[str, str], tuple[RefusedFrame, int, dt.datetime]] = {}
+        for item in refused:
+            first, count, _ = counted.get((item.digest, item.reason), (item, 0, item.received_at))
+            counted[item.digest, item.reason] = (first, count + 1, item.received_at)
+        statement = _insert(session, Hj212Quarantine)
+        statement = statement.on_conflict_do_update(
+            index_elements=["digest", "reason"],
+            set_={"count": Hj212Quarantine.count + statement.excluded.count,
+                  "last_seen": statement.excluded.last_seen},
+        )
+        session.execute(statement, [
+            {"digest": item.digest, "reason": item.reason[:255], "mn": item.mn[:64] if item.mn else None,
+             "raw": item.raw, "peer": item.peer, "first_seen": item.received_at, "last_seen": last, "count": count}
+            for item, count, last in counted.values()
+        ])
+    if checkpoint is not None:
+        statement = _insert(session, GatewayCheckpoint)
+        values = {"segment": checkpoint.segment, "offset": checkpoint.offset, "records": checkpoint.records,
+                  "updated_at": dt.datetime.now(dt.UTC)}
+        session.execute(statement.on_conflict_do_update(index_elements=["journal_id"], set_=values),
+                        [{"journal_id": checkpoint.journal_id, **values}])
+    total_changed = sum(changed.values())
+    if kept or refused:
+        record(session=session, actor=actor, action="write", entity="hj212_frame", entity_id=SOURCE,
+               detail={"frames": len(kept), "values": len(rows), "values_changed": total_changed,
+                       "refused": len(refused)})
+    session.flush()
+    return BatchResult(frames=len(kept), values=len(rows), values_changed=total_changed, refused=len(refused))
+
+
+def read_checkpoint(*, session: Session, journal_id: str) -> Checkpoint | None:
+    """The applied position of journal ``journal_id`` (None when nothing was applied yet)."""
+    row = session.get(GatewayCheckpoint, journal_id)
+    if row is None:
+        return None
+    return Checkpoint(row.journal_id, row.segment, row.offset, row.records)
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def list_frames(*, session: Session, mn: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The kept frames, oldest first: ``mn``, ``qn``, ``cn`` (4 digits), ``data_time`` (as sent),
+    ``received_at`` (UTC, ISO 8601 ``Z``) and ``values`` (code -> suffix -> value, as ``hj212 decode``)."""
+    query = select(Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.received_at,
+                   Hj212Frame.values).order_by(Hj212Frame.id)
+    if mn is not None:
+        query = query.where(Hj212Frame.mn == mn)
+    if limit is not None:
+        query = query.limit(limit)
+    return [{"mn": row.mn, "qn": row.qn, "cn": row.cn, "data_time": row.data_time,
+             "received_at": _utc_text(row.received_at), "values": row.values}
+            for row in session.execute(query)]
+
+
+def count_frames(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Hj212Frame)) or 0)
