@@ -85,9 +85,10 @@ def simulated_devices(count: int, *, version: str = "2017", prefix: str = "SIM",
     return devices
 
 
-def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: str = "SIM-SITE",
+def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: str | None = None,
                                kind: str = "air_station", actor: str = "simulator") -> int:
-    """Register ``devices`` (idempotent) for ``site`` (created if unknown); return how many were new.
+    """Register ``devices`` (idempotent) for ``site`` (created if unknown; None: a site per device, coded
+    with its MN, so that every device's values are distinct rows); return how many were new.
 
     Devices sharing a password share one Argon2 hash, so registering thousands takes seconds.
     """
@@ -110,7 +111,8 @@ def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: 
                     continue
                 if device.password not in hashes:
                     hashes[device.password] = PASSWORDS.hash(device.password)
-                register_device(session=session, mn=device.mn, password=device.password, site=site, actor=actor,
+                register_device(session=session, mn=device.mn, password=device.password, site=site or device.mn,
+                                actor=actor,
                                 version=device.version, kind=kind, sm4_key_hex=device.sm4_key_hex,
                                 password_hash=hashes[device.password])
                 created += 1

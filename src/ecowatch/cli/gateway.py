@@ -1,0 +1,237 @@
+"""``ecowatch gateway``, ``ecowatch devices …``, ``ecowatch hj212 frames`` and ``ecowatch hj212 simulate``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecowatch.cli.common import DbOpt, EcowatchError, JsonOpt, app, console, fail, print_json
+from ecowatch.cli.hj212 import hj212_app
+
+devices_app = typer.Typer(help="HJ 212 devices: register them by MN with password and site.", no_args_is_help=True)
+app.add_typer(devices_app, name="devices")
+
+ACTOR = "cli"
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return ACTOR
+
+
+@app.command("gateway")
+def gateway(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port; 0 picks a free one (printed).", min=0,
+                                      max=65535)] = 9212,
+    db: DbOpt = None,
+    journal: Annotated[Path | None, typer.Option("--journal", help="Journal folder (default: journal/ in the data "
+                                                 "folder).")] = None,
+    max_connections: Annotated[int, typer.Option("--max-connections", min=1)] = 20_000,
+    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds a silent connection is kept.",
+                                                min=0.01)] = 900.0,
+    max_frame_bytes: Annotated[int, typer.Option("--max-frame-bytes", help="Largest frame accepted (12-10011).",
+                                                 min=12, max=10011)] = 10011,
+) -> None:
+    """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.gateway.server import Gateway
+    from ecowatch.store import database_url
+    from ecowatch.store.db import data_dir, display_url
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    url = database_url(db)
+    folder = journal or data_dir() / "journal"
+
+    async def run() -> None:
+        server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
+                         max_frame_bytes=max_frame_bytes, actor=_actor().replace("cli:", "gateway:"))
+        await server.start(host, port)
+        console.print(f"HJ 212 gateway listening on {host}:{server.port} (store {display_url(url)}, journal "
+                      f"{folder}, {server.stats.replayed} frames replayed)", highlight=False, soft_wrap=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+            console.print(f"stopped: {server.stats.as_dict()}", highlight=False, soft_wrap=True)
+
+    try:
+        import uvloop
+
+        uvloop.run(run())
+    except (EcowatchError, SQLAlchemyError, OSError) as error:
+        raise fail(error) from None
+
+
+@devices_app.command("import")
+def devices_import(
+    file: Annotated[Path, typer.Argument(help="CSV with columns mn,password,site,kind,version (optional sm4_key).",
+                                         exists=True, dir_okay=False)],
+    db: DbOpt = None,
+) -> None:
+    """Register the devices of a CSV file (importing it again changes nothing)."""
+    from ecowatch.store import database_url, make_engine, session_factory
+    from ecowatch.store.devices import import_devices
+    from ecowatch.store.migrate import check_at_head
+
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise fail(ValueError(f"{file}: not UTF-8 text (byte {error.start})")) from None
+    engine = make_engine(database_url(db))
+    try:
+        check_at_head(engine)
+        with session_factory(engine).begin() as session:
+            results = import_devices(session=session, text=text, source=str(file), actor=_actor())
+    except EcowatchError as error:
+        raise fail(error) from None
+    finally:
+        engine.dispose()
+    for result in results:
+        _say(result)
+    created = sum(r.created for r in results)
+    changed = sum(bool(r.changed) and not r.created for r in results)
+    console.print(f"{len(results)} devices: {created} added, {changed} updated, "
+                  f"{len(results) - created - changed} unchanged", highlight=False)
+
+
+def _say(result) -> None:
+    if result.site_created:
+        console.print(f"site {result.site}: not in the store, created", highlight=False)
+    if result.created:
+        console.print(f"device {result.mn}: added (site {result.site})", highlight=False)
+    elif result.changed:
+        console.print(f"device {result.mn}: updated {', '.join(result.changed)}", highlight=False)
+
+
+@devices_app.command("add")
+def devices_add(
+    mn: Annotated[str, typer.Option("--mn", help="The device's MN (HJ 212 device id).")],
+    password: Annotated[str, typer.Option("--password", help="The device's PW.")],
+    site: Annotated[str, typer.Option("--site", help="Site code or name (created if unknown, with --kind).")],
+    db: DbOpt = None,
+    kind: Annotated[str, typer.Option("--kind", help="Kind of a site to create: air_station, water_section.")]
+    = "air_station",
+    version: Annotated[str, typer.Option("--version", help="HJ 212 edition: 2005, 2017 or 2025.")] = "2017",
+    sm4_key: Annotated[str | None, typer.Option("--sm4-key", help="HJ 212-2025 SM4 key (32 hex digits); "
+                                                "a new key rotates the old one.")] = None,
+) -> None:
+    """Register one device (again: updates what differs)."""
+    from ecowatch.store import database_url, make_engine, session_factory
+    from ecowatch.store.devices import register_device
+    from ecowatch.store.migrate import check_at_head
+
+    engine = make_engine(database_url(db))
+    try:
+        check_at_head(engine)
+        with session_factory(engine).begin() as session:
+            result = register_device(session=session, mn=mn, password=password, site=site, actor=_actor(),
+                                     version=version, kind=kind, sm4_key_hex=sm4_key, where=f"device {mn}")
+    except EcowatchError as error:
+        raise fail(error) from None
+    finally:
+        engine.dispose()
+    _say(result)
+    if result.unchanged:
+        console.print(f"device {mn}: already registered, unchanged", highlight=False)
+
+
+@hj212_app.command("frames")
+def hj212_frames(
+    db: DbOpt = None,
+    mn: Annotated[str | None, typer.Option("--mn", help="Only this device's frames.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The frames the store kept, once each: mn, qn, cn, data_time, received_at and values."""
+    from rich.table import Table
+
+    from ecowatch.store import database_url, make_engine, session_factory
+    from ecowatch.store.frames import list_frames
+    from ecowatch.store.migrate import check_at_head
+
+    engine = make_engine(database_url(db))
+    try:
+        check_at_head(engine)
+        with session_factory(engine)() as session:
+            frames = list_frames(session=session, mn=mn)
+    except EcowatchError as error:
+        raise fail(error) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json(frames)
+        return
+    table = Table(title=f"{len(frames)} frames kept")
+    for column in ("MN", "QN", "CN", "DataTime", "received (UTC)", "values"):
+        table.add_column(column)
+    for frame in frames:
+        values = "; ".join(f"{code} " + ",".join(f"{k}={v}" for k, v in suffixes.items())
+                           for code, suffixes in frame["values"].items())
+        table.add_row(frame["mn"], frame["qn"] or "", frame["cn"], frame["data_time"] or "", frame["received_at"],
+                      values)
+    console.print(table)
+
+
+@hj212_app.command("simulate")
+def hj212_simulate(
+    host: Annotated[str, typer.Option("--host", help="Gateway address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Gateway port.", min=1, max=65535)] = 9212,
+    devices: Annotated[int, typer.Option("--devices", help="Simulated devices (one TCP connection each).",
+                                         min=1)] = 10,
+    rate: Annotated[float, typer.Option("--rate", help="Frames per second, all devices together.", min=0.01)] = 10.0,
+    duration: Annotated[float, typer.Option("--duration", help="Seconds of sending.", min=0.01)] = 10.0,
+    version: Annotated[str, typer.Option("--version", help="HJ 212 edition: 2025, 2017 or 2005.")] = "2017",
+    db: DbOpt = None,
+    register: Annotated[bool, typer.Option("--register/--no-register", help="Register the simulated devices in "
+                                           "the store first (the gateway refuses unknown MNs).")] = True,
+    prefix: Annotated[str, typer.Option("--prefix", help="MN prefix of the simulated devices.")] = "SIM",
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulated devices over real TCP: minute and hour data, each reply checked; sent, acknowledged, lost,
+    and reply latency percentiles."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.gateway.simulator import register_simulated_devices, simulate, simulated_devices
+    from ecowatch.store import database_url
+
+    if version not in ("2005", "2017", "2025"):
+        raise fail(ValueError(f"--version: must be 2025, 2017 or 2005, got {version!r}"))
+    specs = simulated_devices(devices, version=version, prefix=f"{prefix}{version}")
+    if register:
+        try:
+            added = register_simulated_devices(database_url(db), specs)
+        except (EcowatchError, SQLAlchemyError) as error:
+            raise fail(error) from None
+        if added and not as_json:
+            console.print(f"registered {added} simulated devices", highlight=False)
+    try:
+        import uvloop
+
+        report = uvloop.run(simulate(host, port, specs, rate=rate, duration_s=duration))
+    except OSError as error:
+        raise fail(error) from None
+    figures = report.figures()
+    if as_json:
+        print_json(figures)
+    else:
+        console.print(
+            f"{figures['sent']} frames sent ({figures['send_rate']}/s), {figures['acknowledged']} acknowledged, "
+            f"{figures['lost']} lost; reply latency p50 {figures['p50_ms']} ms, p90 {figures['p90_ms']} ms, "
+            f"p99 {figures['p99_ms']} ms ({figures['connected']} of {devices} devices connected)",
+            highlight=False, soft_wrap=True)
+    if figures["lost"] or figures["connect_errors"]:
+        raise typer.Exit(code=1)
