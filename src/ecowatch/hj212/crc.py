@@ -48,11 +48,13 @@ def hj212_crc16_reference(data: bytes) -> int:
     return crc
 
 
-# Fast form (reference §1.3 (c)). Only the high byte h = crc >> 8 carries state:
-# h' = M(h ^ b) with M(x) = T[x] >> 8, which is linear over GF(2) and has order 8 (checked below). So
+# Fast form (reference §1.3 (c), taken one step further). Only the high byte h = crc >> 8 carries
+# state: h' = M(h ^ b) with M(x) = T[x] >> 8, which is linear over GF(2) and has order 8 (checked
+# below). So
 #   h_N = M^N(0xFF) ^ XOR_i M^(N - i)(data[i])   and   crc = T[M^-1(h_N)] = T[M^7(h_N)].
-# Bytes at positions i ≡ r (mod 8) share the exponent (N - r) mod 8: one bytes.translate per lane,
-# then an XOR-fold of all translated bytes through one big int. About 2.5x faster than the loop.
+# Bytes at positions i ≡ r (mod 8) share the exponent (N - r) mod 8, and M is linear, so each lane can
+# be XOR-ed first and mapped once: the data, read as one little-endian int, is folded in halves down
+# to 8 bytes (byte r of the result = XOR of lane r), then 8 table lookups. About 5x the table loop.
 _M = [t >> 8 for t in _TABLE]
 _POWERS = [list(range(256))]
 for _ in range(8):
@@ -63,20 +65,34 @@ _LANES = tuple(bytes(p) for p in _POWERS[:8])
 del _M, _POWERS
 
 
+def _lane_xors(data: bytes) -> bytes:
+    """8 bytes: byte r is the XOR of data[r::8]."""
+    value = int.from_bytes(data, "little")
+    words = (len(data) + 7) >> 3
+    while words > 1:
+        half = (words + 1) >> 1
+        bits = half << 6
+        value = (value & ((1 << bits) - 1)) ^ (value >> bits)
+        words = half
+    return value.to_bytes(8, "little")
+
+
+def _finish(n: int, lanes_xor: bytes) -> int:
+    """CRC from the data length and its 8 lane XORs (see the note above)."""
+    p = _LANES
+    m = n & 7
+    h = (p[m][0xFF] ^ p[m][lanes_xor[0]] ^ p[(m - 1) & 7][lanes_xor[1]] ^ p[(m - 2) & 7][lanes_xor[2]]
+         ^ p[(m - 3) & 7][lanes_xor[3]] ^ p[(m - 4) & 7][lanes_xor[4]] ^ p[(m - 5) & 7][lanes_xor[5]]
+         ^ p[(m - 6) & 7][lanes_xor[6]] ^ p[(m - 7) & 7][lanes_xor[7]])
+    return _TABLE[p[7][h]]
+
+
 def hj212_crc16(data: bytes) -> int:
     """CRC of ``data`` per HJ 212-2017 Annex A (same result as :func:`hj212_crc16_reference`)."""
     n = len(data)
     if not n:
         return 0xFFFF
-    lanes = _LANES
-    joined = b"".join([data[r::8].translate(lanes[(n - r) % 8]) for r in range(min(8, n))])
-    value = int.from_bytes(joined, "little")
-    size = len(joined)
-    while size > 1:  # XOR-fold all bytes into one
-        half = (size + 1) // 2
-        value = (value & ((1 << (8 * half)) - 1)) ^ (value >> (8 * half))
-        size = half
-    return _TABLE[lanes[7][lanes[n % 8][0xFF] ^ value]]
+    return _finish(n, _lane_xors(data))
 
 
 def modbus_crc16(data: bytes) -> int:

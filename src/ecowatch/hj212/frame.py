@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ecowatch.hj212.codes import Command
@@ -142,16 +142,21 @@ def _cp_tokens(text: str) -> list[str]:
     return tokens
 
 
-# Fast path of parse_cp: one regex pass classifies every "key=value" token. A value of at most
-# _MAX_NUMBER_CHARS that is an integer or a decimal lands in group 4 or 5, anything else in group 6.
-# Tokens it cannot take (no "=", blanks in a key, empty tokens, "//" log texts) make the match count
-# differ from the token count, and the general path below takes over, so both give one result.
-_CP_ITEM = re.compile(
-    r"(?:^|[;,])(?:([^;,=\s]+)-)?([^;,=\s-]*)="
-    r"(?:(?=[^;,]{0," + str(_MAX_NUMBER_CHARS) + r"}(?:[;,]|\Z))"
-    r"(?:([+-]?\d+)|([+-]?(?:\d+\.\d*|\.\d+)))(?=[;,]|\Z)|([^;,]*))"
-)
-_find_items = _CP_ITEM.findall
+# Fast path of parse_cp, built from C-speed string operations (count, split, replace, translate) and
+# one short loop over the items. It takes the shape of nearly every data frame:
+# "[DataTime=…;]code-Suffix=value,…;…" — one "=" and one "-" per key, ASCII without blanks or "//"
+# log text, values that are numbers or data flags. Anything else returns None and _parse_cp_general
+# decides; both give the same result (property-tested).
+#
+# Kept by the separator scan: the separators, ASCII blanks and every non-ASCII byte, so that blanks
+# (which the general path strips from keys) and non-ASCII text break the "=", ";"/"," alternation.
+_CP_SCAN_DELETE = bytes(b for b in range(128) if b not in b";,= \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+_NOT_KEY_SEPARATORS = bytes(b for b in range(256) if b not in b"-=")
+_KEY_SEPARATORS = b"-=" * 5000  # a data segment of 9999 characters holds < 5000 items
+# Characters of numbers and data flags (§4.3: N F M S D C T B, 2005's P). Over this alphabet float()
+# and int() accept exactly the numbers of §4.2 (no exponent, inf, nan, "_", blanks or "+" can be
+# spelled), so they can convert without a regex per value.
+_NUMBER_AND_FLAG_CHARS = b"0123456789.-NFMSDCTBP"
 # name -> value kept as text? (memo of _is_text_field; bounded because names come from peers)
 _TEXT_NAMES: dict[str, bool] = {}
 _TEXT_NAMES_CAP = 4096
@@ -159,6 +164,58 @@ _TEXT_NAMES_CAP = 4096
 
 def _is_text_field(name: str) -> bool:
     return name in _STRING_FIELDS or (name.endswith("Time") and name not in _NUMERIC_TIME_FIELDS)
+
+
+def _parse_cp_fast(text: str) -> Cp | None:
+    items = text.count(";") + text.count(",") + 1
+    if text.count("=") != items or "//" in text:
+        return None
+    separators = text.encode().translate(None, _CP_SCAN_DELETE)
+    if len(separators) != 2 * items - 1 or separators[::2].count(b"=") != items:
+        return None  # not one "=" per item, or blanks / non-ASCII text
+    parts = text.replace(",", "=").replace(";", "=").split("=")
+    keys = parts[0::2]
+    values = parts[1::2]
+    data_time = None
+    if keys[0] == "DataTime":
+        data_time = values[0]
+        del keys[0], values[0]
+        if not keys:
+            return Cp(text, data_time, {}, {}, ())
+    joined = "=".join(keys)
+    if joined.encode().translate(None, _NOT_KEY_SEPARATORS) != _KEY_SEPARATORS[: 2 * len(keys) - 1]:
+        return None  # a key without "-" or with two: the general path sorts it out
+    split_keys = joined.replace("-", "=").split("=")
+    code_of = split_keys[0::2]
+    if "" in code_of:
+        return None
+    if "".join(values).encode().translate(None, _NUMBER_AND_FLAG_CHARS) or max(map(len, values)) > _MAX_NUMBER_CHARS:
+        return None
+    text_names = _TEXT_NAMES
+    codes: dict[str, dict[str, Value]] = {}
+    current_code = None
+    current: dict[str, Value] = {}
+    try:
+        for code, name, value in zip(code_of, split_keys[1::2], values, strict=True):
+            if code != current_code:
+                current = codes.get(code)  # type: ignore[assignment]
+                if current is None:
+                    current = codes[code] = {}
+                current_code = code
+            is_text = text_names.get(name)
+            if is_text is None:
+                is_text = _is_text_field(name)
+                if len(text_names) < _TEXT_NAMES_CAP:
+                    text_names[name] = is_text
+            if is_text:
+                current[name] = value
+            elif "." in value:
+                current[name] = float(value)
+            else:
+                current[name] = int(value)
+    except ValueError:
+        return None  # a flag letter or a lone "-" or "." where a number belongs: text, per the general path
+    return Cp(text, data_time, {}, codes, ())
 
 
 def parse_cp(text: str) -> Cp:
@@ -171,43 +228,11 @@ def parse_cp(text: str) -> Cp:
     >>> cp.data_time, cp.codes["w01018"], cp.codes["i11001"]["Info"]
     ('20160801080000', {'Avg': 40.1, 'Flag': 'N'}, '//a;b,c//')
     """
-    if "//" in text:
-        return _parse_cp_general(text)
-    items = _find_items(text)
-    if len(items) != text.count(";") + text.count(",") + 1:
-        return _parse_cp_general(text)
-    data_time = None
-    params: dict[str, Value] = {}
-    codes: dict[str, dict[str, Value]] = {}
-    text_names = _TEXT_NAMES
-    current_code = None
-    current: dict[str, Value] = {}
-    for code, name, whole, decimal, other in items:
-        is_text = text_names.get(name)
-        if is_text is None:
-            is_text = _is_text_field(name)
-            if len(text_names) < _TEXT_NAMES_CAP:
-                text_names[name] = is_text
-        if is_text:
-            value: Value = whole or decimal or other
-        elif whole:
-            value = int(whole)
-        elif decimal:
-            value = float(decimal)
-        else:
-            value = other
-        if code:
-            if code != current_code:
-                current = codes.get(code)  # type: ignore[assignment]
-                if current is None:
-                    current = codes[code] = {}
-                current_code = code
-            current[name] = value
-        elif name == "DataTime":
-            data_time = value  # type: ignore[assignment]  # a "…Time" field: always text
-        else:
-            params[name] = value
-    return Cp(text, data_time, params, codes, ())
+    if text:
+        fast = _parse_cp_fast(text)
+        if fast is not None:
+            return fast
+    return _parse_cp_general(text)
 
 
 def _parse_cp_general(text: str) -> Cp:
@@ -374,8 +399,9 @@ def _int_field(name: str, value: str, maximum: int) -> int:
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 # The header as nearly every device sends it, in the standard's order (§2.1). Values exclude "&" so
 # the "CP=&&" matched is the segment's first one; anything else takes the general path by name.
+# 2005 devices send neither QN nor Flag (§2.1), so both are optional here too.
 _HEADER_CANONICAL = re.compile(
-    r"QN=([^;,&]*);ST=([^;,&]*);CN=([0-9]{4});PW=([^;,&]*);MN=([^;,&]*);Flag=([0-9]{1,3});"
+    r"(?:QN=([^;,&]*);)?ST=([^;,&]*);CN=([0-9]{4});PW=([^;,&]*);MN=([^;,&]*);(?:Flag=([0-9]{1,3});)?"
     r"(?:PNUM=([0-9]{1,4});PNO=([0-9]{1,4});)?CP=&&"
 )
 _MN_FIELD = re.compile(rb"(?:^|[;,])[ ]*MN[ ]*=([^;,]*)")
@@ -456,18 +482,20 @@ def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None) -> Frame:
             )
     crc_field = crc_bytes.decode("ascii")
     crc_ok = hj212_crc16(plain) == int(crc_field, 16)
-    frame = _parse_canonical(text, raw, length_field, crc_field, crc_ok, length_in_chars)
+    wire = (raw, length_field, crc_field, crc_ok, length_in_chars, encrypted, plain if encrypted else None,
+            sent_length)
+    frame = _parse_canonical(text, wire)
     if frame is None:
-        frame = _parse_segment(text, raw, length_field, crc_field, crc_ok, length_in_chars)
-    if encrypted or sent_length is not None:
-        frame = replace(frame, encrypted=encrypted, plain_segment=plain if encrypted else None,
-                        sent_length=sent_length)
+        frame = _parse_segment(text, wire)
     return frame
 
 
-def _parse_canonical(
-    text: str, raw: bytes, length_field: int, crc_field: str, crc_ok: bool, length_in_chars: bool
-) -> Frame | None:
+#: The Frame fields that come from the wire rather than the data segment, in Frame's order (raw …
+#: sent_length), handed from parse_frame to the two segment parsers.
+_Wire = tuple[bytes, int, str, bool, bool, bool, "bytes | None", "int | None"]
+
+
+def _parse_canonical(text: str, wire: _Wire) -> Frame | None:
     """The fast path of :func:`_parse_segment` for a header in the standard's order; ``None`` when
     the header is anything else (the general path then gives the result or the precise error)."""
     header = _HEADER_CANONICAL.match(text)
@@ -477,10 +505,16 @@ def _parse_canonical(
     if len(text) - 2 < cp_start:
         return None
     qn, st, cn, pw, mn, flag_text, pnum, pno = header.groups()
-    flag = int(flag_text)
-    version = _VERSIONS.get(flag >> 2) if flag <= 255 else None
-    if version is None:
-        return None
+    cp = parse_cp(text[cp_start:-2])
+    if flag_text is None:
+        flag = None
+        version = _guess_version(qn, cp)
+    else:
+        flag = int(flag_text)
+        found = _VERSIONS.get(flag >> 2) if flag <= 255 else None
+        if found is None:
+            return None
+        version = found
     return Frame(
         version,
         qn,
@@ -491,19 +525,13 @@ def _parse_canonical(
         flag,
         int(pnum) if pnum is not None else None,
         int(pno) if pno is not None else None,
-        parse_cp(text[cp_start:-2]),
+        cp,
         (),
-        raw,
-        length_field,
-        crc_field,
-        crc_ok,
-        length_in_chars,
+        *wire,
     )
 
 
-def _parse_segment(
-    text: str, raw: bytes, length_field: int, crc_field: str, crc_ok: bool, length_in_chars: bool
-) -> Frame:
+def _parse_segment(text: str, wire: _Wire) -> Frame:
     cp_at = text.find("CP=&&")
     if cp_at < 0:
         raise FrameError("field CP missing (no 'CP=&&' in the data segment)")
@@ -556,11 +584,14 @@ def _parse_segment(
         pno=pno,
         cp=cp,
         extra=tuple(extra),
-        raw=raw,
-        length_field=length_field,
-        crc_field=crc_field,
-        crc_ok=crc_ok,
-        length_in_chars=length_in_chars,
+        raw=wire[0],
+        length_field=wire[1],
+        crc_field=wire[2],
+        crc_ok=wire[3],
+        length_in_chars=wire[4],
+        encrypted=wire[5],
+        plain_segment=wire[6],
+        sent_length=wire[7],
     )
 
 

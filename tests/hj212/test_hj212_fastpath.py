@@ -1,0 +1,50 @@
+"""The fast paths (CP items by string operations and one json.loads, the canonical header regex, the
+folded CRC, the NumPy batch CRC) give exactly the results of the general paths, on any input."""
+
+from __future__ import annotations
+
+from hj212_samples import SAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_hj212_roundtrip import frames
+
+from ecowatch.hj212 import parse_frame
+from ecowatch.hj212.frame import _parse_cp_fast, _parse_cp_general, parse_cp
+
+# Pieces a data area is made of, plus everything that must send it to the general path.
+PIECES = ["a21026", "w01018", "B01", "011", "-", "=", ";", ",", "Rtd", "Avg", "Flag", "DataTime", "SampleTime",
+          "N", "0", "1", "12", "7.5", ".5", "5.", "-3.2", "+4", "007", "1e5", "nan", "inf", "1_0", " ", "\t",
+          "//", "x", "", "٣", "&", "9" * 30, "PolId", "OverTime", "CTime", "\u00a0"]
+cp_texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(cp_texts)
+def test_fast_cp_equals_general(text):
+    assert parse_cp(text) == _parse_cp_general(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="aw0123456789-=;,.NF+ e", max_size=80))
+def test_fast_cp_equals_general_on_random_text(text):
+    assert parse_cp(text) == _parse_cp_general(text)
+
+
+def test_fast_path_taken_for_typical_data():
+    text = SAMPLES["S33"].split("CP=&&", 1)[1][:-6]
+    fast = _parse_cp_fast(text)
+    assert fast is not None and fast == _parse_cp_general(text)
+    assert fast.codes["a34013"] == {"Rtd": 0.0, "ZsRtd": 0.0, "Flag": "D"}
+    assert _parse_cp_fast("a-Rtd=007") == _parse_cp_general("a-Rtd=007")  # leading zeros: one by one
+    assert parse_cp("a-Rtd=007").codes == {"a": {"Rtd": 7}}
+    assert _parse_cp_fast("PolId=w01018") is None  # parameters go the general way
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames)
+def test_canonical_header_path_equals_general(frame):
+    from ecowatch.hj212.frame import _parse_segment
+
+    text = frame.data_segment.decode()
+    wire = (frame.raw, frame.length_field, frame.crc_field, frame.crc_ok, frame.length_in_chars, False, None, None)
+    assert _parse_segment(text, wire) == parse_frame(frame.raw) == frame
