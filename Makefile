@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Prints the Beijing figures, puts the demo into the embedded store, then serves it (Ctrl-C stops).
 demo: $(STAMP)
 	$(BIN)/ecowatch demo
+	$(BIN)/ecowatch serve --simulate
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

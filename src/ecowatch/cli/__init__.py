@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ecowatch.cli import air, db, gateway, hj212, serve, users  # noqa: F401  (each module registers its commands on ``app``)
+from ecowatch.cli import (  # noqa: F401  (each module registers its commands on ``app``)
+    air,
+    db,
+    gateway,
+    hj212,
+    serve,
+    users,
+)
 from ecowatch.cli.common import app
 
 __all__ = ["app", "main"]

@@ -12,7 +12,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ecowatch.cli.common import EcowatchError, JsonOpt, app, console, errors, fail, parse_date, print_json
+from ecowatch.cli.common import (
+    DbOpt,
+    EcowatchError,
+    JsonOpt,
+    app,
+    console,
+    errors,
+    fail,
+    parse_date,
+    print_json,
+)
 from ecowatch.standards import Edition, StandardsError
 
 air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
@@ -319,8 +329,12 @@ def demo_data_folder() -> Path:
     raise fail(FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/"))
 
 @app.command("demo")
-def demo() -> None:
-    """Load the Beijing demo data and print its official-style assessment (2014–2016, by month)."""
+def demo(db: DbOpt = None,
+         store: Annotated[bool, typer.Option("--store/--no-store", help="Also put the demo into the store "
+                                             "for `ecowatch serve` (Beijing data, demo enterprises, devices, "
+                                             "users).")] = True) -> None:
+    """Print the official-style assessment of the Beijing demo data (2014–2016, by month) and put the demo
+    into the store (--db, default the embedded SQLite) for `ecowatch serve --simulate`."""
     from importlib import resources
 
     from ecowatch.assessment.air import assess_air
@@ -358,3 +372,30 @@ def demo() -> None:
     console.print(_summary_table("Stations, 2016", stations))
     console.print("Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
                   "--to 2016-12-31 --json", style="dim")
+    if store:
+        _seed_store(db, folder)
+
+
+def _seed_store(db: str | None, folder: Path) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.demo import DEMO_DEVICES, DEMO_USERS, seed_demo
+    from ecowatch.store import database_url
+    from ecowatch.store.db import display_url
+
+    url = database_url(db)
+    try:
+        done = seed_demo(url, folder, progress=True, say=lambda text: console.print(text, highlight=False))
+    except (EcowatchError, SQLAlchemyError, OSError) as error:
+        raise fail(error) from None
+    console.print(f"The demo is in the store {display_url(url)}"
+                  + (f" ({done.loaded_values:,} values loaded)" if done.loaded_values else ""), highlight=False)
+    users = Table(title="Demo users (sign in on the map page)")
+    for column in ("user", "password", "role", "sees"):
+        users.add_column(column)
+    for user in DEMO_USERS:
+        users.add_row(user.username, user.password, user.role, user.what)
+    console.print(users)
+    console.print(f"{len(DEMO_DEVICES)} demo HJ 212 devices (editions "
+                  f"{', '.join(sorted({d.version for d in DEMO_DEVICES}))}) are registered; "
+                  "`ecowatch serve --simulate` runs them.", highlight=False)

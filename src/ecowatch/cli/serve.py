@@ -33,6 +33,7 @@ def serve(
     from ecowatch.store.db import display_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every run of every job
     url = database_url(db)
     settings = PlatformSettings(url=url, host=host, port=port,
                                 gateway_port=None if gateway_port < 0 else gateway_port,
