@@ -1,7 +1,71 @@
-"""The pages ecowatch serves itself (the map), with every asset they need vendored under web/static."""
+"""The pages ecowatch serves itself (the map), with every asset they need vendored under web/static.
+
+``/`` is the map page: plain HTML and JavaScript modules, no build step.  It signs in with
+``POST /api/v1/auth/token`` and draws ``GET /api/v1/sites/status`` and
+``GET /api/v1/sites/{code}/series`` with Apache ECharts.  ``/static/...`` serves ``web/static``
+(the page's scripts and the vendored assets listed in ``static/PROVENANCE.md``), and
+``/map/legend.json`` the map's legend, built from the standards' own tables so the page repeats
+none of them.
+
+The page loads nothing from outside (DESIGN.md: no internet at the user's site); its
+Content-Security-Policy says so to the browser as well, so a stray external URL fails loudly.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from pathlib import Path
+from typing import Any
 
-router = APIRouter()
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from ecowatch.standards import AQI_LEVELS
+from ecowatch.web.status import NO_DATA_COLOUR, REPORTING_COLOUR
+
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "router"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+INDEX_HTML = Path(__file__).resolve().parent / "index.html"
+
+#: Only this server: scripts, styles, fonts, the boundary files and API calls.  Inline styles stay
+#: allowed because ECharts positions its tooltip through the style attribute.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page() -> HTMLResponse:
+    """The map page (a sign-in form first, then the map)."""
+    # Read per request: the file is small, and an edited page shows without a restart.
+    return HTMLResponse(INDEX_HTML.read_text(encoding="utf-8"),
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+
+
+def map_legend() -> dict[str, Any]:
+    """The legend of the map: the six AQI levels and the status colours of the other sites.
+
+    The levels, categories and colours are :data:`ecowatch.standards.AQI_LEVELS` ([HJ633-2012]_ 表2
+    and 附录A; the 2026 edition keeps them); ``lower`` and ``upper`` bound each level's AQI range
+    (``upper`` null for the open top level).
+    """
+    levels = []
+    lower = 0
+    for level in AQI_LEVELS:
+        levels.append({"level": level.number, "lower": lower, "upper": level.upper, "colour": level.colour_hex,
+                       "category_zh": level.category_zh, "category_en": level.category_en,
+                       "roman_zh": level.roman_zh})
+        lower = (level.upper or 0) + 1
+    return {"levels": levels, "reporting_colour": REPORTING_COLOUR, "no_data_colour": NO_DATA_COLOUR}
+
+
+@router.get("/map/legend.json")
+def legend() -> dict[str, Any]:
+    """The map's legend (public: it is the standard's table, not anyone's data)."""
+    return map_legend()

@@ -1,0 +1,520 @@
+// The map page: sign in, draw the sites in scope on the map, show a site's last hours on click.
+//
+// Everything comes from this server: the API under /api/v1, the legend at /map/legend.json, the
+// boundaries and ECharts under /static/vendor.  The token lives in sessionStorage, so closing the
+// tab signs out; a 401 from any call means the token expired or was revoked: back to the form.
+
+import { currentLanguage, LANGUAGES, setLanguage, t } from "./i18n.js";
+
+const TOKEN_KEY = "ecowatch.token";
+const LANGUAGE_KEY = "ecowatch.language";
+const REFRESH_MS = 60_000;
+const SERIES_HOURS = 48;
+// Beijing's outline is used when every site lies inside it [degrees: lon min, lat min, lon max, lat max].
+const BEIJING_BOX = [115.4, 39.4, 117.55, 41.1];
+// Smallest span of the view around the sites [degrees], so one site is not zoomed to a dot.
+const MIN_SPAN_CHINA_DEG = 5;
+const MIN_SPAN_BEIJING_DEG = 1;
+// Room between the value axes stacked on the right of the series chart [px].
+const AXIS_GAP_PX = 60;
+const KIND_SYMBOLS = { air_station: "circle", water_section: "triangle", outlet: "rect" };
+
+const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+
+const state = {
+  sites: [],
+  asOf: null,
+  legend: null,
+  user: null,
+  openCode: null,
+  series: null,
+  refreshTimer: null,
+  mapChart: null,
+  seriesChart: null,
+  mapsReady: null,
+};
+
+// ---------------------------------------------------------------- messages and language
+
+function showMessage(text) {
+  const box = $("message");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = currentLanguage() === "zh" ? "zh-CN" : "en";
+  for (const element of document.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  const toggle = $("lang-switch");
+  toggle.textContent = t("switch_to");
+  toggle.lang = currentLanguage() === "zh" ? "en" : "zh-CN";
+  $("map").setAttribute("aria-label", t("map_label"));
+  document.title = `ecowatch · ${t("title")}`;
+  if (state.user) renderAll();
+}
+
+function siteName(site) {
+  return currentLanguage() === "en" && site.name_en ? site.name_en : site.name;
+}
+
+function category(site) {
+  return currentLanguage() === "en" ? site.category_en : site.category_zh;
+}
+
+// "2016-01-03T23:00:00+08:00" -> "2016-01-03 23:00": the API's times are Beijing time already.
+function hourLabel(iso) {
+  return iso ? iso.slice(0, 16).replace("T", " ") : t("no_time");
+}
+
+// ---------------------------------------------------------------- the API
+
+class SignedOut extends Error {}
+
+function token() {
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (!saved) return null;
+  try {
+    const parsed = JSON.parse(saved);
+    if (Date.parse(parsed.expires_at) > Date.now()) return parsed;
+  } catch {
+    // A corrupt entry is treated as no sign-in.
+  }
+  sessionStorage.removeItem(TOKEN_KEY);
+  return null;
+}
+
+async function detailOf(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+    return JSON.stringify(body.detail ?? body);
+  } catch {
+    return response.statusText;
+  }
+}
+
+async function api(path) {
+  const saved = token();
+  if (!saved) throw new SignedOut(t("expired"));
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${saved.access_token}`, Accept: "application/json" } });
+  } catch {
+    throw new Error(t("network_error"));
+  }
+  if (response.status === 401) throw new SignedOut(t("expired"));
+  if (!response.ok) {
+    const detail = await detailOf(response);
+    if (response.status === 403) throw new Error(t("forbidden", { detail }));
+    if (response.status === 404) throw new Error(t("not_found", { detail }));
+    throw new Error(t("server_error", { status: response.status, detail }));
+  }
+  return response.json();
+}
+
+// Runs an API action; a lapsed sign-in goes back to the form, any other failure becomes the message.
+async function guarded(action) {
+  try {
+    await action();
+    return true;
+  } catch (error) {
+    if (error instanceof SignedOut) {
+      signOut(error.message);
+    } else {
+      showMessage(error.message);
+    }
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- sign in and out
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  if (!username || !password) {
+    showMessage(t("missing_fields"));
+    return;
+  }
+  const button = $("sign-in");
+  button.disabled = true;
+  button.textContent = t("signing_in");
+  try {
+    let response;
+    try {
+      response = await fetch("/api/v1/auth/token", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+    } catch {
+      showMessage(t("network_error"));
+      return;
+    }
+    if (response.status === 401) {
+      showMessage(t("bad_login"));
+      return;
+    }
+    if (!response.ok) {
+      showMessage(t("server_error", { status: response.status, detail: await detailOf(response) }));
+      return;
+    }
+    const body = await response.json();
+    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(body));
+    form.password.value = "";
+    showMessage("");
+    await startApp();
+  } finally {
+    button.disabled = false;
+    button.textContent = t("sign_in");
+  }
+}
+
+function signOut(message = "") {
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearInterval(state.refreshTimer);
+  state.refreshTimer = null;
+  state.user = null;
+  state.sites = [];
+  closePanel();
+  delete $("map").dataset.markers;
+  $("app").hidden = true;
+  $("user").hidden = true;
+  $("sign-out").hidden = true;
+  $("as-of").hidden = true;
+  $("login").hidden = false;
+  showMessage(message);
+  $("username").focus();
+}
+
+async function startApp() {
+  const saved = token();
+  if (!saved) {
+    signOut();
+    return;
+  }
+  state.user = saved.user;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("user").hidden = false;
+  $("sign-out").hidden = false;
+  $("user").textContent = t("user", { username: saved.user.username, role: saved.user.role });
+  const ok = await guarded(async () => {
+    await Promise.all([loadMaps(), loadLegend()]);
+    await loadStatus();
+  });
+  if (ok) {
+    clearInterval(state.refreshTimer);
+    state.refreshTimer = setInterval(refreshStatus, REFRESH_MS);
+  }
+}
+
+// ---------------------------------------------------------------- data
+
+async function fetchJson(path) {
+  let response;
+  try {
+    response = await fetch(path);
+  } catch {
+    throw new Error(t("network_error"));
+  }
+  if (!response.ok) throw new Error(t("server_error", { status: response.status, detail: path }));
+  return response.json();
+}
+
+function loadMaps() {
+  state.mapsReady ??= Promise.all([
+    fetchJson("/static/vendor/echarts-map/china.json"),
+    fetchJson("/static/vendor/echarts-map/beijing.json"),
+  ]).then(([china, beijing]) => {
+    window.echarts.registerMap("china", china);
+    window.echarts.registerMap("beijing", beijing);
+  }).catch((error) => {
+    state.mapsReady = null;
+    throw error;
+  });
+  return state.mapsReady;
+}
+
+async function loadLegend() {
+  state.legend ??= await fetchJson("/map/legend.json");
+}
+
+async function loadStatus() {
+  const body = await api("/api/v1/sites/status");
+  state.sites = body.sites;
+  state.asOf = body.as_of;
+  renderAll();
+}
+
+async function refreshStatus() {
+  try {
+    await loadStatus();
+    showMessage("");
+  } catch (error) {
+    if (error instanceof SignedOut) signOut(error.message);
+    else showMessage(t("refresh_failed", { reason: error.message }));
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+function renderAll() {
+  const asOf = $("as-of");
+  asOf.hidden = !state.asOf;
+  asOf.textContent = state.asOf ? t("as_of", { time: hourLabel(state.asOf) }) : "";
+  renderLegend();
+  renderSiteList();
+  renderMap();
+  if (state.series) renderSeries();
+}
+
+function swatch(colour, kind = "air_station") {
+  const mark = document.createElement("span");
+  mark.className = `swatch ${kind}`;
+  mark.style.background = colour;
+  return mark;
+}
+
+function renderLegend() {
+  if (!state.legend) return;
+  const list = document.querySelector(".legend-items");
+  list.replaceChildren();
+  const heading = document.createElement("li");
+  heading.textContent = t("aqi");
+  list.append(heading);
+  for (const level of state.legend.levels) {
+    const item = document.createElement("li");
+    item.dataset.testid = "legend-level";
+    item.dataset.level = level.level;
+    const range = level.upper === null ? t("level_top", { lower: level.lower - 1 })
+      : t("level_range", { lower: level.lower, upper: level.upper });
+    const label = currentLanguage() === "en" ? level.category_en : `${level.roman_zh} ${level.category_zh}`;
+    item.append(swatch(level.colour), `${label}  ${range}`);
+    list.append(item);
+  }
+  for (const [colour, key] of [[state.legend.reporting_colour, "reporting"], [state.legend.no_data_colour, "no_data"]]) {
+    const item = document.createElement("li");
+    item.append(swatch(colour, "outlet"), t(key));
+    list.append(item);
+  }
+}
+
+function renderSiteList() {
+  const list = $("site-list");
+  list.replaceChildren();
+  $("site-count").textContent = String(state.sites.length);
+  for (const site of state.sites) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.testid = "site-item";
+    button.dataset.code = site.code;
+    button.dataset.colour = site.colour;
+    button.setAttribute("aria-current", String(site.code === state.openCode));
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = siteName(site);
+    const value = document.createElement("span");
+    value.className = "aqi";
+    value.textContent = site.aqi === null ? t(`kind_${site.kind}`) : `AQI ${site.aqi}`;
+    button.append(swatch(site.colour, site.kind), name, value);
+    button.addEventListener("click", () => openPanel(site.code));
+    const item = document.createElement("li");
+    item.append(button);
+    list.append(item);
+  }
+}
+
+function insideBeijing(site) {
+  const [west, south, east, north] = BEIJING_BOX;
+  return site.lon >= west && site.lon <= east && site.lat >= south && site.lat <= north;
+}
+
+// The outline and the view: Beijing's districts when all sites are in Beijing, else China's
+// provinces; either framed around the sites, at least `minSpan` degrees wide.
+function geoView(sites) {
+  const placed = sites.filter((site) => site.lon !== null && site.lat !== null);
+  if (placed.length === 0) return { map: "china", boundingCoords: null };
+  const inBeijing = placed.every(insideBeijing);
+  const minSpan = inBeijing ? MIN_SPAN_BEIJING_DEG : MIN_SPAN_CHINA_DEG;
+  const lons = placed.map((site) => site.lon);
+  const lats = placed.map((site) => site.lat);
+  const centre = [(Math.min(...lons) + Math.max(...lons)) / 2, (Math.min(...lats) + Math.max(...lats)) / 2];
+  const span = Math.max(minSpan, 1.3 * Math.max(Math.max(...lons) - Math.min(...lons), Math.max(...lats) - Math.min(...lats)));
+  return {
+    map: inBeijing ? "beijing" : "china",
+    boundingCoords: [[centre[0] - span / 2, centre[1] + span / 2], [centre[0] + span / 2, centre[1] - span / 2]],
+  };
+}
+
+function tooltipText(site) {
+  const encode = window.echarts.format.encodeHTML;
+  const lines = [`<b>${encode(siteName(site))}</b> · ${encode(t(`kind_${site.kind}`))}`];
+  if (site.aqi !== null) lines.push(`AQI ${site.aqi} · ${encode(category(site))}`);
+  if (site.primary_pollutants.length) lines.push(`${encode(t("primary"))}: ${encode(site.primary_pollutants.join(", "))}`);
+  lines.push(`${encode(t("latest"))}: ${encode(hourLabel(site.time))}`);
+  return lines.join("<br>");
+}
+
+function renderMap() {
+  const element = $("map");
+  // SVG: the markers are DOM elements, sharp at any zoom and visible to the browser test.
+  state.mapChart ??= window.echarts.init(element, null, { renderer: "svg" });
+  const chart = state.mapChart;
+  if (!chart.__ecowatchClick) {
+    chart.on("click", "series.scatter", (event) => openPanel(event.data.code));
+    chart.__ecowatchClick = true;
+  }
+  const view = geoView(state.sites);
+  chart.setOption({
+    animation: false,
+    // Only the markers have tooltips (a district's name is on the map already).  The geo component's
+    // own tooltip setting would also switch off the markers' (ECharts inherits it), hence the test here.
+    tooltip: { trigger: "item", formatter: (item) => (item.data?.site ? tooltipText(item.data.site) : "") },
+    geo: {
+      map: view.map,
+      boundingCoords: view.boundingCoords,
+      roam: true,
+      itemStyle: { areaColor: "#e9eef2", borderColor: "#8a9ba8", borderWidth: 0.8 },
+      emphasis: { disabled: true },
+      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11 },
+    },
+    series: [{
+      type: "scatter",
+      coordinateSystem: "geo",
+      symbolSize: 16,
+      data: state.sites.filter((site) => site.lon !== null && site.lat !== null).map((site) => ({
+        name: siteName(site),
+        code: site.code,
+        site,
+        value: [site.lon, site.lat, site.aqi],
+        symbol: KIND_SYMBOLS[site.kind] ?? "circle",
+        itemStyle: { color: site.colour, borderColor: "#263238", borderWidth: 1.2 },
+      })),
+      emphasis: { scale: 1.5 },
+    }],
+  }, { replaceMerge: ["series", "geo"] });
+  element.dataset.markers = String(chart.getOption().series[0].data.length);
+}
+
+// ---------------------------------------------------------------- the panel of one site
+
+async function openPanel(code) {
+  state.openCode = code;
+  state.series = null;
+  const panel = $("site-panel");
+  panel.hidden = false;
+  panel.dataset.code = code;
+  panel.dataset.state = "loading";
+  $("panel-title").textContent = code;
+  $("panel-info").textContent = t("loading");
+  for (const button of document.querySelectorAll('[data-testid="site-item"]')) {
+    button.setAttribute("aria-current", String(button.dataset.code === code));
+  }
+  const ok = await guarded(async () => {
+    const body = await api(`/api/v1/sites/${encodeURIComponent(code)}/series?hours=${SERIES_HOURS}`);
+    if (state.openCode !== code) return; // another site was clicked meanwhile
+    state.series = body;
+    renderSeries();
+  });
+  if (!ok && state.openCode === code) panel.dataset.state = "error";
+}
+
+function closePanel() {
+  state.openCode = null;
+  state.series = null;
+  $("site-panel").hidden = true;
+  state.seriesChart?.clear();
+}
+
+function renderSeries() {
+  const body = state.series;
+  const site = body.site;
+  const panel = $("site-panel");
+  $("panel-title").textContent = `${siteName(site)} · ${site.code}`;
+  const facts = [t(`kind_${site.kind}`), `${t("series_title", { hours: SERIES_HOURS })}: ${hourLabel(body.from)} – ${hourLabel(body.to)}`];
+  if (site.aqi !== null) facts.push(`AQI ${site.aqi} ${category(site)}`);
+  $("panel-info").textContent = facts.join(" · ");
+
+  // One value axis per unit (µg/m³, mg/m³, ...) and one for the AQI, each named with its unit.
+  const units = [...new Set(Object.values(body.pollutants).map((series) => series.unit))];
+  const hasAqi = body.aqi.some(([, value]) => value !== null);
+  const yAxis = units.map((unit, index) => ({
+    type: "value",
+    name: index === 0 ? `${t("concentration")} (${unit})` : unit,
+    position: index === 0 ? "left" : "right",
+    offset: index === 0 ? 0 : (index - 1 + (hasAqi ? 1 : 0)) * AXIS_GAP_PX,
+    nameTextStyle: { align: index === 0 ? "left" : "center" },
+  }));
+  if (hasAqi) yAxis.push({ type: "value", name: t("aqi_short"), position: "right", offset: 0, minInterval: 1 });
+  if (yAxis.length === 0) yAxis.push({ type: "value" });
+  const lines = Object.entries(body.pollutants).map(([pollutant, series]) => ({
+    name: `${pollutant} (${series.unit})`,
+    type: "line",
+    showSymbol: false,
+    connectNulls: false,
+    yAxisIndex: units.indexOf(series.unit),
+    data: series.points.map(([time, value]) => [time, value]),
+  }));
+  if (hasAqi) {
+    lines.unshift({
+      name: "AQI",
+      type: "line",
+      showSymbol: false,
+      yAxisIndex: yAxis.length - 1,
+      lineStyle: { width: 3, color: "#263238" },
+      itemStyle: { color: "#263238" },
+      data: body.aqi.map(([time, value]) => [time, value]),
+    });
+  }
+  const element = $("site-chart");
+  state.seriesChart ??= window.echarts.init(element, null, { renderer: "svg" });
+  state.seriesChart.setOption({
+    animation: false,
+    grid: { left: 60, right: 30 + AXIS_GAP_PX * Math.max(0, yAxis.length - 1), top: 60, bottom: 30 },
+    legend: { top: 0, type: "scroll" },
+    tooltip: { trigger: "axis" },
+    xAxis: {
+      type: "time",
+      axisLabel: { formatter: (value) => hourLabel(beijingIso(value)).slice(5) },
+    },
+    yAxis,
+    series: lines,
+  }, { notMerge: true });
+  state.seriesChart.resize();
+  const points = lines.reduce((count, line) => count + line.data.filter(([, value]) => value !== null).length, 0);
+  element.dataset.points = String(points);
+  if (points === 0) $("panel-info").textContent += ` · ${t("no_series")}`;
+  panel.dataset.state = "loaded";
+}
+
+// An axis tick (epoch ms) as Beijing-time ISO, whatever the browser's own zone.
+function beijingIso(epochMs) {
+  return new Date(epochMs + 8 * 3600_000).toISOString().slice(0, 19) + "+08:00";
+}
+
+// ---------------------------------------------------------------- start
+
+function start() {
+  const saved = localStorage.getItem(LANGUAGE_KEY);
+  setLanguage(LANGUAGES.includes(saved) ? saved : "zh");
+  applyLanguage();
+  $("login-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut());
+  $("panel-close").addEventListener("click", closePanel);
+  $("lang-switch").addEventListener("click", () => {
+    setLanguage(currentLanguage() === "zh" ? "en" : "zh");
+    localStorage.setItem(LANGUAGE_KEY, currentLanguage());
+    applyLanguage();
+  });
+  window.addEventListener("resize", () => {
+    state.mapChart?.resize();
+    state.seriesChart?.resize();
+  });
+  if (token()) startApp();
+  else signOut();
+}
+
+start();

@@ -1,0 +1,290 @@
+"""The map page in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+The real app runs under uvicorn on a free 127.0.0.1 port over the SQLite fixture store of
+``conftest.py`` (air stations with hourly values of the six pollutants).  Each test signs in
+through the form, as a person would, and checks what the page shows against the API's own answer
+and the standard's colours; every request the page made must have gone to that server.
+Screenshots go to the test's ``tmp_path`` and to ``test-output/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from ecowatch.standards import aqi_level
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TEST_OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+WAIT_MS = 15_000
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
+                       "(apt-get install chromium; .ci/chromium does it in CI)"),
+    # The browser runs against the SQLite store only: the API's PostgreSQL behaviour is the API tests' job.
+    pytest.mark.parametrize("store_url", ["sqlite"], indirect=True),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url(app) -> Iterator[str]:
+    """The fixture app served by uvicorn on 127.0.0.1 in a thread of this process."""
+    import uvicorn
+
+    port = _free_port()
+    # lifespan off: the app's engine is shared with the other web tests and must outlive this server.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name="map-test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageRun:
+    """One browser page with a record of its requests and of the errors it logged."""
+
+    def __init__(self, page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def testid(self, name: str):
+        return self.page.locator(f'[data-testid="{name}"]')
+
+    def sign_in(self, username: str, password: str) -> None:
+        self.page.goto(self.base_url + "/")
+        self.testid("username").fill(username)
+        self.testid("password").fill(password)
+        self.testid("sign-in").click()
+
+    def sign_in_and_wait(self, username: str, password: str) -> None:
+        self.sign_in(username, password)
+        self.page.wait_for_function(
+            "() => { const m = document.querySelector('[data-testid=map]'); return m && m.dataset.markers; }",
+            timeout=WAIT_MS)
+
+    def token(self) -> str:
+        return json.loads(self.page.evaluate("sessionStorage.getItem('ecowatch.token')"))["access_token"]
+
+    def api(self, path: str) -> dict:
+        response = httpx.get(self.base_url + path, headers={"Authorization": f"Bearer {self.token()}"})
+        response.raise_for_status()
+        return response.json()
+
+    def listed_sites(self) -> dict[str, str]:
+        """Site code -> the colour the page gives it, from the accessible site list."""
+        return self.page.eval_on_selector_all(
+            '[data-testid="site-item"]', "items => Object.fromEntries(items.map(i => [i.dataset.code, i.dataset.colour]))")
+
+    def map_option(self) -> dict:
+        return self.page.evaluate("""() => {
+            const option = echarts.getInstanceByDom(document.querySelector('[data-testid=map]')).getOption();
+            return {map: option.geo[0].map,
+                    markers: option.series[0].data.map(d => ({code: d.code, colour: d.itemStyle.color,
+                                                              value: d.value}))};
+        }""")
+
+    def marker_point(self, code: str) -> tuple[float, float]:
+        """Where the site's marker is drawn, in page pixels."""
+        x, y = self.page.evaluate("""code => {
+            const element = document.querySelector('[data-testid=map]');
+            const chart = echarts.getInstanceByDom(element);
+            const marker = chart.getOption().series[0].data.find(d => d.code === code);
+            return chart.convertToPixel({geoIndex: 0}, marker.value.slice(0, 2));
+        }""", code)
+        box = self.testid("map").bounding_box()
+        return box["x"] + x, box["y"] + y
+
+    def series_option(self) -> dict[str, list]:
+        """Series name -> its [time, value] points as the chart holds them."""
+        return self.page.evaluate("""() => {
+            const chart = echarts.getInstanceByDom(document.querySelector('[data-testid=site-chart]'));
+            return Object.fromEntries(chart.getOption().series.map(s => [s.name, s.data]));
+        }""")
+
+    def assert_stayed_local(self) -> None:
+        here = urlsplit(self.base_url)
+        outside = [url for url in self.requests
+                   if not url.startswith("data:") and urlsplit(url)[:2] != (here.scheme, here.netloc)]
+        assert outside == [], f"the page requested URLs outside {self.base_url}: {outside}"
+        assert self.requests, "the page made no requests at all"
+
+    def screenshot(self, *paths: Path) -> None:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(path), full_page=True)
+
+
+@pytest.fixture
+def run(browser, base_url) -> Iterator[PageRun]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", timezone_id="UTC")
+    context.set_default_timeout(WAIT_MS)
+    yield PageRun(context.new_page(), base_url)
+    context.close()
+
+
+def _assert_hj633_colours(listed: dict[str, str], statuses: dict[str, dict]) -> None:
+    for code, colour in listed.items():
+        status = statuses[code]
+        if status["kind"] == "air_station" and status["aqi"] is not None:
+            assert colour == aqi_level(status["aqi"]).colour_hex, code
+        assert colour == status["colour"], code
+
+
+def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, tmp_path):
+    password_of = web_fixture_data["password_of"]
+    run.sign_in_and_wait("admin", password_of("admin"))
+    expected = web_fixture_data["visible_sites"]["admin"]
+
+    statuses = {site["code"]: site for site in run.api("/api/v1/sites/status")["sites"]}
+    listed = run.listed_sites()
+    assert set(listed) == set(statuses) == expected
+    assert run.testid("site-count").inner_text() == str(len(expected))
+    option = run.map_option()
+    assert option["map"] == "china"  # Shijiazhuang is outside Beijing: the provinces' outline
+    assert sorted(marker["code"] for marker in option["markers"]) == sorted(expected)
+    assert run.testid("map").get_attribute("data-markers") == str(len(expected))
+    _assert_hj633_colours(listed, statuses)
+    assert {m["code"]: m["colour"] for m in option["markers"]} == listed
+    assert run.page.locator('[data-testid="legend-level"]').count() == 6
+    # The fixture's Chang'an station: AQI 116 at 2016-01-03 20:00, level 3 (orange).
+    sjz = statuses["SJZ-A1"]
+    assert (sjz["aqi"], sjz["level"], sjz["colour"], sjz["time"]) == (116, 3, "#FF7E00", "2016-01-03T20:00:00+08:00")
+
+    # Hover: the tooltip names the site with its AQI, category and hour.
+    x, y = run.marker_point("SJZ-A1")
+    run.page.mouse.move(x, y)
+    tooltip = run.page.locator('[data-testid="map"] div', has_text="长安职工医院").last
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert "AQI 116" in text and "轻度污染" in text and "2016-01-03 20:00" in text, text
+
+    # Click the marker itself (on the SVG map, not the list): the panel shows its last 48 hours.
+    run.page.mouse.click(x, y)
+    panel = run.page.locator('[data-testid="site-panel"][data-state="loaded"]')
+    panel.wait_for()
+    assert panel.get_attribute("data-code") == "SJZ-A1"
+    assert "长安职工医院" in run.testid("panel-title").inner_text()
+    series = run.api("/api/v1/sites/SJZ-A1/series?hours=48")
+    drawn = run.series_option()
+    assert drawn["AQI"] == series["aqi"]
+    assert len(drawn["AQI"]) == 48 and drawn["AQI"][-1] == ["2016-01-03T20:00:00+08:00", 116]
+    for pollutant, values in series["pollutants"].items():
+        assert drawn[f"{pollutant} ({values['unit']})"] == values["points"], pollutant
+    last_pm2_5 = web_fixture_data["air_value"](3, "PM2.5", dt.datetime(2016, 1, 3, 20))
+    assert drawn["PM2.5 (µg/m³)"][-1] == ["2016-01-03T20:00:00+08:00", last_pm2_5] == [
+        "2016-01-03T20:00:00+08:00", 100.0]
+    axis_names = run.page.evaluate("""() => echarts.getInstanceByDom(
+        document.querySelector('[data-testid=site-chart]')).getOption().yAxis.map(a => a.name)""")
+    assert axis_names == ["浓度 (µg/m³)", "mg/m³", "AQI"]
+    assert int(run.testid("site-chart").get_attribute("data-points")) > 6 * 40
+
+    run.screenshot(tmp_path / "map.png", TEST_OUTPUT / "map.png")
+    run.assert_stayed_local()
+    assert run.errors == []
+
+
+def test_a_city_user_sees_only_the_sites_of_the_city(run, web_fixture_data, tmp_path):
+    password_of = web_fixture_data["password_of"]
+    run.sign_in_and_wait("bjcity", password_of("bjcity"))
+    expected = web_fixture_data["visible_sites"]["bjcity"]
+    assert "SJZ-A1" not in expected
+    assert set(run.listed_sites()) == expected
+    option = run.map_option()
+    assert option["map"] == "beijing"  # every site in Beijing: the districts' outline
+    assert sorted(marker["code"] for marker in option["markers"]) == sorted(expected)
+
+    x, y = run.marker_point("BJ-A0")
+    run.page.mouse.click(x, y)
+    panel = run.page.locator('[data-testid="site-panel"][data-state="loaded"]')
+    panel.wait_for()
+    assert panel.get_attribute("data-code") == "BJ-A0"
+    assert run.series_option()["AQI"] == run.api("/api/v1/sites/BJ-A0/series?hours=48")["aqi"]
+    run.screenshot(tmp_path / "map-city.png", TEST_OUTPUT / "map-city.png")
+
+    # Another province's user on the same server sees only Shijiazhuang.
+    run.testid("sign-out").click()
+    run.testid("login").wait_for()
+    run.sign_in_and_wait("hebei", password_of("hebei"))
+    assert set(run.listed_sites()) == web_fixture_data["visible_sites"]["hebei"] == {"SJZ-A1"}
+    run.assert_stayed_local()
+    assert run.errors == []
+
+
+def test_wrong_password_and_an_expired_sign_in_show_the_form_with_a_reason(run, auth):
+    run.sign_in("bj", "not-the-password")
+    message = run.testid("message")
+    message.wait_for(state="visible")
+    assert message.inner_text() == "用户名或密码错误。"
+    assert run.page.evaluate("sessionStorage.getItem('ecowatch.token')") is None
+    assert run.testid("app").is_hidden()
+
+    # A token the server no longer accepts (issued 9 hours ago; tokens last 8) while the page still
+    # believes it valid: the first API call gets 401 and the page goes back to the form.
+    stale = auth("bj", now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=9))["Authorization"].removeprefix("Bearer ")
+    saved = {"access_token": stale, "token_type": "bearer", "expires_at": "2999-01-01T00:00:00Z",
+             "user": {"username": "bj", "role": "province", "region": "110000", "enterprise": None}}
+    run.page.evaluate("saved => sessionStorage.setItem('ecowatch.token', JSON.stringify(saved))", saved)
+    run.page.reload()
+    run.testid("login").wait_for(state="visible")
+    message.wait_for(state="visible")
+    assert message.inner_text() == "登录已过期，请重新登录。"
+    assert run.page.evaluate("sessionStorage.getItem('ecowatch.token')") is None
+    run.assert_stayed_local()
+    # The only errors logged are the browser's own lines for the two refused requests (401).
+    assert all("401" in error for error in run.errors), run.errors
+
+
+def test_the_language_switch_shows_english_and_is_remembered(run, web_fixture_data):
+    run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
+    assert run.page.locator("h1").inner_text() == "生态环境监测站点地图"
+    run.testid("lang-switch").click()
+    assert run.page.locator("h1").inner_text() == "Environmental monitoring sites"
+    assert run.page.evaluate("document.documentElement.lang") == "en"
+    names = run.page.eval_on_selector_all('[data-testid="site-item"] .name', "items => items.map(i => i.textContent)")
+    assert sorted(names) == ["Chaoyang", "Power plant outlet 1", "Shawo"]
+    legend = run.page.locator('[data-testid="legend-level"][data-level="3"]').inner_text()
+    assert legend.split() == ["Lightly", "polluted", "101–150"]
+    run.page.reload()
+    run.page.wait_for_function("() => document.querySelector('[data-testid=map]').dataset.markers")
+    assert run.page.locator("h1").inner_text() == "Environmental monitoring sites"
+    assert run.testid("lang-switch").inner_text() == "中文"
+    run.assert_stayed_local()
+    assert run.errors == []
