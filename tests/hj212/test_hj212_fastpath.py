@@ -48,3 +48,45 @@ def test_canonical_header_path_equals_general(frame):
     text = frame.data_segment.decode()
     wire = (frame.raw, frame.length_field, frame.crc_field, frame.crc_ok, frame.length_in_chars, False, None, None)
     assert _parse_segment(text, wire) == parse_frame(frame.raw) == frame
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=40))
+def test_numpy_batch_crc_equals_scalar(segments):
+    from ecowatch.hj212.crc import hj212_crc16, hj212_crc16_many
+
+    assert hj212_crc16_many(segments) == [hj212_crc16(s) for s in segments]
+
+
+def test_parse_frames_equals_parse_frame_one_by_one():
+    from ecowatch.hj212 import FrameError, parse_frames
+
+    raws = [(SAMPLES[k] + "\r\n").encode() for k in sorted(SAMPLES)]
+    expected = []
+    for raw in raws:
+        try:
+            expected.append(parse_frame(raw))
+        except FrameError as exc:
+            expected.append(str(exc))
+    got = [r if not isinstance(r, FrameError) else str(r) for r in parse_frames(raws)]
+    assert got == expected
+    assert any(isinstance(r, str) for r in got) and any(not r.crc_ok for r in got if not isinstance(r, str))
+
+
+def test_decoder_batch_and_one_by_one_agree():
+    from ecowatch.hj212 import FrameDecoder
+
+    stream = b"".join((SAMPLES[k] + "\r\n").encode() + b"junk" for k in sorted(SAMPLES)) * 20
+    assert len(stream) > 3 * 16 * 1024  # fed whole, the decoder batches; byte-wise it cannot
+
+    def decode(step):
+        d = FrameDecoder()
+        out = []
+        for at in range(0, len(stream), step):
+            d.feed(stream[at : at + step])
+            out.extend(d.events())
+        d.feed(b"")
+        return out + list(d.events())
+
+    whole, small = decode(len(stream)), decode(97)
+    assert whole == small and len(whole) > 1000

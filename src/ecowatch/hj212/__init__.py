@@ -38,6 +38,7 @@ from ecowatch.hj212.commands import (
 from ecowatch.hj212.crc import (
     format_crc,
     hj212_crc16,
+    hj212_crc16_many,
     hj212_crc16_reference,
     identify_crc_variant,
     modbus_crc16,
@@ -57,6 +58,7 @@ from ecowatch.hj212.frame import (
     make_frame,
     parse_cp,
     parse_frame,
+    parse_frames,
     version_of_flag,
 )
 from ecowatch.hj212.replies import (
@@ -107,6 +109,7 @@ __all__ = [
     "format_crc",
     "get_system_time",
     "hj212_crc16",
+    "hj212_crc16_many",
     "hj212_crc16_reference",
     "identify_crc_variant",
     "instrument_command",
@@ -117,6 +120,7 @@ __all__ = [
     "notification_answer",
     "parse_cp",
     "parse_frame",
+    "parse_frames",
     "parse_key_request",
     "request_answer",
     "request_history",

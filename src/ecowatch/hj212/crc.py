@@ -20,7 +20,16 @@ True
 
 from __future__ import annotations
 
-__all__ = ["format_crc", "hj212_crc16", "hj212_crc16_reference", "identify_crc_variant", "modbus_crc16"]
+from collections.abc import Sequence
+
+__all__ = [
+    "format_crc",
+    "hj212_crc16",
+    "hj212_crc16_many",
+    "hj212_crc16_reference",
+    "identify_crc_variant",
+    "modbus_crc16",
+]
 
 
 def _make_table() -> tuple[int, ...]:
@@ -93,6 +102,45 @@ def hj212_crc16(data: bytes) -> int:
     if not n:
         return 0xFFFF
     return _finish(n, _lane_xors(data))
+
+
+_PAD = tuple(b"\0" * k for k in range(8))
+_NUMPY_TABLES: list = []  # [lane powers (8, 256) uint8, CRC table (256,) uint16], built on first use
+
+
+def hj212_crc16_many(segments: Sequence[bytes]) -> list[int]:
+    """:func:`hj212_crc16` of many data segments at once, with NumPy (same results, tested).
+
+    The lane form above vectorises across frames: each segment is zero-padded to whole 8-byte words
+    (zeros do not change a XOR), all are joined into one uint64 array, ``bitwise_xor.reduceat``
+    gives every segment's 8 lane XORs, and the lane powers and the final table step are array
+    lookups. Per frame this costs about a third of the scalar form once a batch holds a few dozen
+    segments, and more than it below ~16 (measured in bench/hj212.py); callers batch accordingly.
+    """
+    import numpy as np  # deferred: a heavy import that only batch callers need
+
+    if not _NUMPY_TABLES:
+        _NUMPY_TABLES.extend([
+            np.frombuffer(b"".join(_LANES), dtype=np.uint8).reshape(8, 256),
+            np.array(_TABLE, dtype=np.uint16),
+        ])
+    powers, table = _NUMPY_TABLES
+    result = [0xFFFF] * len(segments)
+    index = [i for i, segment in enumerate(segments) if segment]
+    if not index:
+        return result
+    present = [segments[i] for i in index] if len(index) != len(segments) else segments
+    lengths = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+    words = np.frombuffer(b"".join([s + _PAD[-len(s) & 7] for s in present]), dtype="<u8")
+    starts = np.zeros(len(present), dtype=np.int64)
+    np.cumsum((lengths[:-1] + 7) >> 3, out=starts[1:])
+    lanes = np.bitwise_xor.reduceat(words, starts).view(np.uint8).reshape(-1, 8)
+    m = lengths & 7
+    exponents = (m[:, None] - np.arange(8)) & 7  # lane r of a segment of length n: M^((n - r) mod 8)
+    h = powers[m, 0xFF] ^ np.bitwise_xor.reduce(powers[exponents, lanes], axis=1)
+    for i, crc in zip(index, table[powers[7, h]].tolist(), strict=True):
+        result[i] = crc
+    return result
 
 
 def modbus_crc16(data: bytes) -> int:

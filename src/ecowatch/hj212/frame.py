@@ -26,12 +26,12 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ecowatch.hj212.codes import Command
-from ecowatch.hj212.crc import format_crc, hj212_crc16, identify_crc_variant
+from ecowatch.hj212.crc import format_crc, hj212_crc16, hj212_crc16_many, identify_crc_variant
 from ecowatch.hj212.errors import BuildError, FrameError
 from ecowatch.hj212.sm4 import decrypt_cp, encrypt_cp
 
@@ -47,6 +47,7 @@ __all__ = [
     "make_frame",
     "parse_cp",
     "parse_frame",
+    "parse_frames",
     "version_of_flag",
 ]
 
@@ -438,6 +439,27 @@ def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None) -> Frame:
 
     .. versionchanged:: issue 6 — ``key_for``; SM4-encrypted frames are decoded.
     """
+    return _parse_frame(raw, key_for, None)
+
+
+def parse_frames(raws: Sequence[bytes], *, key_for: KeyLookup | None = None) -> list[Frame | FrameError]:
+    """:func:`parse_frame` of many frames, with their CRCs computed in one NumPy batch
+    (:func:`~ecowatch.hj212.crc.hj212_crc16_many`); each item is the frame or the error it raised.
+
+    Worth it from a few dozen frames (a capture file, a busy read); results equal parse_frame's.
+    """
+    known = hj212_crc16_many([raw[6:-6] for raw in raws])
+    results: list[Frame | FrameError] = []
+    for raw, crc in zip(raws, known, strict=True):
+        try:
+            results.append(_parse_frame(raw, key_for, crc))
+        except FrameError as exc:
+            results.append(exc)
+    return results
+
+
+def _parse_frame(raw: bytes, key_for: KeyLookup | None, known_crc: int | None) -> Frame:
+    """parse_frame; ``known_crc`` is the CRC of ``raw[6:-6]`` when the caller computed it already."""
     if len(raw) < _MIN_FRAME:
         raise FrameError(f"frame too short: {len(raw)} bytes, at least {_MIN_FRAME} needed")
     if raw[:2] != b"##":
@@ -481,7 +503,9 @@ def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None) -> Frame:
                 f"length field {length_text.decode()} but data segment is {len(seg):04d} bytes{chars}"
             )
     crc_field = crc_bytes.decode("ascii")
-    crc_ok = hj212_crc16(plain) == int(crc_field, 16)
+    if known_crc is None or encrypted:
+        known_crc = hj212_crc16(plain)
+    crc_ok = known_crc == int(crc_field, 16)
     wire = (raw, length_field, crc_field, crc_ok, length_in_chars, encrypted, plain if encrypted else None,
             sent_length)
     frame = _parse_canonical(text, wire)
