@@ -363,10 +363,15 @@ function renderMap() {
   // SVG: the markers are DOM elements, sharp at any zoom and visible to the browser test.
   state.mapChart ??= window.echarts.init(element, null, { renderer: "svg" });
   const chart = state.mapChart;
-  if (!chart.__ecowatchClick) {
+  if (!chart.__ecowatchHandlers) {
     chart.on("click", "series.scatter", (event) => openPanel(event.data.code));
-    chart.__ecowatchClick = true;
+    // data-markers appears once the markers are drawn (and clickable): the hook tests wait on.
+    chart.on("finished", () => {
+      element.dataset.markers = String(chart.getOption().series[0]?.data.length ?? 0);
+    });
+    chart.__ecowatchHandlers = true;
   }
+  delete element.dataset.markers;
   const view = geoView(state.sites);
   chart.setOption({
     animation: false,
@@ -396,7 +401,6 @@ function renderMap() {
       emphasis: { scale: 1.5 },
     }],
   }, { replaceMerge: ["series", "geo"] });
-  element.dataset.markers = String(chart.getOption().series[0].data.length);
 }
 
 // ---------------------------------------------------------------- the panel of one site
