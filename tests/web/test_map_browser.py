@@ -288,3 +288,28 @@ def test_the_language_switch_shows_english_and_is_remembered(run, web_fixture_da
     assert run.testid("lang-switch").inner_text() == "中文"
     run.assert_stayed_local()
     assert run.errors == []
+
+
+def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data):
+    run.page.clock.install()
+    run.sign_in_and_wait("hebei", web_fixture_data["password_of"]("hebei"))
+
+    def status_calls() -> int:
+        return sum(url.endswith("/api/v1/sites/status") for url in run.requests)
+
+    assert status_calls() == 1
+    run.page.clock.fast_forward(59_000)
+    assert status_calls() == 1
+    with run.page.expect_request("**/api/v1/sites/status"):
+        run.page.clock.fast_forward(2_000)
+    run.page.wait_for_function("() => document.querySelector('[data-testid=map]').dataset.markers")
+    assert status_calls() == 2
+    assert set(run.listed_sites()) == {"SJZ-A1"}
+
+    run.testid("sign-out").click()
+    run.testid("login").wait_for(state="visible")
+    assert run.page.evaluate("sessionStorage.getItem('ecowatch.token')") is None
+    run.page.clock.fast_forward(180_000)
+    assert status_calls() == 2
+    run.assert_stayed_local()
+    assert run.errors == []

@@ -100,3 +100,11 @@ def test_the_font_css_names_only_vendored_woff2_slices():
 def test_the_vendored_assets_stay_within_budget():
     total = sum(path.stat().st_size for path in VENDOR.rglob("*") if path.is_file())
     assert total <= VENDOR_BUDGET_BYTES, f"vendor/ holds {total} bytes"
+
+
+def test_the_static_folder_is_inside_the_package_so_wheels_carry_it():
+    import ecowatch
+
+    package = Path(ecowatch.__file__).resolve().parent
+    assert STATIC_DIR.is_relative_to(package)
+    assert (STATIC_DIR / "map.js").is_file() and (package / "web" / "pages" / "index.html").is_file()
