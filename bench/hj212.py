@@ -2,10 +2,18 @@
 one by one (parse_frame) and through the stream decoder fed in random chunks.
 
 A typical frame (issue 6): CN=2051/2061, 6-10 factors with Cou/Min/Avg/Max/Flag suffixes, 300-450
-bytes, CRC checked, every value converted to a number. The gateway part plugs in here when
-bench/hj212_gateway.py exists: ``gateway_figures(args)`` is called with ``--gateway``.
+bytes, CRC checked, every value converted to a number. Rates are frames per second of *CPU time*
+of this process (time.process_time), best of ``--repeat`` runs: on a shared machine wall time
+measures the neighbours as much as the decoder.
 
-    .venv/bin/python bench/hj212.py [--frames N] [--repeat R] [--json] [--gateway ...]
+``--peer SRC`` runs the same frames through another checkout's library (a ``src`` folder holding
+``ecowatch/hj212``, e.g. the commit before a change: ``git archive 4493c2f src | tar -x -C /tmp/peer``)
+in a child process and prints both (2017 and 2005 frames, parse_frame one by one).
+
+The gateway part plugs in here when bench/hj212_gateway.py exists: ``gateway_figures(args)`` is
+called with ``--gateway``; unknown options are left in ``args.rest`` for it.
+
+    .venv/bin/python bench/hj212.py [--frames N] [--repeat R] [--json] [--peer SRC] [--gateway ...]
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -66,11 +75,40 @@ def typical_frames(version: str, count: int, seed: int = 212) -> list[bytes]:
 def _best_rate(run: Callable[[], int], repeat: int) -> float:
     best = 0.0
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         done = run()
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         best = max(best, done / elapsed)
     return best
+
+
+_PEER_CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from ecowatch.hj212 import parse_frame
+frames = json.load(sys.stdin)
+rates = {}
+for version, texts in frames.items():
+    raws = [t.encode("latin-1") for t in texts]
+    best = 0.0
+    for _ in range(int(sys.argv[2])):
+        start = time.process_time()
+        for raw in raws:
+            parse_frame(raw)
+        best = max(best, len(raws) / (time.process_time() - start))
+    rates[version] = round(best)
+print(json.dumps({"rates": rates, "library": __import__("ecowatch.hj212").hj212.__file__}))
+"""
+
+
+def peer_figures(args: argparse.Namespace) -> dict:
+    """frames/s of ``parse_frame`` from the library under ``args.peer``, on the same frames."""
+    frames = {v: [raw.decode("latin-1") for raw in typical_frames(v, args.frames)] for v in ("2017", "2005")}
+    child = subprocess.run(
+        [sys.executable, "-c", _PEER_CHILD, str(Path(args.peer).resolve()), str(args.repeat)],
+        input=json.dumps(frames), capture_output=True, text=True, check=True,
+    )
+    return json.loads(child.stdout)
 
 
 def _one_by_one(frames: list[bytes], key_for) -> Callable[[], int]:
@@ -135,10 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=20_000, help="distinct frames per edition")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--peer", help="a src folder of another ecowatch checkout to compare parse_frame with")
     parser.add_argument("--gateway", action="store_true", help="also run bench/hj212_gateway.py's figures")
     args, rest = parser.parse_known_args(argv)
     args.rest = rest
     figures: dict = {"decode": decode_figures(args), "python": sys.version.split()[0]}
+    if args.peer:
+        figures["peer"] = peer_figures(args)
     gateway_file = Path(__file__).with_name("hj212_gateway.py")
     if args.gateway:
         if not gateway_file.exists():
@@ -150,11 +191,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"HJ 212 decode throughput, one core, Python {figures['python']} (best of {args.repeat})")
+    print(f"HJ 212 decode throughput, frames per CPU second on one core, Python {figures['python']} "
+          f"(best of {args.repeat})")
     print(f"{'edition':8} {'path':12} {'frames':>7} {'bytes':>6} {'frames/s':>10} {'µs/frame':>9}")
     for row in figures["decode"]:
         print(f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
               f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}")
+    if "peer" in figures:
+        ours = {row["edition"]: row["frames_per_s"] for row in figures["decode"] if row["path"] == "parse_frame"}
+        print(f"peer {figures['peer']['library']}:")
+        for version, rate in figures["peer"]["rates"].items():
+            print(f"  {version} parse_frame: peer {rate:,} frames/s, this library {ours[version]:,} "
+                  f"({ours[version] / rate:.2f}x)")
     if "gateway" in figures:
         print(json.dumps(figures["gateway"], indent=2))
 

@@ -158,9 +158,11 @@ _KEY_SEPARATORS = b"-=" * 5000  # a data segment of 9999 characters holds < 5000
 # and int() accept exactly the numbers of §4.2 (no exponent, inf, nan, "_", blanks or "+" can be
 # spelled), so they can convert without a regex per value.
 _NUMBER_AND_FLAG_CHARS = b"0123456789.-NFMSDCTBP"
-# name -> value kept as text? (memo of _is_text_field; bounded because names come from peers)
-_TEXT_NAMES: dict[str, bool] = {}
-_TEXT_NAMES_CAP = 4096
+# Names already classified by _is_text_field, and those that are text. Bounded because names come
+# from peers: past the cap, new names are classified each time instead of remembered.
+_KNOWN_NAMES: set[str] = set()
+_TEXT_NAMES: set[str] = set()
+_KNOWN_NAMES_CAP = 4096
 
 
 def _is_text_field(name: str) -> bool:
@@ -192,23 +194,27 @@ def _parse_cp_fast(text: str) -> Cp | None:
         return None
     if "".join(values).encode().translate(None, _NUMBER_AND_FLAG_CHARS) or max(map(len, values)) > _MAX_NUMBER_CHARS:
         return None
-    text_names = _TEXT_NAMES
+    names = split_keys[1::2]
+    distinct = set(names)
+    unknown = distinct - _KNOWN_NAMES
+    if unknown:
+        text_here = (distinct & _TEXT_NAMES) | {name for name in unknown if _is_text_field(name)}
+        if len(_KNOWN_NAMES) < _KNOWN_NAMES_CAP:
+            _KNOWN_NAMES.update(unknown)
+            _TEXT_NAMES.update(text_here)
+    else:
+        text_here = distinct & _TEXT_NAMES
     codes: dict[str, dict[str, Value]] = {}
     current_code = None
     current: dict[str, Value] = {}
     try:
-        for code, name, value in zip(code_of, split_keys[1::2], values, strict=True):
+        for code, name, value in zip(code_of, names, values, strict=True):
             if code != current_code:
                 current = codes.get(code)  # type: ignore[assignment]
                 if current is None:
                     current = codes[code] = {}
                 current_code = code
-            is_text = text_names.get(name)
-            if is_text is None:
-                is_text = _is_text_field(name)
-                if len(text_names) < _TEXT_NAMES_CAP:
-                    text_names[name] = is_text
-            if is_text:
+            if name in text_here:
                 current[name] = value
             elif "." in value:
                 current[name] = float(value)
