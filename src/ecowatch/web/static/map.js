@@ -513,10 +513,13 @@ function start() {
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
     applyLanguage();
   });
-  window.addEventListener("resize", () => {
+  // The map shrinks when the panel opens, and both follow the window: ECharts only redraws on resize().
+  const resizer = new ResizeObserver(() => {
     state.mapChart?.resize();
     state.seriesChart?.resize();
   });
+  resizer.observe($("map"));
+  resizer.observe($("site-chart"));
   if (token()) startApp();
   else signOut();
 }
