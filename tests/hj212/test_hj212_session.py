@@ -116,3 +116,57 @@ def test_any_order_with_duplicates_completes_exactly_once(case):
     assert [f.pno for f in done.frames] == list(range(1, pnum + 1))
     assert done.duplicates == len(sequence) - pnum
     assert r.pending == 0 and r.pending_bytes == 0
+
+
+def _big_frame(codes: dict, flag: int = 5):
+    from ecowatch.hj212 import make_cp
+
+    return make_frame(qn="20260101100000000", st="31", cn=2051, pw="123456", mn=MN, flag=flag,
+                      cp=make_cp("20260101095900", {}, codes))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(st.from_regex(r"a[0-9]{5}", fullmatch=True),
+                    st.fixed_dictionaries({"Avg": st.floats(0, 1e4).map(lambda x: round(x, 3)),
+                                           "Flag": st.sampled_from("NFMDC")}),
+                    min_size=1, max_size=60),
+    st.integers(200, 1024),
+    st.booleans(),
+)
+def test_split_then_reassemble_roundtrip(codes, limit, encrypted):
+    from ecowatch.hj212 import build_frame
+    from ecowatch.hj212.session import split_frame
+
+    frame = _big_frame(codes)
+    key = b"k" * 16 if encrypted else None
+    parts = split_frame(frame, [f"2026010110000000{i:02d}"[-17:] for i in range(100)], max_segment=limit, key=key)
+    if len(parts) == 1:
+        assert parts == [frame] and len(frame.data_segment) <= limit
+        return
+    assert all(len(p.data_segment) <= limit for p in parts)
+    assert [(p.pnum, p.pno, p.flag, p.cp.data_time) for p in parts] == [
+        (len(parts), i, 7, "20260101095900") for i in range(1, len(parts) + 1)]
+    r = SplitReassembler()
+    events = []
+    for t, p in enumerate(reversed(parts)):
+        decoded = parse_frame(build_frame(p, key=key), key_for=lambda mn: key)
+        assert decoded.cp == p.cp and decoded.encrypted == (encrypted and p.encrypted)
+        events += r.add(decoded, float(t))
+    [done] = events
+    assert done.codes == frame.cp.codes
+
+
+def test_split_refuses_what_cannot_be_split():
+    import pytest
+
+    from ecowatch.hj212 import BuildError
+    from ecowatch.hj212.session import split_frame
+
+    frame = _big_frame({f"a{i:05d}": {"Avg": 1.5, "Flag": "N"} for i in range(100)})
+    with pytest.raises(BuildError, match="parts need .* QNs, got 1"):
+        split_frame(frame, ["1"])
+    with pytest.raises(BuildError, match="alone exceeds a data segment of 100"):
+        split_frame(frame, ["1"] * 50, max_segment=100)
+    parts = split_frame(frame, [str(i) for i in range(10)])  # 3010 bytes in parts of <= 1024
+    assert [len(p.data_segment) for p in parts] == [977, 977, 977, 397]

@@ -68,7 +68,7 @@ from ecowatch.hj212.replies import (
     notification_answer,
     request_answer,
 )
-from ecowatch.hj212.session import SplitComplete, SplitFailed, SplitKey, SplitReassembler
+from ecowatch.hj212.session import SplitComplete, SplitFailed, SplitKey, SplitReassembler, split_frame
 from ecowatch.hj212.sm4 import decrypt_cp, encrypt_cp, must_encrypt
 
 __all__ = [
@@ -130,6 +130,7 @@ __all__ = [
     "set_rtd_interval",
     "set_system_time",
     "set_timeout_retry",
+    "split_frame",
     "start_realtime_data",
     "start_running_state",
     "stop_realtime_data",

@@ -32,15 +32,17 @@ is evicted first. Time is an argument (seconds on any monotonic scale).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ecowatch.hj212.errors import DecoderStateError
-from ecowatch.hj212.frame import Frame, Value
+from ecowatch.hj212.errors import BuildError, DecoderStateError
+from ecowatch.hj212.frame import Frame, Value, make_frame, parse_cp
 
-__all__ = ["SplitComplete", "SplitEvent", "SplitFailed", "SplitKey", "SplitReassembler"]
+__all__ = ["SplitComplete", "SplitEvent", "SplitFailed", "SplitKey", "SplitReassembler", "split_frame"]
 
+#: "数据段超1 024个字符时应分包传输" (HJ 212-2025 §8.1.2; HJ 212-2017 Table 2: data segment 0-1024).
+MAX_DATA_SEGMENT = 1024
 DEFAULT_MAX_PENDING = 1024
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 600.0
@@ -213,3 +215,45 @@ class SplitReassembler:
     @staticmethod
     def _got(pending: _Pending) -> str:
         return ",".join(str(pno) for pno in sorted(pending.parts))
+
+
+def split_frame(
+    frame: Frame, qns: Sequence[str], *, max_segment: int = MAX_DATA_SEGMENT, key: bytes | None = None
+) -> list[Frame]:
+    """Split ``frame`` into PNUM/PNO parts whose data segments fit ``max_segment`` (what a device does,
+    §2.3): the split falls between pollutant groups (``;``), every part starts again with
+    ``DataTime``, has Flag bit D set and its own QN from ``qns`` (one per part, e.g. consecutive ms
+    as in Annex C.49/C.50). A frame that fits comes back as the only part, unchanged. ``key``
+    encrypts each part (HJ 212-2025). Raises :class:`BuildError` when one group alone is too long or
+    ``qns`` has too few QNs.
+    """
+    segment_chars = len(frame.data_segment.decode("utf-8"))
+    if segment_chars <= max_segment:
+        return [frame]
+    if frame.flag is None:
+        raise BuildError("a split frame needs a Flag field (bit D marks PNUM/PNO)")
+    if "//" in frame.cp.text:
+        raise BuildError("a CP with '//' log text is not split (its ';' may be inside the text)")
+    head = "" if frame.cp.data_time is None else f"DataTime={frame.cp.data_time}"
+    groups = [g for g in frame.cp.text.split(";") if g and g != head]
+    # header (without any PNUM/PNO of the original) + room for the widest PNUM/PNO
+    overhead = segment_chars - len(frame.cp.text) + len("PNUM=9999;PNO=9999;")
+    parts: list[list[str]] = []
+    size = 0
+    for group in groups:
+        cost = len(group) + 1
+        if overhead + len(head) + cost > max_segment:
+            raise BuildError(f"CP group {group[:40]!r}… alone exceeds a data segment of {max_segment}")
+        if not parts or overhead + len(head) + size + cost > max_segment:
+            parts.append([])
+            size = 0
+        parts[-1].append(group)
+        size += cost
+    if len(qns) < len(parts):
+        raise BuildError(f"{len(parts)} parts need {len(parts)} QNs, got {len(qns)}")
+    flag = frame.flag | 2
+    return [
+        make_frame(qn=qn, st=frame.st, cn=frame.cn, pw=frame.pw, mn=frame.mn, flag=flag, pnum=len(parts), pno=pno,
+                   cp=parse_cp(";".join(([head] if head else []) + groups)), extra=frame.extra, key=key)
+        for pno, (qn, groups) in enumerate(zip(qns, parts, strict=False), start=1)
+    ]
