@@ -83,7 +83,7 @@ class PageRun:
         self.errors: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
         page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("pageerror", lambda error: self.errors.append(f"{error} {error.stack}"))
 
     def testid(self, name: str):
         return self.page.locator(f'[data-testid="{name}"]')

@@ -514,9 +514,12 @@ function start() {
     applyLanguage();
   });
   // The map shrinks when the panel opens, and both follow the window: ECharts only redraws on resize().
-  const resizer = new ResizeObserver(() => {
-    state.mapChart?.resize();
-    state.seriesChart?.resize();
+  // A hidden box (signed out, panel closed) is 0×0: ECharts cannot lay out a map in it, so it waits
+  // until the box is shown again, which fires the observer once more.
+  const resizer = new ResizeObserver((entries) => {
+    for (const { target, contentRect } of entries) {
+      if (contentRect.width > 0 && contentRect.height > 0) window.echarts?.getInstanceByDom(target)?.resize();
+    }
   });
   resizer.observe($("map"));
   resizer.observe($("site-chart"));
