@@ -168,3 +168,23 @@ def test_encrypted_roundtrip(frame, key):
     d.feed(data + data)
     d.feed(b"")
     assert list(d.events()) == [f, f]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["B_A2_ENC", "B_A3_ENC"]), st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=3)),
+                                                          max_size=6),
+       st.sampled_from([ANNEX_KEY, b"1" * 16, None]))
+def test_mutated_encrypted_frames_give_events_never_exceptions(name, edits, key):
+    data = bytearray(raw(name) * 2)
+    for at, replacement in edits:
+        at %= len(data)
+        data[at : at + len(replacement)] = replacement
+    d = FrameDecoder(key_for=lambda mn: key)
+    d.feed(bytes(data))
+    d.feed(b"")
+    events = list(d.events())
+    assert all(isinstance(e, Frame | FrameRejected) for e in events)
+    assert d.buffered == 0
+    for event in events:
+        if isinstance(event, Frame):
+            assert event.crc_ok

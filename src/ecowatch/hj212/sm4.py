@@ -19,8 +19,8 @@ never written).
 
 >>> key = b"0" * 16                    # Annex A.2 test key, "16个0x30"
 >>> wire = encrypt_cp(b"DataTime=20240520210600;a01011-Min=1.35", key)
->>> wire[:25], wire[-9:]
-(b'{0xE4,0x3E,0x15,0x9A,0xCF', b'0x8C}1.35')
+>>> wire[:25], wire[-9:]                 # 2 blocks as in Annex A.2 example 2, then 7 plain bytes
+(b'{0xE4,0x3E,0x15,0x9A,0xCF', b'D}in=1.35')
 >>> decrypt_cp(wire, key)
 b'DataTime=20240520210600;a01011-Min=1.35'
 """
