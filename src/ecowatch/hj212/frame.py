@@ -1,4 +1,4 @@
-"""Parse and build one complete HJ 212 frame (editions 2005, 2017 and unencrypted 2025).
+"""Parse and build one complete HJ 212 frame (editions 2005, 2017 and 2025, SM4-encrypted or not).
 
 Wire format (reference §1.1)::
 
@@ -13,6 +13,13 @@ to the final ``&&`` of the segment (§4.1).
 mismatch is *not* an exception: the frame is returned with ``crc_ok=False`` (the decoder turns it into
 a ``FrameRejected`` whose reason is :func:`crc_problem`). ``build_frame`` always writes the canonical
 field order, an upper-case CRC and ``\\r\\n``.
+
+HJ 212-2025 encrypted data areas (Part B4) are decrypted with ``parse_frame(raw, key_for=...)``
+before the CRC check and written with ``build_frame(frame, key=...)``; see :mod:`ecowatch.hj212.sm4`.
+
+Speed: a typical minute/hour frame takes a fast path (one header regex, the data area split by
+string operations, a lane-folded CRC; bench/hj212.py); every other shape takes the general path,
+which gives the same result or the precise error (property-tested).
 
 >>> raw = (b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;"
 ...        b"Flag=5;CP=&&RtdInterval=30&&1C80\\r\\n")
