@@ -211,6 +211,16 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     last_pm2_5 = web_fixture_data["air_value"](3, "PM2.5", dt.datetime(2016, 1, 3, 20))
     assert drawn["PM2.5 (µg/m³)"][-1] == ["2016-01-03T20:00:00+08:00", last_pm2_5] == [
         "2016-01-03T20:00:00+08:00", 100.0]
+    # The chart's tooltip gives the hour in Beijing time although this browser runs in UTC.
+    chart_box = run.testid("site-chart").bounding_box()
+    hour_x = run.page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('[data-testid=site-chart]'))
+        .convertToPixel({xAxisIndex: 0}, Date.parse('2016-01-03T18:00:00+08:00'))""")
+    run.page.mouse.move(chart_box["x"] + hour_x, chart_box["y"] + chart_box["height"] / 2)
+    chart_tip = run.page.locator('[data-testid="site-chart"] div', has_text="µg/m³): ").last
+    chart_tip.wait_for(state="visible")
+    tip_lines = chart_tip.inner_text().splitlines()
+    assert tip_lines[0] == "2016-01-03 18:00", tip_lines
+    assert f"AQI: {dict(series['aqi'])['2016-01-03T18:00:00+08:00']}" in tip_lines
     axis_names = run.page.evaluate("""() => echarts.getInstanceByDom(
         document.querySelector('[data-testid=site-chart]')).getOption().yAxis.map(a => a.name)""")
     assert axis_names == ["浓度 (µg/m³)", "mg/m³", "AQI"]
@@ -267,6 +277,15 @@ def test_wrong_password_and_an_expired_sign_in_show_the_form_with_a_reason(run, 
     message.wait_for(state="visible")
     assert message.inner_text() == "登录已过期，请重新登录。"
     assert run.page.evaluate("sessionStorage.getItem('ecowatch.token')") is None
+
+    # A sign-in whose expiry has passed by the browser's clock: the form at once, with the reason.
+    run.page.evaluate("saved => sessionStorage.setItem('ecowatch.token', JSON.stringify(saved))",
+                      {**saved, "expires_at": "2016-01-01T00:00:00Z"})
+    run.page.reload()
+    run.testid("login").wait_for(state="visible")
+    message.wait_for(state="visible")
+    assert message.inner_text() == "登录已过期，请重新登录。"
+    assert run.testid("app").is_hidden()
     run.assert_stayed_local()
     # The only errors logged are the browser's own lines for the two refused requests (401).
     assert all("401" in error for error in run.errors), run.errors

@@ -83,6 +83,10 @@ function token() {
   return null;
 }
 
+function hasSavedToken() {
+  return sessionStorage.getItem(TOKEN_KEY) !== null;
+}
+
 async function detailOf(response) {
   try {
     const body = await response.json();
@@ -479,7 +483,7 @@ function renderSeries() {
     animation: false,
     grid: { left: 60, right: 30 + AXIS_GAP_PX * Math.max(0, yAxis.length - 1), top: 60, bottom: 30 },
     legend: { top: 0, type: "scroll" },
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", formatter: seriesTooltip },
     xAxis: {
       type: "time",
       axisLabel: { formatter: (value) => hourLabel(beijingIso(value)).slice(5) },
@@ -492,6 +496,17 @@ function renderSeries() {
   element.dataset.points = String(points);
   if (points === 0) $("panel-info").textContent += ` · ${t("no_series")}`;
   panel.dataset.state = "loaded";
+}
+
+// The hour in Beijing time (ECharts would print the browser's zone) and each line's value.
+function seriesTooltip(items) {
+  const encode = window.echarts.format.encodeHTML;
+  const lines = [encode(hourLabel(beijingIso(items[0].axisValue)))];
+  for (const item of items) {
+    const value = item.value[1];
+    lines.push(`${item.marker}${encode(item.seriesName)}: ${value === null ? "—" : encode(String(value))}`);
+  }
+  return lines.join("<br>");
 }
 
 // An axis tick (epoch ms) as Beijing-time ISO, whatever the browser's own zone.
@@ -523,8 +538,9 @@ function start() {
   });
   resizer.observe($("map"));
   resizer.observe($("site-chart"));
+  const hadToken = hasSavedToken();
   if (token()) startApp();
-  else signOut();
+  else signOut(hadToken ? t("expired") : "");
 }
 
 start();
