@@ -53,7 +53,16 @@ from typing import Any
 
 from ecowatch.gateway.journal import Entry, GroupCommit, Journal, Position
 from ecowatch.gateway.registry import Registry
-from ecowatch.hj212 import Frame, FrameDecoder, FrameRejected, QnRtn, auto_reply, parse_frame, request_answer
+from ecowatch.hj212 import (
+    Frame,
+    FrameDecoder,
+    FrameRejected,
+    QnRtn,
+    auto_reply,
+    crc_problem,
+    parse_frame,
+    request_answer,
+)
 from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
 from ecowatch.hj212.errors import Hj212Error
 from ecowatch.store import make_engine, migrate, session_factory
@@ -75,6 +84,11 @@ class Limits:
     high_water: int = 50_000
     low_water: int = 10_000
     store_batch: int = 5_000
+    #: Frames reaching the store wait up to this long to share one transaction (fewer, larger writes
+    #: leave the event loop more of the GIL); acknowledgements never wait for it.
+    store_interval_s: float = 0.05
+    #: Journal fsync on the event loop (fast disks) or in a worker thread (see :class:`GroupCommit`).
+    journal_inline: bool = True
 
 
 @dataclass
@@ -129,6 +143,7 @@ class _Connection(asyncio.Protocol):
         self.reading_paused = False
         self.write_paused = False
         self.rejections = 0
+        self.retried: set[int] = set()
         self.last_activity = time.monotonic()
         self.closed = False
 
@@ -220,7 +235,18 @@ class _Connection(asyncio.Protocol):
                 gateway.stats.frames_received += 1
                 gateway.accept(self, event, verdict)
             else:
+                if _needs_key(event) and id(event) not in self.retried and gateway.registry.refresh_due:
+                    # An SM4 frame from a device registered (or given a new key) since the last load.
+                    self.retried.add(id(event))
+                    self.block(gateway.registry.refresh())
+                    return
                 self.backlog.popleft()
+                if id(event) in self.retried:
+                    self.retried.discard(id(event))
+                    event = _reparse(event, gateway.registry.key_for)
+                    if isinstance(event, Frame):
+                        self.backlog.appendleft(event)
+                        continue
                 self.rejected(event)
 
     def block(self, waiting) -> None:
@@ -253,6 +279,22 @@ class _Connection(asyncio.Protocol):
         if self.rejections > gateway.limits.max_rejections:
             log.warning("%s: closed after %d frames that could not be used", self.peer, self.rejections)
             self.close()
+
+
+def _needs_key(event: FrameRejected) -> bool:
+    return b"CP=&&{0x" in event.raw[:200] or (event.frame is not None and event.frame.encrypted)
+
+
+def _reparse(event: FrameRejected, key_for) -> Frame | FrameRejected:
+    try:
+        frame = parse_frame(event.raw, key_for=key_for)
+    except Hj212Error as error:
+        return FrameRejected(str(error), event.offset, event.raw)
+    problem = crc_problem(frame)
+    if problem is None:
+        return frame
+    return FrameRejected(problem, event.offset, event.raw, frame,
+                         int(QnRtn.CRC_ERROR) if frame.ack_requested else None)
 
 
 def _safe_reply(frame: Frame, qn_rtn: int) -> bytes | None:
@@ -308,11 +350,13 @@ class Gateway:
         """Migrate the store, replay the journal into it, load the registry, then listen."""
         loop = asyncio.get_running_loop()
         self._engine = make_engine(self.url)
+        if self._engine.dialect.name == "sqlite":
+            _sqlite_wal(self._engine)
         await loop.run_in_executor(self._db, migrate.upgrade, self._engine)
         self._journal = Journal(self.journal_dir)
         await loop.run_in_executor(self._db, self._replay)
         await loop.run_in_executor(None, self.registry.load)
-        self._commit = GroupCommit(self._journal)
+        self._commit = GroupCommit(self._journal, inline=self.limits.journal_inline)
         self._store_wakeup = asyncio.Event()
         self._store_task = loop.create_task(self._store_loop())
         self._sweeper = loop.create_task(self._sweep_idle())
@@ -435,6 +479,8 @@ class Gateway:
         while True:
             await self._store_wakeup.wait()
             self._store_wakeup.clear()
+            if len(self._store_queue) < self.limits.store_batch and not self.stopping:
+                await asyncio.sleep(self.limits.store_interval_s)
             while self._store_queue:
                 batch = self._store_queue[:self.limits.store_batch]
                 try:
@@ -499,6 +545,19 @@ class Gateway:
                 if connection.last_activity < deadline and not connection.blocked:
                     self.stats.idle_closed += 1
                     connection.close()
+
+
+def _sqlite_wal(engine) -> None:
+    """WAL lets the web pages read while the gateway writes; ``synchronous=NORMAL`` may lose the last
+    commits on power loss but never corrupts, and the journal replays whatever the checkpoint lacks."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def _store_item(entry: Entry, frame: Frame | None) -> KeptFrame | RefusedFrame | None:
