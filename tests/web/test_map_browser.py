@@ -317,6 +317,13 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
         return sum(url.endswith("/api/v1/sites/status") for url in run.requests)
 
     assert status_calls() == 1
+    # The person zooms in; the refresh must keep that view.
+    box = run.testid("map").bounding_box()
+    run.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    run.page.mouse.wheel(0, -400)
+    zoom_script = "() => echarts.getInstanceByDom(document.querySelector('[data-testid=map]')).getOption().geo[0].zoom"
+    run.page.wait_for_function(f"() => ({zoom_script})() > 1")
+    zoom = run.page.evaluate(zoom_script)
     run.page.clock.fast_forward(59_000)
     assert status_calls() == 1
     with run.page.expect_request("**/api/v1/sites/status"):
@@ -324,6 +331,7 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
     run.page.wait_for_function("() => document.querySelector('[data-testid=map]').dataset.markers")
     assert status_calls() == 2
     assert set(run.listed_sites()) == {"SJZ-A1"}
+    assert run.page.evaluate(zoom_script) == zoom
 
     run.testid("sign-out").click()
     run.testid("login").wait_for(state="visible")

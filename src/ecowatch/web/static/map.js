@@ -32,6 +32,7 @@ const state = {
   mapChart: null,
   seriesChart: null,
   mapsReady: null,
+  viewKey: null,
 };
 
 // ---------------------------------------------------------------- messages and language
@@ -184,6 +185,7 @@ function signOut(message = "") {
   state.sites = [];
   closePanel();
   delete $("map").dataset.markers;
+  state.viewKey = null;
   $("app").hidden = true;
   $("user").hidden = true;
   $("sign-out").hidden = true;
@@ -377,19 +379,11 @@ function renderMap() {
   }
   delete element.dataset.markers;
   const view = geoView(state.sites);
-  chart.setOption({
+  const option = {
     animation: false,
     // Only the markers have tooltips (a district's name is on the map already).  The geo component's
     // own tooltip setting would also switch off the markers' (ECharts inherits it), hence the test here.
     tooltip: { trigger: "item", formatter: (item) => (item.data?.site ? tooltipText(item.data.site) : "") },
-    geo: {
-      map: view.map,
-      boundingCoords: view.boundingCoords,
-      roam: true,
-      itemStyle: { areaColor: "#e9eef2", borderColor: "#8a9ba8", borderWidth: 0.8 },
-      emphasis: { disabled: true },
-      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11 },
-    },
     series: [{
       type: "scatter",
       coordinateSystem: "geo",
@@ -404,7 +398,22 @@ function renderMap() {
       })),
       emphasis: { scale: 1.5 },
     }],
-  }, { replaceMerge: ["series", "geo"] });
+  };
+  // The outline is set again only when the view changes, so the minute's refresh keeps the
+  // person's zoom and pan.
+  const viewKey = JSON.stringify(view);
+  if (viewKey !== state.viewKey) {
+    option.geo = {
+      map: view.map,
+      boundingCoords: view.boundingCoords,
+      roam: true,
+      itemStyle: { areaColor: "#e9eef2", borderColor: "#8a9ba8", borderWidth: 0.8 },
+      emphasis: { disabled: true },
+      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11 },
+    };
+    state.viewKey = viewKey;
+  }
+  chart.setOption(option, { replaceMerge: option.geo ? ["series", "geo"] : ["series"] });
 }
 
 // ---------------------------------------------------------------- the panel of one site
