@@ -90,3 +90,16 @@ def test_decoder_batch_and_one_by_one_agree():
 
     whole, small = decode(len(stream)), decode(97)
     assert whole == small and len(whole) > 1000
+
+
+def test_fast_constructed_frames_are_ordinary_frozen_frames():
+    import dataclasses
+
+    import pytest
+
+    raw = (SAMPLES["S01"] + "\r\n").encode()
+    fast = parse_frame(raw)
+    general = dataclasses.replace(fast)  # through the dataclass __init__
+    assert fast == general and hash(fast.raw) == hash(general.raw) and repr(fast) == repr(general)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.qn = "x"  # type: ignore[misc]

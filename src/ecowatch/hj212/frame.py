@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from ecowatch.hj212.codes import Command
@@ -177,12 +177,15 @@ def _is_text_field(name: str) -> bool:
 
 
 def _parse_cp_fast(text: str) -> Cp | None:
-    items = text.count(";") + text.count(",") + 1
-    if text.count("=") != items or "//" in text:
+    if "//" in text:
         return None
     separators = text.encode().translate(None, _CP_SCAN_DELETE)
-    if len(separators) != 2 * items - 1 or separators[::2].count(b"=") != items:
-        return None  # not one "=" per item, or blanks / non-ASCII text
+    if (
+        not len(separators) & 1
+        or separators[::2].count(b"=") != (len(separators) + 1) >> 1
+        or separators[1::2].translate(None, b";,")
+    ):
+        return None  # not "=" and ";"/"," in turn (one "=" per item), or blanks / non-ASCII text
     parts = text.replace(",", "=").replace(";", "=").split("=")
     keys = parts[0::2]
     values = parts[1::2]
@@ -391,6 +394,77 @@ class Frame:
                 + (f" (it counts the {what})" if what != "data segment" else ""))
 
 
+# Hot-path constructor of Frame. The frozen dataclass __init__ sets each of the 19 slots through
+# object.__setattr__; calling the slot descriptors' setters directly does the same in half the time
+# (about 1 µs of a 22 µs decode, bench/hj212.py). The result is an ordinary, equal, frozen Frame.
+_new_object = object.__new__
+(
+    _set_version,
+    _set_qn,
+    _set_st,
+    _set_cn,
+    _set_pw,
+    _set_mn,
+    _set_flag,
+    _set_pnum,
+    _set_pno,
+    _set_cp,
+    _set_extra,
+    _set_raw,
+    _set_length_field,
+    _set_crc_field,
+    _set_crc_ok,
+    _set_length_in_chars,
+    _set_encrypted,
+    _set_plain_segment,
+    _set_sent_length,
+) = (Frame.__dict__[f.name].__set__ for f in fields(Frame))
+
+
+def _new_frame(
+    version: Version,
+    qn: str | None,
+    st: str,
+    cn: int,
+    pw: str,
+    mn: str,
+    flag: int | None,
+    pnum: int | None,
+    pno: int | None,
+    cp: Cp,
+    extra: tuple[tuple[str, str], ...],
+    raw: bytes,
+    length_field: int,
+    crc_field: str,
+    crc_ok: bool,
+    length_in_chars: bool,
+    encrypted: bool,
+    plain_segment: bytes | None,
+    sent_length: int | None,
+) -> Frame:
+    frame = _new_object(Frame)
+    _set_version(frame, version)
+    _set_qn(frame, qn)
+    _set_st(frame, st)
+    _set_cn(frame, cn)
+    _set_pw(frame, pw)
+    _set_mn(frame, mn)
+    _set_flag(frame, flag)
+    _set_pnum(frame, pnum)
+    _set_pno(frame, pno)
+    _set_cp(frame, cp)
+    _set_extra(frame, extra)
+    _set_raw(frame, raw)
+    _set_length_field(frame, length_field)
+    _set_crc_field(frame, crc_field)
+    _set_crc_ok(frame, crc_ok)
+    _set_length_in_chars(frame, length_in_chars)
+    _set_encrypted(frame, encrypted)
+    _set_plain_segment(frame, plain_segment)
+    _set_sent_length(frame, sent_length)
+    return frame
+
+
 def version_of_flag(flag: int) -> Version | None:
     """Edition encoded in Flag's version bits, or ``None`` for unknown bits."""
     return _VERSIONS.get((flag >> 2) & 0x3F)
@@ -542,7 +616,8 @@ def _parse_canonical(text: str, wire: _Wire) -> Frame | None:
     if len(text) - 2 < cp_start:
         return None
     qn, st, cn, pw, mn, flag_text, pnum, pno = header.groups()
-    cp = parse_cp(text[cp_start:-2])
+    cp_text = text[cp_start:-2]
+    cp = (_parse_cp_fast(cp_text) if cp_text else None) or _parse_cp_general(cp_text)  # parse_cp, inlined
     if flag_text is None:
         flag = None
         version = _guess_version(qn, cp)
@@ -552,7 +627,7 @@ def _parse_canonical(text: str, wire: _Wire) -> Frame | None:
         if found is None:
             return None
         version = found
-    return Frame(
+    return _new_frame(
         version,
         qn,
         st,
