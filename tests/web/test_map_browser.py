@@ -9,6 +9,7 @@ Screenshots go to the test's ``tmp_path`` and to ``test-output/`` at the reposit
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -45,9 +46,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def base_url(app) -> Iterator[str]:
-    """The fixture app served by uvicorn on 127.0.0.1 in a thread of this process."""
+@contextlib.contextmanager
+def served(app) -> Iterator[str]:
+    """``app`` served by uvicorn on a free 127.0.0.1 port in a thread of this process."""
     import uvicorn
 
     port = _free_port()
@@ -60,9 +61,17 @@ def base_url(app) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(app) -> Iterator[str]:
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +161,20 @@ class PageRun:
             self.page.screenshot(path=str(path), full_page=True)
 
 
-@pytest.fixture
-def run(browser, base_url) -> Iterator[PageRun]:
+@contextlib.contextmanager
+def page_run(browser, base_url: str) -> Iterator[PageRun]:
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", timezone_id="UTC")
     context.set_default_timeout(WAIT_MS)
-    yield PageRun(context.new_page(), base_url)
-    context.close()
+    try:
+        yield PageRun(context.new_page(), base_url)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def run(browser, base_url) -> Iterator[PageRun]:
+    with page_run(browser, base_url) as page:
+        yield page
 
 
 def _assert_hj633_colours(listed: dict[str, str], statuses: dict[str, dict]) -> None:
@@ -340,3 +357,31 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
     assert status_calls() == 2
     run.assert_stayed_local()
     assert run.errors == []
+
+
+@pytest.mark.parametrize("fresh_store_url", ["sqlite"], indirect=True)
+def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, store_url, fresh_app, fresh_store_url,
+                                                                   web_fixture_data):
+    """The list was loaded, then the site was moved to another district: the click gets 403."""
+    from sqlalchemy import select, update
+
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.models import Region, Site
+
+    with served(fresh_app) as url, page_run(browser, url) as run:
+        run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
+        assert set(run.listed_sites()) == {"BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"}
+        engine = make_engine(fresh_store_url)
+        try:
+            with session_factory(engine).begin() as session:
+                haidian = session.scalar(select(Region.id).where(Region.code == "110108"))
+                session.execute(update(Site).where(Site.code == "BJ-CY-A1").values(region_id=haidian))
+        finally:
+            engine.dispose()
+        run.page.locator('[data-testid="site-item"][data-code="BJ-CY-A1"]').click()
+        run.page.locator('[data-testid="site-panel"][data-state="error"]').wait_for()
+        message = run.testid("message").inner_text()
+        assert message.startswith("无权查看：") and "BJ-CY-A1" in message, message
+        assert run.testid("login").is_hidden()  # still signed in: only this site is out of reach
+        run.assert_stayed_local()
+        assert all("403" in error for error in run.errors) and len(run.errors) == 1, run.errors
