@@ -188,3 +188,19 @@ def test_mutated_encrypted_frames_give_events_never_exceptions(name, edits, key)
     for event in events:
         if isinstance(event, Frame):
             assert event.crc_ok
+
+
+@pytest.mark.parametrize("size", [10_000, 1, 13])
+def test_a_cut_encrypted_frame_does_not_swallow_the_next(size):
+    cut = raw("B_A2_ENC")[:700]
+    stream = cut + raw("S01") + raw("B_A3_ENC")
+    d = FrameDecoder(key_for=keys)
+    events = []
+    for at in range(0, len(stream), size):
+        d.feed(stream[at : at + size])
+        events.extend(d.events())
+    d.feed(b"")
+    events.extend(d.events())
+    assert events[0].reason == "SM4-encrypted frame without CR LF before the next '##'"
+    assert events[0].raw == cut
+    assert [e.cn for e in events[1:]] == [1062, 2051] and all(isinstance(e, Frame) for e in events[1:])

@@ -273,13 +273,20 @@ class FrameDecoder:
         scan position, or ``_WAIT`` if more bytes are needed to decide."""
         n, eof, limit = len(buf), self._eof, self.max_frame_bytes
         if _ENCRYPTED in buf[i + 6 : end]:
-            # HJ 2025 SM4 frames keep the plaintext length (Part B4): frame them on CRLF instead.
-            j = buf.find(b"\r\n", i + 6, i + limit)
+            # HJ 2025 SM4 frames keep the plaintext length (Part B4): frame them on CRLF instead, but
+            # never across the next "##" (ciphertext is "0xNN," text), so that a frame cut short
+            # cannot swallow the one after it.
+            stop = min(i + limit, n)
+            following = buf.find(b"##", i + 2, stop)
+            j = buf.find(b"\r\n", i + 6, following if following >= 0 else stop)
             if j >= 0:
                 self._emit(bytes(buf[i : j + 2]), i)
                 return j + 2
-            if n < i + limit and not eof:
+            if following < 0 and n < i + limit and not eof:
                 return _WAIT
+            if following >= 0:  # nothing between here and there can start a frame
+                self._reject("SM4-encrypted frame without CR LF before the next '##'", i, bytes(buf[i:following]))
+                return following
             self._reject(f"SM4-encrypted frame without CR LF within {limit} bytes", i, bytes(buf[i:end]))
             return i + 2
         if any(b >= 0x80 for b in buf[i + 6 : end]):
