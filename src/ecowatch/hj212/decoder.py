@@ -39,7 +39,7 @@ DEFAULT_MAX_BUFFER_BYTES = 64 * 1024
 GARBAGE_SAMPLE = 256
 _OVERHEAD = 12
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
-_ENCRYPTED = b"CP=&&{0x"
+_ENCRYPTED = b"CP=&&{0"  # "{0x" or "{0X": the start of SM4 ciphertext (Part B4)
 _WAIT = -1
 #: With this much buffered (≥ ~35 typical frames) the frames found are parsed with one NumPy CRC
 #: batch (parse_frames); below it one by one, where the scalar CRC is faster (bench/hj212.py).
