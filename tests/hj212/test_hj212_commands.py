@@ -169,3 +169,28 @@ def test_device_key_request_parsed():
         parse_key_request(make_frame(st="31", cn=2011, pw="1", mn="M", flag=9, cp=""))
     with pytest.raises(FrameError, match="field NewSK is not hex: 'zz'"):
         parse_key_request(make_frame(st="31", cn=1014, pw="1", mn=MN, flag=8, cp="SKCreateTime=1;NewSK=zz"))
+
+
+def test_parse_answer_of_annex_c_and_2005_replies():
+    from hj212_samples import SAMPLES
+
+    from ecowatch.hj212 import ExeRtn, QnRtn, parse_answer
+
+    a02 = parse_frame(golden(f"QN={QN};ST=91;CN=9011;PW=123456;MN={MN};Flag=4;CP=&&QnRtn=1&&", "1B00"))
+    a03 = parse_frame(golden(f"QN={QN};ST=91;CN=9012;PW=123456;MN={MN};Flag=4;CP=&&ExeRtn=1&&", "6240"))
+    assert a02.crc_ok and a03.crc_ok
+    assert parse_answer(a02) == parse_answer(a02) and parse_answer(a02).result is QnRtn.READY
+    answer = parse_answer(a03)
+    assert (answer.mn, answer.qn, answer.cn, answer.result, answer.ok) == (MN, QN, 9012, ExeRtn.SUCCESS, True)
+    x15 = parse_frame((SAMPLES["X15"] + "\r\n").encode())  # 2005: the QN travels inside CP
+    assert (parse_answer(x15).qn, parse_answer(x15).result, parse_answer(x15).ok) == ("20170516010101001", None, True)
+    refused = parse_frame(make_frame(qn=QN, st="91", cn=9011, pw="1", mn=MN, flag=4, cp="QnRtn=3").raw)
+    assert parse_answer(refused).result is QnRtn.PW_ERROR and not parse_answer(refused).ok
+    odd = make_frame(qn=QN, st="91", cn=9012, pw="1", mn=MN, flag=4, cp="ExeRtn=77")
+    assert parse_answer(odd).result == 77
+    with pytest.raises(FrameError, match=f"CN=9012 from MN={MN}: field ExeRtn missing or not a number: None"):
+        parse_answer(make_frame(qn=QN, st="91", cn=9012, pw="1", mn=MN, flag=4, cp=""))
+    with pytest.raises(FrameError, match="not an answer"):
+        parse_answer(a02.__class__(**{**{f: getattr(a02, f) for f in a02.__dataclass_fields__}, "cn": 2011}))
+    with pytest.raises(FrameError, match="field QN missing"):
+        parse_answer(make_frame(st="91", cn=9014, pw="1", mn=MN, flag=4, cp=""))

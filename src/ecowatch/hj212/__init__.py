@@ -18,10 +18,12 @@ from ecowatch.hj212.codes import (
     QnRtn,
 )
 from ecowatch.hj212.commands import (
+    CommandAnswer,
     KeyRequest,
     Recipient,
     get_system_time,
     instrument_command,
+    parse_answer,
     parse_key_request,
     request_history,
     set_min_interval,
@@ -79,6 +81,7 @@ __all__ = [
     "SYSTEM_CODES",
     "BuildError",
     "Command",
+    "CommandAnswer",
     "Cp",
     "DecoderStateError",
     "Event",
@@ -118,6 +121,7 @@ __all__ = [
     "modbus_crc16",
     "must_encrypt",
     "notification_answer",
+    "parse_answer",
     "parse_cp",
     "parse_frame",
     "parse_frames",

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ecowatch.hj212.codes import Command
+from ecowatch.hj212.codes import Command, ExeRtn, QnRtn
 from ecowatch.hj212.errors import BuildError, FrameError
 from ecowatch.hj212.frame import _VERSION_BITS, Frame, Value, Version, build_frame, make_cp
 from ecowatch.hj212.sm4 import SM4_KEY_BYTES
@@ -26,6 +26,7 @@ from ecowatch.hj212.sm4 import SM4_KEY_BYTES
 __all__ = [
     "HISTORY_COMMANDS",
     "MINUTE_INTERVALS",
+    "CommandAnswer",
     "KeyRequest",
     "Recipient",
     "get_device_info",
@@ -33,6 +34,7 @@ __all__ = [
     "get_rtd_interval",
     "get_system_time",
     "instrument_command",
+    "parse_answer",
     "parse_key_request",
     "request_history",
     "set_min_interval",
@@ -300,3 +302,44 @@ def parse_key_request(frame: Frame) -> KeyRequest:
         if len(new_key) != SM4_KEY_BYTES:
             raise FrameError(f"CN=1014 from MN={frame.mn}: field NewSK is {len(new_key)} bytes, not 16")
     return KeyRequest(frame.mn, frame.qn, created, new_key)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAnswer:
+    """A device's answer to one of our commands (§6.1, §6.3): ``cn`` 9011 with ``QnRtn``, 9012 with
+    ``ExeRtn``, or 9013 / 9014 (``result`` None). ``qn`` is the QN of our command: from the header
+    (2017, 2025) or, for 2005 devices, from inside CP (§6.10, UNVERIFIED)."""
+
+    mn: str
+    qn: str
+    cn: int
+    result: QnRtn | ExeRtn | int | None
+
+    @property
+    def ok(self) -> bool:
+        """9011 ready (1), 9012 success (1), or a 9013 / 9014 acknowledgement."""
+        return self.result is None or self.result == 1
+
+
+def parse_answer(frame: Frame) -> CommandAnswer:
+    """Read a 9011 / 9012 / 9013 / 9014 frame that answers a command we sent (e.g. the device's answer
+    to :func:`set_new_key` is 9011 then 9012). Codes outside Tables 6/7 are kept as plain ints.
+
+    Raises :class:`~ecowatch.hj212.errors.FrameError` naming the device and the missing field.
+    """
+    if frame.cn not in (9011, 9012, 9013, 9014):
+        raise FrameError(f"CN={frame.cn:04d} from MN={frame.mn} is not an answer (9011-9014)")
+    qn = frame.qn or frame.cp.params.get("QN")
+    if not qn:
+        raise FrameError(f"CN={frame.cn} from MN={frame.mn}: field QN missing (header and CP)")
+    result: QnRtn | ExeRtn | int | None = None
+    if frame.cn in (9011, 9012):
+        name, table = ("QnRtn", QnRtn) if frame.cn == 9011 else ("ExeRtn", ExeRtn)
+        code = frame.cp.params.get(name)
+        if not isinstance(code, int):
+            raise FrameError(f"CN={frame.cn} from MN={frame.mn}: field {name} missing or not a number: {code!r}")
+        try:
+            result = table(code)
+        except ValueError:
+            result = code
+    return CommandAnswer(frame.mn, str(qn), frame.cn, result)
