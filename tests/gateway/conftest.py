@@ -178,7 +178,7 @@ class Device:
                 chunk = self.sock.recv(65536)
                 if not chunk:
                     return True
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return False
         except ConnectionError:
             return True
