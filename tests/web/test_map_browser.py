@@ -314,6 +314,7 @@ def test_the_language_switch_shows_english_and_is_remembered(run, web_fixture_da
     run.testid("lang-switch").click()
     assert run.page.locator("h1").inner_text() == "Environmental monitoring sites"
     assert run.page.evaluate("document.documentElement.lang") == "en"
+    assert run.testid("user").inner_text() == "chaoyang (county)"
     names = run.page.eval_on_selector_all('[data-testid="site-item"] .name', "items => items.map(i => i.textContent)")
     assert sorted(names) == ["Chaoyang", "Power plant outlet 1", "Shawo"]
     legend = run.page.locator('[data-testid="legend-level"][data-level="3"]').inner_text()

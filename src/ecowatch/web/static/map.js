@@ -62,6 +62,11 @@ function category(site) {
   return currentLanguage() === "en" ? site.category_en : site.category_zh;
 }
 
+// "PM2.5 (µg/m³)"; a code without a unit (pH, or one the API has no unit for) stays bare.
+function withUnit(label, unit) {
+  return unit ? `${label} (${unit})` : label;
+}
+
 // "2016-01-03T23:00:00+08:00" -> "2016-01-03 23:00": the API's times are Beijing time already.
 function hourLabel(iso) {
   return iso ? iso.slice(0, 16).replace("T", " ") : t("no_time");
@@ -206,7 +211,7 @@ async function startApp() {
   $("app").hidden = false;
   $("user").hidden = false;
   $("sign-out").hidden = false;
-  $("user").textContent = t("user", { username: saved.user.username, role: saved.user.role });
+  renderUser();
   const ok = await guarded(async () => {
     await Promise.all([loadMaps(), loadLegend()]);
     await loadStatus();
@@ -267,7 +272,12 @@ async function refreshStatus() {
 
 // ---------------------------------------------------------------- rendering
 
+function renderUser() {
+  $("user").textContent = t("user", { username: state.user.username, role: state.user.role });
+}
+
 function renderAll() {
+  renderUser();
   const asOf = $("as-of");
   asOf.hidden = !state.asOf;
   asOf.textContent = state.asOf ? t("as_of", { time: hourLabel(state.asOf) }) : "";
@@ -460,7 +470,7 @@ function renderSeries() {
   const hasAqi = body.aqi.some(([, value]) => value !== null);
   const yAxis = units.map((unit, index) => ({
     type: "value",
-    name: index === 0 ? `${t("concentration")} (${unit})` : unit,
+    name: index === 0 ? withUnit(t("concentration"), unit) : unit,
     position: index === 0 ? "left" : "right",
     offset: index === 0 ? 0 : (index - 1 + (hasAqi ? 1 : 0)) * AXIS_GAP_PX,
     nameTextStyle: { align: index === 0 ? "left" : "center" },
@@ -468,7 +478,7 @@ function renderSeries() {
   if (hasAqi) yAxis.push({ type: "value", name: t("aqi_short"), position: "right", offset: 0, minInterval: 1 });
   if (yAxis.length === 0) yAxis.push({ type: "value" });
   const lines = Object.entries(body.pollutants).map(([pollutant, series]) => ({
-    name: `${pollutant} (${series.unit})`,
+    name: withUnit(pollutant, series.unit),
     type: "line",
     showSymbol: false,
     connectNulls: false,
