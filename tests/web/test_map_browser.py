@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from ecowatch.standards import aqi_level
 
@@ -36,8 +37,6 @@ pytestmark = [
     # The browser runs against the SQLite store only: the API's PostgreSQL behaviour is the API tests' job.
     pytest.mark.parametrize("store_url", ["sqlite"], indirect=True),
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def _free_port() -> int:
