@@ -28,7 +28,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ecowatch.hj212 import Frame, FrameDecoder, make_cp, make_frame, parse_frame
+from ecowatch.hj212 import (
+    Frame,
+    FrameDecoder,
+    hj212_crc16,
+    hj212_crc16_many,
+    make_cp,
+    make_frame,
+    parse_frame,
+)
 
 KEY = bytes.fromhex("30303030303030303030303030303030")  # HJ 212-2025 Annex A.2 test key
 AIR_2017 = ("a00000", "a34013", "a21026", "a21002", "a19001", "a01011", "a01012", "a01013", "a01014", "a21005")
@@ -168,6 +176,26 @@ def decode_figures(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def crc_figures(args: argparse.Namespace) -> list[dict]:
+    """µs per data segment: the scalar lane-folded CRC against the NumPy batch at several batch sizes
+    (the decoder batches only large buffers because small batches lose)."""
+    segments = [raw[6:-6] for raw in typical_frames("2017", args.frames)]
+    rows = []
+    for batch in (1, 8, 64, 2000):
+        def run(batch: int = batch) -> int:
+            if batch == 1:
+                for segment in segments:
+                    hj212_crc16(segment)
+            else:
+                for at in range(0, len(segments), batch):
+                    hj212_crc16_many(segments[at : at + batch])
+            return len(segments)
+
+        rate = _best_rate(run, args.repeat)
+        rows.append({"crc": "scalar" if batch == 1 else f"numpy batch of {batch}", "us_per_segment": round(1e6 / rate, 3)})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=20_000, help="distinct frames per edition")
@@ -177,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gateway", action="store_true", help="also run bench/hj212_gateway.py's figures")
     args, rest = parser.parse_known_args(argv)
     args.rest = rest
-    figures: dict = {"decode": decode_figures(args), "python": sys.version.split()[0]}
+    figures: dict = {"decode": decode_figures(args), "crc": crc_figures(args), "python": sys.version.split()[0]}
     if args.peer:
         figures["peer"] = peer_figures(args)
     gateway_file = Path(__file__).with_name("hj212_gateway.py")
@@ -197,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     for row in figures["decode"]:
         print(f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
               f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}")
+    print("CRC of a typical data segment: " + ", ".join(f"{r['crc']} {r['us_per_segment']} µs" for r in figures["crc"]))
     if "peer" in figures:
         ours = {row["edition"]: row["frames_per_s"] for row in figures["decode"] if row["path"] == "parse_frame"}
         print(f"peer {figures['peer']['library']}:")
