@@ -203,9 +203,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--peer", help="a src folder of another ecowatch checkout to compare parse_frame with")
     parser.add_argument("--gateway", action="store_true", help="also run bench/hj212_gateway.py's figures")
+    parser.add_argument("--gateway-only", action="store_true", help="run only bench/hj212_gateway.py's figures")
     args, rest = parser.parse_known_args(argv)
     args.rest = rest
-    figures: dict = {"decode": decode_figures(args), "crc": crc_figures(args), "python": sys.version.split()[0]}
+    args.gateway = args.gateway or args.gateway_only
+    figures: dict = {"python": sys.version.split()[0]}
+    if not args.gateway_only:
+        figures.update(decode=decode_figures(args), crc=crc_figures(args))
     if args.peer:
         figures["peer"] = peer_figures(args)
     gateway_file = Path(__file__).with_name("hj212_gateway.py")
@@ -219,14 +223,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"HJ 212 decode throughput, frames per CPU second on one core, Python {figures['python']} "
-          f"(best of {args.repeat})")
-    print(f"{'edition':8} {'path':12} {'frames':>7} {'bytes':>6} {'frames/s':>10} {'µs/frame':>9}")
-    for row in figures["decode"]:
-        print(f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
-              f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}")
-    print("CRC of a typical data segment: " + ", ".join(f"{r['crc']} {r['us_per_segment']} µs" for r in figures["crc"]))
-    if "peer" in figures:
+    if "decode" in figures:
+        print(f"HJ 212 decode throughput, frames per CPU second on one core, Python {figures['python']} "
+              f"(best of {args.repeat})")
+        print(f"{'edition':8} {'path':12} {'frames':>7} {'bytes':>6} {'frames/s':>10} {'µs/frame':>9}")
+        for row in figures["decode"]:
+            print(f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
+                  f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}")
+        print("CRC of a typical data segment: "
+              + ", ".join(f"{r['crc']} {r['us_per_segment']} µs" for r in figures["crc"]))
+    if "peer" in figures and "decode" in figures:
         ours = {row["edition"]: row["frames_per_s"] for row in figures["decode"] if row["path"] == "parse_frame"}
         print(f"peer {figures['peer']['library']}:")
         for version, rate in figures["peer"]["rates"].items():
