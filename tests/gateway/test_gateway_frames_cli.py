@@ -22,10 +22,12 @@ def kept(cn: int, values: dict, *, version: str = "2017", data_time: str | None 
 
 
 def test_interval_and_main_suffix_follow_the_cn():
-    values = {"a21026": {"Rtd": 1.5, "Avg": 2.5, "Flag": "D", "EFlag": "B1"}}
+    values = {"a21026": {"Rtd": 1.5, "ZsRtd": 1.9, "Avg": 2.5, "ZsAvg": 3.1, "Max": 4, "Cou": 7, "Flag": "D",
+                         "EFlag": "B1"}}
     assert [(r[1], r[3], r[4], r[5]) for r in measurement_rows(kept(2011, values))] == [
-        ("rtd", "a21026", 1.5, "D"), ("rtd", "a21026-Avg", 2.5, "D")]
-    assert [(r[1], r[3]) for r in measurement_rows(kept(2031, values))] == [("1d", "a21026-Rtd"), ("1d", "a21026")]
+        ("rtd", "a21026", 1.5, "D"), ("rtd", "a21026-Cou", 7.0, "D"), ("rtd", "a21026-ZsRtd", 1.9, "D")]
+    assert [(r[1], r[3], r[4]) for r in measurement_rows(kept(2031, values))] == [
+        ("1d", "a21026", 2.5), ("1d", "a21026-Cou", 7.0), ("1d", "a21026-ZsAvg", 3.1)]
     assert measurement_rows(kept(9015, values)) == []
     assert measurement_rows(kept(2061, values, data_time=None)) == []
     assert measurement_rows(kept(2061, values, data_time="20261301000000")) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -71,7 +72,7 @@ def gateway(
             await stop.wait()
         finally:
             await server.stop()
-            console.print(f"stopped: {server.stats.as_dict()}", highlight=False, soft_wrap=True)
+            console.print(f"stopped: {json.dumps(server.stats.as_dict())}", highlight=False, soft_wrap=True)
 
     try:
         import uvloop

@@ -19,10 +19,12 @@ CN        data                         ``interval``  main suffix
 2031      day data (日数据)              ``1d``        ``Avg``
 ========  ===========================  ============  ===============
 
-The main suffix is stored under the factor code (``a34004``); the other numeric suffixes under
-``code-Suffix`` (``a34004-Max``, ``w00000-Cou``, ``a21026-ZsAvg``).  ``flag`` is the code's
-``-Flag`` (HJ 212-2017 §6.6.4, Table 8: ``N`` normal, ``F`` stopped, ``M`` maintenance, ``D`` fault...)
-for every row of that code.  ``time`` is ``DataTime`` (the device's local time, Beijing for the
+The main suffix is stored under the factor code (``a34004``); the emission total and the
+converted (折算) value under ``code-Cou`` and ``code-ZsAvg``/``code-ZsRtd``: these are what the
+standards assess (averages against limits, totals against permits).  Minima and maxima stay in
+``hj212_frame.values`` only; as rows they would triple the table for values nothing assesses.
+``flag`` is the code's ``-Flag`` (HJ 212-2017 §6.6.4, Table 8: ``N`` normal, ``F`` stopped, ``M``
+maintenance, ``D`` fault...) for every row of that code.  ``time`` is ``DataTime`` (the device's local time, Beijing for the
 whole country) converted to UTC.  HJ/T 212-2005 codes are mapped to their 2017 codes
 (:data:`ecowatch.hj212.CODE_2005_TO_2017`), so one factor has one name whatever the edition.
 Frames of other CNs (heartbeats, notices, logs) are kept in ``hj212_frame`` only.
@@ -33,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,8 +46,8 @@ from sqlalchemy.orm import Session
 
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
-from ecowatch.store.measurements import _write_postgresql, _write_sqlite
-from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Site
+from ecowatch.store.measurements import _upsert, _write_postgresql
+from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement, Site
 
 __all__ = [
     "CN_INTERVALS",
@@ -73,8 +75,8 @@ SOURCE = "hj212"
 #: standard (codes are 6 characters, flags 1) and stay in ``hj212_frame.values`` only.
 _MAX_POLLUTANT = 16
 _MAX_FLAG = 8
-_DATA_TIME = "%Y%m%d%H%M%S"
-_NON_VALUE_SUFFIXES = frozenset({"Flag", "EFlag", "SampleTime", "Info"})
+#: Suffixes stored as rows besides the main one (HJ 212-2017 Table 4: Cou total, Zs* converted value).
+_EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +145,30 @@ def data_time_utc(data_time: str | None, timezone: str) -> dt.datetime | None:
 
     >>> data_time_utc("20160801080000", "Asia/Shanghai")
     datetime.datetime(2016, 8, 1, 0, 0)
+    >>> data_time_utc("20161301080000", "Asia/Shanghai") is None
+    True
     """
     if not data_time or len(data_time) != 14 or not data_time.isdigit():
         return None
+    return _utc(data_time, timezone)
+
+
+# Frames of one minute from thousands of devices share a handful of DataTimes: parse each once.
+@lru_cache(maxsize=4096)
+def _utc(data_time: str, timezone: str) -> dt.datetime | None:
+    d = data_time
     try:
-        local = dt.datetime.strptime(data_time, _DATA_TIME).replace(tzinfo=_zone(timezone))
+        local = dt.datetime(int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:14]),
+                            tzinfo=_zone(timezone))
     except ValueError:
         return None
     return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_time(time: dt.datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (``SQLITE_TIME_FORMAT`` is its polars spelling)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def measurement_rows(frame: KeptFrame) -> list[tuple]:
@@ -159,10 +177,10 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
     ``time`` is naive UTC.  Non-numeric values are kept as null with the text in ``note``.
 
     >>> f = KeptFrame("d", "MN", "1", "22", 2061, 5, "2017", None, None, "20160801080000",
-    ...               {"a34004": {"Avg": 35.5, "Max": 41, "Flag": "N"}}, "", "", dt.datetime.now(dt.UTC), 7)
+    ...               {"a34004": {"Avg": 35.5, "Max": 41, "ZsAvg": 40, "Flag": "N"}}, "", "", dt.datetime.now(dt.UTC), 7)
     >>> measurement_rows(f)  # doctest: +NORMALIZE_WHITESPACE
     [(7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004', 35.5, 'N', None, 'hj212'),
-     (7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004-Max', 41.0, 'N', None, 'hj212')]
+     (7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004-ZsAvg', 40.0, 'N', None, 'hj212')]
     """
     kind = CN_INTERVALS.get(frame.cn)
     if kind is None:
@@ -171,14 +189,16 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
     if time is None:
         return []
     interval, main = kind
+    stored = (main, *_EXTRA_SUFFIXES[main])
     rows = []
     for code, suffixes in frame.values.items():
         name = CODE_2005_TO_2017.get(code, code) if frame.version == "2005" else code
         flag = suffixes.get("Flag")
         flag = None if flag is None else str(flag)[:_MAX_FLAG]
-        for suffix, value in suffixes.items():
-            if suffix in _NON_VALUE_SUFFIXES:
+        for suffix in stored:
+            if suffix not in suffixes:
                 continue
+            value = suffixes[suffix]
             pollutant = name if suffix == main else f"{name}-{suffix}"
             if len(pollutant) > _MAX_POLLUTANT:
                 continue
@@ -193,6 +213,20 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
 _MEASUREMENT_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
 _MEASUREMENT_SCHEMA = {"site_id": pl.Int64, "interval": pl.String, "time": pl.Datetime("us"), "pollutant": pl.String,
                        "value": pl.Float64, "flag": pl.String, "note": pl.String, "source": pl.String}
+
+
+def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
+    """One ``executemany`` of the measurement upsert for the whole batch (the importers' path splits by
+    site to count changes per site; per batch of a few thousand frames from as many sites that costs
+    more than the writing).  Every site of the batch counts as changed when any row changed, so a
+    site's cached figures may be recomputed once too often, never served stale."""
+    compiled = _upsert(sqlite.insert(Measurement.__table__)).compile(dialect=connection.dialect)
+    order = list(compiled.positiontup or ())
+    if order != list(_MEASUREMENT_COLUMNS):
+        raise AssertionError(f"unexpected parameters of the upsert: {order}")
+    changed = connection.exec_driver_sql(
+        compiled.string, [(r[0], r[1], _sqlite_time(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]).rowcount
+    return dict.fromkeys({row[0] for row in rows}, changed)
 
 
 def _frame_row(frame: KeptFrame) -> dict[str, Any]:
@@ -237,13 +271,13 @@ def apply_batch(
             rows[row[:4]] = row
     changed: dict[int, int] = {}
     if rows:
-        table = pl.DataFrame(sorted(rows.values(), key=lambda row: row[:4]), schema=_MEASUREMENT_SCHEMA,
-                             orient="row")
+        ordered = sorted(rows.values(), key=lambda row: row[:4])
         connection = session.connection()
         if connection.dialect.name == "postgresql":
+            table = pl.DataFrame(ordered, schema=_MEASUREMENT_SCHEMA, orient="row")
             changed = _write_postgresql(session, connection, table)
         else:
-            changed = _write_sqlite(connection, table)
+            changed = _write_sqlite_rows(connection, ordered)
         bumped = sorted(site_id for site_id, count in changed.items() if count)
         if bumped:
             session.execute(update(Site).where(Site.id.in_(bumped)).values(data_version=Site.data_version + 1))

@@ -1,0 +1,161 @@
+"""HJ 212 gateway throughput: ``ecowatch gateway`` and ``ecowatch hj212 simulate`` as separate processes.
+
+For each connection count: register that many simulated devices (a site each), start the gateway
+on a fresh store and journal, run the simulator (one warm-up frame per device, then ``--rate``
+frames/s in total for ``--duration`` s, every reply checked), stop the gateway (SIGTERM: it drains
+into the store), then count what the store kept.  Prints, per run: frames/s sent and acknowledged,
+reply latency p50/p90/p99 as the devices saw it, frames lost (no reply), and acknowledged frames
+missing from the store (must be 0).
+
+    .venv/bin/python bench/hj212_gateway.py [--connections 1000,10000] [--rate 10000] [--duration 10]
+                                            [--version 2017] [--db URL] [--json]
+
+``bench/hj212.py --gateway`` calls :func:`gateway_figures` with its unknown options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ECOWATCH = Path(sys.executable).parent / "ecowatch"
+LISTENING = re.compile(r"listening on [\d.]+:(\d+)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--connections", default="1000,10000", help="comma-separated connection counts")
+    p.add_argument("--rate", type=float, default=10_000, help="frames per second, all devices together")
+    p.add_argument("--duration", type=float, default=10, help="seconds of sending per run")
+    p.add_argument("--version", default="2017", choices=("2005", "2017", "2025"))
+    p.add_argument("--db", help="store URL (default: a fresh SQLite file per run)")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(connections: int, rate: float, duration: float, version: str, db: str | None) -> dict:
+    from sqlalchemy import func, select
+
+    from ecowatch.gateway.simulator import register_simulated_devices, simulated_devices
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.models import Hj212Frame
+
+    folder = Path(tempfile.mkdtemp(prefix="ecowatch-bench-"))
+    env = {**os.environ, "ECOWATCH_DATA_DIR": str(folder)}
+    os.environ["ECOWATCH_DATA_DIR"] = str(folder)
+    url = db or f"sqlite:///{folder / 'bench.db'}"
+    prefix = "BENCH"
+    devices = simulated_devices(connections, version=version, prefix=f"{prefix}{version}")
+    started = time.perf_counter()
+    register_simulated_devices(url, devices)
+    registering = time.perf_counter() - started
+    gateway = subprocess.Popen([str(ECOWATCH), "gateway", "--port", "0", "--db", url, "--journal",
+                                str(folder / "journal"), "--max-connections", str(connections + 100)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    port = None
+    log: list[str] = []
+    while port is None:
+        line = gateway.stdout.readline()
+        if not line:
+            raise RuntimeError("gateway did not start:\n" + "".join(log))
+        log.append(line)
+        found = LISTENING.search(line)
+        port = int(found.group(1)) if found else None
+    cpu_before = _cpu_seconds(gateway.pid)
+    simulator = subprocess.run(
+        [str(ECOWATCH), "hj212", "simulate", "--port", str(port), "--devices", str(connections), "--rate", str(rate),
+         "--duration", str(duration), "--version", version, "--prefix", prefix, "--no-register", "--warmup",
+         "--json"], capture_output=True, text=True, env=env, check=False)
+    cpu_gateway = _cpu_seconds(gateway.pid) - cpu_before
+    stopping = time.perf_counter()
+    gateway.send_signal(signal.SIGTERM)
+    rest, _ = gateway.communicate(timeout=600)
+    drain_s = time.perf_counter() - stopping
+    try:
+        figures = json.loads(simulator.stdout)
+    except json.JSONDecodeError:
+        raise RuntimeError(f"simulator failed: {simulator.stdout}{simulator.stderr}") from None
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        stored = session.scalar(select(func.count()).select_from(Hj212Frame)
+                                .where(Hj212Frame.mn.like(f"{prefix}{version}%")))
+    engine.dispose()
+    acknowledged_total = figures["acknowledged"] + connections  # + one warm-up frame per device
+    stats = {}
+    for line in rest.splitlines():
+        if line.startswith("stopped: "):
+            stats = json.loads(line[len("stopped: "):])
+    return {
+        "connections": connections,
+        "connected": figures["connected"],
+        "target_rate": rate,
+        "duration_s": duration,
+        "version": version,
+        "sent_per_s": figures["send_rate"],
+        "acknowledged_per_s": round(figures["acknowledged"] / duration, 1),
+        "sent": figures["sent"],
+        "acknowledged": figures["acknowledged"],
+        "lost_no_reply": figures["lost"],
+        "p50_ms": figures["p50_ms"],
+        "p90_ms": figures["p90_ms"],
+        "p99_ms": figures["p99_ms"],
+        "stored_frames": stored,
+        "acknowledged_missing_from_store": max(0, acknowledged_total - stored),
+        "gateway_cpu_s_while_sending": round(cpu_gateway, 1),
+        "store_drain_after_stop_s": round(drain_s, 1),
+        "backpressure_pauses": stats.get("paused"),
+        "register_devices_s": round(registering, 1),
+    }
+
+
+def gateway_figures(args) -> dict:
+    """The figures for ``bench/hj212.py --gateway`` (its unknown options are ours, in ``args.rest``)."""
+    ours = parser().parse_args(getattr(args, "rest", []) or [])
+    return figures(ours)
+
+
+def figures(args) -> dict:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    runs = [run_once(int(n), args.rate, args.duration, args.version, args.db)
+            for n in args.connections.split(",") if n.strip()]
+    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "store": args.db or "SQLite file",
+            "runs": runs}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    result = figures(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"HJ 212 gateway + simulator as separate processes on {result['machine']}; store {result['store']}")
+    for run in result["runs"]:
+        print(f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} frames/s for "
+              f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
+              f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
+              f"lost {run['lost_no_reply']}, acknowledged but not stored {run['acknowledged_missing_from_store']}; "
+              f"gateway CPU {run['gateway_cpu_s_while_sending']} s, drain {run['store_drain_after_stop_s']} s, "
+              f"pauses {run['backpressure_pauses']}")
+
+
+if __name__ == "__main__":
+    main()
