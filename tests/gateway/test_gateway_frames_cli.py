@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from conftest import MN, PW, Device, register
+from gateway_helpers import MN, PW, Device, register
 from typer.testing import CliRunner
 
 from ecowatch.cli import app

@@ -4,10 +4,11 @@ idempotent re-sends, quarantine, limits, garbage, SM4; the store on SQLite and P
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 
 import pytest
-from conftest import MN, PW, SITE, SM4_KEY, SM4_MN, Device, register, wait_for
+from gateway_helpers import MN, PW, SITE, SM4_KEY, SM4_MN, Device, register, wait_for
 from sqlalchemy import func, select
 
 from ecowatch.gateway import journal as journal_module
@@ -313,3 +314,13 @@ def test_frames_split_across_reads(sqlite_url, start_gateway, chunk):
     for start in range(0, len(data), chunk):
         device.send(data[start:start + chunk])
     assert device.raw_replies(10, size=len(ACK_2061 + ANSWER_9013)) == ACK_2061 + ANSWER_9013
+
+
+def test_device_that_half_closes_still_gets_its_replies(sqlite_url, start_gateway):
+    register(sqlite_url, (MN, PW, "2017", None))
+    gateway = start_gateway(sqlite_url)
+    device = Device(gateway.port)
+    device.send(UPLOAD_2061 + NOTICE_1013)
+    device.sock.shutdown(socket.SHUT_WR)
+    assert device.raw_replies(10, size=len(ACK_2061 + ANSWER_9013)) == ACK_2061 + ANSWER_9013
+    assert device.closed_by_peer(timeout=5)

@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ecowatch.gateway.journal import Entry, GroupCommit, Journal, Position
+from ecowatch.gateway.journal import Entry, GroupCommit, Journal, JournalError, Position
 from ecowatch.gateway.registry import Registry
 from ecowatch.hj212 import (
     Frame,
@@ -81,14 +81,16 @@ class Limits:
     idle_timeout_s: float = 900.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_rejections: int = 100
-    high_water: int = 50_000
-    low_water: int = 10_000
+    high_water: int = 20_000
+    low_water: int = 5_000
     store_batch: int = 5_000
     #: Frames reaching the store wait up to this long to share one transaction (fewer, larger writes
     #: leave the event loop more of the GIL); acknowledgements never wait for it.
     store_interval_s: float = 0.05
     #: Journal fsync on the event loop (fast disks) or in a worker thread (see :class:`GroupCommit`).
     journal_inline: bool = True
+    #: How long ``stop()`` waits for the store; the rest is replayed from the journal at the next start.
+    stop_timeout_s: float = 120.0
 
 
 @dataclass
@@ -183,7 +185,14 @@ class _Connection(asyncio.Protocol):
         self.decoder.feed(b"")
         self.backlog.extend(self.decoder.events())
         self.process()
+        self.gateway.spawn(self._close_when_answered())
         return True  # keep the socket open until our replies are written
+
+    async def _close_when_answered(self) -> None:
+        while self.blocked or self.backlog:
+            await asyncio.sleep(0.01)
+        await self.gateway.journal_drained()
+        self.close()
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -379,8 +388,13 @@ class Gateway:
             await self._server.wait_closed()
         if self._store_task is not None:
             self._store_wakeup.set()
-            while self._store_queue and not self._store_task.done():
+            # What the store cannot take now stays in the journal; the next start replays it.
+            deadline = time.monotonic() + self.limits.stop_timeout_s
+            while self._store_queue and not self._store_task.done() and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
+            if self._store_queue:
+                log.warning("stopping with %d journaled frames not yet in the store: they are replayed at the "
+                            "next start", len(self._store_queue))
             self._store_task.cancel()
             await asyncio.gather(self._store_task, return_exceptions=True)
         if self._sweeper is not None:
@@ -452,7 +466,16 @@ class Gateway:
             self._store_queue.append((entry, frame, position))
             self._store_wakeup.set()
 
-        self._commit.submit(entry.encode(), durable)
+        try:
+            self._commit.submit(entry.encode(), durable)
+        except JournalError:
+            # The disk refused an earlier batch: nothing more can be acknowledged safely. Closing makes
+            # the devices keep their data and send it again later.
+            connection.close()
+
+    async def journal_drained(self) -> None:
+        if self._commit is not None:
+            await self._commit.drain()
 
     # -- backpressure -------------------------------------------------------------------------------
 
