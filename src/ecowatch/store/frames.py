@@ -235,7 +235,7 @@ def _frame_row(frame: KeptFrame) -> dict[str, Any]:
         "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
         "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
         "received_at": frame.received_at, "site_id": frame.site_id,
-        "values": {code: dict(suffixes) for code, suffixes in frame.values.items()},
+        "values": frame.values if type(frame.values) is dict else {c: dict(v) for c, v in frame.values.items()},
         "raw": frame.raw, "peer": frame.peer,
     }
 
