@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
@@ -91,3 +92,28 @@ def test_simulate_against_nothing_fails_clearly(sqlite_url):
                                  "--duration", "0.2", "--no-register"])
     assert result.exit_code == 1
     assert "0 of 2 devices connected" in " ".join(result.stdout.split())
+
+
+def test_run_devices_sends_real_time_data_of_each_edition_until_cancelled(sqlite_url, start_gateway):
+    from ecowatch.gateway.simulator import run_devices
+
+    devices = [("DEMO2017", "pw-2017", "2017", None), ("DEMO2025", "pw-2025", "2025", "00112233445566778899aabbccddeeff"),
+               ("DEMO2005", "pw-2005", "2005", None)]
+    register(sqlite_url, *devices)
+    gateway = start_gateway(sqlite_url)
+    now = dt.datetime(2026, 3, 1, 2, 0, 5, tzinfo=dt.UTC)
+
+    async def run_briefly() -> None:
+        task = asyncio.create_task(run_devices(host="127.0.0.1", port=gateway.port, devices=devices,
+                                               interval_s=0.2, now=lambda: now))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(run_briefly())
+    gateway.stop()
+    frames = json.loads(runner.invoke(app, ["hj212", "frames", "--db", sqlite_url, "--json"]).stdout)
+    assert {f["mn"] for f in frames} == {"DEMO2017", "DEMO2025", "DEMO2005"}
+    assert {(f["cn"], f["data_time"]) for f in frames} == {("2011", "20260301100005")}  # Beijing time
+    demo_2005 = next(f for f in frames if f["mn"] == "DEMO2005")
+    assert set(demo_2005["values"]) == {"01", "02", "03", "S01", "S02", "S03", "B02"}
