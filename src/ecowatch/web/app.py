@@ -25,6 +25,9 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 #: Largest request body accepted [bytes]: the API takes small JSON documents, never uploads.
 MAX_BODY_BYTES = 64 * 1024
+#: Pooled connections kept open, and how many more may open under load: together as many as the
+#: worker threads that run the routes (AnyIO's default limit, 40), so a route never waits for one.
+POOL_SIZE, POOL_OVERFLOW = 5, 35
 
 
 def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> FastAPI:
@@ -32,7 +35,7 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
 
     ``secret_key`` signs the bearer tokens (default: :func:`~ecowatch.web.tokens.load_secret_key`).
     """
-    engine = make_engine(database_url(url))
+    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     state = WebState(engine=engine, sessions=session_factory(engine), secret_key=secret_key or load_secret_key())
 
     @asynccontextmanager

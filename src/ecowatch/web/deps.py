@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -41,7 +41,12 @@ def state_of(request: Request) -> WebState:
     return request.app.state.ecowatch
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# FastAPI sends every sync dependency to the thread pool (a generator twice), which at a few hundred
+# requests/s costs more than the work.  So the dependencies that touch no database are ``async def``
+# (a session opens its connection only when first used), and the one that does, ``current_user``,
+# is sync and works out the scope too.  Nothing may wait for a pooled connection on the event loop:
+# the connections are given back by sessions closing on that loop, so it would wait for itself.
+async def get_session(request: Request) -> AsyncIterator[Session]:
     with state_of(request).sessions() as session:
         yield session
 
@@ -60,7 +65,11 @@ def current_user(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """The user of the request's bearer token; 401 when it is missing, forged, expired or revoked."""
+    """The user of the request's bearer token; 401 when it is missing, forged, expired or revoked.
+
+    The user's :class:`Scope` is worked out here too (``request.state.scope``), in the same trip to
+    the thread pool.
+    """
     if credentials is None:
         raise _unauthorised("not signed in: send Authorization: Bearer <token> (POST /api/v1/auth/token)")
     web = state_of(request)
@@ -70,14 +79,18 @@ def current_user(
     user = session.get(User, claims.user_id)
     if user is None or not user.active or password_fingerprint(user) != claims.fingerprint:
         raise _unauthorised("the token has been revoked: sign in again")
+    request.state.scope = scope_of(session=session, user=user)
+    # Give the connection back until the route needs one: otherwise a request waiting for a worker
+    # thread would hold a connection that the threads waiting in the pool are waiting for.
+    session.commit()
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def current_scope(session: SessionDep, user: CurrentUser) -> Scope:
-    return scope_of(session=session, user=user)
+async def current_scope(request: Request, _user: CurrentUser) -> Scope:
+    return request.state.scope
 
 
 ScopeDep = Annotated[Scope, Depends(current_scope)]
@@ -88,7 +101,7 @@ def forbidden(what: str) -> HTTPException:
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside your scope")
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if user.role != Role.admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only an admin may do this")
     return user

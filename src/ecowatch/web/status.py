@@ -16,8 +16,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
@@ -128,20 +128,31 @@ def _status(session: Session, site: Site, latest: dt.datetime | None) -> dict[st
     return fields
 
 
-def site_statuses(session: Session, sites: Sequence[Site], memo: FigureMemo) -> tuple[str | None, list[dict]]:
-    """``(as_of, statuses)`` of ``sites``: as_of is the latest hour over them (Beijing ISO) or None.
+def site_statuses(session: Session, where: ColumnElement[bool], memo: FigureMemo) -> tuple[str | None, list[dict]]:
+    """``(as_of, statuses)`` of the sites ``where`` selects, in id order; as_of is their latest hour.
 
     A water section or an outlet is coloured :data:`REPORTING_COLOUR` when its latest hour is within
     :data:`RECENT` of ``as_of``, else :data:`NO_DATA_COLOUR`; an air station carries the HJ 633
     colour of its real-time AQI at its own latest hour (grey without one).
+
+    The answer is memoised on the sites' ``(id, data_version)`` pairs, read first with one light
+    query: with no new data a request loads no site and computes nothing.
     """
+    versions = tuple(session.execute(select(Site.id, Site.data_version).where(where).order_by(Site.id)).tuples())
+    return memo.get_or_compute(("statuses", versions), lambda: _statuses(session, versions, memo))
+
+
+def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo) -> tuple[str | None, list]:
+    ids = [site_id for site_id, _ in versions]
+    sites = session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id)
+                            .options(selectinload(Site.region))).all()
     latest: dict[int, dt.datetime] | None = None
     statuses = []
     for site in sites:
         def compute(site: Site = site) -> tuple[dt.datetime | None, dict[str, Any]]:
             nonlocal latest
             if latest is None:
-                latest = latest_hours(session, [s.id for s in sites])
+                latest = latest_hours(session, ids)
             return latest.get(site.id), _status(session, site, latest.get(site.id))
 
         statuses.append(memo.get_or_compute(("status", site.id, site.data_version), compute))

@@ -99,7 +99,8 @@ def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
     ``as_of`` is the latest hour over them: with historical data (the Beijing demo, 2013–2017) "now"
     is the latest hour in the store, not the wall clock.
     """
-    as_of, statuses = site_statuses(session, _air_sites(session, scope), state_of(request).memo)
+    where = (Site.kind == SiteKind.air_station.value) & scope.site_filter()
+    as_of, statuses = site_statuses(session, where, state_of(request).memo)
     keys = StationAqi.model_fields
     rows = [{key: status[key] for key in keys} for status in statuses]
     if fmt is not TableFormat.json:

@@ -88,8 +88,7 @@ def list_sites(
 def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
                  fmt: FormatQuery = TableFormat.json) -> SitesStatus | Response:
     """Every site in scope with its latest hour and colour: the HJ 633 real-time AQI for air stations."""
-    sites = list(session.scalars(sites_in_scope(session, scope)))
-    as_of, statuses = site_statuses(session, sites, state_of(request).memo)
+    as_of, statuses = site_statuses(session, scope.site_filter(), state_of(request).memo)
     keys = SiteStatus.model_fields
     rows = [{key: status[key] for key in keys} for status in statuses]
     if fmt is not TableFormat.json:
