@@ -27,7 +27,8 @@ from ecowatch.store.models import Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of
 from ecowatch.web.cache import FigureMemo
 
-__all__ = ["NO_DATA_COLOUR", "REPORTING_COLOUR", "beijing_iso", "latest_hours", "site_series", "site_statuses"]
+__all__ = ["NO_DATA_COLOUR", "REPORTING_COLOUR", "beijing_iso", "latest_hours", "site_series", "site_statuses",
+           "site_versions"]
 
 BEIJING = dt.timezone(BEIJING_OFFSET, "Asia/Shanghai")
 #: Map colour of a site without recent data (Material grey 500).
@@ -128,8 +129,14 @@ def _status(session: Session, site: Site, latest: dt.datetime | None) -> dict[st
     return fields
 
 
-def site_statuses(session: Session, where: ColumnElement[bool], memo: FigureMemo) -> tuple[str | None, list[dict]]:
-    """``(as_of, statuses)`` of the sites ``where`` selects, in id order; as_of is their latest hour.
+def site_versions(session: Session, where: ColumnElement[bool]) -> tuple[tuple[int, int], ...]:
+    """``(id, data_version)`` of the sites ``where`` selects, in id order: the key of their figures."""
+    return tuple(session.execute(select(Site.id, Site.data_version).where(where).order_by(Site.id)).tuples())
+
+
+def site_statuses(session: Session, versions: tuple[tuple[int, int], ...],
+                  memo: FigureMemo) -> tuple[str | None, list[dict]]:
+    """``(as_of, statuses)`` of the sites of ``versions`` (:func:`site_versions`); as_of is their latest hour.
 
     A water section or an outlet is coloured :data:`REPORTING_COLOUR` when its latest hour is within
     :data:`RECENT` of ``as_of``, else :data:`NO_DATA_COLOUR`; an air station carries the HJ 633
@@ -138,7 +145,6 @@ def site_statuses(session: Session, where: ColumnElement[bool], memo: FigureMemo
     The answer is memoised on the sites' ``(id, data_version)`` pairs, read first with one light
     query: with no new data a request loads no site and computes nothing.
     """
-    versions = tuple(session.execute(select(Site.id, Site.data_version).where(where).order_by(Site.id)).tuples())
     return memo.get_or_compute(("statuses", versions), lambda: _statuses(session, versions, memo))
 
 

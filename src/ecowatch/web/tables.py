@@ -15,7 +15,8 @@ import polars as pl
 from fastapi import Query
 from fastapi.responses import Response
 
-__all__ = ["CSV_TYPE", "TABLE_RESPONSES", "XLSX_TYPE", "FormatQuery", "TableFormat", "flat_rows", "table_response"]
+__all__ = ["CSV_TYPE", "TABLE_RESPONSES", "XLSX_TYPE", "FormatQuery", "TableFormat", "flat_rows", "json_response",
+           "table_response"]
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,6 +52,11 @@ def flat_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 flat[key] = value
         out.append(flat)
     return out
+
+
+def json_response(text: str) -> Response:
+    """JSON text already serialised (and memoised as such) as the answer."""
+    return Response(content=text.encode("utf-8"), media_type="application/json")
 
 
 def table_response(rows: Sequence[Mapping[str, Any]], fmt: TableFormat, name: str,

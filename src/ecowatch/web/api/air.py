@@ -9,6 +9,7 @@ every station read (:class:`~ecowatch.web.cache.FigureMemo`), so new data are ne
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -31,8 +32,8 @@ from ecowatch.web.api.sites import region_in_scope
 from ecowatch.web.cache import FigureMemo
 from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
 from ecowatch.web.schemas import AqiNow, Problem, StationAqi
-from ecowatch.web.status import site_statuses
-from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
+from ecowatch.web.status import site_statuses, site_versions
+from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
 router = APIRouter(prefix="/air", tags=["air"])
 
@@ -99,13 +100,17 @@ def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
     ``as_of`` is the latest hour over them: with historical data (the Beijing demo, 2013–2017) "now"
     is the latest hour in the store, not the wall clock.
     """
-    where = (Site.kind == SiteKind.air_station.value) & scope.site_filter()
-    as_of, statuses = site_statuses(session, where, state_of(request).memo)
-    keys = StationAqi.model_fields
-    rows = [{key: status[key] for key in keys} for status in statuses]
+    memo = state_of(request).memo
+    versions = site_versions(session, (Site.kind == SiteKind.air_station.value) & scope.site_filter())
+
+    def answer() -> tuple[str | None, list[dict[str, Any]]]:
+        as_of, statuses = site_statuses(session, versions, memo)
+        return as_of, [{key: status[key] for key in StationAqi.model_fields} for status in statuses]
+
     if fmt is not TableFormat.json:
-        return table_response(rows, fmt, "aqi-now", columns=list(keys))
-    return AqiNow.model_validate({"as_of": as_of, "stations": rows})
+        return table_response(answer()[1], fmt, "aqi-now", columns=list(StationAqi.model_fields))
+    return json_response(memo.get_or_compute(("aqi-now", versions), lambda: AqiNow.model_validate(
+        dict(zip(("as_of", "stations"), answer(), strict=True))).model_dump_json()))
 
 
 @router.get("/daily", responses={**ERRORS, **TABLE_RESPONSES})
@@ -162,7 +167,7 @@ def period_assessment(
     stations: Annotated[str | None, Query(max_length=2000, description="Stations forming the city, e.g. "
                                           "1003A,1004A (codes or names), as --stations")] = None,
     standard: StandardQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """Period figures of the city and each station (HJ 663): the object ``ecowatch air assess --json`` prints.
 
     The stations read are the air stations in the user's scope; ``stations`` chooses the ones that form
@@ -181,6 +186,12 @@ def period_assessment(
                           {s.name.casefold(), s.name_en.casefold()}), None)
             if match is not None and match.id not in visible:
                 raise forbidden(f"station {name!r}")
-    return _assessment(session, state_of(request).memo, sites, first, last, chosen, standard, assessment_json)
+    return json_response(_assessment(session, state_of(request).memo, sites, first, last, chosen, standard,
+                                     assessment_json_text))
+
+
+def assessment_json_text(assessment: AirAssessment) -> str:
+    """:func:`~ecowatch.assessment.publish.assessment_json` as JSON text, memoised as such."""
+    return json.dumps(assessment_json(assessment), ensure_ascii=False, allow_nan=False)
 
 

@@ -35,8 +35,8 @@ def _tree(regions: list[Region]) -> list[RegionNode]:
 
 
 def _rows(regions: list[Region]) -> list[dict]:
-    codes = {r.id: r.code for r in regions}
-    return [{"code": r.code, "name": r.name, "level": r.level, "parent": codes.get(r.parent_id)} for r in regions]
+    return [{"code": r.code, "name": r.name, "level": r.level, "parent": r.parent.code if r.parent else None}
+            for r in regions]
 
 
 @router.get("", response_model=RegionTree, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
