@@ -61,13 +61,14 @@ def gateway(
     async def run() -> None:
         server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
                          max_frame_bytes=max_frame_bytes, actor=_actor().replace("cli:", "gateway:"))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Before the "listening" line: whoever reads it may signal at once.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         await server.start(host, port)
         console.print(f"HJ 212 gateway listening on {host}:{server.port} (store {display_url(url)}, journal "
                       f"{folder}, {server.stats.replayed} frames replayed)", highlight=False, soft_wrap=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         try:
             await stop.wait()
         finally:
