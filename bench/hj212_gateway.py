@@ -39,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=10, help="seconds of sending per run")
     p.add_argument("--version", default="2017", choices=("2005", "2017", "2025"))
     p.add_argument("--db", help="store URL (default: a fresh SQLite file per run)")
+    p.add_argument("--fsync-in-thread", action="store_true", help="gateway journal fsync in a worker thread")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -51,7 +52,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(connections: int, rate: float, duration: float, version: str, db: str | None) -> dict:
+def run_once(connections: int, rate: float, duration: float, version: str, db: str | None,
+             fsync_in_thread: bool = False) -> dict:
     from sqlalchemy import func, select
 
     from ecowatch.gateway.simulator import register_simulated_devices, simulated_devices
@@ -68,7 +70,8 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
     register_simulated_devices(url, devices)
     registering = time.perf_counter() - started
     gateway = subprocess.Popen([str(ECOWATCH), "gateway", "--port", "0", "--db", url, "--journal",
-                                str(folder / "journal"), "--max-connections", str(connections + 100)],
+                                str(folder / "journal"), "--max-connections", str(connections + 100)]
+                               + (["--fsync-in-thread"] if fsync_in_thread else []),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     port = None
     log: list[str] = []
@@ -123,6 +126,7 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         "store_drain_after_stop_s": round(drain_s, 1),
         "backpressure_pauses": stats.get("paused"),
         "register_devices_s": round(registering, 1),
+        "journal_fsync": "worker thread" if fsync_in_thread else "event loop",
     }
 
 
@@ -135,7 +139,7 @@ def gateway_figures(args) -> dict:
 def figures(args) -> dict:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    runs = [run_once(int(n), args.rate, args.duration, args.version, args.db)
+    runs = [run_once(int(n), args.rate, args.duration, args.version, args.db, args.fsync_in_thread)
             for n in args.connections.split(",") if n.strip()]
     return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "store": args.db or "SQLite file",
             "runs": runs}

@@ -43,6 +43,8 @@ def gateway(
                                                 min=0.01)] = 900.0,
     max_frame_bytes: Annotated[int, typer.Option("--max-frame-bytes", help="Largest frame accepted (12-10011).",
                                                  min=12, max=10011)] = 10011,
+    fsync_in_thread: Annotated[bool, typer.Option("--fsync-in-thread", help="Journal fsync in a worker thread "
+                                                  "(slow disks) instead of on the event loop.")] = False,
 ) -> None:
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -60,7 +62,7 @@ def gateway(
 
     async def run() -> None:
         server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
-                         max_frame_bytes=max_frame_bytes, actor=_actor().replace("cli:", "gateway:"))
+                         max_frame_bytes=max_frame_bytes, journal_inline=not fsync_in_thread, actor=_actor().replace("cli:", "gateway:"))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Before the "listening" line: whoever reads it may signal at once.
