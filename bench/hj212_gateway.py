@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=10_000, help="frames per second, all devices together")
     p.add_argument("--duration", type=float, default=10, help="seconds of sending per run")
     p.add_argument("--version", default="2017", choices=("2005", "2017", "2025"))
-    p.add_argument("--db", help="store URL (default: a fresh SQLite file per run)")
+    p.add_argument("--db", help="store URL, an empty database (default: a fresh SQLite file per run)")
     p.add_argument("--fsync-in-thread", action="store_true", help="gateway journal fsync in a worker thread")
     p.add_argument("--json", action="store_true")
     return p
@@ -139,9 +139,14 @@ def gateway_figures(args) -> dict:
 def figures(args) -> dict:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    load = os.getloadavg()[0]  # other work on the machine skews every figure below
     runs = [run_once(int(n), args.rate, args.duration, args.version, args.db, args.fsync_in_thread)
             for n in args.connections.split(",") if n.strip()]
-    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "store": args.db or "SQLite file",
+    from ecowatch.store.db import display_url
+
+    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
+                       f"{load:.1f}",
+            "store": display_url(args.db) if args.db else "SQLite file",
             "runs": runs}
 
 
