@@ -39,7 +39,9 @@ def list_measurements(
     pollutant: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,16}$", description="e.g. PM2.5, a21026")] = None,
     time_from: Annotated[TimeQuery, Query(alias="from")] = None,
     time_to: Annotated[TimeQuery, Query(alias="to")] = None,
-    interval: Annotated[str, Query(pattern=r"^\d{1,4}(min|h|d)$", description="Averaging interval")] = "1h",
+    interval: Annotated[str, Query(pattern=r"^(rtd|min|\d{1,4}(min|h|d))$",
+                                         description="Averaging interval: 1h, 1d (hour and day means), min "
+                                                     "and rtd (HJ 212 minute and real-time data)")] = "1h",
     limit: Limit = 100,
     offset: Offset = 0,
     fmt: FormatQuery = TableFormat.json,
