@@ -324,3 +324,54 @@ def test_device_that_half_closes_still_gets_its_replies(sqlite_url, start_gatewa
     device.sock.shutdown(socket.SHUT_WR)
     assert device.raw_replies(10, size=len(ACK_2061 + ANSWER_9013)) == ACK_2061 + ANSWER_9013
     assert device.closed_by_peer(timeout=5)
+
+
+def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(sqlite_url, start_gateway, monkeypatch):
+    from ecowatch.gateway import server as server_module
+
+    register(sqlite_url, (MN, PW, "2017", None))
+    original = server_module.apply_batch
+
+    def slow_store(**kwargs):
+        time.sleep(0.05)
+        return original(**kwargs)
+
+    monkeypatch.setattr(server_module, "apply_batch", slow_store)
+    gateway = start_gateway(sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0)
+    device = Device(gateway.port)
+    frames_sent = [upload(f"20260301101{i:06d}", data_time=f"2026030110{i // 60:02d}{i % 60:02d}")
+                   for i in range(200)]
+    device.send(b"".join(frames_sent))
+    replies = device.replies(200, timeout=20)
+    assert len(replies) == 200
+    assert gateway.gateway.stats.paused >= 1
+    gateway.stop()
+    assert count(sqlite_url, Hj212Frame) == 200
+
+
+def test_random_bytes_never_stop_the_gateway(sqlite_url, start_gateway):
+    import random
+
+    register(sqlite_url, (MN, PW, "2017", None))
+    gateway = start_gateway(sqlite_url, max_rejections=10_000)
+    rng = random.Random(212)
+    good = upload("20260301101000001")
+    device = Device(gateway.port)
+    for _ in range(300):
+        kind = rng.random()
+        if kind < 0.4:
+            chunk = rng.randbytes(rng.randint(1, 300))
+        elif kind < 0.8:  # a good frame with a few bytes flipped, cut or doubled
+            chunk = bytearray(good)
+            for _ in range(rng.randint(1, 4)):
+                chunk[rng.randrange(len(chunk))] = rng.randrange(256)
+            chunk = bytes(chunk[:rng.randint(1, len(chunk))])
+        else:
+            chunk = b"##" + str(rng.randint(0, 99999)).encode() + rng.randbytes(rng.randint(0, 40))
+        device.send(chunk)
+    device.send(b"\r\n" + good)
+    assert all(r.cn in (9011, 9014) for r in device.replies(400, timeout=3))
+    fresh = Device(gateway.port)
+    fresh.send(upload("20260301101000002"))
+    assert [r.qn for r in fresh.replies(1)] == ["20260301101000002"]
+    assert gateway.gateway.stats.frames_rejected > 0

@@ -273,6 +273,7 @@ class _Connection(asyncio.Protocol):
                 self.resume()
             self.process()
             self.gateway.lookup_failed = False
+            self.gateway.check_backpressure()
 
         self.gateway.spawn(wait())
 
@@ -465,6 +466,8 @@ class Gateway:
                 connection.send(reply)
             self._store_queue.append((entry, frame, position))
             self._store_wakeup.set()
+            if len(self._store_queue) >= self.limits.high_water and not self.globally_paused:
+                self.check_backpressure()
 
         try:
             self._commit.submit(entry.encode(), durable)
