@@ -127,7 +127,7 @@ def test_bad_dates_and_ranges(client, auth, query, message):
     ("to=0.5", "query.to: '0.5' is not ISO 8601, e.g. 2016-01-03T08:00:00+08:00"),
     ("to=9999-12-31T23:00", "query.to: 9999-12-31T23:00:00 is outside the years 1900-2999"),
     ("from=2016-01-03T00:00&to=2016-01-02T00:00", "to: 2016-01-02T00:00:00 is before from: 2016-01-03T00:00:00"),
-    ("interval=1 hour", "query.interval: String should match pattern '^\\d{1,4}(min|h|d)$'"),
+    ("interval=1 hour", "query.interval: String should match pattern '^(rtd|min|\\d{1,4}(min|h|d))$'"),
     ("format=pdf", "query.format: Input should be 'json', 'csv' or 'xlsx'"),
 ])
 def test_bad_list_filters(client, auth, query, message):

@@ -6,8 +6,8 @@
 - :func:`scope_of` — the :class:`Scope` of a user: everything (admin), a region and all below it
   (province, city, county staff), or one enterprise's outlets (enterprise users).
 
-Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second recommended
-parameter set); a hash made with older parameters is re-hashed at the next successful sign-in.
+Passwords are hashed with Argon2id (argon2-cffi's defaults: RFC 9106 §4, the second recommended
+option: t=3 passes, 64 MiB, 4 lanes).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 import ecowatch
@@ -25,9 +26,13 @@ __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 #: Largest request body accepted [bytes]: the API takes small JSON documents, never uploads.
 MAX_BODY_BYTES = 64 * 1024
-#: Pooled connections kept open, and how many more may open under load: together as many as the
-#: worker threads that run the routes (AnyIO's default limit, 40), so a route never waits for one.
-POOL_SIZE, POOL_OVERFLOW = 5, 35
+#: Worker threads that run the (sync) routes, instead of AnyIO's default 40: past a few, more
+#: threads only contend for the GIL, and under overload throughput falls (measured with bench/api.py
+#: on PostgreSQL: with 40 threads it served 112 of an offered 200 requests/s, with 8 all 200).
+WORKER_THREADS = 8
+#: Pooled connections kept open, and how many more may open under load: more than the worker
+#: threads, so a route never waits for one (sessions given back on the event loop included).
+POOL_SIZE, POOL_OVERFLOW = 5, 2 * WORKER_THREADS
 
 
 def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> FastAPI:
@@ -35,11 +40,16 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
 
     ``secret_key`` signs the bearer tokens (default: :func:`~ecowatch.web.tokens.load_secret_key`).
     """
-    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    state = WebState(engine=engine, sessions=session_factory(engine), secret_key=secret_key or load_secret_key())
+    # No ping before each checkout (a round trip per request): a connection the server dropped fails
+    # one request, and SQLAlchemy then replaces every pooled connection older than the failure.
+    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False)
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+    state = WebState(engine=engine, sessions=session_factory(engine), read_sessions=session_factory(reads),
+                     secret_key=secret_key or load_secret_key())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         yield
         engine.dispose()
 

@@ -21,7 +21,7 @@ from ecowatch.store.users import Scope, password_fingerprint, scope_of
 from ecowatch.web.cache import FigureMemo
 from ecowatch.web.tokens import read_token
 
-__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "forbidden", "require_admin", "state_of"]
+__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "WriteSessionDep", "forbidden", "require_admin", "state_of"]
 
 
 def utc_now() -> dt.datetime:
@@ -32,6 +32,9 @@ def utc_now() -> dt.datetime:
 class WebState:
     engine: Engine
     sessions: sessionmaker[Session]
+    """Transactional sessions, for the routes that write."""
+    read_sessions: sessionmaker[Session]
+    """Sessions for the routes that only read (autocommit on PostgreSQL: no BEGIN/ROLLBACK trips)."""
     secret_key: bytes
     now: Callable[[], dt.datetime] = utc_now
     memo: FigureMemo = field(default_factory=FigureMemo)
@@ -47,11 +50,18 @@ def state_of(request: Request) -> WebState:
 # is sync and works out the scope too.  Nothing may wait for a pooled connection on the event loop:
 # the connections are given back by sessions closing on that loop, so it would wait for itself.
 async def get_session(request: Request) -> AsyncIterator[Session]:
+    with state_of(request).read_sessions() as session:
+        yield session
+
+
+async def get_write_session(request: Request) -> AsyncIterator[Session]:
     with state_of(request).sessions() as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+#: A session whose writes (and their audit entries) commit together or not at all.
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 

@@ -9,7 +9,7 @@ from ecowatch.store.errors import StoreError
 from ecowatch.store.models import User
 from ecowatch.store.users import create_user, get_user, update_user
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset
-from ecowatch.web.deps import AdminUser, SessionDep
+from ecowatch.web.deps import AdminUser, SessionDep, WriteSessionDep
 from ecowatch.web.schemas import Problem, UserCreate, UserDetail, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -35,7 +35,7 @@ def list_all(session: SessionDep, _admin: AdminUser, limit: Limit = 100, offset:
 
 
 @router.post("", response_model=UserDetail, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def add(body: UserCreate, session: SessionDep, admin: AdminUser) -> UserDetail:
+def add(body: UserCreate, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
     """Add a user (admins only): a staff role names its region, an enterprise user its enterprise."""
     if get_user(session=session, username=body.username) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username: {body.username!r} is taken")
@@ -50,7 +50,7 @@ def add(body: UserCreate, session: SessionDep, admin: AdminUser) -> UserDetail:
 
 
 @router.patch("/{username}", response_model=UserDetail, responses={**ERRORS, 404: {"model": Problem}})
-def change(username: str, body: UserUpdate, session: SessionDep, admin: AdminUser) -> UserDetail:
+def change(username: str, body: UserUpdate, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
     """Change a user's password, role and scope, or active flag (admins only); a new password revokes
     the user's tokens."""
     user = get_user(session=session, username=username)
