@@ -1,8 +1,9 @@
 """The gateway's in-memory view of the device registry (:mod:`ecowatch.store.devices`).
 
-Devices are loaded from the store at start and reloaded when a frame names an MN not known yet
-(at most once every ``refresh_s`` seconds, however many unknown frames arrive), so a device
-registered while the gateway runs is accepted within seconds.
+Devices are loaded from the store at start and reloaded when a frame names an MN not known to a
+registry loaded before the frame arrived (at most once every ``refresh_s`` seconds, however many
+unknown frames arrive; such a frame waits for the reload), so a device registered while the
+gateway runs is accepted, and an unknown MN is refused only after a reload that followed its frame.
 
 Passwords: the store keeps Argon2 hashes, and one verification costs tens of milliseconds (that is
 its purpose).  Per frame that would cap the gateway at a few dozen frames/s, so a verified
@@ -47,13 +48,14 @@ class Registry:
 
     def load(self) -> None:
         """Read every device from the store (blocking; call from a thread or before serving)."""
+        started = time.monotonic()  # the store as of now: frames arriving during the read are not covered
         engine = make_engine(self.url)
         try:
             with session_factory(engine)() as session:
                 self._devices = load_registry(session=session)
         finally:
             engine.dispose()
-        self._loaded_at = time.monotonic()
+        self._loaded_at = started
         self.loads += 1
 
     def lookup(self, mn: str) -> DeviceInfo | None:
@@ -65,19 +67,22 @@ class Registry:
         return info.keys[0] if info is not None and info.keys else None
 
     @property
-    def refresh_due(self) -> bool:
-        return time.monotonic() - self._loaded_at >= self.refresh_s
+    def loaded_at(self) -> float:
+        """``time.monotonic()`` when the registry was last read from the store."""
+        return self._loaded_at
 
     async def refresh(self) -> None:
-        """Reload the registry unless that was done less than ``refresh_s`` ago; callers share one load."""
+        """Reload the registry, no sooner than ``refresh_s`` after the previous load (waiting until then);
+        callers arriving during a reload share it."""
         if self._refreshing is not None:
             await asyncio.shield(self._refreshing)
-            return
-        if not self.refresh_due:
             return
         loop = asyncio.get_running_loop()
         self._refreshing = loop.create_future()
         try:
+            wait = self.refresh_s - (time.monotonic() - self._loaded_at)
+            if wait > 0:
+                await asyncio.sleep(wait)
             await loop.run_in_executor(None, self.load)
         finally:
             done, self._refreshing = self._refreshing, None

@@ -236,19 +236,21 @@ class _Connection(asyncio.Protocol):
         while self.backlog and not self.blocked:
             event = self.backlog[0]
             if isinstance(event, Frame):
-                verdict = gateway.judge(event)
+                verdict = gateway.judge(event, self.last_activity)
                 if verdict is None:  # needs the registry or a password check first
-                    self.block(gateway.resolve(event))
+                    self.block(gateway.resolve(event, self.last_activity))
                     return
                 self.backlog.popleft()
                 gateway.stats.frames_received += 1
                 gateway.accept(self, event, verdict)
             else:
-                if _needs_key(event) and id(event) not in self.retried and gateway.registry.refresh_due:
-                    # An SM4 frame from a device registered (or given a new key) since the last load.
+                if _needs_key(event) and id(event) not in self.retried:
+                    # An SM4 frame from a device registered (or given a new key) since the decoder saw
+                    # the registry: decrypt again, after a reload if one is due.
                     self.retried.add(id(event))
-                    self.block(gateway.registry.refresh())
-                    return
+                    if gateway.registry.loaded_at < self.last_activity and not gateway.lookup_failed:
+                        self.block(gateway.registry.refresh())
+                        return
                 self.backlog.popleft()
                 if id(event) in self.retried:
                     self.retried.discard(id(event))
@@ -418,11 +420,12 @@ class Gateway:
 
     # -- decisions ----------------------------------------------------------------------------------
 
-    def judge(self, frame: Frame) -> _Verdict | None:
-        """Keep or quarantine ``frame``; None when the registry or a password check must be awaited."""
+    def judge(self, frame: Frame, arrived: float) -> _Verdict | None:
+        """Keep or quarantine ``frame`` (received by ``arrived``, monotonic); None when a registry reload or
+        a password check must be awaited first."""
         info = self.registry.lookup(frame.mn)
         if info is None:
-            if self.registry.refresh_due and not self.lookup_failed:
+            if self.registry.loaded_at < arrived and not self.lookup_failed:
                 return None
             return _Verdict(False, f"unknown MN {frame.mn}", int(QnRtn.MN_ERROR))
         ok = self.registry.cached_password(info, frame.pw)
@@ -434,9 +437,11 @@ class Gateway:
             return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
         return _Verdict(True, info=info)
 
-    async def resolve(self, frame: Frame) -> None:
+    async def resolve(self, frame: Frame, arrived: float) -> None:
         info = self.registry.lookup(frame.mn)
-        if info is None:
+        for _ in range(2):  # a reload already under way may have started before the frame arrived
+            if info is not None or self.registry.loaded_at >= arrived:
+                break
             await self.registry.refresh()
             info = self.registry.lookup(frame.mn)
         if info is not None:
