@@ -14,7 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 __all__ = ["FigureMemo"]
+
+_MISSING = object()
 
 
 class FigureMemo:
@@ -41,6 +45,22 @@ class FigureMemo:
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+        return value
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        """The memoised value, or ``default`` (no computing)."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]
+        return default
+
+    async def get_or_compute_in_thread(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """For ``async`` routes: a hit answers on the event loop, a miss computes in the thread pool."""
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            value = await run_in_threadpool(self.get_or_compute, key, compute)
         return value
 
     def clear(self) -> None:

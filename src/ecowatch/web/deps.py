@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from ecowatch.store.users import Scope, password_fingerprint, scope_of
 from ecowatch.web.cache import FigureMemo
 from ecowatch.web.tokens import read_token
 
-__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "WriteSessionDep", "forbidden", "require_admin", "state_of"]
+__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "WriteSessionDep", "forbidden", "released", "require_admin", "state_of"]
 
 
 def utc_now() -> dt.datetime:
@@ -45,10 +46,8 @@ def state_of(request: Request) -> WebState:
 
 
 # FastAPI sends every sync dependency to the thread pool (a generator twice), which at a few hundred
-# requests/s costs more than the work.  So the dependencies that touch no database are ``async def``
-# (a session opens its connection only when first used), and the one that does, ``current_user``,
-# is sync and works out the scope too.  Nothing may wait for a pooled connection on the event loop:
-# the connections are given back by sessions closing on that loop, so it would wait for itself.
+# requests/s costs more than the work.  So the dependencies are ``async def``: a session opens its
+# connection only when first used, and ``current_user`` reads on the loop inside ``released``.
 async def get_session(request: Request) -> AsyncIterator[Session]:
     with state_of(request).read_sessions() as session:
         yield session
@@ -70,15 +69,16 @@ def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=reason, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(
+async def current_user(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """The user of the request's bearer token; 401 when it is missing, forged, expired or revoked.
 
-    The user's :class:`Scope` is worked out here too (``request.state.scope``), in the same trip to
-    the thread pool.
+    The user's :class:`Scope` is worked out here too (``request.state.scope``).  This runs on the
+    event loop (a primary-key read, and the region subtree of a staff user: well under a
+    millisecond), and gives the connection back before returning (:func:`released`).
     """
     if credentials is None:
         raise _unauthorised("not signed in: send Authorization: Bearer <token> (POST /api/v1/auth/token)")
@@ -86,14 +86,26 @@ def current_user(
     claims = read_token(key=web.secret_key, token=credentials.credentials, now=web.now())
     if claims is None:
         raise _unauthorised("the token is invalid or has expired: sign in again")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.active or password_fingerprint(user) != claims.fingerprint:
-        raise _unauthorised("the token has been revoked: sign in again")
-    request.state.scope = scope_of(session=session, user=user)
-    # Give the connection back until the route needs one: otherwise a request waiting for a worker
-    # thread would hold a connection that the threads waiting in the pool are waiting for.
-    session.commit()
+    with released(session):
+        user = session.get(User, claims.user_id)
+        if user is None or not user.active or password_fingerprint(user) != claims.fingerprint:
+            raise _unauthorised("the token has been revoked: sign in again")
+        request.state.scope = scope_of(session=session, user=user)
     return user
+
+
+@contextmanager
+def released(session: Session) -> Iterator[Session]:
+    """Use ``session`` on the event loop and give its connection back to the pool at the end.
+
+    Why: the loop must never hold a pooled connection across an ``await``.  Requests in flight are
+    unbounded; if each kept one while waiting, the pool would run dry and the loop, waiting for a
+    connection that only it can give back, would stop.  (Ends the transaction: only for reads.)
+    """
+    try:
+        yield session
+    finally:
+        session.commit()
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

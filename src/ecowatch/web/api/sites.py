@@ -8,12 +8,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from ecowatch.store.models import Enterprise, Region, Site, SiteKind
 from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
-from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
+from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, released, site_in_scope, state_of
 from ecowatch.web.schemas import Problem, SitePage, SiteRead, SiteSeries, SitesStatus, SiteStatus
 from ecowatch.web.status import site_series, site_statuses, site_versions
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
@@ -90,20 +91,23 @@ def list_sites(
 
 
 @router.get("/status", response_model=SitesStatus, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
-def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
-                 fmt: FormatQuery = TableFormat.json) -> SitesStatus | Response:
+async def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
+                       fmt: FormatQuery = TableFormat.json) -> Response:
     """Every site in scope with its latest hour and colour: the HJ 633 real-time AQI for air stations."""
     memo = state_of(request).memo
-    versions = site_versions(session, scope.site_filter())
+    with released(session):  # on the loop: one light query, then the memo answers
+        versions = site_versions(session, scope.site_filter())
 
-    def answer() -> tuple[str | None, list[dict]]:
-        as_of, statuses = site_statuses(session, versions, memo)
+    def rows() -> tuple[str | None, list[dict]]:
+        with released(session):
+            as_of, statuses = site_statuses(session, versions, memo)
         return as_of, [{key: status[key] for key in SiteStatus.model_fields} for status in statuses]
 
     if fmt is not TableFormat.json:
-        return table_response(answer()[1], fmt, "sites-status", columns=list(SiteStatus.model_fields))
-    return json_response(memo.get_or_compute(("sites-status", versions), lambda: SitesStatus.model_validate(
-        dict(zip(("as_of", "sites"), answer(), strict=True))).model_dump_json()))
+        return await run_in_threadpool(
+            lambda: table_response(rows()[1], fmt, "sites-status", columns=list(SiteStatus.model_fields)))
+    return json_response(await memo.get_or_compute_in_thread(("sites-status", versions), lambda: SitesStatus.model_validate(
+        dict(zip(("as_of", "sites"), rows(), strict=True))).model_dump_json()))
 
 
 @router.get("/{code}", response_model=SiteRead, responses={**SCOPE_ERRORS, 404: {"model": Problem}})
