@@ -254,13 +254,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0, help="Open-loop requests/s on AQI now")
     parser.add_argument("--seconds", type=float, default=10.0, help="Open-loop duration")
+    parser.add_argument("--skip-sqlite", action="store_true", help="Only PostgreSQL (with --postgres)")
     parser.add_argument("--reload", action="store_true", help="Load the data even if the store has them")
     parser.add_argument("--json", action="store_true", help="Print JSON instead of tables")
     args = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory(prefix="ecowatch-bench-") as folder:
         sqlite_file = Path(args.sqlite) if args.sqlite else Path(folder) / "bench.db"
-        runs.append(run_backend("SQLite", f"sqlite:///{sqlite_file}", args))
+        if not args.skip_sqlite:
+            runs.append(run_backend("SQLite", f"sqlite:///{sqlite_file}", args))
         if args.postgres:
             runs.append(run_backend("PostgreSQL", args.postgres, args))
     if args.json:
