@@ -103,6 +103,24 @@ def test_sql_looking_credentials_are_refused(client):
     assert answer.status_code == 401
 
 
+def test_a_nul_character_is_refused_wherever_it_comes(fresh_client, fresh_auth, fresh_store_url):
+    # PostgreSQL text cannot hold U+0000: without these checks it would be a 500 from the database.
+    client, auth = fresh_client, fresh_auth
+    answer = client.post("/api/v1/auth/token", json={"username": "\u0000", "password": "x"})
+    assert (answer.status_code, answer.json()["message"]) == (422, "body.username: contains a NUL "
+                                                                     "character (U+0000)")
+    answer = client.get("/api/v1/measurements?site=a%00b", headers=auth("admin"))
+    assert (answer.status_code, answer.json()["detail"]) == (400, "query string: contains a NUL character (%00)")
+    answer = client.get("/api/v1/sites/a%00b", headers=auth("admin"))
+    assert (answer.status_code, answer.json()["detail"]) == (400, "path: contains a NUL character (%00)")
+    before = _counts(fresh_store_url)
+    answer = fresh_client.post("/api/v1/users", headers=fresh_auth("admin"),
+                               json={"username": "nul", "password": "pass\u0000word", "role": "admin"})
+    assert answer.status_code == 422
+    assert "NUL character" in answer.text
+    assert _counts(fresh_store_url) == before
+
+
 @pytest.mark.parametrize("query, message", [
     ("from=2016-13-01&to=2016-01-02", "query.from: '2016-13-01' is not ISO 8601, e.g. 2016-01-03"),
     ("from=1&to=2", "query.from: '1' is not ISO 8601, e.g. 2016-01-03; query.to: '2' is not ISO 8601, e.g. 2016-01-03"),

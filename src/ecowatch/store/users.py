@@ -182,7 +182,7 @@ def update_user(
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user ``username`` if ``password`` is theirs, else None (the same for every failure)."""
-    user = get_user(session=session, username=username)
+    user = get_user(session=session, username=username) if _USERNAME.match(username or "") else None
     if user is None or not user.active:
         # Hash anyway, so the answer takes as long whether or not the name exists.
         PASSWORDS.hash(password or "-")

@@ -19,7 +19,7 @@ from ecowatch.store.db import database_url, make_engine, session_factory
 from ecowatch.web import pages
 from ecowatch.web.api import api_router
 from ecowatch.web.deps import WebState
-from ecowatch.web.errors import BodySizeLimit, install_error_handlers
+from ecowatch.web.errors import BodySizeLimit, RefuseNulInUrl, install_error_handlers
 from ecowatch.web.tokens import load_secret_key
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -64,6 +64,7 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
     )
     app.state.ecowatch = state
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RefuseNulInUrl)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(pages.router)

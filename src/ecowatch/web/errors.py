@@ -79,6 +79,25 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntegrityError, _integrity_error)
 
 
+class RefuseNulInUrl:
+    """ASGI middleware: 400 for a path or query string carrying NUL (``%00``), which no code, name or date
+    holds and PostgreSQL text cannot store, naming where it was."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = ("path" if "\x00" in scope.get("path", "") else
+                     "query string" if b"%00" in scope.get("query_string", b"") else None)
+            if where is not None:
+                response = JSONResponse(status_code=status.HTTP_400_BAD_REQUEST,
+                                        content={"detail": f"{where}: contains a NUL character (%00)"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodySizeLimit:
     """ASGI middleware: 413 for a request body over ``max_bytes``.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ecowatch.store.models import RegionLevel, Role, SiteKind
 from ecowatch.store.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
@@ -19,6 +19,14 @@ Colour = Field(pattern=r"^#[0-9A-F]{6}$", description="#RRGGBB")
 
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000: refuse it here (422) rather than fail in the database (500).
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("contains a NUL character (U+0000)")
+        return value
 
 
 # -- auth and users -------------------------------------------------------------------------------
