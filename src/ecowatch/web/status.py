@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
+from ecowatch.hj212 import FACTORS_2017
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
 from ecowatch.store.measurements import BEIJING_OFFSET, INVALID_FLAG, VALID_FLAGS, read_measurements
 from ecowatch.store.models import Measurement, Site, SiteKind
@@ -184,10 +185,12 @@ def _values(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.d
 
 
 def _unit(pollutant: str) -> str:
+    """The unit of a GB 3095 pollutant, else of an HJ 212-2017 Annex B factor code (``a21026``), else ""."""
     try:
         return Pollutant(pollutant).unit
     except ValueError:
-        return ""
+        factor = FACTORS_2017.get(pollutant)
+        return factor.unit if factor is not None else ""
 
 
 def site_series(session: Session, site: Site, hours: int, memo: FigureMemo) -> dict[str, Any]:
