@@ -96,7 +96,7 @@ def test_series_keeps_invalid_hours_empty(client, auth):
 
 def test_series_of_an_outlet_has_its_own_codes_and_no_aqi(client, auth):
     body = client.get("/api/v1/sites/BJ-CY-O1/series?hours=3", headers=auth("ent_cy")).json()
-    assert body["pollutants"] == {"a21026": {"unit": "", "points": [
+    assert body["pollutants"] == {"a21026": {"unit": "毫克/立方米", "points": [
         ["2016-01-03T20:00:00+08:00", 37.0], ["2016-01-03T21:00:00+08:00", 36.0],
         ["2016-01-03T22:00:00+08:00", 35.0]]}}
     assert body["aqi"] == []
