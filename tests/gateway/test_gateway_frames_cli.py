@@ -114,6 +114,8 @@ def test_run_devices_sends_real_time_data_of_each_edition_until_cancelled(sqlite
     gateway.stop()
     frames = json.loads(runner.invoke(app, ["hj212", "frames", "--db", sqlite_url, "--json"]).stdout)
     assert {f["mn"] for f in frames} == {"DEMO2017", "DEMO2025", "DEMO2005"}
-    assert {(f["cn"], f["data_time"]) for f in frames} == {("2011", "20260301100005")}  # Beijing time
-    demo_2005 = next(f for f in frames if f["mn"] == "DEMO2005")
+    # Beijing time; the hour that ended before the start, once per device
+    assert {(f["cn"], f["data_time"]) for f in frames} == {("2011", "20260301100005"), ("2061", "20260301090000")}
+    assert sorted(f["mn"] for f in frames if f["cn"] == "2061") == ["DEMO2005", "DEMO2017", "DEMO2025"]
+    demo_2005 = next(f for f in frames if f["mn"] == "DEMO2005" and f["cn"] == "2011")
     assert set(demo_2005["values"]) == {"01", "02", "03", "S01", "S02", "S03", "B02"}

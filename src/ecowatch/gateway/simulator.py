@@ -328,7 +328,8 @@ async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str,
                       seed: int = 212) -> None:
     """Run ``devices`` ``(mn, password, version, sm4_key_hex)`` until cancelled: each connects (again
     after a lost connection) and sends real-time data (CN 2011) stamped with ``now()`` in Beijing time
-    every ``interval_s`` seconds, checking the 9014 replies."""
+    every ``interval_s`` seconds, and the hour data (CN 2061) of each hour that ended (at the start: the
+    hour before), as a data logger does, checking the 9014 replies."""
     now = now or (lambda: dt.datetime.now(dt.UTC))
     beijing = dt.timezone(dt.timedelta(hours=8))
 
@@ -336,6 +337,7 @@ async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str,
         report = SimulationReport(devices=1, connected=0, rate=1 / interval_s, duration_s=0)
         waiting: dict = {}
         number = 0
+        last_hour: dt.datetime | None = None
         while True:
             try:
                 loop = asyncio.get_running_loop()
@@ -345,10 +347,15 @@ async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str,
                 continue
             while not client.lost.done():
                 stamp = now().astimezone(beijing).replace(tzinfo=None, microsecond=0)
-                qn, raw = make_upload(spec, number, rng, cn=2011, data_time=stamp, realtime=True)
-                number += 1
-                waiting[(spec.mn, qn)] = time.perf_counter()
-                client.transport.write(raw)
+                ended_hour = stamp.replace(minute=0, second=0) - dt.timedelta(hours=1)
+                uploads = [make_upload(spec, number, rng, cn=2011, data_time=stamp, realtime=True)]
+                if ended_hour != last_hour:
+                    uploads.append(make_upload(spec, number + 1, rng, cn=2061, data_time=ended_hour))
+                    last_hour = ended_hour
+                number += len(uploads)
+                for qn, raw in uploads:
+                    waiting[(spec.mn, qn)] = time.perf_counter()
+                    client.transport.write(raw)
                 await asyncio.sleep(interval_s)
             waiting.clear()
 
