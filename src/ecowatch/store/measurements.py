@@ -248,11 +248,18 @@ def read_measurements(
     first_day: dt.date,
     last_day: dt.date,
     interval: str = "1h",
+    pollutants: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """The stored values of Beijing days ``first_day`` .. ``last_day`` as an importer frame.
 
     Returns :data:`~ecowatch.importers.MEASUREMENT_SCHEMA` (naive Beijing time), sorted by
-    station, time, pollutant like the importers' frames.  ``site_codes`` None means every site.
+    station, time, pollutant like the importers' frames.  ``site_codes`` None means every site,
+    ``pollutants`` None every pollutant.
+
+    With ``pollutants`` given, the database returns one row per site and hour with a column per
+    pollutant (a year of a city's stations: 0.1 M rows instead of 0.6 M; building Python rows is what
+    costs), and the few rows that carry a flag, a note or no value are read apart and put back as they
+    are stored — the result is the same frame either way (tested).
     """
     start, end = _utc_bounds(first_day, last_day)
     connection = session.connection()
@@ -261,15 +268,18 @@ def read_measurements(
         time = func.to_char(func.timezone("UTC", Measurement.time), "YYYY-MM-DD HH24:MI:SS.US")
     else:  # SQLite keeps UTC text already (see SQLITE_TIME_FORMAT)
         time = type_coerce(Measurement.time, String)
-    query = (
-        select(Site.code, time, Measurement.pollutant, Measurement.value, Measurement.flag, Measurement.note)
-        .join(Site, Site.id == Measurement.site_id)
-        .where(Measurement.interval == interval, Measurement.time >= start, Measurement.time < end)
-    )
+    conditions = [Measurement.interval == interval, Measurement.time >= start, Measurement.time < end]
     if site_codes is not None:
-        query = query.where(Site.code.in_(list(site_codes)))
-    names = ["station", "time", "pollutant", "value", "flag", "note"]
-    raw = _frame(connection.execute(query).all(), names)
+        conditions.append(Measurement.site_id.in_(select(Site.id).where(Site.code.in_(list(site_codes)))))
+    if pollutants is not None:
+        conditions.append(Measurement.pollutant.in_(list(pollutants)))
+    codes = dict(connection.execute(select(Site.id, Site.code)).all())
+    if pollutants is None:
+        rows = connection.execute(select(Measurement.site_id, time, Measurement.pollutant, Measurement.value,
+                                         Measurement.flag, Measurement.note).where(*conditions)).all()
+        raw = _frame(rows, codes)
+    else:
+        raw = _pivoted(connection, conditions, time, list(pollutants), codes)
     flag = pl.col("flag")
     reason = (
         pl.when(flag.is_null() | flag.is_in(VALID_FLAGS))
@@ -285,13 +295,46 @@ def read_measurements(
     return out.select(MEASUREMENT_SCHEMA.names()).cast(MEASUREMENT_SCHEMA).sort(["station", "time", "pollutant"])
 
 
-def _frame(rows: list, names: list[str]) -> pl.DataFrame:
-    """The query rows as a frame, ``time`` (UTC text) parsed to naive ``Datetime('us')``."""
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    schema = {"station": pl.String, "time": pl.String, "pollutant": pl.String, "value": pl.Float64,
+def _pivoted(connection: Connection, conditions: list, time, pollutants: list[str],
+             codes: Mapping[int, str]) -> pl.DataFrame:
+    """Plain values (a value, no flag, no note) one row per site and hour; the other rows as stored."""
+    plain = (Measurement.value.is_not(None)) & Measurement.flag.is_(None) & Measurement.note.is_(None)
+    columns = [func.max(Measurement.value).filter(Measurement.pollutant == p) for p in pollutants]
+    wide_rows = connection.execute(
+        select(Measurement.site_id, time, *columns).where(*conditions, plain).group_by(Measurement.site_id, time)
+    ).all()
+    value_names = [f"v{i}" for i in range(len(pollutants))]
+    wide = pl.DataFrame(wide_rows, schema={"site": pl.Int64, "time": pl.String, **dict.fromkeys(value_names, pl.Float64)},
+                        orient="row")
+    long = (
+        _with_codes(wide, codes)  # on the wide frame: six times fewer times to parse
+        .unpivot(index=["station", "time"], on=value_names, variable_name="pollutant", value_name="value")
+        .filter(pl.col("value").is_not_null())
+        .with_columns(pl.col("pollutant").replace_strict(dict(zip(value_names, pollutants, strict=True)),
+                                                         return_dtype=pl.String),
+                      flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))
+    )
+    special_rows = connection.execute(
+        select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
+               Measurement.note).where(*conditions, ~plain)
+    ).all()
+    special = _frame(special_rows, codes)
+    return pl.concat([long.select(special.columns), special])
+
+
+def _frame(rows: list, codes: Mapping[int, str]) -> pl.DataFrame:
+    """Query rows ``(site id, time, pollutant, value, flag, note)`` as a frame of station codes."""
+    schema = {"site": pl.Int64, "time": pl.String, "pollutant": pl.String, "value": pl.Float64,
               "flag": pl.String, "note": pl.String}
-    frame = pl.DataFrame(dict(zip(names, columns, strict=True)), schema=schema)
-    return frame.with_columns(pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=True))
+    return _with_codes(pl.DataFrame(rows, schema=schema, orient="row"), codes)
+
+
+def _with_codes(frame: pl.DataFrame, codes: Mapping[int, str]) -> pl.DataFrame:
+    """``site`` ids to ``station`` codes, ``time`` (UTC text) parsed to naive ``Datetime('us')``."""
+    return frame.with_columns(
+        pl.col("site").replace_strict(codes, return_dtype=pl.String),
+        pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=True),
+    ).rename({"site": "station"})
 
 
 def _resolve(sites: Sequence[Site], names: Sequence[str]) -> list[Site]:
@@ -328,8 +371,7 @@ def import_result_from_store(
     if stations is not None:
         air = sorted(set(_resolve(air, stations)), key=lambda site: site.id)
     frame = read_measurements(session=session, site_codes=[s.code for s in air], first_day=first_day,
-                              last_day=last_day)
-    frame = frame.filter(pl.col("pollutant").is_in(POLLUTANTS))
+                              last_day=last_day, pollutants=POLLUTANTS)
     present = set(frame["station"].unique().to_list())
     chosen: list[Station] = [station_of(site) for site in air if site.code in present]
     url = session.get_bind().url.render_as_string(hide_password=True)
