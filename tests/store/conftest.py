@@ -8,8 +8,6 @@ use a file in the test's temporary folder.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,55 +16,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from backends import schema_url
 from ecowatch.importers import MEASUREMENT_SCHEMA
 from ecowatch.store import make_engine, migrate, session_factory
-from ecowatch.store.db import normalise_url
 
-PG_URL = os.environ.get("ECOWATCH_TEST_POSTGRES_URL", "")
-NO_PG = "ECOWATCH_TEST_POSTGRES_URL is not set: the PostgreSQL run of this test is skipped"
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(not PG_URL, reason=NO_PG)),
-]
-
-
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[Engine]:
-    """An engine on the test database itself (to create and drop the per-test schemas)."""
-    if not PG_URL:
-        pytest.skip(NO_PG)
-    engine = make_engine(PG_URL)
-    yield engine
-    engine.dispose()
-
-
-def _schema_url(admin: Engine) -> Iterator[str]:
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = normalise_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path) -> Iterator[str]:
-    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        yield from _schema_url(request.getfixturevalue("pg_admin"))
-
 
 @pytest.fixture
 def pg_url(pg_admin) -> Iterator[str]:
     """Like :func:`db_url`, PostgreSQL only (for what only PostgreSQL has: partitions)."""
-    yield from _schema_url(pg_admin)
+    yield from schema_url(pg_admin)
 
 
 def _migrated(url: str) -> Iterator[Engine]:

@@ -22,33 +22,23 @@ hebei (province 130000), ent_cy (enterprise ENT_CY).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Callable, Iterator
 
 import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
+from backends import BACKENDS, schema_url
 from ecowatch.importers import MEASUREMENT_SCHEMA
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.audit import record
-from ecowatch.store.db import normalise_url
 from ecowatch.store.measurements import write_measurements
 from ecowatch.store.models import Device, Enterprise, Region, RegionLevel, Site, SiteKind
 from ecowatch.store.sites import upsert_region
 from ecowatch.store.users import create_user, password_fingerprint
 from ecowatch.web.app import create_app
 from ecowatch.web.tokens import issue_token
-
-PG_URL = os.environ.get("ECOWATCH_TEST_POSTGRES_URL", "")
-NO_PG = "ECOWATCH_TEST_POSTGRES_URL is not set: the PostgreSQL run of this test is skipped"
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.skipif(not PG_URL, reason=NO_PG)),
-]
 
 TEST_SECRET_KEY = b"ecowatch-web-tests-secret-key-32b!"
 ENT_CY = "91110105MA00000001"
@@ -174,32 +164,11 @@ def build_store(url: str) -> None:
         engine.dispose()
 
 
-def _schema_url(admin: Engine) -> Iterator[str]:
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = normalise_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture(scope="session")
-def web_pg_admin() -> Iterator[Engine]:
-    if not PG_URL:
-        pytest.skip(NO_PG)
-    engine = make_engine(PG_URL)
-    yield engine
-    engine.dispose()
-
-
 def _empty_url(request, folder) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{folder / 'web.db'}"
     else:
-        yield from _schema_url(request.getfixturevalue("web_pg_admin"))
+        yield from schema_url(request.getfixturevalue("pg_admin"))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
