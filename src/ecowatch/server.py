@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["PlatformSettings", "run_platform", "schedule_jobs"]
@@ -31,7 +31,6 @@ class PlatformSettings:
     journal_dir: Path | None = None
     simulate_devices: bool = False
     log_level: str = "info"
-    extra_jobs: tuple[tuple[str, Callable[[], None]], ...] = field(default=())
 
 
 def schedule_jobs(scheduler, url: str) -> None:
