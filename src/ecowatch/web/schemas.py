@@ -92,7 +92,9 @@ class RegionTree(BaseModel):
     regions: list[RegionNode]
 
 
-class SiteRead(BaseModel):
+class SitePlace(BaseModel):
+    """What every answer about a site says of it: which site, what kind, where."""
+
     code: str
     name: str
     name_en: str
@@ -101,6 +103,9 @@ class SiteRead(BaseModel):
     lon: float | None
     lat: float | None
     region: str | None
+
+
+class SiteRead(SitePlace):
     enterprise: str | None
 
 
@@ -111,15 +116,7 @@ class SitePage(BaseModel):
     items: list[SiteRead]
 
 
-class SiteStatus(BaseModel):
-    code: str
-    name: str
-    name_en: str
-    kind: SiteKind
-    category: str
-    lon: float | None
-    lat: float | None
-    region: str | None
+class SiteStatus(SitePlace):
     time: str | None = Field(description="The site's latest hour, ISO 8601 with +08:00")
     aqi: int | None
     level: int | None = Field(ge=1, le=6)

@@ -18,7 +18,6 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from starlette.concurrency import run_in_threadpool
 
 from ecowatch.assessment.air import AirAssessment, assess_air
 from ecowatch.assessment.publish import assessment_json, daily_table
@@ -29,11 +28,10 @@ from ecowatch.store.models import Site, SiteKind
 from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate
-from ecowatch.web.api.sites import region_in_scope
+from ecowatch.web.api.sites import region_in_scope, status_response
 from ecowatch.web.cache import FigureMemo
-from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, released, site_in_scope, state_of
+from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
 from ecowatch.web.schemas import AqiNow, Problem, StationAqi
-from ecowatch.web.status import site_statuses, site_versions
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
 router = APIRouter(prefix="/air", tags=["air"])
@@ -101,20 +99,8 @@ async def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
     ``as_of`` is the latest hour over them: with historical data (the Beijing demo, 2013–2017) "now"
     is the latest hour in the store, not the wall clock.
     """
-    memo = state_of(request).memo
-    with released(session):  # on the loop: one light query, then the memo answers
-        versions = site_versions(session, (Site.kind == SiteKind.air_station.value) & scope.site_filter())
-
-    def rows() -> tuple[str | None, list[dict[str, Any]]]:
-        with released(session):
-            as_of, statuses = site_statuses(session, versions, memo)
-        return as_of, [{key: status[key] for key in StationAqi.model_fields} for status in statuses]
-
-    if fmt is not TableFormat.json:
-        return await run_in_threadpool(
-            lambda: table_response(rows()[1], fmt, "aqi-now", columns=list(StationAqi.model_fields)))
-    return json_response(await memo.get_or_compute_in_thread(("aqi-now", versions), lambda: AqiNow.model_validate(
-        dict(zip(("as_of", "stations"), rows(), strict=True))).model_dump_json()))
+    return await status_response(request, session, (Site.kind == SiteKind.air_station.value) & scope.site_filter(),
+                                 fmt, name="aqi-now", item=StationAqi, page=AqiNow, items_key="stations")
 
 
 @router.get("/daily", responses={**ERRORS, **TABLE_RESPONSES})

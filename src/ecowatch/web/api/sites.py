@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -94,20 +95,28 @@ def list_sites(
 async def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
                        fmt: FormatQuery = TableFormat.json) -> Response:
     """Every site in scope with its latest hour and colour: the HJ 633 real-time AQI for air stations."""
+    return await status_response(request, session, scope.site_filter(), fmt, name="sites-status",
+                                 item=SiteStatus, page=SitesStatus, items_key="sites")
+
+
+async def status_response(request: Request, session: Session, site_filter, fmt: TableFormat, *, name: str,
+                          item: type[BaseModel], page: type[BaseModel], items_key: str) -> Response:
+    """The latest status of the sites ``site_filter`` selects, as ``page`` (``as_of`` and ``items_key``)
+    or a table of ``item``'s fields; the JSON text is memoised on the sites' data versions."""
     memo = state_of(request).memo
     with released(session):  # on the loop: one light query, then the memo answers
-        versions = site_versions(session, scope.site_filter())
+        versions = site_versions(session, site_filter)
 
     def rows() -> tuple[str | None, list[dict]]:
         with released(session):
             as_of, statuses = site_statuses(session, versions, memo)
-        return as_of, [{key: status[key] for key in SiteStatus.model_fields} for status in statuses]
+        return as_of, [{key: status[key] for key in item.model_fields} for status in statuses]
 
     if fmt is not TableFormat.json:
         return await run_in_threadpool(
-            lambda: table_response(rows()[1], fmt, "sites-status", columns=list(SiteStatus.model_fields)))
-    return json_response(await memo.get_or_compute_in_thread(("sites-status", versions), lambda: SitesStatus.model_validate(
-        dict(zip(("as_of", "sites"), rows(), strict=True))).model_dump_json()))
+            lambda: table_response(rows()[1], fmt, name, columns=list(item.model_fields)))
+    return json_response(await memo.get_or_compute_in_thread((name, versions), lambda: page.model_validate(
+        dict(zip(("as_of", items_key), rows(), strict=True))).model_dump_json()))
 
 
 @router.get("/{code}", response_model=SiteRead, responses={**SCOPE_ERRORS, 404: {"model": Problem}})
