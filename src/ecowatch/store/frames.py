@@ -41,14 +41,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
-from ecowatch.store.measurements import _upsert, _write_postgresql
-from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement, Site
+from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
+from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement
 
 __all__ = [
     "CN_INTERVALS",
@@ -303,9 +303,7 @@ def apply_batch(
             changed = _write_postgresql(session, connection, table)
         else:
             changed = _write_sqlite_rows(connection, ordered)
-        bumped = sorted(site_id for site_id, count in changed.items() if count)
-        if bumped:
-            session.execute(update(Site).where(Site.id.in_(bumped)).values(data_version=Site.data_version + 1))
+        bump_data_versions(session, changed)
     if refused:
         counted: dict[tuple[str, str], tuple[RefusedFrame, int, dt.datetime]] = {}
         for item in refused:

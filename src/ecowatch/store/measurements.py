@@ -211,9 +211,7 @@ def write_measurements(
             changed = _write_postgresql(session, connection, rows)
         else:
             changed = _write_sqlite(connection, rows)
-    bumped = sorted(site_id for site_id, count in changed.items() if count)
-    if bumped:
-        session.execute(update(Site).where(Site.id.in_(bumped)).values(data_version=Site.data_version + 1))
+    bumped = bump_data_versions(session, changed)
     codes = {site_id: code for code, site_id in site_ids.items()}
     total = sum(changed.values())
     record(
@@ -230,6 +228,15 @@ def write_measurements(
     )
     session.flush()
     return total
+
+
+def bump_data_versions(session: Session, changed: Mapping[int, int]) -> list[int]:
+    """Move on the ``data_version`` of every site with rows inserted or changed (``changed``: site id ->
+    rows), so the figures cached from its old data are no longer returned; those sites' ids."""
+    bumped = sorted(site_id for site_id, count in changed.items() if count)
+    if bumped:
+        session.execute(update(Site).where(Site.id.in_(bumped)).values(data_version=Site.data_version + 1))
+    return bumped
 
 
 def _utc_bounds(first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
