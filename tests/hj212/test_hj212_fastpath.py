@@ -1,4 +1,4 @@
-"""The fast paths (CP items by string operations and one json.loads, the canonical header regex, the
+"""The fast paths (CP items by string operations and per-layout builders, the canonical header regex, the
 folded CRC, the NumPy batch CRC) give exactly the results of the general paths, on any input."""
 
 from __future__ import annotations
@@ -103,3 +103,30 @@ def test_fast_constructed_frames_are_ordinary_frozen_frames():
     assert fast == general and hash(fast.raw) == hash(general.raw) and repr(fast) == repr(general)
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.qn = "x"  # type: ignore[misc]
+
+
+def test_layouts_compiled_generic_and_irregular_agree_with_general(monkeypatch):
+    from ecowatch.hj212 import frame
+
+    text = "DataTime=20260101000000;a00000-Cou=84.6,a00000-Avg=15.7,a00000-Flag=N;a34013-Avg=7,a34013-Flag=D"
+    expected = {"a00000": {"Cou": 84.6, "Avg": 15.7, "Flag": "N"}, "a34013": {"Avg": 7, "Flag": "D"}}
+    monkeypatch.setattr(frame, "_LAYOUTS", {})
+    compiled = _parse_cp_fast(text)
+    assert len(frame._LAYOUTS) == 1 and _parse_cp_fast(text) == compiled  # the second time from the cache
+    monkeypatch.setattr(frame, "_LAYOUTS_CAP", 0)
+    generic = _parse_cp_fast(text.replace("a34013", "a21026"))
+    assert len(frame._LAYOUTS) == 1  # past the cap: analysed, not remembered
+    assert compiled.codes == expected == _parse_cp_general(text).codes
+    assert generic.codes == {"a00000": expected["a00000"], "a21026": {"Avg": 7, "Flag": "D"}}
+    apart = "a-Rtd=1;b-Rtd=2;a-Flag=N"  # a code's items apart, and a key twice: the general path
+    assert _parse_cp_fast(apart) is None and parse_cp(apart).codes == {"a": {"Rtd": 1, "Flag": "N"}, "b": {"Rtd": 2}}
+    assert _parse_cp_fast("a-Rtd=1,a-Rtd=2") is None and parse_cp("a-Rtd=1,a-Rtd=2").codes == {"a": {"Rtd": 2}}
+
+
+def test_layout_cache_is_bounded():
+    from ecowatch.hj212 import frame
+
+    for i in range(frame._LAYOUTS_CAP + 10):
+        parse_cp(f"c{i}-Rtd=1.5,c{i}-Flag=N")
+    assert len(frame._LAYOUTS) <= frame._LAYOUTS_CAP
+    assert parse_cp("z-Rtd=1.5,z-Flag=N").codes == {"z": {"Rtd": 1.5, "Flag": "N"}}

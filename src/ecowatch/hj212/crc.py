@@ -74,15 +74,19 @@ _LANES = tuple(bytes(p) for p in _POWERS[:8])
 del _M, _POWERS
 
 
+# Low-bit masks of the halving folds below, 64 << k bits: enough for 16 KiB, far beyond a data segment.
+_FOLD_MASKS = tuple((1 << (64 << k)) - 1 for k in range(12))
+
+
 def _lane_xors(data: bytes) -> bytes:
     """8 bytes: byte r is the XOR of data[r::8]."""
     value = int.from_bytes(data, "little")
-    words = (len(data) + 7) >> 3
-    while words > 1:
-        half = (words + 1) >> 1
-        bits = half << 6
-        value = (value & ((1 << bits) - 1)) ^ (value >> bits)
-        words = half
+    # Halves of a power-of-two number of words: three big-int operations per fold, masks precomputed.
+    k = max(0, (len(data) - 1).bit_length() - 3)
+    masks = _FOLD_MASKS
+    while k:
+        k -= 1
+        value = (value >> (64 << k)) ^ (value & (masks[k] if k < 12 else (1 << (64 << k)) - 1))
     return value.to_bytes(8, "little")
 
 

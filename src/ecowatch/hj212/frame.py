@@ -35,7 +35,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 from ecowatch.hj212.codes import Command
 from ecowatch.hj212.crc import format_crc, hj212_crc16, hj212_crc16_many, identify_crc_variant
@@ -132,6 +133,23 @@ class Cp:
     unparsed: tuple[str, ...] = ()
 
 
+# Hot-path constructor of Cp, as _new_frame is of Frame (see there): a third of a µs per frame.
+_set_cp_text, _set_cp_data_time, _set_cp_params, _set_cp_codes, _set_cp_unparsed = (
+    Cp.__dict__[f.name].__set__ for f in fields(Cp)
+)
+
+
+def _new_cp(text: str, data_time: str | None, codes: dict[str, dict[str, Value]]) -> Cp:
+    """``Cp(text, data_time, {}, codes, ())``, faster."""
+    cp = object.__new__(Cp)
+    _set_cp_text(cp, text)
+    _set_cp_data_time(cp, data_time)
+    _set_cp_params(cp, {})
+    _set_cp_codes(cp, codes)
+    _set_cp_unparsed(cp, ())
+    return cp
+
+
 def _cp_tokens(text: str) -> list[str]:
     if "//" not in text:
         return _HEADER_SPLIT.split(text)
@@ -150,42 +168,128 @@ def _cp_tokens(text: str) -> list[str]:
     return tokens
 
 
-# Fast path of parse_cp, built from C-speed string operations (count, split, replace, translate) and
-# one short loop over the items. It takes the shape of nearly every data frame:
-# "[DataTime=…;]code-Suffix=value,…;…" — one "=" and one "-" per key, ASCII without blanks or "//"
-# log text, values that are numbers or data flags. Anything else returns None and _parse_cp_general
-# decides; both give the same result (property-tested).
+# Fast path of parse_cp, built from C-speed string operations (count, split, replace, translate).
+# It takes the shape of nearly every data frame: "[DataTime=…;]code-Suffix=value,…;…" — one "=" and
+# one "-" per key, each code's items together, no key twice, ASCII without blanks or "//" log text,
+# values that are numbers or data flags. Anything else returns None and _parse_cp_general decides;
+# both give the same result (property-tested).
 #
-# Kept by the separator scan: the separators, ASCII blanks and every non-ASCII byte, so that blanks
-# (which the general path strips from keys) and non-ASCII text break the "=", ";"/"," alternation.
-_CP_SCAN_DELETE = bytes(b for b in range(128) if b not in b";,= \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+# Kept by the separator scan: the separators, ASCII blanks, "/" and every non-ASCII byte, so that
+# blanks (which the general path strips from keys), "//" log texts and non-ASCII text break the "=",
+# ";"/"," alternation.
+_CP_SCAN_DELETE = bytes(b for b in range(128) if b not in b";,=/ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
 _NOT_KEY_SEPARATORS = bytes(b for b in range(256) if b not in b"-=")
 _KEY_SEPARATORS = b"-=" * 5000  # a data segment of 9999 characters holds < 5000 items
-# Characters of numbers and data flags (§4.3: N F M S D C T B, 2005's P). Over this alphabet float()
-# and int() accept exactly the numbers of §4.2 (no exponent, inf, nan, "_", blanks or "+" can be
-# spelled), so they can convert without a regex per value.
-_NUMBER_AND_FLAG_CHARS = b"0123456789.-NFMSDCTBP"
-# Names already classified by _is_text_field, and those that are text. Bounded because names come
-# from peers: past the cap, new names are classified each time instead of remembered.
-_KNOWN_NAMES: set[str] = set()
-_TEXT_NAMES: set[str] = set()
-_KNOWN_NAMES_CAP = 4096
+# Characters of numbers (§4.2). Over this alphabet float() and int() accept exactly those numbers (no
+# exponent, inf, nan, "_", blanks or "+" can be spelled), so they convert without a regex per value.
+_NUMBER_CHARS = b"0123456789.-"
 
 
 def _is_text_field(name: str) -> bool:
     return name in _STRING_FIELDS or (name.endswith("Time") and name not in _NUMERIC_TIME_FIELDS)
 
 
-def _parse_cp_fast(text: str) -> Cp | None:
-    if "//" in text:
+class _Layout(NamedTuple):
+    """What a device's key sequence ("a21026-Avg=a21026-Flag=…") fixes about every frame that uses it:
+    which values are numbers and which text (§4.2), and a builder of the nested ``codes`` dict from
+    the converted numbers and the texts."""
+
+    numeric_values: Callable[[Sequence[str]], Sequence[str]]
+    text_values: Callable[[Sequence[str]], Sequence[str]]
+    build: Callable[[Sequence[Value], Sequence[str]], dict[str, dict[str, Value]]]
+
+
+# A device sends the same keys in every frame, so the work that depends only on the keys (splitting
+# them into code and suffix, classifying suffixes, shaping the dicts) is done once per key sequence.
+# Bounded because keys come from peers: past the cap, and for sequences longer than any data frame's,
+# a sequence is analysed on each frame and built by the generic builder instead of remembered.
+_LAYOUTS: dict[str, _Layout] = {}
+_LAYOUTS_CAP = 2048
+_LAYOUT_MAX_KEYS = 128
+# Code-generated builders (a nested dict display is about 3x dict(zip(...)) per code), one per shape
+# of a layout: the group sizes and which slots are text. The generated source holds only generated
+# identifiers and integers; the codes and suffixes reach it as closure values, never as source text.
+_BUILDER_FACTORIES: dict[tuple[tuple[int, ...], ...], Callable[..., Callable]] = {}
+
+
+def _picker(positions: list[int]) -> Callable[[Sequence[str]], Sequence[str]]:
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return lambda values: (values[only],)
+    return lambda values: ()
+
+
+def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., Callable]:
+    """``factory(code, suffix, …, code, suffix, …)`` → ``build(numbers, texts)`` for a layout shape;
+    a slot ``i >= 0`` is ``numbers[i]``, ``i < 0`` is ``texts[-1 - i]``."""
+    params: list[str] = []
+    groups: list[str] = []
+    for g, slots in enumerate(shape):
+        params.append(f"c{g}")
+        items = []
+        for k, slot in enumerate(slots):
+            params.append(f"k{g}_{k}")
+            items.append(f"k{g}_{k}: " + (f"n[{slot}]" if slot >= 0 else f"t[{-1 - slot}]"))
+        groups.append(f"c{g}: {{{', '.join(items)}}}")
+    source = (f"def factory({', '.join(params)}):\n"
+              f"    def build(n, t):\n"
+              f"        return {{{', '.join(groups)}}}\n"
+              f"    return build\n")
+    namespace: dict = {}
+    exec(compile(source, "<hj212 CP layout>", "exec"), namespace)
+    return namespace["factory"]
+
+
+def _build_generic(groups: list[tuple[str, tuple[str, ...], tuple[int, ...]]]) -> Callable:
+    def build(numbers: Sequence[Value], texts: Sequence[str]) -> dict[str, dict[str, Value]]:
+        return {code: {name: numbers[slot] if slot >= 0 else texts[-1 - slot]
+                       for name, slot in zip(names, slots, strict=True)}
+                for code, names, slots in groups}
+
+    return build
+
+
+def _new_layout(joined: str, count: int, compiled: bool) -> _Layout | None:
+    """The layout of ``count`` keys joined by "=", or ``None`` if it is not the fast path's shape."""
+    if joined.encode().translate(None, _NOT_KEY_SEPARATORS) != _KEY_SEPARATORS[: 2 * count - 1]:
+        return None  # a key without "-" or with two: the general path sorts it out
+    split_keys = joined.replace("-", "=").split("=")
+    code_of = split_keys[0::2]
+    names = split_keys[1::2]
+    if "" in code_of or len(set(zip(code_of, names, strict=True))) != count:
         return None
+    numeric_at = [i for i, name in enumerate(names) if not _is_text_field(name)]
+    text_at = [i for i, name in enumerate(names) if _is_text_field(name)]
+    slot_of = {i: n for n, i in enumerate(numeric_at)} | {i: -1 - n for n, i in enumerate(text_at)}
+    groups: list[tuple[str, tuple[str, ...], tuple[int, ...]]] = []
+    start = 0
+    for i in range(1, count + 1):
+        if i == count or code_of[i] != code_of[start]:
+            groups.append((code_of[start], tuple(names[start:i]), tuple(slot_of[j] for j in range(start, i))))
+            start = i
+    if len({code for code, _, _ in groups}) != len(groups):
+        return None  # a code's items apart
+    if compiled:
+        shape = tuple(slots for _, _, slots in groups)
+        factory = _BUILDER_FACTORIES.get(shape)
+        if factory is None:
+            factory = _BUILDER_FACTORIES[shape] = _builder_factory(shape)
+        build = factory(*[key for code, names, _ in groups for key in (code, *names)])
+    else:
+        build = _build_generic(groups)
+    return _Layout(_picker(numeric_at), _picker(text_at), build)
+
+
+def _parse_cp_fast(text: str) -> Cp | None:
     separators = text.encode().translate(None, _CP_SCAN_DELETE)
     if (
         not len(separators) & 1
         or separators[::2].count(b"=") != (len(separators) + 1) >> 1
         or separators[1::2].translate(None, b";,")
     ):
-        return None  # not "=" and ";"/"," in turn (one "=" per item), or blanks / non-ASCII text
+        return None  # not "=" and ";"/"," in turn (one "=" per item), or blanks, "/" or non-ASCII text
     parts = text.replace(",", "=").replace(";", "=").split("=")
     keys = parts[0::2]
     values = parts[1::2]
@@ -194,45 +298,29 @@ def _parse_cp_fast(text: str) -> Cp | None:
         data_time = values[0]
         del keys[0], values[0]
         if not keys:
-            return Cp(text, data_time, {}, {}, ())
+            return _new_cp(text, data_time, {})
     joined = "=".join(keys)
-    if joined.encode().translate(None, _NOT_KEY_SEPARATORS) != _KEY_SEPARATORS[: 2 * len(keys) - 1]:
-        return None  # a key without "-" or with two: the general path sorts it out
-    split_keys = joined.replace("-", "=").split("=")
-    code_of = split_keys[0::2]
-    if "" in code_of:
-        return None
-    if "".join(values).encode().translate(None, _NUMBER_AND_FLAG_CHARS) or max(map(len, values)) > _MAX_NUMBER_CHARS:
-        return None
-    names = split_keys[1::2]
-    distinct = set(names)
-    unknown = distinct - _KNOWN_NAMES
-    if unknown:
-        text_here = (distinct & _TEXT_NAMES) | {name for name in unknown if _is_text_field(name)}
-        if len(_KNOWN_NAMES) < _KNOWN_NAMES_CAP:
-            _KNOWN_NAMES.update(unknown)
-            _TEXT_NAMES.update(text_here)
-    else:
-        text_here = distinct & _TEXT_NAMES
-    codes: dict[str, dict[str, Value]] = {}
-    current_code = None
-    current: dict[str, Value] = {}
+    layout = _LAYOUTS.get(joined)
+    if layout is None:
+        cache = len(_LAYOUTS) < _LAYOUTS_CAP and len(keys) <= _LAYOUT_MAX_KEYS
+        layout = _new_layout(joined, len(keys), cache)
+        if layout is None:
+            return None
+        if cache:
+            _LAYOUTS[joined] = layout
+    numeric = layout.numeric_values(values)
+    digits = "".join(numeric)
+    if digits.encode().translate(None, _NUMBER_CHARS) or max(map(len, numeric), default=0) > _MAX_NUMBER_CHARS:
+        return None  # text fields keep any value, as in the general path; these would not be numbers
     try:
-        for code, name, value in zip(code_of, names, values, strict=True):
-            if code != current_code:
-                current = codes.get(code)  # type: ignore[assignment]
-                if current is None:
-                    current = codes[code] = {}
-                current_code = code
-            if name in text_here:
-                current[name] = value
-            elif "." in value:
-                current[name] = float(value)
-            else:
-                current[name] = int(value)
+        if digits.count(".") == len(numeric):
+            # One "." per value on average, and float() rejects two: every value is a decimal.
+            numbers: Sequence[Value] = list(map(float, numeric))
+        else:
+            numbers = [float(value) if "." in value else int(value) for value in numeric]
     except ValueError:
-        return None  # a flag letter or a lone "-" or "." where a number belongs: text, per the general path
-    return Cp(text, data_time, {}, codes, ())
+        return None  # a lone "-" or "." where a number belongs: text, per the general path
+    return _new_cp(text, data_time, layout.build(numbers, layout.text_values(values)))
 
 
 def parse_cp(text: str) -> Cp:
