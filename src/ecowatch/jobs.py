@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ecowatch.store import make_engine, session_factory
+from ecowatch.store.blocks import BlocksBuilt, build_hourly_blocks
 from ecowatch.store.models import Site, SiteKind
 from ecowatch.store.partitions import ensure_month_partitions, months
 
@@ -22,6 +23,7 @@ __all__ = [
     "BEIJING",
     "DAILY_FIGURE_KIND",
     "DailyFiguresDone",
+    "build_blocks",
     "compute_daily_figures",
     "ensure_partitions_ahead",
     "previous_beijing_day",
@@ -90,6 +92,20 @@ def compute_daily_figures(url: str, day: dt.date) -> DailyFiguresDone:
                 with_aqi += row["AQI"] is not None
         log.info("daily figures of %s: %d stations, %d with an AQI", day, saved, with_aqi)
         return DailyFiguresDone(day=day, sites=saved, with_aqi=with_aqi)
+    finally:
+        engine.dispose()
+
+
+def build_blocks(url: str) -> BlocksBuilt:
+    """Build the hourly blocks of every site-month whose values changed since
+    (:func:`ecowatch.store.blocks.build_hourly_blocks`), so period figures read arrays, not rows."""
+    engine = make_engine(url)
+    try:
+        done = build_hourly_blocks(engine)
+        if done.months or done.skipped:
+            log.info("hourly blocks: %d site-months built (%d not fitting), %d left for the next run",
+                     done.months, done.not_fitting, done.skipped)
+        return done
     finally:
         engine.dispose()
 

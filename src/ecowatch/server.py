@@ -40,9 +40,12 @@ def schedule_jobs(scheduler, url: str) -> None:
       twenty minutes leave the devices time to send the last hour (HJ 212 hourly data of 23:00 arrive
       after midnight);
     - 01:10 daily, next months' ``measurement`` partitions on PostgreSQL
-      (:func:`ecowatch.jobs.ensure_partitions_ahead`), and once at start.
+      (:func:`ecowatch.jobs.ensure_partitions_ahead`), and once at start;
+    - every 5 minutes and at start, the hourly blocks of months whose values changed
+      (:func:`ecowatch.jobs.build_blocks`): new hours make only their own month stale.
     """
-    from ecowatch.jobs import BEIJING, compute_daily_figures, ensure_partitions_ahead, previous_beijing_day
+    from ecowatch.jobs import (BEIJING, build_blocks, compute_daily_figures, ensure_partitions_ahead,
+                               previous_beijing_day)
 
     def daily_figures() -> None:
         compute_daily_figures(url, previous_beijing_day(dt.datetime.now(dt.UTC)))
@@ -55,6 +58,8 @@ def schedule_jobs(scheduler, url: str) -> None:
     scheduler.add_job(partitions, "cron", hour=1, minute=10, timezone=BEIJING, id="partitions_ahead",
                       coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(partitions, id="partitions_at_start")
+    scheduler.add_job(build_blocks, "interval", args=[url], minutes=5, id="hourly_blocks", coalesce=True,
+                      max_instances=1, next_run_time=dt.datetime.now(dt.UTC))
 
 
 async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None) -> None:

@@ -6,15 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ecowatch.assessment.air import assess_air
 from ecowatch.assessment.publish import daily_table
 from ecowatch.importers import read
-from ecowatch.jobs import DAILY_FIGURE_KIND, compute_daily_figures, ensure_partitions_ahead
+from ecowatch.jobs import DAILY_FIGURE_KIND, build_blocks, compute_daily_figures, ensure_partitions_ahead
 from ecowatch.store import session_factory
+from ecowatch.store.blocks import BlocksBuilt
 from ecowatch.store.loading import load_files
-from ecowatch.store.models import FigureCache, Site
+from ecowatch.store.models import FigureCache, Measurement, Site
 
 DEMO_PRSA = Path(__file__).resolve().parents[2] / "data" / "demo" / "beijing-prsa"
 DAY = dt.date(2016, 3, 5)
@@ -62,3 +63,13 @@ def test_previous_beijing_day(now, day):
     from ecowatch.jobs import previous_beijing_day
 
     assert previous_beijing_day(now) == day
+
+
+def test_the_blocks_job_builds_what_changed_since_the_last_run(engine, db_url):
+    load_files(url=db_url, path=DEMO_PRSA, format="prsa", actor="test", first_day=DAY, last_day=DAY)
+    assert build_blocks(db_url) == BlocksBuilt(months=0, not_fitting=0, skipped=0)  # the load built them
+    with session_factory(engine).begin() as session:
+        session.execute(update(Measurement).where(Measurement.pollutant == "SO2").values(value=Measurement.value + 1))
+    # Beijing 2016-03-05 is 2016-03-04 16:00Z .. 2016-03-05 16:00Z: March (UTC) of the 12 stations.
+    assert build_blocks(db_url) == BlocksBuilt(months=12, not_fitting=0, skipped=0)
+    assert build_blocks(db_url) == BlocksBuilt(months=0, not_fitting=0, skipped=0)

@@ -9,6 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import DateTime, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from store_rows import SAMPLE_ROWS
 
 from ecowatch.assessment.stations import StationRegistry
 from ecowatch.store import (
@@ -29,20 +30,7 @@ from ecowatch.store.models import Measurement, Region, Site
 
 REGISTRY = StationRegistry.default()
 
-# Beijing times across a Beijing midnight (= 16:00 UTC) and a UTC midnight (= 08:00 Beijing);
-# values that a decimal round trip would change; invalid values with their reasons.
-ROWS = [
-    ("1003A", "2016-01-01 00:00", "PM2.5", 1 / 3, None),
-    ("1003A", "2016-01-01 00:00", "CO", 0.1 + 0.2, None),
-    ("1003A", "2016-01-01 07:00", "PM2.5", 12345.678, None),
-    ("1003A", "2016-01-01 08:00", "PM2.5", 1e-9, None),
-    ("1003A", "2016-01-01 23:00", "SO2", 0.0, None),
-    ("1003A", "2016-01-02 00:00", "NO2", None, "non-numeric value 'abc'"),
-    ("1004A", "2015-12-31 23:00", "O3", 99.0, None),
-    ("1004A", "2016-01-01 12:00", "PM10", None, "above the plausible maximum 12000 (instrument or transmission fault)"),
-    ("1004A", "2016-01-31 23:00", "PM10", 150.5, None),
-    ("1004A", "2016-02-01 00:00", "PM10", 151.5, None),
-]
+ROWS = SAMPLE_ROWS
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url``; ``options`` go to :func:`sqlalchemy.create_engine`.
 
     SQLite: ``PRAGMA foreign_keys=ON`` on every connection (SQLite leaves foreign keys off by
-    default), and SQLAlchemy issues ``BEGIN`` itself so that DDL and DML take part in one real
+    default), write-ahead logging, and SQLAlchemy issues ``BEGIN`` itself so that DDL and DML take part in one real
     transaction (the sqlite3 module would otherwise commit before DDL and begin lazily).
     """
     parsed = normalise_url(url)
@@ -94,6 +94,9 @@ def _sqlite_events(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers (web requests, figure jobs) never hold up writers (gateway, block builder)
+        # nor the other way round.  Kept in the file; a no-op when already set.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers import Format, read
+from ecowatch.store.blocks import build_hourly_blocks
 from ecowatch.store.db import make_engine, session_factory
 from ecowatch.store.errors import StoreError
 from ecowatch.store.measurements import utc_days, write_measurements
@@ -71,7 +72,9 @@ def load_files(
 
     The database at ``url`` must have the latest schema (:func:`open_engine`).
     The default station registry is stored (or updated) first, then any ad-hoc station of the
-    file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`).
+    file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`), then the
+    hourly blocks of the months that changed are built (:mod:`ecowatch.store.blocks`), part of the
+    write time.
     """
     engine = open_engine(url)
     try:
@@ -99,6 +102,7 @@ def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date |
             sites |= sites_from_stations(session=session, stations=ad_hoc, actor=actor)
         written = write_measurements(session=session, frame=imported.measurements, source=format, actor=actor,
                                      sites=sites)
+    build_hourly_blocks(engine, progress=progress)
     frame = imported.measurements
     return LoadSummary(
         files=len(imported.sources),

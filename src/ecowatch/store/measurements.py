@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import polars as pl
-from sqlalchemy import Connection, String, func, or_, select, type_coerce, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +31,15 @@ from sqlalchemy.orm import Session
 from ecowatch.assessment.stations import Station
 from ecowatch.importers.common import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
 from ecowatch.store.audit import record
+from ecowatch.store.blocks import (
+    HOURLY,
+    parse_utc_text,
+    per_pollutant_max,
+    plain_value,
+    read_blocks,
+    uncovered_spans,
+    utc_time_text,
+)
 from ecowatch.store.errors import StoreError
 from ecowatch.store.models import MEASUREMENT_KEY, Measurement, Site, SiteKind
 from ecowatch.store.partitions import ensure_month_partitions
@@ -48,6 +57,8 @@ __all__ = [
     "write_measurements",
 ]
 
+#: A value's identity in a read frame.
+KEY_COLUMNS = ["station", "time", "pollutant"]
 #: Beijing time minus UTC (no daylight saving time).
 BEIJING_OFFSET = dt.timedelta(hours=8)
 #: ``flag`` of a value an importer marked invalid (its reason is in ``note``).
@@ -270,23 +281,22 @@ def read_measurements(
     """
     start, end = _utc_bounds(first_day, last_day)
     connection = session.connection()
-    # The time as text in UTC, parsed by polars: much faster than datetimes built row by row.
-    if connection.dialect.name == "postgresql":
-        time = func.to_char(func.timezone("UTC", Measurement.time), "YYYY-MM-DD HH24:MI:SS.US")
-    else:  # SQLite keeps UTC text already (see SQLITE_TIME_FORMAT)
-        time = type_coerce(Measurement.time, String)
-    conditions = [Measurement.interval == interval, Measurement.time >= start, Measurement.time < end]
-    if site_codes is not None:
-        conditions.append(Measurement.site_id.in_(select(Site.id).where(Site.code.in_(list(site_codes)))))
-    if pollutants is not None:
-        conditions.append(Measurement.pollutant.in_(list(pollutants)))
+    time = utc_time_text(connection)
     codes = dict(connection.execute(select(Site.id, Site.code)).all())
+    if site_codes is None:
+        site_ids = sorted(codes)
+    else:
+        wanted = set(site_codes)
+        site_ids = sorted(site_id for site_id, code in codes.items() if code in wanted)
+    conditions = [Measurement.interval == interval, Measurement.time >= start, Measurement.time < end,
+                  Measurement.site_id.in_(site_ids)]
     if pollutants is None:
         rows = connection.execute(select(Measurement.site_id, time, Measurement.pollutant, Measurement.value,
                                          Measurement.flag, Measurement.note).where(*conditions)).all()
-        raw = _frame(rows, codes)
+        raw, is_sorted = _frame(rows, codes), False
     else:
-        raw = _pivoted(connection, conditions, time, list(pollutants), codes)
+        raw, is_sorted = _by_pollutant(connection, conditions, time, list(pollutants), codes, site_ids, start, end,
+                                       interval)
     flag = pl.col("flag")
     reason = (
         pl.when(flag.is_null() | flag.is_in(VALID_FLAGS))
@@ -299,34 +309,60 @@ def read_measurements(
         time=pl.col("time") + BEIJING_OFFSET,
         value=pl.when(pl.col("invalid_reason").is_null()).then(pl.col("value")),
     )
-    return out.select(MEASUREMENT_SCHEMA.names()).cast(MEASUREMENT_SCHEMA).sort(["station", "time", "pollutant"])
+    out = out.select(MEASUREMENT_SCHEMA.names()).cast(MEASUREMENT_SCHEMA)
+    if is_sorted:
+        return out
+    # Sorted on enums (integer order, the same as the strings'): sorting 0.6 M rows on strings costs 0.3 s.
+    by_station = pl.col("station").cast(pl.Enum(sorted(set(codes.values()))))
+    by_pollutant = pl.col("pollutant").cast(pl.Enum(out["pollutant"].unique().sort()))
+    return out.sort(by_station, "time", by_pollutant)
 
 
-def _pivoted(connection: Connection, conditions: list, time, pollutants: list[str],
-             codes: Mapping[int, str]) -> pl.DataFrame:
-    """Plain values (a value, no flag, no note) one row per site and hour; the other rows as stored."""
-    plain = (Measurement.value.is_not(None)) & Measurement.flag.is_(None) & Measurement.note.is_(None)
-    columns = [func.max(Measurement.value).filter(Measurement.pollutant == p) for p in pollutants]
-    wide_rows = connection.execute(
-        select(Measurement.site_id, time, *columns).where(*conditions, plain).group_by(Measurement.site_id, time)
-    ).all()
+def _by_pollutant(connection: Connection, conditions: list, time, pollutants: list[str], codes: Mapping[int, str],
+                  site_ids: Sequence[int], start: dt.datetime, end: dt.datetime,
+                  interval: str) -> tuple[pl.DataFrame, bool]:
+    """Plain values from the hourly blocks where they are current, else one row per site and hour
+    from ``measurement``; the other rows (a flag, a note or no value) from ``measurement``, in the
+    months that have any.  Also whether the frame is sorted already (all of it from blocks)."""
+    blocks = read_blocks(connection, {site_id: codes[site_id] for site_id in site_ids}, start, end, pollutants) \
+        if interval == HOURLY else None
+    parts = [] if blocks is None else [blocks.frame.with_columns(flag=pl.lit(None, pl.String),
+                                                                 note=pl.lit(None, pl.String))]
     value_names = [f"v{i}" for i in range(len(pollutants))]
-    wide = pl.DataFrame(wide_rows, schema={"site": pl.Int64, "time": pl.String, **dict.fromkeys(value_names, pl.Float64)},
-                        orient="row")
-    long = (
-        _with_codes(wide, codes)  # on the wide frame: six times fewer times to parse
-        .unpivot(index=["station", "time"], on=value_names, variable_name="pollutant", value_name="value")
-        .filter(pl.col("value").is_not_null())
-        .with_columns(pl.col("pollutant").replace_strict(dict(zip(value_names, pollutants, strict=True)),
-                                                         return_dtype=pl.String),
-                      flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))
-    )
-    special_rows = connection.execute(
-        select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
-               Measurement.note).where(*conditions, ~plain)
-    ).all()
+    for span in uncovered_spans(site_ids, set() if blocks is None else blocks.plain_months, start, end):
+        wide_rows = connection.execute(
+            select(Measurement.site_id, time, *per_pollutant_max(pollutants))
+            .where(*conditions, Measurement.time >= span.start, Measurement.time < span.end,
+                   Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), plain_value())
+            .group_by(Measurement.site_id, time)
+        ).all()
+        wide = pl.DataFrame(wide_rows, orient="row",
+                            schema={"site": pl.Int64, "time": pl.String, **dict.fromkeys(value_names, pl.Float64)})
+        parts.append(
+            _with_codes(wide, codes)  # on the wide frame: six times fewer times to parse
+            .unpivot(index=["station", "time"], on=value_names, variable_name="pollutant", value_name="value")
+            .filter(pl.col("value").is_not_null())
+            .with_columns(pl.col("pollutant").replace_strict(dict(zip(value_names, pollutants, strict=True)),
+                                                             return_dtype=pl.String),
+                          flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))
+        )
+    special_rows = []
+    for span in uncovered_spans(site_ids, set() if blocks is None else blocks.whole_months, start, end):
+        special_rows += connection.execute(
+            select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
+                   Measurement.note)
+            .where(*conditions, Measurement.time >= span.start, Measurement.time < span.end,
+                   Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), ~plain_value())
+        ).all()
     special = _frame(special_rows, codes)
-    return pl.concat([long.select(special.columns), special])
+    if len(parts) == 1 and not special.height:
+        return parts[0].select(special.columns), blocks is not None
+    plain = pl.concat([part.select(special.columns) for part in parts]) if parts else special.clear()
+    if special.height:
+        # A writer committing between these reads (read committed) could show one value both plain
+        # and flagged: the flagged row, read last, is the newer one.
+        plain = plain.join(special.select(KEY_COLUMNS), on=KEY_COLUMNS, how="anti")
+    return pl.concat([plain, special]), False
 
 
 def _frame(rows: list, codes: Mapping[int, str]) -> pl.DataFrame:
@@ -339,8 +375,7 @@ def _frame(rows: list, codes: Mapping[int, str]) -> pl.DataFrame:
 def _with_codes(frame: pl.DataFrame, codes: Mapping[int, str]) -> pl.DataFrame:
     """``site`` ids to ``station`` codes, ``time`` (UTC text) parsed to naive ``Datetime('us')``."""
     return frame.with_columns(
-        pl.col("site").replace_strict(codes, return_dtype=pl.String),
-        pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=True),
+        pl.col("site").replace_strict(codes, return_dtype=pl.String), parse_utc_text(),
     ).rename({"site": "station"})
 
 

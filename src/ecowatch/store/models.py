@@ -6,6 +6,8 @@
             ├─< enterprise ─< site (outlets)
             └─< site ─┬─< device        (HJ 212 MN)
                       ├─< measurement   (site, interval, time, pollutant) -> value, flag
+                      ├─< measurement_month (what changed when: version per site, interval, month)
+                      │     └─< hourly_block (a month of plain 1-h values per pollutant, columnar)
                       └─< figure_cache  (valid while inputs_version = site.data_version)
     user_account (role, scope: region or enterprise)      audit_entry (who did what, when)
     device ─< device_key (SM4 keys of HJ 212-2025, sealed; one row per key, rotations kept)
@@ -36,12 +38,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -60,7 +65,9 @@ __all__ = [
     "GatewayCheckpoint",
     "Hj212Frame",
     "Hj212Quarantine",
+    "HourlyBlock",
     "Measurement",
+    "MeasurementMonth",
     "ProtocolVersion",
     "Region",
     "RegionLevel",
@@ -283,6 +290,55 @@ class Measurement(Base):
     flag: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))
+
+
+class MeasurementMonth(Base):
+    """The version of one site's hourly (``1h``) values of one UTC month, moved on by every change.
+
+    Database triggers (migration 0003) upsert the row and add 1 to ``version`` whenever a ``1h``
+    row of that site and month is inserted, changed or deleted — by any writer, SQL included — in
+    the writer's own transaction.  ``built_version`` is the version an :class:`HourlyBlock` set was
+    built from (:mod:`ecowatch.store.blocks`); the blocks stand for the month's values only while
+    the two are equal, and only if ``blocked`` (a month holding values the blocks cannot carry
+    is always read row by row).  ``other_rows`` counts the month's rows that blocks do not carry;
+    with none, a read takes nothing of the month from ``measurement``.  ``month`` is the first day
+    of the UTC month.
+    """
+
+    __tablename__ = "measurement_month"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    built_version: Mapped[int | None] = mapped_column(Integer)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    other_rows: Mapped[int | None] = mapped_column(Integer)
+    """Rows of the month that are not plain (flagged, annotated, no value) when it was built."""
+
+
+class HourlyBlock(Base):
+    """A month of one site's plain hourly values of one pollutant, as one array.
+
+    ``hourly_values`` holds little-endian float64, one per hour from the month's first UTC hour
+    (00:00Z on ``month``); NaN where the month has no plain value (a value with no flag and no
+    note) at that hour.  Flagged, invalid and annotated values stay in :class:`Measurement` only
+    and are read from there.  A year of a city's stations is a few hundred blocks instead of
+    0.6 million rows (:mod:`ecowatch.store.blocks`).
+    """
+
+    __tablename__ = "hourly_block"
+    __table_args__ = (
+        ForeignKeyConstraint(["site_id", "interval", "month"],
+                             ["measurement_month.site_id", "measurement_month.interval", "measurement_month.month"],
+                             ondelete="CASCADE"),
+    )
+
+    site_id: Mapped[int] = mapped_column(primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hourly_values: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FigureCache(Base):

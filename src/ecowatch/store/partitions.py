@@ -25,6 +25,7 @@ __all__ = [
     "is_partition_name",
     "month_partition_name",
     "months",
+    "next_month",
 ]
 
 PARENT = "measurement"
@@ -67,11 +68,12 @@ def months(first: dt.date, last: dt.date) -> list[dt.date]:
     month = first.replace(day=1)
     while month <= last:
         out.append(month)
-        month = _next_month(month)
+        month = next_month(month)
     return out
 
 
-def _next_month(month: dt.date) -> dt.date:
+def next_month(month: dt.date) -> dt.date:
+    """The first day of the month after ``month`` (a month's first day)."""
     return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
 
 
@@ -105,7 +107,7 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date) -> 
         name = month_partition_name(month)
         if _exists(connection, name):
             continue
-        lo, hi = _utc_literal(month), _utc_literal(_next_month(month))
+        lo, hi = _utc_literal(month), _utc_literal(next_month(month))
         bounds = f"FOR VALUES FROM ({lo}) TO ({hi})"
         stranded = connection.execute(
             text(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT_PARTITION} WHERE time >= {lo} AND time < {hi})")
