@@ -12,6 +12,7 @@ set -euo pipefail
 ECHARTS_VERSION=6.1.0        # Apache ECharts: the chart library (dist/echarts.min.js)
 ECHARTS_MAP_VERSION=4.9.0    # the last ECharts release that shipped boundary GeoJSON (map/json)
 FONT_VERSION=5.3.0           # @fontsource/noto-sans-sc: Noto Sans SC, weight 400, woff2 slices
+SWAGGER_UI_VERSION=5.35.0    # swagger-ui-dist: the interactive API documentation at /api/v1/docs
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 static="$root/src/ecowatch/web/static"
@@ -29,9 +30,10 @@ unpack() {  # unpack <package@version> <folder>: npm pack into $work and untar
 unpack "echarts@$ECHARTS_VERSION" echarts
 unpack "echarts@$ECHARTS_MAP_VERSION" echarts4
 unpack "@fontsource/noto-sans-sc@$FONT_VERSION" font
+unpack "swagger-ui-dist@$SWAGGER_UI_VERSION" swagger
 
 rm -rf "$vendor"
-mkdir -p "$vendor/echarts" "$vendor/echarts-map" "$vendor/noto-sans-sc/files"
+mkdir -p "$vendor/echarts" "$vendor/echarts-map" "$vendor/noto-sans-sc/files" "$vendor/swagger-ui"
 
 cp "$work/echarts/package/dist/echarts.min.js" "$work/echarts/package/LICENSE" \
    "$work/echarts/package/NOTICE" "$vendor/echarts/"
@@ -54,6 +56,15 @@ if grep -q "format('woff')" "$vendor/noto-sans-sc/noto-sans-sc-400.css"; then
     echo "vendor_web_assets: the woff fallbacks were not removed from 400.css" >&2
     exit 1
 fi
+
+# The bundle (with its third-party licence list) and the stylesheet; no source maps, no standalone
+# preset (its top bar loads specs from any URL), no sample initializer (ecowatch has its own).
+cp "$work/swagger/package/swagger-ui-bundle.js" "$work/swagger/package/swagger-ui-bundle.js.LICENSE.txt" \
+   "$work/swagger/package/swagger-ui.css" "$work/swagger/package/LICENSE" "$work/swagger/package/NOTICE" \
+   "$vendor/swagger-ui/"
+# The bundle's last line points at a source map that is not vendored: drop it (browsers would ask).
+sed -i '/^\/\/# sourceMappingURL=/d' "$vendor/swagger-ui/swagger-ui-bundle.js"
+sed -i 's#/\*\# sourceMappingURL=[^*]*\*/##' "$vendor/swagger-ui/swagger-ui.css"
 
 # The checksum table of PROVENANCE.md, between its two marker lines.
 table="$work/table.md"

@@ -385,3 +385,15 @@ def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, stor
         assert run.testid("login").is_hidden()  # still signed in: only this site is out of reach
         run.assert_stayed_local()
         assert all("403" in error for error in run.errors) and len(run.errors) == 1, run.errors
+
+
+def test_the_api_documentation_shows_every_operation_from_local_assets(run):
+    operations = sum(len(methods) for methods in httpx.get(run.base_url + "/api/v1/openapi.json").json()["paths"].values())
+    response = run.page.goto(run.base_url + "/api/v1/docs")
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    run.page.wait_for_function(f"() => document.querySelectorAll('.opblock').length === {operations}", timeout=WAIT_MS)
+    assert run.page.locator(".opblock-summary-path").first.inner_text().startswith("/api/v1/")
+    run.page.locator("button.authorize").first.wait_for()  # the bearer scheme can be filled in
+    run.screenshot(TEST_OUTPUT / "api-docs.png")
+    assert run.errors == []  # a CSP refusal would show here
+    run.assert_stayed_local()

@@ -18,8 +18,9 @@ from ecowatch.web.pages import CONTENT_SECURITY_POLICY, STATIC_DIR, map_legend
 VENDOR = STATIC_DIR / "vendor"
 PROVENANCE = STATIC_DIR / "PROVENANCE.md"
 CHECKSUM_ROW = re.compile(r"^\| `(vendor/[^`]+)` \| `([0-9a-f]{64})` \|$", re.MULTILINE)
-#: The whole set of vendored files may not grow past this [bytes] ("a few MB at most").
-VENDOR_BUDGET_BYTES = 5 * 1024 * 1024
+#: The whole set of vendored files may not grow past this [bytes] ("a few MB at most"): the map's
+#: 3.8 MB and Swagger UI's 1.9 MB.
+VENDOR_BUDGET_BYTES = 6 * 1024 * 1024
 
 
 def _vendored_files() -> set[str]:

@@ -5,7 +5,8 @@
 ``GET /api/v1/sites/{code}/series`` with Apache ECharts.  ``/static/...`` serves ``web/static``
 (the page's scripts and the vendored assets listed in ``static/PROVENANCE.md``), and
 ``/map/legend.json`` the map's legend, built from the standards' own tables so the page repeats
-none of them.
+none of them.  ``/api/v1/docs`` is the interactive API documentation (Swagger UI, vendored too, on
+``/api/v1/openapi.json``).
 
 The page loads nothing from outside (DESIGN.md: no internet at the user's site); its
 Content-Security-Policy says so to the browser as well, so a stray external URL fails loudly.
@@ -27,6 +28,7 @@ __all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "router"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 INDEX_HTML = Path(__file__).resolve().parent / "index.html"
+API_DOCS_HTML = Path(__file__).resolve().parent / "api-docs.html"
 
 #: Only this server: scripts, styles, fonts, the boundary files and API calls.  Inline styles stay
 #: allowed because ECharts positions its tooltip through the style attribute.
@@ -40,12 +42,22 @@ router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+def _page(path: Path) -> HTMLResponse:
+    # Read per request: the files are small, and an edited page shows without a restart.
+    return HTMLResponse(path.read_text(encoding="utf-8"),
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page() -> HTMLResponse:
     """The map page (a sign-in form first, then the map)."""
-    # Read per request: the file is small, and an edited page shows without a restart.
-    return HTMLResponse(INDEX_HTML.read_text(encoding="utf-8"),
-                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+    return _page(INDEX_HTML)
+
+
+@router.get("/api/v1/docs", response_class=HTMLResponse)
+def api_docs() -> HTMLResponse:
+    """The interactive API documentation."""
+    return _page(API_DOCS_HTML)
 
 
 def map_legend() -> dict[str, Any]:
