@@ -21,6 +21,19 @@ def test_records_come_back_in_order_with_their_positions(tmp_path):
     assert list(again.replay(Position(1, 19))) == [(b"ccc", Position(1, 30))]
 
 
+def test_a_range_of_records_is_read_across_segments(tmp_path):
+    journal = Journal(tmp_path, segment_bytes=20)
+    start = journal.open()
+    ends = journal.write([b"0123456789abcdef"]) + journal.write([b"second", b"third"]) + journal.write([b"fourth"])
+    assert ends == [Position(1, 24), Position(2, 14), Position(2, 27), Position(3, 14)]
+    assert list(journal.read(start, ends[2])) == [(b"0123456789abcdef", ends[0]), (b"second", ends[1]),
+                                                  (b"third", ends[2])]
+    assert list(journal.read(ends[1], ends[3])) == [(b"third", ends[2]), (b"fourth", ends[3])]
+    assert list(journal.read(ends[3], ends[3])) == []
+    with pytest.raises(JournalError, match=r"segment-00000003\.log ends at offset 14, before 40"):
+        list(journal.read(ends[2], Position(3, 40)))  # past what was written: not durable
+
+
 def test_a_torn_tail_is_cut_off_on_open(tmp_path):
     journal = Journal(tmp_path)
     journal.open()

@@ -337,7 +337,8 @@ def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(sqli
         return original(**kwargs)
 
     monkeypatch.setattr(server_module, "apply_batch", slow_store)
-    gateway = start_gateway(sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0)
+    gateway = start_gateway(sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0,
+                            store_process=False)  # the store in a thread, so that the slow one above is used
     device = Device(gateway.port)
     frames_sent = [upload(f"20260301101{i:06d}", data_time=f"2026030110{i // 60:02d}{i % 60:02d}")
                    for i in range(200)]
@@ -347,6 +348,23 @@ def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(sqli
     assert gateway.gateway.stats.paused >= 1
     gateway.stop()
     assert count(sqlite_url, Hj212Frame) == 200
+
+
+def test_store_process_lagging_pauses_reading_and_loses_nothing(sqlite_url, start_gateway):
+    register(sqlite_url, (MN, PW, "2017", None))
+    # The journal never holds back (high_water 10,000); the store process waits 0.3 s to fill a batch,
+    # so it lags by more than 20 frames.
+    gateway = start_gateway(sqlite_url, high_water=10_000, low_water=5_000, store_lag_limit=20, store_batch=50,
+                            store_interval_s=0.3)
+    device = Device(gateway.port)
+    for i in range(200):
+        device.send(upload(f"20260301111{i:06d}", data_time=f"2026030111{i // 60:02d}{i % 60:02d}"))
+    replies = device.replies(200, timeout=20)
+    assert len(replies) == 200
+    assert gateway.gateway.stats.paused >= 1
+    gateway.stop()
+    assert count(sqlite_url, Hj212Frame) == 200
+    assert gateway.gateway.stats.store_frames == 200
 
 
 def test_random_bytes_never_stop_the_gateway(sqlite_url, start_gateway):

@@ -165,32 +165,38 @@ class Journal:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def _scan(self, segment: int, offset: int, *, tolerate_tail: bool) -> Iterator[tuple[bytes, Position]]:
+    def _scan(self, segment: int, offset: int, *, tolerate_tail: bool,
+              end: int | None = None) -> Iterator[tuple[bytes, Position]]:
+        """The records of ``segment`` from byte ``offset`` to ``end`` (its end when None)."""
         path = self.path(segment)
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as file:
+                file.seek(offset)
+                data = file.read(-1 if end is None else end - offset)
         except OSError as error:
             raise JournalError(f"{path}: {error.strerror or error}") from None
-        pos = offset
+        if end is not None and len(data) != end - offset:
+            raise JournalError(f"{path} ends at offset {offset + len(data)}, before {end}")
+        pos = 0
         while pos < len(data):
             problem = None
             if pos + _HEADER.size > len(data):
                 problem = "truncated record header"
             else:
                 length, crc = _HEADER.unpack_from(data, pos)
-                end = pos + _HEADER.size + length
+                stop = pos + _HEADER.size + length
                 if length > MAX_BODY:
                     problem = f"record length {length} exceeds {MAX_BODY}"
-                elif end > len(data):
+                elif stop > len(data):
                     problem = "truncated record"
-                elif zlib.crc32(data[pos + _HEADER.size:end]) != crc:
+                elif zlib.crc32(data[pos + _HEADER.size:stop]) != crc:
                     problem = "record checksum mismatch"
             if problem is not None:
                 if tolerate_tail:
                     return  # a torn write at the end: never fsynced, never acknowledged
-                raise JournalError(f"{path} offset {pos}: {problem}")
-            yield data[pos + _HEADER.size:end], Position(segment, end)
-            pos = end
+                raise JournalError(f"{path} offset {offset + pos}: {problem}")
+            yield data[pos + _HEADER.size:stop], Position(segment, offset + stop)
+            pos = stop
 
     def replay(self, start: Position | None) -> Iterator[tuple[bytes, Position]]:
         """Every record after ``start`` (all records when None), in order, with its end position."""
@@ -200,6 +206,14 @@ class Journal:
                 continue
             offset = start.offset if start is not None and number == start.segment else 0
             yield from self._scan(number, offset, tolerate_tail=number == numbers[-1])
+
+    def read(self, start: Position, end: Position) -> Iterator[tuple[bytes, Position]]:
+        """The records after ``start`` up to ``end`` (both record ends, as :meth:`write` returned them,
+        so durable and whole: anything else is corruption), in order, with their end positions."""
+        for number in range(start.segment, end.segment + 1):
+            offset = start.offset if number == start.segment else 0
+            yield from self._scan(number, offset, tolerate_tail=False,
+                                  end=end.offset if number == end.segment else None)
 
     def release(self, upto: Position) -> list[int]:
         """Delete segments wholly before ``upto`` (applied to the store); return their numbers."""

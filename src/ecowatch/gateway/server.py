@@ -9,7 +9,9 @@ For every complete frame received on a connection, in order:
    (:func:`ecowatch.hj212.auto_reply`: 9014 for uploads with Flag bit A set, 9013 for notices and
    the 2025 heartbeat, nothing for Flag bit A clear or for 9011-9014);
 4. in the background, batches of journaled frames are written to the store
-   (:func:`ecowatch.store.frames.apply_batch`) with the journal checkpoint in the same transaction.
+   (:func:`ecowatch.store.frames.apply_batch`) with the journal checkpoint in the same transaction,
+   by a process of its own that reads them back from the journal (``store_process``, the default:
+   the store's CPU time and its hold on the GIL then leave the event loop alone), or by a thread.
 
 Frames the gateway will not keep as data are journaled too and quarantined (``hj212_quarantine``):
 
@@ -41,12 +43,17 @@ once (frames are keyed by the SHA-256 of their data segment, values by site, int
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing
+import os
+import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -91,6 +98,12 @@ class Limits:
     journal_inline: bool = True
     #: How long ``stop()`` waits for the store; the rest is replayed from the journal at the next start.
     stop_timeout_s: float = 120.0
+    #: The store writer in a process of its own, handed journal positions (it reads the frames back
+    #: from the journal, the durable copy), instead of a thread handed the parsed frames.
+    store_process: bool = True
+    #: With ``store_process`` the frames the store has not taken yet are on disk, not in memory: the
+    #: intake pauses when the store lags this many frames behind (``high_water`` otherwise).
+    store_lag_limit: int = 500_000
 
 
 @dataclass
@@ -352,8 +365,10 @@ class Gateway:
         self._sweeper: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._db = ThreadPoolExecutor(1, thread_name_prefix="ecowatch-store")
+        self._store_pool: Executor | None = None
         self._engine = None
         self._records_applied = 0
+        self._applied_to: Position | None = None  # end of the last record in the store (process mode)
         self.port: int | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------
@@ -368,6 +383,9 @@ class Gateway:
         self._journal = Journal(self.journal_dir)
         await loop.run_in_executor(self._db, self._replay)
         await loop.run_in_executor(None, self.registry.load)
+        if self.limits.store_process:
+            self._store_pool = _store_process_pool(self.url)
+            await loop.run_in_executor(self._store_pool, os.getpid)  # started and ready before serving
         self._commit = GroupCommit(self._journal, inline=self.limits.journal_inline)
         self._store_wakeup = asyncio.Event()
         self._store_task = loop.create_task(self._store_loop())
@@ -410,6 +428,8 @@ class Gateway:
             self._journal.close()
         self.registry.close()
         self._db.shutdown(wait=True)
+        if self._store_pool is not None:
+            self._store_pool.shutdown(wait=True)
         if self._engine is not None:
             self._engine.dispose()
 
@@ -469,9 +489,12 @@ class Gateway:
         def durable(position: Position) -> None:
             if reply is not None:
                 connection.send(reply)
-            self._store_queue.append((entry, frame, position))
+            if self.limits.store_process:
+                self._store_queue.append((None, None, position))  # the store process reads the journal
+            else:
+                self._store_queue.append((entry, frame, position))
             self._store_wakeup.set()
-            if len(self._store_queue) >= self.limits.high_water and not self.globally_paused:
+            if len(self._store_queue) >= self._store_lag_limit and not self.globally_paused:
                 self.check_backpressure()
 
         try:
@@ -488,8 +511,15 @@ class Gateway:
     # -- backpressure -------------------------------------------------------------------------------
 
     @property
-    def queued(self) -> int:
-        return (self._commit.pending if self._commit else 0) + len(self._store_queue)
+    def _store_lag_limit(self) -> int:
+        return self.limits.store_lag_limit if self.limits.store_process else self.limits.high_water
+
+    @property
+    def queued(self) -> float:
+        """How full the intake is, in frames against ``high_water``: those waiting for the disk, and
+        those waiting for the store (scaled to ``store_lag_limit`` in process mode)."""
+        pending = self._commit.pending if self._commit else 0
+        return max(pending, len(self._store_queue) * self.limits.high_water / self._store_lag_limit)
 
     def check_backpressure(self, connection: _Connection | None = None) -> None:
         if not self.globally_paused and self.queued >= self.limits.high_water:
@@ -515,7 +545,17 @@ class Gateway:
             while self._store_queue:
                 batch = self._store_queue[:self.limits.store_batch]
                 try:
-                    await loop.run_in_executor(self._db, self._apply, batch)
+                    if self._store_pool is not None:
+                        await self._apply_in_store_process(batch)
+                    else:
+                        await loop.run_in_executor(self._db, self._apply, batch)
+                except BrokenProcessPool:
+                    failures += 1
+                    self.stats.store_errors += 1
+                    log.error("the store process died (attempt %d); starting another", failures)
+                    self._store_pool = _store_process_pool(self.url)
+                    await asyncio.sleep(min(0.1 * 2 ** failures, 5.0))
+                    continue
                 except Exception:
                     # The store is down or refused the batch: keep it (it is journaled) and retry;
                     # backpressure stops the intake meanwhile.
@@ -530,21 +570,23 @@ class Gateway:
                 self.check_backpressure()
 
     def _apply(self, batch: list[tuple[Entry, Frame | None, Position]], *, replaying: bool = False) -> None:
-        kept, refused = [], []
-        for entry, frame, _ in batch:
-            item = _store_item(entry, frame)
-            if item is None:
-                continue
-            (kept if isinstance(item, KeptFrame) else refused).append(item)
         last = batch[-1][2]
-        checkpoint = Checkpoint(self._journal.journal_id, last.segment, last.offset,
-                                self._records_applied + len(batch))
-        with session_factory(self._engine).begin() as session:
-            apply_batch(session=session, kept=kept, refused=refused, checkpoint=checkpoint,
-                        actor=f"{self.actor}:replay" if replaying else self.actor)
-        self._records_applied += len(batch)
+        kept = _write_batch(self._engine, self._journal.journal_id, batch, self._records_applied + len(batch),
+                            f"{self.actor}:replay" if replaying else self.actor)
+        self._applied(len(batch), kept, last)
+
+    async def _apply_in_store_process(self, batch: list[tuple[None, None, Position]]) -> None:
+        last = batch[-1][2]
+        kept = await asyncio.get_running_loop().run_in_executor(
+            self._store_pool, _apply_journal_range, str(self.journal_dir), self._applied_to, last,
+            self._records_applied + len(batch), self.actor)
+        self._applied(len(batch), kept, last)
+
+    def _applied(self, records: int, kept: int, last: Position) -> None:
+        self._records_applied += records
+        self._applied_to = last
         self.stats.store_batches += 1
-        self.stats.store_frames += len(kept)
+        self.stats.store_frames += kept
         self._journal.release(last)
 
     def _replay(self) -> None:
@@ -565,7 +607,7 @@ class Gateway:
             self.stats.replayed += len(batch)
         if self.stats.replayed:
             log.info("replayed %d journaled frames into the store", self.stats.replayed)
-        self._journal.open()
+        self._applied_to = self._journal.open()
 
     async def _sweep_idle(self) -> None:
         period = max(0.05, min(self.limits.idle_timeout_s / 4, 5.0))
@@ -576,6 +618,57 @@ class Gateway:
                 if connection.last_activity < deadline and not connection.blocked:
                     self.stats.idle_closed += 1
                     connection.close()
+
+
+def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None, Position]], records: int,
+                 actor: str) -> int:
+    """Write journaled frames (``frame`` None: parsed again from the entry) and the checkpoint past the
+    last of them (``records`` applied in all) in one transaction; the number of frames kept."""
+    kept, refused = [], []
+    for entry, frame, _ in batch:
+        item = _store_item(entry, frame)
+        if item is None:
+            continue
+        (kept if isinstance(item, KeptFrame) else refused).append(item)
+    last = batch[-1][2]
+    checkpoint = Checkpoint(journal_id, last.segment, last.offset, records)
+    with session_factory(engine).begin() as session:
+        apply_batch(session=session, kept=kept, refused=refused, checkpoint=checkpoint, actor=actor)
+    return len(kept)
+
+
+# -- the store process (Limits.store_process) ----------------------------------------------------------
+
+_STORE_ENGINE: list = []  # the store process's engine
+
+
+def _store_process_pool(url: str) -> ProcessPoolExecutor:
+    # "spawn": the gateway has threads and an event loop running, which a fork would copy half-way.
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_store_process_init,
+                               initargs=(url, os.getpid()))
+
+
+def _store_process_init(url: str, gateway_pid: int) -> None:
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_wal(engine)
+    _STORE_ENGINE.append(engine)
+
+    # Killed with -9, the gateway cannot stop its store process, whose queue never reports the end:
+    # it leaves when it is orphaned (the restarted gateway replays the journal itself).
+    def leave_with_the_gateway() -> None:
+        while os.getppid() == gateway_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=leave_with_the_gateway, daemon=True).start()
+
+
+def _apply_journal_range(journal_dir: str, start: Position, end: Position, records: int, actor: str) -> int:
+    """In the store process: write the journal's records after ``start`` up to ``end`` to the store."""
+    journal = Journal(Path(journal_dir))
+    batch = [(Entry.decode(body), None, position) for body, position in journal.read(start, end)]
+    return _write_batch(_STORE_ENGINE[0], journal.journal_id, batch, records, actor)
 
 
 def _sqlite_wal(engine) -> None:
@@ -595,6 +688,9 @@ def _store_item(entry: Entry, frame: Frame | None) -> KeptFrame | RefusedFrame |
     received = dt.datetime.fromtimestamp(entry.received_at_us / 1e6, dt.UTC)
     raw_text = entry.raw.decode("utf-8", "replace")
     if not entry.kept:
+        if frame is None:  # read back from the journal, or no frame at all (bytes that are none)
+            with contextlib.suppress(Hj212Error):
+                frame = parse_frame(entry.plain or entry.raw)
         mn = frame.mn if frame is not None else None
         return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), entry.reason, mn, raw_text, entry.peer, received)
     if frame is None:  # replay: parse again (the plaintext copy for SM4 frames needs no key)
