@@ -44,8 +44,13 @@ def schedule_jobs(scheduler, url: str) -> None:
     - every 5 minutes and at start, the hourly blocks of months whose values changed
       (:func:`ecowatch.jobs.build_blocks`): new hours make only their own month stale.
     """
-    from ecowatch.jobs import (BEIJING, build_blocks, compute_daily_figures, ensure_partitions_ahead,
-                               previous_beijing_day)
+    from ecowatch.jobs import (
+        BEIJING,
+        build_blocks,
+        compute_daily_figures,
+        ensure_partitions_ahead,
+        previous_beijing_day,
+    )
 
     def daily_figures() -> None:
         compute_daily_figures(url, previous_beijing_day(dt.datetime.now(dt.UTC)))

@@ -156,3 +156,25 @@ def test_a_month_with_a_plain_value_off_the_hour_stays_read_row_by_row(engine, s
     back = read(session)
     assert back.height == frame.height + 1
     assert back.filter(back["time"] == dt.datetime(2016, 1, 10, 18, 30))["value"].to_list() == [4.5]
+
+
+def test_values_flagged_normal_by_hj212_go_into_blocks_and_read_as_plain(engine, session, stored):
+    sites, _ = stored
+    site = sites["1003A"].id
+    session.execute(insert(Measurement), [
+        {"site_id": site, "interval": "1h", "pollutant": "SO2", "value": 6.0, "flag": "N", "source": "gw",
+         "time": dt.datetime(2016, 1, 20, 2, tzinfo=dt.UTC)},
+        {"site_id": site, "interval": "1h", "pollutant": "SO2", "value": 7.0, "flag": "D", "source": "gw",
+         "time": dt.datetime(2016, 1, 20, 3, tzinfo=dt.UTC)},
+    ])
+    session.commit()
+    from_rows = read(session)
+    build_hourly_blocks(engine)
+    from_blocks = read(session)
+    assert_frame_equal(from_blocks, from_rows)
+    so2 = from_blocks.filter((from_blocks["station"] == "1003A") & (from_blocks["time"] >= dt.datetime(2016, 1, 20)))
+    assert so2.select("value", "invalid_reason").rows() == [(6.0, None), (None, "data flag D")]
+    session.rollback()
+    blob = session.scalar(select(HourlyBlock.hourly_values).where(
+        HourlyBlock.site_id == site, HourlyBlock.month == JAN, HourlyBlock.pollutant == "SO2"))
+    assert np.frombuffer(blob, dtype="<f8")[19 * 24 + 2] == 6.0  # the N value is in the block, D is not

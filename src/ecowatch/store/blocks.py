@@ -9,7 +9,7 @@ stays the one place values are written, and a block stands for its month only wh
 from the month's current ``version`` (``measurement_month.built_version = version``), which the
 database's own triggers move on at every change of an hourly row, in the writer's transaction
 (migration 0003).  A month that changed since is read row by row until it is built again.  Only
-*plain* values go into blocks (a value, no flag, no note, on the hour); the others are few and
+*plain* values go into blocks (a usable value, no note, on the hour); the others are few and
 are always read from ``measurement``.
 
 Building a month reads its version **before** its rows.  On PostgreSQL (read committed) a
@@ -39,6 +39,7 @@ from ecowatch.store.partitions import months, next_month
 
 __all__ = [
     "HOURLY",
+    "VALID_FLAGS",
     "BlockRead",
     "BlocksBuilt",
     "MonthSpan",
@@ -60,9 +61,16 @@ MONTHS_PER_TRANSACTION = 12
 BLOCK_DTYPE = np.dtype("<f8")
 
 
+#: Flags that mean a usable value: none (importers) or HJ 212 ``N`` (instrument working normally,
+#: HJ 212-2017 §6.6.4 表 8; HJ/T 212-2005 the same letter).
+VALID_FLAGS = ("N",)
+
+
 def plain_value():
-    """SQL: the row holds a value as it is — no flag and no note — and may go into a block."""
-    return Measurement.value.is_not(None) & Measurement.flag.is_(None) & Measurement.note.is_(None)
+    """SQL: the row holds a usable value as it is (no flag or a normal one, no note), read exactly as a
+    value with no flag would be, so it may go into a block."""
+    return (Measurement.value.is_not(None) & Measurement.note.is_(None)
+            & or_(Measurement.flag.is_(None), Measurement.flag.in_(VALID_FLAGS)))
 
 
 def utc_time_text(connection: Connection):

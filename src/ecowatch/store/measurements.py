@@ -33,6 +33,7 @@ from ecowatch.importers.common import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResu
 from ecowatch.store.audit import record
 from ecowatch.store.blocks import (
     HOURLY,
+    VALID_FLAGS,
     parse_utc_text,
     per_pollutant_max,
     plain_value,
@@ -67,8 +68,6 @@ INVALID_FLAG = "invalid"
 BATCH_ROWS = 10_000
 #: Rows per chunk of CSV fed to ``COPY`` on PostgreSQL.
 COPY_ROWS = 200_000
-#: Flags that mean a usable value: none (importers) or HJ 212 ``N`` (normal).
-VALID_FLAGS = ("N",)
 
 _TABLE = Measurement.__table__
 _COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
