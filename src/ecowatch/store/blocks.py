@@ -119,9 +119,10 @@ class BlocksBuilt:
 def build_hourly_blocks(engine: Engine, *, limit: int | None = None, progress: bool = False) -> BlocksBuilt:
     """Build the blocks of every site-month whose hourly values changed since its blocks were built.
 
-    One short transaction per site-month, so writers (the gateway) wait at most for one month of
-    one site.  Safe to run at any time and from several processes: a month another transaction
-    changes meanwhile is skipped or left stale, never wrongly marked current.
+    Short transactions of :data:`MONTHS_PER_TRANSACTION` site-months, taken in key order (as the
+    triggers lock them), so writers (the gateway) wait little and never deadlock with the builder.
+    Safe to run at any time and from several processes: a month another transaction changes
+    meanwhile is skipped or left stale, never wrongly marked current.
     """
     with session_factory(engine)() as session:
         stale = session.execute(

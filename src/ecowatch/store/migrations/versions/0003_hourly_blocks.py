@@ -41,6 +41,7 @@ BEGIN
     INSERT INTO measurement_month AS known (site_id, interval, month, version)
     SELECT DISTINCT site_id, interval, date_trunc('month', time AT TIME ZONE 'UTC')::date, 1
     FROM changed_rows WHERE interval = '{HOURLY}'
+    ORDER BY 1, 2, 3  -- rows locked in key order, as the block builder does: no deadlock between them
     ON CONFLICT (site_id, interval, month) DO UPDATE SET version = known.version + 1;
     RETURN NULL;
 END $$
