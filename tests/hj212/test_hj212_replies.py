@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 from hj212_samples import SAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_hj212_roundtrip import frames
 
 from ecowatch.hj212 import (
     BuildError,
     ExeRtn,
     QnRtn,
     auto_reply,
+    build_frame,
     data_answer,
     execution_result,
     notification_answer,
@@ -86,3 +90,26 @@ def test_auto_reply_decision_table(name, expected):
         assert reply is None
     else:
         assert parse_frame(reply).cn == int(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames, st.sampled_from(["9011", "9012", "9013", "9014"]),
+       st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=20), st.text(max_size=5)))
+def test_replies_from_templates_equal_replies_built_whole(received, kind, qn):
+    from ecowatch.hj212 import replies
+
+    answer = {"9011": request_answer, "9012": execution_result, "9013": notification_answer,
+              "9014": data_answer}[kind]
+    cn, params = {"9011": (9011, {"QnRtn": 1}), "9012": (9012, {"ExeRtn": 1}), "9013": (9013, {}),
+                  "9014": (9014, {})}[kind]
+    expected_qn = received.qn if qn is None else qn
+    for _ in range(2):  # the first reply makes the template, the second uses it
+        try:
+            whole = build_frame(replies._reply_frame(received, cn, params, expected_qn)) if expected_qn else None
+        except BuildError:
+            whole = None
+        try:
+            got = answer(received, qn=qn)
+        except BuildError:
+            got = None
+        assert got == whole

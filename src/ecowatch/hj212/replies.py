@@ -16,8 +16,9 @@ b'##0087QN=20160801085857223;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0
 from __future__ import annotations
 
 from ecowatch.hj212.codes import Command, ExeRtn, QnRtn
+from ecowatch.hj212.crc import format_crc, hj212_crc16
 from ecowatch.hj212.errors import BuildError
-from ecowatch.hj212.frame import _VERSION_BITS, Frame, build_frame, make_cp
+from ecowatch.hj212.frame import _VERSION_BITS, MAX_SEGMENT, Frame, build_frame, make_cp
 
 __all__ = ["auto_reply", "data_answer", "execution_result", "notification_answer", "request_answer"]
 
@@ -28,10 +29,44 @@ _NOTICES = frozenset({1013, 2012, 2022, 9015})
 _INTERACTION = frozenset({9011, 9012, 9013, 9014})
 
 
+# The replies to one device differ only in their QN. Per device and kind of reply the data segment
+# is built once by build_frame, around a placeholder QN, and kept as the bytes before and after it
+# (None when that cannot be done); a reply is then those bytes around its QN, and its CRC. Bounded:
+# the keys hold what devices sent.
+_TEMPLATES: dict[tuple, tuple[bytes, bytes] | None] = {}
+_TEMPLATES_CAP = 100_000
+_PLACEHOLDER = "\x00"
+
+
 def _reply(frame: Frame, cn: int, params: dict[str, int], qn: str | None) -> bytes:
     qn = frame.qn if qn is None else qn
     if not qn:
         raise BuildError(f"frame CN={frame.cn:04d} from MN={frame.mn} has no QN; pass qn=")
+    key = (frame.version, cn, frame.pw, frame.mn, *params.items())
+    template = _TEMPLATES.get(key, False)
+    if template is False:
+        template = _template(frame, cn, params)
+        if len(_TEMPLATES) >= _TEMPLATES_CAP:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = template
+    # QNs are digits (HJ 212-2017 §6.3.2); anything else is checked by build_frame.
+    if template is not None and qn.isascii() and qn.isalnum():
+        before, after = template
+        segment = before + qn.encode("ascii") + after
+        if len(segment) <= MAX_SEGMENT:
+            return b"##%04d%s%s\r\n" % (len(segment), segment, format_crc(hj212_crc16(segment)).encode("ascii"))
+    return build_frame(_reply_frame(frame, cn, params, qn))
+
+
+def _template(frame: Frame, cn: int, params: dict[str, int]) -> tuple[bytes, bytes] | None:
+    try:
+        parts = build_frame(_reply_frame(frame, cn, params, _PLACEHOLDER))[6:-6].split(_PLACEHOLDER.encode())
+    except BuildError:
+        return None
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
+def _reply_frame(frame: Frame, cn: int, params: dict[str, int], qn: str) -> Frame:
     flag = _VERSION_BITS[frame.version] << 2
     if frame.version == "2005":
         cp = make_cp(None, {"QN": qn, **params})
@@ -39,8 +74,7 @@ def _reply(frame: Frame, cn: int, params: dict[str, int], qn: str | None) -> byt
     else:
         cp = make_cp(None, params)
         header_qn = qn
-    reply = Frame(frame.version, header_qn, REPLY_ST, cn, frame.pw, frame.mn, flag, None, None, cp)
-    return build_frame(reply)
+    return Frame(frame.version, header_qn, REPLY_ST, cn, frame.pw, frame.mn, flag, None, None, cp)
 
 
 def request_answer(frame: Frame, qn_rtn: int = QnRtn.READY, *, qn: str | None = None) -> bytes:
