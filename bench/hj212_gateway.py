@@ -16,6 +16,7 @@ missing from the store (must be 0).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -52,6 +53,14 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
 def run_once(connections: int, rate: float, duration: float, version: str, db: str | None,
              fsync_in_thread: bool = False) -> dict:
     from sqlalchemy import func, select
@@ -83,11 +92,18 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         found = LISTENING.search(line)
         port = int(found.group(1)) if found else None
     cpu_before = _cpu_seconds(gateway.pid)
+    helpers = _children(gateway.pid)  # the store process
+    helpers_before = sum(_cpu_seconds(pid) for pid in helpers)
+    simulator_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     simulator = subprocess.run(
         [str(ECOWATCH), "hj212", "simulate", "--port", str(port), "--devices", str(connections), "--rate", str(rate),
          "--duration", str(duration), "--version", version, "--prefix", prefix, "--no-register", "--warmup",
          "--json"], capture_output=True, text=True, env=env, check=False)
     cpu_gateway = _cpu_seconds(gateway.pid) - cpu_before
+    cpu_helpers = sum(_cpu_seconds(pid) for pid in helpers) - helpers_before
+    simulator_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_simulator = (simulator_after.ru_utime + simulator_after.ru_stime - simulator_before.ru_utime
+                     - simulator_before.ru_stime)
     stopping = time.perf_counter()
     gateway.send_signal(signal.SIGTERM)
     rest, _ = gateway.communicate(timeout=600)
@@ -123,6 +139,8 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         "stored_frames": stored,
         "acknowledged_missing_from_store": max(0, acknowledged_total - stored),
         "gateway_cpu_s_while_sending": round(cpu_gateway, 1),
+        "store_process_cpu_s_while_sending": round(cpu_helpers, 1),
+        "simulator_cpu_s": round(cpu_simulator, 1),
         "store_drain_after_stop_s": round(drain_s, 1),
         "backpressure_pauses": stats.get("paused"),
         "register_devices_s": round(registering, 1),
@@ -162,7 +180,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
               f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
               f"lost {run['lost_no_reply']}, acknowledged but not stored {run['acknowledged_missing_from_store']}; "
-              f"gateway CPU {run['gateway_cpu_s_while_sending']} s, drain {run['store_drain_after_stop_s']} s, "
+              f"CPU s: gateway {run['gateway_cpu_s_while_sending']}, store process "
+              f"{run['store_process_cpu_s_while_sending']}, simulator {run['simulator_cpu_s']}; "
+              f"drain {run['store_drain_after_stop_s']} s, "
               f"pauses {run['backpressure_pauses']}")
 
 
