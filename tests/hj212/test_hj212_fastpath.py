@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_hj212_roundtrip import frames
 
-from ecowatch.hj212 import parse_frame
+from ecowatch.hj212 import Frame, parse_frame
 from ecowatch.hj212.frame import _parse_cp_fast, _parse_cp_general, parse_cp
 
 # Pieces a data area is made of, plus everything that must send it to the general path.
@@ -130,3 +130,25 @@ def test_layout_cache_is_bounded():
         parse_cp(f"c{i}-Rtd=1.5,c{i}-Flag=N")
     assert len(frame._LAYOUTS) <= frame._LAYOUTS_CAP
     assert parse_cp("z-Rtd=1.5,z-Flag=N").codes == {"z": {"Rtd": 1.5, "Flag": "N"}}
+
+
+def test_decoder_chunks_of_one_whole_frame_equal_bytewise_feeding():
+    from ecowatch.hj212 import FrameDecoder
+
+    chunks = []
+    for key in sorted(SAMPLES):
+        chunks += [(SAMPLES[key] + "\r\n").encode(), b"junk#", b"#"]  # a frame, garbage, a lone "#" kept
+
+    def decode(pieces):
+        d = FrameDecoder()
+        out = []
+        for piece in pieces:
+            d.feed(piece)
+            out.extend(d.events())
+        d.feed(b"")
+        return out + list(d.events())
+
+    stream = b"".join(chunks)
+    whole_frames = decode(chunks)
+    assert whole_frames == decode([stream[i : i + 1] for i in range(len(stream))])
+    assert sum(isinstance(e, Frame) for e in whole_frames) > 20
