@@ -656,6 +656,9 @@ def _store_process_pool(url: str) -> ProcessPoolExecutor:
 
 
 def _store_process_init(url: str, gateway_pid: int) -> None:
+    # Where CPU time is short, the replies (waited for by devices) go first and the store, which the
+    # journal lets lag, catches up after.
+    os.nice(10)
     engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         _sqlite_wal(engine)
