@@ -133,6 +133,7 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         "sent": figures["sent"],
         "acknowledged": figures["acknowledged"],
         "lost_no_reply": figures["lost"],
+        "wrong_replies": figures["wrong_replies"],
         "p50_ms": figures["p50_ms"],
         "p90_ms": figures["p90_ms"],
         "p99_ms": figures["p99_ms"],
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} frames/s for "
               f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
               f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
-              f"lost {run['lost_no_reply']}, acknowledged but not stored {run['acknowledged_missing_from_store']}; "
+              f"lost {run['lost_no_reply']}, wrong replies {run['wrong_replies']}, acknowledged but not stored "
+              f"{run['acknowledged_missing_from_store']}; "
               f"CPU s: gateway {run['gateway_cpu_s_while_sending']}, store process "
               f"{run['store_process_cpu_s_while_sending']}, simulator {run['simulator_cpu_s']}; "
               f"drain {run['store_drain_after_stop_s']} s, "

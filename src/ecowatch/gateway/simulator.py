@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ecowatch.hj212 import Cp, Frame, FrameDecoder, build_frame, hj212_crc16
+from ecowatch.hj212 import Cp, Frame, FrameDecoder, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
 
 __all__ = [
@@ -56,6 +56,7 @@ _CODE_2005 = {"a34013": "01", "a21026": "02", "a21002": "03", "a19001": "S01", "
 _ABNORMAL_FLAGS = ("M", "D", "F")
 _FLAG_BITS = {"2005": 0, "2017": 1, "2025": 2}
 _START = dt.datetime(2026, 1, 1)
+_NO_CP = Cp("")
 #: Seconds the simulation waits after its last frame for replies still on their way.
 GRACE_S = 5.0
 #: Frames :func:`simulate` builds before it starts sending (~600 bytes each); later ones are built as sent.
@@ -216,24 +217,34 @@ class _Client(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost = asyncio.get_running_loop().create_future()
         self.count = 0
+        # The 9014 each upload must get, byte for byte: a reply arriving alone is checked by comparison;
+        # anything else goes through the decoder.
+        self.replies: dict[bytes, str] = {}
 
     def connection_made(self, transport) -> None:
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
+        if not self.decoder.buffered:
+            qn = self.replies.pop(data, None)
+            if qn is not None:
+                self._acknowledged(qn, now)
+                return
         self.decoder.feed(data)
         for event in self.decoder.events():
             if not isinstance(event, Frame) or event.cn != 9014:
                 self.report.wrong_replies += 1
                 continue
-            qn = event.qn or event.cp.params.get("QN")
-            sent = self.waiting.pop((self.device.mn, qn), None)
-            if sent is None:
-                self.report.wrong_replies += 1
-                continue
-            self.report.acknowledged += 1
-            self.report.latencies_ms.append((now - sent) * 1000)
+            self._acknowledged(event.qn or event.cp.params.get("QN"), now)
+
+    def _acknowledged(self, qn: str, now: float) -> None:
+        sent = self.waiting.pop((self.device.mn, qn), None)
+        if sent is None:
+            self.report.wrong_replies += 1
+            return
+        self.report.acknowledged += 1
+        self.report.latencies_ms.append((now - sent) * 1000)
 
     def connection_lost(self, exc) -> None:
         if not self.lost.done():
@@ -242,13 +253,17 @@ class _Client(asyncio.Protocol):
     def send(self, rng: random.Random) -> None:
         self.send_prepared(*self.prepare(rng))
 
-    def prepare(self, rng: random.Random) -> tuple[str, bytes]:
-        """The device's next upload: (QN, frame)."""
-        upload = make_upload(self.device, self.count, rng)
+    def prepare(self, rng: random.Random) -> tuple[str, bytes, bytes]:
+        """The device's next upload: (QN, frame, the 9014 it must get, HJ 212-2017 §6.5.2)."""
+        qn, raw = make_upload(self.device, self.count, rng)
         self.count += 1
-        return upload
+        device = self.device
+        sent = Frame(device.version, qn, "31", 2051, device.password, device.mn, _FLAG_BITS[device.version] << 2 | 1,
+                     None, None, _NO_CP)
+        return qn, raw, data_answer(sent)
 
-    def send_prepared(self, qn: str, raw: bytes) -> None:
+    def send_prepared(self, qn: str, raw: bytes, reply: bytes) -> None:
+        self.replies[reply] = qn
         self.waiting[(self.device.mn, qn)] = time.perf_counter()
         self.transport.write(raw)
         self.report.sent += 1
