@@ -90,14 +90,17 @@ def _lane_xors(data: bytes) -> bytes:
     return value.to_bytes(8, "little")
 
 
+# Per data length mod 8: the lane tables in lane order and M^m(0xFF); and T[M^7(h)] in one table.
+_LANES_FOR = tuple(tuple(_LANES[(m - r) & 7] for r in range(8)) for m in range(8))
+_START = tuple(_LANES[m][0xFF] for m in range(8))
+_LAST = tuple(_TABLE[x] for x in _LANES[7])
+
+
 def _finish(n: int, lanes_xor: bytes) -> int:
     """CRC from the data length and its 8 lane XORs (see the note above)."""
-    p = _LANES
-    m = n & 7
-    h = (p[m][0xFF] ^ p[m][lanes_xor[0]] ^ p[(m - 1) & 7][lanes_xor[1]] ^ p[(m - 2) & 7][lanes_xor[2]]
-         ^ p[(m - 3) & 7][lanes_xor[3]] ^ p[(m - 4) & 7][lanes_xor[4]] ^ p[(m - 5) & 7][lanes_xor[5]]
-         ^ p[(m - 6) & 7][lanes_xor[6]] ^ p[(m - 7) & 7][lanes_xor[7]])
-    return _TABLE[p[7][h]]
+    t0, t1, t2, t3, t4, t5, t6, t7 = _LANES_FOR[n & 7]
+    x0, x1, x2, x3, x4, x5, x6, x7 = lanes_xor
+    return _LAST[_START[n & 7] ^ t0[x0] ^ t1[x1] ^ t2[x2] ^ t3[x3] ^ t4[x4] ^ t5[x5] ^ t6[x6] ^ t7[x7]]
 
 
 def hj212_crc16(data: bytes) -> int:
