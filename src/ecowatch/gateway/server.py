@@ -100,7 +100,9 @@ class Limits:
     #: How long ``stop()`` waits for the store; the rest is replayed from the journal at the next start.
     stop_timeout_s: float = 120.0
     #: The store writer in a process of its own, handed journal positions (it reads the frames back
-    #: from the journal, the durable copy), instead of a thread handed the parsed frames.
+    #: from the journal, the durable copy), instead of a thread handed the parsed frames. The process
+    #: is spawned (multiprocessing), so a script that starts a Gateway needs the usual
+    #: ``if __name__ == "__main__":`` guard.
     store_process: bool = True
     #: With ``store_process`` the frames the store has not taken yet are on disk, not in memory: the
     #: intake pauses when the store lags this many frames behind (``high_water`` otherwise).
