@@ -204,6 +204,24 @@ def test_sm4_frame_of_a_2025_device_is_decrypted_answered_and_kept(db_url, start
         ("1h", dt.datetime(2026, 3, 1, 2, 0), "a34004", 35.0)]
 
 
+def test_after_a_key_rotation_frames_under_either_key_are_kept(db_url, start_gateway):
+    old, new = bytes.fromhex(SM4_KEY), bytes(range(16))
+    register(db_url, (SM4_MN, PW, "2025", SM4_KEY))
+    register(db_url, (SM4_MN, PW, "2025", new.hex()))  # the rotation: the old key is kept, retired
+    gateway = start_gateway(db_url)
+    sent = []
+    for qn, key, hour in (("20260301110000001", new, "10"), ("20260301110000002", old, "11")):
+        device = Device(gateway.port, key=key)
+        frame = make_frame(st="22", cn=2061, pw=PW, mn=SM4_MN, qn=qn, flag=9, key=key,
+                           cp=f"DataTime=20260301{hour}0000;a34004-Avg=35.0,a34004-Flag=N")
+        device.send(frame.raw)
+        sent.append(qn)
+        assert [(r.cn, r.qn) for r in device.replies(1)] == [(9014, qn)]
+    gateway.stop()
+    assert sorted(f["qn"] for f in frames(db_url)) == sent
+    assert count(db_url, Hj212Quarantine) == 0
+
+
 def test_garbage_between_frames_is_skipped_and_quarantined(sqlite_url, start_gateway):
     register(sqlite_url, (MN, PW, "2017", None))
     gateway = start_gateway(sqlite_url)

@@ -93,6 +93,23 @@ def test_missing_and_wrong_keys_are_precise():
         parse_frame(no_mn, key_for=keys)
 
 
+def test_after_a_rotation_frames_under_the_previous_key_still_decrypt():
+    plain = parse_frame(raw("B_A3_PLAIN"))
+    newer, other = b"1" * 16, b"2" * 16
+    for offered in ((newer, ANNEX_KEY), (ANNEX_KEY, newer), [other, newer, ANNEX_KEY]):
+        f = parse_frame(raw("B_A3_ENC"), key_for=lambda mn, offered=offered: offered)
+        assert f.crc_ok and f.data_segment == plain.data_segment and f.cp == plain.cp
+    # No key fits: reported as with the one wrong key (the current one's plaintext is checked).
+    with pytest.raises(FrameError, match="^SM4-encrypted CP from MN=.*: no key for this MN$"):
+        parse_frame(raw("B_A3_ENC"), key_for=lambda mn: ())
+    try:
+        f = parse_frame(raw("B_A3_ENC"), key_for=lambda mn: (newer, other))
+    except FrameError as exc:
+        assert str(exc).startswith("data segment is not valid UTF-8 after SM4 decryption at byte ")
+    else:
+        assert not f.crc_ok
+
+
 @pytest.mark.parametrize(
     ("wire", "message"),
     [

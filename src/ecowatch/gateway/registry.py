@@ -61,10 +61,11 @@ class Registry:
     def lookup(self, mn: str) -> DeviceInfo | None:
         return self._devices.get(mn)
 
-    def key_for(self, mn: str) -> bytes | None:
-        """The device's current SM4 key (HJ 212-2025), for the decoder's ``key_for``."""
+    def key_for(self, mn: str) -> tuple[bytes, ...]:
+        """The device's SM4 keys (HJ 212-2025), current first, then the retired ones, for the decoder's
+        ``key_for``: frames a device sent with its previous key around a rotation still decrypt."""
         info = self._devices.get(mn)
-        return info.keys[0] if info is not None and info.keys else None
+        return info.keys if info is not None else ()
 
     @property
     def loaded_at(self) -> float:

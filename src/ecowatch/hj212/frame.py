@@ -61,8 +61,9 @@ __all__ = [
 
 Version = Literal["2005", "2017", "2025"]
 Value = int | float | str
-#: ``key_for(mn)``: the device's 16-byte SM4 key, or ``None`` when none is known (HJ 212-2025 §6.4.3).
-KeyLookup = Callable[[str], "bytes | None"]
+#: ``key_for(mn)``: the device's 16-byte SM4 key, or ``None`` when none is known (HJ 212-2025 §6.4.3);
+#: or its keys, current first, when a rotation (CN=1014) may leave frames encrypted with an older one.
+KeyLookup = Callable[[str], "bytes | Sequence[bytes] | None"]
 
 #: Flag version bits V5..V0 → edition (§2.2; 000010 = 2025 per HJ 212-2025 Table 3, Part B2).
 _VERSIONS: dict[int, Version] = {0: "2005", 1: "2017", 2: "2025"}
@@ -584,23 +585,38 @@ _MN_FIELD = re.compile(rb"(?:^|[;,])[ ]*MN[ ]*=([^;,]*)")
 _ENCRYPTED_CP = b"CP=&&{0"
 
 
-def _decrypt_segment(seg: bytes, cp_at: int, key_for: KeyLookup | None) -> bytes:
-    """The plaintext data segment of an SM4-encrypted one (HJ 212-2025 §6.4.2, Annex A.2)."""
+def _decrypt_segment(seg: bytes, cp_at: int, key_for: KeyLookup | None, sent_crc: int) -> tuple[bytes, int | None]:
+    """The plaintext data segment of an SM4-encrypted one (HJ 212-2025 §6.4.2, Annex A.2), and its CRC
+    when it was computed here.
+
+    With several keys (current first), the first whose plaintext has the CRC the frame carries is
+    taken: a device may still send with its previous key for a while after a rotation. When none
+    fits, the current key's plaintext is returned, and the CRC check names the mismatch.
+    """
     found = _MN_FIELD.search(seg, 0, cp_at)
     if found is None:
         raise FrameError("SM4-encrypted CP but field MN missing (the key is looked up by MN)")
     mn = found.group(1).decode("utf-8", "replace")
-    key = key_for(mn) if key_for is not None else None
-    if key is None:
+    looked_up = key_for(mn) if key_for is not None else None
+    keys = (looked_up,) if isinstance(looked_up, bytes) else tuple(looked_up or ())
+    if not keys:
         raise FrameError(f"SM4-encrypted CP from MN={mn}: no key for this MN")
     end = seg.rfind(b"&&")
     if end < cp_at + 5:
         raise FrameError("CP not closed by '&&'")
-    try:
-        plain_cp = decrypt_cp(seg[cp_at + 5 : end], key)
-    except FrameError as exc:
-        raise FrameError(f"{exc} (MN={mn})") from None
-    return seg[: cp_at + 5] + plain_cp + seg[end:]
+    first: bytes | None = None
+    for key in keys:
+        try:
+            plain = seg[: cp_at + 5] + decrypt_cp(seg[cp_at + 5 : end], key) + seg[end:]
+        except FrameError as exc:
+            raise FrameError(f"{exc} (MN={mn})") from None
+        if len(keys) == 1:
+            return plain, None
+        crc = hj212_crc16(plain)
+        if crc == sent_crc:
+            return plain, crc
+        first = first if first is not None else plain
+    return first, None
 
 
 def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None) -> Frame:
@@ -650,10 +666,10 @@ def _parse_frame(raw: bytes, key_for: KeyLookup | None, known_crc: int | None) -
     seg = raw[6:-6]
     cp_at = seg.find(_ENCRYPTED_CP)
     if cp_at >= 0 and seg[cp_at + 7 : cp_at + 8] in (b"x", b"X"):
-        plain = _decrypt_segment(seg, cp_at, key_for)
+        plain, plain_crc = _decrypt_segment(seg, cp_at, key_for, int(crc_bytes, 16))
         encrypted = True
     else:
-        plain = seg
+        plain, plain_crc = seg, None
         encrypted = False
     try:
         text = plain.decode("utf-8")
@@ -678,7 +694,9 @@ def _parse_frame(raw: bytes, key_for: KeyLookup | None, known_crc: int | None) -
                 f"length field {length_text.decode()} but data segment is {len(seg):04d} bytes{chars}"
             )
     crc_field = crc_bytes.decode("ascii")
-    if known_crc is None or encrypted:
+    if encrypted:
+        known_crc = plain_crc if plain_crc is not None else hj212_crc16(plain)
+    elif known_crc is None:
         known_crc = hj212_crc16(plain)
     crc_ok = known_crc == int(crc_field, 16)
     wire = (raw, length_field, crc_field, crc_ok, length_in_chars, encrypted, plain if encrypted else None,
