@@ -41,7 +41,7 @@ def serve(
 
     def ready(web_port: int, bound_gateway_port: int | None) -> None:
         console.print(f"ecowatch is running on {display_url(url)}", highlight=False)
-        console.print(f"  open [bold]http://{host}:{web_port}/[/] (API: http://{host}:{web_port}/api/v1/openapi.json)",
+        console.print(f"  open [bold]http://{host}:{web_port}/[/] (API documentation: http://{host}:{web_port}/api/v1/docs)",
                       highlight=False)
         if bound_gateway_port is not None:
             console.print(f"  HJ 212 devices: tcp://{host}:{bound_gateway_port}"
