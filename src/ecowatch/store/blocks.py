@@ -163,8 +163,9 @@ def _build_month(session: Session, site_id: int, month: dt.date) -> bool | None:
         return None
     start, end = _utc(month), _utc(next_month(month))
     connection = session.connection()
-    of_month = (Measurement.site_id == site_id, Measurement.interval == HOURLY, Measurement.time >= start,
-                Measurement.time < end, plain_value())
+    in_month = (Measurement.site_id == site_id, Measurement.interval == HOURLY, Measurement.time >= start,
+                Measurement.time < end)
+    of_month = (*in_month, plain_value())
     pollutants = sorted(session.scalars(select(Measurement.pollutant).where(*of_month).distinct()))
     time = utc_time_text(connection)
     rows = connection.execute(select(time, *per_pollutant_max(pollutants)).where(*of_month).group_by(time)).all()
@@ -183,9 +184,7 @@ def _build_month(session: Session, site_id: int, month: dt.date) -> bool | None:
             blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
                            "hourly_values": values.tobytes()})
         session.execute(HourlyBlock.__table__.insert(), blocks)
-    other_rows = session.scalar(select(func.count()).select_from(Measurement).where(
-        Measurement.site_id == site_id, Measurement.interval == HOURLY, Measurement.time >= start,
-        Measurement.time < end, ~plain_value()))
+    other_rows = session.scalar(select(func.count()).select_from(Measurement).where(*in_month, ~plain_value()))
     session.execute(update(MeasurementMonth).where(*key).values(built_version=version, blocked=fits,
                                                                 other_rows=other_rows))
     return fits

@@ -287,15 +287,14 @@ def read_measurements(
     else:
         wanted = set(site_codes)
         site_ids = sorted(site_id for site_id, code in codes.items() if code in wanted)
-    conditions = [Measurement.interval == interval, Measurement.time >= start, Measurement.time < end,
-                  Measurement.site_id.in_(site_ids)]
     if pollutants is None:
         rows = connection.execute(select(Measurement.site_id, time, Measurement.pollutant, Measurement.value,
-                                         Measurement.flag, Measurement.note).where(*conditions)).all()
+                                         Measurement.flag, Measurement.note).where(
+            Measurement.interval == interval, Measurement.time >= start, Measurement.time < end,
+            Measurement.site_id.in_(site_ids))).all()
         raw, is_sorted = _frame(rows, codes), False
     else:
-        raw, is_sorted = _by_pollutant(connection, conditions, time, list(pollutants), codes, site_ids, start, end,
-                                       interval)
+        raw, is_sorted = _by_pollutant(connection, time, list(pollutants), codes, site_ids, start, end, interval)
     flag = pl.col("flag")
     reason = (
         pl.when(flag.is_null() | flag.is_in(VALID_FLAGS))
@@ -317,7 +316,7 @@ def read_measurements(
     return out.sort(by_station, "time", by_pollutant)
 
 
-def _by_pollutant(connection: Connection, conditions: list, time, pollutants: list[str], codes: Mapping[int, str],
+def _by_pollutant(connection: Connection, time, pollutants: list[str], codes: Mapping[int, str],
                   site_ids: Sequence[int], start: dt.datetime, end: dt.datetime,
                   interval: str) -> tuple[pl.DataFrame, bool]:
     """Plain values from the hourly blocks where they are current, else one row per site and hour
@@ -331,7 +330,7 @@ def _by_pollutant(connection: Connection, conditions: list, time, pollutants: li
     for span in uncovered_spans(site_ids, set() if blocks is None else blocks.plain_months, start, end):
         wide_rows = connection.execute(
             select(Measurement.site_id, time, *per_pollutant_max(pollutants))
-            .where(*conditions, Measurement.time >= span.start, Measurement.time < span.end,
+            .where(Measurement.interval == interval, Measurement.time >= span.start, Measurement.time < span.end,
                    Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), plain_value())
             .group_by(Measurement.site_id, time)
         ).all()
@@ -350,7 +349,7 @@ def _by_pollutant(connection: Connection, conditions: list, time, pollutants: li
         special_rows += connection.execute(
             select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
                    Measurement.note)
-            .where(*conditions, Measurement.time >= span.start, Measurement.time < span.end,
+            .where(Measurement.interval == interval, Measurement.time >= span.start, Measurement.time < span.end,
                    Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), ~plain_value())
         ).all()
     special = _frame(special_rows, codes)
