@@ -7,6 +7,7 @@ import pytest
 from hj212_samples import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_hj212_decoder import decode
 from test_hj212_roundtrip import frames
 
 from ecowatch.hj212 import (
@@ -26,6 +27,10 @@ MN = "010000A8900016F000169DC0"
 
 def raw(name: str) -> bytes:
     return SAMPLES[name].encode("utf-8") + b"\r\n"
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[at : at + size] for at in range(0, len(data), size)]
 
 
 def keys(mn: str) -> bytes | None:
@@ -143,13 +148,7 @@ def test_must_encrypt_follows_6_4_4():
 def test_decoder_finds_encrypted_frames_by_their_delimiters():
     stream = raw("S01") + raw("B_A2_ENC") + b"junk" + raw("B_A3_ENC") + raw("S01")
     for size in (len(stream), 7, 1):
-        d = FrameDecoder(key_for=keys)
-        events = []
-        for at in range(0, len(stream), size):
-            d.feed(stream[at : at + size])
-            events.extend(d.events())
-        d.feed(b"")
-        events.extend(d.events())
+        events = decode(chunked(stream, size), key_for=keys)
         frames = [e for e in events if isinstance(e, Frame)]
         assert [f.encrypted for f in frames] == [False, True, True, False]
         assert [e.reason for e in events if isinstance(e, FrameRejected)] == ["skipped 4 bytes of garbage"]
@@ -211,13 +210,7 @@ def test_mutated_encrypted_frames_give_events_never_exceptions(name, edits, key)
 def test_a_cut_encrypted_frame_does_not_swallow_the_next(size):
     cut = raw("B_A2_ENC")[:700]
     stream = cut + raw("S01") + raw("B_A3_ENC")
-    d = FrameDecoder(key_for=keys)
-    events = []
-    for at in range(0, len(stream), size):
-        d.feed(stream[at : at + size])
-        events.extend(d.events())
-    d.feed(b"")
-    events.extend(d.events())
+    events = decode(chunked(stream, size), key_for=keys)
     assert events[0].reason == "SM4-encrypted frame without CR LF before the next '##'"
     assert events[0].raw == cut
     assert [e.cn for e in events[1:]] == [1062, 2051] and all(isinstance(e, Frame) for e in events[1:])
