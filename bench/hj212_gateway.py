@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,12 +46,57 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a running process."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+class _CpuSampler(threading.Thread):
+    """CPU seconds of the gateway and its store process, read every 0.1 s, so that the figures cover
+    the simulator's sending window only (not connecting, warming up or draining)."""
+
+    def __init__(self, gateway: int, helpers: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.gateway, self.helpers = gateway, helpers
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            user, system = _cpu_seconds(self.gateway)
+            store = sum(sum(_cpu_seconds(pid)) for pid in self.helpers)
+            self.samples.append((time.time(), {"gateway": user + system, "gateway_system": system, "store": store}))
+            self.stopping.wait(0.1)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+    def within(self, start: float, end: float, name: str) -> float:
+        def at(moment: float) -> float:
+            earlier = [values[name] for when, values in self.samples if when <= moment]
+            return earlier[-1] if earlier else self.samples[0][1][name]
+
+        return at(end) - at(start)
+
+
+def _stored(url: str, prefix: str) -> int:
+    from sqlalchemy import func, select
+
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.models import Hj212Frame
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return session.scalar(select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.like(f"{prefix}%")))
+    finally:
+        engine.dispose()
 
 
 def _children(pid: int) -> list[int]:
@@ -63,11 +109,7 @@ def _children(pid: int) -> list[int]:
 
 def run_once(connections: int, rate: float, duration: float, version: str, db: str | None,
              fsync_in_thread: bool = False) -> dict:
-    from sqlalchemy import func, select
-
     from ecowatch.gateway.simulator import register_simulated_devices, simulated_devices
-    from ecowatch.store import make_engine, session_factory
-    from ecowatch.store.models import Hj212Frame
 
     folder = Path(tempfile.mkdtemp(prefix="ecowatch-bench-"))
     env = {**os.environ, "ECOWATCH_DATA_DIR": str(folder)}
@@ -91,19 +133,15 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         log.append(line)
         found = LISTENING.search(line)
         port = int(found.group(1)) if found else None
-    cpu_before = _cpu_seconds(gateway.pid)
     helpers = _children(gateway.pid)  # the store process
-    helpers_before = sum(_cpu_seconds(pid) for pid in helpers)
-    simulator_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sampler = _CpuSampler(gateway.pid, helpers)
+    sampler.start()
     simulator = subprocess.run(
         [str(ECOWATCH), "hj212", "simulate", "--port", str(port), "--devices", str(connections), "--rate", str(rate),
          "--duration", str(duration), "--version", version, "--prefix", prefix, "--no-register", "--warmup",
          "--json"], capture_output=True, text=True, env=env, check=False)
-    cpu_gateway = _cpu_seconds(gateway.pid) - cpu_before
-    cpu_helpers = sum(_cpu_seconds(pid) for pid in helpers) - helpers_before
-    simulator_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_simulator = (simulator_after.ru_utime + simulator_after.ru_stime - simulator_before.ru_utime
-                     - simulator_before.ru_stime)
+    stored_when_sent = _stored(url, prefix)
+    sampler.stop()
     stopping = time.perf_counter()
     gateway.send_signal(signal.SIGTERM)
     rest, _ = gateway.communicate(timeout=600)
@@ -112,11 +150,11 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         figures = json.loads(simulator.stdout)
     except json.JSONDecodeError:
         raise RuntimeError(f"simulator failed: {simulator.stdout}{simulator.stderr}") from None
-    engine = make_engine(url)
-    with session_factory(engine)() as session:
-        stored = session.scalar(select(func.count()).select_from(Hj212Frame)
-                                .where(Hj212Frame.mn.like(f"{prefix}{version}%")))
-    engine.dispose()
+    stored = _stored(url, f"{prefix}{version}")
+    window = (figures["started_at"], figures["ended_at"])
+    cpu_gateway = sampler.within(*window, "gateway")
+    cpu_gateway_system = sampler.within(*window, "gateway_system")
+    cpu_helpers = sampler.within(*window, "store")
     acknowledged_total = figures["acknowledged"] + connections  # + one warm-up frame per device
     stats = {}
     for line in rest.splitlines():
@@ -140,8 +178,12 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
         "stored_frames": stored,
         "acknowledged_missing_from_store": max(0, acknowledged_total - stored),
         "gateway_cpu_s_while_sending": round(cpu_gateway, 1),
+        "gateway_system_cpu_s": round(cpu_gateway_system, 1),
         "store_process_cpu_s_while_sending": round(cpu_helpers, 1),
-        "simulator_cpu_s": round(cpu_simulator, 1),
+        "simulator_cpu_s_while_sending": round(figures["cpu_s"], 1),
+        # Acknowledged frames not yet in the store when the simulator ended: a store that keeps up lags
+        # by about one batch; one that grows with the duration would, run long enough, pause the intake.
+        "store_lag_at_end": max(0, acknowledged_total - stored_when_sent),
         "store_drain_after_stop_s": round(drain_s, 1),
         "backpressure_pauses": stats.get("paused"),
         "register_devices_s": round(registering, 1),
@@ -182,8 +224,10 @@ def main(argv: list[str] | None = None) -> None:
               f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
               f"lost {run['lost_no_reply']}, wrong replies {run['wrong_replies']}, acknowledged but not stored "
               f"{run['acknowledged_missing_from_store']}; "
-              f"CPU s: gateway {run['gateway_cpu_s_while_sending']}, store process "
-              f"{run['store_process_cpu_s_while_sending']}, simulator {run['simulator_cpu_s']}; "
+              f"store lag at end {run['store_lag_at_end']:,} frames; "
+              f"CPU s: gateway {run['gateway_cpu_s_while_sending']} (system {run['gateway_system_cpu_s']}), "
+              f"store process {run['store_process_cpu_s_while_sending']}, simulator "
+              f"{run['simulator_cpu_s_while_sending']}; "
               f"drain {run['store_drain_after_stop_s']} s, "
               f"pauses {run['backpressure_pauses']}")
 

@@ -177,6 +177,11 @@ class SimulationReport:
     wrong_replies: int = 0
     connect_errors: int = 0
     elapsed_s: float = 0.0
+    #: The sending window (Unix time) and this process's CPU seconds within it, so that a benchmark can
+    #: tell the steady state from connecting, warming up and building the frames.
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    cpu_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
 
     @property
@@ -192,6 +197,7 @@ class SimulationReport:
             "p50_ms": round(percentile(self.latencies_ms, 50), 2),
             "p90_ms": round(percentile(self.latencies_ms, 90), 2),
             "p99_ms": round(percentile(self.latencies_ms, 99), 2),
+            "started_at": self.started_at, "ended_at": self.ended_at, "cpu_s": round(self.cpu_s, 3),
         }
 
 
@@ -323,6 +329,8 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
     total = int(rate * duration_s)
     prepared = [clients[i % len(clients)].prepare(rng) for i in range(min(total, PREPARED_FRAMES))] if clients else []
     gc.freeze()  # the devices and their frames stay to the end: no full collection need walk them
+    report.started_at = time.time()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     sent = 0
     index = 0
@@ -345,6 +353,8 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
                 sent += 1
             await asyncio.sleep(tick)
         report.elapsed_s = time.perf_counter() - start
+        report.ended_at = time.time()
+        report.cpu_s = time.process_time() - cpu_start
         deadline = time.perf_counter() + grace_s
         while waiting and time.perf_counter() < deadline:
             await asyncio.sleep(0.02)
