@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from ecowatch.gateway.simulator import make_upload, register_simulated_devices, simulated_devices
 from ecowatch.hj212 import Frame, FrameDecoder
 from ecowatch.store import make_engine, session_factory
-from ecowatch.store.frames import list_frames
+from ecowatch.store.frames import frame_measurements, frame_values_query, list_frames
 from ecowatch.store.models import Measurement
 
 ECOWATCH = Path(sys.executable).parent / "ecowatch"
@@ -106,8 +106,10 @@ def test_kill_9_under_load_then_restart_keeps_every_acknowledged_frame_once(db_u
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            kept = [(f["mn"], f["qn"]) for f in list_frames(session=session)]
+            frames = list_frames(session=session)
+            kept = [(f["mn"], f["qn"]) for f in frames]
             values = session.scalar(select(func.count()).select_from(Measurement))
+            minute_values = frame_measurements(session.execute(frame_values_query("min")))
     finally:
         engine.dispose()
     copies = collections.Counter(kept)
@@ -115,5 +117,9 @@ def test_kill_9_under_load_then_restart_keeps_every_acknowledged_frame_once(db_u
     assert max(copies.values()) == 1
     assert set(kept) <= set(sent)  # nothing invented
     # Each frame carries 7 factors: 7 averages + the flow's total -> 8 rows; the DataTimes differ per
-    # frame of one device and the devices have a site each, so no two frames share a row.
-    assert values == 8 * len(kept)
+    # frame of one device and the devices have a site each, so no two frames share a row. Hour data
+    # are measurement rows, minute data are read from their frames.
+    by_cn = collections.Counter(f["cn"] for f in frames)
+    assert by_cn["2061"] > 0 and by_cn["2051"] > 0
+    assert values == 8 * by_cn["2061"]
+    assert len(minute_values) == 8 * by_cn["2051"]

@@ -15,7 +15,7 @@ from ecowatch.gateway import journal as journal_module
 from ecowatch.gateway.journal import Entry, Journal
 from ecowatch.hj212 import make_frame
 from ecowatch.store import make_engine, session_factory
-from ecowatch.store.frames import list_frames
+from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query, list_frames
 from ecowatch.store.models import Hj212Frame, Hj212Quarantine, Measurement, Site
 
 # HJ 212-2017 Annex C frames with the CRCs computed in the reference (§6.2, §6.3, §6.6).
@@ -66,15 +66,21 @@ def frames(url: str, mn: str | None = None) -> list[dict]:
 
 
 def measurements(url: str) -> list[tuple]:
+    """The values kept: ``measurement`` rows, and the real-time and minute values read from their frames."""
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
             rows = session.execute(select(Site.code, Measurement.interval, Measurement.time, Measurement.pollutant,
                                           Measurement.value, Measurement.flag, Measurement.source)
-                                   .join(Site, Site.id == Measurement.site_id)
-                                   .order_by(Measurement.pollutant)).all()
-            return [(code, interval, time.replace(tzinfo=None), pollutant, value, flag, source)
-                    for code, interval, time, pollutant, value, flag, source in rows]
+                                   .join(Site, Site.id == Measurement.site_id)).all()
+            codes = dict(session.execute(select(Site.id, Site.code)).all())
+            for interval in FRAME_INTERVALS:
+                rows += [(codes[site], interval, time, pollutant, value, flag, source) for
+                         site, interval, time, pollutant, value, flag, _, source in
+                         frame_measurements(session.execute(frame_values_query(interval)))]
+            return sorted(((code, interval, time.replace(tzinfo=None), pollutant, value, flag, source)
+                           for code, interval, time, pollutant, value, flag, source in rows),
+                          key=lambda row: row[3])
     finally:
         engine.dispose()
 

@@ -3,12 +3,16 @@ folded CRC, the NumPy batch CRC) give exactly the results of the general paths, 
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
+import pytest
 from hj212_samples import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_hj212_roundtrip import frames
 
-from ecowatch.hj212 import Frame, parse_frame
+from ecowatch.hj212 import Cp, Frame, parse_frame
 from ecowatch.hj212.frame import _parse_cp_fast, _parse_cp_general, parse_cp
 
 # Pieces a data area is made of, plus everything that must send it to the general path.
@@ -152,3 +156,38 @@ def test_decoder_chunks_of_one_whole_frame_equal_bytewise_feeding():
     whole_frames = decode(chunks)
     assert whole_frames == decode([stream[i : i + 1] for i in range(len(stream))])
     assert sum(isinstance(e, Frame) for e in whole_frames) > 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames)
+def test_header_only_parse_equals_the_whole_parse_but_the_values(frame):
+    """``values=False``: every field as the whole parse gives it, the CP text included; its values
+    either parsed the same or left out (``parse_cp`` of the text gives them)."""
+    whole, header = parse_frame(frame.raw), parse_frame(frame.raw, values=False)
+    assert header.cp.text == whole.cp.text
+    assert parse_cp(header.cp.text) == whole.cp
+    assert header.cp in (whole.cp, Cp(whole.cp.text))
+    assert dataclasses.replace(header, cp=whole.cp) == whole
+
+
+def test_header_only_parse_of_the_samples_and_the_decoder():
+    from ecowatch.hj212 import FrameDecoder, FrameError
+
+    for key in sorted(SAMPLES):
+        raw = (SAMPLES[key] + "\r\n").encode()
+        try:
+            whole = parse_frame(raw)
+        except FrameError as exc:
+            with pytest.raises(FrameError, match=re.escape(str(exc))):
+                parse_frame(raw, values=False)
+            continue
+        header = parse_frame(raw, values=False)
+        assert dataclasses.replace(header, cp=whole.cp) == whole
+        if whole.flag is None:  # the edition is told from the codes: parsed whole
+            assert header == whole
+    typical = (SAMPLES["S33"] + "\r\n").encode()
+    decoder = FrameDecoder(values=False)
+    decoder.feed(typical * 3)
+    events = list(decoder.events())
+    assert [event.cp for event in events] == [Cp(parse_frame(typical).cp.text)] * 3
+    assert events[0].crc_ok and events[0].mn == parse_frame(typical).mn

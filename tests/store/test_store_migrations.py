@@ -23,7 +23,7 @@ def tables(engine) -> set[str]:
 def test_upgrade_from_empty_to_head_creates_every_table(empty_engine):
     assert migrate.current(empty_engine) is None
     migrate.upgrade(empty_engine)
-    assert migrate.current(empty_engine) == migrate.head() == "0003"
+    assert migrate.current(empty_engine) == migrate.head() == "0004"
     assert tables(empty_engine) == TABLES | {"alembic_version"}
 
 
@@ -52,7 +52,7 @@ def test_upgrade_at_head_is_a_no_op(engine):
 
 
 def test_check_at_head_names_the_command_to_run(empty_engine):
-    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0003: run `ecowatch db upgrade`"):
+    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0004: run `ecowatch db upgrade`"):
         migrate.check_at_head(empty_engine)
 
 
@@ -69,3 +69,24 @@ def test_postgresql_measurement_is_range_partitioned_on_time_with_a_default_part
     assert strategy == "r"
     assert key == "RANGE (\"time\")"
     assert partitions == [("measurement_default", "DEFAULT")]
+
+
+def test_0004_moves_the_gateways_realtime_and_minute_rows_out_of_measurement(empty_engine):
+    """The rows 0004 deletes are the gateway's rtd/min rows (their frames stay in hj212_frame); hourly
+    rows and other writers' minute rows stay."""
+    migrate.upgrade(empty_engine, "0003")
+    rows = [("rtd", "hj212"), ("min", "hj212"), ("1h", "hj212"), ("min", "csv-import"), ("1h", "prsa")]
+    with empty_engine.begin() as connection:
+        connection.execute(text("INSERT INTO site (id, code, name, name_en, full_name, aliases, kind, category) "
+                                "VALUES (1, 'S1', 'S1', '', '', '[]', 'air_station', 'unregistered')"))
+        for number, (interval, source) in enumerate(rows):
+            connection.execute(text(
+                "INSERT INTO measurement (site_id, interval, time, pollutant, value, source) "
+                "VALUES (1, :interval, :time, 'a21026', 1.5, :source)"),
+                {"interval": interval, "source": source, "time": f"2026-01-01 0{number}:00:00.000000"})
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        left = connection.execute(text("SELECT interval, source FROM measurement ORDER BY time")).all()
+        indexes = {index["name"] for index in inspect(connection).get_indexes("hj212_frame")}
+    assert [tuple(row) for row in left] == [("1h", "hj212"), ("min", "csv-import"), ("1h", "prsa")]
+    assert "ix_hj212_frame_site_cn_time" in indexes and "ix_hj212_frame_site_id" not in indexes

@@ -43,7 +43,6 @@ once (frames are keyed by the SHA-256 of their data segment, values by site, int
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -69,6 +68,7 @@ from ecowatch.hj212 import (
     auto_reply,
     crc_problem,
     parse_frame,
+    parse_frames,
     request_answer,
 )
 from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
@@ -94,7 +94,7 @@ class Limits:
     store_batch: int = 5_000
     #: Frames reaching the store wait up to this long to share one transaction (fewer, larger writes
     #: leave the event loop more of the GIL); acknowledgements never wait for it.
-    store_interval_s: float = 0.05
+    store_interval_s: float = 0.25
     #: Journal fsync on the event loop (fast disks) or in a worker thread (see :class:`GroupCommit`).
     journal_inline: bool = True
     #: How long ``stop()`` waits for the store; the rest is replayed from the journal at the next start.
@@ -139,10 +139,6 @@ def _now_us() -> int:
     return time.time_ns() // 1000
 
 
-def _frame_values(frame: Frame) -> dict[str, dict[str, Any]]:
-    return {code: dict(suffixes) for code, suffixes in frame.cp.codes.items()}
-
-
 def _plain_frame(frame: Frame) -> bytes:
     """An SM4 frame rewritten with its decrypted data segment (journaled, so replay needs no key)."""
     segment = frame.data_segment
@@ -154,8 +150,9 @@ class _Connection(asyncio.Protocol):
         self.gateway = gateway
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        # The store process parses the values again from the journal: the gateway needs the header only.
         self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
-                                    key_for=gateway.registry.key_for)
+                                    key_for=gateway.registry.key_for, values=not gateway.limits.store_process)
         self.backlog: deque = deque()
         self.blocked = False
         self.reading_paused = False
@@ -633,11 +630,11 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
                  actor: str) -> int:
     """Write journaled frames (``frame`` None: parsed again from the entry) and the checkpoint past the
     last of them (``records`` applied in all) in one transaction; the number of frames kept."""
+    # Parsed again together: their CRCs in one NumPy batch. The plaintext copy of an SM4 frame needs no key.
+    again = iter(parse_frames([entry.plain or entry.raw for entry, frame, _ in batch if frame is None]))
     kept, refused = [], []
     for entry, frame, _ in batch:
-        item = _store_item(entry, frame)
-        if item is None:
-            continue
+        item = _store_item(entry, next(again) if frame is None else frame)
         (kept if isinstance(item, KeptFrame) else refused).append(item)
     last = batch[-1][2]
     checkpoint = Checkpoint(journal_id, last.segment, last.offset, records)
@@ -696,24 +693,19 @@ def _sqlite_wal(engine) -> None:
         cursor.close()
 
 
-def _store_item(entry: Entry, frame: Frame | None) -> KeptFrame | RefusedFrame | None:
+def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedFrame:
+    """What the store keeps of a journal entry; ``frame`` is its frame, or why its bytes are none."""
     received = dt.datetime.fromtimestamp(entry.received_at_us / 1e6, dt.UTC)
     raw_text = entry.raw.decode("utf-8", "replace")
     if not entry.kept:
-        if frame is None:  # read back from the journal, or no frame at all (bytes that are none)
-            with contextlib.suppress(Hj212Error):
-                frame = parse_frame(entry.plain or entry.raw)
-        mn = frame.mn if frame is not None else None
+        mn = frame.mn if isinstance(frame, Frame) else None
         return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), entry.reason, mn, raw_text, entry.peer, received)
-    if frame is None:  # replay: parse again (the plaintext copy for SM4 frames needs no key)
-        try:
-            frame = parse_frame(entry.plain or entry.raw)
-        except Hj212Error as error:  # cannot happen for what the gateway journaled; keep it visible
-            return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {error}", None, raw_text,
-                                entry.peer, received)
+    if not isinstance(frame, Frame):  # cannot happen for what the gateway journaled; keep it visible
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {frame}", None, raw_text,
+                            entry.peer, received)
     return KeptFrame(
         digest=hashlib.sha256(frame.data_segment).hexdigest(), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
         flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
-        values=_frame_values(frame), raw=raw_text, peer=entry.peer, received_at=received, site_id=entry.site_id,
+        values=frame.cp.codes, raw=raw_text, peer=entry.peer, received_at=received, site_id=entry.site_id,
         timezone=entry.timezone,
     )

@@ -98,7 +98,9 @@ class FrameDecoder:
     the disagreement is kept in ``Frame.sent_length``. Without a key they become a
     ``FrameRejected`` naming the MN.
 
-    .. versionchanged:: issue 6 — ``key_for``.
+    ``values=False``: frames come with their data area as text only (see ``parse_frame``).
+
+    .. versionchanged:: issue 6 — ``key_for``; ``values``.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class FrameDecoder:
         max_buffer_bytes: int = DEFAULT_MAX_BUFFER_BYTES,
         *,
         key_for: KeyLookup | None = None,
+        values: bool = True,
     ) -> None:
         if not _OVERHEAD <= max_frame_bytes <= DEFAULT_MAX_FRAME_BYTES:
             raise DecoderStateError(
@@ -119,6 +122,7 @@ class FrameDecoder:
         self.max_frame_bytes = max_frame_bytes
         self.max_buffer_bytes = max_buffer_bytes
         self.key_for = key_for
+        self.values = values
         self._buf = bytearray()
         self._base = 0  # stream offset of self._buf[0]
         self._events: deque[Event] = deque()
@@ -208,13 +212,13 @@ class FrameDecoder:
             self._batch.append(placeholder)
             return
         try:
-            parsed: Frame | FrameError = parse_frame(raw, key_for=self.key_for)
+            parsed: Frame | FrameError = parse_frame(raw, key_for=self.key_for, values=self.values)
         except FrameError as exc:
             parsed = exc
         self._events.append(_event(raw, offset, parsed))
 
     def _resolve_batch(self, batch: list[_Unparsed]) -> None:
-        parsed = parse_frames([p.raw for p in batch], key_for=self.key_for)
+        parsed = parse_frames([p.raw for p in batch], key_for=self.key_for, values=self.values)
         ready = {id(p): _event(p.raw, p.offset, result) for p, result in zip(batch, parsed, strict=True)}
         self._events = deque(ready.get(id(e), e) for e in self._events)
 

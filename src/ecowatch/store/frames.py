@@ -1,10 +1,12 @@
 """HJ 212 frames in the store: what the gateway kept, what it refused, and how far it got.
 
 - :func:`apply_batch` — one transaction per batch of journaled frames: each distinct frame once in
-  ``hj212_frame``, its values upserted into ``measurement``, refused frames counted in
+  ``hj212_frame``, its hour and day values upserted into ``measurement``, refused frames counted in
   ``hj212_quarantine``, and the journal checkpoint moved past the batch.  Applying the same frames
   again changes nothing, so replaying a journal after a crash cannot double a value.
 - :func:`measurement_rows` — the ``measurement`` rows of one frame (pure).
+- :func:`frame_values_query` and :func:`frame_measurements` — real-time and minute values as
+  ``measurement`` rows, read from the frames that hold them.
 - :func:`list_frames` — the kept frames as ``ecowatch hj212 frames --json`` prints them.
 - :func:`read_checkpoint` — where a journal's replay starts.
 
@@ -28,18 +30,29 @@ maintenance, ``D`` fault...) for every row of that code.  ``time`` is ``DataTime
 whole country) converted to UTC.  HJ/T 212-2005 codes are mapped to their 2017 codes
 (:data:`ecowatch.hj212.CODE_2005_TO_2017`), so one factor has one name whatever the edition.
 Frames of other CNs (heartbeats, notices, logs) are kept in ``hj212_frame`` only.
+
+Only hour and day values (:data:`MEASUREMENT_CNS`, what the standards assess, what the hourly
+blocks and the daily figures read) are written as ``measurement`` rows.  Real-time and minute
+data come from every outlet every minute or more often: one row per value would make ``measurement``
+a hundred million rows a day for 10,000 outlets, and writing them cost the store more than the
+gateway spends on the frame (10,000 frames/s of 7 factors: 80,000 value rows/s).  They stay one row
+per frame in ``hj212_frame`` (values as JSON, indexed by site, CN and time), and are read as the
+same ``measurement`` rows by :func:`frame_measurements` — also what screening for flat lines and
+jumps wants: all the factors of an outlet's minute together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import orjson
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,12 +65,16 @@ from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine
 
 __all__ = [
     "CN_INTERVALS",
+    "FRAME_INTERVALS",
+    "MEASUREMENT_CNS",
     "SOURCE",
     "BatchResult",
     "Checkpoint",
     "KeptFrame",
     "RefusedFrame",
     "apply_batch",
+    "frame_measurements",
+    "frame_values_query",
     "list_frames",
     "measurement_rows",
     "read_checkpoint",
@@ -70,6 +87,10 @@ CN_INTERVALS: Mapping[int, tuple[str, str]] = {
     2061: ("1h", "Avg"),
     2031: ("1d", "Avg"),
 }
+#: The CNs whose values are also written as ``measurement`` rows: hour and day data.
+MEASUREMENT_CNS = frozenset({2061, 2031})
+#: Intervals read from ``hj212_frame`` (:func:`frame_measurements`) -> their CN.
+FRAME_INTERVALS: Mapping[str, int] = {"rtd": 2011, "min": 2051}
 #: ``measurement.source`` of every value the gateway writes.
 SOURCE = "hj212"
 #: Widths of ``measurement.pollutant`` and ``measurement.flag``: longer codes or flags are not
@@ -80,12 +101,11 @@ _MAX_FLAG = 8
 _EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
 
 
-@dataclass(frozen=True, slots=True)
-class KeptFrame:
+class KeptFrame(NamedTuple):
     """A frame from a registered device, journaled and acknowledged, to be kept.
 
     ``values`` maps code -> suffix -> value as parsed (numbers as numbers); ``timezone`` is the site's
-    (device local time -> UTC).
+    (device local time -> UTC).  A named tuple: the store makes thousands a second.
     """
 
     digest: str
@@ -168,8 +188,19 @@ def _utc(data_time: str, timezone: str) -> dt.datetime | None:
 
 @lru_cache(maxsize=4096)
 def _sqlite_time(time: dt.datetime) -> str:
-    """The text SQLAlchemy's SQLite DateTime stores (``SQLITE_TIME_FORMAT`` is its polars spelling)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S.%f")
+    """The text SQLAlchemy's SQLite DateTime stores (``SQLITE_TIME_FORMAT`` is its polars spelling):
+    ``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC; cached, for the few DataTimes of a batch.
+
+    >>> _sqlite_time(dt.datetime(2016, 8, 1))
+    '2016-08-01 00:00:00.000000'
+    """
+    return _sqlite_time_text(time)
+
+
+def _sqlite_time_text(time: dt.datetime) -> str:
+    if time.tzinfo is not None:
+        time = time.astimezone(dt.UTC).replace(tzinfo=None)
+    return time.isoformat(" ", "microseconds")
 
 
 def measurement_rows(frame: KeptFrame) -> list[tuple]:
@@ -183,31 +214,36 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
     [(7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004', 35.5, 'N', None, 'hj212'),
      (7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004-ZsAvg', 40.0, 'N', None, 'hj212')]
     """
-    kind = CN_INTERVALS.get(frame.cn)
-    if kind is None:
+    if frame.cn not in CN_INTERVALS:
         return []
     time = data_time_utc(frame.data_time, frame.timezone)
-    if time is None:
-        return []
-    interval, main = kind
-    stored = (main, *_EXTRA_SUFFIXES[main])
-    rows = []
-    for code, suffixes in frame.values.items():
-        name = CODE_2005_TO_2017.get(code, code) if frame.version == "2005" else code
+    return [] if time is None else _value_rows(frame.site_id, frame.cn, frame.version, frame.values, time)
+
+
+def _value_rows(site: int, cn: int, version: str, values: Mapping[str, Mapping[str, Any]], time: Any) -> list[tuple]:
+    """:func:`measurement_rows` with ``time`` given (a datetime, or the SQLite text of one), for a
+    frame of a CN in :data:`CN_INTERVALS` with a valid DataTime."""
+    interval, main = CN_INTERVALS[cn]
+    extras = _EXTRA_SUFFIXES[main]
+    renamed = CODE_2005_TO_2017 if version == "2005" else None
+    rows: list[tuple] = []
+    for code, suffixes in values.items():
+        name = renamed.get(code, code) if renamed else code
         flag = suffixes.get("Flag")
-        flag = None if flag is None else str(flag)[:_MAX_FLAG]
-        for suffix in stored:
+        if flag is not None:
+            flag = str(flag)[:_MAX_FLAG]
+        for suffix in (main, *extras):
             if suffix not in suffixes:
                 continue
-            value = suffixes[suffix]
             pollutant = name if suffix == main else f"{name}-{suffix}"
             if len(pollutant) > _MAX_POLLUTANT:
                 continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                rows.append((frame.site_id, interval, time, pollutant, float(value), flag, None, SOURCE))
+            value = suffixes[suffix]
+            if type(value) is float or type(value) is int:
+                rows.append((site, interval, time, pollutant, float(value), flag, None, SOURCE))
             else:
-                rows.append((frame.site_id, interval, time, pollutant, None, flag,
-                             f"not a number: {str(value)[:64]!r}", SOURCE))
+                rows.append((site, interval, time, pollutant, None, flag, f"not a number: {str(value)[:64]!r}",
+                             SOURCE))
     return rows
 
 
@@ -217,36 +253,50 @@ _MEASUREMENT_SCHEMA = {"site_id": pl.Int64, "interval": pl.String, "time": pl.Da
 
 
 def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
-    """One ``executemany`` of the measurement upsert for the whole batch (the importers' path splits by
-    site to count changes per site; per batch of a few thousand frames from as many sites that costs
-    more than the writing).  Every site of the batch counts as changed when any row changed, so a
-    site's cached figures may be recomputed once too often, never served stale."""
+    """One ``executemany`` of the measurement upsert for the whole batch (``time`` as SQLite text; the
+    importers' path splits by site to count changes per site; per batch of a few thousand frames from
+    as many sites that costs more than the writing).  Every site of the batch counts as changed when
+    any row changed, so a site's cached figures may be recomputed once too often, never served stale."""
     compiled = _upsert(sqlite.insert(Measurement.__table__)).compile(dialect=connection.dialect)
     order = list(compiled.positiontup or ())
     if order != list(_MEASUREMENT_COLUMNS):
         raise AssertionError(f"unexpected parameters of the upsert: {order}")
-    changed = connection.exec_driver_sql(
-        compiled.string, [(r[0], r[1], _sqlite_time(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]).rowcount
+    changed = connection.exec_driver_sql(compiled.string, rows).rowcount
     return dict.fromkeys({row[0] for row in rows}, changed)
+
+
+#: ``hj212_frame`` columns in the order the SQLite path binds them.
+_FRAME_COLUMNS = ("digest", "mn", "qn", "st", "cn", "flag", "version", "pnum", "pno", "data_time", "data_time_utc",
+                  "received_at", "site_id", "values", "raw", "peer")
+
+
+def _values_json(values: Mapping[str, Mapping[str, Any]]) -> str:
+    """``values`` as compact JSON text, as ``json.dumps(..., ensure_ascii=False)`` writes it.
+
+    >>> _values_json({"a34013": {"Avg": 4.1, "Flag": "N"}, "i12001": {"Info": "维护"}, "x": {"Cou": 10**30}})
+    '{"a34013":{"Avg":4.1,"Flag":"N"},"i12001":{"Info":"维护"},"x":{"Cou":1000000000000000000000000000000}}'
+    """
+    try:
+        return orjson.dumps(values).decode()
+    except TypeError:  # an integer beyond 64 bits (numbers of up to 24 digits are numbers, §4.2), a Mapping
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"), default=dict)
 
 
 def _insert_frames_sqlite(connection, statement, frames) -> None:
     """The frames as plain tuples to the driver, times as the text SQLAlchemy's SQLite DateTime stores
     (as :func:`ecowatch.store.measurements.write_measurements` does): SQLAlchemy's per-row processing
     of dicts cost more than the insert itself."""
+    compiled = statement.compile(dialect=connection.dialect, column_keys=list(_FRAME_COLUMNS))
+    if list(compiled.positiontup or ()) != list(_FRAME_COLUMNS):
+        raise AssertionError(f"unexpected parameters of the frame insert: {compiled.positiontup}")
     rows = []
-    compiled = order = None
     for frame in frames:
-        row = _frame_row(frame)
-        if compiled is None:
-            compiled = statement.compile(dialect=connection.dialect, column_keys=list(row))
-            order = list(compiled.positiontup or ())
-        row["values"] = json.dumps(row["values"], ensure_ascii=False, separators=(",", ":"))
-        for name in ("data_time_utc", "received_at"):
-            if row[name] is not None:
-                row[name] = _sqlite_time(row[name].astimezone(dt.UTC).replace(tzinfo=None)
-                                         if row[name].tzinfo else row[name])
-        rows.append(tuple(row[name] for name in order))
+        data_time = data_time_utc(frame.data_time, frame.timezone)
+        rows.append((
+            frame.digest, frame.mn, frame.qn, frame.st, f"{frame.cn:04d}", frame.flag, frame.version, frame.pnum,
+            frame.pno, frame.data_time, None if data_time is None else _sqlite_time(data_time),
+            _sqlite_time_text(frame.received_at), frame.site_id, _values_json(frame.values), frame.raw, frame.peer,
+        ))
     connection.exec_driver_sql(compiled.string, rows)
 
 
@@ -289,20 +339,29 @@ def apply_batch(
             _insert_frames_sqlite(connection, statement, by_digest.values())
         else:
             session.execute(statement, [_frame_row(frame) for frame in by_digest.values()])
-    # Within a batch the last frame wins for a key, as it would across batches.
-    rows: dict[tuple, tuple] = {}
+    # Within a batch the last frame wins for a key, as it would across batches: frames are ordered by
+    # site, interval and time (for the index), stably, so that a later frame's upsert comes later.
+    as_text = session.get_bind().dialect.name == "sqlite"
+    timed = []
     for frame in kept:
-        for row in measurement_rows(frame):
-            rows[row[:4]] = row
+        time = data_time_utc(frame.data_time, frame.timezone) if frame.cn in MEASUREMENT_CNS else None
+        if time is not None:
+            timed.append((frame.site_id, frame.cn, time, frame))
+    timed.sort(key=itemgetter(0, 1, 2))
+    rows: list[tuple] = []
+    for site, cn, time, frame in timed:
+        # On SQLite the rows carry their time as the text it stores.
+        rows += _value_rows(site, cn, frame.version, frame.values, _sqlite_time(time) if as_text else time)
     changed: dict[int, int] = {}
     if rows:
-        ordered = sorted(rows.values(), key=lambda row: row[:4])
         connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            table = pl.DataFrame(ordered, schema=_MEASUREMENT_SCHEMA, orient="row")
+        if as_text:
+            changed = _write_sqlite_rows(connection, rows)
+        else:  # one INSERT … ON CONFLICT may not touch a row twice: the last value of each key
+            last = {row[:4]: row for row in rows}
+            table = pl.DataFrame(sorted(last.values(), key=itemgetter(0, 1, 2, 3)), schema=_MEASUREMENT_SCHEMA,
+                                 orient="row")
             changed = _write_postgresql(session, connection, table)
-        else:
-            changed = _write_sqlite_rows(connection, ordered)
         bump_data_versions(session, changed)
     if refused:
         counted: dict[tuple[str, str], tuple[RefusedFrame, int, dt.datetime]] = {}
@@ -333,6 +392,31 @@ def apply_batch(
                        "refused": len(refused)})
     session.flush()
     return BatchResult(frames=len(kept), values=len(rows), values_changed=total_changed, refused=len(refused))
+
+
+def frame_values_query(interval: str):
+    """``select`` of the kept frames holding ``interval`` values (``rtd``, ``min``): their site, CN,
+    edition, values and UTC DataTime, in (site, time, arrival) order.  Add conditions (site, time
+    range) before running it; read the result with :func:`frame_measurements`."""
+    cn = FRAME_INTERVALS[interval]
+    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.values,
+                   Hj212Frame.data_time_utc)
+            .where(Hj212Frame.cn == f"{cn:04d}", Hj212Frame.site_id.is_not(None),
+                   Hj212Frame.data_time_utc.is_not(None))
+            .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id))
+
+
+def frame_measurements(frames: Iterable[Sequence[Any]]) -> list[tuple]:
+    """The ``measurement`` rows ``(site_id, interval, time, pollutant, value, flag, note, source)`` of
+    the frames :func:`frame_values_query` gave, as :func:`measurement_rows` makes them; where frames
+    repeat a (site, time), the one received last wins, as in ``measurement``.  ``time`` naive UTC."""
+    rows: dict[tuple, tuple] = {}
+    for site, cn, version, values, time in frames:
+        if time.tzinfo is not None:
+            time = time.astimezone(dt.UTC).replace(tzinfo=None)
+        for row in _value_rows(site, int(cn), version, values, time):
+            rows[row[:4]] = row
+    return sorted(rows.values(), key=itemgetter(0, 1, 2, 3))
 
 
 def read_checkpoint(*, session: Session, journal_id: str) -> Checkpoint | None:

@@ -443,10 +443,14 @@ class Hj212Frame(Base):
     ``DataTime`` as sent (device local time, ``YYYYMMDDhhmmss``); ``data_time_utc`` the same instant
     in UTC.  ``values`` is code -> suffix -> value as in ``ecowatch hj212 decode``; ``raw`` the frame
     as received (ciphertext for SM4-encrypted frames).  ``site_id`` is the device's site at the time.
+    Real-time (CN 2011) and minute (CN 2051) values are kept here only, not as :class:`Measurement`
+    rows (:mod:`ecowatch.store.frames`).
     """
 
     __tablename__ = "hj212_frame"
-    __table_args__ = (Index("ix_hj212_frame_mn_received", "mn", "received_at"),)
+    __table_args__ = (Index("ix_hj212_frame_mn_received", "mn", "received_at"),
+                      # A site's real-time or minute series (ecowatch.store.frames.frame_values_query).
+                      Index("ix_hj212_frame_site_cn_time", "site_id", "cn", "data_time_utc"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -461,7 +465,7 @@ class Hj212Frame(Base):
     data_time: Mapped[str | None] = mapped_column(String(32))
     data_time_utc: Mapped[dt.datetime | None]
     received_at: Mapped[dt.datetime]
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     values: Mapped[dict[str, Any]]
     raw: Mapped[str] = mapped_column(Text)
     peer: Mapped[str] = mapped_column(String(64))

@@ -52,7 +52,8 @@ def beijing_iso(time_utc: dt.datetime | None) -> str | None:
     return time_utc.astimezone(BEIJING).isoformat()
 
 
-def _as_utc(time: dt.datetime) -> dt.datetime:
+def as_utc(time: dt.datetime) -> dt.datetime:
+    """A naive-UTC (as SQLite gives it) or aware time as an aware UTC time."""
     return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time.astimezone(dt.UTC)
 
 
@@ -70,7 +71,7 @@ def latest_hours(session: Session, site_ids: Sequence[int]) -> dict[int, dt.date
         .scalar_subquery()
     )
     rows = session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
-    return {site_id: _as_utc(time) for site_id, time in rows if time is not None}
+    return {site_id: as_utc(time) for site_id, time in rows if time is not None}
 
 
 def _level_fields(aqi: int | None) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def _series(session: Session, site: Site, hours: int) -> dict[str, Any]:
         entry = pollutants.setdefault(pollutant, {"unit": _unit(pollutant), "points": [[t, None] for t in labels]})
         usable = value is not None and flag != INVALID_FLAG and (flag is None or flag in VALID_FLAGS)
         if usable:
-            entry["points"][index[_as_utc(time)]][1] = value
+            entry["points"][index[as_utc(time)]][1] = value
     aqi: list[list] = []
     if site.kind == SiteKind.air_station:
         aqi = [[beijing_iso(r["time"]), r["aqi"]] for r in _realtime(session, site, first, latest)]
