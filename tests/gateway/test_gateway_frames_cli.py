@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ecowatch.cli import app
 from ecowatch.gateway.simulator import percentile
-from ecowatch.hj212 import make_frame
+from ecowatch.hj212 import make_cp, make_frame
 from ecowatch.store.frames import KeptFrame, measurement_rows
 
 runner = CliRunner()
@@ -19,7 +19,8 @@ RECEIVED = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
 def kept(cn: int, values: dict, *, version: str = "2017", data_time: str | None = "20260301080000") -> KeptFrame:
-    return KeptFrame("d", MN, "q", "22", cn, 5, version, None, None, data_time, values, "", "", RECEIVED, 3)
+    return KeptFrame("d", MN, "q", "22", cn, 5, version, None, None, data_time, make_cp(data_time, None, values).text,
+                     "", "", RECEIVED, 3)
 
 
 def test_interval_and_main_suffix_follow_the_cn():

@@ -166,8 +166,16 @@ def test_header_only_parse_equals_the_whole_parse_but_the_values(frame):
     whole, header = parse_frame(frame.raw), parse_frame(frame.raw, values=False)
     assert header.cp.text == whole.cp.text
     assert parse_cp(header.cp.text) == whole.cp
-    assert header.cp in (whole.cp, Cp(whole.cp.text))
+    assert header.cp in (whole.cp, Cp(whole.cp.text, whole.cp.data_time))
     assert dataclasses.replace(header, cp=whole.cp) == whole
+
+
+@settings(max_examples=2000, deadline=None)
+@given(cp_texts)
+def test_header_only_data_time_equals_the_whole_parse(text):
+    from ecowatch.hj212.frame import _cp_with_data_time
+
+    assert _cp_with_data_time(text).data_time == parse_cp(text).data_time
 
 
 def test_header_only_parse_of_the_samples_and_the_decoder():
@@ -189,5 +197,6 @@ def test_header_only_parse_of_the_samples_and_the_decoder():
     decoder = FrameDecoder(values=False)
     decoder.feed(typical * 3)
     events = list(decoder.events())
-    assert [event.cp for event in events] == [Cp(parse_frame(typical).cp.text)] * 3
+    whole = parse_frame(typical).cp
+    assert [event.cp for event in events] == [Cp(whole.text, whole.data_time)] * 3 and whole.data_time
     assert events[0].crc_ok and events[0].mn == parse_frame(typical).mn

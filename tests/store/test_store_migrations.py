@@ -90,3 +90,33 @@ def test_0004_moves_the_gateways_realtime_and_minute_rows_out_of_measurement(emp
         indexes = {index["name"] for index in inspect(connection).get_indexes("hj212_frame")}
     assert [tuple(row) for row in left] == [("1h", "hj212"), ("min", "csv-import"), ("1h", "prsa")]
     assert "ix_hj212_frame_site_cn_time" in indexes and "ix_hj212_frame_site_id" not in indexes
+
+
+def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
+    """``values`` (JSON) becomes ``cp`` (text): cut from the frame, or written from the values for SM4
+    ciphertext; read back, the values are the same."""
+    from ecowatch.store import session_factory
+    from ecowatch.store.frames import list_frames
+
+    migrate.upgrade(empty_engine, "0003")
+    plain = "DataTime=20260301100000;a21026-Avg=12.5,a21026-Flag=N;a34013-Avg=3,a34013-Flag=M"
+    frames = [
+        ("a", f"##0150QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&{plain}&&ABCD\r\n",
+         '{"a21026":{"Avg":12.5,"Flag":"N"},"a34013":{"Avg":3,"Flag":"M"}}'),
+        ("b", "##0099QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=9;CP=&&{0x0011AABB}&&ABCD\r\n",
+         '{"a21026":{"Avg":0.1,"Flag":"N"}}'),
+    ]
+    with empty_engine.begin() as connection:
+        for digest, raw, values in frames:
+            connection.execute(text(
+                "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, "
+                "\"values\", raw, peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', '20260301100000', "
+                "'2026-03-01 02:00:00', :values, :raw, 'p')"), {"digest": digest, "raw": raw, "values": values})
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        cps = connection.execute(text("SELECT cp FROM hj212_frame ORDER BY id")).scalars().all()
+    assert cps == [plain, "DataTime=20260301100000;a21026-Avg=0.1,a21026-Flag=N"]
+    with session_factory(empty_engine)() as session:
+        assert [frame["values"] for frame in list_frames(session=session)] == [
+            {"a21026": {"Avg": 12.5, "Flag": "N"}, "a34013": {"Avg": 3, "Flag": "M"}},
+            {"a21026": {"Avg": 0.1, "Flag": "N"}}]

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
+from ecowatch.hj212 import make_cp
 from ecowatch.importers import MEASUREMENT_SCHEMA
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.frames import KeptFrame, apply_batch
@@ -21,9 +22,10 @@ RECEIVED = dt.datetime(2026, 3, 1, 2, 0, 30, tzinfo=dt.UTC)
 
 def minute_frame(site_id: int, digest: str, data_time: str, so2: float | str, *, cn: int = 2051,
                  flag: str = "N") -> KeptFrame:
-    return KeptFrame(digest, f"MN{site_id}", digest, "31", cn, 5, "2017", None, None, data_time,
-                     {"a21026": {"Min": 1.0, "Avg": so2, "Max": 30.0, "Flag": flag},
-                      "a00000": {"Cou": 5100.0, "Avg": 85.0, "Flag": "N"}}, "##raw", "127.0.0.1:1", RECEIVED, site_id)
+    cp = make_cp(data_time, None, {"a21026": {"Min": 1.0, "Avg": so2, "Max": 30.0, "Flag": flag},
+                                   "a00000": {"Cou": 5100.0, "Avg": 85.0, "Flag": "N"}})
+    return KeptFrame(digest, f"MN{site_id}", digest, "31", cn, 5, "2017", None, None, data_time, cp.text, "##raw",
+                     "127.0.0.1:1", RECEIVED, site_id)
 
 
 @pytest.fixture

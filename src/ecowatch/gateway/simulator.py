@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ecowatch.gateway.server import GC_THRESHOLD
 from ecowatch.hj212 import Cp, Frame, FrameDecoder, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
 
@@ -329,6 +330,8 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
     total = int(rate * duration_s)
     prepared = [clients[i % len(clients)].prepare(rng) for i in range(min(total, PREPARED_FRAMES))] if clients else []
     gc.freeze()  # the devices and their frames stay to the end: no full collection need walk them
+    threshold = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)  # as the gateway does: a measuring device should not stall either
     report.started_at = time.time()
     cpu_start = time.process_time()
     start = time.perf_counter()
@@ -360,6 +363,7 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
             await asyncio.sleep(0.02)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
         for client in clients:
             if client.transport is not None:
                 client.transport.close()

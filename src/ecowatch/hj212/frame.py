@@ -324,6 +324,21 @@ def _parse_cp_fast(text: str) -> Cp | None:
     return _new_cp(text, data_time, layout.build(numbers, layout.text_values(values)))
 
 
+_LEADING_DATA_TIME = re.compile(r"DataTime=([^;,]*)")
+
+
+def _cp_with_data_time(text: str) -> Cp:
+    """``Cp(text)`` with its ``data_time`` only (``values=False``): read off directly when DataTime
+    leads and is the only one, as data frames send it; otherwise the whole parse decides."""
+    if "DataTime" not in text:
+        return _new_cp(text, None, {})
+    if "//" not in text and text.count("DataTime") == 1:
+        found = _LEADING_DATA_TIME.match(text)
+        if found is not None:
+            return _new_cp(text, found.group(1), {})
+    return parse_cp(text)
+
+
 def parse_cp(text: str) -> Cp:
     """Parse a data area (the text between ``CP=&&`` and ``&&``).
 
@@ -628,9 +643,9 @@ def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None, values: bool = 
     encrypted frame is not trusted (the standard's own examples declare the plaintext length):
     any value is accepted and a disagreement is recorded in :attr:`Frame.sent_length`.
 
-    ``values=False`` lets the parser leave the data area as text: ``cp.text`` is right as always, but
-    ``data_time``, ``params`` and ``codes`` may be empty (``parse_cp(frame.cp.text)`` gives them);
-    everything else, the CRC check included, is as usual.  For a relay that journals frames and
+    ``values=False`` lets the parser leave the data area as text: ``cp.text`` and ``cp.data_time`` are
+    right as always, but ``params`` and ``codes`` may be empty (``parse_cp(frame.cp.text)`` gives
+    them); everything else, the CRC check included, is as usual.  For a relay that journals frames and
     parses their values later (the gateway: the values are about 60 % of a typical frame's parse).
     Frames without a Flag field, whose edition is told from their codes, and headers out of the
     standard's order come parsed whole.
@@ -734,7 +749,7 @@ def _parse_canonical(text: str, wire: _Wire, values: bool = True) -> Frame | Non
     if values or flag_text is None:
         cp = (_parse_cp_fast(cp_text) if cp_text else None) or _parse_cp_general(cp_text)  # parse_cp, inlined
     else:
-        cp = _new_cp(cp_text, None, {})
+        cp = _cp_with_data_time(cp_text)
     if flag_text is None:
         flag = None
         version = _guess_version(qn, cp)

@@ -24,7 +24,7 @@ CN        data                         ``interval``  main suffix
 The main suffix is stored under the factor code (``a34004``); the emission total and the
 converted (折算) value under ``code-Cou`` and ``code-ZsAvg``/``code-ZsRtd``: these are what the
 standards assess (averages against limits, totals against permits).  Minima and maxima stay in
-``hj212_frame.values`` only; as rows they would triple the table for values nothing assesses.
+``hj212_frame`` only; as rows they would triple the table for values nothing assesses.
 ``flag`` is the code's ``-Flag`` (HJ 212-2017 §6.6.4, Table 8: ``N`` normal, ``F`` stopped, ``M``
 maintenance, ``D`` fault...) for every row of that code.  ``time`` is ``DataTime`` (the device's local time, Beijing for the
 whole country) converted to UTC.  HJ/T 212-2005 codes are mapped to their 2017 codes
@@ -36,7 +36,7 @@ blocks and the daily figures read) are written as ``measurement`` rows.  Real-ti
 data come from every outlet every minute or more often: one row per value would make ``measurement``
 a hundred million rows a day for 10,000 outlets, and writing them cost the store more than the
 gateway spends on the frame (10,000 frames/s of 7 factors: 80,000 value rows/s).  They stay one row
-per frame in ``hj212_frame`` (values as JSON, indexed by site, CN and time), and are read as the
+per frame in ``hj212_frame`` (the data area as text, indexed by site, CN and time), read as the
 same ``measurement`` rows by :func:`frame_measurements` — also what screening for flat lines and
 jumps wants: all the factors of an outlet's minute together.
 """
@@ -44,7 +44,6 @@ jumps wants: all the factors of an outlet's minute together.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -52,12 +51,12 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import orjson
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ecowatch.hj212 import parse_cp
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
 from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
@@ -94,7 +93,7 @@ FRAME_INTERVALS: Mapping[str, int] = {"rtd": 2011, "min": 2051}
 #: ``measurement.source`` of every value the gateway writes.
 SOURCE = "hj212"
 #: Widths of ``measurement.pollutant`` and ``measurement.flag``: longer codes or flags are not
-#: standard (codes are 6 characters, flags 1) and stay in ``hj212_frame.values`` only.
+#: standard (codes are 6 characters, flags 1) and stay in ``hj212_frame.cp`` only.
 _MAX_POLLUTANT = 16
 _MAX_FLAG = 8
 #: Suffixes stored as rows besides the main one (HJ 212-2017 Table 4: Cou total, Zs* converted value).
@@ -104,8 +103,8 @@ _EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
 class KeptFrame(NamedTuple):
     """A frame from a registered device, journaled and acknowledged, to be kept.
 
-    ``values`` maps code -> suffix -> value as parsed (numbers as numbers); ``timezone`` is the site's
-    (device local time -> UTC).  A named tuple: the store makes thousands a second.
+    ``cp`` is its data area as text (decrypted), ``data_time`` its DataTime; ``timezone`` is the
+    site's (device local time -> UTC).  A named tuple: the store makes thousands a second.
     """
 
     digest: str
@@ -118,12 +117,17 @@ class KeptFrame(NamedTuple):
     pnum: int | None
     pno: int | None
     data_time: str | None
-    values: Mapping[str, Mapping[str, Any]]
+    cp: str
     raw: str
     peer: str
     received_at: dt.datetime
     site_id: int
     timezone: str = "Asia/Shanghai"
+
+    @property
+    def values(self) -> dict[str, dict[str, Any]]:
+        """Code -> suffix -> value, as ``ecowatch hj212 decode`` gives them (parsed from ``cp``)."""
+        return parse_cp(self.cp).codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +213,8 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
     ``time`` is naive UTC.  Non-numeric values are kept as null with the text in ``note``.
 
     >>> f = KeptFrame("d", "MN", "1", "22", 2061, 5, "2017", None, None, "20160801080000",
-    ...               {"a34004": {"Avg": 35.5, "Max": 41, "ZsAvg": 40, "Flag": "N"}}, "", "", dt.datetime.now(dt.UTC), 7)
+    ...               "DataTime=20160801080000;a34004-Avg=35.5,a34004-Max=41,a34004-ZsAvg=40,a34004-Flag=N", "", "",
+    ...               dt.datetime.now(dt.UTC), 7)
     >>> measurement_rows(f)  # doctest: +NORMALIZE_WHITESPACE
     [(7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004', 35.5, 'N', None, 'hj212'),
      (7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004-ZsAvg', 40.0, 'N', None, 'hj212')]
@@ -267,19 +272,7 @@ def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
 
 #: ``hj212_frame`` columns in the order the SQLite path binds them.
 _FRAME_COLUMNS = ("digest", "mn", "qn", "st", "cn", "flag", "version", "pnum", "pno", "data_time", "data_time_utc",
-                  "received_at", "site_id", "values", "raw", "peer")
-
-
-def _values_json(values: Mapping[str, Mapping[str, Any]]) -> str:
-    """``values`` as compact JSON text, as ``json.dumps(..., ensure_ascii=False)`` writes it.
-
-    >>> _values_json({"a34013": {"Avg": 4.1, "Flag": "N"}, "i12001": {"Info": "维护"}, "x": {"Cou": 10**30}})
-    '{"a34013":{"Avg":4.1,"Flag":"N"},"i12001":{"Info":"维护"},"x":{"Cou":1000000000000000000000000000000}}'
-    """
-    try:
-        return orjson.dumps(values).decode()
-    except TypeError:  # an integer beyond 64 bits (numbers of up to 24 digits are numbers, §4.2), a Mapping
-        return json.dumps(values, ensure_ascii=False, separators=(",", ":"), default=dict)
+                  "received_at", "site_id", "cp", "raw", "peer")
 
 
 def _insert_frames_sqlite(connection, statement, frames) -> None:
@@ -295,7 +288,7 @@ def _insert_frames_sqlite(connection, statement, frames) -> None:
         rows.append((
             frame.digest, frame.mn, frame.qn, frame.st, f"{frame.cn:04d}", frame.flag, frame.version, frame.pnum,
             frame.pno, frame.data_time, None if data_time is None else _sqlite_time(data_time),
-            _sqlite_time_text(frame.received_at), frame.site_id, _values_json(frame.values), frame.raw, frame.peer,
+            _sqlite_time_text(frame.received_at), frame.site_id, frame.cp, frame.raw, frame.peer,
         ))
     connection.exec_driver_sql(compiled.string, rows)
 
@@ -306,8 +299,7 @@ def _frame_row(frame: KeptFrame) -> dict[str, Any]:
         "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
         "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
         "received_at": frame.received_at, "site_id": frame.site_id,
-        "values": frame.values if type(frame.values) is dict else {c: dict(v) for c, v in frame.values.items()},
-        "raw": frame.raw, "peer": frame.peer,
+        "cp": frame.cp, "raw": frame.raw, "peer": frame.peer,
     }
 
 
@@ -396,11 +388,10 @@ def apply_batch(
 
 def frame_values_query(interval: str):
     """``select`` of the kept frames holding ``interval`` values (``rtd``, ``min``): their site, CN,
-    edition, values and UTC DataTime, in (site, time, arrival) order.  Add conditions (site, time
+    edition, data area and UTC DataTime, in (site, time, arrival) order.  Add conditions (site, time
     range) before running it; read the result with :func:`frame_measurements`."""
     cn = FRAME_INTERVALS[interval]
-    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.values,
-                   Hj212Frame.data_time_utc)
+    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.cp, Hj212Frame.data_time_utc)
             .where(Hj212Frame.cn == f"{cn:04d}", Hj212Frame.site_id.is_not(None),
                    Hj212Frame.data_time_utc.is_not(None))
             .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id))
@@ -411,10 +402,10 @@ def frame_measurements(frames: Iterable[Sequence[Any]]) -> list[tuple]:
     the frames :func:`frame_values_query` gave, as :func:`measurement_rows` makes them; where frames
     repeat a (site, time), the one received last wins, as in ``measurement``.  ``time`` naive UTC."""
     rows: dict[tuple, tuple] = {}
-    for site, cn, version, values, time in frames:
+    for site, cn, version, cp, time in frames:
         if time.tzinfo is not None:
             time = time.astimezone(dt.UTC).replace(tzinfo=None)
-        for row in _value_rows(site, int(cn), version, values, time):
+        for row in _value_rows(site, int(cn), version, parse_cp(cp).codes, time):
             rows[row[:4]] = row
     return sorted(rows.values(), key=itemgetter(0, 1, 2, 3))
 
@@ -439,13 +430,13 @@ def list_frames(*, session: Session, mn: str | None = None, limit: int | None = 
     """The kept frames, oldest first: ``mn``, ``qn``, ``cn`` (4 digits), ``data_time`` (as sent),
     ``received_at`` (UTC, ISO 8601 ``Z``) and ``values`` (code -> suffix -> value, as ``hj212 decode``)."""
     query = select(Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.received_at,
-                   Hj212Frame.values).order_by(Hj212Frame.id)
+                   Hj212Frame.cp).order_by(Hj212Frame.id)
     if mn is not None:
         query = query.where(Hj212Frame.mn == mn)
     if limit is not None:
         query = query.limit(limit)
     return [{"mn": row.mn, "qn": row.qn, "cn": row.cn, "data_time": row.data_time,
-             "received_at": _utc_text(row.received_at), "values": row.values}
+             "received_at": _utc_text(row.received_at), "values": parse_cp(row.cp).codes}
             for row in session.execute(query)]
 
 
