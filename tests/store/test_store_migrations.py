@@ -115,7 +115,9 @@ def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
     migrate.upgrade(empty_engine)
     with empty_engine.connect() as connection:
         cps = connection.execute(text("SELECT cp FROM hj212_frame ORDER BY id")).scalars().all()
+        digests = connection.execute(text("SELECT digest FROM hj212_frame ORDER BY id")).scalars().all()
     assert cps == [plain, "DataTime=20260301100000;a21026-Avg=0.1,a21026-Flag=N"]
+    assert digests == ["20260301100000a", "20260301100000b"]  # frame_key's DataTime first
     with session_factory(empty_engine)() as session:
         assert [frame["values"] for frame in list_frames(session=session)] == [
             {"a21026": {"Avg": 12.5, "Flag": "N"}, "a34013": {"Avg": 3, "Flag": "M"}},

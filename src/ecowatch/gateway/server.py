@@ -74,7 +74,7 @@ from ecowatch.hj212 import (
 from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
 from ecowatch.hj212.errors import Hj212Error
 from ecowatch.store import make_engine, migrate, session_factory
-from ecowatch.store.frames import Checkpoint, KeptFrame, RefusedFrame, apply_batch, read_checkpoint
+from ecowatch.store.frames import Checkpoint, KeptFrame, RefusedFrame, apply_batch, frame_key, read_checkpoint
 
 __all__ = ["GC_THRESHOLD", "Gateway", "GatewayStats", "Limits"]
 
@@ -720,7 +720,7 @@ def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedF
         return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {frame}", None, raw_text,
                             entry.peer, received)
     return KeptFrame(
-        digest=hashlib.sha256(frame.data_segment).hexdigest(), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
+        digest=frame_key(frame.data_segment, frame.cp.data_time), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
         flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
         cp=frame.cp.text, raw=raw_text, peer=entry.peer, received_at=received, site_id=entry.site_id,
         timezone=entry.timezone,

