@@ -37,9 +37,9 @@ def register(url: str, *devices: tuple[str, str, str, str | None]) -> None:
 class GatewayThread:
     """A :class:`Gateway` serving on 127.0.0.1 from its own event loop in a thread."""
 
-    def __init__(self, url: str, journal: Path, **limits) -> None:
+    def __init__(self, url: str, journal: Path, *, loop_factory=asyncio.new_event_loop, **limits) -> None:
         self.gateway = Gateway(url, journal, refresh_s=0.2, **limits)
-        self.loop = asyncio.new_event_loop()
+        self.loop = loop_factory()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.call(self.gateway.start("127.0.0.1", 0))

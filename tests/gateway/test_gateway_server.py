@@ -3,12 +3,13 @@ idempotent re-sends, quarantine, limits, garbage, SM4; the store on SQLite and P
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import time
 
 import pytest
-from gateway_helpers import MN, PW, SITE, SM4_KEY, SM4_MN, Device, register, wait_for
+from gateway_helpers import MN, PW, SITE, SM4_KEY, SM4_MN, Device, GatewayThread, register, wait_for
 from sqlalchemy import func, select
 
 from ecowatch.gateway import journal as journal_module
@@ -417,3 +418,30 @@ def test_random_bytes_never_stop_the_gateway(sqlite_url, start_gateway):
     fresh.send(upload("20260301101000002"))
     assert [r.qn for r in fresh.replies(1)] == ["20260301101000002"]
     assert gateway.gateway.stats.frames_rejected > 0
+
+
+def test_stop_aborts_connections_whose_peer_does_not_read(sqlite_url, tmp_path, monkeypatch):
+    """Under uvloop (as ``ecowatch gateway`` runs) the server is closed only when every connection is:
+    a device that stops reading our replies must not hold the stop for ever."""
+    import uvloop
+
+    from ecowatch.gateway import server
+
+    monkeypatch.setattr(server, "CLOSE_TIMEOUT_S", 0.5)
+    register(sqlite_url, (MN, PW, "2017", None))
+    gateway = GatewayThread(sqlite_url, tmp_path / "journal", loop_factory=uvloop.new_event_loop)
+    warm = Device(gateway.port)  # the password checked once (Argon2), before the flood
+    warm.send(upload("20260301100000001"))
+    assert len(warm.replies(1)) == 1
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # our replies pile up at the gateway
+    silent.connect(("127.0.0.1", gateway.port))
+    silent.settimeout(2)
+    frames = b"".join(upload(f"20260301101{number:06d}") for number in range(20_000))
+    with contextlib.suppress(TimeoutError):
+        silent.sendall(frames)  # until the gateway, its replies unread, stops reading too
+    started = time.monotonic()
+    gateway.stop()
+    assert time.monotonic() - started < 10
+    assert gateway.gateway.stats.replies_sent > 100
+    silent.close()

@@ -81,6 +81,8 @@ __all__ = ["GC_THRESHOLD", "Gateway", "GatewayStats", "Limits"]
 
 log = logging.getLogger("ecowatch.gateway")
 
+#: How long ``stop()`` lets connections close before it aborts them.
+CLOSE_TIMEOUT_S = 5.0
 #: SQLite page cache of the store writer, KiB (``_sqlite_wal``).
 STORE_CACHE_KIB = 128 * 1024
 #: ``gc.set_threshold`` while a gateway runs (CPython's default is 700, 10, 10): see ``Gateway.start``.
@@ -431,7 +433,15 @@ class Gateway:
         for connection in list(self.connections):
             connection.close()
         if self._server is not None:
-            await self._server.wait_closed()
+            # The server is closed when every connection is; one whose peer stops reading our last
+            # replies would hold it (and the stop) for ever: after a while such connections are aborted.
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("stopping: aborting %d connections that did not close", len(self.connections))
+                for connection in list(self.connections):
+                    if connection.transport is not None:
+                        connection.transport.abort()
         if self._store_task is not None:
             self._store_hurry.set()
             self._store_wakeup.set()
