@@ -161,9 +161,10 @@ class _Connection(asyncio.Protocol):
         self.gateway = gateway
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
-        # The store process parses the values again from the journal: the gateway needs the header only.
+        # The gateway needs the header only, and the store keeps the data area as text (with its DataTime,
+        # which values=False still gives): the values are parsed when they are read.
         self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
-                                    key_for=gateway.registry.key_for, values=not gateway.limits.store_process)
+                                    key_for=gateway.registry.key_for, values=False)
         self.backlog: deque = deque()
         self.blocked = False
         self.reading_paused = False
