@@ -3,6 +3,7 @@ idempotent re-sends, quarantine, limits, garbage, SM4; the store on SQLite and P
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import socket
@@ -445,3 +446,17 @@ def test_stop_aborts_connections_whose_peer_does_not_read(sqlite_url, tmp_path, 
     assert time.monotonic() - started < 10
     assert gateway.gateway.stats.replies_sent > 100
     silent.close()
+
+
+@pytest.mark.parametrize("store_process", [True, False], ids=["store-process", "store-thread"])
+def test_stop_while_the_store_waits_with_nothing_queued(sqlite_url, tmp_path, store_process):
+    """Frames that come while the store writes go with that batch, and their wake-up then finds nothing
+    queued: the store loop must not wait out its interval then, nor hang a stop. (It did both: on
+    Python 3.11 ``asyncio.wait_for`` swallowed stop()'s cancellation there, and a benchmark's gateway
+    never exited after SIGTERM.)"""
+    gateway = GatewayThread(sqlite_url, tmp_path / "journal", store_interval_s=60.0, store_process=store_process)
+    gateway.loop.call_soon_threadsafe(gateway.gateway._store_wakeup.set)  # such a wake-up
+    gateway.call(asyncio.sleep(0.1))
+    started = time.monotonic()
+    gateway.call(gateway.gateway.stop(), timeout=20)
+    assert time.monotonic() - started < 10

@@ -437,30 +437,31 @@ class Gateway:
             # The server is closed when every connection is; one whose peer stops reading our last
             # replies would hold it (and the stop) for ever: after a while such connections are aborted.
             try:
-                await asyncio.wait_for(self._server.wait_closed(), CLOSE_TIMEOUT_S)
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await self._server.wait_closed()
             except TimeoutError:
                 log.warning("stopping: aborting %d connections that did not close", len(self.connections))
                 for connection in list(self.connections):
                     if connection.transport is not None:
                         connection.transport.abort()
         if self._store_task is not None:
+            # The store loop ends by itself once nothing is queued. What the store cannot take in time
+            # stays in the journal; the next start replays it.
             self._store_hurry.set()
             self._store_wakeup.set()
-            # What the store cannot take now stays in the journal; the next start replays it.
-            deadline = time.monotonic() + self.limits.stop_timeout_s
-            while self._store_queue and not self._store_task.done() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-            if self._store_queue:
+            done, _ = await asyncio.wait({self._store_task}, timeout=self.limits.stop_timeout_s)
+            if not done:
                 log.warning("stopping with %d journaled frames not yet in the store: they are replayed at the "
                             "next start", len(self._store_queue))
-            self._store_task.cancel()
-            await asyncio.gather(self._store_task, return_exceptions=True)
+                self._store_task.cancel()
+                await asyncio.wait({self._store_task}, timeout=CLOSE_TIMEOUT_S)
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=CLOSE_TIMEOUT_S)
         if self._journal is not None:
             self._journal.close()
         self.registry.close()
@@ -575,14 +576,22 @@ class Gateway:
     # -- store --------------------------------------------------------------------------------------
 
     async def _store_loop(self) -> None:
+        """Write the journaled frames to the store in batches; return once ``stopping`` and all are written."""
         loop = asyncio.get_running_loop()
         failures = 0
         while True:
-            await self._store_wakeup.wait()
-            self._store_wakeup.clear()
+            if not self._store_queue:
+                if self.stopping:
+                    return
+                await self._store_wakeup.wait()
+                self._store_wakeup.clear()
+                continue
             if len(self._store_queue) < self.limits.store_batch and not self.stopping:
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the
+                # event it waits for is set, and the loop then waited for frames that never came.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._store_hurry.wait(), self.limits.store_interval_s)
+                    async with asyncio.timeout(self.limits.store_interval_s):
+                        await self._store_hurry.wait()
             while self._store_queue:
                 batch = self._store_queue[:self.limits.store_batch]
                 try:
