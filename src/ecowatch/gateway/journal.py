@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ecowatch.errors import EcowatchError
 
@@ -46,9 +47,9 @@ class JournalError(EcowatchError):
     """The journal cannot be used: unreadable folder, corrupted record (file and offset named)."""
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Position:
-    """End of a record: segment number and byte offset just past the record."""
+class Position(NamedTuple):
+    """End of a record: segment number and byte offset just past the record (one per record written:
+    a named tuple is made in a third of the time a frozen dataclass takes)."""
 
     segment: int
     offset: int
