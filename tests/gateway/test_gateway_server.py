@@ -87,6 +87,15 @@ def measurements(url: str) -> list[tuple]:
         engine.dispose()
 
 
+def stored_cp(url: str) -> list[str | None]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(Hj212Frame.cp).order_by(Hj212Frame.id)).scalars())
+    finally:
+        engine.dispose()
+
+
 def test_upload_is_answered_9014_and_its_values_kept(db_url, start_gateway):
     register(db_url, (MN, PW, "2017", None))
     gateway = start_gateway(db_url)
@@ -98,6 +107,7 @@ def test_upload_is_answered_9014_and_its_values_kept(db_url, start_gateway):
     assert [(f["mn"], f["qn"], f["cn"], f["data_time"]) for f in kept] == [(MN, "20160801090000001", "2061",
                                                                             "20160801080000")]
     assert kept[0]["values"]["w01018"] == {"Cou": 63.0, "Min": 40.1, "Avg": 40.1, "Max": 40.1, "Flag": "N"}
+    assert stored_cp(db_url) == [None]  # the data area is read from raw
     hour = dt.datetime(2016, 8, 1, 0, 0)  # Beijing 08:00 is 00:00 UTC
     assert measurements(db_url) == [
         (SITE, "1h", hour, "w00000", 17.5, "N", "hj212"),
@@ -210,6 +220,7 @@ def test_sm4_frame_of_a_2025_device_is_decrypted_answered_and_kept(db_url, start
         ("20260301110000001", {"a34004": {"Avg": 35.0, "Flag": "N"}})]
     assert [(row[1], row[2], row[3], row[4]) for row in measurements(db_url)] == [
         ("1h", dt.datetime(2026, 3, 1, 2, 0), "a34004", 35.0)]
+    assert stored_cp(db_url) == ["DataTime=20260301100000;a34004-Avg=35.0,a34004-Flag=N"]  # raw is ciphertext
 
 
 def test_after_a_key_rotation_frames_under_either_key_are_kept(db_url, start_gateway):

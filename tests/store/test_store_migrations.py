@@ -23,7 +23,7 @@ def tables(engine) -> set[str]:
 def test_upgrade_from_empty_to_head_creates_every_table(empty_engine):
     assert migrate.current(empty_engine) is None
     migrate.upgrade(empty_engine)
-    assert migrate.current(empty_engine) == migrate.head() == "0004"
+    assert migrate.current(empty_engine) == migrate.head() == "0005"
     assert tables(empty_engine) == TABLES | {"alembic_version"}
 
 
@@ -52,7 +52,7 @@ def test_upgrade_at_head_is_a_no_op(engine):
 
 
 def test_check_at_head_names_the_command_to_run(empty_engine):
-    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0004: run `ecowatch db upgrade`"):
+    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0005: run `ecowatch db upgrade`"):
         migrate.check_at_head(empty_engine)
 
 
@@ -112,7 +112,7 @@ def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
                 "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, "
                 "\"values\", raw, peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', '20260301100000', "
                 "'2026-03-01 02:00:00', :values, :raw, 'p')"), {"digest": digest, "raw": raw, "values": values})
-    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine, "0004")
     with empty_engine.connect() as connection:
         cps = connection.execute(text("SELECT cp FROM hj212_frame ORDER BY id")).scalars().all()
         digests = connection.execute(text("SELECT digest FROM hj212_frame ORDER BY id")).scalars().all()
@@ -122,3 +122,43 @@ def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
         assert [frame["values"] for frame in list_frames(session=session)] == [
             {"a21026": {"Avg": 12.5, "Flag": "N"}, "a34013": {"Avg": 3, "Flag": "M"}},
             {"a21026": {"Avg": 0.1, "Flag": "N"}}]
+
+
+def test_0005_keeps_cp_only_where_raw_does_not_hold_it(empty_engine):
+    """A plaintext frame's ``cp`` was a copy of what ``raw`` holds: null now, read back from ``raw``; SM4
+    ciphertext, and a ``cp`` that is not exactly the text from ``raw``'s first ``CP=&&`` to its final
+    ``&&``, stay.  The values read are the same before and after, and after the downgrade."""
+    from ecowatch.store import session_factory
+    from ecowatch.store.frames import list_frames
+
+    migrate.upgrade(empty_engine, "0004")
+    plain = "DataTime=20260301100000;a21026-Avg=12.5,a21026-Flag=N"
+    frames = [  # (raw, cp)
+        (f"##0150QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&{plain}&&ABCD\r\n", plain),
+        ("##0099QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=9;CP=&&{0x0011AABB}&&ABCD\r\n", plain),
+        ("##0060QN=3;ST=22;CN=9014;PW=1;MN=M1;Flag=4;CP=&&&&ABCD\r\n", ""),
+        # The data area here runs to the final "&&": "DataTime=20260301100000&" is not it.
+        ("##0060QN=4;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000&&&ABCD\r\n",
+         "DataTime=20260301100000"),
+    ]
+    with empty_engine.begin() as connection:
+        for number, (raw, cp) in enumerate(frames):
+            connection.execute(text(
+                "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, cp, raw, "
+                "peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', '20260301100000', "
+                "'2026-03-01 02:00:00', :cp, :raw, 'p')"), {"digest": str(number), "raw": raw, "cp": cp})
+
+    def stored() -> list:
+        with empty_engine.connect() as connection:
+            return connection.execute(text("SELECT cp FROM hj212_frame ORDER BY id")).scalars().all()
+
+    def values() -> list:
+        with session_factory(empty_engine)() as session:
+            return [frame["values"] for frame in list_frames(session=session)]
+
+    before = values()
+    migrate.upgrade(empty_engine)
+    assert stored() == [None, plain, None, "DataTime=20260301100000"]
+    assert values() == before
+    migrate.downgrade(empty_engine, "0004")
+    assert stored() == [plain, plain, "", "DataTime=20260301100000"]

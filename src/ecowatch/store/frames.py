@@ -73,6 +73,7 @@ __all__ = [
     "KeptFrame",
     "RefusedFrame",
     "apply_batch",
+    "data_area",
     "frame_key",
     "frame_measurements",
     "frame_values_query",
@@ -130,6 +131,37 @@ class KeptFrame(NamedTuple):
     def values(self) -> dict[str, dict[str, Any]]:
         """Code -> suffix -> value, as ``ecowatch hj212 decode`` gives them (parsed from ``cp``)."""
         return parse_cp(self.cp).codes
+
+
+def data_area(cp: str | None, raw: str) -> str:
+    """A kept frame's data area from its ``hj212_frame`` row: ``cp`` where the store kept it (SM4
+    frames, whose ``raw`` is ciphertext), else cut from ``raw``.
+
+    >>> data_area(None, "##0051QN=1;ST=22;CN=2011;PW=1;MN=M;Flag=5;CP=&&DataTime=20160801080000&&1C80\\r\\n")
+    'DataTime=20160801080000'
+    """
+    if cp is not None:
+        return cp
+    cut = _cut_data_area(raw)
+    if cut is None:
+        raise ValueError(f"frame holds no data area: {raw[:80]!r}")
+    return cut
+
+
+def _cut_data_area(raw: str) -> str | None:
+    """From the first ``CP=&&`` to the final ``&&`` (HJ 212-2017 §6.3.2: the data area may itself hold
+    ``&&``-free text only, and the CRC after it is hex)."""
+    start = raw.find("CP=&&")
+    if start < 0:
+        return None
+    end = raw.rfind("&&")
+    return raw[start + 5:end] if end >= start + 5 else None
+
+
+def _stored_cp(frame: KeptFrame) -> str | None:
+    """``hj212_frame.cp``: null where ``raw`` holds the data area as sent, as it does for every frame
+    but an SM4-encrypted one (read back by :func:`data_area`)."""
+    return None if _cut_data_area(frame.raw) == frame.cp else frame.cp
 
 
 def frame_key(data_segment: bytes, data_time: str | None) -> str:
@@ -313,7 +345,7 @@ def _insert_frames_sqlite(connection, statement, frames) -> None:
         rows.append((
             frame.digest, frame.mn, frame.qn, frame.st, f"{frame.cn:04d}", frame.flag, frame.version, frame.pnum,
             frame.pno, frame.data_time, None if data_time is None else _sqlite_time(data_time),
-            _sqlite_time_text(frame.received_at), frame.site_id, frame.cp, frame.raw, frame.peer,
+            _sqlite_time_text(frame.received_at), frame.site_id, _stored_cp(frame), frame.raw, frame.peer,
         ))
     connection.exec_driver_sql(compiled.string, rows)
 
@@ -324,7 +356,7 @@ def _frame_row(frame: KeptFrame) -> dict[str, Any]:
         "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
         "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
         "received_at": frame.received_at, "site_id": frame.site_id,
-        "cp": frame.cp, "raw": frame.raw, "peer": frame.peer,
+        "cp": _stored_cp(frame), "raw": frame.raw, "peer": frame.peer,
     }
 
 
@@ -413,10 +445,11 @@ def apply_batch(
 
 def frame_values_query(interval: str):
     """``select`` of the kept frames holding ``interval`` values (``rtd``, ``min``): their site, CN,
-    edition, data area and UTC DataTime, in (site, time, arrival) order.  Add conditions (site, time
-    range) before running it; read the result with :func:`frame_measurements`."""
+    edition, ``cp``, ``raw`` and UTC DataTime, in (site, time, arrival) order.  Add conditions (site,
+    time range) before running it; read the result with :func:`frame_measurements`."""
     cn = FRAME_INTERVALS[interval]
-    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.cp, Hj212Frame.data_time_utc)
+    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.cp, Hj212Frame.raw,
+                   Hj212Frame.data_time_utc)
             .where(Hj212Frame.cn == f"{cn:04d}", Hj212Frame.site_id.is_not(None),
                    Hj212Frame.data_time_utc.is_not(None))
             .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id))
@@ -427,10 +460,10 @@ def frame_measurements(frames: Iterable[Sequence[Any]]) -> list[tuple]:
     the frames :func:`frame_values_query` gave, as :func:`measurement_rows` makes them; where frames
     repeat a (site, time), the one received last wins, as in ``measurement``.  ``time`` naive UTC."""
     rows: dict[tuple, tuple] = {}
-    for site, cn, version, cp, time in frames:
+    for site, cn, version, cp, raw, time in frames:
         if time.tzinfo is not None:
             time = time.astimezone(dt.UTC).replace(tzinfo=None)
-        for row in _value_rows(site, int(cn), version, parse_cp(cp).codes, time):
+        for row in _value_rows(site, int(cn), version, parse_cp(data_area(cp, raw)).codes, time):
             rows[row[:4]] = row
     return sorted(rows.values(), key=itemgetter(0, 1, 2, 3))
 
@@ -455,13 +488,13 @@ def list_frames(*, session: Session, mn: str | None = None, limit: int | None = 
     """The kept frames, oldest first: ``mn``, ``qn``, ``cn`` (4 digits), ``data_time`` (as sent),
     ``received_at`` (UTC, ISO 8601 ``Z``) and ``values`` (code -> suffix -> value, as ``hj212 decode``)."""
     query = select(Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.received_at,
-                   Hj212Frame.cp).order_by(Hj212Frame.id)
+                   Hj212Frame.cp, Hj212Frame.raw).order_by(Hj212Frame.id)
     if mn is not None:
         query = query.where(Hj212Frame.mn == mn)
     if limit is not None:
         query = query.limit(limit)
     return [{"mn": row.mn, "qn": row.qn, "cn": row.cn, "data_time": row.data_time,
-             "received_at": _utc_text(row.received_at), "values": parse_cp(row.cp).codes}
+             "received_at": _utc_text(row.received_at), "values": parse_cp(data_area(row.cp, row.raw)).codes}
             for row in session.execute(query)]
 
 

@@ -442,10 +442,12 @@ class Hj212Frame(Base):
     data segment) makes a re-sent frame the same row, so the table holds each frame once however
     often a device sent it.  ``data_time`` is the frame's
     ``DataTime`` as sent (device local time, ``YYYYMMDDhhmmss``); ``data_time_utc`` the same instant
-    in UTC.  ``cp`` is the data area (between ``CP=&&`` and ``&&``) as sent, decrypted for SM4 frames:
-    its values are ``parse_cp(cp)`` (:mod:`ecowatch.hj212`), as ``ecowatch hj212 decode`` gives them
-    (the store parses on reading rather than on writing, where every frame would pay). ``raw`` is
-    the frame as received (ciphertext for SM4-encrypted frames).  ``site_id`` is the device's site
+    in UTC.  ``raw`` is the frame as received (ciphertext for SM4-encrypted frames).  Its data area
+    (between ``CP=&&`` and ``&&``, decrypted) is :func:`ecowatch.store.frames.data_area`: cut from
+    ``raw``, or for the frames whose ``raw`` does not hold it as text (SM4) kept in ``cp``, null for
+    all others (a copy would be a third of the row).  Its values are ``parse_cp`` of it
+    (:mod:`ecowatch.hj212`), as ``ecowatch hj212 decode`` gives them (the store parses on reading
+    rather than on writing, where every frame would pay).  ``site_id`` is the device's site
     at the time.  Real-time (CN 2011) and minute (CN 2051) values are kept here only, not as
     :class:`Measurement` rows (:mod:`ecowatch.store.frames`).
     """
@@ -469,7 +471,7 @@ class Hj212Frame(Base):
     data_time_utc: Mapped[dt.datetime | None]
     received_at: Mapped[dt.datetime]
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
-    cp: Mapped[str] = mapped_column(Text)
+    cp: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     peer: Mapped[str] = mapped_column(String(64))
 

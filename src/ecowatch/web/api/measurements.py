@@ -132,7 +132,7 @@ def _with_frame_values(session, query, interval: str, filters: _Filters) -> list
                                    f"({MAX_FRAMES_READ}); narrow site/from/to")
     found = list(session.execute(frames))
     codes = {row.site_id: row.code for row in found}
-    rows = frame_measurements(tuple(row)[:5] for row in found)
+    rows = frame_measurements(tuple(row)[:6] for row in found)
     if filters.pollutant is not None:
         rows = [row for row in rows if row[3] == filters.pollutant]
     merged = [(row.site_id, as_utc(row.time), row.pollutant, code, row.value, row.flag, row.note, row.source)
