@@ -36,7 +36,7 @@ blocks and the daily figures read) are written as ``measurement`` rows.  Real-ti
 data come from every outlet every minute or more often: one row per value would make ``measurement``
 a hundred million rows a day for 10,000 outlets, and writing them cost the store more than the
 gateway spends on the frame (10,000 frames/s of 7 factors: 80,000 value rows/s).  They stay one row
-per frame in ``hj212_frame`` (the data area as text, indexed by site, CN and time), read as the
+per frame in ``hj212_frame`` (indexed by site, CN and time; its data area parsed on reading), read as the
 same ``measurement`` rows by :func:`frame_measurements` — also what screening for flat lines and
 jumps wants: all the factors of an outlet's minute together.
 """
