@@ -149,8 +149,8 @@ def data_area(cp: str | None, raw: str) -> str:
 
 
 def _cut_data_area(raw: str) -> str | None:
-    """From the first ``CP=&&`` to the final ``&&`` (HJ 212-2017 §6.3.2: the data area may itself hold
-    ``&&``-free text only, and the CRC after it is hex)."""
+    """From the first ``CP=&&`` to the final ``&&``, where :mod:`ecowatch.hj212.frame` reads the data area
+    (reference §4.1); what follows the final ``&&`` is the hex CRC and CR LF."""
     start = raw.find("CP=&&")
     if start < 0:
         return None
