@@ -51,6 +51,7 @@ __all__ = [
     "Version",
     "build_frame",
     "crc_problem",
+    "data_area_bounds",
     "make_cp",
     "make_frame",
     "parse_cp",
@@ -775,14 +776,29 @@ def _parse_canonical(text: str, wire: _Wire, values: bool = True) -> Frame | Non
     )
 
 
-def _parse_segment(text: str, wire: _Wire) -> Frame:
+def data_area_bounds(text: str) -> tuple[int, int]:
+    """Where the data area is in a data segment, or in a whole frame as text (the CRC after the final
+    ``&&`` is hex): from after the first ``CP=&&`` to the final ``&&``; :class:`FrameError` when
+    there is none.
+
+    >>> text = "QN=1;ST=22;CN=2011;PW=1;MN=M;Flag=5;CP=&&DataTime=20160801080000&&"
+    >>> start, end = data_area_bounds(text)
+    >>> text[start:end]
+    'DataTime=20160801080000'
+    """
     cp_at = text.find("CP=&&")
     if cp_at < 0:
         raise FrameError("field CP missing (no 'CP=&&' in the data segment)")
     end = text.rfind("&&")
     if end < cp_at + 5:
         raise FrameError("CP not closed by '&&'")
-    cp = parse_cp(text[cp_at + 5 : end])
+    return cp_at + 5, end
+
+
+def _parse_segment(text: str, wire: _Wire) -> Frame:
+    start, end = data_area_bounds(text)
+    cp_at = start - 5
+    cp = parse_cp(text[start:end])
     header: dict[str, str] = {}
     extra: list[tuple[str, str]] = []
     for token in _HEADER_SPLIT.split(text[:cp_at] + ";" + text[end + 2 :]):

@@ -57,7 +57,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.hj212 import parse_cp
+from ecowatch.hj212 import FrameError, data_area_bounds, parse_cp
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
 from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
@@ -149,13 +149,12 @@ def data_area(cp: str | None, raw: str) -> str:
 
 
 def _cut_data_area(raw: str) -> str | None:
-    """From the first ``CP=&&`` to the final ``&&``, where :mod:`ecowatch.hj212.frame` reads the data area
-    (reference §4.1); what follows the final ``&&`` is the hex CRC and CR LF."""
-    start = raw.find("CP=&&")
-    if start < 0:
+    """The data area cut from the frame as text, where the parser reads it (None when there is none)."""
+    try:
+        start, end = data_area_bounds(raw)
+    except FrameError:
         return None
-    end = raw.rfind("&&")
-    return raw[start + 5:end] if end >= start + 5 else None
+    return raw[start:end]
 
 
 def _stored_cp(frame: KeptFrame) -> str | None:
