@@ -109,7 +109,7 @@ def test_fast_constructed_frames_are_ordinary_frozen_frames():
         fast.qn = "x"  # type: ignore[misc]
 
 
-def test_layouts_compiled_generic_and_irregular_agree_with_general(monkeypatch):
+def test_layouts_remembered_past_the_cap_and_irregular_agree_with_general(monkeypatch):
     from ecowatch.hj212 import frame
 
     text = "DataTime=20260101000000;a00000-Cou=84.6,a00000-Avg=15.7,a00000-Flag=N;a34013-Avg=7,a34013-Flag=D"
@@ -117,14 +117,27 @@ def test_layouts_compiled_generic_and_irregular_agree_with_general(monkeypatch):
     monkeypatch.setattr(frame, "_LAYOUTS", {})
     compiled = _parse_cp_fast(text)
     assert len(frame._LAYOUTS) == 1 and _parse_cp_fast(text) == compiled  # the second time from the cache
-    monkeypatch.setattr(frame, "_LAYOUTS_CAP", 0)
-    generic = _parse_cp_fast(text.replace("a34013", "a21026"))
-    assert len(frame._LAYOUTS) == 1  # past the cap: analysed, not remembered
     assert compiled.codes == expected == _parse_cp_general(text).codes
-    assert generic.codes == {"a00000": expected["a00000"], "a21026": {"Avg": 7, "Flag": "D"}}
+    monkeypatch.setattr(frame, "_LAYOUTS_CAP", 1)
+    other = text.replace("a34013", "a21026")
+    # Past the cap a new sequence is neither analysed nor remembered: the general path parses it.
+    assert _parse_cp_fast(other) is None and len(frame._LAYOUTS) == 1
+    assert parse_cp(other).codes == {"a00000": expected["a00000"], "a21026": {"Avg": 7, "Flag": "D"}}
+    monkeypatch.setattr(frame, "_LAYOUTS_CAP", 2048)
     apart = "a-Rtd=1;b-Rtd=2;a-Flag=N"  # a code's items apart, and a key twice: the general path
     assert _parse_cp_fast(apart) is None and parse_cp(apart).codes == {"a": {"Rtd": 1, "Flag": "N"}, "b": {"Rtd": 2}}
+    assert frame._LAYOUTS["a-Rtd=b-Rtd=a-Flag"] is None  # remembered as irregular: analysed once
+    assert _parse_cp_fast(apart) is None
     assert _parse_cp_fast("a-Rtd=1,a-Rtd=2") is None and parse_cp("a-Rtd=1,a-Rtd=2").codes == {"a": {"Rtd": 2}}
+
+
+def test_sequences_longer_than_a_data_frame_take_the_general_path(monkeypatch):
+    from ecowatch.hj212 import frame
+
+    monkeypatch.setattr(frame, "_LAYOUTS", {})
+    text = ";".join(f"c{i}-Rtd={i}.5" for i in range(frame._LAYOUT_MAX_KEYS + 1))
+    assert _parse_cp_fast(text) is None and frame._LAYOUTS == {}
+    assert parse_cp(text).codes["c128"] == {"Rtd": 128.5}
 
 
 def test_layout_cache_is_bounded():

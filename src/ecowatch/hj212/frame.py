@@ -203,14 +203,19 @@ class _Layout(NamedTuple):
 
 # A device sends the same keys in every frame, so the work that depends only on the keys (splitting
 # them into code and suffix, classifying suffixes, shaping the dicts) is done once per key sequence.
-# Bounded because keys come from peers: past the cap, and for sequences longer than any data frame's,
-# a sequence is analysed on each frame and built by the generic builder instead of remembered.
-_LAYOUTS: dict[str, _Layout] = {}
+# Bounded because keys come from peers. Analysing a sequence costs more than the general path's parse
+# of the whole segment, so a sequence that will not be remembered (past the cap, or longer than any
+# data frame's) takes the general path instead (bench/hj212_layouts.py prints both).
+# A sequence that is not the fast path's shape is remembered as None, so that it is analysed once too.
+_LAYOUTS: dict[str, _Layout | None] = {}
+_UNSEEN = object()
 _LAYOUTS_CAP = 2048
 _LAYOUT_MAX_KEYS = 128
-# Code-generated builders (a nested dict display is about 3x dict(zip(...)) per code), one per shape
-# of a layout: the group sizes and which slots are text. The generated source holds only generated
-# identifiers and integers; the codes and suffixes reach it as closure values, never as source text.
+# Code-generated builders (a nested dict display is faster than building the dicts in a comprehension:
+# bench/hj212_layouts.py measures both), one per shape of a layout: the group sizes and which slots
+# are text. At most one per remembered layout, so bounded by _LAYOUTS_CAP. The generated source holds
+# only generated identifiers and integers; the codes and suffixes reach it as closure values, never as
+# source text.
 _BUILDER_FACTORIES: dict[tuple[tuple[int, ...], ...], Callable[..., Callable]] = {}
 
 
@@ -244,16 +249,7 @@ def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., Callab
     return namespace["factory"]
 
 
-def _build_generic(groups: list[tuple[str, tuple[str, ...], tuple[int, ...]]]) -> Callable:
-    def build(numbers: Sequence[Value], texts: Sequence[str]) -> dict[str, dict[str, Value]]:
-        return {code: {name: numbers[slot] if slot >= 0 else texts[-1 - slot]
-                       for name, slot in zip(names, slots, strict=True)}
-                for code, names, slots in groups}
-
-    return build
-
-
-def _new_layout(joined: str, count: int, compiled: bool) -> _Layout | None:
+def _new_layout(joined: str, count: int) -> _Layout | None:
     """The layout of ``count`` keys joined by "=", or ``None`` if it is not the fast path's shape."""
     if joined.encode().translate(None, _NOT_KEY_SEPARATORS) != _KEY_SEPARATORS[: 2 * count - 1]:
         return None  # a key without "-" or with two: the general path sorts it out
@@ -273,14 +269,11 @@ def _new_layout(joined: str, count: int, compiled: bool) -> _Layout | None:
             start = i
     if len({code for code, _, _ in groups}) != len(groups):
         return None  # a code's items apart
-    if compiled:
-        shape = tuple(slots for _, _, slots in groups)
-        factory = _BUILDER_FACTORIES.get(shape)
-        if factory is None:
-            factory = _BUILDER_FACTORIES[shape] = _builder_factory(shape)
-        build = factory(*[key for code, names, _ in groups for key in (code, *names)])
-    else:
-        build = _build_generic(groups)
+    shape = tuple(slots for _, _, slots in groups)
+    factory = _BUILDER_FACTORIES.get(shape)
+    if factory is None:
+        factory = _BUILDER_FACTORIES[shape] = _builder_factory(shape)
+    build = factory(*[key for code, names, _ in groups for key in (code, *names)])
     return _Layout(_picker(numeric_at), _picker(text_at), build)
 
 
@@ -302,14 +295,13 @@ def _parse_cp_fast(text: str) -> Cp | None:
         if not keys:
             return _new_cp(text, data_time, {})
     joined = "=".join(keys)
-    layout = _LAYOUTS.get(joined)
+    layout = _LAYOUTS.get(joined, _UNSEEN)
+    if layout is _UNSEEN:
+        if len(_LAYOUTS) >= _LAYOUTS_CAP or len(keys) > _LAYOUT_MAX_KEYS:
+            return None  # a layout analysed for one frame only: the general path is cheaper
+        layout = _LAYOUTS[joined] = _new_layout(joined, len(keys))
     if layout is None:
-        cache = len(_LAYOUTS) < _LAYOUTS_CAP and len(keys) <= _LAYOUT_MAX_KEYS
-        layout = _new_layout(joined, len(keys), cache)
-        if layout is None:
-            return None
-        if cache:
-            _LAYOUTS[joined] = layout
+        return None  # remembered as not the fast path's shape
     numeric = layout.numeric_values(values)
     digits = "".join(numeric)
     if digits.encode().translate(None, _NUMBER_CHARS) or max(map(len, numeric), default=0) > _MAX_NUMBER_CHARS:
