@@ -18,10 +18,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ecowatch.assessment.stations import StationRegistry
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.audit import record
 from ecowatch.store.models import Enterprise, Measurement, Region, RegionLevel, Site, SiteKind
-from ecowatch.store.sites import upsert_region
+from ecowatch.store.sites import sites_from_registry, upsert_region
 from ecowatch.store.users import create_user, get_user
 
 __all__ = [
@@ -111,6 +112,9 @@ def _has_prsa(session: Session) -> bool:
 
 
 def _registry(session: Session) -> int:
+    # The 35 stations of the registry, each in its district (a store seeded before the registry named
+    # the districts had them all on the city, where a district user saw none).
+    sites_from_registry(session=session, registry=StationRegistry.default(), actor=DEMO_ACTOR)
     city = session.scalars(select(Region).where(Region.code == "110100")).one()
     for spec in DEMO_ENTERPRISES:
         county = upsert_region(session=session, code=spec.county_code, name=spec.county_name,

@@ -83,7 +83,7 @@ def test_all_twelve_prsa_names_resolve_to_national_codes(registry):
 def test_station_without_national_code(registry):
     s = registry.resolve("北部新区")
     assert s is not None
-    assert (s.code, s.name_en, s.category) == ("BJ-北部新区", "", "urban")
+    assert (s.code, s.name_en, s.category) == ("BJ-北部新区", "Beibuxinqu", "urban")
     assert (s.lon, s.lat) == (116.174, 40.09)
     traffic = registry.resolve("前门交通点(前门东大街)")
     assert traffic is not None and traffic.code == "BJ-前门" and not traffic.is_assessment

@@ -161,8 +161,8 @@ def test_daily_needs_one_site_or_city(client, auth):
     assert (both.status_code, both.json()["detail"]) == (422, "site, city: give exactly one of them")
     water = client.get("/api/v1/air/daily?from=2016-01-01&to=2016-01-02&site=BJ-CY-W1", headers=auth("admin"))
     assert water.json()["detail"] == "site: 'BJ-CY-W1' is a water_section, not an air station"
-    county = client.get("/api/v1/air/daily?from=2016-01-01&to=2016-01-02&city=110105", headers=auth("admin"))
-    assert county.json()["detail"] == "city: 110105 is a county, not a city"
+    province = client.get("/api/v1/air/daily?from=2016-01-01&to=2016-01-02&city=110000", headers=auth("admin"))
+    assert province.json()["detail"] == "city: 110000 is a province, not a city or a district"
 
 
 def test_a_period_without_data_is_a_clear_422(client, auth):

@@ -65,6 +65,9 @@ class Station:
     lat: float | None
     full_name: str = field(default="", compare=False)
     aliases: tuple[str, ...] = field(default=(), compare=False)
+    #: The district (GB/T 2260 county-level code and name) the station stands in; empty when unknown.
+    county_code: str = field(default="", compare=False)
+    county: str = field(default="", compare=False)
 
     @property
     def is_assessment(self) -> bool:
@@ -116,8 +119,8 @@ class StationRegistry:
     def from_csv(cls, path: str | Path) -> StationRegistry:
         """Read a registry CSV.
 
-        Columns ``code,name,full_name,name_en,city,city_code,category,lon,lat,aliases``; only
-        ``code``, ``name`` and ``category`` are required.
+        Columns ``code,name,full_name,name_en,city,city_code,category,lon,lat,aliases,county_code,county``;
+        only ``code``, ``name`` and ``category`` are required.
         """
         path = Path(path)
         return cls._from_text(path.read_text(encoding="utf-8-sig"), path.name)
@@ -163,6 +166,8 @@ class StationRegistry:
                     lat=coords[1],
                     full_name=cell("full_name"),
                     aliases=aliases,
+                    county_code=cell("county_code"),
+                    county=cell("county"),
                 )
             )
         return cls(stations)

@@ -5,7 +5,8 @@ cities ``PPCC00``, their counties ``PPCCXX``.  The station registry gives each s
 and a ``city_code``; :func:`sites_from_registry` turns that into
 
 - a province region ``PP0000`` named from :data:`PROVINCES`, and
-- a city region under it, holding the stations.
+- a city region under it, holding the stations, or the district (``county_code``) under the city
+  where the registry names one.
 
 The four municipalities (直辖市: 北京, 天津, 上海, 重庆) are provinces and cities at once, and the
 registry (as CNEMC does) gives them the province code, 北京 = 110000.  The store keeps the levels
@@ -106,6 +107,8 @@ def station_of(site: Site) -> Station:
         lat=site.lat,
         full_name=site.full_name,
         aliases=tuple(site.aliases or ()),
+        county_code=site.region.code if site.region is not None and site.region.level == RegionLevel.county else "",
+        county=site.region.name if site.region is not None and site.region.level == RegionLevel.county else "",
     )
 
 
@@ -189,6 +192,8 @@ def sites_from_stations(*, session: Session, stations: Sequence[Station], actor:
             region = cities.get(station.city_code)
             if region is None:
                 region = cities[station.city_code] = _registry_city(session, station)
+            if station.county_code:  # the district the station stands in, under its city
+                region = _registry_county(session, station, region)
         site = existing.get(station.code)
         values = {field: getattr(station, field) for field in _STATION_FIELDS}
         values["aliases"] = list(station.aliases)
@@ -216,6 +221,19 @@ def sites_from_stations(*, session: Session, stations: Sequence[Station], actor:
 def sites_from_registry(*, session: Session, registry: StationRegistry, actor: str) -> dict[str, Site]:
     """:func:`sites_from_stations` for every station of ``registry``, in registry order."""
     return sites_from_stations(session=session, stations=list(registry), actor=actor)
+
+
+def _registry_county(session: Session, station: Station, city: Region) -> Region:
+    """The district ``station.county_code`` (GB/T 2260 ``PPCCXX``) under ``city``, made when missing."""
+    if not _CODE_RE.match(station.county_code) or station.county_code[:4] != city.code[:4] \
+            or station.county_code[4:] == "00":
+        raise StoreError(f"station {station.code}: county code {station.county_code!r} is not a district "
+                         f"of city {city.code}")
+    county = session.scalars(select(Region).where(Region.code == station.county_code)).one_or_none()
+    if county is not None and county.parent_id == city.id:
+        return county
+    return _put_region(session, code=station.county_code, name=station.county or station.county_code,
+                       level=RegionLevel.county, parent=city)
 
 
 def _registry_city(session: Session, station: Station) -> Region:

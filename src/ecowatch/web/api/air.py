@@ -111,7 +111,7 @@ def daily_aqi(
     first: FromQuery,
     last: ToQuery,
     site: Annotated[str | None, Query(max_length=32, description="An air station's code")] = None,
-    city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city region's code")] = None,
+    city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city or district region's code")] = None,
     standard: StandardQuery = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> Any:
@@ -131,8 +131,8 @@ def daily_aqi(
         name = site
     else:
         region = region_in_scope(session, scope, city)
-        if region.level != "city":
-            raise _unprocessable(f"city: {city} is a {region.level}, not a city")
+        if region.level not in ("city", "county"):  # a district's stations form the district's day
+            raise _unprocessable(f"city: {city} is a {region.level}, not a city or a district")
         below = {r.id for r in region_subtree(session=session, region=region)}
         stations = [s for s in _air_sites(session, scope) if s.region_id in below]
         if not stations:
@@ -143,7 +143,7 @@ def daily_aqi(
     for row in rows:
         row["date"] = row["date"].isoformat()
     if fmt is not TableFormat.json:
-        return table_response(rows, fmt, f"daily-{name}-{first}-{last}")
+        return table_response(rows, fmt, f"daily-{name}-{first}-{last}", sheet=("daily", name, str(first), str(last)))
     return {"site": name, "from": first.isoformat(), "to": last.isoformat(), "rows": rows}
 
 
