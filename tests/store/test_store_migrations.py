@@ -7,12 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import ecowatch.sources.models  # noqa: F401  (the registry's tables join Base.metadata)
 from ecowatch.store import StoreError, migrate
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
 
 TABLES = {"region", "enterprise", "site", "device", "measurement", "figure_cache", "user_account", "audit_entry",
-          "device_key", "hj212_frame", "hj212_quarantine", "gateway_checkpoint", "measurement_month", "hourly_block"}
+          "device_key", "hj212_frame", "hj212_quarantine", "gateway_checkpoint", "measurement_month", "hourly_block",
+          "enterprise_key_list", "outlet", "permit_limit"}
 
 
 def tables(engine) -> set[str]:

@@ -195,6 +195,9 @@ class Enterprise(Base):
     code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    #: GB/T 4754-2017 industry class code (``4411`` 火力发电), null when not given (migration 0009;
+    #: the registry: :mod:`ecowatch.sources`).
+    industry: Mapped[str | None] = mapped_column(String(8))
 
     region: Mapped[Region] = relationship()
     outlets: Mapped[list[Site]] = relationship(back_populates="enterprise")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from ecowatch.sources import models as _sources_models  # noqa: F401  (its tables join Base.metadata)
 from ecowatch.store.db import make_engine
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
