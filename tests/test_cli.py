@@ -630,7 +630,8 @@ def test_daily_stdout_is_the_same_csv(tmp_path, short_day):
     result = invoke("air", "daily", short_day, "--format", "long", "--from", FROM, "--to", TO)
     assert result.exit_code == 0, result.output
     # Same header, same rows (site order aside).
-    printed, written = result.stdout.splitlines(), out.read_text(encoding="utf-8").splitlines()
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the file has the BOM Excel needs, the pipe not
+    printed, written = result.stdout.splitlines(), out.read_text(encoding="utf-8-sig").splitlines()
     assert printed[0] == written[0]
     assert sorted(printed[1:]) == sorted(written[1:])
     assert len(printed) == 10
@@ -648,7 +649,7 @@ def test_daily_xlsx_out(tmp_path, short_day):
             workbook = book.read("xl/workbook.xml").decode("utf-8")
             text = "".join(book.read(name).decode("utf-8") for name in names if name.startswith("xl/"))
         assert any(re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name) for name in names)
-        assert 'name="daily"' in workbook
+        assert f'name="daily {FROM} {TO}"' in workbook
         # The reason for S1's short day is in the sheet (XML-escaped).
         assert "PM2.5: 19 valid hours &lt; 20 required (GB 3095 表4)" in text
         return

@@ -235,17 +235,18 @@ def air_daily(
 ) -> None:
     """A row per day for the city and each station: concentrations, IAQIs, AQI, level, validity."""
     from ecowatch.assessment.publish import daily_table
+    from ecowatch.reports.spreadsheets import csv_bytes, sheet_name, write_csv, write_xlsx
 
     assessment = _run_assessment(path, fmt, parse_date(date_from, "--from"), parse_date(date_to, "--to"), stations,
                                  standard, dust_days, lenient, db)
     frame = daily_table(assessment)
-    if out is None:
-        sys.stdout.write(frame.write_csv())
+    if out is None:  # a pipe: no byte-order mark
+        sys.stdout.write(csv_bytes(frame, bom=False).decode("utf-8"))
     elif out.suffix.lower() == ".xlsx":
-        frame.write_excel(out, worksheet="daily", autofit=True)
+        write_xlsx(frame, out, sheet=sheet_name("daily", date_from, date_to))
         errors.print(f"wrote {len(frame)} rows to {out}")
     elif out.suffix.lower() == ".csv":
-        frame.write_csv(out)
+        write_csv(frame, out)  # with the byte-order mark Excel needs to read it as UTF-8
         errors.print(f"wrote {len(frame)} rows to {out}")
     else:
         raise fail(ValueError(f"--out: use a .csv or .xlsx file name, not {out.name!r}"))
