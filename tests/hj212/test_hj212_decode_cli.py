@@ -95,3 +95,26 @@ def test_bad_key_files_name_line_and_field(tmp_path, text, message):
     result = run([str(frames), "--keys", str(keys), "--json"])
     assert result.exit_code == 2
     assert f"{keys} {message}" in " ".join(result.stderr.split()) or f"{keys} {message}" in result.stderr
+
+
+def test_hj212_2005_codes_are_named_from_the_code_tables(tmp_path):
+    """2005 gas codes print their Annex B names and units: ``02`` is SO2, ``S02`` the flue-gas velocity
+    (HJ 212-2017 Table B.2, 原编码 column: a21026 ← 02, a01011 ← S02), not a second SO2."""
+    from ecowatch.hj212 import format_crc, hj212_crc16
+
+    segment = ("ST=31;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20160103133030;"
+               "01-Rtd=4.1,01-Flag=N;02-Rtd=18.5,02-Flag=N;S02-Rtd=11.2,S02-Flag=N;B02-Rtd=33.5,B02-Flag=N&&")
+    raw = f"##{len(segment):04d}{segment}{format_crc(hj212_crc16(segment.encode()))}"
+    path = tmp_path / "frames-2005.txt"
+    path.write_text(raw + "\r\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["hj212", "decode", str(path)], env={"COLUMNS": "220"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[5].strip(): [cell.strip() for cell in line.split("│")[5:8]]
+            for line in result.stdout.splitlines() if line.count("│") >= 9 and "→" in line}
+    assert rows == {
+        "01 → a34013": ["01 → a34013", "烟尘 (smoke dust)", "mg/m³"],
+        "02 → a21026": ["02 → a21026", "二氧化硫 (SO2)", "mg/m³"],
+        "S02 → a01011": ["S02 → a01011", "烟气流速 (flue-gas velocity)", "m/s"],
+        "B02 → a00000": ["B02 → a00000", "废气 (flue-gas flow)", "m³/s"],
+    }
+    assert "?" not in result.stdout

@@ -23,7 +23,7 @@ def hj212_decode(
     as_json: JsonOpt = False,
 ) -> None:
     """Decode captured frames: header fields, CRC check, and every value with its code's name and unit."""
-    from ecowatch.hj212 import FACTORS_2017
+    from ecowatch.hj212 import code_label, factor_of
     from ecowatch.hj212.errors import KeyTableError
     from ecowatch.hj212.sm4 import parse_key_table
     from ecowatch.hj212.summary import decode_line
@@ -53,10 +53,13 @@ def hj212_decode(
             table.add_row(str(record["line"]), record["mn"] or "", record["cn"] or "", record["data_time"] or "",
                           "", "", "", "", problem)
         for i, (code, suffixes) in enumerate(record["values"].items()):
-            factor = FACTORS_2017.get(code)
+            # 2005 codes by the 原编码 mapping (S02 is the flue-gas velocity a01011, not SO2, which is 02).
+            factor, label = factor_of(code), code_label(code)
+            shown = code if factor is None or factor.code == code else f"{code} → {factor.code}"
+            name = f"{label.name_zh} ({label.name_en})" if label.name_en != label.name_zh else label.name_zh
             table.add_row(str(record["line"]) if i == 0 else "", record["mn"] if i == 0 else "",
-                          record["cn"] if i == 0 else "", (record["data_time"] or "") if i == 0 else "", code,
-                          factor.name if factor else "?", factor.unit if factor else "",
+                          record["cn"] if i == 0 else "", (record["data_time"] or "") if i == 0 else "", shown,
+                          name if factor else "? (not in HJ 212 Annex B)", label.unit,
                           ", ".join(f"{k}={v}" for k, v in suffixes.items()),
                           problem if i == 0 else "")
     console.print(table)

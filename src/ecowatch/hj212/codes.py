@@ -15,6 +15,8 @@ a plain mapping lookup that may miss.
 ('w01018', 'a21026')
 >>> DATA_FLAGS_2017["D"]
 'instrument fault'
+>>> code_label("S02")
+CodeLabel(code='S02', name_zh='烟气流速', name_en='flue-gas velocity', unit='m/s')
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ __all__ = [
     "DATA_FLAGS_2017",
     "FACTORS_2017",
     "SYSTEM_CODES",
+    "UNIT_SYMBOLS",
+    "CodeLabel",
     "Command",
     "ExeRtn",
     "Factor",
     "QnRtn",
+    "code_label",
+    "factor_of",
 ]
 
 
@@ -483,10 +489,90 @@ CODE_2005_TO_2017: dict[str, str] = {
     'B01': 'w00000',  # 污水
     'B02': 'a00000',  # 废气
     'S01': 'a19001',  # 氧气含量
+    'S02': 'a01011',  # 烟气流速 (flue-gas velocity, not SO2: that is 02)
     'S03': 'a01012',  # 烟气温度
     'S04': 'a01017',  # 烟气动压
     'S05': 'a01014',  # 烟气湿度
     'S06': 'a01015',  # 制冷温度
+    'S07': 'a01016',  # 烟道截面积
     'S08': 'a01013',  # 烟气压力
 }
 # fmt: on
+
+# The 2005 codes S02 and S07 are in the 原编码 column of HJ 212-2017 Table B.2 (a01011 烟气流速, a01016
+# 烟道截面积; reference §5.2) although the 2005 code list the mapping was first taken from (§5.6/§5.7)
+# leaves them out.  S02 is the flue-gas velocity: the sulphur dioxide of 2005 is 02.
+
+#: Symbols of the units the Annex B tables write out in Chinese (毫克/立方米 -> mg/m³), for charts and
+#: English text; a unit missing here is shown as the table writes it.
+UNIT_SYMBOLS: dict[str, str] = {
+    "毫克/立方米": "mg/m³", "微克/立方米": "µg/m³", "纳克/立方米": "ng/m³", "毫克/升": "mg/L", "微克/升": "µg/L",
+    "纳克/升": "ng/L", "立方米/秒": "m³/s", "升/秒": "L/s", "立方米": "m³", "升": "L", "米/秒": "m/s",
+    "摄氏度": "°C", "千帕": "kPa", "%": "%", "平方米": "m²", "无量纲": "", "千克": "kg", "克": "g", "毫克": "mg",
+    "吨": "t", "分贝": "dB", "个/升": "count/L", "[角]度": "°", "[色]度": "colour degree",
+    "微西[门子]/厘米": "µS/cm", "贝可[勒尔]/升": "Bq/L",
+}
+
+#: English names of the factors an outlet or a water section commonly reports (HJ 212-2017 Tables
+#: B.1/B.2, translated); others fall back to the Chinese name.
+_NAMES_EN: dict[str, str] = {
+    "a00000": "flue-gas flow", "a34013": "smoke dust", "a21026": "SO2", "a21002": "NOx", "a21005": "CO",
+    "a21003": "NO", "a21004": "NO2", "a21024": "HCl", "a21018": "fluoride", "a05001": "CO2", "a19001": "O2",
+    "a01011": "flue-gas velocity", "a01012": "flue-gas temperature", "a01013": "flue-gas pressure",
+    "a01014": "flue-gas humidity", "a01015": "cooling temperature", "a01016": "flue cross-section",
+    "a01017": "flue-gas dynamic pressure", "a01010": "Ringelmann blackness", "a24088": "non-methane hydrocarbons",
+    "w00000": "wastewater flow", "w01001": "pH", "w01002": "colour", "w01009": "dissolved oxygen",
+    "w01010": "water temperature", "w01012": "suspended solids", "w01014": "conductivity", "w01017": "BOD5",
+    "w01018": "COD", "w01019": "permanganate index", "w01020": "TOC", "w21001": "total nitrogen",
+    "w21003": "ammonia nitrogen", "w21011": "total phosphorus", "w22001": "petroleum",
+}
+
+#: Suffixes of a stored code (``a00000-Cou``) and what they add to the name (HJ 212-2017 Table 4:
+#: Cou the total over the interval, in the factor's amount unit; Zs* the value converted to the
+#: reference oxygen content, 折算).
+_SUFFIXES = {"Cou": ("累计", "total"), "ZsRtd": ("折算", "converted"), "ZsAvg": ("折算", "converted")}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLabel:
+    """How a stored factor code is shown: names from Annex B and the unit as a symbol."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+
+
+def factor_of(code: str) -> Factor | None:
+    """The Annex B factor of a 2017 code, or of a 2005 code through the 原编码 mapping (None if unknown).
+
+    >>> factor_of("02").code, factor_of("a21026").name
+    ('a21026', '二氧化硫')
+    """
+    factor = FACTORS_2017.get(code)
+    if factor is None and code in CODE_2005_TO_2017:
+        factor = FACTORS_2017.get(CODE_2005_TO_2017[code])
+    return factor
+
+
+def code_label(code: str) -> CodeLabel:
+    """Names and unit of a stored code: a 2017 or 2005 factor code, optionally with a suffix
+    (``a00000-Cou`` is the flue-gas total in m³).  An unknown code keeps its code as its name.
+
+    >>> code_label("a00000-Cou")
+    CodeLabel(code='a00000-Cou', name_zh='废气 累计', name_en='flue-gas flow total', unit='m³')
+    >>> code_label("x99")
+    CodeLabel(code='x99', name_zh='x99', name_en='x99', unit='')
+    """
+    base, _, suffix = code.partition("-")
+    factor = factor_of(base)
+    if factor is None:
+        return CodeLabel(code, code, code, "")
+    name_zh, name_en = factor.name, _NAMES_EN.get(factor.code, factor.name)
+    unit = factor.unit
+    if suffix in _SUFFIXES:
+        extra_zh, extra_en = _SUFFIXES[suffix]
+        name_zh, name_en = f"{name_zh} {extra_zh}", f"{name_en} {extra_en}"
+        if suffix == "Cou":
+            unit = factor.amount_unit or ""
+    return CodeLabel(code, name_zh, name_en, UNIT_SYMBOLS.get(unit, unit))
