@@ -108,8 +108,25 @@ def test_2018_is_half_up_on_pm_1h(bench, january_2018):
 
 
 def test_realtime_aqi_agrees_with_exact_arithmetic(bench, july_2015):
-    """ecowatch's IAQIs (int64 ceiling division) equal the bench's independent exact ones."""
+    """ecowatch's IAQIs (int64 ceiling division) equal the bench's independent exact ones.
+
+    Under 2012 a concentration enters the IAQI at 0.1 µg/m³ (docs/decisions.md row 2): the PM means
+    are rounded here with exact fractions (GB/T 8170, half to even) before the bench's formula.
+    """
+    from decimal import ROUND_HALF_EVEN, Decimal
+    from fractions import Fraction
+
     from ecowatch.standards import AqiItem
+
+    def to_tenth(values: np.ndarray) -> np.ndarray:
+        def one(value: float) -> float:
+            if np.isnan(value):
+                return value
+            exact = Fraction(round(Fraction(value) * 10**6), 10**6)  # the 10⁻⁶ snap of src
+            decimal = Decimal(exact.numerator) / Decimal(exact.denominator)
+            return float(decimal.quantize(Decimal("0.1"), ROUND_HALF_EVEN))
+
+        return np.vectorize(one, otypes=[float])(values)
 
     for item, (pollutant, column) in bench.GASES.items():
         values = july_2015.hourly[:, bench.POLLUTANT_INDEX[pollutant]]
@@ -120,6 +137,6 @@ def test_realtime_aqi_agrees_with_exact_arithmetic(bench, july_2015):
         assert np.array_equal(got, expected)
     for item, (_, column, _) in bench.PMS.items():
         full = july_2015.pm_count[item] == 24  # full windows only: partial ones are a validity question
-        expected = bench.iaqi_exact(july_2015.pm_mean[item], column, "ceil")
+        expected = bench.iaqi_exact(to_tenth(july_2015.pm_mean[item]), column, "ceil")
         assert full.sum() > 1_000
         assert np.array_equal(july_2015.iaqi[item][full], expected[full])

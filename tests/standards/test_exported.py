@@ -38,7 +38,7 @@ DELIBERATELY_INTERNAL = {
         "HJ633_2012_IAQI_BREAKPOINTS",
         "HJ633_2026_IAQI_BREAKPOINTS",
         "REALTIME_PM_INPUT",
-        "rounds_concentration_first",
+        "concentration_decimals",
         "aqi_level_array",
     },
     "editions": {"EDITION_2026_IN_FORCE", "FINAL_LIMITS_IN_FORCE"},

@@ -14,6 +14,7 @@ from ecowatch.assessment.daily import ITEM_ORDER, primary_names
 from ecowatch.assessment.publish import invalid_reason, published_number
 from ecowatch.standards import AQI_LEVELS, MISSING, POLLUTANTS, Pollutant, o3_8h_moving_means
 from ecowatch.standards.air import MIN_HOURS_PER_8H, MIN_HOURS_PER_DAY, MIN_WINDOWS_PER_DAY
+from ecowatch.standards.aqi import concentration_decimals
 
 
 def _hour_list(mask: np.ndarray) -> list[int]:
@@ -55,7 +56,8 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
     for item in ITEM_ORDER:
         iaqi = int(figures.iaqi[item][site_index, day_index])
         items[item.value] = {
-            "value": published_number(float(figures.values[item][site_index, day_index]), item.pollutant.decimals),
+            "value": published_number(float(figures.values[item][site_index, day_index]),
+                                      concentration_decimals(item.pollutant, figures.editions[day_index])),
             "formed_from": int(figures.counts[item][site_index, day_index]),
             "valid": bool(figures.valid[item][site_index, day_index]),
             "why_invalid": invalid_reason(figures, item, site_index, day_index),

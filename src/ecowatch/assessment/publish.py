@@ -12,6 +12,7 @@ from ecowatch.assessment.air import AirAssessment
 from ecowatch.assessment.daily import ITEM_ORDER, DailyFigures, primary_names
 from ecowatch.assessment.period import PeriodFigures
 from ecowatch.standards import AQI_LEVELS, MISSING, AqiItem, Pollutant, round_gbt8170
+from ecowatch.standards.aqi import concentration_decimals
 from ecowatch.standards.pollutants import PERCENT_DECIMALS
 from ecowatch.standards.ranking import INDEX_STATISTICS
 
@@ -145,7 +146,13 @@ def invalid_reason(figures: DailyFigures, item: AqiItem, site: int, day: int) ->
 
 
 def daily_table(assessment: AirAssessment, *, excluding: bool = False) -> pl.DataFrame:
-    """One row per site and day: concentrations, IAQIs, AQI, level, primary pollutants, validity."""
+    """One row per site and day: concentrations, IAQIs, AQI, level, primary pollutants, validity.
+
+    Each concentration is printed at the precision it enters the IAQI formula with
+    (:func:`~ecowatch.standards.aqi.concentration_decimals`: integers, CO 0.1 under 2026; 0.1 µg/m³,
+    CO 0.01 mg/m³ under 2012), so that the printed IAQI follows from the printed concentration by
+    HJ 633 式(1): PM2.5 75.2 → 101, never "75" beside 101 (docs/decisions.md row 2).
+    """
     figures = assessment.daily_excluding if excluding else assessment.daily
     rows = []
     for site_index, site in enumerate(assessment.cube.sites):
@@ -159,8 +166,9 @@ def daily_table(assessment: AirAssessment, *, excluding: bool = False) -> pl.Dat
                 "kind": site.kind,
                 "edition": figures.editions[day_index].value,
             }
+            edition = figures.editions[day_index]
             for item in ITEM_ORDER:
-                decimals = item.pollutant.decimals
+                decimals = concentration_decimals(item.pollutant, edition)
                 value = figures.values[item][site_index, day_index]
                 usable = figures.valid[item][site_index, day_index]
                 row[item.value] = published_number(float(value), decimals) if usable else None

@@ -160,15 +160,26 @@ def breakpoint_column(item: AqiItem, report: Report) -> Column:
     return Column(f"{item.value}_24h")
 
 
-def rounds_concentration_first(edition: Edition) -> bool:
-    """Whether concentrations are rounded (GB/T 8170) before the IAQI formula.
+def concentration_decimals(pollutant: Pollutant, edition: Edition) -> int:
+    """Decimal places a concentration is rounded to (GB/T 8170) before the IAQI formula.
 
-    HJ 633—2026 §4.2.2/4.2.3 fix the concentrations that enter the index: "按照 GB/T 8170 要求修约到整数，
-    CO … 修约到 1 位小数" — so 60.5 µg/m³ of PM2.5 enters as 60. HJ 633-2012 has no such clause; its
-    index is taken from the concentration as given (PM2.5 35.1 → IAQI 50.125 → 51). This is the one
-    place the choice is made.
+    2026: HJ 633—2026 §4.2.2/4.2.3 fix the concentrations that enter the index: "按照 GB/T 8170 要求修约到
+    整数，CO … 修约到 1 位小数" — so 60.5 µg/m³ of PM2.5 enters as 60 (:attr:`Pollutant.decimals`).
+
+    2012: HJ 633-2012 has no such clause. Beijing's 2014–2016 releases (the 2012-era practice) show
+    the index taken from the concentration at one decimal place beyond the published integer: with
+    one-decimal 1-h values in the feed (2014-04-29 .. 2015-07-30), 64,295 of 64,839 full-window
+    station-hours agree when the 24-h means are rounded to 0.1 µg/m³ first, 61,899 unrounded and
+    46,003 rounded to integers (docs/decisions.md row 2, ``bench/rounding_first.py``). So 2012
+    concentrations enter at 0.1 µg/m³ (CO 0.01 mg/m³), and a daily row printed at that precision
+    gives its own IAQI (PM2.5 75.2 → 100.25 → 101). This is the one place the choice is made.
+
+    >>> concentration_decimals(Pollutant.PM2_5, Edition.E2026), concentration_decimals(Pollutant.CO, Edition.E2026)
+    (0, 1)
+    >>> concentration_decimals(Pollutant.PM2_5, Edition.E2012), concentration_decimals(Pollutant.CO, Edition.E2012)
+    (1, 2)
     """
-    return edition is Edition.E2026
+    return pollutant.decimals if edition is Edition.E2026 else pollutant.decimals + 1
 
 
 def _above_table(column: Column, edition: Edition) -> int | None:
@@ -219,7 +230,8 @@ def iaqi(
     evaluated exactly and then rounded up: HJ 633 "空气质量分指数及空气质量指数的计算结果应全部进位取整数，
     不保留小数" (2026 §4.2.6: "应全部向上进位取整数"). A value that is exactly an integer stays that
     integer: O3 8-h 106 gives 55, not the 56 a float computation (5.000000000000001) would give.
-    Under 2026 the concentration is first rounded by GB/T 8170 (:func:`rounds_concentration_first`).
+    The concentration is first rounded by GB/T 8170 to :func:`concentration_decimals` places (2026: the
+    published integer, CO 0.1; 2012: 0.1 µg/m³, CO 0.01 mg/m³).
 
     References
     ----------
@@ -235,8 +247,7 @@ def iaqi(
     value = exact(concentration)
     if value < 0:
         raise StandardsError(f"negative concentration {concentration} for {column.value}")
-    if rounds_concentration_first(edition):
-        value = Fraction(round_gbt8170(value, column.pollutant.decimals))
+    value = Fraction(round_gbt8170(value, concentration_decimals(column.pollutant, edition)))
     breakpoints = IAQI_BREAKPOINTS[edition][column]
     if value > breakpoints[-1]:
         return _above_table(column, edition)
@@ -297,8 +308,7 @@ def _iaqi_chunk(values: np.ndarray, column: Column, edition: Edition, out: np.nd
     work = np.multiply(values, 10**SNAP_DECIMALS)
     np.minimum(work, 2.0 * top, out=work)
     np.rint(work, out=work)
-    if rounds_concentration_first(edition):
-        work = round_snapped(work, column.pollutant.decimals)
+    work = round_snapped(work, concentration_decimals(column.pollutant, edition))
     bps, axis, slopes = _segments(edition, column)
     # The segment BP_Lo < C ≤ BP_Hi, by counting the inner breakpoints below C (a few compares beat
     # a binary search per value); a value on a breakpoint stays in the segment it ends.
