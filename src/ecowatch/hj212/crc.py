@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "format_crc",
@@ -112,7 +113,7 @@ def hj212_crc16(data: bytes) -> int:
 
 
 _PAD = tuple(b"\0" * k for k in range(8))
-_NUMPY_TABLES: list = []  # [lane powers (8, 256) uint8, CRC table (256,) uint16], built on first use
+_NUMPY_TABLES: list[Any] = []  # [lane powers (8, 256) uint8, CRC table (256,) uint16], built on first use
 
 
 def hj212_crc16_many(segments: Sequence[bytes]) -> list[int]:

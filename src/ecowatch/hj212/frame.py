@@ -159,6 +159,7 @@ def _cp_tokens(text: str) -> list[str]:
     pos, end = 0, len(text)
     while True:
         m = _CP_FIELD.match(text, pos)
+        assert m is not None  # the pattern matches the empty string
         pos = m.end()
         if pos < end and text[pos] not in ";,":
             tokens.append(text[m.start() :])  # unterminated "//" log text: keep the rest whole
@@ -191,6 +192,9 @@ def _is_text_field(name: str) -> bool:
     return name in _STRING_FIELDS or (name.endswith("Time") and name not in _NUMERIC_TIME_FIELDS)
 
 
+_Builder = Callable[[Sequence[Value], Sequence[str]], dict[str, dict[str, Value]]]
+
+
 class _Layout(NamedTuple):
     """What a device's key sequence ("a21026-Avg=a21026-Flag=…") fixes about every frame that uses it:
     which values are numbers and which text (§4.2), and a builder of the nested ``codes`` dict from
@@ -198,7 +202,7 @@ class _Layout(NamedTuple):
 
     numeric_values: Callable[[Sequence[str]], Sequence[str]]
     text_values: Callable[[Sequence[str]], Sequence[str]]
-    build: Callable[[Sequence[Value], Sequence[str]], dict[str, dict[str, Value]]]
+    build: _Builder
 
 
 # A device sends the same keys in every frame, so the work that depends only on the keys (splitting
@@ -208,7 +212,6 @@ class _Layout(NamedTuple):
 # data frame's) takes the general path instead (bench/hj212_layouts.py prints both).
 # A sequence that is not the fast path's shape is remembered as None, so that it is analysed once too.
 _LAYOUTS: dict[str, _Layout | None] = {}
-_UNSEEN = object()
 _LAYOUTS_CAP = 2048
 _LAYOUT_MAX_KEYS = 128
 # Code-generated builders (a nested dict display is faster than building the dicts in a comprehension:
@@ -216,7 +219,7 @@ _LAYOUT_MAX_KEYS = 128
 # are text. At most one per remembered layout, so bounded by _LAYOUTS_CAP. The generated source holds
 # only generated identifiers and integers; the codes and suffixes reach it as closure values, never as
 # source text.
-_BUILDER_FACTORIES: dict[tuple[tuple[int, ...], ...], Callable[..., Callable]] = {}
+_BUILDER_FACTORIES: dict[tuple[tuple[int, ...], ...], Callable[..., _Builder]] = {}
 
 
 def _picker(positions: list[int]) -> Callable[[Sequence[str]], Sequence[str]]:
@@ -228,7 +231,7 @@ def _picker(positions: list[int]) -> Callable[[Sequence[str]], Sequence[str]]:
     return lambda values: ()
 
 
-def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., Callable]:
+def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., _Builder]:
     """``factory(code, suffix, …, code, suffix, …)`` → ``build(numbers, texts)`` for a layout shape;
     a slot ``i >= 0`` is ``numbers[i]``, ``i < 0`` is ``texts[-1 - i]``."""
     params: list[str] = []
@@ -244,7 +247,7 @@ def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., Callab
               f"    def build(n, t):\n"
               f"        return {{{', '.join(groups)}}}\n"
               f"    return build\n")
-    namespace: dict = {}
+    namespace: dict[str, Callable[..., _Builder]] = {}
     exec(compile(source, "<hj212 CP layout>", "exec"), namespace)
     return namespace["factory"]
 
@@ -295,8 +298,9 @@ def _parse_cp_fast(text: str) -> Cp | None:
         if not keys:
             return _new_cp(text, data_time, {})
     joined = "=".join(keys)
-    layout = _LAYOUTS.get(joined, _UNSEEN)
-    if layout is _UNSEEN:
+    try:
+        layout = _LAYOUTS[joined]
+    except KeyError:
         if len(_LAYOUTS) >= _LAYOUTS_CAP or len(keys) > _LAYOUT_MAX_KEYS:
             return None  # a layout analysed for one frame only: the general path is cheaper
         layout = _LAYOUTS[joined] = _new_layout(joined, len(keys))
@@ -470,7 +474,7 @@ class Frame:
     def command(self) -> Command | None:
         """``cn`` as a known :class:`Command`, or ``None`` for codes outside the tables."""
         try:
-            return Command(self.cn)
+            return Command(self.cn)  # type: ignore[call-arg]  # a lookup by value, not Command.__new__
         except ValueError:
             return None
 
@@ -624,6 +628,7 @@ def _decrypt_segment(seg: bytes, cp_at: int, key_for: KeyLookup | None, sent_crc
         if crc == sent_crc:
             return plain, crc
         first = first if first is not None else plain
+    assert first is not None  # keys is not empty
     return first, None
 
 

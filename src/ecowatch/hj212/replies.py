@@ -33,7 +33,7 @@ _INTERACTION = frozenset({9011, 9012, 9013, 9014})
 # is built once by build_frame, around a placeholder QN, and kept as the bytes before and after it
 # (None when that cannot be done); a reply is then those bytes around its QN, and its CRC. Bounded:
 # the keys hold what devices sent.
-_TEMPLATES: dict[tuple, tuple[bytes, bytes] | None] = {}
+_TEMPLATES: dict[tuple[object, ...], tuple[bytes, bytes] | None] = {}
 _TEMPLATES_CAP = 100_000
 _PLACEHOLDER = "\x00"
 
@@ -43,8 +43,9 @@ def _reply(frame: Frame, cn: int, params: dict[str, int], qn: str | None) -> byt
     if not qn:
         raise BuildError(f"frame CN={frame.cn:04d} from MN={frame.mn} has no QN; pass qn=")
     key = (frame.version, cn, frame.pw, frame.mn, *params.items())
-    template = _TEMPLATES.get(key, False)
-    if template is False:
+    try:
+        template = _TEMPLATES[key]
+    except KeyError:
         template = _template(frame, cn, params)
         if len(_TEMPLATES) >= _TEMPLATES_CAP:
             _TEMPLATES.clear()

@@ -63,11 +63,11 @@ def must_encrypt(cn: int) -> bool:
 
 # Cipher objects by key: building one validates the key each time, which costs more than decrypting a
 # typical data area. Bounded (cleared when full) because keys come from a registry of any size.
-_CIPHERS: dict[bytes, Cipher] = {}
+_CIPHERS: dict[bytes, Cipher[modes.ECB]] = {}
 _CIPHERS_CAP = 4096
 
 
-def _cipher(key: bytes) -> Cipher:
+def _cipher(key: bytes) -> Cipher[modes.ECB]:
     cipher = _CIPHERS.get(key)
     if cipher is None:
         if len(key) != SM4_KEY_BYTES:
