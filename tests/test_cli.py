@@ -101,16 +101,22 @@ def test_aqi_json_is_one_object_per_case_in_file_order():
     assert [row["id"] for row in results] == ids
 
 
-def test_aqi_default_standard_is_the_edition_in_force_today():
-    # GB 3095—2026 / HJ 633—2026 are in force from 2026-03-01.
-    today_edition = "2026" if dt.date.today() >= dt.date(2026, 3, 1) else "2012"
+@pytest.mark.parametrize(
+    ("now", "edition_in_force"),
+    [
+        # GB 3095—2026 / HJ 633—2026 are in force from 2026-03-01, a Beijing date.
+        ("2026-02-28T15:59:00+00:00", "2012"),  # 23:59 in Beijing
+        ("2026-02-28T16:00:00+00:00", "2026"),  # 00:00 on 1 March in Beijing
+        ("2027-01-05T10:00:00+08:00", "2026"),
+    ],
+)
+def test_aqi_default_standard_is_the_edition_in_force_on_the_beijing_date(monkeypatch, now, edition_in_force):
+    monkeypatch.setenv("ECOWATCH_NOW", now)
     default = ok_json("air", "aqi", "--input", CASES, "--json")
-    forced = ok_json("air", "aqi", "--input", CASES, "--standard", today_edition, "--json")
-    assert default == forced
+    assert default == ok_json("air", "aqi", "--input", CASES, "--standard", edition_in_force, "--json")
     # The editions really differ on these cases (PM2.5 75: 114 under 2026, 100 under 2012).
-    other = ok_json("air", "aqi", "--input", CASES, "--standard", "2012" if today_edition == "2026" else "2026",
-                    "--json")
-    assert default != other
+    pm25_75 = {"2012": 100, "2026": 114}[edition_in_force]
+    assert [row["aqi"] for row in default if row["id"] == "p26_1_pm25_75"] == [pm25_75]
 
 
 def test_aqi_table_output_shows_the_index(tmp_path):

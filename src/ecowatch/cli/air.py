@@ -108,9 +108,10 @@ def air_aqi(
 ) -> None:
     """IAQI, AQI, level and primary pollutants of each case (HJ 633)."""
     from ecowatch.assessment.aqi_cases import case_result, read_cases, result_json
+    from ecowatch.clock import today_beijing
     from ecowatch.standards import edition_for
 
-    edition = Edition(standard.value) if standard else edition_for(dt.date.today())
+    edition = Edition(standard.value) if standard else edition_for(today_beijing())
     try:
         results = [result_json(case.id, case_result(case, edition)) for case in read_cases(input_path)]
     except (EcowatchError, StandardsError) as error:
