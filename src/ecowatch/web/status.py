@@ -8,6 +8,11 @@ The hour labels are Beijing time (UTC+8, the standards' clock) and go out as ISO
 
 Results are memoised per site and ``data_version`` (:class:`~ecowatch.web.cache.FigureMemo`), so a
 request that finds no new data reads one row per site.
+
+Old data must look old (issue 13): every status carries the time of its value, and
+:func:`mark_stale` greys a site whose value is older than :data:`AIR_STALE_AFTER` (air) or
+:data:`RECENT` (water, outlets) before the moment shown: the wall clock, or the hour ``at`` a person
+picked to see history (the Beijing demo's data end in 2017) as it was at its own time.
 """
 
 from __future__ import annotations
@@ -21,15 +26,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
-from ecowatch.hj212 import FACTORS_2017
+from ecowatch.hj212 import code_label
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
+from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
 from ecowatch.store.measurements import BEIJING_OFFSET, INVALID_FLAG, VALID_FLAGS, read_measurements
-from ecowatch.store.models import Measurement, Site, SiteKind
+from ecowatch.store.models import Hj212Frame, Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of
 from ecowatch.web.cache import FigureMemo
 
-__all__ = ["NO_DATA_COLOUR", "REPORTING_COLOUR", "beijing_iso", "latest_hours", "site_series", "site_statuses",
-           "site_versions"]
+__all__ = ["AIR_STALE_AFTER", "NO_DATA_COLOUR", "RECENT", "REPORTING_COLOUR", "beijing_iso", "latest_hours",
+           "mark_stale", "series_label", "site_series", "site_statuses", "site_versions"]
 
 BEIJING = dt.timezone(BEIJING_OFFSET, "Asia/Shanghai")
 #: Map colour of a site without recent data (Material grey 500).
@@ -38,6 +44,12 @@ NO_DATA_COLOUR = "#9E9E9E"
 REPORTING_COLOUR = "#2E7D32"
 #: A water section or outlet is "reporting" when its latest hour is at most this long before ``as_of``.
 RECENT = dt.timedelta(hours=24)
+#: An air station's value older than this before the moment shown is stale (grey, with its time): the
+#: real-time report (HJ 633 实时报) is hourly, so a value three hours old no longer tells the air now.
+AIR_STALE_AFTER = dt.timedelta(hours=3)
+#: Real-time and minute frames drawn for an outlet or water section: the last 720 (two hours of a
+#: monitor reporting every 10 s), so a chart never parses days of frames.
+FRAME_POINTS = 720
 #: Hours before the first one shown that its real-time AQI needs (the PM 24-h moving mean).
 AQI_LOOKBACK_HOURS = 24
 HOURLY = "1h"
@@ -57,21 +69,48 @@ def as_utc(time: dt.datetime) -> dt.datetime:
     return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time.astimezone(dt.UTC)
 
 
-def latest_hours(session: Session, site_ids: Sequence[int]) -> dict[int, dt.datetime]:
-    """Each site's latest hourly time (UTC); sites without hourly values are left out.
+def latest_hours(session: Session, site_ids: Sequence[int],
+                 until: dt.datetime | None = None) -> dict[int, dt.datetime]:
+    """Each site's latest hourly time (UTC), at or before ``until`` if given; sites without hourly
+    values (then) are left out.
 
     One ``max(time)`` per site on the primary key's leading columns (site_id, interval, time): an
     index lookup on SQLite and on each PostgreSQL partition, where a GROUP BY would scan the table.
     """
     if not site_ids:
         return {}
-    latest = (
-        select(func.max(Measurement.time))
-        .where(Measurement.site_id == Site.id, Measurement.interval == HOURLY)
-        .scalar_subquery()
-    )
+    conditions = [Measurement.site_id == Site.id, Measurement.interval == HOURLY]
+    if until is not None:
+        conditions.append(Measurement.time <= until)
+    latest = select(func.max(Measurement.time)).where(*conditions).scalar_subquery()
     rows = session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids))))
     return {site_id: as_utc(time) for site_id, time in rows if time is not None}
+
+
+_FRAME_CNS = tuple(f"{cn:04d}" for cn in FRAME_INTERVALS.values())
+
+
+def latest_frames(session: Session, site_ids: Sequence[int],
+                  until: dt.datetime | None = None) -> dict[int, dt.datetime]:
+    """Each site's latest real-time or minute frame time (UTC), at or before ``until`` if given."""
+    if not site_ids:
+        return {}
+    conditions = [Hj212Frame.site_id == Site.id, Hj212Frame.cn.in_(_FRAME_CNS)]
+    if until is not None:
+        conditions.append(Hj212Frame.data_time_utc <= until)
+    latest = select(func.max(Hj212Frame.data_time_utc)).where(*conditions).scalar_subquery()
+    rows = session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids)),
+                                                          Site.kind != SiteKind.air_station.value))
+    return {site_id: as_utc(time) for site_id, time in rows if time is not None}
+
+
+def _latest(session: Session, site_ids: Sequence[int], until: dt.datetime | None) -> dict[int, dt.datetime]:
+    """A site's latest value: its latest hour, or its latest frame when that is later (outlets)."""
+    latest = latest_hours(session, site_ids, until)
+    for site_id, time in latest_frames(session, site_ids, until).items():
+        if site_id not in latest or time > latest[site_id]:
+            latest[site_id] = time
+    return latest
 
 
 def _level_fields(aqi: int | None) -> dict[str, Any]:
@@ -119,11 +158,12 @@ def _site_fields(site: Site) -> dict[str, Any]:
 
 
 def _status(session: Session, site: Site, latest: dt.datetime | None) -> dict[str, Any]:
-    """A site's status at its own latest hour (before the "recent" rule, which needs ``as_of``)."""
+    """A site's status at its own latest hour (before the staleness rule, which needs the moment shown)."""
     fields = _site_fields(site) | {"time": beijing_iso(latest), "primary_pollutants": [], "iaqi": {},
-                                   "edition": None}
+                                   "edition": None, "stale": False}
     fields |= _level_fields(None)
     if latest is not None and site.kind == SiteKind.air_station:
+        latest = latest.replace(minute=0, second=0, microsecond=0)
         record = _realtime(session, site, latest, latest)[0]
         fields |= _level_fields(record["aqi"])
         fields.update(iaqi=record["iaqi"], primary_pollutants=record["primary_pollutants"],
@@ -136,21 +176,44 @@ def site_versions(session: Session, where: ColumnElement[bool]) -> tuple[tuple[i
     return tuple(session.execute(select(Site.id, Site.data_version).where(where).order_by(Site.id)).tuples())
 
 
-def site_statuses(session: Session, versions: tuple[tuple[int, int], ...],
-                  memo: FigureMemo) -> tuple[str | None, list[dict]]:
-    """``(as_of, statuses)`` of the sites of ``versions`` (:func:`site_versions`); as_of is their latest hour.
+def site_statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo, *,
+                  at: dt.datetime | None = None, reference: dt.datetime | None = None) -> tuple[str | None, list[dict]]:
+    """``(as_of, statuses)`` of the sites of ``versions`` (:func:`site_versions`); as_of is their latest
+    value's time.  With ``at`` (aware), each site's status is that of its last value at or before ``at``.
 
-    A water section or an outlet is coloured :data:`REPORTING_COLOUR` when its latest hour is within
-    :data:`RECENT` of ``as_of``, else :data:`NO_DATA_COLOUR`; an air station carries the HJ 633
-    colour of its real-time AQI at its own latest hour (grey without one).
+    An air station carries the HJ 633 colour of its real-time AQI at its own latest hour, a water
+    section or an outlet :data:`REPORTING_COLOUR`; then :func:`mark_stale` greys what is old at
+    ``reference`` (default: ``at``, else ``as_of``).
 
-    The answer is memoised on the sites' ``(id, data_version)`` pairs, read first with one light
-    query: with no new data a request loads no site and computes nothing.
+    The statuses are memoised on the sites' ``(id, data_version)`` pairs (read first with one light
+    query) and ``at``: with no new data a request loads no site and computes nothing.
     """
-    return memo.get_or_compute(("statuses", versions), lambda: _statuses(session, versions, memo))
+    as_of, statuses = memo.get_or_compute(("statuses", versions, at), lambda: _statuses(session, versions, memo, at))
+    reference = reference or at or as_of
+    return beijing_iso(as_of), [mark_stale(status, time, reference) for time, status in statuses]
 
 
-def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo) -> tuple[str | None, list]:
+def mark_stale(status: dict[str, Any], time: dt.datetime | None, reference: dt.datetime | None) -> dict[str, Any]:
+    """A copy of ``status`` with ``stale`` set and the map colour for the moment ``reference``.
+
+    Stale (grey, :data:`NO_DATA_COLOUR`, the value's own time kept): an air station whose value is more
+    than :data:`AIR_STALE_AFTER` before ``reference``, any other site more than :data:`RECENT`.  A
+    fresh water section or outlet is :data:`REPORTING_COLOUR` (no AQI applies to it).
+    """
+    status = dict(status)
+    if time is None or reference is None:
+        return status
+    limit = AIR_STALE_AFTER if status["kind"] == SiteKind.air_station else RECENT
+    status["stale"] = reference - time > limit
+    if status["stale"]:
+        status["colour"] = NO_DATA_COLOUR
+    elif status["kind"] != SiteKind.air_station:
+        status["colour"] = REPORTING_COLOUR
+    return status
+
+
+def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo,
+              at: dt.datetime | None) -> tuple[dt.datetime | None, list]:
     ids = [site_id for site_id, _ in versions]
     sites = session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id)
                             .options(selectinload(Site.region))).all()
@@ -160,19 +223,12 @@ def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: Fig
         def compute(site: Site = site) -> tuple[dt.datetime | None, dict[str, Any]]:
             nonlocal latest
             if latest is None:
-                latest = latest_hours(session, ids)
+                latest = _latest(session, ids, at)
             return latest.get(site.id), _status(session, site, latest.get(site.id))
 
-        statuses.append(memo.get_or_compute(("status", site.id, site.data_version), compute))
+        statuses.append(memo.get_or_compute(("status", site.id, site.data_version, at), compute))
     times = [time for time, _ in statuses if time is not None]
-    as_of = max(times) if times else None
-    out = []
-    for time, status in statuses:
-        status = dict(status)
-        if status["kind"] != SiteKind.air_station and time is not None and as_of - time <= RECENT:
-            status["colour"] = REPORTING_COLOUR
-        out.append(status)
-    return beijing_iso(as_of), out
+    return (max(times) if times else None), statuses
 
 
 def _values(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.datetime) -> list[tuple]:
@@ -185,26 +241,62 @@ def _values(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.d
     return list(session.execute(query))
 
 
-def _unit(pollutant: str) -> str:
-    """The unit of a GB 3095 pollutant, else of an HJ 212-2017 Annex B factor code (``a21026``), else ""."""
+def series_label(pollutant: str) -> dict[str, str]:
+    """``unit``, ``name_zh``, ``name_en`` of a stored pollutant: a GB 3095 pollutant (its display key and
+    unit), else an HJ 212 factor code of either edition, with its suffix (``a00000-Cou``), named and
+    united from HJ 212-2017 Annex B (:func:`ecowatch.hj212.code_label`)."""
     try:
-        return Pollutant(pollutant).unit
+        known = Pollutant(pollutant)
     except ValueError:
-        factor = FACTORS_2017.get(pollutant)
-        return factor.unit if factor is not None else ""
+        label = code_label(pollutant)
+        return {"unit": label.unit, "name_zh": label.name_zh, "name_en": label.name_en}
+    return {"unit": known.unit, "name_zh": known.value, "name_en": known.value}
 
 
-def site_series(session: Session, site: Site, hours: int, memo: FigureMemo) -> dict[str, Any]:
-    """The last ``hours`` hours of ``site`` ending at its latest hour: values per pollutant and AQI."""
-    return memo.get_or_compute(("series", site.id, site.data_version, hours),
-                               lambda: _series(session, site, hours))
+def site_series(session: Session, site: Site, hours: int, memo: FigureMemo, *,
+                at: dt.datetime | None = None) -> dict[str, Any]:
+    """The last ``hours`` hours of ``site`` ending at its latest hour (at or before ``at``): values per
+    pollutant and AQI.  An outlet or water section whose monitor reports real-time or minute frames
+    gets its last :data:`FRAME_POINTS` frame values instead of the few hourly ones (``interval``)."""
+    return memo.get_or_compute(("series", site.id, site.data_version, hours, at),
+                               lambda: _series(session, site, hours, at))
 
 
-def _series(session: Session, site: Site, hours: int) -> dict[str, Any]:
-    latest = latest_hours(session, [site.id]).get(site.id)
+def _frame_series(session: Session, site: Site, hours: int, at: dt.datetime | None) -> dict[str, Any] | None:
+    """The last frames' values of ``site`` (minute data if it has any in the window, else real-time)."""
+    end = latest_frames(session, [site.id], at).get(site.id)
+    if end is None:
+        return None
+    start = end - dt.timedelta(hours=hours)
+    for interval in ("min", "rtd"):
+        query = (frame_values_query(interval)
+                 .where(Hj212Frame.site_id == site.id, Hj212Frame.data_time_utc >= start,
+                        Hj212Frame.data_time_utc <= end)
+                 .order_by(None).order_by(Hj212Frame.data_time_utc.desc(), Hj212Frame.id.desc()).limit(FRAME_POINTS))
+        rows = frame_measurements(tuple(row) for row in session.execute(query))
+        if rows:
+            break
+    else:
+        return None
+    pollutants: dict[str, dict[str, Any]] = {}
+    for _site, _interval, time, pollutant, value, flag, _note, _source in rows:
+        entry = pollutants.setdefault(pollutant, {**series_label(pollutant), "points": []})
+        usable = value is not None and (flag is None or flag in VALID_FLAGS)
+        entry["points"].append([beijing_iso(time), value if usable else None])
+    times = sorted({row[2] for row in rows})
+    return {"site": _status(session, site, end), "from": beijing_iso(times[0]), "to": beijing_iso(times[-1]),
+            "interval": interval, "pollutants": pollutants, "aqi": []}
+
+
+def _series(session: Session, site: Site, hours: int, at: dt.datetime | None) -> dict[str, Any]:
+    if site.kind != SiteKind.air_station:
+        frames = _frame_series(session, site, hours, at)
+        if frames is not None:
+            return frames
+    latest = latest_hours(session, [site.id], at).get(site.id)
     status = _status(session, site, latest)
     if latest is None:
-        return {"site": status, "from": None, "to": None, "pollutants": {}, "aqi": []}
+        return {"site": status, "from": None, "to": None, "interval": HOURLY, "pollutants": {}, "aqi": []}
     first = latest - dt.timedelta(hours=hours - 1)
     times = [first + dt.timedelta(hours=h) for h in range(hours)]
     labels = [beijing_iso(t) for t in times]
@@ -212,14 +304,15 @@ def _series(session: Session, site: Site, hours: int) -> dict[str, Any]:
     pollutants: dict[str, dict[str, Any]] = {}
     if site.kind == SiteKind.air_station:  # the six of GB 3095 always, in the standard's order
         for pollutant in Pollutant:
-            pollutants[pollutant.value] = {"unit": pollutant.unit, "points": [[t, None] for t in labels]}
+            pollutants[pollutant.value] = {**series_label(pollutant.value), "points": [[t, None] for t in labels]}
     for time, pollutant, value, flag in _values(session, site, first, latest):
-        entry = pollutants.setdefault(pollutant, {"unit": _unit(pollutant), "points": [[t, None] for t in labels]})
+        entry = pollutants.setdefault(pollutant, {**series_label(pollutant), "points": [[t, None] for t in labels]})
         usable = value is not None and flag != INVALID_FLAG and (flag is None or flag in VALID_FLAGS)
         if usable:
             entry["points"][index[as_utc(time)]][1] = value
     aqi: list[list] = []
     if site.kind == SiteKind.air_station:
         aqi = [[beijing_iso(r["time"]), r["aqi"]] for r in _realtime(session, site, first, latest)]
-    return {"site": status, "from": labels[0], "to": labels[-1], "pollutants": pollutants, "aqi": aqi}
+    return {"site": status, "from": labels[0], "to": labels[-1], "interval": HOURLY, "pollutants": pollutants,
+            "aqi": aqi}
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -16,13 +17,50 @@ from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, released, site_in_scope, state_of
-from ecowatch.web.schemas import Problem, SitePage, SiteRead, SiteSeries, SitesStatus, SiteStatus
-from ecowatch.web.status import site_series, site_statuses, site_versions
+from ecowatch.web.schemas import (
+    PollutantSeries,
+    Problem,
+    SitePage,
+    SiteRead,
+    SiteSeries,
+    SitesStatus,
+    SiteStatus,
+)
+from ecowatch.web.status import BEIJING, beijing_iso, site_series, site_statuses, site_versions
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
 EnterpriseCode = Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$", description="Enterprise code")]
+AtQuery = Annotated[dt.datetime | None, Query(
+    description="Show the sites as they were at this moment (ISO 8601; without an offset, Beijing time): "
+                "each site's last value at or before it.  Default: now, the latest values.")]
+
+
+class MapSiteStatus(SiteStatus):
+    stale: bool = Field(description="The value is older than the moment shown allows (air 3 h, others 24 h): "
+                                    "grey on the map, with its own time")
+
+
+class MapSitesStatus(SitesStatus):
+    at: str | None = Field(description="The moment shown (the query's at, else now), ISO 8601 with +08:00")
+    sites: list[MapSiteStatus]
+
+
+class NamedPollutantSeries(PollutantSeries):
+    name_zh: str = Field(description="Name from GB 3095 or HJ 212-2017 Annex B (the code itself when unknown)")
+    name_en: str
+
+
+class MapSiteSeries(SiteSeries):
+    interval: str = Field(description="1h (hourly values), or rtd/min: an outlet's last real-time/minute frames")
+    pollutants: dict[str, NamedPollutantSeries]
+
+
+def _utc(at: dt.datetime | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    return (at if at.tzinfo is not None else at.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
 
 
 def sites_in_scope(session: Session, scope: Scope):
@@ -91,32 +129,45 @@ def list_sites(
     return json_response(page.model_dump_json())
 
 
-@router.get("/status", response_model=SitesStatus, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
-async def sites_status(request: Request, session: SessionDep, scope: ScopeDep,
+@router.get("/status", response_model=MapSitesStatus, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
+async def sites_status(request: Request, session: SessionDep, scope: ScopeDep, at: AtQuery = None,
                        fmt: FormatQuery = TableFormat.json) -> Response:
-    """Every site in scope with its latest hour and colour: the HJ 633 real-time AQI for air stations."""
+    """Every site in scope with the time of its last value and its colour (the HJ 633 real-time AQI for
+    air stations) at the moment ``at`` (default now); values too old for that moment are ``stale``."""
+    moment = _utc(at)
+    # The wall clock, to the hour: the memoised answer changes once an hour without new data.
+    now = state_of(request).now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     return await status_response(request, session, scope.site_filter(), fmt, name="sites-status",
-                                 item=SiteStatus, page=SitesStatus, items_key="sites")
+                                 item=MapSiteStatus, page=MapSitesStatus, items_key="sites", at=moment,
+                                 reference=moment or now)
 
 
 async def status_response(request: Request, session: Session, site_filter, fmt: TableFormat, *, name: str,
-                          item: type[BaseModel], page: type[BaseModel], items_key: str) -> Response:
-    """The latest status of the sites ``site_filter`` selects, as ``page`` (``as_of`` and ``items_key``)
-    or a table of ``item``'s fields; the JSON text is memoised on the sites' data versions."""
+                          item: type[BaseModel], page: type[BaseModel], items_key: str,
+                          at: dt.datetime | None = None, reference: dt.datetime | None = None) -> Response:
+    """The status of the sites ``site_filter`` selects at ``at`` (default: their latest values), stale
+    as seen from ``reference`` (default ``at``, else their latest value), as ``page`` (``as_of``,
+    ``at`` where the page has it, and ``items_key``) or a table of ``item``'s fields; the JSON text is
+    memoised on the sites' data versions and the two moments."""
     memo = state_of(request).memo
     with released(session):  # on the loop: one light query, then the memo answers
         versions = site_versions(session, site_filter)
 
     def rows() -> tuple[str | None, list[dict]]:
         with released(session):
-            as_of, statuses = site_statuses(session, versions, memo)
+            as_of, statuses = site_statuses(session, versions, memo, at=at, reference=reference)
         return as_of, [{key: status[key] for key in item.model_fields} for status in statuses]
+
+    def text() -> str:
+        body = dict(zip(("as_of", items_key), rows(), strict=True))
+        if "at" in page.model_fields:
+            body["at"] = beijing_iso(reference)
+        return page.model_validate(body).model_dump_json()
 
     if fmt is not TableFormat.json:
         return await run_in_threadpool(
             lambda: table_response(rows()[1], fmt, name, columns=list(item.model_fields)))
-    return json_response(await memo.get_or_compute_in_thread((name, versions), lambda: page.model_validate(
-        dict(zip(("as_of", items_key), rows(), strict=True))).model_dump_json()))
+    return json_response(await memo.get_or_compute_in_thread((name, versions, at, reference), text))
 
 
 @router.get("/{code}", response_model=SiteRead, responses={**SCOPE_ERRORS, 404: {"model": Problem}})
@@ -126,7 +177,7 @@ def get_site(code: str, session: SessionDep, scope: ScopeDep) -> SiteRead:
     return site_read(site_in_scope(site, scope, code))
 
 
-@router.get("/{code}/series", response_model=SiteSeries, response_model_by_alias=True,
+@router.get("/{code}/series", response_model=MapSiteSeries, response_model_by_alias=True,
             responses={**SCOPE_ERRORS, 404: {"model": Problem}})
 def get_series(
     code: str,
@@ -134,10 +185,13 @@ def get_series(
     session: SessionDep,
     scope: ScopeDep,
     hours: Annotated[int, Query(ge=1, le=744, description="Hours ending at the site's latest hour")] = 48,
-) -> SiteSeries:
-    """The site's last ``hours`` hourly values per pollutant and (air stations) its real-time AQI."""
+    at: AtQuery = None,
+) -> MapSiteSeries:
+    """The site's last ``hours`` hourly values per pollutant (named and united from the code tables)
+    and (air stations) its real-time AQI, ending at its last value at or before ``at``; an outlet's
+    monitor's last real-time or minute frames when it sends them (``interval``)."""
     site = session.scalars(select(Site).where(Site.code == code)).one_or_none()
     site = site_in_scope(site, scope, code)
-    series = site_series(session, site, hours, state_of(request).memo)
+    series = site_series(session, site, hours, state_of(request).memo, at=_utc(at))
     keys = SiteStatus.model_fields
-    return SiteSeries.model_validate({**series, "site": {key: series["site"][key] for key in keys}})
+    return MapSiteSeries.model_validate({**series, "site": {key: series["site"][key] for key in keys}})
