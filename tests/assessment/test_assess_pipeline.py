@@ -100,17 +100,38 @@ def test_city_hourly_is_the_nan_aware_mean_of_its_stations():
     np.testing.assert_array_equal(cube.all_values[:3], hand_cube().values)  # stations untouched
 
 
-def test_city_daily_value_is_formed_from_its_hourly_means():
+def test_city_daily_value_is_the_mean_of_its_station_days():
+    """Issue 13 "City days from hourly city means" (docs/decisions.md row 12)."""
     assessment = assess_cube(hand_cube(), {"X": ("A", "B", "C")})
     daily = assessment.daily
     x, b = at(assessment, "X"), at(assessment, "B")
-    # 23 city hours: 11 x 15, one 23.33 (hour 5), 10 x 10, one 60 -> 333.33 / 23 = 14.49; valid (>= 20 h),
-    # though B (12 h) and C (2 h) have no valid day of their own.
-    assert daily.counts[AqiItem.PM2_5][x, 0] == 23
-    assert daily.values[AqiItem.PM2_5][x, 0] == pytest.approx((11 * 15 + 70 / 3 + 10 * 10 + 60) / 23, abs=1e-9)
+    # Only A has a valid day (22 h of 10); B (12 h) and C (2 h) have none, so the city's day is A's: 10,
+    # formed from 1 station. The hour-by-hour city mean gave 14.49 from 23 "city hours".
+    assert daily.counts[AqiItem.PM2_5][x, 0] == 1
+    assert daily.values[AqiItem.PM2_5][x, 0] == 10.0
     assert bool(daily.valid[AqiItem.PM2_5][x, 0])
     assert not daily.valid[AqiItem.PM2_5][b, 0]
     assert not daily.valid[AqiItem.PM2_5][at(assessment, "C"), 0]
+
+
+def test_hours_missing_at_one_station_do_not_reweight_the_city_day():
+    """Two stations; D is down 00-03 h while E reads 400 then (a dust spike), 100 after.
+
+    Station days: D = 100 (20 h), E = (4 x 400 + 20 x 100) / 24 = 150; city = 125. The hourly city
+    mean would give the spike hours E's value alone: (4 x 400 + 20 x 100) / 24 = 150.
+    """
+    values = np.full((2, len(POLLUTANT_INDEX), 1, 24), np.nan)
+    pm10 = POLLUTANT_INDEX[Pollutant.PM10]
+    values[0, pm10, 0, 4:] = 100.0
+    values[1, pm10, 0, :4] = 400.0
+    values[1, pm10, 0, 4:] = 100.0
+    sites = tuple(Site(code=c, name=c, kind="station", city="Y") for c in "DE")
+    cube = HourlyCube(sites=sites, first_day=dt.date(2016, 5, 6), values=values)
+    assessment = assess_cube(cube, {"Y": ("D", "E")})
+    y = at(assessment, "Y")
+    assert assessment.daily.values[AqiItem.PM10][y, 0] == 125.0
+    assert assessment.daily.counts[AqiItem.PM10][y, 0] == 2
+    assert int(assessment.daily.iaqi[AqiItem.PM10][y, 0]) == 88  # 2012: 50 + 75 x 50/100 = 87.5 -> 88
 
 
 def test_default_city_leaves_out_control_regional_and_traffic_stations():

@@ -128,11 +128,11 @@ def with_cities(cube: HourlyCube, city_members: dict[str, Sequence[str]]) -> Hou
 
     Notes
     -----
-    [HJ663-2013]_ evaluates a city on the arithmetic mean of its assessment stations. The stage at
-    which stations are averaged is not fixed by any text seen; ecowatch averages the stations' valid
-    1-h values hour by hour and then applies every daily rule to the city's hourly series, as the
-    national real-time platform forms a city's hourly figures. An hour with no valid station value
-    is missing for the city. This is the one place the stage is chosen.
+    The city's hourly series serves the real-time (hourly) AQI, as the national real-time platform
+    forms a city's hourly figures, and the O3 daily maximum 1-h of the 2012 daily report. The city's
+    daily values are not taken from it: they are formed from the stations' days
+    (:func:`ecowatch.assessment.daily.city_statistics`, docs/decisions.md row 12). An hour with no
+    valid station value is missing for the city.
     """
     if cube.city_values is not None:
         raise ValueError("the cube has its cities already")

@@ -12,9 +12,21 @@ from ecowatch.assessment.air import AirAssessment
 from ecowatch.assessment.cube import POLLUTANT_INDEX
 from ecowatch.assessment.daily import ITEM_ORDER, primary_names
 from ecowatch.assessment.publish import invalid_reason, published_number
-from ecowatch.standards import AQI_LEVELS, MISSING, POLLUTANTS, Pollutant, o3_8h_moving_means
+from ecowatch.standards import (
+    AQI_LEVELS,
+    MISSING,
+    POLLUTANTS,
+    DailyStatistic,
+    Pollutant,
+    city_daily_mean,
+    o3_8h_moving_means,
+)
 from ecowatch.standards.air import MIN_HOURS_PER_8H, MIN_HOURS_PER_DAY, MIN_WINDOWS_PER_DAY
 from ecowatch.standards.aqi import concentration_decimals
+
+
+def _value_valid(statistic: DailyStatistic) -> tuple[np.ndarray, np.ndarray]:
+    return statistic.value, statistic.valid
 
 
 def _hour_list(mask: np.ndarray) -> list[int]:
@@ -42,7 +54,13 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
             "hourly": [published_number(float(v), pollutant.decimals + 1) if ok else None
                        for v, ok in zip(values, present, strict=True)],
         }
-    windows = o3_8h_moving_means(hourly[POLLUTANT_INDEX[Pollutant.O3]])
+    if site.kind == "city":
+        # The city's 8-h values are the means of its stations' valid 8-h means (docs/decisions.md row 12).
+        members = [cube.site_index(code) for code in site.members]
+        o3 = cube.values[members, POLLUTANT_INDEX[Pollutant.O3], day_index]
+        windows = city_daily_mean(*_value_valid(o3_8h_moving_means(o3)))
+    else:
+        windows = o3_8h_moving_means(hourly[POLLUTANT_INDEX[Pollutant.O3]])
     o3_windows = [
         {
             "hours": f"{w:02d}-{w + 7:02d}",
@@ -60,7 +78,7 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
                                       concentration_decimals(item.pollutant, figures.editions[day_index])),
             "formed_from": int(figures.counts[item][site_index, day_index]),
             "valid": bool(figures.valid[item][site_index, day_index]),
-            "why_invalid": invalid_reason(figures, item, site_index, day_index),
+            "why_invalid": invalid_reason(figures, item, site_index, day_index, city=site.kind == "city"),
             "in_daily_aqi": bool(figures.in_report[item][day_index]),
             "iaqi": iaqi if iaqi >= 0 else None,
         }
@@ -74,7 +92,8 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
         "date": day.isoformat(),
         "edition": figures.editions[day_index].value,
         "rules": {
-            "daily_mean": f"at least {MIN_HOURS_PER_DAY} valid 1-h values (GB 3095 表4)",
+            "daily_mean": f"at least {MIN_HOURS_PER_DAY} valid 1-h values (GB 3095 表4)"
+            + ("; the city's: the mean of its stations' valid days" if site.kind == "city" else ""),
             "o3_8h_window": f"at least {MIN_HOURS_PER_8H} of 8 hours (GB 3095 表4)",
             "o3_max8h": f"at least {MIN_WINDOWS_PER_DAY} of the day's 17 windows, or above the limit (HJ 663)",
         },

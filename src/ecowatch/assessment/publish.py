@@ -132,8 +132,12 @@ INVALID_REASONS = {
 }
 
 
-def invalid_reason(figures: DailyFigures, item: AqiItem, site: int, day: int) -> str | None:
-    """Why a daily value is not used, or None when it is."""
+def invalid_reason(figures: DailyFigures, item: AqiItem, site: int, day: int, *, city: bool = False) -> str | None:
+    """Why a daily value is not used, or None when it is.
+
+    A city's 24-h means are formed from its stations' days (docs/decisions.md row 12), so for a city
+    the count is of member stations with a valid day, not of hours.
+    """
     if figures.excluded[item][site, day]:
         return "excluded (approved sand-dust / exceptional-event day)"
     if figures.valid[item][site, day]:
@@ -142,6 +146,8 @@ def invalid_reason(figures: DailyFigures, item: AqiItem, site: int, day: int) ->
     if item in INVALID_REASONS:
         unit = "valid 8-h means" if item is AqiItem.O3_8H else "valid hours"
         return f"{count} {unit}: {INVALID_REASONS[item]}"
+    if city:
+        return "no member station has a valid day (each needs 20 valid hours, GB 3095 表4)"
     return f"{count} valid hours < 20 required (GB 3095 表4)"
 
 
@@ -186,7 +192,7 @@ def daily_table(assessment: AirAssessment, *, excluding: bool = False) -> pl.Dat
                 f"{item.value}: {reason}"
                 for item in ITEM_ORDER
                 if figures.in_report[item][day_index]
-                and (reason := invalid_reason(figures, item, site_index, day_index))
+                and (reason := invalid_reason(figures, item, site_index, day_index, city=site.kind == "city"))
             ]
             row["invalid"] = "; ".join(reasons)
             rows.append(row)
