@@ -10,7 +10,7 @@ from pydantic import BeforeValidator
 
 from ecowatch.web.schemas import Problem
 
-__all__ = ["SCOPE_ERRORS", "IsoDate", "IsoDateTime", "Limit", "Offset", "RegionCode"]
+__all__ = ["SCOPE_ERRORS", "IsoDate", "IsoDateOrTime", "IsoDateTime", "Limit", "Offset", "RegionCode"]
 
 #: OpenAPI answers of every route that needs a signed-in user with a scope.
 SCOPE_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
@@ -40,3 +40,14 @@ def _iso(parse, example: str):
 
 IsoDateTime = Annotated[dt.datetime, _iso(dt.datetime.fromisoformat, "2016-01-03T08:00:00+08:00")]
 IsoDate = Annotated[dt.date, _iso(dt.date.fromisoformat, "2016-01-03")]
+
+
+def _date_or_time(text: str) -> dt.date | dt.datetime:
+    """``YYYY-MM-DD`` as a date (a whole day), anything else ISO 8601 as a date-time."""
+    if isinstance(text, str) and len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text)
+
+
+#: A day (``2016-03-06``: the whole day) or an instant (``2016-03-06T08:00``).
+IsoDateOrTime = Annotated[dt.datetime | dt.date, _iso(_date_or_time, "2016-01-03 or 2016-01-03T08:00:00+08:00")]

@@ -1,32 +1,77 @@
-"""``/api/v1/measurements``: stored values of the sites in scope, filtered and paged."""
+"""``/api/v1/measurements``: stored values of the sites in scope, filtered and paged.
+
+What one request may cost is bounded (issue 14: ``offset=10000000`` took 7.6 s, eight of them in
+parallel stalled every other user):
+
+- paging goes on with ``cursor`` (keyset: the next page starts after the last row's primary key, an
+  index seek whatever the depth); ``offset`` is refused past :data:`MAX_OFFSET`;
+- ``total`` is counted up to :data:`COUNT_CAP` rows, not over the whole table;
+- an unknown ``pollutant`` is refused before the database is asked (it made the database walk the
+  whole index for rows that never come);
+- every read runs under :data:`READ_BUDGET_S` (:func:`ecowatch.store.budget.query_budget`): past it
+  the database stops the query and the answer says to narrow the request;
+- downloads hold at most :data:`MAX_DOWNLOAD_ROWS` rows, XLSX at most :data:`MAX_XLSX_ROWS` (a
+  workbook costs ~50 µs a cell): larger workbooks are background jobs (``POST /api/v1/exports``).
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy.orm import Session
 
+from ecowatch.hj212.codes import CODE_2005_TO_2017, FACTORS_2017
+from ecowatch.reports.spreadsheets import pollutant_unit
+from ecowatch.standards import Pollutant
+from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
 from ecowatch.store.measurements import BEIJING_OFFSET
 from ecowatch.store.models import Hj212Frame, Measurement, Site
-from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateTime, Limit, Offset
+from ecowatch.store.users import Scope
+from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateOrTime
 from ecowatch.web.deps import ScopeDep, SessionDep, site_in_scope
 from ecowatch.web.schemas import MeasurementPage, MeasurementRead, Problem
 from ecowatch.web.status import as_utc, beijing_iso
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
 
+__all__ = ["COUNT_CAP", "MAX_DOWNLOAD_ROWS", "MAX_OFFSET", "MAX_XLSX_ROWS", "READ_BUDGET_S", "Filters",
+           "check_pollutant", "measurement_rows", "read_filters", "router"]
+
 router = APIRouter(prefix="/measurements", tags=["measurements"])
 
 #: A download holds at most this many rows (a month of one station is 4,464): page for more.
 MAX_DOWNLOAD_ROWS = 200_000
+#: A workbook answered at once holds at most this many rows (a few seconds of writing); larger ones
+#: are made by a background job with progress (``POST /api/v1/exports``).
+MAX_XLSX_ROWS = 20_000
+#: Rows per JSON page.
+MAX_JSON_LIMIT = 1000
+#: Deepest ``offset``: past it the database would skip that many rows for every page; use ``cursor``.
+MAX_OFFSET = 10_000
+#: ``total`` is counted up to this many rows (the download limit), null above.
+COUNT_CAP = MAX_DOWNLOAD_ROWS
+#: What one request's reads may take [s] before the database stops them.
+READ_BUDGET_S = 5.0
 #: Real-time and minute values are read from their frames: one request reads at most this many (a
 #: month of an outlet's minute data is 44,640).
 MAX_FRAMES_READ = 50_000
-TimeQuery = Annotated[IsoDateTime | None, Query(description="ISO 8601; without an offset it is Beijing time")]
+
+TIME_HELP = ("ISO 8601: a date (YYYY-MM-DD) means the whole Beijing day, so from=2016-03-06&to=2016-03-06 "
+             "is the 24 hour labels 00:00-23:00 of that day; a date-time without an offset is Beijing time. "
+             "Both bounds are inclusive.")
+TimeQuery = Annotated[IsoDateOrTime | None, Query(description=TIME_HELP)]
+
+
+def _unprocessable(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=message)
 
 
 def _utc(time: dt.datetime) -> dt.datetime:
@@ -35,88 +80,231 @@ def _utc(time: dt.datetime) -> dt.datetime:
     return time.astimezone(dt.UTC)
 
 
+def _day_start(day: dt.date) -> dt.datetime:
+    return _utc(dt.datetime.combine(day, dt.time()))
+
+
+def _bounds(time_from: dt.date | None, time_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) in UTC: a date ``to`` ends with its whole Beijing day, a date-time ``to`` includes itself."""
+    start = end = None
+    if time_from is not None:
+        start = _utc(time_from) if isinstance(time_from, dt.datetime) else _day_start(time_from)
+    if time_to is not None:
+        end = (_utc(time_to) + dt.timedelta(microseconds=1) if isinstance(time_to, dt.datetime)
+               else _day_start(time_to + dt.timedelta(days=1)))
+    if start is not None and end is not None and end <= start:
+        raise _unprocessable(f"to: {time_to.isoformat()} is before from: {time_from.isoformat()}")
+    return start, end
+
+
+_KNOWN = frozenset(p.value for p in Pollutant) | frozenset(FACTORS_2017)
+
+
+def check_pollutant(code: str) -> None:
+    """Refuse (422) a code that is neither a GB 3095 pollutant nor an HJ 212-2017 Annex B factor, possibly
+    with a suffix (``a21026-Cou``), before any read: no stored row can carry it."""
+    base = code.split("-", 1)[0]
+    if base in _KNOWN:
+        return
+    hint = ""
+    if base in CODE_2005_TO_2017:
+        hint = f"; HJ 212-2005 code {base} is stored as {CODE_2005_TO_2017[base]}"
+    raise _unprocessable(f"pollutant: {code!r} is neither a GB 3095 pollutant ({', '.join(p.value for p in Pollutant)})"
+                         f" nor an HJ 212-2017 Annex B code (a21026, w01018, ...){hint}")
+
+
+# -- cursor -------------------------------------------------------------------------------------------
+
+
+def encode_cursor(interval: str, site_id: int, time: dt.datetime, pollutant: str) -> str:
+    """An opaque token for "after this row": its primary key (the interval, site, UTC time, pollutant)."""
+    key = [interval, site_id, as_utc(time).isoformat(), pollutant]
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, interval: str) -> tuple[int, dt.datetime, str]:
+    """The (site id, UTC time, pollutant) a cursor points after; 422 for one this API did not give."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        given_interval, site_id, time, pollutant = key
+        time = dt.datetime.fromisoformat(time)
+        if not (isinstance(site_id, int) and isinstance(pollutant, str) and time.tzinfo is not None):
+            raise ValueError(key)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise _unprocessable("cursor: not a cursor this API gave (use next_cursor of the previous page)") from None
+    if given_interval != interval:
+        raise _unprocessable(f"cursor: it pages interval={given_interval}, not interval={interval}")
+    return site_id, time, pollutant
+
+
+# -- the read ---------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class _Filters:
+class Filters:
+    """A measurements request's filters, as :func:`read_filters` checked them."""
+
     scope: ColumnElement[bool]
     site_id: int | None
     pollutant: str | None
+    interval: str
     start: dt.datetime | None  # UTC, inclusive
-    end: dt.datetime | None
+    end: dt.datetime | None  # UTC, exclusive
+    after: tuple[int, dt.datetime, str] | None  # the cursor's row
 
 
-@router.get("", response_model=MeasurementPage,
+def read_filters(session: Session, scope: Scope, *, site: str | None, pollutant: str | None,
+                 time_from: dt.date | None, time_to: dt.date | None, interval: str,
+                 cursor: str | None = None) -> Filters:
+    """Check a request's filters (422 or 404 naming the field) and resolve its site."""
+    if pollutant is not None:
+        check_pollutant(pollutant)
+    start, end = _bounds(time_from, time_to)
+    after = decode_cursor(cursor, interval) if cursor is not None else None
+    site_id = None
+    if site is not None:
+        site_id = site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site).id
+    return Filters(scope.site_filter(), site_id, pollutant, interval, start, end, after)
+
+
+def _query(filters: Filters) -> Select:
+    key = (Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant)
+    query = (select(Site.code, Measurement).join(Site, Site.id == Measurement.site_id)
+             .where(filters.scope, Measurement.interval == filters.interval).order_by(*key))
+    if filters.site_id is not None:
+        query = query.where(Measurement.site_id == filters.site_id)
+    if filters.pollutant is not None:
+        query = query.where(Measurement.pollutant == filters.pollutant)
+    if filters.start is not None:
+        query = query.where(Measurement.time >= filters.start)
+    if filters.end is not None:
+        query = query.where(Measurement.time < filters.end)
+    return query
+
+
+def _after(query: Select, filters: Filters) -> Select:
+    if filters.after is None:
+        return query
+    site_id, time, pollutant = filters.after
+    key = tuple_(Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant)
+    return query.where(key > tuple_(site_id, filters.interval, time, pollutant))
+
+
+def _read(code: str, row: Measurement) -> MeasurementRead:
+    return MeasurementRead(site=code, interval=row.interval, time=beijing_iso(row.time), pollutant=row.pollutant,
+                           value=row.value, unit=pollutant_unit(row.pollutant), flag=row.flag, note=row.note,
+                           source=row.source)
+
+
+def _count(session: Session, query: Select) -> int | None:
+    """Rows of ``query`` up to :data:`COUNT_CAP`; None above."""
+    capped = query.order_by(None).limit(COUNT_CAP + 1).subquery()
+    count = session.scalar(select(func.count()).select_from(capped)) or 0
+    return None if count > COUNT_CAP else count
+
+
+def measurement_rows(session: Session, filters: Filters, *, limit: int | None, offset: int = 0,
+                     count: bool = True, progress=None) -> tuple[int | None, list[tuple[tuple, MeasurementRead]]]:
+    """``total`` (capped) and the rows ``(key, row)`` of a request, ``limit`` None for all of them.
+
+    ``key`` is the row's (site id, UTC time, pollutant), from which :func:`encode_cursor` makes the
+    next page's cursor; ``progress(done)`` is called every 1,000 rows (background exports)."""
+    if filters.interval in FRAME_INTERVALS:
+        merged = _with_frame_values(session, filters)
+        if filters.after is not None:
+            site_id, time, pollutant = filters.after
+            merged = [(key, row) for key, row in merged if key > (site_id, time, pollutant)]
+        total = len(merged)
+        end = None if limit is None else offset + limit
+        return total, merged[offset:end]
+    query = _query(filters)
+    total = _count(session, query) if count else None
+    query = _after(query, filters).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    out = []
+    for code, row in session.execute(query):
+        out.append(((row.site_id, as_utc(row.time), row.pollutant), _read(code, row)))
+        if progress is not None and len(out) % 1000 == 0:
+            progress(len(out))
+    return total, out
+
+
+@router.get("", response_model=MeasurementPage, description=__doc__,
             responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES})
 def list_measurements(
     session: SessionDep,
     scope: ScopeDep,
     site: Annotated[str | None, Query(max_length=32, description="Site code")] = None,
-    pollutant: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,16}$", description="e.g. PM2.5, a21026")] = None,
+    pollutant: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,16}$",
+                                           description="A GB 3095 pollutant (PM2.5) or an HJ 212-2017 Annex "
+                                                       "B code (a21026, a21026-Cou); others are refused")] = None,
     time_from: Annotated[TimeQuery, Query(alias="from")] = None,
     time_to: Annotated[TimeQuery, Query(alias="to")] = None,
     interval: Annotated[str, Query(pattern=r"^(rtd|min|\d{1,4}(min|h|d))$",
-                                         description="Averaging interval: 1h, 1d (hour and day means), min "
-                                                     "and rtd (HJ 212 minute and real-time data)")] = "1h",
-    limit: Limit = 100,
-    offset: Offset = 0,
+                                   description="Averaging interval: 1h, 1d (hour and day means), min "
+                                               "and rtd (HJ 212 minute and real-time data)")] = "1h",
+    limit: Annotated[int | None, Query(ge=1, le=MAX_DOWNLOAD_ROWS,
+                                       description=f"Rows per JSON page (default 100, at most {MAX_JSON_LIMIT}); "
+                                                   "of a download: its first rows (default all)")] = None,
+    offset: Annotated[int, Query(ge=0, description=f"Rows to skip, at most {MAX_OFFSET:,}: page on with "
+                                                   "cursor")] = 0,
+    cursor: Annotated[str | None, Query(max_length=256, description="next_cursor of the previous page: the "
+                                                                    "page after it")] = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> MeasurementPage | Response:
-    """Values in (site, time, pollutant) order; ``from``/``to`` are inclusive hour labels."""
-    if time_from is not None and time_to is not None and _utc(time_to) < _utc(time_from):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=f"to: {time_to.isoformat()} is before from: {time_from.isoformat()}")
-    filters = _Filters(
-        scope.site_filter(),
-        None if site is None else site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(),
-                                                scope, site).id,
-        pollutant,
-        None if time_from is None else _utc(time_from),
-        None if time_to is None else _utc(time_to),
-    )
-    query = (select(Site.code, Measurement)
-             .join(Site, Site.id == Measurement.site_id)
-             .where(filters.scope, Measurement.interval == interval)
-             .order_by(Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant))
-    if filters.site_id is not None:
-        query = query.where(Measurement.site_id == filters.site_id)
-    if pollutant is not None:
-        query = query.where(Measurement.pollutant == pollutant)
-    if filters.start is not None:
-        query = query.where(Measurement.time >= filters.start)
-    if filters.end is not None:
-        query = query.where(Measurement.time <= filters.end)
-
-    def read(code: str, row: Measurement) -> MeasurementRead:
-        return MeasurementRead(site=code, interval=row.interval, time=beijing_iso(row.time), pollutant=row.pollutant,
-                               value=row.value, flag=row.flag, note=row.note, source=row.source)
-
-    if interval in FRAME_INTERVALS:
-        items = _with_frame_values(session, query, interval, filters)
-        total = len(items)
-        if fmt is not TableFormat.json:
-            _check_download(total)
-            return table_response([item.model_dump() for item in items], fmt, "measurements",
-                                  columns=list(MeasurementRead.model_fields))
-        return MeasurementPage(total=total, limit=limit, offset=offset, items=items[offset:offset + limit])
-
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    if fmt is not TableFormat.json:
-        _check_download(total)
-        rows = [read(code, row).model_dump() for code, row in session.execute(query)]
-        return table_response(rows, fmt, "measurements", columns=list(MeasurementRead.model_fields))
-    items = [read(code, row) for code, row in session.execute(query.limit(limit).offset(offset))]
-    return MeasurementPage(total=total, limit=limit, offset=offset, items=items)
+    """Values in (site, time, pollutant) order; see the description for the bounds of a request."""
+    if offset > MAX_OFFSET:
+        raise _unprocessable(f"offset: {offset} is past the deepest offset ({MAX_OFFSET}); page on with "
+                             "cursor= (next_cursor of each page), which costs the same at any depth")
+    if offset and cursor is not None:
+        raise _unprocessable("offset, cursor: give one of them (a cursor already says where the page starts)")
+    if fmt is TableFormat.json and limit is not None and limit > MAX_JSON_LIMIT:
+        raise _unprocessable(f"limit: at most {MAX_JSON_LIMIT} rows per JSON page (downloads take up to "
+                             f"{MAX_DOWNLOAD_ROWS})")
+    filters = read_filters(session, scope, site=site, pollutant=pollutant, time_from=time_from, time_to=time_to,
+                           interval=interval, cursor=cursor)
+    try:
+        with query_budget(session, READ_BUDGET_S):
+            if fmt is not TableFormat.json:
+                return _download(session, filters, fmt, limit, offset)
+            page = limit or 100
+            total, rows = measurement_rows(session, filters, limit=page + 1, offset=offset)
+    except QueryBudgetExceeded as error:
+        raise _unprocessable(f"from/to: {error}; narrow site/pollutant/from/to") from None
+    next_cursor = encode_cursor(interval, *rows[page - 1][0]) if len(rows) > page else None
+    return MeasurementPage(total=total, limit=page, offset=offset, next_cursor=next_cursor,
+                           items=[row for _, row in rows[:page]])
 
 
-def _check_download(total: int) -> None:
-    if total > MAX_DOWNLOAD_ROWS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=f"format: {total} rows are more than a download holds ({MAX_DOWNLOAD_ROWS}); "
-                                   "narrow site/pollutant/from/to")
+def check_download(total: int | None, limit: int | None, fmt: TableFormat) -> int:
+    """The rows a download will hold (``limit`` applies first); 422 when more than it may."""
+    rows = total if limit is None or (total is not None and total < limit) else limit
+    if rows is None or rows > MAX_DOWNLOAD_ROWS:
+        raise _unprocessable(f"format: {'over ' if rows is None else ''}{rows or COUNT_CAP} rows are more than a "
+                             f"download holds ({MAX_DOWNLOAD_ROWS}); give limit= or narrow site/pollutant/from/to")
+    if fmt is TableFormat.xlsx and rows > MAX_XLSX_ROWS:
+        raise _unprocessable(f"format: {rows} rows are more than a workbook answered at once holds "
+                             f"({MAX_XLSX_ROWS}); POST /api/v1/exports makes it in the background")
+    return rows
 
 
-def _with_frame_values(session, query, interval: str, filters: _Filters) -> list[MeasurementRead]:
+def _download(session: Session, filters: Filters, fmt: TableFormat, limit: int | None, offset: int) -> Response:
+    if filters.interval in FRAME_INTERVALS:
+        _, rows = measurement_rows(session, filters, limit=limit, offset=offset)
+        check_download(len(rows), None, fmt)
+    else:
+        total = _count(session, _after(_query(filters), filters))
+        check_download(None if total is None else max(0, total - offset), limit, fmt)
+        _, rows = measurement_rows(session, filters, limit=limit, offset=offset, count=False)
+    return table_response([row.model_dump() for _, row in rows], fmt, "measurements",
+                          columns=list(MeasurementRead.model_fields))
+
+
+def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, MeasurementRead]]:
     """Real-time and minute values: the gateway keeps them in their frames (``ecowatch.store.frames``),
     other writers may have put some in ``measurement``; both, in (site, time, pollutant) order."""
+    interval = filters.interval
     frames = (frame_values_query(interval).add_columns(Site.code).join(Site, Site.id == Hj212Frame.site_id)
               .where(filters.scope))
     if filters.site_id is not None:
@@ -124,22 +312,23 @@ def _with_frame_values(session, query, interval: str, filters: _Filters) -> list
     if filters.start is not None:
         frames = frames.where(Hj212Frame.data_time_utc >= filters.start)
     if filters.end is not None:
-        frames = frames.where(Hj212Frame.data_time_utc <= filters.end)
+        frames = frames.where(Hj212Frame.data_time_utc < filters.end)
     count = session.scalar(select(func.count()).select_from(frames.order_by(None).subquery())) or 0
     if count > MAX_FRAMES_READ:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=f"interval: {count} {interval} frames match, more than one request reads "
-                                   f"({MAX_FRAMES_READ}); narrow site/from/to")
+        raise _unprocessable(f"interval: {count} {interval} frames match, more than one request reads "
+                             f"({MAX_FRAMES_READ}); narrow site/from/to")
     found = list(session.execute(frames))
     codes = {row.site_id: row.code for row in found}
     rows = frame_measurements(tuple(row)[:6] for row in found)
     if filters.pollutant is not None:
         rows = [row for row in rows if row[3] == filters.pollutant]
-    merged = [(row.site_id, as_utc(row.time), row.pollutant, code, row.value, row.flag, row.note, row.source)
-              for code, row in session.execute(query)]
+    merged: list[tuple[Any, ...]] = [
+        (row.site_id, as_utc(row.time), row.pollutant, code, row.value, row.flag, row.note, row.source)
+        for code, row in session.execute(_query(filters))]
     merged += [(site, as_utc(time), pollutant, codes[site], value, flag, note, source)
                for site, _, time, pollutant, value, flag, note, source in rows]
     merged.sort(key=lambda row: row[:3])
-    return [MeasurementRead(site=code, interval=interval, time=beijing_iso(time), pollutant=pollutant, value=value,
-                            flag=flag, note=note, source=source)
-            for _, time, pollutant, code, value, flag, note, source in merged]
+    return [((site, time, pollutant),
+             MeasurementRead(site=code, interval=interval, time=beijing_iso(time), pollutant=pollutant, value=value,
+                             unit=pollutant_unit(pollutant), flag=flag, note=note, source=source))
+            for site, time, pollutant, code, value, flag, note, source in merged]
