@@ -60,6 +60,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
 from ecowatch.gateway.journal import Entry, GroupCommit, Journal, JournalError, Position
 from ecowatch.gateway.registry import Registry
 from ecowatch.hj212 import (
@@ -76,7 +78,21 @@ from ecowatch.hj212 import (
 from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
 from ecowatch.hj212.errors import Hj212Error
 from ecowatch.store import make_engine, migrate, session_factory
-from ecowatch.store.frames import Checkpoint, KeptFrame, RefusedFrame, apply_batch, frame_key, read_checkpoint
+from ecowatch.store.frames import (
+    DEFAULT_FUTURE,
+    DEFAULT_PAST,
+    Checkpoint,
+    KeptFrame,
+    RefusedFrame,
+    TimeWindow,
+    apply_batch,
+    data_time_problem,
+    frame_key,
+    known_sites,
+    quarantine_text,
+    read_checkpoint,
+    unstorable,
+)
 
 __all__ = ["GC_THRESHOLD", "Gateway", "GatewayStats", "Limits"]
 
@@ -120,6 +136,11 @@ class Limits:
     #: With ``store_process`` the frames the store has not taken yet are on disk, not in memory: the
     #: intake pauses when the store lags this many frames behind (``high_water`` otherwise).
     store_lag_limit: int = 500_000
+    #: Data frames whose DataTime lies further than this before or after the server's clock are
+    #: quarantined (:func:`ecowatch.store.frames.data_time_problem`; defaults in docs/decisions.md).
+    data_time_past_days: float = DEFAULT_PAST.days
+    data_time_future_minutes: float = DEFAULT_FUTURE.total_seconds() / 60
+
 
 
 @dataclass
@@ -349,6 +370,7 @@ class _Verdict:
     reason: str = ""
     qn_rtn: int | None = None
     info: Any = None
+    acknowledge: bool = False  # quarantined, yet answered as a kept frame (see data_time_problem)
 
 
 class Gateway:
@@ -363,6 +385,8 @@ class Gateway:
         self.url = url
         self.journal_dir = Path(journal_dir)
         self.limits = Limits(**limits)
+        self.data_time_window = TimeWindow(dt.timedelta(days=self.limits.data_time_past_days),
+                                           dt.timedelta(minutes=self.limits.data_time_future_minutes))
         self.actor = actor
         self.registry = Registry(url, refresh_s=refresh_s)
         self.stats = GatewayStats()
@@ -393,7 +417,7 @@ class Gateway:
     async def start(self, host: str = "127.0.0.1", port: int = 9212) -> None:
         """Migrate the store, replay the journal into it, load the registry, then listen."""
         loop = asyncio.get_running_loop()
-        self._engine = make_engine(self.url)
+        self._engine = make_engine(self.url, hide_parameters=True)  # no device data (PW) in logged errors
         if self._engine.dialect.name == "sqlite":
             _sqlite_wal(self._engine)
         await loop.run_in_executor(self._db, migrate.upgrade, self._engine)
@@ -513,14 +537,26 @@ class Gateway:
 
     def accept(self, connection: _Connection, frame: Frame, verdict: _Verdict) -> None:
         if verdict.kept:
+            # Refused at the door what the store could not keep (never acknowledged, it cannot stop the
+            # store), and an impossible DataTime; quarantined, a DataTime far from the server's clock.
+            received_us = _now_us()
+            problem = unstorable(frame) or data_time_problem(
+                frame, timezone=verdict.info.site_timezone, window=self.data_time_window,
+                now=dt.datetime.fromtimestamp(received_us / 1e6, dt.UTC))
+            if problem is not None:
+                verdict = _Verdict(False, f"{problem.reason}, from MN {frame.mn}", problem.qn_rtn,
+                                   acknowledge=problem.acknowledge)
+        if verdict.kept:
             info = verdict.info
-            entry = Entry(True, _now_us(), info.site_id, info.site_timezone, connection.peer, "", frame.raw,
+            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", frame.raw,
                           _plain_frame(frame) if frame.encrypted else b"")
             reply = auto_reply(frame)
             self.stats.frames_kept += 1
         else:
             entry = Entry(False, _now_us(), -1, "", connection.peer, verdict.reason, frame.raw)
             reply = _safe_reply(frame, verdict.qn_rtn) if frame.ack_requested and frame.qn else None
+            if verdict.acknowledge:
+                reply = auto_reply(frame)
             self.stats.frames_quarantined += 1
         self._journal_then(connection, entry, frame, reply)
 
@@ -683,20 +719,85 @@ class Gateway:
 def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None, Position]], records: int,
                  actor: str) -> int:
     """Write journaled frames (``frame`` None: parsed again from the entry) and the checkpoint past the
-    last of them (``records`` applied in all) in one transaction; the number of frames kept."""
+    last of them (``records`` applied in all) in one transaction; the number of frames kept.
+
+    Should the database refuse something in the batch (a value it cannot hold, a site it does not
+    know), the batch is written again frame by frame, and a frame it refuses is quarantined instead
+    (or, if even that is refused, dropped with an error in the log): one frame never holds back the
+    frames behind it, nor stops a replay.  Errors that do not come from the data (the store down) are
+    raised, and the caller retries.
+    """
     # Parsed again together, their CRCs in one NumPy batch; the values stay text (the store keeps the data
     # area, parsed on reading). The plaintext copy of an SM4 frame needs no key.
     again = iter(parse_frames([entry.plain or entry.raw for entry, frame, _ in batch if frame is None],
                               values=False))
-    kept, refused = [], []
-    for entry, frame, _ in batch:
-        item = _store_item(entry, next(again) if frame is None else frame)
-        (kept if isinstance(item, KeptFrame) else refused).append(item)
+    items = [_store_item(entry, next(again) if frame is None else frame) for entry, frame, _ in batch]
     last = batch[-1][2]
-    checkpoint = Checkpoint(journal_id, last.segment, last.offset, records)
+    try:
+        return _write_items(engine, items, Checkpoint(journal_id, last.segment, last.offset, records), actor)
+    except Exception as error:
+        if not _refused_by_store(error):
+            raise
+        log.warning("the store refused a batch of %d frames (%s): writing them one by one", len(batch),
+                    _brief(error))
+    kept = 0
+    for number, (item, (_, _, position)) in enumerate(zip(items, batch, strict=True), records - len(batch) + 1):
+        checkpoint = Checkpoint(journal_id, position.segment, position.offset, number)
+        try:
+            kept += _write_items(engine, [item], checkpoint, actor)
+            continue
+        except Exception as error:
+            if not _refused_by_store(error):
+                raise
+            reason = f"the store refused it: {_brief(error)}"
+        try:
+            _write_items(engine, [_as_refused(item, reason)], checkpoint, actor)
+        except Exception as error:
+            if not _refused_by_store(error):
+                raise
+            log.error("journal record ending at %s dropped: the store refused it (%s) and its quarantine (%s)",
+                      tuple(position), reason, _brief(error))
+            _write_items(engine, [], checkpoint, actor)
+    return kept
+
+
+def _write_items(engine, items: list[KeptFrame | RefusedFrame], checkpoint: Checkpoint, actor: str) -> int:
+    """One transaction: ``items`` and the checkpoint; the number of frames kept.  A kept frame whose site
+    the store does not know (a journal replayed into another store) is quarantined, not written."""
+    kept = [item for item in items if isinstance(item, KeptFrame)]
+    refused = [item for item in items if isinstance(item, RefusedFrame)]
     with session_factory(engine).begin() as session:
+        if kept:
+            known = known_sites(session=session, ids={frame.site_id for frame in kept})
+            refused += [_as_refused(frame, f"site id {frame.site_id} of MN {frame.mn} is not in this store")
+                        for frame in kept if frame.site_id not in known]
+            kept = [frame for frame in kept if frame.site_id in known]
         apply_batch(session=session, kept=kept, refused=refused, checkpoint=checkpoint, actor=actor)
     return len(kept)
+
+
+def _refused_by_store(error: BaseException) -> bool:
+    """Whether ``error`` says the database refused the data (a value it cannot hold, a broken
+    constraint), rather than that it cannot be reached."""
+    if isinstance(error, DataError | IntegrityError | ValueError | TypeError):
+        return True
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)  # the driver refused a value
+
+
+def _brief(error: BaseException) -> str:
+    """The database's own message (one line, without the statement or its parameters, which may hold
+    a device's data)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0][:200] if lines else ''}"
+
+
+def _as_refused(item: KeptFrame | RefusedFrame, reason: str) -> RefusedFrame:
+    if isinstance(item, RefusedFrame):
+        return RefusedFrame(item.digest, reason[:255], item.mn, item.raw[:4096], item.peer, item.received_at)
+    raw = item.raw.replace("\x00", "\\x00")
+    return RefusedFrame(hashlib.sha256(raw.encode()).hexdigest(), reason[:255], item.mn[:64], raw, item.peer,
+                        item.received_at)
 
 
 # -- the store process (Limits.store_process) ----------------------------------------------------------
@@ -720,7 +821,7 @@ def _store_process_init(url: str, gateway_pid: int) -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):  # not Linux
         os.nice(10)
-    engine = make_engine(url)
+    engine = make_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _sqlite_wal(engine)
     _STORE_ENGINE.append(engine)
@@ -761,16 +862,21 @@ def _sqlite_wal(engine) -> None:
 def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedFrame:
     """What the store keeps of a journal entry; ``frame`` is its frame, or why its bytes are none."""
     received = dt.datetime.fromtimestamp(entry.received_at_us / 1e6, dt.UTC)
+    peer = entry.peer[:64]
+    if not entry.kept or not isinstance(frame, Frame):
+        # (A kept entry that is no frame cannot come from this gateway; it is kept visible.)
+        reason = entry.reason if entry.kept is False else f"journal replay: {frame}"
+        mn = frame.mn[:64] if isinstance(frame, Frame) else None
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), reason[:255], mn, quarantine_text(entry.raw), peer,
+                            received)
+    problem = unstorable(frame)
+    if problem is not None:  # journaled before the gateway checked this at the door
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {problem.reason}", frame.mn[:64],
+                            quarantine_text(entry.raw), peer, received)
     raw_text = entry.raw.decode("utf-8", "replace")
-    if not entry.kept:
-        mn = frame.mn if isinstance(frame, Frame) else None
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), entry.reason, mn, raw_text, entry.peer, received)
-    if not isinstance(frame, Frame):  # cannot happen for what the gateway journaled; keep it visible
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {frame}", None, raw_text,
-                            entry.peer, received)
     return KeptFrame(
         digest=frame_key(frame.data_segment, frame.cp.data_time), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
         flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
-        cp=frame.cp.text, raw=raw_text, peer=entry.peer, received_at=received, site_id=entry.site_id,
+        cp=frame.cp.text, raw=raw_text, peer=peer, received_at=received, site_id=entry.site_id,
         timezone=entry.timezone,
     )

@@ -9,6 +9,9 @@
   ``measurement`` rows, read from the frames that hold them.
 - :func:`list_frames` — the kept frames as ``ecowatch hj212 frames --json`` prints them.
 - :func:`read_checkpoint` — where a journal's replay starts.
+- :func:`unstorable` — why a frame cannot be kept as data (a header field wider than its column, a NUL
+  byte), checked by the gateway before it acknowledges; :func:`quarantine_text` — the text a refused
+  frame's bytes are quarantined as (NUL and bytes that are not UTF-8 escaped).
 
 Which values land where (HJ 212-2017 Table 9 and §6.6.5; reference §3.2):
 
@@ -57,14 +60,16 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.hj212 import FrameError, data_area_bounds, parse_cp
+from ecowatch.hj212 import Frame, FrameError, QnRtn, data_area_bounds, parse_cp
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
 from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
-from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement
+from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement, Site
 
 __all__ = [
     "CN_INTERVALS",
+    "DEFAULT_FUTURE",
+    "DEFAULT_PAST",
     "FRAME_INTERVALS",
     "MEASUREMENT_CNS",
     "SOURCE",
@@ -72,14 +77,20 @@ __all__ = [
     "Checkpoint",
     "KeptFrame",
     "RefusedFrame",
+    "TimeWindow",
+    "Unstorable",
     "apply_batch",
     "data_area",
+    "data_time_problem",
     "frame_key",
     "frame_measurements",
     "frame_values_query",
+    "known_sites",
     "list_frames",
     "measurement_rows",
+    "quarantine_text",
     "read_checkpoint",
+    "unstorable",
 ]
 
 #: CN -> (measurement interval, main suffix); HJ 212-2017 Table 9.
@@ -101,6 +112,125 @@ _MAX_POLLUTANT = 16
 _MAX_FLAG = 8
 #: Suffixes stored as rows besides the main one (HJ 212-2017 Table 4: Cou total, Zs* converted value).
 _EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
+
+
+#: Widths of the ``hj212_frame`` header columns a device fills: a wider value cannot be stored (PostgreSQL
+#: refuses it; SQLite would keep it, so both stores behave alike only if it is refused at the door).
+_HEADER_WIDTHS: Mapping[str, int] = {name: Hj212Frame.__table__.c[name].type.length
+                                     for name in ("qn", "st", "mn", "data_time")}
+#: What the gateway answers (9011 QnRtn, HJ 212-2017 Table 7) to a frame whose field is too wide.
+_FIELD_QN_RTN: Mapping[str, int] = {"qn": int(QnRtn.QN_ERROR), "st": int(QnRtn.ST_ERROR),
+                                    "mn": int(QnRtn.MN_ERROR), "data_time": int(QnRtn.REJECTED)}
+
+
+class Unstorable(NamedTuple):
+    """Why a frame cannot be kept as data, and the 9011 ``QnRtn`` to answer it with; ``acknowledge``:
+    quarantined for review and answered as a kept frame would be (a resend cannot change it)."""
+
+    reason: str
+    qn_rtn: int
+    acknowledge: bool = False
+
+
+def unstorable(frame: Frame) -> Unstorable | None:
+    """Why the store could not keep ``frame`` (from a registered device) as an ``hj212_frame`` row, or
+    None: checked before the frame is journaled and acknowledged, so that no acknowledged frame can
+    stop the store (PostgreSQL refuses a NUL in text and a value wider than its column; a frame it
+    refused was retried for ever and held back every frame behind it).
+
+    The header fields are bounded by their columns (QN 32 characters, ST 8, MN 64, DataTime 32; the
+    standard's QN is 20 digits, ST 2, MN 24, DataTime 14: HJ 212-2017 §6.3.2 Table 3).
+
+    >>> from ecowatch.hj212 import make_frame
+    >>> unstorable(make_frame(st="22", cn=2011, pw="1", mn="M", qn="1" * 33, flag=5, cp="")).reason
+    'QN of 33 characters (the store keeps at most 32)'
+    >>> unstorable(make_frame(st="22", cn=2011, pw="1", mn="M", qn="1", flag=5, cp="")) is None
+    True
+    """
+    values = {"qn": frame.qn, "st": frame.st, "mn": frame.mn, "data_time": frame.cp.data_time}
+    for name, width in _HEADER_WIDTHS.items():
+        value = values[name]
+        if value is not None and len(value) > width:
+            label = {"qn": "QN", "st": "ST", "mn": "MN", "data_time": "DataTime"}[name]
+            return Unstorable(f"{label} of {len(value)} characters (the store keeps at most {width})",
+                              _FIELD_QN_RTN[name])
+    if b"\x00" in frame.raw or (frame.plain_segment is not None and b"\x00" in frame.plain_segment):
+        return Unstorable("NUL byte in the frame (no text column can keep it)", int(QnRtn.REJECTED))
+    return None
+
+
+#: Defaults of :class:`TimeWindow` (the reasons in docs/decisions.md): a year of history that a data
+#: logger re-sends after an outage (补发), with a month's margin; an hour ahead for a clock not yet
+#: corrected (the platform sets a device's clock, CN 1012, when it drifts).
+DEFAULT_PAST = dt.timedelta(days=400)
+DEFAULT_FUTURE = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """How far before and after the server's clock a data frame's DataTime may lie to be kept as data."""
+
+    past: dt.timedelta = DEFAULT_PAST
+    future: dt.timedelta = DEFAULT_FUTURE
+
+
+def data_time_problem(frame: Frame, *, timezone: str, now: dt.datetime,
+                      window: TimeWindow = TimeWindow()) -> Unstorable | None:  # noqa: B008 (frozen)
+    """Why ``frame``'s DataTime cannot be kept as data, or None (no DataTime, or a plausible one).
+
+    - An impossible time (not ``YYYYMMDDhhmmss``, optionally with 3 digits of milliseconds as some
+      devices send, or no such date: ``20261399996161``, ``00000000000000``) is refused: 9011
+      ``QnRtn=2`` (request refused, HJ 212-2017 Table 7), never acknowledged.
+    - A possible time of data (CN 2011, 2051, 2061, 2031: the values the store keeps) outside
+      ``window`` around ``now`` (UTC; passed in, never read here) in the site's ``timezone`` (2099, 1900)
+      is quarantined, and acknowledged (``acknowledge``): kept for review, and the device's clock, not
+      a resend, would change it.  Other frames' DataTime (a log's, CN 3020) may be old.
+
+    References: HJ 212-2017 Table 4 (DataTime, N14 ``YYYYMMDDhhmmss``); reference §4.4 (17 digits seen).
+
+    >>> from ecowatch.hj212 import make_frame
+    >>> now = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
+    >>> def frame(t):
+    ...     return make_frame(st="22", cn=2061, pw="1", mn="M", qn="1", flag=5, cp=f"DataTime={t}")
+    >>> data_time_problem(frame("20261207130000"), timezone="Asia/Shanghai", now=now) is None
+    True
+    >>> data_time_problem(frame("20261399996161"), timezone="Asia/Shanghai", now=now).reason
+    'impossible DataTime 20261399996161'
+    >>> data_time_problem(frame("20991231000000"), timezone="Asia/Shanghai", now=now).reason
+    'DataTime 20991231000000 is 26686 days after the server clock (2026-12-07 06:00 UTC; at most 1:00:00)'
+    """
+    text = frame.cp.data_time
+    if text is None:
+        return None
+    time = data_time_utc(text, timezone)
+    if time is None:
+        return Unstorable(f"impossible DataTime {text}", int(QnRtn.REJECTED))
+    if frame.cn not in CN_INTERVALS:
+        return None
+    now_utc = now.astimezone(dt.UTC).replace(tzinfo=None)
+    clock = f"the server clock ({now_utc:%Y-%m-%d %H:%M} UTC; at most"
+    if time > now_utc + window.future:
+        return Unstorable(f"DataTime {text} is {(time - now_utc).days} days after {clock} {window.future})",
+                          int(QnRtn.REJECTED), acknowledge=True)
+    if time < now_utc - window.past:
+        return Unstorable(f"DataTime {text} is {(now_utc - time).days} days before {clock} {window.past.days} "
+                          "days)", int(QnRtn.REJECTED), acknowledge=True)
+    return None
+
+
+def quarantine_text(raw: bytes) -> str:
+    """``hj212_quarantine.raw``: the bytes received as text, with NUL and bytes that are not UTF-8
+    escaped as ``\\xNN`` (PostgreSQL text cannot hold NUL; a NUL from the network stopped its store).
+    For reading, not for sending again: a backslash received stays as it was.
+
+    >>> quarantine_text(b"a\\x00b\\xff##0004ABCD")
+    'a\\\\x00b\\\\xff##0004ABCD'
+    """
+    return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\\x00") if "\x00" in text else text
 
 
 class KeptFrame(NamedTuple):
@@ -183,6 +313,8 @@ def frame_key(data_segment: bytes, data_time: str | None) -> str:
 
 
 _DATA_TIME_CHARS = 14
+#: ``YYYYMMDDhhmmss`` (HJ 212-2017 Table 4), and with milliseconds as some devices send it (reference §4.4).
+_DATA_TIME_LENGTHS = (14, 17)
 _NO_DATA_TIME = "0" * _DATA_TIME_CHARS
 
 
@@ -228,10 +360,12 @@ def data_time_utc(data_time: str | None, timezone: str) -> dt.datetime | None:
     datetime.datetime(2016, 8, 1, 0, 0)
     >>> data_time_utc("20161301080000", "Asia/Shanghai") is None
     True
+    >>> data_time_utc("20160801080000123", "Asia/Shanghai")  # milliseconds, as some devices send (§4.4)
+    datetime.datetime(2016, 8, 1, 0, 0)
     """
-    if not data_time or len(data_time) != 14 or not data_time.isdigit():
+    if not data_time or len(data_time) not in _DATA_TIME_LENGTHS or not data_time.isdigit():
         return None
-    return _utc(data_time, timezone)
+    return _utc(data_time[:_DATA_TIME_CHARS], timezone)
 
 
 # Frames of one minute from thousands of devices share a handful of DataTimes: parse each once.
@@ -422,9 +556,11 @@ def apply_batch(
             set_={"count": Hj212Quarantine.count + statement.excluded.count,
                   "last_seen": statement.excluded.last_seen},
         )
+        # Every text as the columns can hold it: a NUL (in an MN, in junk) is escaped, widths are cut.
         session.execute(statement, [
-            {"digest": item.digest, "reason": item.reason[:255], "mn": item.mn[:64] if item.mn else None,
-             "raw": item.raw, "peer": item.peer, "first_seen": item.received_at, "last_seen": last, "count": count}
+            {"digest": item.digest, "reason": _no_nul(item.reason)[:255],
+             "mn": _no_nul(item.mn)[:64] if item.mn else None, "raw": _no_nul(item.raw),
+             "peer": _no_nul(item.peer)[:64], "first_seen": item.received_at, "last_seen": last, "count": count}
             for item, count, last in counted.values()
         ])
     if checkpoint is not None:
@@ -465,6 +601,12 @@ def frame_measurements(frames: Iterable[Sequence[Any]]) -> list[tuple]:
         for row in _value_rows(site, int(cn), version, parse_cp(data_area(cp, raw)).codes, time):
             rows[row[:4]] = row
     return sorted(rows.values(), key=itemgetter(0, 1, 2, 3))
+
+
+def known_sites(*, session: Session, ids: Iterable[int]) -> set[int]:
+    """The ids among ``ids`` of sites this store has (a replayed journal may name sites of another)."""
+    wanted = sorted(set(ids))
+    return set(session.scalars(select(Site.id).where(Site.id.in_(wanted)))) if wanted else set()
 
 
 def read_checkpoint(*, session: Session, journal_id: str) -> Checkpoint | None:

@@ -1,0 +1,155 @@
+"""The gateway's store side under attack (issue 14) over real sockets on 127.0.0.1, SQLite and PostgreSQL:
+frames and junk the store cannot take never block the frames behind them nor stop a replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gateway_helpers import MN, PW, Device, register
+from sqlalchemy import select
+
+from ecowatch.gateway.journal import Entry, Journal
+from ecowatch.hj212 import make_frame
+from ecowatch.hj212.crc import format_crc, hj212_crc16
+from ecowatch.store import make_engine, session_factory
+from ecowatch.store.frames import list_frames
+from ecowatch.store.models import Hj212Quarantine
+
+
+def upload(qn: str, *, st: str = "22", data_time: str = "20260301101000", so2: float = 12.5,
+           pw: str = PW) -> bytes:
+    return make_frame(st=st, cn=2051, pw=pw, mn=MN, qn=qn, flag=5,
+                      cp=f"DataTime={data_time};a21026-Avg={so2},a21026-Flag=N").raw
+
+
+def framed(segment: bytes) -> bytes:
+    """A frame around ``segment`` with its length and CRC (HJ 212-2017 §6.3.1)."""
+    return b"##%04d%s%s\r\n" % (len(segment), segment, format_crc(hj212_crc16(segment)).encode())
+
+
+def kept_qns(url: str) -> list[str | None]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return [frame["qn"] for frame in list_frames(session=session)]
+    finally:
+        engine.dispose()
+
+
+def quarantined(url: str) -> list[tuple[str, str]]:
+    """``(reason, raw)`` of every quarantine row, in the order they came."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return [tuple(row) for row in session.execute(
+                select(Hj212Quarantine.reason, Hj212Quarantine.raw).order_by(Hj212Quarantine.id))]
+    finally:
+        engine.dispose()
+
+
+def test_nul_junk_is_quarantined_escaped_and_does_not_stop_the_store(db_url, start_gateway):
+    """``printf 'a\\0b##0004ABCD0000\\r\\n' | nc HOST PORT`` stopped the PostgreSQL store for good."""
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    attacker = Device(gateway.port)
+    attacker.send(b"a\0b##0004ABCD0000\r\n")
+    attacker.sock.shutdown(1)
+    assert attacker.closed_by_peer(timeout=5)
+    device = Device(gateway.port)
+    device.send(upload("20260301101000001"))
+    assert [(r.cn, r.qn) for r in device.replies(1)] == [(9014, "20260301101000001")]
+    gateway.stop()
+    assert kept_qns(db_url) == ["20260301101000001"]
+    assert quarantined(db_url) == [
+        ("skipped 3 bytes of garbage", "a\\x00b"),
+        ("field CP missing (no 'CP=&&' in the data segment)", "##0004ABCD0000\r\n"),
+    ]
+
+
+def test_frames_wider_than_their_columns_are_refused_before_acknowledgement(db_url, start_gateway):
+    """A registered device's QN over 32 characters, ST over 8 or a NUL byte: answered 9011 (QN error, ST
+    error, refused), never 9014, quarantined; the frame behind them is kept."""
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    device = Device(gateway.port)
+    long_qn = "2026030110100000100000000000000001"  # 34 characters
+    device.send(upload(long_qn))
+    device.send(upload("20260301101000002", st="123456789"))
+    device.send(framed(upload("20260301101000003")[6:-6].replace(b"a21026-Flag=N", b"a21026-Flag=\0")))
+    device.send(upload("20260301101000004", data_time="20260301102000"))
+    replies = device.replies(4)
+    assert [(r.cn, r.qn, r.cp.params.get("QnRtn")) for r in replies] == [
+        (9011, long_qn, 7), (9011, "20260301101000002", 5), (9011, "20260301101000003", 2),
+        (9014, "20260301101000004", None)]
+    gateway.stop()
+    assert kept_qns(db_url) == ["20260301101000004"]
+    assert [reason for reason, _ in quarantined(db_url)] == [
+        f"QN of 34 characters (the store keeps at most 32), from MN {MN}",
+        f"ST of 9 characters (the store keeps at most 8), from MN {MN}",
+        f"NUL byte in the frame (no text column can keep it), from MN {MN}",
+    ]
+    assert "a21026-Flag=\\x00" in quarantined(db_url)[2][1]
+
+
+def test_replay_quarantines_what_the_store_refuses_and_goes_on(db_url, tmp_path, start_gateway):
+    """A journal written before the door checked (a kept QN of 40 characters, a NUL in a refused frame's
+    reason) is replayed: what the store cannot keep is quarantined (escaped), the frames after it kept."""
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    site_id = gateway.gateway.registry.lookup(MN).site_id
+    gateway.stop()
+    journal = Journal(tmp_path / "journal")
+    journal.open()
+    now = int(dt.datetime(2026, 3, 1, 2, 10, tzinfo=dt.UTC).timestamp() * 1e6)
+    bad = upload("1" * 40)
+    good = upload("20260301101000009", data_time="20260301103000")
+    journal.write([Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", bad).encode(),
+                   Entry(False, now, -1, "", "127.0.0.1:1", "bad\0reason", b"x\0y").encode(),
+                   Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", good).encode()])
+    journal.close()
+    gateway = start_gateway(db_url)
+    assert gateway.gateway.stats.replayed == 3
+    gateway.stop()
+    assert kept_qns(db_url) == ["20260301101000009"]
+    assert quarantined(db_url) == [
+        ("journal replay: QN of 40 characters (the store keeps at most 32)", bad.decode()),
+        ("bad\\x00reason", "x\\x00y"),
+    ]
+
+
+def test_impossible_data_time_is_refused_and_far_ones_quarantined(db_url, start_gateway):
+    """``20261399996161`` and ``00000000000000`` are refused (9011 QnRtn=2, never 9014); 2099 and 1900, possible
+    but outside the window around the server clock, are acknowledged and quarantined, not kept as data."""
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url, data_time_past_days=400, data_time_future_minutes=60)
+    device = Device(gateway.port)
+    for qn, data_time in (("20260301101000001", "20261399996161"), ("20260301101000002", "00000000000000"),
+                          ("20260301101000003", "20991231000000"), ("20260301101000004", "19000101000000")):
+        device.send(make_frame(st="22", cn=2061, pw=PW, mn=MN, qn=qn, flag=5,
+                               cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N").raw)
+    replies = device.replies(4)
+    assert [(r.cn, r.qn, r.cp.params.get("QnRtn")) for r in replies] == [
+        (9011, "20260301101000001", 2), (9011, "20260301101000002", 2),
+        (9014, "20260301101000003", None), (9014, "20260301101000004", None)]
+    gateway.stop()
+    assert kept_qns(db_url) == []
+    reasons = [reason.split(" (the server clock")[0] for reason, _ in quarantined(db_url)]
+    assert reasons[:2] == [f"impossible DataTime 20261399996161, from MN {MN}",
+                           f"impossible DataTime 00000000000000, from MN {MN}"]
+    assert reasons[2].startswith("DataTime 20991231000000 is ") and " days after" in reasons[2]
+    assert reasons[3].startswith("DataTime 19000101000000 is ") and " days before" in reasons[3]
+
+
+def test_data_time_window_is_configurable(sqlite_url, start_gateway):
+    """The same frame, ten days old by the server clock: kept with the default window, quarantined with
+    a window of one day."""
+    register(sqlite_url, (MN, PW, "2017", None))
+    ten_days_ago = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8) - dt.timedelta(days=10)).strftime("%Y%m%d%H0000")
+    frame = upload("20260301101000001", data_time=ten_days_ago)
+    gateway = start_gateway(sqlite_url, data_time_past_days=1)
+    device = Device(gateway.port)
+    device.send(frame)
+    assert [r.cn for r in device.replies(1)] == [9014]
+    gateway.stop()
+    assert kept_qns(sqlite_url) == []
+    assert quarantined(sqlite_url)[0][0].startswith(f"DataTime {ten_days_ago} is 10 days before the server clock")
