@@ -174,7 +174,7 @@ def test_outlet_water_limits_take_2005_codes_and_ph_ranges(session):
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"code": "BJ-CY-A1"}, "code", "'BJ-CY-A1' is already the code of a site, a air_station"),
+    ({"code": "BJ-CY-A1"}, "code", "'BJ-CY-A1' is already the code of a site, an air_station"),
     ({"code": "CY DA001"}, "code", "an outlet code is 1-32 characters without spaces"),
     ({"medium": "air"}, "medium", "'air': the medium is gas or water"),
     ({"kind": "primary"}, "kind", "'primary': the outlet kind is one of main, general, special"),
@@ -257,7 +257,7 @@ def test_outlet_registered_before_the_registry_is_listed_and_edited(session):
 
 
 def test_editing_an_air_station_as_an_outlet_is_refused(session):
-    with pytest.raises(UnknownSource, match="no outlet 'BJ-CY-A1' \\(site BJ-CY-A1 is a air_station\\)"):
+    with pytest.raises(UnknownSource, match="no outlet 'BJ-CY-A1' \\(site BJ-CY-A1 is an air_station\\)"):
         edit_outlet(session=session, code="BJ-CY-A1", actor="test", changes={"name": "x"})
 
 

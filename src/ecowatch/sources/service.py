@@ -43,6 +43,7 @@ __all__ = [
     "OUTLET_FIELDS",
     "UNIT_ALIASES",
     "LimitSpec",
+    "a_or_an",
     "add_enterprise",
     "add_outlet",
     "check_coordinates",
@@ -59,6 +60,7 @@ __all__ = [
     "enterprises_query",
     "get_enterprise",
     "get_outlet",
+    "limit_problems",
     "outlets_query",
     "read_enterprises",
     "read_outlets",
@@ -87,6 +89,11 @@ _INDUSTRY = re.compile(r"^\d{2}(\d{1,2})?$")
 
 
 # -- checks of single values (shared with the importer) --------------------------------------------
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: ``an air_station``, ``a water factor``."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _problem(reason: str, field: str) -> SourceError:
@@ -201,37 +208,63 @@ def check_limit(*, medium: Medium, pollutant: str, upper_limit: float, lower_lim
     translated by the standard's 原编码 column); ``unit``, when given, must be that factor's unit
     (in the table's words or as :data:`UNIT_ALIASES` writes it).  ``reference_oxygen_pct`` is the
     reference O2 of a waste-gas limit, 0 <= O2 < 21 % (HJ 75-2017's conversion divides by 21 − O2).
+    Raises the first of :func:`limit_problems`.
     """
+    spec, problems = limit_problems(medium=medium, pollutant=pollutant, upper_limit=upper_limit,
+                                    lower_limit=lower_limit, unit=unit, reference_oxygen_pct=reference_oxygen_pct,
+                                    standard=standard, field=field)
+    if spec is None:
+        raise problems[0]
+    return spec
+
+
+def limit_problems(*, medium: Medium, pollutant: str, upper_limit: float, lower_limit: float | None = None,
+                   unit: str | None = None, reference_oxygen_pct: float | None = None, standard: str | None = None,
+                   field: str = "limits") -> tuple[LimitSpec | None, list[SourceError]]:
+    """The checks of :func:`check_limit`, every one: (the limit, []) or (None, the problems)."""
+    problems: list[SourceError] = []
+
+    def checked(check, *args):
+        try:
+            return check(*args)
+        except SourceError as error:
+            problems.append(error)
+            return None
+
     code = (pollutant or "").strip()
     code = CODE_2005_TO_2017.get(code, code)
     factor = FACTORS_2017.get(code)
     if factor is None:
-        raise _problem(f"{pollutant!r} is not an HJ 212-2017 Annex B factor code (e.g. a21026, w01018)",
-                       f"{field}.pollutant")
-    if factor.medium != medium.factor_medium:
-        raise _problem(f"{code} ({factor.name}) is a {factor.medium} factor; this is a {medium.value} outlet",
-                       f"{field}.pollutant")
-    upper = _finite(upper_limit, f"{field}.upper_limit")
-    if upper < 0:
-        raise _problem(f"{upper:g} is negative", f"{field}.upper_limit")
-    lower = None if lower_limit is None else _finite(lower_limit, f"{field}.lower_limit")
-    if lower is not None and not lower < upper:
-        raise _problem(f"lower limit {lower:g} is not below the upper limit {upper:g}", f"{field}.lower_limit")
+        problems.append(_problem(f"{pollutant!r} is not an HJ 212-2017 Annex B factor code (e.g. a21026, w01018)",
+                                 f"{field}.pollutant"))
+    elif factor.medium != medium.factor_medium:
+        problems.append(_problem(f"{code} ({factor.name}) is {a_or_an(factor.medium)} factor; this is "
+                                 f"{a_or_an(medium.value)} outlet", f"{field}.pollutant"))
+    upper = checked(_finite, upper_limit, f"{field}.upper_limit")
+    if upper is not None and upper < 0:
+        problems.append(_problem(f"{upper:g} is negative", f"{field}.upper_limit"))
+    lower = None if lower_limit is None else checked(_finite, lower_limit, f"{field}.lower_limit")
+    if lower is not None and upper is not None and not lower < upper:
+        problems.append(_problem(f"lower limit {lower:g} is not below the upper limit {upper:g}",
+                                 f"{field}.lower_limit"))
     given = (unit or "").strip()
-    if given and UNIT_ALIASES.get(given.lower(), given) != factor.unit:
-        raise _problem(f"{given!r}: HJ 212-2017 Annex B gives {code} ({factor.name}) in {factor.unit}; "
-                       "give the limit in that unit", f"{field}.unit")
+    if factor is not None and given and UNIT_ALIASES.get(given.lower(), given) != factor.unit:
+        problems.append(_problem(f"{given!r}: HJ 212-2017 Annex B gives {code} ({factor.name}) in {factor.unit}; "
+                                 "give the limit in that unit", f"{field}.unit"))
     oxygen = None
     if reference_oxygen_pct is not None:
         if medium is not Medium.gas:
-            raise _problem("a reference oxygen content applies to waste-gas limits only",
-                           f"{field}.reference_oxygen_pct")
-        oxygen = _finite(reference_oxygen_pct, f"{field}.reference_oxygen_pct")
-        if not 0 <= oxygen < 21:
-            raise _problem(f"{oxygen:g} %: the reference oxygen content is 0 to under 21 %",
-                           f"{field}.reference_oxygen_pct")
-    source = check_name(standard, f"{field}.standard") if standard and standard.strip() else None
-    return LimitSpec(code, upper, lower, factor.unit, oxygen, source)
+            problems.append(_problem("a reference oxygen content applies to waste-gas limits only",
+                                     f"{field}.reference_oxygen_pct"))
+        else:
+            oxygen = checked(_finite, reference_oxygen_pct, f"{field}.reference_oxygen_pct")
+            if oxygen is not None and not 0 <= oxygen < 21:
+                problems.append(_problem(f"{oxygen:g} %: the reference oxygen content is 0 to under 21 %",
+                                         f"{field}.reference_oxygen_pct"))
+    source = checked(check_name, standard, f"{field}.standard") if standard and standard.strip() else None
+    if problems or factor is None or upper is None:
+        return None, problems
+    return LimitSpec(code, upper, lower, factor.unit, oxygen, source), []
 
 
 # -- scope -----------------------------------------------------------------------------------------
@@ -390,7 +423,7 @@ def get_outlet(*, session: Session, code: str, scope: Scope | None = None) -> Si
     """The outlet site ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
     site = session.scalars(select(Site).where(Site.code == code.strip())).one_or_none()
     if site is None or site.kind != SiteKind.outlet:
-        what = "" if site is None else f" (site {site.code} is a {site.kind})"
+        what = "" if site is None else f" (site {site.code} is {a_or_an(site.kind)})"
         raise UnknownSource(f"no outlet {code!r}{what}", field="outlet")
     if scope is not None and not scope.has_site(site):
         raise OutOfScope(f"outlet {code!r} is outside your scope", field="outlet")
@@ -458,7 +491,7 @@ def add_outlet(*, session: Session, code: str, name: str, enterprise: str, mediu
     _check_writable(scope, owner.region, "enterprise")
     taken = session.scalars(select(Site).where(Site.code == code)).one_or_none()
     if taken is not None:
-        whose = (f"an outlet of {taken.enterprise.code}" if taken.enterprise is not None else f"a {taken.kind}")
+        whose = (f"an outlet of {taken.enterprise.code}" if taken.enterprise is not None else a_or_an(taken.kind))
         raise SourceConflict(f"{code!r} is already the code of a site, {whose}: outlet codes are unique on the "
                              f"platform (prefix the enterprise's code: {owner.code}-{code})", field="code")
     site = Site(code=code, name=name, name_en="", full_name="", aliases=[], kind=SiteKind.outlet.value,
