@@ -225,13 +225,14 @@ def test_20_hour_rule_and_counted_days_2026():
 
 def test_incomplete_day_under_2012_has_an_aqi_but_is_not_counted():
     # HJ 633-2012 has no NA rule: day 2's AQI is the maximum over the indicators present (20, as
-    # case D of the reference). ecowatch's counted_days still leaves out an incomplete day <= 100.
-    # Day 1 under 2012: PM2.5 50 -> 50 + 15*50/40 = 68.75 -> 69; day 3: PM10 200 -> 125.
+    # case D of the reference), and no 2012 clause counts an incomplete day, even above 100: days 2
+    # and 3 (PM2.5 missing; day 3's PM10 200 -> 125) are left out (docs/decisions.md row 6).
+    # Day 1 under 2012: PM2.5 50 -> 50 + 15*50/40 = 68.75 -> 69.
     assessment = assess_air(short_days(), APRIL[0], APRIL[-1], edition=Edition.E2012)
     daily, site = assessment.daily, at(assessment, "1003A")
     assert daily.aqi[site].tolist() == [69, 20, 125, 20]
-    assert daily.counted[site].tolist() == [True, False, True, True]
-    assert assessment.period("1003A").valid_days == 3
+    assert daily.counted[site].tolist() == [True, False, False, True]
+    assert assessment.period("1003A").valid_days == 2
     assert assessment.phase is LimitPhase.GB3095_2012
 
 

@@ -70,18 +70,33 @@ class DailyFigures:
     @property
     def counted(self) -> np.ndarray:
         """Days that count toward days-per-level and the good-day ratio (:func:`counted_days`)."""
-        return counted_days(self.aqi, self.aqi_partial, self.complete)
+        return counted_days(self.aqi, self.aqi_partial, self.complete, self.editions)
 
 
-def counted_days(aqi: np.ndarray, aqi_partial: np.ndarray, complete: np.ndarray) -> np.ndarray:
+def counted_days(
+    aqi: np.ndarray, aqi_partial: np.ndarray, complete: np.ndarray, editions: Sequence[Edition]
+) -> np.ndarray:
     """Days whose AQI counts toward days per level and the good-day ratio (有效监测天数).
 
-    A day counts when its AQI is formed from every indicator of the daily report, or when the
-    indicators present already put it above 100 — more data could not make it a good day. This is
-    HJ 633—2026 §5.3.1's publishing rule; the 2012 texts seen say nothing on incomplete days, and
-    ecowatch applies the same rule to them rather than count a day judged on one gas as excellent.
+    Parameters
+    ----------
+    aqi, aqi_partial, complete : arrays (site, day)
+        The published AQI, the maximum over the indicators present, and whether every indicator of
+        the day's report was there.
+    editions : sequence of Edition, one per day
+        The edition each day is judged by (its date's, or the one forced by ``--standard``).
+
+    Notes
+    -----
+    A day counts when its AQI is formed from every indicator of its edition's daily report. Under
+    2026 an incomplete day also counts when the indicators present already put it above 100:
+    [HJ633-2026]_ §5.3.1 publishes such a day's AQI ("AQI 大于 100 时发布") — more data could not
+    make it a good day. HJ 633-2012 has no such clause, so a 2012 day missing an indicator does not
+    count (Beijing 2014-03-01, 15 hours of O3, is not a counted day under 2012). Each edition's rule
+    applies to its own days (docs/decisions.md row 6).
     """
-    return (aqi != MISSING) & (complete | (aqi_partial > 100))
+    incomplete_counts = np.array([edition is Edition.E2026 for edition in editions], dtype=bool)
+    return (aqi != MISSING) & (complete | ((aqi_partial > 100) & incomplete_counts))
 
 
 SITES_PER_CHUNK = 64
