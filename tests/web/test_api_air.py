@@ -12,6 +12,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from ecowatch.cli import app as cli_app
+from xlsx_cells import read_first_sheet
 
 RUNNER = CliRunner()
 SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -87,7 +88,8 @@ def test_daily_of_a_station_equals_the_cli_rows(client, auth, store_url):
 
 def test_daily_of_a_city(client, auth, store_url):
     body = client.get("/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100", headers=auth("bj")).json()
-    assert [(row["site"], row["kind"]) for row in body["rows"]] == [("北京", "city")]
+    # The city's row carries its region code in site and its name in site_name (issue 13).
+    assert [(row["site"], row["site_name"], row["kind"]) for row in body["rows"]] == [("110100", "北京", "city")]
     printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02",
                                                   "--to", "2016-01-02"))))
     city = next(row for row in printed if row["site"] == "北京")
@@ -127,3 +129,45 @@ def test_aqi_now_as_csv(client, auth):
     assert answer.headers["content-disposition"] == 'attachment; filename="aqi-now.csv"'
     frame = pl.read_csv(io.BytesIO(answer.content))
     assert frame.select("code", "aqi", "iaqi.PM2.5").rows() == [("BJ-CY-A1", 91, 91)]
+
+
+def test_daily_of_every_station_of_a_city_for_a_day(client, auth, store_url):
+    body = client.get("/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100&each_station=true",
+                      headers=auth("bjcity")).json()
+    assert [(row["site"], row["kind"]) for row in body["rows"]] == [
+        ("110100", "city"), ("BJ-A0", "station"), ("BJ-CY-A1", "station"), ("BJ-HD-A1", "station")]
+    # SO2 is 8, 9 and 10 µg/m³ every hour at the three stations (conftest.air_value): the city's mean is 9.
+    assert [row["SO2"] for row in body["rows"]] == [9, 8, 9, 10]
+    printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02",
+                                                  "--to", "2016-01-02"))))
+    aqi = {row["site"]: row["AQI"] for row in printed}
+    assert [str(row["AQI"]) for row in body["rows"][1:]] == [aqi["BJ-A0"], aqi["BJ-CY-A1"], aqi["BJ-HD-A1"]]
+
+
+def test_assessment_as_csv_is_a_row_per_city_and_station(client, auth):
+    url = "/api/v1/air/assessment?from=2016-01-01&to=2016-01-03"
+    as_json = client.get(url, headers=auth("bjcity")).json()
+    answer = client.get(url + "&format=csv", headers=auth("bjcity"))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"] == 'attachment; filename="assessment-2016-01-01-2016-01-03.csv"'
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert [(row["site"], row["site_name"], row["kind"]) for row in rows] == [
+        ("110100", "北京", "city"), ("BJ-A0", "北京城区", "station"), ("BJ-CY-A1", "朝阳农展馆", "station"),
+        ("BJ-HD-A1", "海淀万柳", "station")]
+    city = rows[0]
+    assert (city["SO2"], city["SO2_statistic"], city["CO"], city["CO_statistic"]) == ("9", "mean", "0.9", "p95_daily")
+    for row in rows[1:]:
+        figures = as_json["by_station"][row["site"]]
+        assert row["PM2.5"] == str(figures["PM2.5"]["value"])
+        assert row["comprehensive_index"] == str(figures["comprehensive_index"])
+
+
+def test_assessment_as_xlsx_has_units_in_the_headings(client, auth):
+    answer = client.get("/api/v1/air/assessment?from=2016-01-01&to=2016-01-03&format=xlsx", headers=auth("bjcity"))
+    assert answer.status_code == 200
+    sheet = read_first_sheet(answer.content)
+    assert sheet.name == "assessment 2016-01-01"
+    assert {"PM2.5 (µg/m³)", "CO (mg/m³)", "O3 (µg/m³)"} <= set(sheet.header)
+    co = sheet.column("CO (mg/m³)")[0]
+    assert (co.value, co.number_format) == (0.9, "0.0")

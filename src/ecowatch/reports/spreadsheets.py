@@ -69,14 +69,9 @@ def pollutant_unit(code: str) -> str:
     >>> pollutant_unit("CO"), pollutant_unit("O3_8h"), pollutant_unit("w01018"), pollutant_unit("a21026-Cou")
     ('mg/m³', 'µg/m³', '毫克/升', '千克')
     """
-    try:
-        return AqiItem(code).pollutant.unit
-    except ValueError:
-        pass
-    try:
-        return Pollutant(code).unit
-    except ValueError:
-        pass
+    pollutant = _pollutant_of(code)
+    if pollutant is not None:
+        return pollutant.unit
     base, _, suffix = code.partition("-")
     factor = FACTORS_2017.get(base)
     if factor is None:
@@ -158,6 +153,18 @@ def _is_iso_date(values: pl.Series) -> bool:
     return values.dtype == pl.String and bool(texts.len()) and all(_ISO_DATE.match(t) for t in texts.to_list())
 
 
+def _pollutant_of(name: str) -> Pollutant | None:
+    """The pollutant a column of figures is named for (``PM2.5``, ``O3``, ``O3_8h``), else None."""
+    try:
+        return AqiItem(name).pollutant
+    except ValueError:
+        pass
+    try:
+        return Pollutant(name)
+    except ValueError:
+        return None
+
+
 def xlsx_columns(frame: pl.DataFrame) -> dict[str, XlsxColumn]:
     """Heading and number format of each column: concentrations with their unit and published
     precision ([HJ633-2026]_ §4.2.2, the same in [HJ663-2013]_), index figures as whole numbers,
@@ -165,10 +172,7 @@ def xlsx_columns(frame: pl.DataFrame) -> dict[str, XlsxColumn]:
     out: dict[str, XlsxColumn] = {}
     for name in frame.columns:
         series = frame[name]
-        try:
-            pollutant = AqiItem(name).pollutant
-        except ValueError:
-            pollutant = None
+        pollutant = _pollutant_of(name)
         if pollutant is not None and series.dtype.is_numeric():
             out[name] = XlsxColumn(f"{name} ({pollutant.unit})", _decimals_format(pollutant.decimals))
         elif series.dtype.is_numeric() and (name in _INTEGER_KEYS or name.startswith(_INTEGER_PREFIXES)):

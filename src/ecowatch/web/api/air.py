@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.air import AirAssessment, assess_air
-from ecowatch.assessment.publish import assessment_json, daily_table
+from ecowatch.assessment.publish import PUBLISHED_ORDER, assessment_json, daily_table
 from ecowatch.errors import EcowatchError, InputError
 from ecowatch.standards import Edition, StandardsError
 from ecowatch.store.measurements import import_result_from_store
-from ecowatch.store.models import Site, SiteKind
+from ecowatch.store.models import Region, RegionLevel, Site, SiteKind
 from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate
@@ -112,13 +112,16 @@ def daily_aqi(
     last: ToQuery,
     site: Annotated[str | None, Query(max_length=32, description="An air station's code")] = None,
     city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city or district region's code")] = None,
+    each_station: Annotated[bool, Query(description="With city: also a row per station of the city and day "
+                                                    "(from=to gives every station of a city for a day)")] = False,
     standard: StandardQuery = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> Any:
     """Daily AQI (HJ 633 日报) of one station or city, one row per day as ``ecowatch air daily`` prints.
 
     A city is formed, as on the command line, by its assessment stations (HJ 663); give exactly one
-    of ``site`` and ``city``.
+    of ``site`` and ``city``.  A city's rows carry its region code in ``site`` and its name in
+    ``site_name``; ``each_station`` adds the rows of its stations.
     """
     _check_span(first, last)
     if (site is None) == (city is None):
@@ -137,17 +140,20 @@ def daily_aqi(
         stations = [s for s in _air_sites(session, scope) if s.region_id in below]
         if not stations:
             raise _unprocessable(f"city: {city} has no air station in the store")
-        wanted, name = (lambda row: row["kind"] == "city"), city
+        wanted, name = (lambda row: row["kind"] == "city" or (each_station and row["kind"] == "station")), city
     table = _assessment(session, state_of(request).memo, stations, first, last, None, standard, daily_table)
     rows = [row for row in table.to_dicts() if wanted(row)]
     for row in rows:
         row["date"] = row["date"].isoformat()
+        if row["kind"] == "city":  # the assessment names a city by its registry name: the API by its code
+            row["site"], row["site_name"] = region.code, region.name
+    rows.sort(key=lambda row: (row["date"], row["kind"] != "city"))  # a day's city row, then its stations
     if fmt is not TableFormat.json:
         return table_response(rows, fmt, f"daily-{name}-{first}-{last}", sheet=("daily", name, str(first), str(last)))
     return {"site": name, "from": first.isoformat(), "to": last.isoformat(), "rows": rows}
 
 
-@router.get("/assessment", responses=ERRORS)
+@router.get("/assessment", responses={**ERRORS, **TABLE_RESPONSES})
 def period_assessment(
     request: Request,
     session: SessionDep,
@@ -157,11 +163,14 @@ def period_assessment(
     stations: Annotated[str | None, Query(max_length=2000, description="Stations forming the city, e.g. "
                                           "1003A,1004A (codes or names), as --stations")] = None,
     standard: StandardQuery = None,
+    fmt: FormatQuery = TableFormat.json,
 ) -> Response:
     """Period figures of the city and each station (HJ 663): the object ``ecowatch air assess --json`` prints.
 
     The stations read are the air stations in the user's scope; ``stations`` chooses the ones that form
-    the city (default: the assessment stations).
+    the city (default: the assessment stations).  As CSV or XLSX: a row per city (its region code in
+    ``site``) and station, the headline statistic of each pollutant under its name (``CO`` its 95th
+    percentile, ``O3`` the 90th of the daily 8-h maxima, as ``<pollutant>_statistic`` says).
     """
     _check_span(first, last)
     sites = _air_sites(session, scope)
@@ -176,8 +185,52 @@ def period_assessment(
                           {s.name.casefold(), s.name_en.casefold()}), None)
             if match is not None and match.id not in visible:
                 raise forbidden(f"station {name!r}")
-    return json_response(_assessment(session, state_of(request).memo, sites, first, last, chosen, standard,
-                                     assessment_json_text))
+    text = _assessment(session, state_of(request).memo, sites, first, last, chosen, standard, assessment_json_text)
+    if fmt is TableFormat.json:
+        return json_response(text)
+    rows = assessment_rows(json.loads(text), sites, {site.code: _city_region(session, site) for site in sites})
+    return table_response(rows, fmt, f"assessment-{first}-{last}", sheet=("assessment", str(first), str(last)))
+
+
+def _city_region(session: Session, site: Site) -> Region | None:
+    """The city-level region a site hangs under (its own region or an ancestor)."""
+    region = site.region
+    while region is not None and region.level != RegionLevel.city:
+        region = session.get(Region, region.parent_id) if region.parent_id is not None else None
+    return region
+
+
+def _period_row(figures: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for pollutant in PUBLISHED_ORDER:
+        entry = figures[pollutant.value]
+        row[pollutant.value] = entry["value"]
+        row[f"{pollutant.value}_statistic"] = entry["statistic"]
+        row[f"{pollutant.value}_days"] = entry["days"]
+        row[f"{pollutant.value}_complies"] = entry["complies"]
+    for key in ("valid_days", "good_days", "good_ratio_pct", "comprehensive_index", "limits", "days_by_level",
+                "exceedance_days"):
+        row[key] = figures[key]
+    return row
+
+
+def assessment_rows(result: dict[str, Any], sites: Sequence[Site],
+                    city_of: dict[str, Region | None]) -> list[dict[str, Any]]:
+    """The assessment object as a table: a row per city, then per station."""
+    names = {site.code: site.name for site in sites}
+    period = {"from": result["period"]["from"], "to": result["period"]["to"],
+              "standard": result["period"]["standard"]}
+    cities = result.get("cities") or ({"": result["city"]} if result["city"] else {})
+    members = result.get("stations_by_city") or {"": result["stations"]}
+    rows = []
+    for key, figures in cities.items():
+        region = next((city_of[code] for code in members.get(key, ()) if city_of.get(code) is not None), None)
+        code, name = (region.code, region.name) if region is not None else (key, key)
+        rows.append({"site": code, "site_name": name, "kind": "city", **period, **_period_row(figures)})
+    for code, figures in result["by_station"].items():
+        rows.append({"site": code, "site_name": names.get(code, code), "kind": "station", **period,
+                     **_period_row(figures)})
+    return rows
 
 
 def assessment_json_text(assessment: AirAssessment) -> str:
