@@ -604,13 +604,13 @@ def check_daily(rows: dict[tuple[str, str], dict]) -> None:
     assert s1["level"] is None
     assert s1["counted"] in (False, "false")
     assert s1["invalid"] == "PM2.5: 19 valid hours < 20 required (GB 3095 表4)"
-    # The city's hours 0-4 are S2's alone (80): PM2.5 = (5*80 + 19*70)/24 = 72.08 -> 72,
-    # IAQI 100 + 12*50/55 = 110.9 -> 111.
+    # The city's day is the mean of its stations' valid days (docs/decisions.md row 12): S1's (19 h) is
+    # invalid, so PM2.5 = S2's 80, IAQI 100 + 20*50/55 = 118.2 -> 119. (Hour by hour it was 72.08.)
     city = rows[("city", "2026-04-02")]
     assert city["kind"] == "city"
-    assert city["PM2.5"] == 72
-    assert city["IAQI_PM2.5"] == 111
-    assert city["AQI"] == 111
+    assert city["PM2.5"] == 80
+    assert city["IAQI_PM2.5"] == 119
+    assert city["AQI"] == 119
     assert city["level"] == 3
     assert city["category_en"] == "Lightly polluted"
     assert city["primary_pollutants"] == "PM2.5"

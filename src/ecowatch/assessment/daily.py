@@ -119,7 +119,7 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
             per_chunk = list(pool.map(_chunk_statistics, chunks_of_sites))
     else:
         per_chunk = [_chunk_statistics(chunk) for chunk in chunks_of_sites]
-    if cube.city_values is not None:
+    if cube.city_values is not None and len(cube.city_values):
         per_chunk.append(city_statistics(cube, per_chunk))
     return {
         item: DailyStatistic(
@@ -147,7 +147,7 @@ def city_statistics(
                np.concatenate([chunk[item].valid for chunk in station_chunks]))
         for item in ITEM_ORDER if item not in (AqiItem.O3_8H, AqiItem.O3_1H)
     }
-    cities = [site for site in cube.sites[cube.values.shape[0]:]]
+    cities = cube.sites[cube.values.shape[0]:]
     members = [np.array([cube.site_index(code) for code in city.members], dtype=np.intp) for city in cities]
     o3 = POLLUTANT_INDEX[Pollutant.O3]
     o3_8h_limit = limit(Pollutant.O3, Averaging.MAX_8H, LimitPhase.GB3095_2012)
