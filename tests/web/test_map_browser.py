@@ -108,6 +108,14 @@ class PageRun:
             "() => { const m = document.querySelector('[data-testid=map]'); return m && m.dataset.markers; }",
             timeout=WAIT_MS)
 
+    def show_latest_data(self, at: str) -> None:
+        """Click the note's button that shows the map at the latest data's hour ``at``; wait for the redraw."""
+        self.testid("time-note").wait_for(state="visible")
+        self.testid("at-latest").click()
+        self.page.wait_for_function(
+            """at => document.querySelector('[data-testid=as-of]').dataset.at === at
+                    && document.querySelector('[data-testid=map]').dataset.markers""", arg=at, timeout=WAIT_MS)
+
     def token(self) -> str:
         return json.loads(self.page.evaluate("sessionStorage.getItem('ecowatch.token')"))["access_token"]
 
@@ -189,7 +197,22 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     run.sign_in_and_wait("admin", password_of("admin"))
     expected = web_fixture_data["visible_sites"]["admin"]
 
-    statuses = {site["code"]: site for site in run.api("/api/v1/sites/status")["sites"]}
+    # Now (by the wall clock) the fixture's January 2016 values are old: every site is grey and marked
+    # stale with its own time, and a note offers the hour of the latest data (issue 13).
+    assert set(run.listed_sites().values()) == {"#9E9E9E"}
+    times = dict(zip(*[run.page.eval_on_selector_all(f'[data-testid="site-item"] {sel}', script) for sel, script in (
+        ("", "items => items.map(i => i.dataset.code)"),
+        ('[data-testid="site-time"]', "items => items.map(i => i.textContent)"))], strict=True))
+    assert times["SJZ-A1"] == "01-03 20:00 · 过时" and times["BJ-CY-W1"] == "01-01 12:00 · 过时"
+    assert run.testid("time-note-text").inner_text().endswith(
+        "（最新数据时间 2016-01-03 23:00），地图以灰色显示并标注各自的数据时间。")
+    run.screenshot(TEST_OUTPUT / "screenshots" / "map-admin-zh-now-stale.png")
+    run.show_latest_data("2016-01-03T23:00:00+08:00")
+    assert run.testid("as-of").inner_text() == "历史 2016-01-03 23:00 · 最新数据 2016-01-03 23:00"
+    assert run.testid("at-input").input_value() == "2016-01-03T23:00"
+    assert run.testid("time-note").is_hidden()
+
+    statuses = {site["code"]: site for site in run.api("/api/v1/sites/status?at=2016-01-03T23:00")["sites"]}
     listed = run.listed_sites()
     assert set(listed) == set(statuses) == expected
     assert run.testid("site-count").inner_text() == str(len(expected))
@@ -242,7 +265,7 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     assert axis_names == ["浓度 (µg/m³)", "mg/m³", "AQI"]
     assert int(run.testid("site-chart").get_attribute("data-points")) > 6 * 40
 
-    run.screenshot(tmp_path / "map.png", TEST_OUTPUT / "map.png")
+    run.screenshot(tmp_path / "map.png", TEST_OUTPUT / "screenshots" / "map-admin-zh-chart.png")
     run.assert_stayed_local()
     assert run.errors == []
 
@@ -263,7 +286,7 @@ def test_a_city_user_sees_only_the_sites_of_the_city(run, web_fixture_data, tmp_
     panel.wait_for()
     assert panel.get_attribute("data-code") == "BJ-A0"
     assert run.series_option()["AQI"] == run.api("/api/v1/sites/BJ-A0/series?hours=48")["aqi"]
-    run.screenshot(tmp_path / "map-city.png", TEST_OUTPUT / "map-city.png")
+    run.screenshot(tmp_path / "map-city.png", TEST_OUTPUT / "screenshots" / "map-city-zh.png")
 
     # Another province's user on the same server sees only Shijiazhuang.
     run.testid("sign-out").click()

@@ -36,7 +36,8 @@ def test_the_page_is_served_with_a_policy_that_allows_only_this_server(client):
     assert 'data-testid="login-form"' in response.text and 'data-testid="map"' in response.text
     # Every script and stylesheet of the page is a path on this server.
     references = re.findall(r'(?:src|href)="([^"]+)"', response.text)
-    assert references and all(ref.startswith("/static/") or ref == "data:," for ref in references), references
+    assert references and all(ref.startswith("/static/") or ref in ("data:,", "/api/v1/docs")
+                              for ref in references), references
 
 
 @pytest.mark.parametrize(("path", "content_type"), [
@@ -109,3 +110,26 @@ def test_the_static_folder_is_inside_the_package_so_wheels_carry_it():
     package = Path(ecowatch.__file__).resolve().parent
     assert STATIC_DIR.is_relative_to(package)
     assert (STATIC_DIR / "map.js").is_file() and (package / "web" / "pages" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/map/nothing", "/static/vendor/missing.js"])
+def test_an_unknown_page_is_an_html_404_linking_to_the_map_and_the_api_documentation(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert 'data-testid="not-found"' in response.text
+    assert 'href="/"' in response.text and 'href="/api/v1/docs"' in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nowhere", "/api/v2/sites"])
+def test_an_unknown_api_path_stays_a_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_the_map_links_to_the_api_documentation(client):
+    page = client.get("/").text
+    assert re.search(r'<a [^>]*href="/api/v1/docs"[^>]*data-testid="api-docs-link"', page)

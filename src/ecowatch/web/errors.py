@@ -7,6 +7,7 @@
   field), 409 for a write the database refused (a unique or foreign-key constraint).
 - 400 for a body that cannot be decoded at all (not UTF-8).
 - 413 for a body larger than the limit, before the route reads any of it.
+- 404 outside ``/api``: an HTML page linking to the map and the API documentation.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ async def _integrity_error(_request: Request, error: IntegrityError) -> JSONResp
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    if error.status_code == status.HTTP_404_NOT_FOUND and not request.url.path.startswith("/api/"):
+        # A person's browser on a wrong address gets a page, not a JSON object; the API stays JSON.
+        from ecowatch.web.pages import not_found_page
+
+        return not_found_page()
     if error.status_code == status.HTTP_400_BAD_REQUEST and error.detail == FASTAPI_BODY_ERROR:
         # FastAPI's words for a body it cannot decode (bytes that are not UTF-8, say) name no place.
         error = StarletteHTTPException(status.HTTP_400_BAD_REQUEST, detail="body: not a UTF-8 JSON document")

@@ -24,11 +24,12 @@ from fastapi.staticfiles import StaticFiles
 from ecowatch.standards import AQI_LEVELS
 from ecowatch.web.status import NO_DATA_COLOUR, REPORTING_COLOUR
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "router"]
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "not_found_page", "router"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 INDEX_HTML = Path(__file__).resolve().parent / "index.html"
 API_DOCS_HTML = Path(__file__).resolve().parent / "api-docs.html"
+NOT_FOUND_HTML = Path(__file__).resolve().parent / "not-found.html"
 
 #: Only this server: scripts, styles, fonts, the boundary files and API calls.  Inline styles stay
 #: allowed because ECharts positions its tooltip through the style attribute.
@@ -42,10 +43,15 @@ router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def _page(path: Path) -> HTMLResponse:
+def _page(path: Path, status_code: int = 200) -> HTMLResponse:
     # Read per request: the files are small, and an edited page shows without a restart.
-    return HTMLResponse(path.read_text(encoding="utf-8"),
+    return HTMLResponse(path.read_text(encoding="utf-8"), status_code=status_code,
                         headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+
+
+def not_found_page() -> HTMLResponse:
+    """The HTML 404 page (links to the map and the API documentation), for paths outside ``/api``."""
+    return _page(NOT_FOUND_HTML, status_code=404)
 
 
 @router.get("/", response_class=HTMLResponse)

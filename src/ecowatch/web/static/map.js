@@ -1,5 +1,13 @@
 // The map page: sign in, draw the sites in scope on the map, show a site's last hours on click.
 //
+// Old data look old: every value shows its time, and a site whose value is too old for the moment
+// shown is grey with a dashed edge (the API's "stale").  The moment shown is now, or an hour picked
+// in the time control, so history (the demo's 2013-2017 data) is shown at its own time.
+//
+// Chinese on the charts: ECharts draws text with the font named in textStyle.fontFamily and measures
+// it on a canvas; a machine without CJK fonts (Debian's Chromium) would draw boxes.  Every chart
+// names the vendored Noto Sans SC, and the slices of it that the text needs are loaded
+// (document.fonts.load) before the chart is drawn.
 // Everything comes from this server: the API under /api/v1, the legend at /map/legend.json, the
 // boundaries and ECharts under /static/vendor.  The token lives in sessionStorage, so closing the
 // tab signs out; a 401 from any call means the token expired or was revoked: back to the form.
@@ -18,6 +26,11 @@ const MIN_SPAN_BEIJING_DEG = 1;
 // Room between the value axes stacked on the right of the series chart [px].
 const AXIS_GAP_PX = 60;
 const KIND_SYMBOLS = { air_station: "circle", water_section: "triangle", outlet: "rect" };
+const FONT_FAMILY = '"Noto Sans SC", sans-serif';
+// The font spec document.fonts.load is given: the family and any size (the slices do not depend on it).
+const FONT_SPEC = '16px "Noto Sans SC"';
+// Every chart's words, and digits and Latin that axes and legends draw.
+const FONT_BASE_TEXT = "0123456789 -–:.,()/%µ³°ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -33,6 +46,9 @@ const state = {
   seriesChart: null,
   mapsReady: null,
   viewKey: null,
+  at: null, // the hour picked ("2017-02-28T23:00", Beijing time), or null: now
+  shownAt: null,
+  mapNames: "",
 };
 
 // ---------------------------------------------------------------- messages and language
@@ -70,6 +86,18 @@ function withUnit(label, unit) {
 // "2016-01-03T23:00:00+08:00" -> "2016-01-03 23:00": the API's times are Beijing time already.
 function hourLabel(iso) {
   return iso ? iso.slice(0, 16).replace("T", " ") : t("no_time");
+}
+
+// Loads the slices of the vendored font that `text` needs (unicode-range), so that ECharts measures
+// and draws it in Noto Sans SC rather than in a fallback without Chinese glyphs.
+async function fontFor(text) {
+  if (!document.fonts?.load) return;
+  await document.fonts.load(FONT_SPEC, FONT_BASE_TEXT + text);
+}
+
+function seriesName(code, series) {
+  const name = currentLanguage() === "en" ? series.name_en : series.name_zh;
+  return withUnit(name || code, series.unit);
 }
 
 // ---------------------------------------------------------------- the API
@@ -195,6 +223,8 @@ function signOut(message = "") {
   $("user").hidden = true;
   $("sign-out").hidden = true;
   $("as-of").hidden = true;
+  $("time-control").hidden = true;
+  $("time-note").hidden = true;
   $("login").hidden = false;
   showMessage(message);
   $("username").focus();
@@ -211,6 +241,7 @@ async function startApp() {
   $("app").hidden = false;
   $("user").hidden = false;
   $("sign-out").hidden = false;
+  $("time-control").hidden = false;
   renderUser();
   const ok = await guarded(async () => {
     await Promise.all([loadMaps(), loadLegend()]);
@@ -239,9 +270,12 @@ function loadMaps() {
   state.mapsReady ??= Promise.all([
     fetchJson("/static/vendor/echarts-map/china.json"),
     fetchJson("/static/vendor/echarts-map/beijing.json"),
-  ]).then(([china, beijing]) => {
+  ]).then(async ([china, beijing]) => {
     window.echarts.registerMap("china", china);
     window.echarts.registerMap("beijing", beijing);
+    // The districts' names are drawn on the Beijing outline.
+    state.mapNames = beijing.features.map((feature) => feature.properties.name).join("");
+    await fontFor(state.mapNames);
   }).catch((error) => {
     state.mapsReady = null;
     throw error;
@@ -254,13 +288,25 @@ async function loadLegend() {
 }
 
 async function loadStatus() {
-  const body = await api("/api/v1/sites/status");
+  const query = state.at ? `?at=${encodeURIComponent(state.at)}` : "";
+  const body = await api(`/api/v1/sites/status${query}`);
+  await fontFor(body.sites.map((site) => `${site.name}${site.category_zh ?? ""}`).join(""));
   state.sites = body.sites;
   state.asOf = body.as_of;
+  state.shownAt = body.at;
   renderAll();
+  $("map").dataset.fonts = "loaded";
+}
+
+// Shows the map at `at` ("YYYY-MM-DDTHH:MM", Beijing time) or, with null, now.
+async function showAt(at) {
+  state.at = at ? `${at.slice(0, 13)}:00` : null;
+  closePanel();
+  await guarded(loadStatus);
 }
 
 async function refreshStatus() {
+  if (state.at) return; // a picked hour of history does not change
   try {
     await loadStatus();
     showMessage("");
@@ -276,11 +322,27 @@ function renderUser() {
   $("user").textContent = t("user", { username: state.user.username, role: state.user.role });
 }
 
+function renderTime() {
+  const shown = hourLabel(state.shownAt);
+  $("at-input").value = state.shownAt ? state.shownAt.slice(0, 16) : "";
+  const asOf = $("as-of");
+  asOf.hidden = !state.shownAt;
+  const moment = t(state.at ? "at_history" : "at_now", { time: shown });
+  asOf.textContent = state.asOf ? `${moment} · ${t("latest_data", { time: hourLabel(state.asOf) })}` : moment;
+  asOf.dataset.at = state.shownAt ?? "";
+  // Everything with data is stale: say so, and offer the moment of the latest data.
+  const dated = state.sites.filter((site) => site.time !== null);
+  const allStale = dated.length > 0 && dated.every((site) => site.stale);
+  $("time-note").hidden = !allStale;
+  if (allStale) {
+    $("time-note-text").textContent = t("all_stale", { time: hourLabel(state.asOf) });
+    $("at-latest").textContent = t("show_latest", { time: hourLabel(state.asOf) });
+  }
+}
+
 function renderAll() {
   renderUser();
-  const asOf = $("as-of");
-  asOf.hidden = !state.asOf;
-  asOf.textContent = state.asOf ? t("as_of", { time: hourLabel(state.asOf) }) : "";
+  renderTime();
   renderLegend();
   renderSiteList();
   renderMap();
@@ -299,7 +361,7 @@ function renderLegend() {
   const list = document.querySelector(".legend-items");
   list.replaceChildren();
   const heading = document.createElement("li");
-  heading.textContent = t("aqi");
+  heading.textContent = t("aqi_at");
   list.append(heading);
   for (const level of state.legend.levels) {
     const item = document.createElement("li");
@@ -311,9 +373,13 @@ function renderLegend() {
     item.append(swatch(level.colour), `${label}  ${range}`);
     list.append(item);
   }
-  for (const [colour, key] of [[state.legend.reporting_colour, "reporting"], [state.legend.no_data_colour, "no_data"]]) {
+  for (const [colour, key, extra] of [[state.legend.reporting_colour, "reporting", ""],
+    [state.legend.no_data_colour, "stale_legend", "stale"], [state.legend.no_data_colour, "no_data_legend", ""]]) {
     const item = document.createElement("li");
-    item.append(swatch(colour, "outlet"), t(key));
+    item.dataset.testid = `legend-${key}`;
+    const mark = swatch(colour, "outlet");
+    if (extra) mark.classList.add(extra);
+    item.append(mark, t(key));
     list.append(item);
   }
 }
@@ -328,6 +394,7 @@ function renderSiteList() {
     button.dataset.testid = "site-item";
     button.dataset.code = site.code;
     button.dataset.colour = site.colour;
+    button.dataset.stale = String(site.stale);
     button.setAttribute("aria-current", String(site.code === state.openCode));
     const name = document.createElement("span");
     name.className = "name";
@@ -335,7 +402,15 @@ function renderSiteList() {
     const value = document.createElement("span");
     value.className = "aqi";
     value.textContent = site.aqi === null ? t(`kind_${site.kind}`) : `AQI ${site.aqi}`;
-    button.append(swatch(site.colour, site.kind), name, value);
+    // The value's own time (month-day hour), and whether it is too old for the moment shown.
+    const time = document.createElement("span");
+    time.className = "time";
+    time.dataset.testid = "site-time";
+    time.textContent = site.time === null ? t("no_time")
+      : `${hourLabel(site.time).slice(5)}${site.stale ? ` · ${t("stale")}` : ""}`;
+    const mark = swatch(site.colour, site.kind);
+    if (site.stale) mark.classList.add("stale");
+    button.append(mark, name, value, time);
     button.addEventListener("click", () => openPanel(site.code));
     const item = document.createElement("li");
     item.append(button);
@@ -370,7 +445,8 @@ function tooltipText(site) {
   const lines = [`<b>${encode(siteName(site))}</b> · ${encode(t(`kind_${site.kind}`))}`];
   if (site.aqi !== null) lines.push(`AQI ${site.aqi} · ${encode(category(site))}`);
   if (site.primary_pollutants.length) lines.push(`${encode(t("primary"))}: ${encode(site.primary_pollutants.join(", "))}`);
-  lines.push(`${encode(t("latest"))}: ${encode(hourLabel(site.time))}`);
+  const stale = site.stale ? ` (${t("stale")})` : "";
+  lines.push(`${encode(t("value_time"))}: ${encode(hourLabel(site.time))}${encode(stale)}`);
   return lines.join("<br>");
 }
 
@@ -391,9 +467,11 @@ function renderMap() {
   const view = geoView(state.sites);
   const option = {
     animation: false,
+    textStyle: { fontFamily: FONT_FAMILY },
     // Only the markers have tooltips (a district's name is on the map already).  The geo component's
     // own tooltip setting would also switch off the markers' (ECharts inherits it), hence the test here.
-    tooltip: { trigger: "item", formatter: (item) => (item.data?.site ? tooltipText(item.data.site) : "") },
+    tooltip: { trigger: "item", textStyle: { fontFamily: FONT_FAMILY },
+      formatter: (item) => (item.data?.site ? tooltipText(item.data.site) : "") },
     series: [{
       type: "scatter",
       coordinateSystem: "geo",
@@ -404,7 +482,9 @@ function renderMap() {
         site,
         value: [site.lon, site.lat, site.aqi],
         symbol: KIND_SYMBOLS[site.kind] ?? "circle",
-        itemStyle: { color: site.colour, borderColor: "#263238", borderWidth: 1.2 },
+        itemStyle: site.stale
+          ? { color: site.colour, borderColor: "#263238", borderWidth: 1.2, borderType: "dashed", opacity: 0.8 }
+          : { color: site.colour, borderColor: "#263238", borderWidth: 1.2 },
       })),
       emphasis: { scale: 1.5 },
     }],
@@ -419,7 +499,7 @@ function renderMap() {
       roam: true,
       itemStyle: { areaColor: "#e9eef2", borderColor: "#8a9ba8", borderWidth: 0.8 },
       emphasis: { disabled: true },
-      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11 },
+      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11, fontFamily: FONT_FAMILY },
     };
     state.viewKey = viewKey;
   }
@@ -441,7 +521,9 @@ async function openPanel(code) {
     button.setAttribute("aria-current", String(button.dataset.code === code));
   }
   const ok = await guarded(async () => {
-    const body = await api(`/api/v1/sites/${encodeURIComponent(code)}/series?hours=${SERIES_HOURS}`);
+    const at = state.at ? `&at=${encodeURIComponent(state.at)}` : "";
+    const body = await api(`/api/v1/sites/${encodeURIComponent(code)}/series?hours=${SERIES_HOURS}${at}`);
+    await fontFor(`${body.site.name}${Object.values(body.pollutants).map((s) => s.name_zh + s.unit).join("")}`);
     if (state.openCode !== code) return; // another site was clicked meanwhile
     state.series = body;
     renderSeries();
@@ -461,7 +543,10 @@ function renderSeries() {
   const site = body.site;
   const panel = $("site-panel");
   $("panel-title").textContent = `${siteName(site)} · ${site.code}`;
-  const facts = [t(`kind_${site.kind}`), `${t("series_title", { hours: SERIES_HOURS })}: ${hourLabel(body.from)} – ${hourLabel(body.to)}`];
+  const span = body.interval === "1h" ? t("series_title", { hours: SERIES_HOURS })
+    : t("frames_title", { count: Object.values(body.pollutants)[0]?.points.length ?? 0 });
+  const facts = [t(`kind_${site.kind}`), `${span}: ${hourLabel(body.from)} – ${hourLabel(body.to)}`];
+  if (site.stale) facts.push(t("stale"));
   if (site.aqi !== null) facts.push(`AQI ${site.aqi} ${category(site)}`);
   $("panel-info").textContent = facts.join(" · ");
 
@@ -478,7 +563,7 @@ function renderSeries() {
   if (hasAqi) yAxis.push({ type: "value", name: t("aqi_short"), position: "right", offset: 0, minInterval: 1 });
   if (yAxis.length === 0) yAxis.push({ type: "value" });
   const lines = Object.entries(body.pollutants).map(([pollutant, series]) => ({
-    name: withUnit(pollutant, series.unit),
+    name: seriesName(pollutant, series),
     type: "line",
     showSymbol: false,
     connectNulls: false,
@@ -500,9 +585,10 @@ function renderSeries() {
   state.seriesChart ??= window.echarts.init(element, null, { renderer: "svg" });
   state.seriesChart.setOption({
     animation: false,
+    textStyle: { fontFamily: FONT_FAMILY },
     grid: { left: 60, right: 30 + AXIS_GAP_PX * Math.max(0, yAxis.length - 1), top: 60, bottom: 30 },
     legend: { top: 0, type: "scroll" },
-    tooltip: { trigger: "axis", formatter: seriesTooltip },
+    tooltip: { trigger: "axis", formatter: seriesTooltip, textStyle: { fontFamily: FONT_FAMILY } },
     xAxis: {
       type: "time",
       axisLabel: { formatter: (value) => hourLabel(beijingIso(value)).slice(5) },
@@ -542,6 +628,10 @@ function start() {
   $("login-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut());
   $("panel-close").addEventListener("click", closePanel);
+  $("time-control").addEventListener("submit", (event) => event.preventDefault());
+  $("at-input").addEventListener("change", (event) => { if (event.target.value) showAt(event.target.value); });
+  $("at-now").addEventListener("click", () => showAt(null));
+  $("at-latest").addEventListener("click", () => showAt(state.asOf.slice(0, 16)));
   $("lang-switch").addEventListener("click", () => {
     setLanguage(currentLanguage() === "zh" ? "en" : "zh");
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
