@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ecowatch.store.models import Role, Site, User
 from ecowatch.store.users import Scope, password_fingerprint, scope_of
 from ecowatch.web.cache import FigureMemo
+from ecowatch.web.hashing import HashingGate
+from ecowatch.web.throttle import SignInThrottle
 from ecowatch.web.tokens import read_token
 
 __all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "WriteSessionDep", "forbidden", "released", "require_admin", "state_of"]
@@ -39,6 +41,10 @@ class WebState:
     secret_key: bytes
     now: Callable[[], dt.datetime] = utc_now
     memo: FigureMemo = field(default_factory=FigureMemo)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    """Failed sign-ins per account and address (:mod:`ecowatch.web.throttle`)."""
+    hashing: HashingGate = field(default_factory=HashingGate)
+    """Where passwords are hashed and checked: off the request threads (:mod:`ecowatch.web.hashing`)."""
 
 
 def state_of(request: Request) -> WebState:
