@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 
@@ -38,3 +39,15 @@ def test_a_read_within_its_budget_is_answered_and_the_budget_ends_with_the_block
 def test_a_budget_must_be_positive(session):
     with pytest.raises(ValueError, match="must be positive"), query_budget(session, 0):
         pass
+
+
+def test_the_budget_holds_on_an_autocommit_connection_too(engine):
+    """The web's reads run in autocommit mode on PostgreSQL, where SET LOCAL would do nothing."""
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with Session(reads) as session:
+        dialect = session.connection().dialect.name
+        with pytest.raises(QueryBudgetExceeded), query_budget(session, 0.05):
+            session.execute(text(LONG_READ[dialect])).all()
+        assert session.execute(text("SELECT 1")).scalar() == 1
+        if dialect == "postgresql":  # the budget ended with the block: the connection goes back as it was
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "0"

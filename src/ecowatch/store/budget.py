@@ -52,18 +52,25 @@ def query_budget(session: Session, seconds: float) -> Iterator[None]:
     if seconds <= 0:
         raise ValueError(f"query_budget: seconds must be positive, not {seconds}")
     connection = session.connection()
+    driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        milliseconds = max(1, round(seconds * 1000))
+        # In a transaction SET LOCAL ends with it (and an aborted transaction cannot run a reset); on an
+        # autocommit connection (the web's reads) SET LOCAL would do nothing: set it and reset it.
+        autocommit = bool(getattr(driver, "autocommit", False))
+        connection.exec_driver_sql(f"SET {'' if autocommit else 'LOCAL '}statement_timeout = {milliseconds}")
         try:
             yield
         except DBAPIError as error:
             if _cancelled(error):
                 raise QueryBudgetExceeded(seconds) from None
             raise
-        # Only reached when no statement failed: the transaction is still usable to reset it.
-        connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+        finally:
+            if autocommit:
+                connection.exec_driver_sql("RESET statement_timeout")
+        if not autocommit:  # only reached when no statement failed: the transaction can still reset it
+            connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
         return
-    driver = connection.connection.driver_connection
     deadline = time.monotonic() + seconds
     driver.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_STEPS)
     try:
