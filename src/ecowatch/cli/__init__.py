@@ -8,6 +8,7 @@ from ecowatch.cli import (  # noqa: F401  (each module registers its commands on
     gateway,
     hj212,
     serve,
+    sources,
     users,
 )
 from ecowatch.cli.common import app
