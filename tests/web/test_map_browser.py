@@ -420,3 +420,142 @@ def test_the_api_documentation_shows_every_operation_from_local_assets(run):
     run.screenshot(TEST_OUTPUT / "api-docs.png")
     assert run.errors == []  # a CSP refusal would show here
     run.assert_stayed_local()
+
+
+# ---------------------------------------------------------------- Chinese text without tofu (issue 13)
+
+#: An unassigned code point (U+0378): no font has a glyph for it, so it is drawn as the "tofu" box
+#: (.notdef) that a Chinese character becomes in a font without Chinese glyphs.
+TOFU = "\u0378"
+#: Draws ``text`` and as many tofu characters on a canvas in ``family``; true when the two images
+#: differ, i.e. the text was drawn with real glyphs.  Both in ECharts' canvas renderer (the way its
+#: charts draw text) and, per string, on a plain 2D canvas.
+DRAWN_WITH_GLYPHS = """async ([texts, family, tofu]) => {
+    await document.fonts.load('32px "Noto Sans SC"', texts.join(''));
+    const plain = (text) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 48 * [...text].length + 16; canvas.height = 48;
+        const context = canvas.getContext('2d');
+        context.font = `32px ${family}`;
+        context.fillText(text, 4, 36);
+        return canvas.toDataURL();
+    };
+    const viaECharts = (text) => {
+        const box = document.createElement('div');
+        box.style.cssText = 'position:absolute;left:-10000px;top:0;width:600px;height:60px';
+        document.body.append(box);
+        const chart = echarts.init(box, null, {renderer: 'canvas', width: 600, height: 60, devicePixelRatio: 1});
+        chart.setOption({animation: false, title: {text, left: 0, top: 0,
+                         textStyle: {fontFamily: family, fontSize: 32, fontWeight: 'normal', color: '#000'}}});
+        const image = box.querySelector('canvas').toDataURL();
+        chart.dispose(); box.remove();
+        return image;
+    };
+    const out = {};
+    for (const text of texts) {
+        const boxes = tofu.repeat([...text].length);
+        out[text] = plain(text) !== plain(boxes) && viaECharts(text) !== viaECharts(boxes);
+    }
+    return out;
+}"""
+#: The texts the page's charts drew (SVG <text> of the map and the chart) that hold non-ASCII
+#: characters, with the font family each was drawn in.
+CHART_TEXTS = """() => {
+    const out = {};
+    for (const element of document.querySelectorAll('[data-testid=map] svg text, [data-testid=site-chart] svg text')) {
+        const text = element.textContent;
+        if (/[^\\x00-\\x7f]/.test(text)) out[text] = getComputedStyle(element).fontFamily;
+    }
+    return out;
+}"""
+PAGE_FONT = '"Noto Sans SC", sans-serif'
+
+
+def assert_charts_drawn_without_tofu(run: PageRun, *, some: bool = True) -> dict[str, str]:
+    """Every non-ASCII text the charts drew names the vendored font and is drawn with real glyphs
+    (``some``: there is such text; the China outline of the admin's view has no labels)."""
+    texts = run.page.evaluate(CHART_TEXTS)
+    if not texts and not some:
+        return texts
+    assert texts, "the charts drew no Chinese text at all"
+    assert {family for family in texts.values()} == {PAGE_FONT}, texts
+    drawn = run.page.evaluate(DRAWN_WITH_GLYPHS, [sorted(texts), PAGE_FONT, TOFU])
+    assert [text for text, glyphs in drawn.items() if not glyphs] == [], "drawn as tofu"
+    return texts
+
+
+def test_chinese_on_the_charts_is_drawn_in_the_vendored_font_not_as_tofu(run, web_fixture_data):
+    run.sign_in_and_wait("bjcity", web_fixture_data["password_of"]("bjcity"))
+    run.page.wait_for_function("() => document.querySelector('[data-testid=map]').dataset.fonts === 'loaded'")
+    texts = assert_charts_drawn_without_tofu(run)
+    assert {"朝阳区", "海淀区", "东城区"} <= set(texts)  # the districts' names on the Beijing outline
+    # The detector can fail: this machine has no Chinese system font (Debian's Chromium without
+    # fonts-noto-cjk), so the same strings in the browser's default sans-serif are tofu.
+    fallback = run.page.evaluate(DRAWN_WITH_GLYPHS, [["朝阳区", "二氧化硫"], "sans-serif", TOFU])
+    assert fallback == {"朝阳区": False, "二氧化硫": False}
+    assert run.errors == []
+
+
+def _screenshots(run: PageRun, who: str, language: str, outlet: str | None, names: dict[str, str]) -> None:
+    folder = TEST_OUTPUT / "screenshots"
+    run.show_latest_data("2016-01-03T23:00:00+08:00")
+    assert_charts_drawn_without_tofu(run, some=who != "admin")
+    run.screenshot(folder / f"map-{who}-{language}.png")
+    if outlet is None:
+        return
+    run.page.locator(f'[data-testid="site-item"][data-code="{outlet}"]').click()
+    run.page.locator('[data-testid="site-panel"][data-state="loaded"]').wait_for()
+    assert list(run.series_option()) == [names[language]]
+    assert int(run.testid("site-chart").get_attribute("data-points")) == 12  # 12 hours, not one point
+    assert_charts_drawn_without_tofu(run, some=False)
+    run.screenshot(folder / f"outlet-chart-{who}-{language}.png")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+@pytest.mark.parametrize(("who", "outlet"), [("admin", None), ("chaoyang", "BJ-CY-O1")])
+def test_screenshots_of_the_map_and_an_outlet_chart(run, web_fixture_data, who, outlet, language):
+    """Screenshots kept under test-output/screenshots/ (zh and en, admin and district user, an outlet's
+    chart): the outlet's legend names the pollutant with its unit from the code tables, not a21026."""
+    if language == "en":
+        run.page.goto(run.base_url + "/")
+        run.page.evaluate("localStorage.setItem('ecowatch.language', 'en')")
+    run.sign_in_and_wait(who, web_fixture_data["password_of"](who))
+    _screenshots(run, who, language, outlet, {"zh": "二氧化硫 (mg/m³)", "en": "SO2 (mg/m³)"})
+    assert run.errors == []
+
+
+def test_a_phone_width_shows_a_usable_map(browser, base_url, web_fixture_data):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="UTC",
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        run = PageRun(context.new_page(), base_url)
+        run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
+        run.show_latest_data("2016-01-03T23:00:00+08:00")
+        box = run.testid("map").bounding_box()
+        assert box["width"] >= 360 and box["height"] >= 400, box  # a map, not a strip
+        assert run.page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        run.screenshot(TEST_OUTPUT / "screenshots" / "map-chaoyang-phone-390.png")
+        assert run.errors == []
+    finally:
+        context.close()
+
+
+def test_the_time_control_shows_an_earlier_hour(run, web_fixture_data):
+    run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
+    run.testid("at-input").fill("2016-01-02T13:00")
+    run.testid("at-input").dispatch_event("change")
+    run.page.wait_for_function("""() => document.querySelector('[data-testid=as-of]').dataset.at
+                                        === '2016-01-02T13:00:00+08:00'
+                                        && document.querySelector('[data-testid=map]').dataset.markers""")
+    listed = run.listed_sites()
+    # At 13:00 on the 2nd: 朝阳农展馆's real-time AQI 91 (yellow); the water section's value of the
+    # 1st 12:00 is 25 h old (stale, grey); the outlet has no value yet.
+    assert listed == {"BJ-CY-A1": "#FFFF00", "BJ-CY-W1": "#9E9E9E", "BJ-CY-O1": "#9E9E9E"}
+    time_of = run.page.eval_on_selector_all('[data-testid="site-item"]', """items => Object.fromEntries(items.map(
+        i => [i.dataset.code, i.querySelector('[data-testid=site-time]').textContent]))""")
+    assert time_of == {"BJ-CY-A1": "01-02 13:00", "BJ-CY-W1": "01-01 12:00 · 过时", "BJ-CY-O1": "无数据"}
+    assert run.testid("as-of").inner_text().startswith("历史 2016-01-02 13:00")
+    run.testid("at-now").click()
+    run.page.wait_for_function("() => document.querySelector('[data-testid=as-of]').textContent.startsWith('现在')")
+    assert run.errors == []
