@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from typing import Any
@@ -60,11 +61,26 @@ def period_json(figures: PeriodFigures) -> dict[str, Any]:
 
 
 def sites_json(assessment: AirAssessment) -> dict[str, dict[str, Any]]:
-    """Every site's period figures, with and without the excluded days."""
+    """Every site's period figures, with and without the excluded days (and, where the period has
+    them, the HJ 663—2026 three-year moving means)."""
     with_all = assessment.periods()
     without = assessment.periods(excluding=True)
-    return {code: {**period_json(figures), "excluding_dust": period_json(without[code])}
-            for code, figures in with_all.items()}
+    result = {code: {**period_json(figures), "excluding_dust": period_json(without[code])}
+              for code, figures in with_all.items()}
+    if assessment.three_year_years:
+        for excluding in (False, True):
+            for code, means in assessment.three_year_means(excluding=excluding).items():
+                target = result[code]["excluding_dust"] if excluding else result[code]
+                target["three_year_moving_mean"] = three_year_json(means)
+    return result
+
+
+def three_year_json(means: dict[Pollutant, dict[str, float | None]]) -> dict[str, dict[str, int | float | None]]:
+    """One site's three-year moving means, published at each pollutant's precision."""
+    return {
+        pollutant.value: {name: published_number(value, pollutant.decimals) for name, value in means[pollutant].items()}
+        for pollutant in PUBLISHED_ORDER
+    }
 
 
 def assessment_json(assessment: AirAssessment) -> dict[str, Any]:
@@ -88,6 +104,13 @@ def assessment_json(assessment: AirAssessment) -> dict[str, Any]:
         "city": sites[cities[0]] if cities else None,
         "by_station": {s.code: sites[s.code] for s in assessment.stations},
     }
+    if assessment.three_year_years:
+        first, _, last = assessment.three_year_years
+        result["period"]["three_year_moving_mean"] = {
+            "years": list(assessment.three_year_years),
+            "rule": f"HJ 663—2026 three-year moving mean of each annual statistic, {first}–{last} "
+                    "(docs/decisions.md row 18); null where a year has no value",
+        }
     if len(cities) > 1:
         result["cities"] = {city: sites[city] for city in cities}
         result["stations_by_city"] = {city: list(m) for city, m in assessment.city_members.items()}
@@ -112,6 +135,9 @@ def validity_report(assessment: AirAssessment) -> dict[str, Any]:
     measurements = assessment.imported.measurements if assessment.imported is not None else None
     report: dict[str, Any] = {}
     if measurements is not None:
+        start = dt.datetime.combine(assessment.first_day, dt.time())
+        end = dt.datetime.combine(assessment.last_day + dt.timedelta(days=1), dt.time())
+        measurements = measurements.filter(pl.col("time").is_between(start, end, closed="left"))
         invalid = measurements.filter(pl.col("invalid_reason").is_not_null())
         reasons = invalid.group_by("invalid_reason").len().sort("len", descending=True)
         report["hourly_values_read"] = measurements.height
@@ -119,10 +145,11 @@ def validity_report(assessment: AirAssessment) -> dict[str, Any]:
         report["invalid_by_reason"] = dict(zip(reasons["invalid_reason"].to_list(), reasons["len"].to_list(),
                                                strict=True))
     daily = assessment.daily
+    in_period = assessment.day_mask()
     report["daily_values_invalid"] = {
-        item.value: int((~daily.valid[item] & daily.in_report[item]).sum()) for item in ITEM_ORDER
+        item.value: int((~daily.valid[item] & daily.in_report[item] & in_period).sum()) for item in ITEM_ORDER
     }
-    report["site_days_not_counted"] = int((~daily.counted).sum())
+    report["site_days_not_counted"] = int((~daily.counted & in_period).sum())
     return report
 
 

@@ -58,7 +58,7 @@ StoreOpt = Annotated[str | None, typer.Option("--db", help="Read the measurement
 
 def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date,
                     stations: str | None, standard: Standard | None, dust_days: Path | None, lenient: bool,
-                    db: str | None = None):
+                    db: str | None = None, *, history_from: dt.date | None = None):
     from ecowatch.assessment.air import assess_air
     from ecowatch.assessment.exclusions import read_exclusions
 
@@ -68,12 +68,13 @@ def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, 
         raise fail(ValueError("give the data as PATH with --format, or read the store with --db URL"))
     try:
         exclusions = read_exclusions(dust_days) if dust_days else []
-        imported = _read_source(path, fmt, first, last, lenient, db)
+        imported = _read_source(path, fmt, min(first, history_from or first), last, lenient, db)
         return assess_air(
             imported, first, last,
             stations=[s.strip() for s in stations.split(",") if s.strip()] if stations else None,
             edition=Edition(standard.value) if standard else None,
             exclusions=exclusions,
+            history_from=history_from,
         )
     except (EcowatchError, StandardsError) as error:
         raise fail(error) from None
@@ -160,11 +161,18 @@ def air_assess(
     as_json: JsonOpt = False,
     db: StoreOpt = None,
 ) -> None:
-    """Period figures of the city and each station (HJ 663): means, percentiles, good days, index."""
-    from ecowatch.assessment.publish import assessment_json
+    """Period figures of the city and each station (HJ 663): means, percentiles, good days, index.
 
-    assessment = _run_assessment(path, fmt, parse_date(date_from, "--from"), parse_date(date_to, "--to"), stations,
-                                 standard, dust_days, lenient, db)
+    A calendar year under the 2026 edition also gets HJ 663—2026's three-year moving means, read from
+    the two years before it."""
+    from ecowatch.assessment.air import three_year_start
+    from ecowatch.assessment.publish import assessment_json
+    from ecowatch.standards import edition_for
+
+    first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
+    edition = Edition(standard.value) if standard else edition_for(last)
+    assessment = _run_assessment(path, fmt, first, last, stations, standard, dust_days, lenient, db,
+                                 history_from=three_year_start(first, last, edition))
     result = assessment_json(assessment)
     if as_json:
         print_json(result)
@@ -177,6 +185,22 @@ def air_assess(
     dust_free = {name: figures["excluding_dust"] for name, figures in sites.items()}
     if assessment.exclusions:
         console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
+    if assessment.three_year_years:
+        console.print(_three_year_table(assessment.three_year_years, sites))
+
+
+def _three_year_table(years: tuple[int, int, int], sites: dict[str, dict[str, Any]]) -> Table:
+    """The HJ 663—2026 three-year moving means of each site's headline statistics."""
+    table = Table(title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} (— where a year has no value)")
+    table.add_column("site")
+    headline = {"PM2.5": "mean", "PM10": "mean", "SO2": "mean", "NO2": "mean", "CO": "p95_daily",
+                "O3": "p90_daily_max8h"}
+    for column in ("PM2.5", "PM10", "SO2", "NO2", "CO p95", "O3 p90"):
+        table.add_column(column, justify="right")
+    for name, figures in sites.items():
+        means = figures["three_year_moving_mean"]
+        table.add_row(name, *("—" if means[p][s] is None else str(means[p][s]) for p, s in headline.items()))
+    return table
 
 class RankBy(StrEnum):
     city = "city"
