@@ -100,11 +100,12 @@ def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: 
     from sqlalchemy import select
 
     from ecowatch.store import make_engine, migrate, session_factory
-    from ecowatch.store.devices import register_device
+    from ecowatch.store.devices import master_key, register_device
     from ecowatch.store.models import Device
     from ecowatch.store.users import PASSWORDS
 
     migrate.upgrade(url)
+    master = master_key()
     engine = make_engine(url)
     hashes: dict[str, str] = {}
     created = 0
@@ -119,7 +120,7 @@ def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: 
                 register_device(session=session, mn=device.mn, password=device.password, site=site or device.mn,
                                 actor=actor,
                                 version=device.version, kind=kind, sm4_key_hex=device.sm4_key_hex,
-                                password_hash=hashes[device.password])
+                                password_hash=hashes[device.password], master=master)
                 created += 1
     finally:
         engine.dispose()

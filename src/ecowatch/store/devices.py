@@ -5,11 +5,18 @@
 - :func:`import_devices` — the same for every row of a CSV ``mn,password,site,kind,version``
   (``ecowatch devices import``); every problem names the line and the field.
 - :func:`set_device_key` — give a device a new SM4 key; the previous one is retired, not deleted.
-- :func:`load_registry` — what the gateway needs in memory: MN -> password hash, site, edition,
-  keys (unsealed).
+- :func:`load_registry` — what the gateway needs in memory: MN -> password hash and check, site,
+  edition, keys (unsealed).
+- :func:`password_check` / :func:`check_password` — the keyed hash a gateway checks a password
+  against in a microsecond; :func:`store_password_checks` writes those it computed.
 
 Secrets at rest.  Device passwords are stored as Argon2id hashes (the users' hasher,
-:data:`ecowatch.store.users.PASSWORDS`).  SM4 keys (HJ 212-2025 Part B4) are sealed with
+:data:`ecowatch.store.users.PASSWORDS`), and beside each a keyed hash (``password_check``,
+HMAC-SHA256 of MN and password under a key derived from the master key), so that the gateway can
+check every connection's password at once, after any restart: Argon2 (0.45 s a check) paid per
+connection made a restarted gateway answer 10,000 devices half an hour late (issue 14).  Without the
+master key the keyed hash is as hard to guess from as the Argon2 hash is not: see
+docs/decisions.md, "device password checks".  SM4 keys (HJ 212-2025 Part B4) are sealed with
 AES-256-GCM under the platform's master key, the MN as associated data, so a sealed key copied
 onto another device's row does not open.  The master key comes from ``$ECOWATCH_MASTER_KEY`` (64 hex
 digits) or from the file ``master.key`` in the data folder, created with mode 0600 on first use.
@@ -24,6 +31,7 @@ import base64
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import io
 import os
 import re
@@ -35,8 +43,10 @@ from pathlib import Path
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import or_, select
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ecowatch.store.audit import record
@@ -51,14 +61,18 @@ __all__ = [
     "MASTER_KEY_FILE",
     "DeviceInfo",
     "Registration",
+    "check_password",
     "device_key_fingerprint",
     "find_site",
     "import_devices",
     "load_registry",
     "master_key",
+    "password_check",
+    "password_check_key",
     "register_device",
     "seal_key",
     "set_device_key",
+    "store_password_checks",
     "unseal_key",
     "verify_device_password",
 ]
@@ -192,6 +206,69 @@ def set_device_key(*, session: Session, device: Device, key: bytes, actor: str,
 
 # -- passwords ---------------------------------------------------------------------------------------
 
+#: HKDF ``info`` of the password-check key: a key of its own, so that the master key itself (which seals
+#: the SM4 keys) never keys an HMAC whose outputs sit in the same table.
+_CHECK_KEY_INFO = b"ecowatch device password check v1"
+_CHECK_SCHEME = "hs1"
+
+
+def password_check_key(master: bytes) -> bytes:
+    """The 32-byte key of :func:`password_check`, derived from the master key (HKDF-SHA256, RFC 5869).
+
+    >>> len(password_check_key(bytes(32)))
+    32
+    """
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_CHECK_KEY_INFO).derive(master)
+
+
+def _check_key_id(key: bytes) -> str:
+    # Names the key in each stored check: a check made under another master key is recognised as such
+    # (and the device verified against its Argon2 hash instead), never taken for a wrong password.
+    return hashlib.sha256(b"key id" + key).hexdigest()[:8]
+
+
+def password_check(*, mn: str, password: str, key: bytes) -> str:
+    """The keyed hash stored in ``device.password_check``: ``hs1:<key id>:<HMAC-SHA256(key, MN NUL PW)>``.
+
+    The MN is part of the message, so two devices with the same password have different checks and a
+    check copied onto another device's row does not match.
+
+    >>> key = password_check_key(bytes(32))
+    >>> check = password_check(mn="MN1", password="123456", key=key)
+    >>> check_password(check, mn="MN1", password="123456", key=key), check_password(check, mn="MN2",
+    ...     password="123456", key=key)
+    (True, False)
+    """
+    mac = hmac.new(key, f"{mn}\0{password}".encode(), hashlib.sha256).hexdigest()
+    return f"{_CHECK_SCHEME}:{_check_key_id(key)}:{mac}"
+
+
+def check_password(check: str | None, *, mn: str, password: str, key: bytes) -> bool | None:
+    """Whether ``password`` is the device's, by its stored ``check``; None when the check cannot say
+    (none stored, another scheme, or made under another key): then verify against the Argon2 hash.
+
+    Compared in constant time (:func:`hmac.compare_digest`).
+    """
+    if not check:
+        return None
+    scheme, _, rest = check.partition(":")
+    key_id, _, _ = rest.partition(":")
+    if scheme != _CHECK_SCHEME or key_id != _check_key_id(key):
+        return None
+    return hmac.compare_digest(check, password_check(mn=mn, password=password, key=key))
+
+
+def store_password_checks(*, session: Session, checks: Iterable[tuple[str, str, str]]) -> int:
+    """Write ``(mn, password_hash, check)`` triples (a gateway's first successful Argon2 checks); a row
+    whose password changed since (another hash) is left alone.  Returns how many rows were written."""
+    written = 0
+    for mn, password_hash, check in checks:
+        result = session.execute(update(Device).where(Device.mn == mn, Device.password_hash == password_hash)
+                                 .values(password_check=check))
+        written += result.rowcount or 0
+    return written
+
+
 
 def verify_device_password(password_hash: str, password: str) -> bool:
     """Whether ``password`` matches the Argon2 ``password_hash`` (False for a malformed hash).
@@ -281,6 +358,7 @@ def register_device(
     sm4_key_hex: str | None = None,
     password_hash: str | None = None,
     where: str | None = None,
+    master: bytes | None = None,
 ) -> Registration:
     """Add the device ``mn`` or bring it up to date; registering the same thing twice changes nothing.
 
@@ -288,7 +366,8 @@ def register_device(
     water_section; outlets must exist, they belong to an enterprise).  ``sm4_key_hex`` (32 hex digits)
     sets the HJ 212-2025 key, rotating the previous one.  ``password_hash`` reuses a hash already made
     for this password (the simulator registers thousands of devices with one password).  ``where``
-    prefixes error messages (``devices.csv line 3``).
+    prefixes error messages (``devices.csv line 3``).  ``master`` is the master key (default
+    :func:`master_key`), from which the password's keyed check is made.
     """
     where = where or f"device {mn}"
     _check_device_fields(mn, password, version, kind, lambda name: f"{where}, field {name}")
@@ -301,9 +380,10 @@ def register_device(
         target = _create_site(session, site, kind, actor, f"{where}, field site")
     device = session.scalars(select(Device).where(Device.mn == mn)).one_or_none()
     changed: list[str] = []
+    check = password_check(mn=mn, password=password, key=password_check_key(master or master_key()))
     if device is None:
-        device = Device(mn=mn, password_hash=password_hash or PASSWORDS.hash(password), site_id=target.id,
-                        protocol_version=version)
+        device = Device(mn=mn, password_hash=password_hash or PASSWORDS.hash(password), password_check=check,
+                        site_id=target.id, protocol_version=version)
         session.add(device)
         session.flush()
         record(session=session, actor=actor, action="create", entity="device", entity_id=mn,
@@ -320,10 +400,13 @@ def register_device(
         if not verify_device_password(device.password_hash, password):
             device.password_hash = password_hash or PASSWORDS.hash(password)
             changed.append("password")
+        # Set with the password, or (a device registered before migration 0007) now that it is verified:
+        # not a change of the device, so not in ``changed``.
+        device.password_check = check
         if changed:
             record(session=session, actor=actor, action="update", entity="device", entity_id=mn,
                    detail={"changed": changed, "site": target.code, "version": version})
-    if key is not None and set_device_key(session=session, device=device, key=key, actor=actor):
+    if key is not None and set_device_key(session=session, device=device, key=key, actor=actor, master=master):
         changed.append("sm4_key")
     session.flush()
     return Registration(mn=mn, site=target.code, created=created, site_created=site_created, changed=tuple(changed))
@@ -364,9 +447,10 @@ def import_devices(*, session: Session, text: str, source: str, actor: str) -> l
             raise StoreError(f"{where}, field mn: MN {values['mn']} already given on line {seen[values['mn']]}")
         seen[values["mn"]] = line
         rows.append((where, values))
+    master = master_key() if rows else None
     return [register_device(session=session, mn=v["mn"], password=v["password"], site=v["site"], actor=actor,
                             version=v["version"], kind=v["kind"] or None, sm4_key_hex=v.get("sm4_key") or None,
-                            where=where)
+                            where=where, master=master)
             for where, v in rows]
 
 
@@ -380,6 +464,7 @@ class DeviceInfo:
     site_timezone: str
     version: str
     keys: tuple[bytes, ...] = field(default=(), repr=False)  # current key first, then retired ones
+    password_check: str | None = field(default=None, repr=False)  # see password_check()
 
 
 def load_registry(*, session: Session, mns: Iterable[str] | None = None,
@@ -401,5 +486,5 @@ def load_registry(*, session: Session, mns: Iterable[str] | None = None,
     for device, timezone in devices:
         plain = tuple(unseal_key(k.sealed, mn=device.mn, master=master) for k in keys.get(device.id, ()))
         out[device.mn] = DeviceInfo(device.mn, device.password_hash, device.site_id, timezone,
-                                    device.protocol_version, plain)
+                                    device.protocol_version, plain, device.password_check)
     return out
