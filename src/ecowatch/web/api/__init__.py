@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ecowatch.web.api import air, auth, devices, measurements, regions, sites, users
+from ecowatch.web.api import air, auth, devices, exports, measurements, regions, sites, sources, users
 from ecowatch.web.schemas import Problem, Unprocessable
 
 # Answers any route may give, from the middleware and error handlers (ecowatch.web.errors).
 api_router = APIRouter(prefix="/api/v1", responses={400: {"model": Problem}, 413: {"model": Problem},
                                                      422: {"model": Unprocessable}})
-for module in (auth, users, regions, sites, devices, measurements, air):
+for module in (auth, users, regions, sites, devices, measurements, exports, air, sources):
     api_router.include_router(module.router)
 
 __all__ = ["api_router"]

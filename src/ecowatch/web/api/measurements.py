@@ -43,7 +43,7 @@ from ecowatch.web.status import as_utc, beijing_iso
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
 
 __all__ = ["COUNT_CAP", "MAX_DOWNLOAD_ROWS", "MAX_OFFSET", "MAX_XLSX_ROWS", "READ_BUDGET_S", "Filters",
-           "check_pollutant", "measurement_rows", "read_filters", "router"]
+           "check_download", "check_pollutant", "count_rows", "measurement_rows", "read_filters", "router"]
 
 router = APIRouter(prefix="/measurements", tags=["measurements"])
 
@@ -203,6 +203,11 @@ def _count(session: Session, query: Select) -> int | None:
     return None if count > COUNT_CAP else count
 
 
+def count_rows(session: Session, filters: Filters) -> int | None:
+    """Rows a request's filters (and cursor) select, up to :data:`COUNT_CAP`; None above."""
+    return _count(session, _after(_query(filters), filters))
+
+
 def measurement_rows(session: Session, filters: Filters, *, limit: int | None, offset: int = 0,
                      count: bool = True, progress=None) -> tuple[int | None, list[tuple[tuple, MeasurementRead]]]:
     """``total`` (capped) and the rows ``(key, row)`` of a request, ``limit`` None for all of them.
@@ -294,7 +299,7 @@ def _download(session: Session, filters: Filters, fmt: TableFormat, limit: int |
         _, rows = measurement_rows(session, filters, limit=limit, offset=offset)
         check_download(len(rows), None, fmt)
     else:
-        total = _count(session, _after(_query(filters), filters))
+        total = count_rows(session, filters)
         check_download(None if total is None else max(0, total - offset), limit, fmt)
         _, rows = measurement_rows(session, filters, limit=limit, offset=offset, count=False)
     return table_response([row.model_dump() for _, row in rows], fmt, "measurements",
