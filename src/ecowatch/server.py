@@ -15,9 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PlatformSettings", "run_platform", "schedule_jobs"]
+__all__ = ["QUARANTINE_RETENTION_DAYS", "PlatformSettings", "prune_quarantine", "run_platform", "schedule_jobs"]
 
 log = logging.getLogger("ecowatch.server")
+
+#: Default of :attr:`PlatformSettings.quarantine_retention_days`: a month, time enough to review what a
+#: misconfigured device sent and register it (its data it keeps and sends again), not a year of junk.
+QUARANTINE_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,11 @@ class PlatformSettings:
     journal_dir: Path | None = None
     simulate_devices: bool = False
     log_level: str = "info"
+    #: Quarantined frames and junk last seen this long ago are deleted (docs/decisions.md, "junk budgets").
+    quarantine_retention_days: int = QUARANTINE_RETENTION_DAYS
 
 
-def schedule_jobs(scheduler, url: str) -> None:
+def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARANTINE_RETENTION_DAYS) -> None:
     """Add the platform's periodic work to an APScheduler scheduler (Beijing time):
 
     - 00:20 daily, the figures of the day that just ended (:func:`ecowatch.jobs.compute_daily_figures`);
@@ -42,7 +48,9 @@ def schedule_jobs(scheduler, url: str) -> None:
     - 01:10 daily, next months' ``measurement`` partitions on PostgreSQL
       (:func:`ecowatch.jobs.ensure_partitions_ahead`), and once at start;
     - every 5 minutes and at start, the hourly blocks of months whose values changed
-      (:func:`ecowatch.jobs.build_blocks`): new hours make only their own month stale.
+      (:func:`ecowatch.jobs.build_blocks`): new hours make only their own month stale;
+    - 02:40 daily, the quarantine's retention: rows last seen ``quarantine_retention_days`` ago or more
+      are deleted (:func:`prune_quarantine`).
     """
     from ecowatch.jobs import (
         BEIJING,
@@ -66,6 +74,28 @@ def schedule_jobs(scheduler, url: str) -> None:
     scheduler.add_job(build_blocks, "interval", args=[url], minutes=5, id="hourly_blocks", coalesce=True,
                       max_instances=1, next_run_time=dt.datetime.now(dt.UTC))
 
+    def quarantine_retention() -> None:
+        prune_quarantine(url, dt.datetime.now(dt.UTC) - dt.timedelta(days=quarantine_retention_days))
+
+    scheduler.add_job(quarantine_retention, "cron", hour=2, minute=40, timezone=BEIJING, id="quarantine_retention",
+                      coalesce=True, misfire_grace_time=3600)
+
+
+def prune_quarantine(url: str, before: dt.datetime) -> int:
+    """Delete the quarantine rows of the store at ``url`` last seen before ``before``; the number deleted."""
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.frames import prune_quarantine as prune
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            deleted = prune(session=session, before=before)
+    finally:
+        engine.dispose()
+    if deleted:
+        log.info("quarantine retention: %d rows last seen before %s deleted", deleted, before.isoformat())
+    return deleted
+
 
 async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None) -> None:
     """Serve until stopped.  ``ready(web_port, gateway_port)`` is called once everything listens."""
@@ -88,7 +118,7 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
 
     # The jobs touch the database synchronously: they run in worker threads, never on the event loop.
     scheduler = AsyncIOScheduler(executors={"default": ThreadPoolExecutor(2)}, timezone="Asia/Shanghai")
-    schedule_jobs(scheduler, settings.url)
+    schedule_jobs(scheduler, settings.url, quarantine_retention_days=settings.quarantine_retention_days)
     scheduler.start()
 
     config = uvicorn.Config(create_app(settings.url), host=settings.host, port=settings.port,

@@ -14,7 +14,7 @@ from ecowatch.store.partitions import is_partition_name
 
 TABLES = {"region", "enterprise", "site", "device", "measurement", "figure_cache", "user_account", "audit_entry",
           "device_key", "hj212_frame", "hj212_quarantine", "gateway_checkpoint", "measurement_month", "hourly_block",
-          "enterprise_key_list", "outlet", "permit_limit"}
+          "enterprise_key_list", "outlet", "permit_limit", "store_identity"}
 
 
 def tables(engine) -> set[str]:

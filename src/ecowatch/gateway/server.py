@@ -62,7 +62,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from ecowatch.gateway.guard import CredentialGuard
+from ecowatch.gateway.budget import JunkBudget
 from ecowatch.gateway.journal import Entry, GroupCommit, Journal, JournalError, Position
 from ecowatch.gateway.registry import Registry
 from ecowatch.hj212 import (
@@ -137,6 +137,11 @@ class Limits:
     #: With ``store_process`` the frames the store has not taken yet are on disk, not in memory: the
     #: intake pauses when the store lags this many frames behind (``high_water`` otherwise).
     store_lag_limit: int = 500_000
+    #: Junk (refused frames, garbage) kept per address and in all per window, in bytes; past them a sample
+    #: is kept and the rest counted (:mod:`ecowatch.gateway.budget`; defaults in docs/decisions.md).
+    junk_bytes_per_address: int = 1 << 20
+    junk_bytes_total: int = 32 << 20
+    junk_window_s: float = 3600.0
     #: Data frames whose DataTime lies further than this before or after the server's clock are
     #: quarantined (:func:`ecowatch.store.frames.data_time_problem`; defaults in docs/decisions.md).
     data_time_past_days: float = DEFAULT_PAST.days
@@ -165,6 +170,9 @@ class GatewayStats:
     store_errors: int = 0
     replayed: int = 0
     paused: int = 0
+    junk_sampled: int = 0
+    junk_dropped: int = 0
+    junk_dropped_bytes: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -185,10 +193,6 @@ class _Connection(asyncio.Protocol):
         self.gateway = gateway
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
-        self.address = "?"
-        #: (MN, password) pairs accepted on this connection: checked once per connection, and exempt from
-        #: the credential throttle (the peer is the device).
-        self.trusted: set[tuple[str, str]] = set()
         # The gateway needs the header only, and the store keeps the data area as text (with its DataTime,
         # which values=False still gives): the values are parsed when they are read.
         self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
@@ -209,7 +213,6 @@ class _Connection(asyncio.Protocol):
         gateway = self.gateway
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        self.address = peer[0] if isinstance(peer, tuple) else str(peer)
         if len(gateway.connections) >= gateway.limits.max_connections or gateway.stopping:
             gateway.stats.connections_refused += 1
             self.closed = True
@@ -290,9 +293,9 @@ class _Connection(asyncio.Protocol):
         while self.backlog and not self.blocked:
             event = self.backlog[0]
             if isinstance(event, Frame):
-                verdict = gateway.judge(event, self.last_activity, self)
+                verdict = gateway.judge(event, self.last_activity)
                 if verdict is None:  # needs the registry or a password check first
-                    self.block(gateway.resolve(event, self.last_activity, self))
+                    self.block(gateway.resolve(event, self.last_activity))
                     return
                 self.backlog.popleft()
                 gateway.stats.frames_received += 1
@@ -383,20 +386,20 @@ class Gateway:
     """The HJ 212 gateway as a library: ``await start(host, port)``, ``port``, ``stats``, ``await stop()``.
 
     ``url`` is the store; ``journal_dir`` the journal folder; ``limits`` override :class:`Limits` fields
-    (``max_connections=...``), plus ``refresh_s`` for the registry, ``actor`` for audit entries and
-    ``guard`` for the :class:`~ecowatch.gateway.guard.CredentialGuard` (``{"mn_burst": 3}``...).
+    (``max_connections=...``), plus ``refresh_s`` for the registry and ``actor`` for audit entries.
     """
 
     def __init__(self, url: str, journal_dir: Path, *, refresh_s: float = 2.0, actor: str = "gateway",
-                 guard: dict[str, Any] | None = None, **limits: Any) -> None:
+                 **limits: Any) -> None:
         self.url = url
         self.journal_dir = Path(journal_dir)
         self.limits = Limits(**limits)
+        self.junk_budget = JunkBudget(self.limits.junk_bytes_per_address, self.limits.junk_bytes_total,
+                                      self.limits.junk_window_s)
         self.data_time_window = TimeWindow(dt.timedelta(days=self.limits.data_time_past_days),
                                            dt.timedelta(minutes=self.limits.data_time_future_minutes))
         self.actor = actor
         self.registry = Registry(url, refresh_s=refresh_s)
-        self.guard = CredentialGuard(**(guard or {}))
         self.stats = GatewayStats()
         self.connections: set[_Connection] = set()
         self.globally_paused = False
@@ -499,7 +502,6 @@ class Gateway:
             await asyncio.wait(set(self._tasks), timeout=CLOSE_TIMEOUT_S)
         if self._journal is not None:
             self._journal.close()
-        await self.registry.flush()
         self.registry.close()
         self._db.shutdown(wait=True)
         if self._store_pool is not None:
@@ -517,30 +519,13 @@ class Gateway:
 
     # -- decisions ----------------------------------------------------------------------------------
 
-    def judge(self, frame: Frame, arrived: float, connection: _Connection) -> _Verdict | None:
-        """Keep or quarantine ``frame`` (received by ``arrived``, monotonic, on ``connection``); None when a
-        registry reload or a slow (Argon2) password check must be awaited first.
-
-        Credentials are checked by their keyed hash (a microsecond); a pair accepted on this connection
-        is not checked again.  Wrong ones are counted per MN and per address
-        (:class:`~ecowatch.gateway.guard.CredentialGuard`); past the limit, new credentials are not
-        evaluated and the frame is quarantined *without an answer*: a 9014 to a right guess and a
-        9011 ``QnRtn=3`` to a wrong one would tell the guesser which it was (docs/decisions.md, "device
-        password guessing").  The device, unanswered, keeps its data and sends it again later
-        (HJ 212-2017 §6.5: no answer within the timeout, resend).
-        """
+    def judge(self, frame: Frame, arrived: float) -> _Verdict | None:
+        """Keep or quarantine ``frame`` (received by ``arrived``, monotonic); None when a registry reload or
+        a password check must be awaited first."""
         info = self.registry.lookup(frame.mn)
-        if info is None and self.registry.loaded_at < arrived and not self.lookup_failed:
-            return None
-        pair = (frame.mn, frame.pw)
-        if pair in connection.trusted and info is not None:
-            return _Verdict(True, info=info)
-        now = time.monotonic()
-        refusal = self.guard.refusal(frame.mn, connection.address, frame.pw, now=now)
-        if refusal is not None:
-            return _Verdict(False, refusal)
         if info is None:
-            self.guard.failed(frame.mn, connection.address, frame.pw, now=now)
+            if self.registry.loaded_at < arrived and not self.lookup_failed:
+                return None
             return _Verdict(False, f"unknown MN {frame.mn}", int(QnRtn.MN_ERROR))
         ok = self.registry.cached_password(info, frame.pw)
         if ok is None:
@@ -548,13 +533,10 @@ class Gateway:
                 return _Verdict(False, f"password of MN {frame.mn} could not be checked", int(QnRtn.UNKNOWN_ERROR))
             return None
         if not ok:
-            self.guard.failed(frame.mn, connection.address, frame.pw, now=now)
             return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
-        self.guard.accepted(frame.mn, connection.address, frame.pw)
-        connection.trusted.add(pair)
         return _Verdict(True, info=info)
 
-    async def resolve(self, frame: Frame, arrived: float, connection: _Connection) -> None:
+    async def resolve(self, frame: Frame, arrived: float) -> None:
         info = self.registry.lookup(frame.mn)
         for _ in range(2):  # a reload already under way may have started before the frame arrived
             if info is not None or self.registry.loaded_at >= arrived:
@@ -562,8 +544,7 @@ class Gateway:
             await self.registry.refresh()
             info = self.registry.lookup(frame.mn)
         if info is not None:
-            priority = self.guard.priority(frame.mn, connection.address, now=time.monotonic())
-            await self.registry.verify_password(info, frame.pw, priority=priority)
+            await self.registry.verify_password(info, frame.pw)
 
     def accept(self, connection: _Connection, frame: Frame, verdict: _Verdict) -> None:
         if verdict.kept:
@@ -583,18 +564,36 @@ class Gateway:
             reply = auto_reply(frame)
             self.stats.frames_kept += 1
         else:
-            entry = Entry(False, _now_us(), -1, "", connection.peer, verdict.reason, frame.raw)
-            reply = (_safe_reply(frame, verdict.qn_rtn)
-                     if verdict.qn_rtn is not None and frame.ack_requested and frame.qn else None)
-            if verdict.acknowledge:
+            entry = self._refused_entry(connection, verdict.reason, frame.raw)
+            reply = _safe_reply(frame, verdict.qn_rtn) if frame.ack_requested and frame.qn else None
+            if verdict.acknowledge and entry is not None and entry.raw == frame.raw:  # kept whole, for review
                 reply = auto_reply(frame)
             self.stats.frames_quarantined += 1
-        self._journal_then(connection, entry, frame, reply)
+        if entry is not None:
+            self._journal_then(connection, entry, frame, reply)
 
     def quarantine(self, connection: _Connection, raw: bytes, reason: str, mn: str | None,
                    reply: bytes | None) -> None:
-        entry = Entry(False, _now_us(), -1, "", connection.peer, reason, raw)
-        self._journal_then(connection, entry, None, reply)
+        entry = self._refused_entry(connection, reason, raw)
+        if entry is not None:
+            self._journal_then(connection, entry, None, reply)
+
+    def _refused_entry(self, connection: _Connection, reason: str, raw: bytes) -> Entry | None:
+        """The journal entry of refused bytes within the junk budget (:mod:`ecowatch.gateway.budget`): whole,
+        or past the budget a sample (once per address and window); None when dropped (counted only, and
+        nothing is answered)."""
+        address = connection.peer.rsplit(":", 1)[0]
+        keep = self.junk_budget.admit(address, len(raw), now=time.monotonic())
+        if keep == len(raw):
+            return Entry(False, _now_us(), -1, "", connection.peer, reason, raw)
+        if keep == 0:
+            self.stats.junk_dropped += 1
+            self.stats.junk_dropped_bytes += len(raw)
+            return None
+        self.stats.junk_sampled += 1
+        note = (f" [over the junk budget: the first {keep} of {len(raw)} bytes; more junk from {address} "
+                f"is counted, not kept, for the rest of the window]")
+        return Entry(False, _now_us(), -1, "", connection.peer, reason + note, raw[:keep])
 
     def _journal_then(self, connection: _Connection, entry: Entry, frame: Frame | None, reply: bytes | None) -> None:
         def durable(position: Position) -> None:
@@ -740,6 +739,11 @@ class Gateway:
         period = max(0.05, min(self.limits.idle_timeout_s / 4, 5.0))
         while True:
             await asyncio.sleep(period)
+            report = self.junk_budget.roll(time.monotonic())
+            if report is not None:  # one line per window, however much junk came
+                log.warning("junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; most from %s",
+                            report.dropped, report.dropped_bytes, self.limits.junk_window_s,
+                            ", ".join(f"{address} ({count})" for address, count in report.by_address))
             deadline = time.monotonic() - self.limits.idle_timeout_s
             for connection in list(self.connections):
                 if connection.last_activity < deadline and not connection.blocked:

@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,6 +88,7 @@ __all__ = [
     "known_sites",
     "list_frames",
     "measurement_rows",
+    "prune_quarantine",
     "quarantine_text",
     "read_checkpoint",
     "unstorable",
@@ -607,6 +608,12 @@ def known_sites(*, session: Session, ids: Iterable[int]) -> set[int]:
     """The ids among ``ids`` of sites this store has (a replayed journal may name sites of another)."""
     wanted = sorted(set(ids))
     return set(session.scalars(select(Site.id).where(Site.id.in_(wanted)))) if wanted else set()
+
+
+def prune_quarantine(*, session: Session, before: dt.datetime) -> int:
+    """Delete the quarantine rows last seen before ``before`` (the retention, a scheduler job: the
+    quarantine is for review, and junk kept for ever fills the disk); the number deleted."""
+    return session.execute(delete(Hj212Quarantine).where(Hj212Quarantine.last_seen < before)).rowcount or 0
 
 
 def read_checkpoint(*, session: Session, journal_id: str) -> Checkpoint | None:

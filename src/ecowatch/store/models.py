@@ -256,9 +256,6 @@ class Device(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mn: Mapped[str] = mapped_column(String(24), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    #: Keyed hash of (MN, password) for the gateway's fast check (``store.devices.password_check``, migration
-    #: 0007); null until the password is set again or first verified against ``password_hash``.
-    password_check: Mapped[str | None] = mapped_column(String(96))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     protocol_version: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -455,13 +452,16 @@ class Hj212Frame(Base):
     (:mod:`ecowatch.hj212`), as ``ecowatch hj212 decode`` gives them (the store parses on reading
     rather than on writing, where every frame would pay).  ``site_id`` is the device's site
     at the time.  Real-time (CN 2011) and minute (CN 2051) values are kept here only, not as
-    :class:`Measurement` rows (:mod:`ecowatch.store.frames`).
+    :class:`Measurement` rows (:mod:`ecowatch.store.frames`).  ``review`` (migration 0006) says why a
+    frame is kept for review rather than as data (same QN and DataTime as an earlier frame, other values).
     """
 
     __tablename__ = "hj212_frame"
     __table_args__ = (Index("ix_hj212_frame_mn_received", "mn", "received_at"),
                       # A site's real-time or minute series (ecowatch.store.frames.frame_values_query).
-                      Index("ix_hj212_frame_site_cn_time", "site_id", "cn", "data_time_utc"))
+                      Index("ix_hj212_frame_site_cn_time", "site_id", "cn", "data_time_utc"),
+                      # Frames re-sent under one QN (ecowatch.store.frames.apply_batch, conflicts).
+                      Index("ix_hj212_frame_mn_qn", "mn", "qn"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -480,6 +480,7 @@ class Hj212Frame(Base):
     cp: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
     peer: Mapped[str] = mapped_column(String(64))
+    review: Mapped[str | None] = mapped_column(String(255))
 
 
 class Hj212Quarantine(Base):
@@ -492,7 +493,9 @@ class Hj212Quarantine(Base):
 
     __tablename__ = "hj212_quarantine"
     __table_args__ = (UniqueConstraint("digest", "reason", name="uq_hj212_quarantine_key"),
-                      CheckConstraint("count >= 1", name="count_positive"))
+                      CheckConstraint("count >= 1", name="count_positive"),
+                      # The retention (ecowatch.store.frames.prune_quarantine), migration 0006.
+                      Index("ix_hj212_quarantine_last_seen", "last_seen"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
@@ -516,3 +519,14 @@ class GatewayCheckpoint(Base):
     offset: Mapped[int] = mapped_column(BigInteger)
     records: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime]
+
+
+class StoreIdentity(Base):
+    """The store's identity: one row, a random id made by migration 0006.  A gateway journal records
+    the id of the store it belongs to, and is replayed into that store only
+    (:mod:`ecowatch.gateway.journal`)."""
+
+    __tablename__ = "store_identity"
+
+    store_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime]
