@@ -74,7 +74,8 @@ def test_frames_json_prints_what_was_kept_once(sqlite_url, start_gateway):
 def test_simulate_sends_checks_replies_and_reports(sqlite_url, start_gateway):
     gateway = start_gateway(sqlite_url)
     result = runner.invoke(app, ["hj212", "simulate", "--port", str(gateway.port), "--devices", "5", "--rate", "100",
-                                 "--duration", "1", "--db", sqlite_url, "--version", "2025", "--json", "--warmup"])
+                                 "--duration", "1", "--db", sqlite_url, "--version", "2025", "--json", "--warmup",
+                                 "--keep"])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["connected"] == 5

@@ -158,6 +158,58 @@ def devices_add(
         console.print(f"device {mn}: already registered, unchanged", highlight=False)
 
 
+@devices_app.command("remove")
+def devices_remove(
+    mns: Annotated[list[str], typer.Argument(help="MN of each device to remove.")],
+    db: DbOpt = None,
+    with_site: Annotated[bool, typer.Option("--with-site", help="Also remove each device's site with all its "
+                                            "data, when no other device reports for it and no enterprise "
+                                            "owns it (simulated devices' sites).")] = False,
+) -> None:
+    """Remove devices from the registry (their frames stay, unless --with-site removes their sites)."""
+    from ecowatch.store import database_url, make_engine, session_factory
+    from ecowatch.store.device_removal import remove_devices
+    from ecowatch.store.migrate import check_at_head
+
+    engine = make_engine(database_url(db))
+    try:
+        check_at_head(engine)
+        with session_factory(engine).begin() as session:
+            removal = remove_devices(session=session, mns=mns, actor=_actor(), with_sites=with_site)
+    except EcowatchError as error:
+        raise fail(error) from None
+    finally:
+        engine.dispose()
+    sites = f" and {len(removal.sites)} sites ({', '.join(removal.sites)})" if removal.sites else ""
+    console.print(f"removed {len(removal.devices)} devices{sites}", highlight=False)
+
+
+def _remove_simulated(url: str, mns: list[str], acknowledged: int, *, timeout_s: float = 60.0) -> int:
+    """Wait (up to ``timeout_s``) until the store holds the ``acknowledged`` frames of ``mns`` (the gateway
+    writes them after acknowledging), then remove the devices and their sites; the sites removed."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.device_removal import remove_devices
+    from ecowatch.store.models import Hj212Frame
+
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with session_factory(engine)() as session:
+                stored = session.scalar(select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.in_(mns)))
+            if stored >= acknowledged or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # polling the store for the gateway's writes, bounded by the deadline
+        with session_factory(engine).begin() as session:
+            return len(remove_devices(session=session, mns=mns, actor="simulator", with_sites=True).sites)
+    finally:
+        engine.dispose()
+
+
 @hj212_app.command("frames")
 def hj212_frames(
     db: DbOpt = None,
@@ -209,6 +261,9 @@ def hj212_simulate(
     prefix: Annotated[str, typer.Option("--prefix", help="MN prefix of the simulated devices.")] = "SIM",
     warmup: Annotated[bool, typer.Option("--warmup", help="One frame per device first, outside the figures "
                                          "(the gateway's one Argon2 check per device).")] = False,
+    temporary: Annotated[bool, typer.Option("--temporary/--keep", help="Remove the devices it registered, "
+                                            "with their sites and data, once the store has their frames "
+                                            "(--keep leaves them).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulated devices over real TCP: minute and hour data, each reply checked; sent, acknowledged, lost,
@@ -221,6 +276,7 @@ def hj212_simulate(
     if version not in ("2005", "2017", "2025"):
         raise fail(ValueError(f"--version: must be 2025, 2017 or 2005, got {version!r}"))
     specs = simulated_devices(devices, version=version, prefix=f"{prefix}{version}")
+    added = 0
     if register:
         try:
             added = register_simulated_devices(database_url(db), specs)
@@ -235,6 +291,16 @@ def hj212_simulate(
     except OSError as error:
         raise fail(error) from None
     figures = report.figures()
+    # Only a run that registered every device it used removes them: devices kept by an earlier --keep
+    # run stay, and their frames would blur the wait for this run's.
+    if register and temporary and added == len(specs):
+        try:
+            removed = _remove_simulated(database_url(db), [spec.mn for spec in specs], figures["acknowledged"])
+        except (EcowatchError, SQLAlchemyError) as error:
+            raise fail(error) from None
+        if not as_json:
+            console.print(f"removed the {added} simulated devices and {removed} sites again (--keep keeps them)",
+                          highlight=False)
     if as_json:
         print_json(figures)
     else:
