@@ -63,6 +63,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ecowatch.gateway.budget import JunkBudget
+from ecowatch.gateway.guard import CredentialGuard
 from ecowatch.gateway.journal import Entry, GroupCommit, Journal, JournalError, Position
 from ecowatch.gateway.registry import Registry
 from ecowatch.hj212 import (
@@ -148,7 +149,6 @@ class Limits:
     data_time_future_minutes: float = DEFAULT_FUTURE.total_seconds() / 60
 
 
-
 @dataclass
 class GatewayStats:
     """Counters since start (``Gateway.stats``)."""
@@ -193,6 +193,10 @@ class _Connection(asyncio.Protocol):
         self.gateway = gateway
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.address = "?"
+        #: (MN, password) pairs accepted on this connection: checked once per connection, and exempt from
+        #: the credential throttle (the peer is the device).
+        self.trusted: set[tuple[str, str]] = set()
         # The gateway needs the header only, and the store keeps the data area as text (with its DataTime,
         # which values=False still gives): the values are parsed when they are read.
         self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
@@ -213,6 +217,7 @@ class _Connection(asyncio.Protocol):
         gateway = self.gateway
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.address = peer[0] if isinstance(peer, tuple) else str(peer)
         if len(gateway.connections) >= gateway.limits.max_connections or gateway.stopping:
             gateway.stats.connections_refused += 1
             self.closed = True
@@ -293,9 +298,9 @@ class _Connection(asyncio.Protocol):
         while self.backlog and not self.blocked:
             event = self.backlog[0]
             if isinstance(event, Frame):
-                verdict = gateway.judge(event, self.last_activity)
+                verdict = gateway.judge(event, self.last_activity, self)
                 if verdict is None:  # needs the registry or a password check first
-                    self.block(gateway.resolve(event, self.last_activity))
+                    self.block(gateway.resolve(event, self.last_activity, self))
                     return
                 self.backlog.popleft()
                 gateway.stats.frames_received += 1
@@ -386,11 +391,12 @@ class Gateway:
     """The HJ 212 gateway as a library: ``await start(host, port)``, ``port``, ``stats``, ``await stop()``.
 
     ``url`` is the store; ``journal_dir`` the journal folder; ``limits`` override :class:`Limits` fields
-    (``max_connections=...``), plus ``refresh_s`` for the registry and ``actor`` for audit entries.
+    (``max_connections=...``), plus ``refresh_s`` for the registry, ``actor`` for audit entries and
+    ``guard`` for the :class:`~ecowatch.gateway.guard.CredentialGuard` (``{"mn_burst": 3}``...).
     """
 
     def __init__(self, url: str, journal_dir: Path, *, refresh_s: float = 2.0, actor: str = "gateway",
-                 **limits: Any) -> None:
+                 guard: dict[str, Any] | None = None, **limits: Any) -> None:
         self.url = url
         self.journal_dir = Path(journal_dir)
         self.limits = Limits(**limits)
@@ -400,6 +406,7 @@ class Gateway:
                                            dt.timedelta(minutes=self.limits.data_time_future_minutes))
         self.actor = actor
         self.registry = Registry(url, refresh_s=refresh_s)
+        self.guard = CredentialGuard(**(guard or {}))
         self.stats = GatewayStats()
         self.connections: set[_Connection] = set()
         self.globally_paused = False
@@ -502,6 +509,7 @@ class Gateway:
             await asyncio.wait(set(self._tasks), timeout=CLOSE_TIMEOUT_S)
         if self._journal is not None:
             self._journal.close()
+        await self.registry.flush()
         self.registry.close()
         self._db.shutdown(wait=True)
         if self._store_pool is not None:
@@ -519,13 +527,30 @@ class Gateway:
 
     # -- decisions ----------------------------------------------------------------------------------
 
-    def judge(self, frame: Frame, arrived: float) -> _Verdict | None:
-        """Keep or quarantine ``frame`` (received by ``arrived``, monotonic); None when a registry reload or
-        a password check must be awaited first."""
+    def judge(self, frame: Frame, arrived: float, connection: _Connection) -> _Verdict | None:
+        """Keep or quarantine ``frame`` (received by ``arrived``, monotonic, on ``connection``); None when a
+        registry reload or a slow (Argon2) password check must be awaited first.
+
+        Credentials are checked by their keyed hash (a microsecond); a pair accepted on this connection
+        is not checked again.  Wrong ones are counted per MN and per address
+        (:class:`~ecowatch.gateway.guard.CredentialGuard`); past the limit, new credentials are not
+        evaluated and the frame is quarantined *without an answer*: a 9014 to a right guess and a
+        9011 ``QnRtn=3`` to a wrong one would tell the guesser which it was (docs/decisions.md, "device
+        password guessing").  The device, unanswered, keeps its data and sends it again later
+        (HJ 212-2017 §6.5: no answer within the timeout, resend).
+        """
         info = self.registry.lookup(frame.mn)
+        if info is None and self.registry.loaded_at < arrived and not self.lookup_failed:
+            return None
+        pair = (frame.mn, frame.pw)
+        if pair in connection.trusted and info is not None:
+            return _Verdict(True, info=info)
+        now = time.monotonic()
+        refusal = self.guard.refusal(frame.mn, connection.address, frame.pw, now=now)
+        if refusal is not None:
+            return _Verdict(False, refusal)
         if info is None:
-            if self.registry.loaded_at < arrived and not self.lookup_failed:
-                return None
+            self.guard.failed(frame.mn, connection.address, frame.pw, now=now)
             return _Verdict(False, f"unknown MN {frame.mn}", int(QnRtn.MN_ERROR))
         ok = self.registry.cached_password(info, frame.pw)
         if ok is None:
@@ -533,10 +558,13 @@ class Gateway:
                 return _Verdict(False, f"password of MN {frame.mn} could not be checked", int(QnRtn.UNKNOWN_ERROR))
             return None
         if not ok:
+            self.guard.failed(frame.mn, connection.address, frame.pw, now=now)
             return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
+        self.guard.accepted(frame.mn, connection.address, frame.pw)
+        connection.trusted.add(pair)
         return _Verdict(True, info=info)
 
-    async def resolve(self, frame: Frame, arrived: float) -> None:
+    async def resolve(self, frame: Frame, arrived: float, connection: _Connection) -> None:
         info = self.registry.lookup(frame.mn)
         for _ in range(2):  # a reload already under way may have started before the frame arrived
             if info is not None or self.registry.loaded_at >= arrived:
@@ -544,7 +572,8 @@ class Gateway:
             await self.registry.refresh()
             info = self.registry.lookup(frame.mn)
         if info is not None:
-            await self.registry.verify_password(info, frame.pw)
+            priority = self.guard.priority(frame.mn, connection.address, now=time.monotonic())
+            await self.registry.verify_password(info, frame.pw, priority=priority)
 
     def accept(self, connection: _Connection, frame: Frame, verdict: _Verdict) -> None:
         if verdict.kept:
@@ -565,7 +594,8 @@ class Gateway:
             self.stats.frames_kept += 1
         else:
             entry = self._refused_entry(connection, verdict.reason, frame.raw)
-            reply = _safe_reply(frame, verdict.qn_rtn) if frame.ack_requested and frame.qn else None
+            reply = (_safe_reply(frame, verdict.qn_rtn)
+                     if verdict.qn_rtn is not None and frame.ack_requested and frame.qn else None)
             if verdict.acknowledge and entry is not None and entry.raw == frame.raw:  # kept whole, for review
                 reply = auto_reply(frame)
             self.stats.frames_quarantined += 1

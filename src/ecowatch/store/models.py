@@ -256,6 +256,9 @@ class Device(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mn: Mapped[str] = mapped_column(String(24), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: Keyed hash of (MN, password) for the gateway's fast check (``store.devices.password_check``, migration
+    #: 0007); null until the password is set again or first verified against ``password_hash``.
+    password_check: Mapped[str | None] = mapped_column(String(96))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     protocol_version: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
