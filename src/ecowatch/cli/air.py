@@ -133,16 +133,26 @@ def air_aqi(
 def _fixed(value: float | None, decimals: int) -> str:
     return "—" if value is None else f"{value:.{decimals}f}"
 
+def _headline_columns() -> dict[str, str]:
+    """Pollutant key -> column title of the summary tables: the headline statistic of each pollutant
+    (period mean; CO p95 of 24-h means; O3 p90 of daily max 8-h), in the published order."""
+    from ecowatch.assessment.publish import PUBLISHED_ORDER
+    from ecowatch.standards import Pollutant
+
+    short = {Pollutant.CO: "CO p95", Pollutant.O3: "O3 p90"}
+    return {p.value: short.get(p, p.value) for p in PUBLISHED_ORDER}
+
+
 def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
     table = Table(title=title)
     table.add_column("site")
-    for column in ("PM2.5", "PM10", "SO2", "NO2", "CO p95", "O3 p90", "days", "good", "good %", "index"):
+    columns = _headline_columns()
+    for column in (*columns.values(), "days", "good", "good %", "index"):
         table.add_column(column, justify="right")
     for name, figures in sites.items():
         table.add_row(
             name,
-            *("—" if figures[p]["value"] is None else str(figures[p]["value"])
-              for p in ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")),
+            *("—" if figures[p]["value"] is None else str(figures[p]["value"]) for p in columns),
             str(figures["valid_days"]), str(figures["good_days"]), _fixed(figures["good_ratio_pct"], 1),
             _fixed(figures["comprehensive_index"], 2),
         )
@@ -191,16 +201,20 @@ def air_assess(
 
 def _three_year_table(years: tuple[int, int, int], sites: dict[str, dict[str, Any]]) -> Table:
     """The HJ 663—2026 three-year moving means of each site's headline statistics."""
+    from ecowatch.standards.ranking import INDEX_STATISTICS
+
     table = Table(title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} (— where a year has no value)")
     table.add_column("site")
-    headline = {"PM2.5": "mean", "PM10": "mean", "SO2": "mean", "NO2": "mean", "CO": "p95_daily",
-                "O3": "p90_daily_max8h"}
-    for column in ("PM2.5", "PM10", "SO2", "NO2", "CO p95", "O3 p90"):
+    columns = _headline_columns()
+    for column in columns.values():
         table.add_column(column, justify="right")
+    statistic = {p.value: name for p, name in INDEX_STATISTICS.items()}
     for name, figures in sites.items():
         means = figures["three_year_moving_mean"]
-        table.add_row(name, *("—" if means[p][s] is None else str(means[p][s]) for p, s in headline.items()))
+        table.add_row(name, *("—" if means[p][statistic[p]] is None else str(means[p][statistic[p]])
+                              for p in columns))
     return table
+
 
 class RankBy(StrEnum):
     city = "city"

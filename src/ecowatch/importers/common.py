@@ -31,6 +31,7 @@ import polars as pl
 
 from ecowatch.assessment.stations import Station, StationRegistry
 from ecowatch.errors import InputError
+from ecowatch.standards import IAQI_BREAKPOINTS, Pollutant
 
 __all__ = [
     "MEASUREMENT_SCHEMA",
@@ -38,8 +39,8 @@ __all__ = [
     "ImportResult",
 ]
 
-#: The six pollutants of the measurement frame, in HJ 633-2012 order.
-POLLUTANTS: tuple[str, ...] = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
+#: The six pollutants of the measurement frame (the display keys of :class:`~ecowatch.standards.Pollutant`).
+POLLUTANTS: tuple[str, ...] = tuple(pollutant.value for pollutant in Pollutant)
 
 #: Columns and types of :attr:`ImportResult.measurements`.
 MEASUREMENT_SCHEMA = pl.Schema(
@@ -566,19 +567,22 @@ def finish(
     )
 
 
+PLAUSIBLE_FACTOR = 20
+"""How many times the top of HJ 633's index table a value may reach before it is implausible."""
+
 PLAUSIBLE_MAXIMUM: Mapping[str, float] = {
-    "SO2": 52_400.0,
-    "NO2": 76_800.0,
-    "CO": 3_000.0,
-    "O3": 24_000.0,
-    "PM10": 12_000.0,
-    "PM2.5": 10_000.0,
+    pollutant.value: float(PLAUSIBLE_FACTOR * max(
+        table[column][-1] for table in IAQI_BREAKPOINTS.values() for column in table
+        if column.pollutant is pollutant
+    ))
+    for pollutant in Pollutant
 }
-"""Twenty times the top of HJ 633's index table for each pollutant [µg/m³; CO mg/m³]: no ambient air
-comes near (severe dust storms bring PM10 to a few thousand), so a value above is a fault of the
-instrument or the transmission — 门头沟 reported PM2.5 = 519,961 µg/m³ on 2014-01-16. Such a value is
-kept, marked invalid with its reason, and counted in the validity report; it is not an input error
-(the file is well formed), so strict mode does not stop on it."""
+"""Twenty times the top of HJ 633's index table for each pollutant, its highest column in either
+edition (SO2 24-h 2620, NO2 1-h 3840, CO 1-h 150, O3 1-h 1200, PM10 600, PM2.5 500) [µg/m³; CO mg/m³]:
+no ambient air comes near (severe dust storms bring PM10 to a few thousand), so a value above is a
+fault of the instrument or the transmission — 门头沟 reported PM2.5 = 519,961 µg/m³ on 2014-01-16.
+Such a value is kept, marked invalid with its reason, and counted in the validity report; it is not
+an input error (the file is well formed), so strict mode does not stop on it."""
 
 
 def mark_implausible(measurements: pl.DataFrame) -> pl.DataFrame:

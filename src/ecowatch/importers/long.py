@@ -36,17 +36,18 @@ from ecowatch.importers.common import (
     read_files,
     valid_date,
 )
+from ecowatch.standards import Pollutant
 
 __all__ = ["POLLUTANT_ALIASES", "read_long"]
 
 #: Pollutant names after upper-casing and removing spaces, ``_``, ``.`` and ``-``.
 POLLUTANT_ALIASES: dict[str, str] = {
-    "SO2": "SO2",
-    "NO2": "NO2",
-    "CO": "CO",
-    "O3": "O3",
-    "PM10": "PM10",
-    "PM25": "PM2.5",
+    "SO2": Pollutant.SO2.value,
+    "NO2": Pollutant.NO2.value,
+    "CO": Pollutant.CO.value,
+    "O3": Pollutant.O3.value,
+    "PM10": Pollutant.PM10.value,
+    "PM25": Pollutant.PM2_5.value,
 }
 
 _REQUIRED = ("station", "time", "pollutant", "value")
@@ -132,7 +133,7 @@ def _read_one(
         .str.replace_many(["µ", "μ", "³", " "], ["u", "u", "3", ""])
         .fill_null("")
     )
-    is_co = pl.col("_pollutant") == "CO"
+    is_co = pl.col("_pollutant") == Pollutant.CO.value
     scale = (
         pl.when(unit_key == "")
         .then(0)

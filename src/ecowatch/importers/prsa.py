@@ -31,17 +31,18 @@ from ecowatch.importers.common import (
     to_int,
     valid_date,
 )
+from ecowatch.standards import Pollutant
 
 __all__ = ["PRSA_POLLUTANT_COLUMNS", "read_prsa"]
 
 #: Pollutant columns of a PRSA file -> (pollutant, scale exponent to the measurement unit).
 PRSA_POLLUTANT_COLUMNS: dict[str, tuple[str, int]] = {
-    "PM2.5": ("PM2.5", 0),
-    "PM10": ("PM10", 0),
-    "SO2": ("SO2", 0),
-    "NO2": ("NO2", 0),
-    "CO": ("CO", -3),  # µg/m³ in the file -> mg/m³
-    "O3": ("O3", 0),
+    "PM2.5": (Pollutant.PM2_5.value, 0),
+    "PM10": (Pollutant.PM10.value, 0),
+    "SO2": (Pollutant.SO2.value, 0),
+    "NO2": (Pollutant.NO2.value, 0),
+    "CO": (Pollutant.CO.value, -3),  # µg/m³ in the file -> mg/m³
+    "O3": (Pollutant.O3.value, 0),
 }
 _TIME_COLUMNS = ("year", "month", "day", "hour")
 
