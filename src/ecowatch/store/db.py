@@ -20,9 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecowatch.store.errors import StoreError
 
-__all__ = ["data_dir", "database_url", "display_url", "make_engine", "normalise_url", "open_connection", "session_factory"]
+__all__ = ["SQLITE_IMMEDIATE", "data_dir", "database_url", "display_url", "make_engine", "normalise_url",
+           "open_connection", "session_factory"]
 
 DEFAULT_FILE = "ecowatch.db"
+#: Execution option: SQLite transactions of such an engine or connection begin IMMEDIATE (take the
+#: write lock at once, waiting for it up to the busy timeout); no effect on PostgreSQL.
+SQLITE_IMMEDIATE = "sqlite_immediate"
 
 
 def data_dir() -> Path:
@@ -101,7 +105,11 @@ def _sqlite_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A connection with the execution option ``sqlite_immediate`` takes the write lock at BEGIN:
+        # a deferred transaction that read first cannot wait for it (SQLite answers "database is
+        # locked" at once when another writer committed since its read), an immediate one waits.
+        immediate = connection.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -107,7 +107,8 @@ def create_user(
     *,
     session: Session,
     username: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     role: Role | str,
     region_code: str | None = None,
     enterprise_code: str | None = None,
@@ -119,6 +120,10 @@ def create_user(
     enterprise (unified social credit code); an admin names neither.  A taken name, a short password
     or a wrong scope raise :class:`StoreError` naming the field.  One audit entry (without the
     password) is added to the session.
+
+    Give ``password_hash`` (from :func:`hash_password`) rather than ``password`` to hash before the
+    transaction begins: Argon2's ~0.4 s inside it would hold the database's write lock (SQLite)
+    or a connection that long.
     """
     if not _USERNAME.match(username or ""):
         raise StoreError(f"username: {username!r} must be 2-64 letters, digits or . _ @ - (starting with a "
@@ -130,8 +135,8 @@ def create_user(
     if get_user(session=session, username=username) is not None:
         raise StoreError(f"username: {username!r} is taken")
     region, enterprise = _scope_target(session, role, region_code, enterprise_code)
-    user = User(username=username, password_hash=hash_password(password), role=role.value, region=region,
-                enterprise=enterprise, active=True)
+    user = User(username=username, password_hash=_given_hash(password, password_hash), role=role.value,
+                region=region, enterprise=enterprise, active=True)
     session.add(user)
     session.flush()
     record(session=session, actor=actor, action="create", entity="user", entity_id=username,
@@ -142,12 +147,19 @@ def create_user(
 _UNSET = object()
 
 
+def _given_hash(password: str | None, password_hash: str | None) -> str:
+    if (password is None) == (password_hash is None):
+        raise StoreError("password: give the password or its hash, not both or neither")
+    return password_hash if password_hash is not None else hash_password(password or "")
+
+
 def update_user(
     *,
     session: Session,
     user: User,
     actor: str,
     password: str | None = None,
+    password_hash: str | None = None,
     role: Role | str | None = None,
     region_code: str | None | object = _UNSET,
     enterprise_code: str | None | object = _UNSET,
@@ -156,7 +168,8 @@ def update_user(
     """Change a user's password, role and scope, or active flag; one audit entry lists what changed.
 
     A changed role keeps the current region/enterprise unless new ones are given; the result must
-    fit the role as in :func:`create_user`.
+    fit the role as in :func:`create_user`.  A new password comes as ``password`` or, hashed before
+    the transaction, as ``password_hash``.
     """
     changed: dict[str, object] = {}
     new_role = Role(user.role) if role is None else Role(role)
@@ -170,8 +183,8 @@ def update_user(
         region, enterprise = _scope_target(session, new_role, wanted_region, wanted_enterprise)
         user.role, user.region, user.enterprise = new_role.value, region, enterprise
         changed.update(role=new_role.value, region=wanted_region, enterprise=wanted_enterprise)
-    if password is not None:
-        user.password_hash = hash_password(password)
+    if password is not None or password_hash is not None:
+        user.password_hash = _given_hash(password, password_hash)
         changed["password"] = "changed"
     if active is not None and active != user.active:
         user.active = active

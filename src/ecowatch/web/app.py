@@ -16,7 +16,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 import ecowatch
-from ecowatch.store.db import database_url, make_engine, session_factory
+from ecowatch.store.db import SQLITE_IMMEDIATE, database_url, make_engine, session_factory
 from ecowatch.web import pages
 from ecowatch.web.api import api_router
 from ecowatch.web.deps import WebState
@@ -43,9 +43,15 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
     """
     # No ping before each checkout (a round trip per request): a connection the server dropped fails
     # one request, and SQLAlchemy then replaces every pooled connection older than the failure.
-    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False)
+    # hide_parameters: an error's text (and so a logged traceback) never shows the values of a
+    # statement, a new password hash among them.
+    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False,
+                         hide_parameters=True)
     reads = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
-    state = WebState(engine=engine, sessions=session_factory(engine), read_sessions=session_factory(reads),
+    # SQLite: a write session takes the write lock when it begins, so concurrent writers wait for it
+    # rather than fail ("database is locked") after reading.
+    writes = engine.execution_options(**{SQLITE_IMMEDIATE: True})
+    state = WebState(engine=engine, sessions=session_factory(writes), read_sessions=session_factory(reads),
                      secret_key=secret_key or load_secret_key())
 
     @asynccontextmanager

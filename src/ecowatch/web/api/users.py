@@ -1,19 +1,26 @@
-"""``/api/v1/users``: user management, for admins only; every change is in the audit log."""
+"""``/api/v1/users``: user management, for admins only; every change is in the audit log.
+
+A new password is hashed (Argon2, ~0.4 s) in the hashing threads (:mod:`ecowatch.web.hashing`)
+before the write transaction begins; the transaction then takes the write lock when it begins
+(SQLite), so concurrent writes wait for each other instead of failing with "database is locked".
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from ecowatch.store.errors import StoreError
 from ecowatch.store.models import User
-from ecowatch.store.users import create_user, get_user, update_user
+from ecowatch.store.users import create_user, get_user, hash_password, update_user
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset
-from ecowatch.web.deps import AdminUser, SessionDep, WriteSessionDep
+from ecowatch.web.deps import AdminUser, SessionDep, WriteSessionDep, state_of
+from ecowatch.web.hashing import HashingBusy
 from ecowatch.web.schemas import Problem, UserCreate, UserDetail, UserPage, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
-ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}}
+ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}, 503: {"model": Problem}}
 
 
 def _detail(user: User) -> UserDetail:
@@ -34,38 +41,68 @@ def list_all(session: SessionDep, _admin: AdminUser, limit: Limit = 100, offset:
     return UserPage(total=total, limit=limit, offset=offset, items=[_detail(user) for user in users])
 
 
-@router.post("", response_model=UserDetail, status_code=status.HTTP_201_CREATED, responses=ERRORS)
-def add(body: UserCreate, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
-    """Add a user (admins only): a staff role names its region, an enterprise user its enterprise."""
-    if get_user(session=session, username=body.username) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username: {body.username!r} is taken")
+async def _hashed(request: Request, password: str | None) -> str | None:
+    """The Argon2 hash of ``password``, made in the hashing threads before any transaction begins."""
+    if password is None:
+        return None
     try:
-        user = create_user(session=session, username=body.username, password=body.password, role=body.role,
-                           region_code=body.region, enterprise_code=body.enterprise, actor=admin.username)
+        return await state_of(request).hashing.run(lambda: hash_password(password))
     except StoreError as error:
-        session.rollback()
         raise _refused(error) from None
-    session.commit()
-    return _detail(user)
+    except HashingBusy as busy:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"password: {busy}",
+                            headers={"Retry-After": str(busy.retry_after_s)}) from None
+
+
+@router.post("", response_model=UserDetail, status_code=status.HTTP_201_CREATED, responses=ERRORS)
+async def add(body: UserCreate, request: Request, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
+    """Add a user (admins only): a staff role names its region, an enterprise user its enterprise."""
+    password_hash = await _hashed(request, body.password)
+
+    def write() -> UserDetail:
+        # One short transaction, begun after the hashing (on SQLite it holds the write lock).
+        if get_user(session=session, username=body.username) is not None:
+            session.rollback()
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username: {body.username!r} is taken")
+        try:
+            user = create_user(session=session, username=body.username, password_hash=password_hash,
+                               role=body.role, region_code=body.region, enterprise_code=body.enterprise,
+                               actor=admin.username)
+        except StoreError as error:
+            session.rollback()
+            raise _refused(error) from None
+        session.commit()
+        return _detail(user)
+
+    return await run_in_threadpool(write)
 
 
 @router.patch("/{username}", response_model=UserDetail, responses={**ERRORS, 404: {"model": Problem}})
-def change(username: str, body: UserUpdate, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
-    """Change a user's password, role and scope, or active flag (admins only); a new password revokes
-    the user's tokens."""
-    user = get_user(session=session, username=username)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
-    if user.id == admin.id and (body.active is False or (body.role is not None and body.role != user.role)):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail="active, role: an admin cannot lock themself out")
-    given = body.model_dump(exclude_unset=True)
-    scope_changes = {f"{key}_code": given[key] for key in ("region", "enterprise") if key in given}
-    try:
-        update_user(session=session, user=user, actor=admin.username, password=body.password, role=body.role,
-                    active=body.active, **scope_changes)
-    except StoreError as error:
-        session.rollback()
-        raise _refused(error) from None
-    session.commit()
-    return _detail(user)
+async def change(username: str, body: UserUpdate, request: Request, session: WriteSessionDep,
+                 admin: AdminUser) -> UserDetail:
+    """Change a user's password, role and scope, or active flag (admins only); a new password, or
+    disabling the user, revokes the user's tokens."""
+    password_hash = await _hashed(request, body.password)
+
+    def write() -> UserDetail:
+        user = get_user(session=session, username=username)
+        if user is None:
+            session.rollback()
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
+        locks_out = body.active is False or (body.role is not None and body.role != user.role)
+        if user.id == admin.id and locks_out:
+            session.rollback()
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                detail="active, role: an admin cannot lock themself out")
+        given = body.model_dump(exclude_unset=True)
+        scope_changes = {f"{key}_code": given[key] for key in ("region", "enterprise") if key in given}
+        try:
+            update_user(session=session, user=user, actor=admin.username, password_hash=password_hash,
+                        role=body.role, active=body.active, **scope_changes)
+        except StoreError as error:
+            session.rollback()
+            raise _refused(error) from None
+        session.commit()
+        return _detail(user)
+
+    return await run_in_threadpool(write)
