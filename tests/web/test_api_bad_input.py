@@ -55,9 +55,23 @@ def test_unknown_fields_are_refused(fresh_client, fresh_auth, fresh_store_url):
 
 def test_a_body_that_is_not_json(client):
     answer = client.post("/api/v1/auth/token", content=b"username=admin&password=x",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+                         headers={"Content-Type": "text/plain"})
     assert answer.status_code == 422
-    assert answer.json()["message"].startswith("body:")
+    assert answer.json()["message"] == ("body: Input should be JSON or the OAuth2 form "
+                                        "(application/x-www-form-urlencoded), not text/plain")
+
+
+def test_an_oauth2_form_needs_the_password_grant(client):
+    """RFC 6749 §4.3.2: grant_type must be "password"; the form is otherwise checked as the JSON is."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    missing = client.post("/api/v1/auth/token", content=b"username=admin&password=x", headers=form)
+    assert (missing.status_code, missing.json()["message"]) == (422, "body.grant_type: Field required")
+    other = client.post("/api/v1/auth/token", content=b"grant_type=client_credentials&username=a&password=x",
+                        headers=form)
+    assert other.json()["message"] == ("body.grant_type: 'client_credentials' is not supported: the password "
+                                       "grant is (grant_type=password, RFC 6749 §4.3.2)")
+    short = client.post("/api/v1/auth/token", content=b"grant_type=password&username=admin", headers=form)
+    assert short.json()["message"] == "body.password: Field required"
 
 
 def test_an_oversized_body_gets_413_before_any_write(fresh_client, fresh_auth, fresh_store_url):

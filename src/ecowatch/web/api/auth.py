@@ -9,12 +9,13 @@ never in the threads that serve the other routes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from ecowatch.store.models import User
 from ecowatch.store.users import password_fingerprint, sign_in_user, verify_password
+from ecowatch.web.api.common import TOKEN_REQUEST_OPENAPI, token_request
 from ecowatch.web.deps import CurrentUser, SessionDep, released, state_of
 from ecowatch.web.hashing import HashingBusy
 from ecowatch.web.schemas import Problem, TokenRequest, TokenResponse, UserRead
@@ -49,8 +50,9 @@ def _busy(busy: HashingBusy) -> HTTPException:
                          headers={"Retry-After": str(busy.retry_after_s)})
 
 
-@router.post("/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS)
-async def sign_in(body: TokenRequest, request: Request, session: SessionDep) -> TokenResponse:
+@router.post("/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS, openapi_extra=TOKEN_REQUEST_OPENAPI)
+async def sign_in(body: Annotated[TokenRequest, Depends(token_request)], request: Request,
+                  session: SessionDep) -> TokenResponse:
     """A bearer token for a user name (any case) and password (valid for 8 hours, revoked by a new
     password or by disabling the user). Failed tries lock the user name, and the address, out for a
     while: 429 with Retry-After."""
