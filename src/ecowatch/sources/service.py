@@ -145,7 +145,7 @@ def check_key_lists(values: Iterable[str], field: str = "key_lists") -> list[str
 def check_outlet_code(value: str, field: str = "code") -> str:
     """An outlet's site code: 1-32 characters, none of them space, ``; , = & / ? # % \\``."""
     code = (value or "").strip()
-    if not _OUTLET_CODE.match(code):
+    if not _OUTLET_CODE.match(code) or not code.isprintable():
         raise _problem(f"{code!r}: an outlet code is 1-32 characters without spaces or ; , = & / ? # % \\ "
                        "(e.g. the enterprise's code and the permit's outlet number, 914403001922038216-DA001)",
                        field)
@@ -293,7 +293,9 @@ def _region(session: Session, code: str, field: str = "region") -> Region:
 
 def get_enterprise(*, session: Session, code: str, scope: Scope | None = None) -> Enterprise:
     """The enterprise ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
-    enterprise = session.scalars(select(Enterprise).where(Enterprise.code == code.strip().upper())).one_or_none()
+    # A code that cannot be stored is no code of the store (and PostgreSQL text cannot even hold U+0000).
+    enterprise = (session.scalars(select(Enterprise).where(Enterprise.code == code.strip().upper())).one_or_none()
+                  if code.isprintable() else None)
     if enterprise is None:
         raise UnknownSource(f"no enterprise {code!r}", field="enterprise")
     if scope is not None and not scope.has_enterprise(enterprise):
@@ -421,7 +423,7 @@ def read_enterprises(*, session: Session, enterprises: Sequence[Enterprise]) -> 
 
 def get_outlet(*, session: Session, code: str, scope: Scope | None = None) -> Site:
     """The outlet site ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
-    site = session.scalars(select(Site).where(Site.code == code.strip())).one_or_none()
+    site = session.scalars(select(Site).where(Site.code == code.strip())).one_or_none() if code.isprintable() else None
     if site is None or site.kind != SiteKind.outlet:
         what = "" if site is None else f" (site {site.code} is {a_or_an(site.kind)})"
         raise UnknownSource(f"no outlet {code!r}{what}", field="outlet")
