@@ -123,3 +123,13 @@ def test_import_from_the_cli(store_url, tmp_path):
 
         assert session.scalars(select(Enterprise.code)).all() == [ENT_HD]
     engine.dispose()
+
+
+def test_devices_add_for_an_unregistered_outlet_points_at_the_registry(store_url):
+    result = invoke("devices", "add", "--mn", "CYDA0010000000000000001", "--password", "123456", "--site",
+                    "CY-DA001", "--kind", "waste_gas", "--db", store_url)
+    assert result.exit_code == 2
+    assert flat(result.stderr) == (
+        "error: device CYDA0010000000000000001, field site: no outlet 'CY-DA001' in the store; an outlet belongs "
+        "to an enterprise, so register the enterprise and its outlet first (`ecowatch sources enterprise add`, "
+        "`ecowatch sources outlet add`)")

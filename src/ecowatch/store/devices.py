@@ -303,7 +303,8 @@ def _create_site(session: Session, name: str, kind: str | None, actor: str, wher
     if site_kind is SiteKind.outlet:
         # An outlet belongs to an enterprise (site.outlet_has_enterprise); the registry cannot invent one.
         raise StoreError(f"{where}: no outlet {name!r} in the store; an outlet belongs to an enterprise, "
-                         "so register the enterprise and its outlet first")
+                         "so register the enterprise and its outlet first (`ecowatch sources enterprise add`, "
+                         "`ecowatch sources outlet add`)")
     if len(name) > 32:
         raise StoreError(f"{where}: site {name!r} is unknown and too long to be a new site's code (32 characters)")
     site = Site(code=name, name=name, name_en="", full_name="", aliases=[], kind=site_kind.value,
