@@ -11,13 +11,17 @@ e.g. ``Dongsi``) is resolved through the station registry (``Dongsi`` -> ``1003A
 
 from __future__ import annotations
 
+import gzip
 import os
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
 from ecowatch.assessment.stations import StationRegistry
+from ecowatch.importers.common import _MISSING as MISSING_MARKERS
 from ecowatch.importers.common import (
+    MEASUREMENT_SCHEMA,
     ImportResult,
     Source,
     StationResolver,
@@ -25,6 +29,8 @@ from ecowatch.importers.common import (
     date_in_range,
     hour_time,
     input_files,
+    mark_implausible,
+    may_overlap,
     open_table,
     problems,
     read_files,
@@ -64,8 +70,88 @@ def read_prsa(
     values as null with a reason and lists every problem in ``issues``.
     """
     date_from, date_to = check_dates(date_from, date_to)
-    return read_files(input_files(path), _read_one, registry, description="Reading PRSA files", lenient=lenient,
+    files = input_files(path)
+    fast = _read_clean(files, registry, date_from, date_to)
+    if fast is not None:
+        return fast
+    return read_files(files, _read_one, registry, description="Reading PRSA files", lenient=lenient,
                       date_from=date_from, date_to=date_to, progress=progress)
+
+
+def _read_clean(
+    files: list[Path], registry: StationRegistry | None, date_from: date | None, date_to: date | None
+) -> ImportResult | None:
+    """The result of a set of well-formed PRSA files, parsed straight to numbers; None otherwise.
+
+    The general path reads every cell as text so that it can name the line and field of any bad
+    value; for the UCI files as published, which have none, that costs most of an assessment's time
+    (the four Beijing years: 2.5 million values). This path parses the numbers directly and checks
+    what the general path would report — unparsable or negative or non-finite values, short or
+    blank lines (the station, the last column, is then empty), impossible dates or hours, a file
+    holding more than one station or hours out of order, two files of one station — and hands any
+    file set with one of them to the general path, so the problems are reported exactly as before.
+    The measurements are the same rows in the same order (station, time, pollutant).
+    """
+    columns = [*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"]
+    order = sorted(PRSA_POLLUTANT_COLUMNS, key=lambda c: PRSA_POLLUTANT_COLUMNS[c][0])
+    resolver = StationResolver(registry)
+    sources = [f for f in files if may_overlap(f, date_from, date_to)]
+    parts: dict[str, pl.DataFrame] = {}
+    for path in sources:
+        try:
+            frame = pl.read_csv(
+                _decompressed(path), columns=columns, null_values=list(MISSING_MARKERS),
+                schema_overrides={**{c: pl.Int64 for c in _TIME_COLUMNS},
+                                  **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS}, "station": pl.String},
+            )
+        except (pl.exceptions.PolarsError, OSError, ValueError):
+            return None
+        y, m, d, h = (pl.col(c) for c in _TIME_COLUMNS)
+        frame = frame.with_columns(_date=valid_date(y, m, d))
+        checks = frame.select(
+            bad_time=(pl.col("_date").is_null() | ~h.is_between(0, 23).fill_null(False)).any(),
+            bad_station=(pl.col("station").is_null() | (pl.col("station").str.strip_chars() == "")).any(),
+            stations=pl.col("station").n_unique(),
+            bad_value=pl.any_horizontal((pl.col(c) < 0) | ~pl.col(c).is_finite() for c in PRSA_POLLUTANT_COLUMNS).any(),
+        ).row(0, named=True)
+        if checks["bad_time"] or checks["bad_station"] or checks["bad_value"] or checks["stations"] > 1:
+            return None
+        frame = frame.filter(date_in_range(pl.col("_date"), date_from, date_to))
+        if not frame.height:
+            continue
+        frame = frame.with_columns(time=hour_time(pl.col("_date"), h))
+        steps = frame["time"].diff().drop_nulls().dt.total_seconds()
+        if steps.len() and steps.min() <= 0:
+            return None  # hours out of order or repeated: the general path names the duplicates
+        code = resolver.code(frame["station"][0].strip())
+        if code in parts:
+            return None
+        for column in order:
+            exponent = PRSA_POLLUTANT_COLUMNS[column][1]
+            if exponent:
+                # Divide in NumPy: polars would turn `x / 1000` into `x * 0.001`, which is not
+                # correctly rounded (2300 * 0.001 = 2.3000000000000003); the general path divides too.
+                scaled = frame[column].to_numpy() / 10.0 ** -exponent if exponent < 0 else \
+                    frame[column].to_numpy() * 10.0 ** exponent
+                frame = frame.with_columns(pl.Series(column, scaled).fill_nan(None))
+        parts[code] = (
+            frame.select(pl.col("time"), *(pl.col(c).alias(PRSA_POLLUTANT_COLUMNS[c][0]) for c in order))
+            .unpivot(index="time", variable_name="pollutant", value_name="value")
+            .sort("time", maintain_order=True)
+            .filter(pl.col("value").is_not_null())
+            .select(pl.lit(code).alias("station"), "time", "pollutant", "value",
+                    pl.lit(None, pl.String).alias("invalid_reason"))
+        )
+    frames = [parts[code] for code in sorted(parts)]
+    measurements = pl.concat(frames) if frames else pl.DataFrame(schema=MEASUREMENT_SCHEMA)
+    measurements = mark_implausible(measurements.cast(MEASUREMENT_SCHEMA))
+    return ImportResult(measurements=measurements, stations=resolver.stations(sorted(parts)), issues=[],
+                        sources=[str(f) for f in sources])
+
+
+def _decompressed(path: Path) -> bytes:
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
 def _read_one(
