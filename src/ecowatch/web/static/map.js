@@ -330,13 +330,15 @@ function renderTime() {
   const moment = t(state.at ? "at_history" : "at_now", { time: shown });
   asOf.textContent = state.asOf ? `${moment} · ${t("latest_data", { time: hourLabel(state.asOf) })}` : moment;
   asOf.dataset.at = state.shownAt ?? "";
-  // Everything with data is stale: say so, and offer the moment of the latest data.
-  const dated = state.sites.filter((site) => site.time !== null);
-  const allStale = dated.length > 0 && dated.every((site) => site.stale);
-  $("time-note").hidden = !allStale;
-  if (allStale) {
-    $("time-note-text").textContent = t("all_stale", { time: hourLabel(state.asOf) });
-    $("at-latest").textContent = t("show_latest", { time: hourLabel(state.asOf) });
+  // Sites whose data are old: say how many, and offer the hour of the latest of their values (the
+  // demo's air stations end in February 2017 while its outlets report now).
+  const stale = state.sites.filter((site) => site.stale);
+  state.staleLatest = stale.length ? stale.map((site) => site.time).sort().at(-1) : null;
+  $("time-note").hidden = stale.length === 0;
+  if (stale.length) {
+    const time = hourLabel(state.staleLatest);
+    $("time-note-text").textContent = t("all_stale", { count: stale.length, time });
+    $("at-latest").textContent = t("show_latest", { time });
   }
 }
 
@@ -482,9 +484,11 @@ function renderMap() {
         site,
         value: [site.lon, site.lat, site.aqi],
         symbol: KIND_SYMBOLS[site.kind] ?? "circle",
+        // No value at all: a smaller, fainter mark than a site whose value is merely old.
+        symbolSize: site.time === null ? 10 : 16,
         itemStyle: site.stale
           ? { color: site.colour, borderColor: "#263238", borderWidth: 1.2, borderType: "dashed", opacity: 0.8 }
-          : { color: site.colour, borderColor: "#263238", borderWidth: 1.2 },
+          : { color: site.colour, borderColor: "#263238", borderWidth: 1.2, opacity: site.time === null ? 0.55 : 1 },
       })),
       emphasis: { scale: 1.5 },
     }],
@@ -631,7 +635,7 @@ function start() {
   $("time-control").addEventListener("submit", (event) => event.preventDefault());
   $("at-input").addEventListener("change", (event) => { if (event.target.value) showAt(event.target.value); });
   $("at-now").addEventListener("click", () => showAt(null));
-  $("at-latest").addEventListener("click", () => showAt(state.asOf.slice(0, 16)));
+  $("at-latest").addEventListener("click", () => showAt(state.staleLatest.slice(0, 16)));
   $("lang-switch").addEventListener("click", () => {
     setLanguage(currentLanguage() === "zh" ? "en" : "zh");
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
