@@ -57,7 +57,9 @@ def read_first_sheet(content: bytes) -> Sheet:
             for item in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", NS):
                 strings.append("".join(text.text or "" for text in item.iter(f"{{{NS['m']}}}t")))
         styles = ElementTree.fromstring(book.read("xl/styles.xml"))
-        custom = {int(f.get("numFmtId")): f.get("formatCode") for f in styles.findall("m:numFmts/m:numFmt", NS)}
+        custom = {
+            int(f.get("numFmtId")): f.get("formatCode") for f in styles.findall("m:numFmts/m:numFmt", NS)
+        }
         formats = [int(xf.get("numFmtId", "0")) for xf in styles.findall("m:cellXfs/m:xf", NS)]
         sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
     rows: list[list[Cell | None]] = []

@@ -15,12 +15,36 @@ from ecowatch.reports.spreadsheets import csv_bytes, export_frame, pollutant_uni
 from xlsx_cells import read_first_sheet
 
 ROWS = [
-    {"date": "2016-01-01", "time": "2016-01-01T08:00:00+08:00", "site": "110100", "site_name": "北京",
-     "PM2.5": 75, "CO": 3.3, "O3_8h": 120, "IAQI_PM2.5": 101, "AQI": 101, "counted": True,
-     "iaqi": {"CO": 33}, "primary_pollutants": ["PM2.5", "PM10"], "value": 0.123456},
-    {"date": "2016-01-02", "time": "2016-01-02T08:00:00+08:00", "site": "110100", "site_name": "北京",
-     "PM2.5": None, "CO": 1.0, "O3_8h": 80, "IAQI_PM2.5": None, "AQI": 40, "counted": False,
-     "iaqi": {"CO": 10}, "primary_pollutants": [], "value": 12.0},
+    {
+        "date": "2016-01-01",
+        "time": "2016-01-01T08:00:00+08:00",
+        "site": "110100",
+        "site_name": "北京",
+        "PM2.5": 75,
+        "CO": 3.3,
+        "O3_8h": 120,
+        "IAQI_PM2.5": 101,
+        "AQI": 101,
+        "counted": True,
+        "iaqi": {"CO": 33},
+        "primary_pollutants": ["PM2.5", "PM10"],
+        "value": 0.123456,
+    },
+    {
+        "date": "2016-01-02",
+        "time": "2016-01-02T08:00:00+08:00",
+        "site": "110100",
+        "site_name": "北京",
+        "PM2.5": None,
+        "CO": 1.0,
+        "O3_8h": 80,
+        "IAQI_PM2.5": None,
+        "AQI": 40,
+        "counted": False,
+        "iaqi": {"CO": 10},
+        "primary_pollutants": [],
+        "value": 12.0,
+    },
 ]
 
 
@@ -28,9 +52,13 @@ def test_csv_starts_with_a_utf8_bom_so_excel_reads_chinese():
     content = csv_bytes(export_frame(ROWS))
     assert content.startswith(b"\xef\xbb\xbf")
     lines = content.decode("utf-8-sig").splitlines()
-    assert lines[0] == ("date,time,site,site_name,PM2.5,CO,O3_8h,IAQI_PM2.5,AQI,counted,iaqi.CO,"
-                        "primary_pollutants,value")
-    assert lines[1] == "2016-01-01,2016-01-01T08:00:00+08:00,110100,北京,75,3.3,120,101,101,true,33,PM2.5;PM10,0.123456"
+    assert lines[0] == (
+        "date,time,site,site_name,PM2.5,CO,O3_8h,IAQI_PM2.5,AQI,counted,iaqi.CO,primary_pollutants,value"
+    )
+    assert (
+        lines[1]
+        == "2016-01-01,2016-01-01T08:00:00+08:00,110100,北京,75,3.3,120,101,101,true,33,PM2.5;PM10,0.123456"
+    )
 
 
 def test_csv_for_a_pipe_has_no_bom():
@@ -39,28 +67,48 @@ def test_csv_for_a_pipe_has_no_bom():
 
 def test_xlsx_headings_carry_names_and_units():
     sheet = read_first_sheet(xlsx_bytes(export_frame(ROWS), sheet="daily"))
-    assert sheet.header == ["date", "time (UTC+08:00)", "site", "site_name", "PM2.5 (µg/m³)", "CO (mg/m³)",
-                            "O3_8h (µg/m³)", "IAQI_PM2.5", "AQI", "counted", "iaqi.CO", "primary_pollutants",
-                            "value"]
+    assert sheet.header == [
+        "date",
+        "time (UTC+08:00)",
+        "site",
+        "site_name",
+        "PM2.5 (µg/m³)",
+        "CO (mg/m³)",
+        "O3_8h (µg/m³)",
+        "IAQI_PM2.5",
+        "AQI",
+        "counted",
+        "iaqi.CO",
+        "primary_pollutants",
+        "value",
+    ]
 
 
 def test_xlsx_numbers_are_numbers_at_the_standards_precision():
     sheet = read_first_sheet(xlsx_bytes(export_frame(ROWS), sheet="daily"))
     co = sheet.column("CO (mg/m³)")
-    assert [(c.value, c.kind, c.number_format) for c in co] == [(3.3, "number", "0.0"), (1.0, "number", "0.0")]
+    assert [(c.value, c.kind, c.number_format) for c in co] == [
+        (3.3, "number", "0.0"),
+        (1.0, "number", "0.0"),
+    ]
     pm = sheet.column("PM2.5 (µg/m³)")
     assert (pm[0].value, pm[0].kind, pm[0].number_format) == (75.0, "number", "0")
     assert pm[1] is None  # a missing value is an empty cell, not "null" nor 0
     assert [c.number_format for c in sheet.column("AQI")] == ["0", "0"]
     # A stored value without a published precision keeps its digits (not polars' 3 fixed decimals).
-    assert [(c.value, c.number_format) for c in sheet.column("value")] == [(0.123456, "General"), (12.0, "General")]
+    assert [(c.value, c.number_format) for c in sheet.column("value")] == [
+        (0.123456, "General"),
+        (12.0, "General"),
+    ]
 
 
 def test_xlsx_dates_and_times_are_excel_dates():
     sheet = read_first_sheet(xlsx_bytes(export_frame(ROWS), sheet="daily"))
     dates = sheet.column("date")
-    assert [(c.value, c.kind, c.number_format) for c in dates] == [(42370.0, "number", "yyyy-mm-dd"),
-                                                                   (42371.0, "number", "yyyy-mm-dd")]
+    assert [(c.value, c.kind, c.number_format) for c in dates] == [
+        (42370.0, "number", "yyyy-mm-dd"),
+        (42371.0, "number", "yyyy-mm-dd"),
+    ]
     times = sheet.column("time (UTC+08:00)")
     assert times[0].value == pytest.approx(42370 + 8 / 24, abs=1e-9)
     assert times[0].number_format == "yyyy-mm-dd hh:mm:ss"
@@ -95,10 +143,18 @@ def test_an_empty_table_keeps_its_header():
     assert read_first_sheet(xlsx_bytes(frame, sheet="devices")).header == ["mn", "site"]
 
 
-@pytest.mark.parametrize("code, unit", [
-    ("PM2.5", "µg/m³"), ("CO", "mg/m³"), ("O3_8h", "µg/m³"),  # GB 3095-2012 表1
-    ("a21026", "毫克/立方米"), ("w01018", "毫克/升"), ("a21026-Cou", "千克"),  # HJ 212-2017 Annex B
-    ("a21026-ZsRtd", "毫克/立方米"), ("x99999", ""),
-])
+@pytest.mark.parametrize(
+    "code, unit",
+    [
+        ("PM2.5", "µg/m³"),
+        ("CO", "mg/m³"),
+        ("O3_8h", "µg/m³"),  # GB 3095-2012 表1
+        ("a21026", "毫克/立方米"),
+        ("w01018", "毫克/升"),
+        ("a21026-Cou", "千克"),  # HJ 212-2017 Annex B
+        ("a21026-ZsRtd", "毫克/立方米"),
+        ("x99999", ""),
+    ],
+)
 def test_pollutant_units(code, unit):
     assert pollutant_unit(code) == unit

@@ -17,7 +17,7 @@ from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 LONG_READ = {
     "postgresql": "SELECT pg_sleep(2)",
     "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) "
-              "SELECT count(*) FROM n",
+    "SELECT count(*) FROM n",
 }
 
 

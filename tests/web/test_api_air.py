@@ -89,7 +89,8 @@ def test_daily_of_a_station_equals_the_cli_rows(client, auth, store_url):
 def test_daily_of_a_city(client, auth, store_url):
     body = client.get("/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100", headers=auth("bj")).json()
     # The city's row carries its region code in site and its name in site_name (issue 13).
-    assert [(row["site"], row["site_name"], row["kind"]) for row in body["rows"]] == [("110100", "北京", "city")]
+    assert [(row["site"], row["site_name"], row["kind"]) for row in body["rows"]] == [
+        ("110100", "北京", "city")]
     printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02",
                                                   "--to", "2016-01-02"))))
     city = next(row for row in printed if row["site"] == "北京")
@@ -150,13 +151,15 @@ def test_assessment_as_csv_is_a_row_per_city_and_station(client, auth):
     answer = client.get(url + "&format=csv", headers=auth("bjcity"))
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
-    assert answer.headers["content-disposition"] == 'attachment; filename="assessment-2016-01-01-2016-01-03.csv"'
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="assessment-2016-01-01-2016-01-03.csv"')
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert [(row["site"], row["site_name"], row["kind"]) for row in rows] == [
         ("110100", "北京", "city"), ("BJ-A0", "北京城区", "station"), ("BJ-CY-A1", "朝阳农展馆", "station"),
         ("BJ-HD-A1", "海淀万柳", "station")]
     city = rows[0]
-    assert (city["SO2"], city["SO2_statistic"], city["CO"], city["CO_statistic"]) == ("9", "mean", "0.9", "p95_daily")
+    assert (city["SO2"], city["SO2_statistic"], city["CO"], city["CO_statistic"]) == (
+        "9", "mean", "0.9", "p95_daily")
     for row in rows[1:]:
         figures = as_json["by_station"][row["site"]]
         assert row["PM2.5"] == str(figures["PM2.5"]["value"])
@@ -164,7 +167,8 @@ def test_assessment_as_csv_is_a_row_per_city_and_station(client, auth):
 
 
 def test_assessment_as_xlsx_has_units_in_the_headings(client, auth):
-    answer = client.get("/api/v1/air/assessment?from=2016-01-01&to=2016-01-03&format=xlsx", headers=auth("bjcity"))
+    answer = client.get("/api/v1/air/assessment?from=2016-01-01&to=2016-01-03&format=xlsx",
+                        headers=auth("bjcity"))
     assert answer.status_code == 200
     sheet = read_first_sheet(answer.content)
     assert sheet.name == "assessment 2016-01-01"

@@ -50,7 +50,8 @@ def test_an_empty_table_still_has_its_header(client, auth):
 
 def test_regions_download_one_row_per_region(client, auth):
     answer = client.get("/api/v1/regions?format=csv", headers=auth("bjcity"))
-    assert answer.content.decode("utf-8-sig").splitlines() == ["code,name,level,parent", "110100,北京,city,110000",
+    assert answer.content.decode("utf-8-sig").splitlines() == [
+        "code,name,level,parent", "110100,北京,city,110000",
                                         "110105,朝阳区,county,110100", "110108,海淀区,county,110100"]
 
 
@@ -72,7 +73,8 @@ def test_daily_xlsx_has_dates_units_and_the_standards_precision(client, auth):
     # 2016-01-01..03 are Excel days 42370..42372; the fixture's CO at BJ-CY-A1 is 0.9 mg/m³ every hour.
     assert [(c.value, c.number_format) for c in sheet.column("date")] == [
         (42370.0, "yyyy-mm-dd"), (42371.0, "yyyy-mm-dd"), (42372.0, "yyyy-mm-dd")]
-    assert [(c.value, c.kind, c.number_format) for c in sheet.column("CO (mg/m³)")] == [(0.9, "number", "0.0")] * 3
+    co = sheet.column("CO (mg/m³)")
+    assert [(c.value, c.kind, c.number_format) for c in co] == [(0.9, "number", "0.0")] * 3
     # SO2 is 9 µg/m³ every hour at BJ-CY-A1: a number shown as an integer.
     assert [(c.value, c.number_format) for c in sheet.column("SO2 (µg/m³)")] == [(9.0, "0")] * 3
 

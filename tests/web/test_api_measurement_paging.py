@@ -47,7 +47,9 @@ def test_a_date_time_to_includes_itself(client, auth):
 
 
 def test_the_openapi_document_says_to_is_inclusive_of_the_whole_day(client):
-    parameters = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/measurements"]["get"]["parameters"]
+    parameters = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/measurements"]["get"][
+        "parameters"
+    ]
     to = next(p for p in parameters if p["name"] == "to")
     assert "the whole Beijing day" in to["description"]
     assert "inclusive" in to["description"]
@@ -57,13 +59,17 @@ def test_a_download_with_a_limit_is_the_first_rows(client, auth, monkeypatch):
     monkeypatch.setattr(measurements, "MAX_DOWNLOAD_ROWS", 10)  # the whole table no longer fits
     refused = get(client, auth, "format=csv")
     assert refused.status_code == 422
-    assert refused.json()["detail"] == (f"format: {ADMIN_ROWS} rows are more than a download holds (10); "
-                                        "give limit= or narrow site/pollutant/from/to")
+    assert refused.json()["detail"] == (
+        f"format: {ADMIN_ROWS} rows are more than a download holds (10); "
+        "give limit= or narrow site/pollutant/from/to"
+    )
     answer = get(client, auth, "format=csv&limit=5")
     assert answer.status_code == 200
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert [(r["site"], r["time"], r["pollutant"]) for r in rows] == [
-        ("BJ-A0", "2016-01-01T00:00:00+08:00", pollutant) for pollutant in ("CO", "NO2", "O3", "PM10", "PM2.5")]
+        ("BJ-A0", "2016-01-01T00:00:00+08:00", pollutant)
+        for pollutant in ("CO", "NO2", "O3", "PM10", "PM2.5")
+    ]
     assert rows[0]["unit"] == "mg/m³"
 
 
@@ -97,28 +103,52 @@ def test_the_last_page_has_no_cursor(client, auth):
     body = get(client, auth, "site=BJ-CY-A1&pollutant=CO&from=2016-01-02&to=2016-01-02&limit=24").json()
     assert (len(body["items"]), body["next_cursor"]) == (24, None)
     body = get(client, auth, "site=BJ-CY-A1&pollutant=CO&from=2016-01-02&to=2016-01-02&limit=23").json()
-    last = get(client, auth, f"site=BJ-CY-A1&pollutant=CO&from=2016-01-02&to=2016-01-02&limit=23"
-                             f"&cursor={body['next_cursor']}").json()
+    last = get(
+        client,
+        auth,
+        f"site=BJ-CY-A1&pollutant=CO&from=2016-01-02&to=2016-01-02&limit=23&cursor={body['next_cursor']}",
+    ).json()
     assert [item["time"] for item in last["items"]] == ["2016-01-02T23:00:00+08:00"]
     assert last["next_cursor"] is None
 
 
 def test_a_cursor_keeps_to_the_scope(client, auth):
     """A cursor is only a position: the user's scope and filters still choose the rows."""
-    admin_page = get(client, auth, "limit=432").json()  # all of BJ-A0: the cursor points into BJ-CY-A1's start
+    admin_page = get(
+        client, auth, "limit=432"
+    ).json()  # all of BJ-A0: the cursor points into BJ-CY-A1's start
     body = get(client, auth, f"limit=1000&cursor={admin_page['next_cursor']}", user="hebei").json()
     assert {item["site"] for item in body["items"]} == {"SJZ-A1"}
 
 
-@pytest.mark.parametrize("query, status, message", [
-    ("offset=10001", 422, "offset: 10001 is past the deepest offset (10000); page on with cursor= (next_cursor "
-                          "of each page), which costs the same at any depth"),
-    ("offset=10000000", 422, "offset: 10000000 is past the deepest offset (10000); page on with cursor= "
-                             "(next_cursor of each page), which costs the same at any depth"),
-    ("offset=5&cursor=abc", 422, "offset, cursor: give one of them (a cursor already says where the page starts)"),
-    ("cursor=bm90IGEgY3Vyc29y", 422, "cursor: not a cursor this API gave (use next_cursor of the previous page)"),
-    ("limit=1001", 422, "limit: at most 1000 rows per JSON page (downloads take up to 200000)"),
-])
+@pytest.mark.parametrize(
+    "query, status, message",
+    [
+        (
+            "offset=10001",
+            422,
+            "offset: 10001 is past the deepest offset (10000); page on with cursor= (next_cursor "
+            "of each page), which costs the same at any depth",
+        ),
+        (
+            "offset=10000000",
+            422,
+            "offset: 10000000 is past the deepest offset (10000); page on with cursor= "
+            "(next_cursor of each page), which costs the same at any depth",
+        ),
+        (
+            "offset=5&cursor=abc",
+            422,
+            "offset, cursor: give one of them (a cursor already says where the page starts)",
+        ),
+        (
+            "cursor=bm90IGEgY3Vyc29y",
+            422,
+            "cursor: not a cursor this API gave (use next_cursor of the previous page)",
+        ),
+        ("limit=1001", 422, "limit: at most 1000 rows per JSON page (downloads take up to 200000)"),
+    ],
+)
 def test_requests_that_would_cost_too_much_are_refused(client, auth, query, status, message):
     answer = get(client, auth, query)
     assert (answer.status_code, answer.json()["detail"]) == (status, message)
@@ -147,8 +177,10 @@ def test_an_unknown_pollutant_is_refused_before_any_read(app, client, auth):
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert answer.status_code == 422
-    assert answer.json()["detail"] == ("pollutant: 'PM25' is neither a GB 3095 pollutant (SO2, NO2, CO, O3, PM10, "
-                                       "PM2.5) nor an HJ 212-2017 Annex B code (a21026, w01018, ...)")
+    assert answer.json()["detail"] == (
+        "pollutant: 'PM25' is neither a GB 3095 pollutant (SO2, NO2, CO, O3, PM10, "
+        "PM2.5) nor an HJ 212-2017 Annex B code (a21026, w01018, ...)"
+    )
     assert not [s for s in statements if "measurement" in s]
 
 
@@ -164,11 +196,13 @@ def test_a_suffixed_annex_b_code_is_accepted(client, auth):
 def test_a_read_past_its_budget_is_a_clear_answer(client, auth, monkeypatch):
     """The database stopping the read (tested on both backends in tests/store/test_store_budget.py)
     becomes a 422 that says what to do."""
+
     def exhausted(session, seconds):
         raise QueryBudgetExceeded(seconds)
 
     monkeypatch.setattr(measurements, "query_budget", exhausted)
     answer = get(client, auth, "pollutant=PM2.5")
     assert answer.status_code == 422
-    assert answer.json()["detail"] == ("from/to: the query ran past its budget of 5 s and was stopped; narrow "
-                                       "site/pollutant/from/to")
+    assert answer.json()["detail"] == (
+        "from/to: the query ran past its budget of 5 s and was stopped; narrow site/pollutant/from/to"
+    )

@@ -58,7 +58,10 @@ _ISO_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z
 _INTEGER_PREFIXES = ("IAQI_", "iaqi.")
 _INTEGER_KEYS = frozenset({"AQI", "aqi", "level"})
 #: Published precision of the figures that are not concentrations.
-_DECIMALS_BY_KEY: Mapping[str, int] = {"good_ratio_pct": PERCENT_DECIMALS, "comprehensive_index": INDEX_DECIMALS}
+_DECIMALS_BY_KEY: Mapping[str, int] = {
+    "good_ratio_pct": PERCENT_DECIMALS,
+    "comprehensive_index": INDEX_DECIMALS,
+}
 
 
 def pollutant_unit(code: str) -> str:
@@ -98,7 +101,9 @@ def flat_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def export_frame(rows: Sequence[Mapping[str, Any]] | pl.DataFrame, columns: Sequence[str] = ()) -> pl.DataFrame:
+def export_frame(
+    rows: Sequence[Mapping[str, Any]] | pl.DataFrame, columns: Sequence[str] = ()
+) -> pl.DataFrame:
     """``rows`` (JSON-shaped mappings, flattened) as a frame; ``columns`` heads an empty table."""
     if isinstance(rows, pl.DataFrame):
         return rows
@@ -150,7 +155,9 @@ def _offset(values: pl.Series) -> str | None:
 
 def _is_iso_date(values: pl.Series) -> bool:
     texts = values.drop_nulls()
-    return values.dtype == pl.String and bool(texts.len()) and all(_ISO_DATE.match(t) for t in texts.to_list())
+    return (
+        values.dtype == pl.String and bool(texts.len()) and all(_ISO_DATE.match(t) for t in texts.to_list())
+    )
 
 
 def _pollutant_of(name: str) -> Pollutant | None:
@@ -214,8 +221,10 @@ def sheet_name(*parts: str) -> str:
     """
     cleaned = [_SHEET_FORBIDDEN.sub("-", part).strip("'") for part in parts if part]
     if not cleaned or len(cleaned[0]) > MAX_SHEET_NAME:
-        raise ValueError(f"sheet_name: {parts[0] if parts else ''!r} is empty or longer than Excel's "
-                         f"{MAX_SHEET_NAME} characters")
+        raise ValueError(
+            f"sheet_name: {parts[0] if parts else ''!r} is empty or longer than Excel's "
+            f"{MAX_SHEET_NAME} characters"
+        )
     name = cleaned[0]
     for part in cleaned[1:]:
         if len(name) + 1 + len(part) > MAX_SHEET_NAME:
@@ -232,8 +241,15 @@ def write_xlsx(frame: pl.DataFrame, target: str | Path | IO[bytes], *, sheet: st
     typed = _typed(frame, columns).rename({name: column.header for name, column in columns.items()})
     formats = {column.header: column.number_format for column in columns.values() if column.number_format}
     target = str(target) if isinstance(target, Path) else target
-    typed.write_excel(target, worksheet=sheet, column_formats=formats, autofit=True, freeze_panes=(1, 0),
-                      table_style=None, autofilter=True)
+    typed.write_excel(
+        target,
+        worksheet=sheet,
+        column_formats=formats,
+        autofit=True,
+        freeze_panes=(1, 0),
+        table_style=None,
+        autofilter=True,
+    )
 
 
 def xlsx_bytes(frame: pl.DataFrame, *, sheet: str) -> bytes:

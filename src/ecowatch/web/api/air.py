@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,6 +31,7 @@ from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate
 from ecowatch.web.api.sites import region_in_scope, status_response
 from ecowatch.web.cache import FigureMemo
 from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, site_in_scope, state_of
+from ecowatch.web.fairness import COSTLY_ERRORS, costly
 from ecowatch.web.schemas import AqiNow, Problem, StationAqi
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
@@ -103,7 +104,8 @@ async def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
                                  fmt, name="aqi-now", item=StationAqi, page=AqiNow, items_key="stations")
 
 
-@router.get("/daily", responses={**ERRORS, **TABLE_RESPONSES})
+@router.get("/daily", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES},
+            dependencies=[Depends(costly)])
 def daily_aqi(
     request: Request,
     session: SessionDep,
@@ -112,8 +114,8 @@ def daily_aqi(
     last: ToQuery,
     site: Annotated[str | None, Query(max_length=32, description="An air station's code")] = None,
     city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city or district region's code")] = None,
-    each_station: Annotated[bool, Query(description="With city: also a row per station of the city and day "
-                                                    "(from=to gives every station of a city for a day)")] = False,
+    each_station: Annotated[bool, Query(description="With city: also a row per station of the city and "
+                                                    "day (from=to: every station of a city for a day)")] = False,
     standard: StandardQuery = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> Any:
@@ -140,7 +142,8 @@ def daily_aqi(
         stations = [s for s in _air_sites(session, scope) if s.region_id in below]
         if not stations:
             raise _unprocessable(f"city: {city} has no air station in the store")
-        wanted, name = (lambda row: row["kind"] == "city" or (each_station and row["kind"] == "station")), city
+        kinds = {"city", "station"} if each_station else {"city"}
+        wanted, name = (lambda row: row["kind"] in kinds), city
     table = _assessment(session, state_of(request).memo, stations, first, last, None, standard, daily_table)
     rows = [row for row in table.to_dicts() if wanted(row)]
     for row in rows:
@@ -149,11 +152,13 @@ def daily_aqi(
             row["site"], row["site_name"] = region.code, region.name
     rows.sort(key=lambda row: (row["date"], row["kind"] != "city"))  # a day's city row, then its stations
     if fmt is not TableFormat.json:
-        return table_response(rows, fmt, f"daily-{name}-{first}-{last}", sheet=("daily", name, str(first), str(last)))
+        return table_response(rows, fmt, f"daily-{name}-{first}-{last}",
+                              sheet=("daily", name, str(first), str(last)))
     return {"site": name, "from": first.isoformat(), "to": last.isoformat(), "rows": rows}
 
 
-@router.get("/assessment", responses={**ERRORS, **TABLE_RESPONSES})
+@router.get("/assessment", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES},
+            dependencies=[Depends(costly)])
 def period_assessment(
     request: Request,
     session: SessionDep,
@@ -185,11 +190,14 @@ def period_assessment(
                           {s.name.casefold(), s.name_en.casefold()}), None)
             if match is not None and match.id not in visible:
                 raise forbidden(f"station {name!r}")
-    text = _assessment(session, state_of(request).memo, sites, first, last, chosen, standard, assessment_json_text)
+    text = _assessment(session, state_of(request).memo, sites, first, last, chosen, standard,
+                       assessment_json_text)
     if fmt is TableFormat.json:
         return json_response(text)
-    rows = assessment_rows(json.loads(text), sites, {site.code: _city_region(session, site) for site in sites})
-    return table_response(rows, fmt, f"assessment-{first}-{last}", sheet=("assessment", str(first), str(last)))
+    city_of = {site.code: _city_region(session, site) for site in sites}
+    rows = assessment_rows(json.loads(text), sites, city_of)
+    return table_response(rows, fmt, f"assessment-{first}-{last}",
+                          sheet=("assessment", str(first), str(last)))
 
 
 def _city_region(session: Session, site: Site) -> Region | None:

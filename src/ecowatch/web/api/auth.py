@@ -50,7 +50,8 @@ def _busy(busy: HashingBusy) -> HTTPException:
                          headers={"Retry-After": str(busy.retry_after_s)})
 
 
-@router.post("/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS, openapi_extra=TOKEN_REQUEST_OPENAPI)
+@router.post("/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS,
+             openapi_extra=TOKEN_REQUEST_OPENAPI)
 async def sign_in(body: Annotated[TokenRequest, Depends(token_request)], request: Request,
                   session: SessionDep) -> TokenResponse:
     """A bearer token for a user name (any case) and password (valid for 8 hours, revoked by a new

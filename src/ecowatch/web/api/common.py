@@ -12,8 +12,8 @@ from pydantic import BeforeValidator, ValidationError
 
 from ecowatch.web.schemas import Problem, TokenRequest
 
-__all__ = ["SCOPE_ERRORS", "TOKEN_REQUEST_OPENAPI", "IsoDate", "IsoDateOrTime", "IsoDateTime", "Limit", "Offset",
-           "RegionCode", "token_request"]
+__all__ = ["SCOPE_ERRORS", "TOKEN_REQUEST_OPENAPI", "IsoDate", "IsoDateOrTime", "IsoDateTime", "Limit",
+           "Offset", "RegionCode", "token_request"]
 
 #: OpenAPI answers of every route that needs a signed-in user with a scope.
 SCOPE_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
@@ -53,7 +53,8 @@ def _date_or_time(text: str) -> dt.date | dt.datetime:
 
 
 #: A day (``2016-03-06``: the whole day) or an instant (``2016-03-06T08:00``).
-IsoDateOrTime = Annotated[dt.datetime | dt.date, _iso(_date_or_time, "2016-01-03 or 2016-01-03T08:00:00+08:00")]
+IsoDateOrTime = Annotated[dt.datetime | dt.date,
+                          _iso(_date_or_time, "2016-01-03 or 2016-01-03T08:00:00+08:00")]
 
 
 # -- the sign-in body: JSON, or the OAuth2 password form ---------------------------------------------
@@ -103,8 +104,8 @@ async def token_request(request: Request) -> TokenRequest:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             position = getattr(error, "pos", getattr(error, "start", 0))
-            raise _invalid([{"type": "json_invalid", "loc": (position,), "msg": "JSON decode error", "input": {},
-                             "ctx": {"error": getattr(error, "msg", str(error))}}]) from None
+            raise _invalid([{"type": "json_invalid", "loc": (position,), "msg": "JSON decode error",
+                             "input": {}, "ctx": {"error": getattr(error, "msg", str(error))}}]) from None
     else:
         raise _invalid([{"type": "model_attributes_type", "loc": (), "input": content_type,
                          "msg": f"Input should be JSON or the OAuth2 form ({_FORM}), not {content_type}"}])

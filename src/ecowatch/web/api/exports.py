@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,11 +36,20 @@ from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.web.api import measurements
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateOrTime
 from ecowatch.web.deps import CurrentUser, ScopeDep, SessionDep, state_of
+from ecowatch.web.fairness import COSTLY_ERRORS, costly
 from ecowatch.web.schemas import MeasurementRead, Problem, RequestBody
 from ecowatch.web.tables import CSV_TYPE, XLSX_TYPE, TableFormat
 
-__all__ = ["EXPORT_BUDGET_S", "EXPORT_WORKERS", "JOBS_PER_USER", "KEEP_FILES", "KEEP_S", "MAX_QUEUED", "ExportJobs",
-           "router"]
+__all__ = [
+    "EXPORT_BUDGET_S",
+    "EXPORT_WORKERS",
+    "JOBS_PER_USER",
+    "KEEP_FILES",
+    "KEEP_S",
+    "MAX_QUEUED",
+    "ExportJobs",
+    "router",
+]
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -72,8 +81,9 @@ class ExportRequest(RequestBody):
     from_: IsoDateOrTime | None = Field(default=None, alias="from", description=measurements.TIME_HELP)
     to: IsoDateOrTime | None = Field(default=None, description=measurements.TIME_HELP)
     interval: str = Field(default="1h", pattern=r"^(rtd|min|\d{1,4}(min|h|d))$")
-    limit: int | None = Field(default=None, ge=1, le=measurements.MAX_DOWNLOAD_ROWS,
-                              description="The first rows only (default all)")
+    limit: int | None = Field(
+        default=None, ge=1, le=measurements.MAX_DOWNLOAD_ROWS, description="The first rows only (default all)"
+    )
 
 
 class ExportStatus(BaseModel):
@@ -129,14 +139,18 @@ class ExportJobs:
             pending = [j for j in self._jobs.values() if j.status in _PENDING]
             mine = [j for j in pending if j.owner == job.owner]
             if len(mine) >= JOBS_PER_USER:
-                raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                                    detail=f"exports: your export {mine[0].id} is still being made; wait for it "
-                                           f"(GET /api/v1/exports/{mine[0].id})",
-                                    headers={"Retry-After": str(RETRY_AFTER_S)})
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    detail=f"exports: your export {mine[0].id} is still being made; wait for it "
+                    f"(GET /api/v1/exports/{mine[0].id})",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
             if len(pending) >= MAX_QUEUED:
-                raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                    detail=f"exports: {len(pending)} exports are being made; try again shortly",
-                                    headers={"Retry-After": str(RETRY_AFTER_S)})
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    detail=f"exports: {len(pending)} exports are being made; try again shortly",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
             self._jobs[job.id] = job
             job.future = self._executor.submit(self._run, job, work)
         return job
@@ -175,7 +189,9 @@ class ExportJobs:
 
     def _forget_old(self) -> None:
         now = self._clock()
-        finished = sorted((j for j in self._jobs.values() if j.finished is not None), key=lambda j: j.finished)
+        finished = sorted(
+            (j for j in self._jobs.values() if j.finished is not None), key=lambda j: j.finished
+        )
         for index, job in enumerate(finished):
             if now - job.finished > KEEP_S or index < len(finished) - KEEP_FILES:
                 del self._jobs[job.id]
@@ -197,22 +213,37 @@ def jobs_of(request: Request) -> ExportJobs:
 
 
 def _status(job: ExportJob) -> ExportStatus:
-    return ExportStatus(id=job.id, status=job.status, rows=job.rows, rows_read=job.rows_read,
-                        progress=job.progress, error=job.error,
-                        created_at=job.created_at.isoformat().replace("+00:00", "Z"),
-                        file=f"/api/v1/exports/{job.id}/file" if job.status == "done" else None)
+    return ExportStatus(
+        id=job.id,
+        status=job.status,
+        rows=job.rows,
+        rows_read=job.rows_read,
+        progress=job.progress,
+        error=job.error,
+        created_at=job.created_at.isoformat().replace("+00:00", "Z"),
+        file=f"/api/v1/exports/{job.id}/file" if job.status == "done" else None,
+    )
 
 
-def _measurements_work(sessions: sessionmaker[Session], filters: measurements.Filters,
-                       limit: int | None) -> Callable[[ExportJob], None]:
+def _measurements_work(
+    sessions: sessionmaker[Session], filters: measurements.Filters, limit: int | None
+) -> Callable[[ExportJob], None]:
     def work(job: ExportJob) -> None:
         with sessions() as session, query_budget(session, EXPORT_BUDGET_S):
-            job.rows = measurements.count_rows(session, filters) if filters.interval not in \
-                measurements.FRAME_INTERVALS else None
+            job.rows = (
+                measurements.count_rows(session, filters)
+                if filters.interval not in measurements.FRAME_INTERVALS
+                else None
+            )
             if job.rows is not None and limit is not None:
                 job.rows = min(job.rows, limit)
             _, rows = measurements.measurement_rows(
-                session, filters, limit=limit, count=False, progress=lambda done: setattr(job, "rows_read", done))
+                session,
+                filters,
+                limit=limit,
+                count=False,
+                progress=lambda done: setattr(job, "rows_read", done),
+            )
             job.rows = len(rows)
             job.rows_read = len(rows)
         job.status = "writing"
@@ -221,19 +252,38 @@ def _measurements_work(sessions: sessionmaker[Session], filters: measurements.Fi
             job.content = xlsx_bytes(frame, sheet=sheet_name("measurements"))
         else:
             job.content = csv_bytes(frame)
+
     return work
 
 
 JobId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ExportStatus,
-             responses={**SCOPE_ERRORS, 404: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}})
-def create_export(body: ExportRequest, request: Request, response: Response, session: SessionDep,
-                  scope: ScopeDep, user: CurrentUser) -> ExportStatus:
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExportStatus,
+    dependencies=[Depends(costly)],
+    responses={**SCOPE_ERRORS, 404: {"model": Problem}, **COSTLY_ERRORS},
+)
+def create_export(
+    body: ExportRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    scope: ScopeDep,
+    user: CurrentUser,
+) -> ExportStatus:
     """Queue an export of measurements (the filters of ``GET /measurements``); poll its status."""
-    filters = measurements.read_filters(session, scope, site=body.site, pollutant=body.pollutant,
-                                        time_from=body.from_, time_to=body.to, interval=body.interval)
+    filters = measurements.read_filters(
+        session,
+        scope,
+        site=body.site,
+        pollutant=body.pollutant,
+        time_from=body.from_,
+        time_to=body.to,
+        interval=body.interval,
+    )
     fmt = TableFormat(body.format)
     try:
         with query_budget(session, measurements.READ_BUDGET_S):
@@ -241,11 +291,13 @@ def create_export(body: ExportRequest, request: Request, response: Response, ses
                 total = measurements.count_rows(session, filters)
                 measurements.check_download(total, body.limit, TableFormat.csv)
     except QueryBudgetExceeded as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=f"from/to: {error}; narrow site/pollutant/from/to") from None
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"from/to: {error}; narrow site/pollutant/from/to"
+        ) from None
     web = state_of(request)
-    job = ExportJob(id=secrets.token_urlsafe(12), owner=user.id, fmt=fmt, name="measurements",
-                    created_at=web.now())
+    job = ExportJob(
+        id=secrets.token_urlsafe(12), owner=user.id, fmt=fmt, name="measurements", created_at=web.now()
+    )
     jobs_of(request).submit(job, _measurements_work(web.read_sessions, filters, body.limit))
     response.headers["Location"] = f"/api/v1/exports/{job.id}"
     return _status(job)
@@ -257,10 +309,20 @@ def export_status(job_id: JobId, request: Request, user: CurrentUser) -> ExportS
     return _status(jobs_of(request).get(job_id, user.id))
 
 
-@router.get("/{job_id}/file", responses={**SCOPE_ERRORS, 404: {"model": Problem}, 409: {"model": Problem},
-                                          200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                                                            XLSX_TYPE: {"schema": {"type": "string",
-                                                                                   "format": "binary"}}}}})
+@router.get(
+    "/{job_id}/file",
+    responses={
+        **SCOPE_ERRORS,
+        404: {"model": Problem},
+        409: {"model": Problem},
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+)
 def export_file(job_id: JobId, request: Request, user: CurrentUser) -> Response:
     """The file of a finished export."""
     job = jobs_of(request).get(job_id, user.id)
@@ -268,5 +330,8 @@ def export_file(job_id: JobId, request: Request, user: CurrentUser) -> Response:
         detail = f"export {job_id}: {job.status}" + (f" ({job.error})" if job.error else ", not made yet")
         raise HTTPException(status.HTTP_409_CONFLICT, detail=detail)
     media_type = XLSX_TYPE if job.fmt is TableFormat.xlsx else CSV_TYPE
-    return Response(content=job.content, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{job.name}.{job.fmt.value}"'})
+    return Response(
+        content=job.content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{job.name}.{job.fmt.value}"'},
+    )

@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -38,12 +38,25 @@ from ecowatch.store.models import Hj212Frame, Measurement, Site
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateOrTime
 from ecowatch.web.deps import ScopeDep, SessionDep, site_in_scope
+from ecowatch.web.fairness import COSTLY_ERRORS, costly
 from ecowatch.web.schemas import MeasurementPage, MeasurementRead, Problem
 from ecowatch.web.status import as_utc, beijing_iso
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
 
-__all__ = ["COUNT_CAP", "MAX_DOWNLOAD_ROWS", "MAX_OFFSET", "MAX_XLSX_ROWS", "READ_BUDGET_S", "Filters",
-           "check_download", "check_pollutant", "count_rows", "measurement_rows", "read_filters", "router"]
+__all__ = [
+    "COUNT_CAP",
+    "MAX_DOWNLOAD_ROWS",
+    "MAX_OFFSET",
+    "MAX_XLSX_ROWS",
+    "READ_BUDGET_S",
+    "Filters",
+    "check_download",
+    "check_pollutant",
+    "count_rows",
+    "measurement_rows",
+    "read_filters",
+    "router",
+]
 
 router = APIRouter(prefix="/measurements", tags=["measurements"])
 
@@ -64,9 +77,11 @@ READ_BUDGET_S = 5.0
 #: month of an outlet's minute data is 44,640).
 MAX_FRAMES_READ = 50_000
 
-TIME_HELP = ("ISO 8601: a date (YYYY-MM-DD) means the whole Beijing day, so from=2016-03-06&to=2016-03-06 "
-             "is the 24 hour labels 00:00-23:00 of that day; a date-time without an offset is Beijing time. "
-             "Both bounds are inclusive.")
+TIME_HELP = (
+    "ISO 8601: a date (YYYY-MM-DD) means the whole Beijing day, so from=2016-03-06&to=2016-03-06 "
+    "is the 24 hour labels 00:00-23:00 of that day; a date-time without an offset is Beijing time. "
+    "Both bounds are inclusive."
+)
 TimeQuery = Annotated[IsoDateOrTime | None, Query(description=TIME_HELP)]
 
 
@@ -84,14 +99,20 @@ def _day_start(day: dt.date) -> dt.datetime:
     return _utc(dt.datetime.combine(day, dt.time()))
 
 
-def _bounds(time_from: dt.date | None, time_to: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """[start, end) in UTC: a date ``to`` ends with its whole Beijing day, a date-time ``to`` includes itself."""
+def _bounds(
+    time_from: dt.date | None, time_to: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) in UTC: a date ``to`` ends with its whole Beijing day, a date-time ``to`` includes
+    itself."""
     start = end = None
     if time_from is not None:
         start = _utc(time_from) if isinstance(time_from, dt.datetime) else _day_start(time_from)
     if time_to is not None:
-        end = (_utc(time_to) + dt.timedelta(microseconds=1) if isinstance(time_to, dt.datetime)
-               else _day_start(time_to + dt.timedelta(days=1)))
+        end = (
+            _utc(time_to) + dt.timedelta(microseconds=1)
+            if isinstance(time_to, dt.datetime)
+            else _day_start(time_to + dt.timedelta(days=1))
+        )
     if start is not None and end is not None and end <= start:
         raise _unprocessable(f"to: {time_to.isoformat()} is before from: {time_from.isoformat()}")
     return start, end
@@ -109,8 +130,10 @@ def check_pollutant(code: str) -> None:
     hint = ""
     if base in CODE_2005_TO_2017:
         hint = f"; HJ 212-2005 code {base} is stored as {CODE_2005_TO_2017[base]}"
-    raise _unprocessable(f"pollutant: {code!r} is neither a GB 3095 pollutant ({', '.join(p.value for p in Pollutant)})"
-                         f" nor an HJ 212-2017 Annex B code (a21026, w01018, ...){hint}")
+    raise _unprocessable(
+        f"pollutant: {code!r} is neither a GB 3095 pollutant ({', '.join(p.value for p in Pollutant)})"
+        f" nor an HJ 212-2017 Annex B code (a21026, w01018, ...){hint}"
+    )
 
 
 # -- cursor -------------------------------------------------------------------------------------------
@@ -131,7 +154,9 @@ def decode_cursor(cursor: str, interval: str) -> tuple[int, dt.datetime, str]:
         if not (isinstance(site_id, int) and isinstance(pollutant, str) and time.tzinfo is not None):
             raise ValueError(key)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise _unprocessable("cursor: not a cursor this API gave (use next_cursor of the previous page)") from None
+        raise _unprocessable(
+            "cursor: not a cursor this API gave (use next_cursor of the previous page)"
+        ) from None
     if given_interval != interval:
         raise _unprocessable(f"cursor: it pages interval={given_interval}, not interval={interval}")
     return site_id, time, pollutant
@@ -153,9 +178,17 @@ class Filters:
     after: tuple[int, dt.datetime, str] | None  # the cursor's row
 
 
-def read_filters(session: Session, scope: Scope, *, site: str | None, pollutant: str | None,
-                 time_from: dt.date | None, time_to: dt.date | None, interval: str,
-                 cursor: str | None = None) -> Filters:
+def read_filters(
+    session: Session,
+    scope: Scope,
+    *,
+    site: str | None,
+    pollutant: str | None,
+    time_from: dt.date | None,
+    time_to: dt.date | None,
+    interval: str,
+    cursor: str | None = None,
+) -> Filters:
     """Check a request's filters (422 or 404 naming the field) and resolve its site."""
     if pollutant is not None:
         check_pollutant(pollutant)
@@ -163,14 +196,20 @@ def read_filters(session: Session, scope: Scope, *, site: str | None, pollutant:
     after = decode_cursor(cursor, interval) if cursor is not None else None
     site_id = None
     if site is not None:
-        site_id = site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site).id
+        site_id = site_in_scope(
+            session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site
+        ).id
     return Filters(scope.site_filter(), site_id, pollutant, interval, start, end, after)
 
 
 def _query(filters: Filters) -> Select:
     key = (Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant)
-    query = (select(Site.code, Measurement).join(Site, Site.id == Measurement.site_id)
-             .where(filters.scope, Measurement.interval == filters.interval).order_by(*key))
+    query = (
+        select(Site.code, Measurement)
+        .join(Site, Site.id == Measurement.site_id)
+        .where(filters.scope, Measurement.interval == filters.interval)
+        .order_by(*key)
+    )
     if filters.site_id is not None:
         query = query.where(Measurement.site_id == filters.site_id)
     if filters.pollutant is not None:
@@ -191,9 +230,17 @@ def _after(query: Select, filters: Filters) -> Select:
 
 
 def _read(code: str, row: Measurement) -> MeasurementRead:
-    return MeasurementRead(site=code, interval=row.interval, time=beijing_iso(row.time), pollutant=row.pollutant,
-                           value=row.value, unit=pollutant_unit(row.pollutant), flag=row.flag, note=row.note,
-                           source=row.source)
+    return MeasurementRead(
+        site=code,
+        interval=row.interval,
+        time=beijing_iso(row.time),
+        pollutant=row.pollutant,
+        value=row.value,
+        unit=pollutant_unit(row.pollutant),
+        flag=row.flag,
+        note=row.note,
+        source=row.source,
+    )
 
 
 def _count(session: Session, query: Select) -> int | None:
@@ -208,8 +255,15 @@ def count_rows(session: Session, filters: Filters) -> int | None:
     return _count(session, _after(_query(filters), filters))
 
 
-def measurement_rows(session: Session, filters: Filters, *, limit: int | None, offset: int = 0,
-                     count: bool = True, progress=None) -> tuple[int | None, list[tuple[tuple, MeasurementRead]]]:
+def measurement_rows(
+    session: Session,
+    filters: Filters,
+    *,
+    limit: int | None,
+    offset: int = 0,
+    count: bool = True,
+    progress=None,
+) -> tuple[int | None, list[tuple[tuple, MeasurementRead]]]:
     """``total`` (capped) and the rows ``(key, row)`` of a request, ``limit`` None for all of them.
 
     ``key`` is the row's (site id, UTC time, pollutant), from which :func:`encode_cursor` makes the
@@ -235,40 +289,74 @@ def measurement_rows(session: Session, filters: Filters, *, limit: int | None, o
     return total, out
 
 
-@router.get("", response_model=MeasurementPage, description=__doc__,
-            responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES})
+@router.get(
+    "",
+    response_model=MeasurementPage,
+    description=__doc__,
+    dependencies=[Depends(costly)],
+    responses={**SCOPE_ERRORS, 404: {"model": Problem}, **COSTLY_ERRORS, **TABLE_RESPONSES},
+)
 def list_measurements(
     session: SessionDep,
     scope: ScopeDep,
     site: Annotated[str | None, Query(max_length=32, description="Site code")] = None,
-    pollutant: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._-]{1,16}$",
-                                           description="A GB 3095 pollutant (PM2.5) or an HJ 212-2017 Annex "
-                                                       "B code (a21026, a21026-Cou); others are refused")] = None,
+    pollutant: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9._-]{1,16}$",
+            description="A GB 3095 pollutant (PM2.5) or an HJ 212-2017 Annex "
+            "B code (a21026, a21026-Cou); others are refused",
+        ),
+    ] = None,
     time_from: Annotated[TimeQuery, Query(alias="from")] = None,
     time_to: Annotated[TimeQuery, Query(alias="to")] = None,
-    interval: Annotated[str, Query(pattern=r"^(rtd|min|\d{1,4}(min|h|d))$",
-                                   description="Averaging interval: 1h, 1d (hour and day means), min "
-                                               "and rtd (HJ 212 minute and real-time data)")] = "1h",
-    limit: Annotated[int | None, Query(ge=1, le=MAX_DOWNLOAD_ROWS,
-                                       description=f"Rows per JSON page (default 100, at most {MAX_JSON_LIMIT}); "
-                                                   "of a download: its first rows (default all)")] = None,
-    offset: Annotated[int, Query(ge=0, description=f"Rows to skip, at most {MAX_OFFSET:,}: page on with "
-                                                   "cursor")] = 0,
-    cursor: Annotated[str | None, Query(max_length=256, description="next_cursor of the previous page: the "
-                                                                    "page after it")] = None,
+    interval: Annotated[
+        str,
+        Query(
+            pattern=r"^(rtd|min|\d{1,4}(min|h|d))$",
+            description="Averaging interval: 1h, 1d (hour and day means), min "
+            "and rtd (HJ 212 minute and real-time data)",
+        ),
+    ] = "1h",
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_DOWNLOAD_ROWS,
+            description=f"Rows per JSON page (default 100, at most {MAX_JSON_LIMIT}); "
+            "of a download: its first rows (default all)",
+        ),
+    ] = None,
+    offset: Annotated[
+        int, Query(ge=0, description=f"Rows to skip, at most {MAX_OFFSET:,}: page on with cursor")
+    ] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=256, description="next_cursor of the previous page: the page after it")
+    ] = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> MeasurementPage | Response:
     """Values in (site, time, pollutant) order; see the description for the bounds of a request."""
     if offset > MAX_OFFSET:
-        raise _unprocessable(f"offset: {offset} is past the deepest offset ({MAX_OFFSET}); page on with "
-                             "cursor= (next_cursor of each page), which costs the same at any depth")
+        raise _unprocessable(
+            f"offset: {offset} is past the deepest offset ({MAX_OFFSET}); page on with "
+            "cursor= (next_cursor of each page), which costs the same at any depth"
+        )
     if offset and cursor is not None:
         raise _unprocessable("offset, cursor: give one of them (a cursor already says where the page starts)")
     if fmt is TableFormat.json and limit is not None and limit > MAX_JSON_LIMIT:
-        raise _unprocessable(f"limit: at most {MAX_JSON_LIMIT} rows per JSON page (downloads take up to "
-                             f"{MAX_DOWNLOAD_ROWS})")
-    filters = read_filters(session, scope, site=site, pollutant=pollutant, time_from=time_from, time_to=time_to,
-                           interval=interval, cursor=cursor)
+        raise _unprocessable(
+            f"limit: at most {MAX_JSON_LIMIT} rows per JSON page (downloads take up to {MAX_DOWNLOAD_ROWS})"
+        )
+    filters = read_filters(
+        session,
+        scope,
+        site=site,
+        pollutant=pollutant,
+        time_from=time_from,
+        time_to=time_to,
+        interval=interval,
+        cursor=cursor,
+    )
     try:
         with query_budget(session, READ_BUDGET_S):
             if fmt is not TableFormat.json:
@@ -278,23 +366,30 @@ def list_measurements(
     except QueryBudgetExceeded as error:
         raise _unprocessable(f"from/to: {error}; narrow site/pollutant/from/to") from None
     next_cursor = encode_cursor(interval, *rows[page - 1][0]) if len(rows) > page else None
-    return MeasurementPage(total=total, limit=page, offset=offset, next_cursor=next_cursor,
-                           items=[row for _, row in rows[:page]])
+    return MeasurementPage(
+        total=total, limit=page, offset=offset, next_cursor=next_cursor, items=[row for _, row in rows[:page]]
+    )
 
 
 def check_download(total: int | None, limit: int | None, fmt: TableFormat) -> int:
     """The rows a download will hold (``limit`` applies first); 422 when more than it may."""
     rows = total if limit is None or (total is not None and total < limit) else limit
     if rows is None or rows > MAX_DOWNLOAD_ROWS:
-        raise _unprocessable(f"format: {'over ' if rows is None else ''}{rows or COUNT_CAP} rows are more than a "
-                             f"download holds ({MAX_DOWNLOAD_ROWS}); give limit= or narrow site/pollutant/from/to")
+        raise _unprocessable(
+            f"format: {'over ' if rows is None else ''}{rows or COUNT_CAP} rows are more than a "
+            f"download holds ({MAX_DOWNLOAD_ROWS}); give limit= or narrow site/pollutant/from/to"
+        )
     if fmt is TableFormat.xlsx and rows > MAX_XLSX_ROWS:
-        raise _unprocessable(f"format: {rows} rows are more than a workbook answered at once holds "
-                             f"({MAX_XLSX_ROWS}); POST /api/v1/exports makes it in the background")
+        raise _unprocessable(
+            f"format: {rows} rows are more than a workbook answered at once holds "
+            f"({MAX_XLSX_ROWS}); POST /api/v1/exports makes it in the background"
+        )
     return rows
 
 
-def _download(session: Session, filters: Filters, fmt: TableFormat, limit: int | None, offset: int) -> Response:
+def _download(
+    session: Session, filters: Filters, fmt: TableFormat, limit: int | None, offset: int
+) -> Response:
     if filters.interval in FRAME_INTERVALS:
         _, rows = measurement_rows(session, filters, limit=limit, offset=offset)
         check_download(len(rows), None, fmt)
@@ -302,16 +397,21 @@ def _download(session: Session, filters: Filters, fmt: TableFormat, limit: int |
         total = count_rows(session, filters)
         check_download(None if total is None else max(0, total - offset), limit, fmt)
         _, rows = measurement_rows(session, filters, limit=limit, offset=offset, count=False)
-    return table_response([row.model_dump() for _, row in rows], fmt, "measurements",
-                          columns=list(MeasurementRead.model_fields))
+    return table_response(
+        [row.model_dump() for _, row in rows], fmt, "measurements", columns=list(MeasurementRead.model_fields)
+    )
 
 
 def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, MeasurementRead]]:
     """Real-time and minute values: the gateway keeps them in their frames (``ecowatch.store.frames``),
     other writers may have put some in ``measurement``; both, in (site, time, pollutant) order."""
     interval = filters.interval
-    frames = (frame_values_query(interval).add_columns(Site.code).join(Site, Site.id == Hj212Frame.site_id)
-              .where(filters.scope))
+    frames = (
+        frame_values_query(interval)
+        .add_columns(Site.code)
+        .join(Site, Site.id == Hj212Frame.site_id)
+        .where(filters.scope)
+    )
     if filters.site_id is not None:
         frames = frames.where(Hj212Frame.site_id == filters.site_id)
     if filters.start is not None:
@@ -320,8 +420,10 @@ def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, 
         frames = frames.where(Hj212Frame.data_time_utc < filters.end)
     count = session.scalar(select(func.count()).select_from(frames.order_by(None).subquery())) or 0
     if count > MAX_FRAMES_READ:
-        raise _unprocessable(f"interval: {count} {interval} frames match, more than one request reads "
-                             f"({MAX_FRAMES_READ}); narrow site/from/to")
+        raise _unprocessable(
+            f"interval: {count} {interval} frames match, more than one request reads "
+            f"({MAX_FRAMES_READ}); narrow site/from/to"
+        )
     found = list(session.execute(frames))
     codes = {row.site_id: row.code for row in found}
     rows = frame_measurements(tuple(row)[:6] for row in found)
@@ -329,11 +431,27 @@ def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, 
         rows = [row for row in rows if row[3] == filters.pollutant]
     merged: list[tuple[Any, ...]] = [
         (row.site_id, as_utc(row.time), row.pollutant, code, row.value, row.flag, row.note, row.source)
-        for code, row in session.execute(_query(filters))]
-    merged += [(site, as_utc(time), pollutant, codes[site], value, flag, note, source)
-               for site, _, time, pollutant, value, flag, note, source in rows]
+        for code, row in session.execute(_query(filters))
+    ]
+    merged += [
+        (site, as_utc(time), pollutant, codes[site], value, flag, note, source)
+        for site, _, time, pollutant, value, flag, note, source in rows
+    ]
     merged.sort(key=lambda row: row[:3])
-    return [((site, time, pollutant),
-             MeasurementRead(site=code, interval=interval, time=beijing_iso(time), pollutant=pollutant, value=value,
-                             unit=pollutant_unit(pollutant), flag=flag, note=note, source=source))
-            for site, time, pollutant, code, value, flag, note, source in merged]
+    return [
+        (
+            (site, time, pollutant),
+            MeasurementRead(
+                site=code,
+                interval=interval,
+                time=beijing_iso(time),
+                pollutant=pollutant,
+                value=value,
+                unit=pollutant_unit(pollutant),
+                flag=flag,
+                note=note,
+                source=source,
+            ),
+        )
+        for site, time, pollutant, code, value, flag, note, source in merged
+    ]
