@@ -104,3 +104,41 @@ def test_a_district_user_sees_the_air_of_the_district(demo_store):
         # Another district is out of scope for this user.
         assert client.get("/api/v1/air/daily?from=2017-02-28&to=2017-02-28&city=110101",
                           headers=headers).status_code == 403
+
+
+def test_seed_demo_moves_the_stations_of_an_older_store_into_their_districts(db_url, tmp_path, monkeypatch):
+    """A store seeded before the registry named districts had every station on the city 110100; seeding
+    again (``ecowatch demo``) puts them in their districts without reloading any value."""
+    import gzip
+
+    from ecowatch.demo import seed_demo
+    from ecowatch.store.sites import sites_from_stations
+
+    monkeypatch.setenv("ECOWATCH_DATA_DIR", str(tmp_path))  # the demo devices' SM4 key is sealed here
+    source = DEMO_PRSA / "PRSA_Data_Nongzhanguan_20130301-20170228.csv.gz"
+    prsa = tmp_path / "prsa"
+    prsa.mkdir()
+    with gzip.open(source, "rt", encoding="utf-8") as whole:
+        head = [next(whole) for _ in range(49)]  # the header and 2013-03-01/02, 48 hours
+    with gzip.open(prsa / source.name, "wt", encoding="utf-8") as part:
+        part.writelines(head)
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine).begin() as session:  # the old placement: on the city
+            old = [station.__class__(**{**{f: getattr(station, f) for f in station.__dataclass_fields__},
+                                        "county_code": "", "county": ""})
+                   for station in StationRegistry.default()]
+            sites_from_stations(session=session, stations=old, actor="test")
+        summary = seed_demo(db_url, prsa)
+        # Every present value of the six pollutants in those 48 rows (the file writes a gap as NA).
+        present = sum(cell != "NA" for line in head[1:] for cell in line.split(",")[5:11])
+        assert summary.loaded_values == present > 0
+        with session_factory(engine)() as session:
+            placed = {site.code: site.region.code for site in session.scalars(select(Site))
+                      if site.kind == "air_station"}
+        assert len(placed) == 35
+        assert (placed["1005A"], placed["1011A"], placed["1003A"], placed["BJ-延庆"]) == (
+            "110105", "110105", "110101", "110119")
+    finally:
+        engine.dispose()
