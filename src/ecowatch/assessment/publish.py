@@ -64,7 +64,7 @@ def sites_json(assessment: AirAssessment) -> dict[str, dict[str, Any]]:
     """Every site's period figures, with and without the excluded days (and, where the period has
     them, the HJ 663—2026 three-year moving means)."""
     with_all = assessment.periods()
-    without = assessment.periods(excluding=True)
+    without = assessment.periods(excluding=True) if assessment.exclusions else with_all
     result = {code: {**period_json(figures), "excluding_dust": period_json(without[code])}
               for code, figures in with_all.items()}
     if assessment.three_year_years:
