@@ -53,31 +53,28 @@ def query_budget(session: Session, seconds: float) -> Iterator[None]:
         raise ValueError(f"query_budget: seconds must be positive, not {seconds}")
     connection = session.connection()
     driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
+    postgresql = connection.dialect.name == "postgresql"
+    # In a transaction SET LOCAL ends with it (and an aborted transaction cannot run a reset); on an
+    # autocommit connection (the web's reads) SET LOCAL would do nothing: set it and reset it.
+    autocommit = postgresql and bool(getattr(driver, "autocommit", False))
+    if postgresql:
         milliseconds = max(1, round(seconds * 1000))
-        # In a transaction SET LOCAL ends with it (and an aborted transaction cannot run a reset); on an
-        # autocommit connection (the web's reads) SET LOCAL would do nothing: set it and reset it.
-        autocommit = bool(getattr(driver, "autocommit", False))
         connection.exec_driver_sql(f"SET {'' if autocommit else 'LOCAL '}statement_timeout = {milliseconds}")
-        try:
-            yield
-        except DBAPIError as error:
-            if _cancelled(error):
-                raise QueryBudgetExceeded(seconds) from None
-            raise
-        finally:
-            if autocommit:
-                connection.exec_driver_sql("RESET statement_timeout")
-        if not autocommit:  # only reached when no statement failed: the transaction can still reset it
-            connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
-        return
-    deadline = time.monotonic() + seconds
-    driver.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_STEPS)
+    else:
+        deadline = time.monotonic() + seconds
+        driver.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_STEPS)
+    failed = True
     try:
         yield
+        failed = False
     except DBAPIError as error:
         if _cancelled(error):
             raise QueryBudgetExceeded(seconds) from None
         raise
     finally:
-        driver.set_progress_handler(None, 0)
+        if not postgresql:
+            driver.set_progress_handler(None, 0)
+        elif autocommit:
+            connection.exec_driver_sql("RESET statement_timeout")
+        elif not failed:  # the transaction is still usable: end the budget with the block
+            connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from fastapi import HTTPException, Request, status
 
 from ecowatch.web.deps import CurrentUser
 from ecowatch.web.schemas import Problem
 
-__all__ = ["COSTLY_ERRORS", "IN_ALL", "PER_USER", "CostGate", "costly", "gate_of"]
+__all__ = ["COSTLY_ERRORS", "IN_ALL", "PER_USER", "CostGate", "costly", "gate_of", "on_app"]
+
+T = TypeVar("T")
 
 #: Costly requests one user may have in flight.
 PER_USER = 2
@@ -89,13 +92,18 @@ class CostGate:
 _CREATE = threading.Lock()
 
 
-def gate_of(request: Request) -> CostGate:
-    """The application's gate (made on first use)."""
+def on_app(request: Request, name: str, make: Callable[[], T]) -> T:
+    """``app.state.<name>``, made by ``make()`` on first use (once, whatever the threads)."""
     state = request.app.state
     with _CREATE:
-        if getattr(state, "ecowatch_cost_gate", None) is None:
-            state.ecowatch_cost_gate = CostGate()
-    return state.ecowatch_cost_gate
+        if getattr(state, name, None) is None:
+            setattr(state, name, make())
+    return getattr(state, name)
+
+
+def gate_of(request: Request) -> CostGate:
+    """The application's gate."""
+    return on_app(request, "ecowatch_cost_gate", CostGate)
 
 
 async def costly(request: Request, user: CurrentUser) -> AsyncIterator[None]:

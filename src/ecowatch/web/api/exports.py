@@ -36,7 +36,7 @@ from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.web.api import measurements
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDateOrTime
 from ecowatch.web.deps import CurrentUser, ScopeDep, SessionDep, state_of
-from ecowatch.web.fairness import COSTLY_ERRORS, costly
+from ecowatch.web.fairness import COSTLY_ERRORS, costly, on_app
 from ecowatch.web.schemas import MeasurementRead, Problem, RequestBody
 from ecowatch.web.tables import CSV_TYPE, XLSX_TYPE, TableFormat
 
@@ -200,16 +200,9 @@ class ExportJobs:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-_CREATE = threading.Lock()
-
-
 def jobs_of(request: Request) -> ExportJobs:
-    """The application's export jobs (made on first use)."""
-    state = request.app.state
-    with _CREATE:
-        if getattr(state, "ecowatch_exports", None) is None:
-            state.ecowatch_exports = ExportJobs()
-    return state.ecowatch_exports
+    """The application's export jobs."""
+    return on_app(request, "ecowatch_exports", ExportJobs)
 
 
 def _status(job: ExportJob) -> ExportStatus:
