@@ -101,7 +101,7 @@ const WORDS = {
     at_now: "now {time}",
     at_history: "history {time}",
     latest_data: "latest data {time}",
-    all_stale: "{count} sites have data older than the moment shown (the latest of them {time}): they are grey, each with its own time.",
+    all_stale: "Sites whose data are older than the moment shown: {count} (the latest of those data {time}); they are grey, each with its own time.",
     show_latest: "Show the data of {time}",
     stale: "stale",
     stale_legend: "Grey, dashed: no recent value at the moment shown (air stations 3 h, water sections and outlets 24 h); its last time is shown",

@@ -27,6 +27,12 @@ const MIN_SPAN_BEIJING_DEG = 1;
 const AXIS_GAP_PX = 60;
 const KIND_SYMBOLS = { air_station: "circle", water_section: "triangle", outlet: "rect" };
 const FONT_FAMILY = '"Noto Sans SC", sans-serif';
+// The districts' names on the Beijing outline in English (Hanyu Pinyin, as the districts write them).
+const DISTRICTS_EN = {
+  东城区: "Dongcheng", 西城区: "Xicheng", 朝阳区: "Chaoyang", 丰台区: "Fengtai", 石景山区: "Shijingshan",
+  海淀区: "Haidian", 门头沟区: "Mentougou", 房山区: "Fangshan", 通州区: "Tongzhou", 顺义区: "Shunyi",
+  昌平区: "Changping", 大兴区: "Daxing", 怀柔区: "Huairou", 平谷区: "Pinggu", 密云区: "Miyun", 延庆区: "Yanqing",
+};
 // The font spec document.fonts.load is given: the family and any size (the slices do not depend on it).
 const FONT_SPEC = '16px "Noto Sans SC"';
 // Every chart's words, and digits and Latin that axes and legends draw.
@@ -495,7 +501,7 @@ function renderMap() {
   };
   // The outline is set again only when the view changes, so the minute's refresh keeps the
   // person's zoom and pan.
-  const viewKey = JSON.stringify(view);
+  const viewKey = JSON.stringify({ ...view, language: currentLanguage() });
   if (viewKey !== state.viewKey) {
     option.geo = {
       map: view.map,
@@ -503,7 +509,8 @@ function renderMap() {
       roam: true,
       itemStyle: { areaColor: "#e9eef2", borderColor: "#8a9ba8", borderWidth: 0.8 },
       emphasis: { disabled: true },
-      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11, fontFamily: FONT_FAMILY },
+      label: { show: view.map === "beijing", color: "#8a9ba8", fontSize: 11, fontFamily: FONT_FAMILY,
+        formatter: (item) => (currentLanguage() === "en" ? DISTRICTS_EN[item.name] ?? item.name : item.name) },
     };
     state.viewKey = viewKey;
   }
