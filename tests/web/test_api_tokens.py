@@ -1,11 +1,17 @@
-"""Bearer tokens: signed, expiring, bound to the password; the secret key's file."""
+"""Bearer tokens: signed, expiring, bound to the password and revoked by disabling the user; the
+secret key's file and its minimum length."""
 
 from __future__ import annotations
 
 import datetime as dt
 import stat
 
-from ecowatch.web.tokens import TOKEN_LIFETIME, issue_token, load_secret_key, read_token
+import pytest
+
+from ecowatch.store.models import User
+from ecowatch.store.users import password_fingerprint
+from ecowatch.web.app import create_app
+from ecowatch.web.tokens import TOKEN_LIFETIME, SecretKeyError, issue_token, load_secret_key, read_token
 
 KEY = b"k" * 32
 NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -36,5 +42,53 @@ def test_the_secret_key_file_is_created_once_with_mode_0600(tmp_path, monkeypatc
     assert len(first) == 32
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert load_secret_key() == first
-    monkeypatch.setenv("ECOWATCH_SECRET_KEY", "from-the-environment")
-    assert load_secret_key() == b"from-the-environment"
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]  # no temporary file left
+    monkeypatch.setenv("ECOWATCH_SECRET_KEY", "from-the-environment-32-characters")
+    assert load_secret_key() == b"from-the-environment-32-characters"
+
+
+def test_an_empty_secret_key_file_is_refused_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("ECOWATCH_SECRET_KEY", raising=False)
+    monkeypatch.setenv("ECOWATCH_DATA_DIR", str(tmp_path))
+    (tmp_path / "secret_key").write_bytes(b"")
+    with pytest.raises(SecretKeyError) as refused:
+        load_secret_key()
+    assert str(refused.value) == (f"{tmp_path / 'secret_key'} (delete it to have a new key made): the secret "
+                                  "key is 0 bytes long; at least 32 are required")
+
+
+@pytest.mark.parametrize("value", ["", "short", "x" * 31])
+def test_a_short_secret_key_in_the_environment_is_refused(value, monkeypatch):
+    monkeypatch.setenv("ECOWATCH_SECRET_KEY", value)
+    with pytest.raises(SecretKeyError) as refused:
+        load_secret_key()
+    assert str(refused.value) == (f"$ECOWATCH_SECRET_KEY (openssl rand -hex 32 makes one): the secret key is "
+                                  f"{len(value)} bytes long; at least 32 are required")
+
+
+def test_the_application_refuses_a_short_key(store_url):
+    with pytest.raises(SecretKeyError, match=r"create_app\(secret_key=...\): the secret key is 9 bytes long"):
+        create_app(store_url, secret_key=b"too-short")
+
+
+def test_the_fingerprint_is_unchanged_at_token_version_0_and_moves_with_it():
+    # Digests written out: SHA-256 of "abc" and of "abc" NUL "1", first 16 hex digits.
+    assert password_fingerprint(User(password_hash="abc", token_version=0)) == "ba7816bf8f01cfea"
+    assert password_fingerprint(User(password_hash="abc", token_version=1)) == "073d6fbfb1d426b3"
+
+
+def test_disabling_a_user_revokes_its_tokens_for_good(fresh_client, fresh_auth):
+    """Issue 14: a token issued before the user was disabled worked again once it was enabled."""
+    before = fresh_auth("hebei")
+    admin = fresh_auth("admin")
+    assert fresh_client.get("/api/v1/auth/me", headers=before).status_code == 200
+    assert fresh_client.patch("/api/v1/users/hebei", headers=admin, json={"active": False}).status_code == 200
+    assert fresh_client.get("/api/v1/auth/me", headers=before).status_code == 401
+    assert fresh_client.patch("/api/v1/users/hebei", headers=admin, json={"active": True}).status_code == 200
+    answer = fresh_client.get("/api/v1/auth/me", headers=before)
+    assert answer.status_code == 401
+    assert answer.json() == {"detail": "the token has been revoked: sign in again"}
+    signed_in = fresh_client.post("/api/v1/auth/token", json={"username": "hebei", "password": "pw-hebei-2016"})
+    assert signed_in.status_code == 200
+    after = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    assert fresh_client.get("/api/v1/auth/me", headers=after).json()["username"] == "hebei"

@@ -145,3 +145,16 @@ def test_cli_refuses_a_wrong_scope_clearly(fresh_store_url):
     assert result.exit_code == 2
     assert "role: 'boss' is not one of admin, province, city, county, enterprise" in " ".join(result.output.split())
     assert _counts(fresh_store_url) == before
+
+
+def test_user_names_are_unique_and_signed_in_regardless_of_case(fresh_client, fresh_auth, fresh_store_url):
+    before = _counts(fresh_store_url)
+    answer = fresh_client.post("/api/v1/users", headers=fresh_auth("admin"),
+                               json={"username": "ADMIN", "password": "long-enough-1", "role": "admin"})
+    assert (answer.status_code, answer.json()["detail"]) == (409, "username: 'ADMIN' is taken")
+    assert _counts(fresh_store_url) == before
+    signed_in = _sign_in(fresh_client, "ADMIN", "pw-admin-2016")
+    assert signed_in.status_code == 200
+    assert signed_in.json()["user"]["username"] == "admin"
+    answer = fresh_client.patch("/api/v1/users/HeBei", headers=fresh_auth("admin"), json={"region": "130000"})
+    assert (answer.status_code, answer.json()["username"]) == (200, "hebei")

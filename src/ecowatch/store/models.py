@@ -394,9 +394,17 @@ class User(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Raised when the user is disabled: tokens carry it (``store.users.password_fingerprint``), so
+    #: those issued before stay revoked once the user is enabled again (migration 0008).
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     region: Mapped[Region | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+
+
+#: User names are unique regardless of case (``Admin`` cannot sit beside ``admin``), and found so
+#: (``store.users.get_user``); migration 0008.
+Index("uq_user_account_username_lower", func.lower(User.username), unique=True)
 
 
 class AuditEntry(Base):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from ecowatch.store.audit import record
@@ -62,12 +62,23 @@ def hash_password(password: str) -> str:
 
 
 def password_fingerprint(user: User) -> str:
-    """A short digest of the user's password hash: tokens carry it, so a new password revokes them."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """A short digest of the user's password hash and token version: tokens carry it, so a new
+    password, or disabling the user (which raises ``token_version``), revokes them.
+
+    .. versionchanged:: migration 0008
+       the token version is part of the digest once it is above 0 (at 0 the digest is the one
+       tokens carried before, so the upgrade signs nobody out).
+    """
+    version = user.token_version or 0
+    material = user.password_hash if version == 0 else f"{user.password_hash}\0{version}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 def get_user(*, session: Session, username: str) -> User | None:
-    return session.scalars(select(User).where(User.username == username)).one_or_none()
+    """The user ``username``, whatever its case (names are unique regardless of case)."""
+    if not username.isascii():  # no name holds other letters (USERNAME_PATTERN), and str.lower
+        return None             # would fold some of them onto ASCII ones ("K", the Kelvin sign)
+    return session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
 
 
 def list_users(*, session: Session) -> list[User]:
@@ -189,6 +200,8 @@ def update_user(
     if active is not None and active != user.active:
         user.active = active
         changed["active"] = active
+        if not active:  # the tokens issued so far stay revoked when the user is enabled again
+            user.token_version = (user.token_version or 0) + 1
     session.flush()
     if changed:
         record(session=session, actor=actor, action="update", entity="user", entity_id=user.username,

@@ -21,7 +21,7 @@ from ecowatch.web import pages
 from ecowatch.web.api import api_router
 from ecowatch.web.deps import WebState
 from ecowatch.web.errors import BodySizeLimit, RefuseNulInUrl, install_error_handlers
-from ecowatch.web.tokens import load_secret_key
+from ecowatch.web.tokens import check_secret_key, load_secret_key
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
@@ -39,7 +39,8 @@ POOL_SIZE, POOL_OVERFLOW = 5, 2 * WORKER_THREADS
 def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> FastAPI:
     """The ecowatch web application on the database at ``url`` (default: :func:`database_url`).
 
-    ``secret_key`` signs the bearer tokens (default: :func:`~ecowatch.web.tokens.load_secret_key`).
+    ``secret_key`` signs the bearer tokens (default: :func:`~ecowatch.web.tokens.load_secret_key`; at
+    least 32 bytes, :func:`~ecowatch.web.tokens.check_secret_key`).
     """
     # No ping before each checkout (a round trip per request): a connection the server dropped fails
     # one request, and SQLAlchemy then replaces every pooled connection older than the failure.
@@ -52,7 +53,8 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
     # rather than fail ("database is locked") after reading.
     writes = engine.execution_options(**{SQLITE_IMMEDIATE: True})
     state = WebState(engine=engine, sessions=session_factory(writes), read_sessions=session_factory(reads),
-                     secret_key=secret_key or load_secret_key())
+                     secret_key=load_secret_key() if secret_key is None
+                     else check_secret_key(secret_key, "create_app(secret_key=...)"))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -7,25 +7,35 @@ HMAC-SHA256 under the server's secret key (RFC 2104).  The fingerprint
 new password revokes every token issued before.
 
 The secret key comes from ``$ECOWATCH_SECRET_KEY``, else from the file ``secret_key`` in the data
-folder, created with 32 random bytes and mode 0600 on first use.
+folder, created with 32 random bytes and mode 0600 on first use.  Either must hold at least
+:data:`MIN_SECRET_BYTES` (32) bytes: a shorter key (an empty file, a short variable) is refused
+with :class:`SecretKeyError` naming where it came from, rather than signing tokens with a key one
+could guess.
+
+A user's tokens are revoked by a new password and by disabling the user (the fingerprint carries
+the user's ``token_version``, raised on disabling), so they stay invalid once it is enabled again.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecowatch.errors import EcowatchError
 from ecowatch.store.db import data_dir
 
-__all__ = ["TOKEN_LIFETIME", "TokenClaims", "issue_token", "load_secret_key", "read_token"]
+__all__ = ["MIN_SECRET_BYTES", "TOKEN_LIFETIME", "SecretKeyError", "TokenClaims", "check_secret_key",
+           "issue_token", "load_secret_key", "read_token"]
 
 #: How long a token is valid: one working day.
 TOKEN_LIFETIME = dt.timedelta(hours=8)
@@ -34,20 +44,58 @@ SECRET_FILE = "secret_key"
 MIN_SECRET_BYTES = 32
 
 
+class SecretKeyError(EcowatchError):
+    """The secret key that signs tokens is missing or too short; the message says where it came from."""
+
+
+def check_secret_key(key: bytes, origin: str) -> bytes:
+    """``key`` if it is long enough to sign tokens, else :class:`SecretKeyError` naming ``origin``.
+
+    RFC 2104 §3: a key shorter than the hash's output (32 bytes for SHA-256) weakens the MAC.
+
+    >>> check_secret_key(b"k" * 32, "test") == b"k" * 32
+    True
+    >>> check_secret_key(b"", "/data/secret_key")
+    Traceback (most recent call last):
+    ...
+    ecowatch.web.tokens.SecretKeyError: /data/secret_key: the secret key is 0 bytes long; at least 32 are ...
+    """
+    if len(key) < MIN_SECRET_BYTES:
+        raise SecretKeyError(f"{origin}: the secret key is {len(key)} bytes long; "
+                             f"at least {MIN_SECRET_BYTES} are required")
+    return key
+
+
 def load_secret_key() -> bytes:
-    """``$ECOWATCH_SECRET_KEY`` (UTF-8), else the data folder's ``secret_key`` file (created 0600)."""
+    """``$ECOWATCH_SECRET_KEY`` (UTF-8), else the data folder's ``secret_key`` file (created 0600).
+
+    Either is refused (:class:`SecretKeyError`) when shorter than :data:`MIN_SECRET_BYTES`: set the
+    variable to at least 32 random characters (``openssl rand -hex 32``), or delete an empty file to
+    have a new key made.
+    """
     from_env = os.environ.get("ECOWATCH_SECRET_KEY")
-    if from_env:
-        return from_env.encode()
+    if from_env is not None:
+        return check_secret_key(from_env.encode(), "$ECOWATCH_SECRET_KEY (openssl rand -hex 32 makes one)")
     path = data_dir() / SECRET_FILE
+    if not path.exists():
+        _create_secret_file(path)
+    return check_secret_key(path.read_bytes(), f"{path} (delete it to have a new key made)")
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new key to ``path`` whole or not at all: into a temporary file (0600), then linked to
+    ``path``, which fails if another server made it first (theirs is kept).  An O_EXCL create
+    written afterwards would let a second server read the file while still empty."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_FILE}.")
     try:
-        # O_EXCL: two servers starting together cannot both write a key.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return Path(path).read_bytes()
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(secrets.token_bytes(MIN_SECRET_BYTES))
-    return path.read_bytes()
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(secrets.token_bytes(MIN_SECRET_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def _b64(data: bytes) -> str:
