@@ -563,3 +563,29 @@ def test_the_time_control_shows_an_earlier_hour(run, web_fixture_data):
     run.testid("at-now").click()
     run.page.wait_for_function("() => document.querySelector('[data-testid=as-of]').textContent.startsWith('现在')")
     assert run.errors == []
+
+
+@pytest.mark.parametrize("fresh_store_url", ["sqlite"], indirect=True)
+def test_a_site_without_coordinates_is_listed_and_says_why_it_is_not_on_the_map(browser, store_url, fresh_app,
+                                                                                  fresh_store_url, web_fixture_data):
+    """Issue 13: the list said 138 sites and the map drew 38 (simulated devices' sites have no place)."""
+    from sqlalchemy import select
+
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.models import Region, Site
+
+    engine = make_engine(fresh_store_url)
+    try:
+        with session_factory(engine).begin() as session:
+            chaoyang = session.scalar(select(Region).where(Region.code == "110105"))
+            session.add(Site(code="SIM-NO-PLACE", name="SIM-NO-PLACE", name_en="", kind="air_station",
+                             category="urban", region=chaoyang, aliases=[]))
+    finally:
+        engine.dispose()
+    with served(fresh_app) as url, page_run(browser, url) as run:
+        run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
+        assert run.testid("site-count").inner_text() == "4"
+        assert run.testid("map").get_attribute("data-markers") == "3"
+        text = run.page.locator('[data-testid="site-item"][data-code="SIM-NO-PLACE"] [data-testid="site-time"]')
+        assert text.inner_text() == "无数据 · 无坐标，不在地图上"
+        assert run.errors == []

@@ -55,6 +55,7 @@ const WORDS = {
     value_time: "数据时间",
     not_found_page: "页面不存在",
     frames_title: "监测仪最近 {count} 条实时数据",
+    no_place: "无坐标，不在地图上",
   },
   en: {
     title: "Environmental monitoring sites",
@@ -110,6 +111,7 @@ const WORDS = {
     value_time: "Time of the value",
     not_found_page: "Page not found",
     frames_title: "Monitor's last {count} real-time values",
+    no_place: "no coordinates: not on the map",
   },
 };
 

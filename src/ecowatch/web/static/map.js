@@ -416,6 +416,8 @@ function renderSiteList() {
     time.dataset.testid = "site-time";
     time.textContent = site.time === null ? t("no_time")
       : `${hourLabel(site.time).slice(5)}${site.stale ? ` · ${t("stale")}` : ""}`;
+    // A site without coordinates is listed but cannot be drawn: say so, so the count adds up.
+    if (site.lon === null || site.lat === null) time.textContent += ` · ${t("no_place")}`;
     const mark = swatch(site.colour, site.kind);
     if (site.stale) mark.classList.add("stale");
     button.append(mark, name, value, time);
