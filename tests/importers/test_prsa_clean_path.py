@@ -12,6 +12,7 @@ import gzip
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ecowatch.importers import read
@@ -65,3 +66,14 @@ def test_two_files_of_one_station_go_to_the_general_path(tmp_path: Path) -> None
     shutil.copy(source, tmp_path / "a.csv.gz")
     shutil.copy(source, tmp_path / "b.csv.gz")
     assert _read_clean(input_files(tmp_path), None, dt.date(2013, 3, 1), dt.date(2013, 3, 1)) is None
+
+
+def test_an_implausible_value_is_marked_on_the_direct_path(tmp_path: Path) -> None:
+    # 门头沟's 519,961 µg/m³ of 2014-01-16, in Dongsi's first row: well formed, so the direct path reads it
+    # and marks it invalid as the general path does (PLAUSIBLE_MAXIMUM).
+    path = _dongsi_copy(tmp_path, lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",519961,9,3,17,", 1), *ls[2:]])
+    result = _read_clean([path], None, dt.date(2013, 3, 1), dt.date(2013, 3, 1))
+    assert result is not None
+    first = result.measurements.filter(pl.col("pollutant") == "PM2.5").row(0, named=True)
+    assert first["value"] is None
+    assert first["invalid_reason"] == "above the plausible maximum 10000 (instrument or transmission fault)"

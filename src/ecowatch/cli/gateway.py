@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import signal
@@ -59,6 +58,8 @@ def gateway(
     # The store writer thread holds the GIL while it builds a batch; a shorter switch interval than
     # CPython's 5 ms lets the event loop answer devices in between.
     sys.setswitchinterval(0.001)
+
+    import asyncio  # here, not at the top: every other command starts without it
 
     async def run() -> None:
         server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,

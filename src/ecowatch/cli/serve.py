@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -47,6 +46,8 @@ def serve(
             console.print(f"  HJ 212 devices: tcp://{host}:{bound_gateway_port}"
                           + (" (simulated demo devices sending)" if simulate else ""), highlight=False)
         console.print("  stop with Ctrl-C", style="dim")
+
+    import asyncio  # here, not at the top: every other command starts without it
 
     try:
         asyncio.run(run_platform(settings, ready=ready))

@@ -22,6 +22,7 @@ from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers.common import _MISSING as MISSING_MARKERS
 from ecowatch.importers.common import (
     MEASUREMENT_SCHEMA,
+    PLAUSIBLE_MAXIMUM,
     ImportResult,
     Source,
     StationResolver,
@@ -97,6 +98,7 @@ def _read_clean(
     resolver = StationResolver(registry)
     sources = [f for f in files if may_overlap(f, date_from, date_to)]
     parts: dict[str, pl.DataFrame] = {}
+    implausible = False
     for path in sources:
         try:
             frame = pl.read_csv(
@@ -134,6 +136,9 @@ def _read_clean(
                 scaled = frame[column].to_numpy() / 10.0 ** -exponent if exponent < 0 else \
                     frame[column].to_numpy() * 10.0 ** exponent
                 frame = frame.with_columns(pl.Series(column, scaled).fill_nan(None))
+        implausible = implausible or any(
+            (frame[column].max() or 0) > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]] for column in order
+        )
         parts[code] = (
             frame.select(pl.col("time"), *(pl.col(c).alias(PRSA_POLLUTANT_COLUMNS[c][0]) for c in order))
             .unpivot(index="time", variable_name="pollutant", value_name="value")
@@ -144,7 +149,9 @@ def _read_clean(
         )
     frames = [parts[code] for code in sorted(parts)]
     measurements = pl.concat(frames) if frames else pl.DataFrame(schema=MEASUREMENT_SCHEMA)
-    measurements = mark_implausible(measurements.cast(MEASUREMENT_SCHEMA))
+    measurements = measurements.cast(MEASUREMENT_SCHEMA)
+    if implausible:  # otherwise marking would change nothing, and it costs a pass over every row
+        measurements = mark_implausible(measurements)
     return ImportResult(measurements=measurements, stations=resolver.stations(sorted(parts)), issues=[],
                         sources=[str(f) for f in sources])
 
