@@ -30,9 +30,25 @@ REGIONS = (
 def fill_regions(session: Session) -> dict[str, Region]:
     regions: dict[str, Region] = {}
     for code, name, level, parent in REGIONS:
-        regions[code] = upsert_region(session=session, code=code, name=name, level=level,
-                                      parent=regions.get(parent) if parent else None, actor="test")
-    session.add(Site(code="BJ-CY-A1", name="朝阳农展馆", kind=SiteKind.air_station.value, category="urban",
-                     region=regions["110105"], lon=116.46, lat=39.94, aliases=[]))
+        regions[code] = upsert_region(
+            session=session,
+            code=code,
+            name=name,
+            level=level,
+            parent=regions.get(parent) if parent else None,
+            actor="test",
+        )
+    session.add(
+        Site(
+            code="BJ-CY-A1",
+            name="朝阳农展馆",
+            kind=SiteKind.air_station.value,
+            category="urban",
+            region=regions["110105"],
+            lon=116.46,
+            lat=39.94,
+            aliases=[],
+        )
+    )
     session.flush()
     return regions

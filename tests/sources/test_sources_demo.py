@@ -34,13 +34,31 @@ def test_demo_outlets_are_listed_and_edited(db_url):
         ("DEMO-GAS-02", "91110111DEMO00003X", "gas", None, "110111"),
         ("DEMO-WATER-01", "91110112DEMO00002X", "water", None, "110112"),
     ]
-    assert [e["code"] for e in json.loads(ok("sources", "enterprise", "list", "--json", "--db", db_url))] == sorted(
-        spec.code for spec in DEMO_ENTERPRISES)
-    assert ok("sources", "outlet", "edit", "DEMO-GAS-01", "--kind", "main", "--limit", "a21026=35,o2=6",
-              "--db", db_url) == "outlet DEMO-GAS-01: changed kind, limits"
-    assert ok("sources", "enterprise", "edit", "91110105DEMO00001X", "--lists", "air,carbon", "--db", db_url) == (
-        "enterprise 91110105DEMO00001X: changed key_lists")
-    [gas] = json.loads(ok("sources", "outlet", "list", "--enterprise", "91110105DEMO00001X", "--json",
-                          "--db", db_url))
+    assert [
+        e["code"] for e in json.loads(ok("sources", "enterprise", "list", "--json", "--db", db_url))
+    ] == sorted(spec.code for spec in DEMO_ENTERPRISES)
+    assert (
+        ok(
+            "sources",
+            "outlet",
+            "edit",
+            "DEMO-GAS-01",
+            "--kind",
+            "main",
+            "--limit",
+            "a21026=35,o2=6",
+            "--db",
+            db_url,
+        )
+        == "outlet DEMO-GAS-01: changed kind, limits"
+    )
+    assert ok(
+        "sources", "enterprise", "edit", "91110105DEMO00001X", "--lists", "air,carbon", "--db", db_url
+    ) == ("enterprise 91110105DEMO00001X: changed key_lists")
+    [gas] = json.loads(
+        ok("sources", "outlet", "list", "--enterprise", "91110105DEMO00001X", "--json", "--db", db_url)
+    )
     assert (gas["kind"], [(lim["pollutant"], lim["upper_limit"]) for lim in gas["limits"]]) == (
-        "main", [("a21026", 35.0)])
+        "main",
+        [("a21026", 35.0)],
+    )

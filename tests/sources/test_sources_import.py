@@ -17,8 +17,10 @@ from ecowatch.sources.service import add_enterprise, outlets_query, read_outlets
 from ecowatch.store.audit import entries
 from ecowatch.store.models import AuditEntry, Enterprise, Site
 
-HEADER = ("credit_code,enterprise_name,region,industry,key_lists,outlet_code,outlet_name,medium,outlet_kind,lon,lat,"
-          "pollutant,upper_limit,lower_limit,unit,reference_oxygen_pct,standard")
+HEADER = (
+    "credit_code,enterprise_name,region,industry,key_lists,outlet_code,outlet_name,medium,outlet_kind,lon,lat,"
+    "pollutant,upper_limit,lower_limit,unit,reference_oxygen_pct,standard"
+)
 GOOD = f"""{HEADER}
 {ENT_CY},朝阳热电有限公司,110105,4411,air;carbon,CY-DA001,1号锅炉烟囱,gas,main,116.48,39.92,a21026,35,,mg/m3,6,GB 13223-2011
 {ENT_CY},,,,,CY-DA001,,,,,,a34013,5,,,6,
@@ -32,34 +34,54 @@ def table(text: str, source: str = "sources.csv"):
 
 
 def counts(session) -> tuple[int, ...]:
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (Enterprise, Site, Outlet, PermitLimit, EnterpriseKeyList, AuditEntry))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Enterprise, Site, Outlet, PermitLimit, EnterpriseKeyList, AuditEntry)
+    )
 
 
 def test_import_registers_enterprises_outlets_and_limits(session):
     summary = import_sources(session=session, table=table(GOOD), actor="test")
     session.commit()
-    assert summary.model_dump() == {"rows": 4, "enterprises_added": [ENT_CY, ENT_HD], "enterprises_updated": [],
-                                    "outlets_added": ["CY-DA001", "HD-DW001"], "outlets_updated": [], "limits": 4}
+    assert summary.model_dump() == {
+        "rows": 4,
+        "enterprises_added": [ENT_CY, ENT_HD],
+        "enterprises_updated": [],
+        "outlets_added": ["CY-DA001", "HD-DW001"],
+        "outlets_updated": [],
+        "limits": 4,
+    }
     outlets = {o.code: o for o in read_outlets(session=session, sites=session.scalars(outlets_query()).all())}
-    assert [(lim.pollutant, lim.upper_limit, lim.lower_limit, lim.unit, lim.reference_oxygen_pct)
-            for lim in outlets["CY-DA001"].limits] == [("a21026", 35.0, None, "毫克/立方米", 6.0),
-                                                        ("a34013", 5.0, None, "毫克/立方米", 6.0)]
+    assert [
+        (lim.pollutant, lim.upper_limit, lim.lower_limit, lim.unit, lim.reference_oxygen_pct)
+        for lim in outlets["CY-DA001"].limits
+    ] == [("a21026", 35.0, None, "毫克/立方米", 6.0), ("a34013", 5.0, None, "毫克/立方米", 6.0)]
     assert [(lim.pollutant, lim.lower_limit, lim.upper_limit) for lim in outlets["HD-DW001"].limits] == [
-        ("w01001", 6.0, 9.0), ("w01018", None, 50.0)]
-    assert [(e.action, e.entity, e.entity_id) for e in entries(session=session)
-            if e.entity in ("enterprise", "outlet")] == [("create", "enterprise", ENT_CY),
-                                                          ("create", "enterprise", ENT_HD),
-                                                          ("create", "outlet", "CY-DA001"),
-                                                          ("create", "outlet", "HD-DW001")]
+        ("w01001", 6.0, 9.0),
+        ("w01018", None, 50.0),
+    ]
+    assert [
+        (e.action, e.entity, e.entity_id)
+        for e in entries(session=session)
+        if e.entity in ("enterprise", "outlet")
+    ] == [
+        ("create", "enterprise", ENT_CY),
+        ("create", "enterprise", ENT_HD),
+        ("create", "outlet", "CY-DA001"),
+        ("create", "outlet", "HD-DW001"),
+    ]
 
 
 def test_importing_the_same_file_again_changes_nothing(session):
     import_sources(session=session, table=table(GOOD), actor="test")
     before = counts(session)
     summary = import_sources(session=session, table=table(GOOD), actor="test")
-    assert (summary.enterprises_added, summary.enterprises_updated, summary.outlets_added,
-            summary.outlets_updated) == ([], [], [], [])
+    assert (
+        summary.enterprises_added,
+        summary.enterprises_updated,
+        summary.outlets_added,
+        summary.outlets_updated,
+    ) == ([], [], [], [])
     assert counts(session) == before
 
 
@@ -113,17 +135,21 @@ def test_header_problems_are_reported_before_any_row(session):
         import_sources(session=session, table=table("code,enterprise_name\nx,y\n"), actor="test")
     assert [str(p) for p in caught.value.problems] == [
         "row 1, column code: unknown column (the columns are " + ", ".join(HEADER.split(",")) + ")",
-        "row 1, column credit_code: missing column"]
+        "row 1, column credit_code: missing column",
+    ]
 
 
 def test_a_repeated_limit_and_a_row_longer_than_the_header(session):
-    text = (f"{HEADER}\n{ENT_CY},朝阳热电,110105,,,CY-DA001,烟囱,gas,,116.48,39.92,a21026,35,,,,\n"
-            f"{ENT_CY},,,,,CY-DA001,,,,,,02,30,,,,,extra\n{ENT_CY},,,,,CY-DA001,,,,,,a21026,30,,,,\n")
+    text = (
+        f"{HEADER}\n{ENT_CY},朝阳热电,110105,,,CY-DA001,烟囱,gas,,116.48,39.92,a21026,35,,,,\n"
+        f"{ENT_CY},,,,,CY-DA001,,,,,,02,30,,,,,extra\n{ENT_CY},,,,,CY-DA001,,,,,,a21026,30,,,,\n"
+    )
     with pytest.raises(SourceImportError) as caught:
         import_sources(session=session, table=table(text), actor="test")
     assert [str(p) for p in caught.value.problems] == [
         "row 3, column -: more fields than the header has",
-        "row 4, column pollutant: a21026 of outlet CY-DA001 is given on row 2 already"]
+        "row 4, column pollutant: a21026 of outlet CY-DA001 is given on row 2 already",
+    ]
 
 
 def test_a_county_user_cannot_import_another_countys_enterprise(session):
@@ -157,25 +183,70 @@ def workbook(rows: list[list[object]]) -> bytes:
 
 def test_excel_import_reads_numbers_and_names_columns_by_letter(session):
     header = HEADER.split(",")
-    good = [header, [ENT_CY, "朝阳热电有限公司", 110105, 4411, "air", "CY-DA001", "1号锅炉烟囱", "gas", "main",
-                     116.48, 39.92, "a21026", 35, None, "mg/m3", 6, None]]
-    summary = import_sources(session=session, table=read_table(workbook(good), source="sources.xlsx"),
-                             actor="test")
+    good = [
+        header,
+        [
+            ENT_CY,
+            "朝阳热电有限公司",
+            110105,
+            4411,
+            "air",
+            "CY-DA001",
+            "1号锅炉烟囱",
+            "gas",
+            "main",
+            116.48,
+            39.92,
+            "a21026",
+            35,
+            None,
+            "mg/m3",
+            6,
+            None,
+        ],
+    ]
+    summary = import_sources(
+        session=session, table=read_table(workbook(good), source="sources.xlsx"), actor="test"
+    )
     assert (summary.enterprises_added, summary.outlets_added, summary.limits) == ([ENT_CY], ["CY-DA001"], 1)
     assert session.scalars(select(Enterprise.industry)).one() == "4411"
-    bad = [header, [ENT_HD, "海淀水务", 110108, None, "air;sea", "HD-DW001", "总排口", "water", None, 116.30, 39.98,
-                    "w01018", -1, None, None, None, None]]
+    bad = [
+        header,
+        [
+            ENT_HD,
+            "海淀水务",
+            110108,
+            None,
+            "air;sea",
+            "HD-DW001",
+            "总排口",
+            "water",
+            None,
+            116.30,
+            39.98,
+            "w01018",
+            -1,
+            None,
+            None,
+            None,
+            None,
+        ],
+    ]
     with pytest.raises(SourceImportError) as caught:
         import_sources(session=session, table=read_table(workbook(bad), source="sources.xlsx"), actor="test")
     assert [str(p) for p in caught.value.problems] == [
         "row 2, column E (key_lists): unknown list(s) sea (one of water, groundwater, air, noise, soil, risk, "
         "carbon)",
-        "row 2, column M (upper_limit): -1 is negative"]
+        "row 2, column M (upper_limit): -1 is negative",
+    ]
 
 
 def test_files_that_are_not_csv_or_excel_are_refused(session):
-    with pytest.raises(SourceImportError, match=r"sources.xlsx: 1 problem, nothing imported:\n  sources.xlsx, "
-                                                r"row 1, column -: not an Excel workbook"):
+    with pytest.raises(
+        SourceImportError,
+        match=r"sources.xlsx: 1 problem, nothing imported:\n  sources.xlsx, "
+        r"row 1, column -: not an Excel workbook",
+    ):
         read_table(b"credit_code\n", source="sources.xlsx")
     with pytest.raises(SourceImportError, match=r"row 1, column -: not a .csv or .xlsx file"):
         read_table(b"", source="sources.txt")

@@ -17,10 +17,19 @@ ENT_CY, ENT_HD = "91110105MA00000001", "91110108MA00000002"  # the fixture's (co
 NEW_CY = "91110105MA01TEXT4U"  # fictional; check characters worked out by hand (GB 32100-2015 Annex B)
 NEW_HD = "91110108MA01TEXT21"
 NEW_SJZ = "91130102MA01TEXT3M"
-GAS = {"code": "CY4-DA001", "name": "2号锅炉烟囱", "enterprise": NEW_CY, "medium": "gas", "kind": "main",
-       "lon": 116.47, "lat": 39.93,
-       "limits": [{"pollutant": "a21026", "upper_limit": 35, "unit": "mg/m3", "reference_oxygen_pct": 6},
-                  {"pollutant": "a34013", "upper_limit": 5, "reference_oxygen_pct": 6}]}
+GAS = {
+    "code": "CY4-DA001",
+    "name": "2号锅炉烟囱",
+    "enterprise": NEW_CY,
+    "medium": "gas",
+    "kind": "main",
+    "lon": 116.47,
+    "lat": 39.93,
+    "limits": [
+        {"pollutant": "a21026", "upper_limit": 35, "unit": "mg/m3", "reference_oxygen_pct": 6},
+        {"pollutant": "a34013", "upper_limit": 5, "reference_oxygen_pct": 6},
+    ],
+}
 
 
 def _audit(url: str, entity: str) -> list[tuple[str, str, str]]:
@@ -47,23 +56,58 @@ def enterprise(code: str, region: str, **extra) -> dict:
 
 def test_admin_registers_an_enterprise_and_its_outlet(fresh_client, fresh_auth, fresh_store_url):
     admin = fresh_auth("admin")
-    answer = fresh_client.post("/api/v1/sources/enterprises", headers=admin,
-                               json=enterprise(NEW_CY, "110105", industry="4411", key_lists=["carbon", "air"]))
+    answer = fresh_client.post(
+        "/api/v1/sources/enterprises",
+        headers=admin,
+        json=enterprise(NEW_CY, "110105", industry="4411", key_lists=["carbon", "air"]),
+    )
     assert answer.status_code == 201, answer.text
-    assert answer.json() == {"code": NEW_CY, "name": f"企业 {NEW_CY[-4:]}", "region": "110105",
-                             "region_name": "朝阳区", "industry": "4411", "key_lists": ["air", "carbon"],
-                             "outlets": []}
+    assert answer.json() == {
+        "code": NEW_CY,
+        "name": f"企业 {NEW_CY[-4:]}",
+        "region": "110105",
+        "region_name": "朝阳区",
+        "industry": "4411",
+        "key_lists": ["air", "carbon"],
+        "outlets": [],
+    }
     outlet = fresh_client.post("/api/v1/sources/outlets", headers=admin, json=GAS)
     assert outlet.status_code == 201, outlet.text
     assert outlet.json() == {
-        "code": "CY4-DA001", "name": "2号锅炉烟囱", "enterprise": NEW_CY, "region": "110105", "medium": "gas",
-        "kind": "main", "lon": 116.47, "lat": 39.93, "devices": [],
-        "limits": [{"pollutant": "a21026", "name": "二氧化硫", "upper_limit": 35.0, "lower_limit": None,
-                    "unit": "毫克/立方米", "reference_oxygen_pct": 6.0, "standard": None},
-                   {"pollutant": "a34013", "name": "烟尘", "upper_limit": 5.0, "lower_limit": None,
-                    "unit": "毫克/立方米", "reference_oxygen_pct": 6.0, "standard": None}]}
+        "code": "CY4-DA001",
+        "name": "2号锅炉烟囱",
+        "enterprise": NEW_CY,
+        "region": "110105",
+        "medium": "gas",
+        "kind": "main",
+        "lon": 116.47,
+        "lat": 39.93,
+        "devices": [],
+        "limits": [
+            {
+                "pollutant": "a21026",
+                "name": "二氧化硫",
+                "upper_limit": 35.0,
+                "lower_limit": None,
+                "unit": "毫克/立方米",
+                "reference_oxygen_pct": 6.0,
+                "standard": None,
+            },
+            {
+                "pollutant": "a34013",
+                "name": "烟尘",
+                "upper_limit": 5.0,
+                "lower_limit": None,
+                "unit": "毫克/立方米",
+                "reference_oxygen_pct": 6.0,
+                "standard": None,
+            },
+        ],
+    }
     # The outlet is a site like any other: on the map's list, for the district's user too.
-    sites = fresh_client.get("/api/v1/sites", params={"kind": "outlet"}, headers=fresh_auth("chaoyang")).json()
+    sites = fresh_client.get(
+        "/api/v1/sites", params={"kind": "outlet"}, headers=fresh_auth("chaoyang")
+    ).json()
     assert [s["code"] for s in sites["items"]] == ["BJ-CY-O1", "CY4-DA001"]
     assert _audit(fresh_store_url, "enterprise") == [("admin", "create", NEW_CY)]
     assert _audit(fresh_store_url, "outlet") == [("admin", "create", "CY4-DA001")]
@@ -73,16 +117,29 @@ def test_editing_replaces_limits_and_is_audited(fresh_client, fresh_auth, fresh_
     admin = fresh_auth("admin")
     fresh_client.post("/api/v1/sources/enterprises", headers=admin, json=enterprise(NEW_CY, "110105"))
     fresh_client.post("/api/v1/sources/outlets", headers=admin, json=GAS)
-    answer = fresh_client.patch("/api/v1/sources/outlets/CY4-DA001", headers=admin, json={
-        "kind": "general", "limits": [{"pollutant": "a21002", "upper_limit": 50, "reference_oxygen_pct": 6}]})
+    answer = fresh_client.patch(
+        "/api/v1/sources/outlets/CY4-DA001",
+        headers=admin,
+        json={
+            "kind": "general",
+            "limits": [{"pollutant": "a21002", "upper_limit": 50, "reference_oxygen_pct": 6}],
+        },
+    )
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["kind"], [lim["pollutant"] for lim in answer.json()["limits"]]) == ("general", ["a21002"])
-    moved = fresh_client.patch(f"/api/v1/sources/enterprises/{NEW_CY}", headers=admin,
-                               json={"region": "110108", "industry": None})
+    assert (answer.json()["kind"], [lim["pollutant"] for lim in answer.json()["limits"]]) == (
+        "general",
+        ["a21002"],
+    )
+    moved = fresh_client.patch(
+        f"/api/v1/sources/enterprises/{NEW_CY}", headers=admin, json={"region": "110108", "industry": None}
+    )
     assert moved.status_code == 200, moved.text
     assert (moved.json()["region"], moved.json()["outlets"]) == ("110108", ["CY4-DA001"])
     assert fresh_client.get("/api/v1/sources/outlets/CY4-DA001", headers=admin).json()["region"] == "110108"
-    assert _audit(fresh_store_url, "outlet") == [("admin", "create", "CY4-DA001"), ("admin", "update", "CY4-DA001")]
+    assert _audit(fresh_store_url, "outlet") == [
+        ("admin", "create", "CY4-DA001"),
+        ("admin", "update", "CY4-DA001"),
+    ]
     assert _audit(fresh_store_url, "enterprise") == [("admin", "create", NEW_CY), ("admin", "update", NEW_CY)]
 
 
@@ -90,27 +147,48 @@ def test_outlets_registered_before_the_registry_read_and_edit(fresh_client, fres
     admin = fresh_auth("admin")
     listed = fresh_client.get("/api/v1/sources/outlets", params={"enterprise": ENT_CY}, headers=admin).json()
     assert [(o["code"], o["kind"], o["medium"], o["limits"], o["devices"]) for o in listed["items"]] == [
-        ("BJ-CY-O1", None, "gas", [], ["BJCYO1000000000000000001"])]
-    answer = fresh_client.patch("/api/v1/sources/outlets/BJ-CY-O1", headers=admin, json={
-        "kind": "main", "limits": [{"pollutant": "a21026", "upper_limit": 35, "reference_oxygen_pct": 6}]})
+        ("BJ-CY-O1", None, "gas", [], ["BJCYO1000000000000000001"])
+    ]
+    answer = fresh_client.patch(
+        "/api/v1/sources/outlets/BJ-CY-O1",
+        headers=admin,
+        json={
+            "kind": "main",
+            "limits": [{"pollutant": "a21026", "upper_limit": 35, "reference_oxygen_pct": 6}],
+        },
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["kind"] == "main"
 
 
 def test_staff_write_within_their_regions_only(fresh_client, fresh_auth, fresh_store_url):
     chaoyang = fresh_auth("chaoyang")
-    assert fresh_client.post("/api/v1/sources/enterprises", headers=chaoyang,
-                             json=enterprise(NEW_CY, "110105")).status_code == 201
+    assert (
+        fresh_client.post(
+            "/api/v1/sources/enterprises", headers=chaoyang, json=enterprise(NEW_CY, "110105")
+        ).status_code
+        == 201
+    )
     before = _writes(fresh_store_url)
-    refused = fresh_client.post("/api/v1/sources/enterprises", headers=chaoyang, json=enterprise(NEW_HD, "110108"))
-    assert (refused.status_code, refused.json()) == (403, {"detail": "field region: region 110108 is outside your "
-                                                                     "scope"})
-    moved = fresh_client.patch(f"/api/v1/sources/enterprises/{NEW_CY}", headers=chaoyang, json={"region": "110108"})
+    refused = fresh_client.post(
+        "/api/v1/sources/enterprises", headers=chaoyang, json=enterprise(NEW_HD, "110108")
+    )
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "field region: region 110108 is outside your scope"},
+    )
+    moved = fresh_client.patch(
+        f"/api/v1/sources/enterprises/{NEW_CY}", headers=chaoyang, json={"region": "110108"}
+    )
     assert moved.status_code == 403
     other = fresh_client.patch(f"/api/v1/sources/enterprises/{ENT_HD}", headers=chaoyang, json={"name": "x"})
-    assert (other.status_code, other.json()) == (403, {"detail": f"field enterprise: enterprise '{ENT_HD}' is "
-                                                                 "outside your scope"})
-    outlet = fresh_client.post("/api/v1/sources/outlets", headers=chaoyang, json={**GAS, "enterprise": ENT_HD})
+    assert (other.status_code, other.json()) == (
+        403,
+        {"detail": f"field enterprise: enterprise '{ENT_HD}' is outside your scope"},
+    )
+    outlet = fresh_client.post(
+        "/api/v1/sources/outlets", headers=chaoyang, json={**GAS, "enterprise": ENT_HD}
+    )
     assert outlet.status_code == 403
     assert _writes(fresh_store_url) == before
     assert _audit(fresh_store_url, "enterprise") == [("chaoyang", "create", NEW_CY)]
@@ -131,41 +209,65 @@ def test_reads_follow_the_scope(client, auth):
     assert codes("hebei", "/api/v1/sources/outlets") == []
     assert client.get(f"/api/v1/sources/enterprises/{ENT_HD}", headers=auth("chaoyang")).status_code == 403
     assert client.get("/api/v1/sources/outlets/BJ-HD-O1", headers=auth("ent_cy")).status_code == 403
-    assert client.get("/api/v1/sources/enterprises", params={"region": "110108"},
-                      headers=auth("chaoyang")).status_code == 403
+    assert (
+        client.get(
+            "/api/v1/sources/enterprises", params={"region": "110108"}, headers=auth("chaoyang")
+        ).status_code
+        == 403
+    )
 
 
 def test_an_enterprise_user_changes_nothing(fresh_client, fresh_auth, fresh_store_url):
     before = _writes(fresh_store_url)
-    answer = fresh_client.patch(f"/api/v1/sources/enterprises/{ENT_CY}", headers=fresh_auth("ent_cy"),
-                                json={"name": "x"})
-    assert (answer.status_code, answer.json()) == (403, {"detail": "field enterprise: an enterprise user may not "
-                                                                   "change the registry"})
+    answer = fresh_client.patch(
+        f"/api/v1/sources/enterprises/{ENT_CY}", headers=fresh_auth("ent_cy"), json={"name": "x"}
+    )
+    assert (answer.status_code, answer.json()) == (
+        403,
+        {"detail": "field enterprise: an enterprise user may not change the registry"},
+    )
     assert _writes(fresh_store_url) == before
 
 
 def test_refusals_name_the_field(fresh_client, fresh_auth, fresh_store_url):
     admin = fresh_auth("admin")
     before = _writes(fresh_store_url)
-    bad_check = fresh_client.post("/api/v1/sources/enterprises", headers=admin,
-                                  json=enterprise(NEW_SJZ[:-1] + "N", "130102"))
-    assert (bad_check.status_code, bad_check.json()) == (422, {"detail": (
-        f"field code: '{NEW_SJZ[:-1]}N' is not a unified social credit code: check character is N, GB 32100-2015 "
-        "Annex B gives M for the first 17 characters")})
-    taken = fresh_client.post("/api/v1/sources/outlets", headers=admin, json={**GAS, "enterprise": ENT_CY,
-                                                                             "code": "BJ-HD-O1"})
+    bad_check = fresh_client.post(
+        "/api/v1/sources/enterprises", headers=admin, json=enterprise(NEW_SJZ[:-1] + "N", "130102")
+    )
+    assert (bad_check.status_code, bad_check.json()) == (
+        422,
+        {
+            "detail": (
+                f"field code: '{NEW_SJZ[:-1]}N' is not a unified social credit code: check character is N, GB 32100-2015 "
+                "Annex B gives M for the first 17 characters"
+            )
+        },
+    )
+    taken = fresh_client.post(
+        "/api/v1/sources/outlets", headers=admin, json={**GAS, "enterprise": ENT_CY, "code": "BJ-HD-O1"}
+    )
     assert taken.status_code == 409
-    assert taken.json()["detail"].startswith("field code: 'BJ-HD-O1' is already the code of a site, an outlet of "
-                                             f"{ENT_HD}")
+    assert taken.json()["detail"].startswith(
+        f"field code: 'BJ-HD-O1' is already the code of a site, an outlet of {ENT_HD}"
+    )
     unknown = fresh_client.get("/api/v1/sources/outlets/BJ-CY-A1", headers=admin)
-    assert (unknown.status_code, unknown.json()) == (404, {"detail": "field outlet: no outlet 'BJ-CY-A1' (site "
-                                                                     "BJ-CY-A1 is an air_station)"})
-    wrong_medium = fresh_client.post("/api/v1/sources/outlets", headers=admin, json={
-        **GAS, "enterprise": ENT_CY, "limits": [{"pollutant": "w01018", "upper_limit": 50}]})
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"detail": "field outlet: no outlet 'BJ-CY-A1' (site BJ-CY-A1 is an air_station)"},
+    )
+    wrong_medium = fresh_client.post(
+        "/api/v1/sources/outlets",
+        headers=admin,
+        json={**GAS, "enterprise": ENT_CY, "limits": [{"pollutant": "w01018", "upper_limit": 50}]},
+    )
     assert (wrong_medium.status_code, wrong_medium.json()["detail"]) == (
-        422, "field limits[0].pollutant: w01018 (化学需氧量) is a water factor; this is a gas outlet")
-    misspelt = fresh_client.post("/api/v1/sources/enterprises", headers=admin,
-                                 json={**enterprise(NEW_SJZ, "130102"), "lists": ["air"]})
+        422,
+        "field limits[0].pollutant: w01018 (化学需氧量) is a water factor; this is a gas outlet",
+    )
+    misspelt = fresh_client.post(
+        "/api/v1/sources/enterprises", headers=admin, json={**enterprise(NEW_SJZ, "130102"), "lists": ["air"]}
+    )
     assert misspelt.status_code == 422
     assert _writes(fresh_store_url) == before
 

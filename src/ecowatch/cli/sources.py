@@ -13,18 +13,23 @@ from rich.table import Table
 
 from ecowatch.cli.common import DbOpt, EcowatchError, JsonOpt, app, console, errors, fail, print_json
 
-sources_app = typer.Typer(help="Pollution sources: enterprises, their outlets and permit limits.",
-                          no_args_is_help=True)
-enterprise_app = typer.Typer(help="Enterprises (unified social credit code, region, industry, key-unit lists).",
-                             no_args_is_help=True)
-outlet_app = typer.Typer(help="Outlets of enterprises (code, medium, kind, coordinates, permit limits).",
-                         no_args_is_help=True)
+sources_app = typer.Typer(
+    help="Pollution sources: enterprises, their outlets and permit limits.", no_args_is_help=True
+)
+enterprise_app = typer.Typer(
+    help="Enterprises (unified social credit code, region, industry, key-unit lists).", no_args_is_help=True
+)
+outlet_app = typer.Typer(
+    help="Outlets of enterprises (code, medium, kind, coordinates, permit limits).", no_args_is_help=True
+)
 sources_app.add_typer(enterprise_app, name="enterprise")
 sources_app.add_typer(outlet_app, name="outlet")
 app.add_typer(sources_app, name="sources")
 
-LIMIT_HELP = ("A permit limit POLLUTANT=UPPER[,o2=PCT][,unit=UNIT][,lower=LOWER][,standard=TEXT], e.g. "
-              "a21026=35,o2=6 (HJ 212-2017 code; unit defaults to the code table's). Repeat for each pollutant.")
+LIMIT_HELP = (
+    "A permit limit POLLUTANT=UPPER[,o2=PCT][,unit=UNIT][,lower=LOWER][,standard=TEXT], e.g. "
+    "a21026=35,o2=6 (HJ 212-2017 code; unit defaults to the code table's). Repeat for each pollutant."
+)
 _LIMIT_KEYS = {"o2": "reference_oxygen_pct", "unit": "unit", "lower": "lower_limit", "standard": "standard"}
 
 
@@ -36,14 +41,20 @@ def parse_limit(text: str) -> dict[str, Any]:
     if not sep or not pollutant.strip():
         raise ValueError(f"{where}: expected POLLUTANT=UPPER[,o2=PCT][,unit=UNIT][,lower=LOWER]")
     upper, *options = rest.split(",")
-    limit: dict[str, Any] = {"pollutant": pollutant.strip(), "upper_limit": _float(upper, f"{where}, upper limit")}
+    limit: dict[str, Any] = {
+        "pollutant": pollutant.strip(),
+        "upper_limit": _float(upper, f"{where}, upper limit"),
+    }
     for option in options:
         key, sep, value = option.partition("=")
         name = _LIMIT_KEYS.get(key.strip())
         if not sep or name is None:
             raise ValueError(f"{where}: unknown part {option!r} (known: {', '.join(_LIMIT_KEYS)})")
-        limit[name] = _float(value, f"{where}, {key.strip()}") if name in ("reference_oxygen_pct",
-                                                                             "lower_limit") else value.strip()
+        limit[name] = (
+            _float(value, f"{where}, {key.strip()}")
+            if name in ("reference_oxygen_pct", "lower_limit")
+            else value.strip()
+        )
     return limit
 
 
@@ -97,10 +108,20 @@ def _said(changed: dict[str, Any], what: str) -> None:
 
 # -- enterprises ----------------------------------------------------------------------------------
 
-CodeOpt = Annotated[str, typer.Option("--code", help="Unified social credit code (GB 32100-2015, 18 characters).")]
-ListsOpt = Annotated[str | None, typer.Option("--lists", help="Key-unit lists, comma-separated: water, groundwater, "
-                                                             "air, noise, soil, risk, carbon (\"\" clears).")]
-IndustryOpt = Annotated[str | None, typer.Option("--industry", help="GB/T 4754-2017 industry code, e.g. 4411.")]
+CodeOpt = Annotated[
+    str, typer.Option("--code", help="Unified social credit code (GB 32100-2015, 18 characters).")
+]
+ListsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lists",
+        help="Key-unit lists, comma-separated: water, groundwater, "
+        'air, noise, soil, risk, carbon ("" clears).',
+    ),
+]
+IndustryOpt = Annotated[
+    str | None, typer.Option("--industry", help="GB/T 4754-2017 industry code, e.g. 4411.")
+]
 
 
 @enterprise_app.command("add")
@@ -116,9 +137,18 @@ def enterprise_add(
     from ecowatch.sources.service import add_enterprise
 
     with _session(db, write=True) as session:
-        enterprise = add_enterprise(session=session, code=code, name=name, region=region, industry=industry,
-                                    key_lists=_lists(lists) or [], actor=_actor())
-        console.print(f"enterprise {enterprise.code}: added ({enterprise.name}, region {region})", highlight=False)
+        enterprise = add_enterprise(
+            session=session,
+            code=code,
+            name=name,
+            region=region,
+            industry=industry,
+            key_lists=_lists(lists) or [],
+            actor=_actor(),
+        )
+        console.print(
+            f"enterprise {enterprise.code}: added ({enterprise.name}, region {region})", highlight=False
+        )
 
 
 @enterprise_app.command("edit")
@@ -126,7 +156,9 @@ def enterprise_edit(
     code: Annotated[str, typer.Argument(help="The enterprise's unified social credit code.")],
     name: Annotated[str | None, typer.Option("--name")] = None,
     region: Annotated[str | None, typer.Option("--region", help="Moves its outlets too.")] = None,
-    industry: Annotated[str | None, typer.Option("--industry", help="GB/T 4754-2017 code (\"\" clears).")] = None,
+    industry: Annotated[
+        str | None, typer.Option("--industry", help='GB/T 4754-2017 code ("" clears).')
+    ] = None,
     lists: ListsOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -135,8 +167,12 @@ def enterprise_edit(
 
     given = {"name": name, "region": region, "industry": industry, "key_lists": _lists(lists)}
     with _session(db, write=True) as session:
-        changed = edit_enterprise(session=session, code=code, actor=_actor(),
-                                  changes={k: v for k, v in given.items() if v is not None})
+        changed = edit_enterprise(
+            session=session,
+            code=code,
+            actor=_actor(),
+            changes={k: v for k, v in given.items() if v is not None},
+        )
         _said(changed, f"enterprise {code}")
 
 
@@ -151,14 +187,30 @@ def enterprise_list(
     from ecowatch.sources.service import enterprises_query, read_enterprises
 
     with _session(db, write=False) as session:
-        rows = read_enterprises(session=session, enterprises=session.scalars(enterprises_query(
-            region_ids=_region_ids(session, region), key_list=key_list)).all())
+        rows = read_enterprises(
+            session=session,
+            enterprises=session.scalars(
+                enterprises_query(region_ids=_region_ids(session, region), key_list=key_list)
+            ).all(),
+        )
     if as_json:
         print_json([row.model_dump(mode="json") for row in rows])
         return
-    _table(f"{len(rows)} enterprises", ("code", "name", "region", "industry", "lists", "outlets"),
-           [(r.code, r.name, f"{r.region} {r.region_name}", r.industry or "—", ", ".join(r.key_lists) or "—",
-             ", ".join(r.outlets) or "—") for r in rows])
+    _table(
+        f"{len(rows)} enterprises",
+        ("code", "name", "region", "industry", "lists", "outlets"),
+        [
+            (
+                r.code,
+                r.name,
+                f"{r.region} {r.region_name}",
+                r.industry or "—",
+                ", ".join(r.key_lists) or "—",
+                ", ".join(r.outlets) or "—",
+            )
+            for r in rows
+        ],
+    )
 
 
 def _region_ids(session, code: str | None) -> list[int] | None:
@@ -199,9 +251,13 @@ def _limits(specs: list[str] | None) -> list[dict[str, Any]]:
 
 @outlet_app.command("add")
 def outlet_add(
-    code: Annotated[str, typer.Option("--code", help="Outlet code, unique among sites (e.g. <credit code>-DA001).")],
+    code: Annotated[
+        str, typer.Option("--code", help="Outlet code, unique among sites (e.g. <credit code>-DA001).")
+    ],
     name: Annotated[str, typer.Option("--name")],
-    enterprise: Annotated[str, typer.Option("--enterprise", help="The enterprise's unified social credit code.")],
+    enterprise: Annotated[
+        str, typer.Option("--enterprise", help="The enterprise's unified social credit code.")
+    ],
     medium: Annotated[str, typer.Option("--medium", help="gas or water.")],
     lon: Annotated[float, typer.Option("--lon", help="Longitude [decimal degrees E].")],
     lat: Annotated[float, typer.Option("--lat", help="Latitude [decimal degrees N].")],
@@ -214,10 +270,22 @@ def outlet_add(
 
     limits = _limits(limit)
     with _session(db, write=True) as session:
-        add_outlet(session=session, code=code, name=name, enterprise=enterprise, medium=medium, kind=kind,
-                   lon=lon, lat=lat, limits=limits, actor=_actor())
-        console.print(f"outlet {code}: added ({medium}, enterprise {enterprise.strip().upper()}, "
-                      f"{len(limits)} limits)", highlight=False)
+        add_outlet(
+            session=session,
+            code=code,
+            name=name,
+            enterprise=enterprise,
+            medium=medium,
+            kind=kind,
+            lon=lon,
+            lat=lat,
+            limits=limits,
+            actor=_actor(),
+        )
+        console.print(
+            f"outlet {code}: added ({medium}, enterprise {enterprise.strip().upper()}, {len(limits)} limits)",
+            highlight=False,
+        )
 
 
 @outlet_app.command("edit")
@@ -228,24 +296,37 @@ def outlet_edit(
     lon: Annotated[float | None, typer.Option("--lon")] = None,
     lat: Annotated[float | None, typer.Option("--lat")] = None,
     limit: LimitOpt = None,
-    remove_limit: Annotated[list[str] | None, typer.Option("--remove-limit", help="Pollutant code whose limit "
-                                                                                  "goes (repeatable).")] = None,
+    remove_limit: Annotated[
+        list[str] | None, typer.Option("--remove-limit", help="Pollutant code whose limit goes (repeatable).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Change an outlet; --limit adds or changes limits (the others stay), --remove-limit removes one."""
     from ecowatch.sources.service import edit_outlet
 
-    given: dict[str, Any] = {"name": name, "kind": kind, "lon": lon, "lat": lat,
-                             "set_limits": _limits(limit) or None, "remove_limits": remove_limit or None}
+    given: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "lon": lon,
+        "lat": lat,
+        "set_limits": _limits(limit) or None,
+        "remove_limits": remove_limit or None,
+    }
     with _session(db, write=True) as session:
-        changed = edit_outlet(session=session, code=code, actor=_actor(),
-                              changes={k: v for k, v in given.items() if v is not None})
+        changed = edit_outlet(
+            session=session,
+            code=code,
+            actor=_actor(),
+            changes={k: v for k, v in given.items() if v is not None},
+        )
         _said(changed, f"outlet {code}")
 
 
 @outlet_app.command("list")
 def outlet_list(
-    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise's outlets.")] = None,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="Only this enterprise's outlets.")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -260,14 +341,32 @@ def outlet_list(
         return
 
     def limits(row) -> str:
-        return "; ".join(f"{lim.pollutant} ≤ {lim.upper_limit:g} {lim.unit}"
-                         + (f" @ {lim.reference_oxygen_pct:g} % O2" if lim.reference_oxygen_pct is not None else "")
-                         for lim in row.limits) or "—"
+        return (
+            "; ".join(
+                f"{lim.pollutant} ≤ {lim.upper_limit:g} {lim.unit}"
+                + (f" @ {lim.reference_oxygen_pct:g} % O2" if lim.reference_oxygen_pct is not None else "")
+                for lim in row.limits
+            )
+            or "—"
+        )
 
-    _table(f"{len(rows)} outlets", ("code", "name", "enterprise", "medium", "kind", "lon, lat", "limits", "devices"),
-           [(r.code, r.name, r.enterprise, r.medium.value, r.kind or "—",
-             f"{r.lon}, {r.lat}" if r.lon is not None else "—", limits(r), ", ".join(r.devices) or "—")
-            for r in rows])
+    _table(
+        f"{len(rows)} outlets",
+        ("code", "name", "enterprise", "medium", "kind", "lon, lat", "limits", "devices"),
+        [
+            (
+                r.code,
+                r.name,
+                r.enterprise,
+                r.medium.value,
+                r.kind or "—",
+                f"{r.lon}, {r.lat}" if r.lon is not None else "—",
+                limits(r),
+                ", ".join(r.devices) or "—",
+            )
+            for r in rows
+        ],
+    )
 
 
 # -- import ---------------------------------------------------------------------------------------
@@ -275,8 +374,14 @@ def outlet_list(
 
 @sources_app.command("import")
 def sources_import(
-    file: Annotated[Path, typer.Argument(help="A .csv (UTF-8) or .xlsx file; columns: see `ecowatch.sources."
-                                              "importer`.", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A .csv (UTF-8) or .xlsx file; columns: see `ecowatch.sources.importer`.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     db: DbOpt = None,
 ) -> None:
     """Register or update the enterprises, outlets and limits of a file: all of it, or nothing if any
@@ -286,12 +391,16 @@ def sources_import(
 
     try:
         with _session(db, write=True) as session:
-            summary = import_sources(session=session, table=read_table(file.read_bytes(), source=str(file)),
-                                     actor=_actor())
+            summary = import_sources(
+                session=session, table=read_table(file.read_bytes(), source=str(file)), actor=_actor()
+            )
     except SourceImportError as error:
         # One problem per line, unwrapped, so that the list can be read (and grepped) as it is.
         errors.print(f"error: {error}", soft_wrap=True, highlight=False, markup=False)
         raise typer.Exit(code=2) from None
-    console.print(f"{file}: {summary.rows} rows; enterprises {len(summary.enterprises_added)} added, "
-                  f"{len(summary.enterprises_updated)} updated; outlets {len(summary.outlets_added)} added, "
-                  f"{len(summary.outlets_updated)} updated; {summary.limits} limits", highlight=False)
+    console.print(
+        f"{file}: {summary.rows} rows; enterprises {len(summary.enterprises_added)} added, "
+        f"{len(summary.enterprises_updated)} updated; outlets {len(summary.outlets_added)} added, "
+        f"{len(summary.outlets_updated)} updated; {summary.limits} limits",
+        highlight=False,
+    )

@@ -55,8 +55,10 @@ def credit_code_problem(code: str) -> str | None:
         return f"must be 18 characters (GB 32100-2015 §4), got {len(code)}"
     wrong = sorted({character for character in code if character not in _VALUE})
     if wrong:
-        return (f"character(s) {', '.join(repr(c) for c in wrong)} are not used in the code "
-                "(0-9 and capitals without I, O, S, V, Z: GB 32100-2015 Table 1)")
+        return (
+            f"character(s) {', '.join(repr(c) for c in wrong)} are not used in the code "
+            "(0-9 and capitals without I, O, S, V, Z: GB 32100-2015 Table 1)"
+        )
     if not _DIVISION.match(code[2:8]):
         return f"positions 3-8 must be the 6-digit division code of the registering office, got {code[2:8]!r}"
     expected = check_character(code[:17])

@@ -1,12 +1,12 @@
 """Errors of the pollution-source registry (a branch of :mod:`ecowatch.errors`)::
 
-    InputError
-    └── SourceError         a registration that cannot be made: the field and the reason (API: 422)
-        ├── UnknownSource   no enterprise or outlet with that code (API: 404)
-        ├── SourceConflict  the code is taken (API: 409)
-        └── OutOfScope      the user may not see or change it (API: 403)
-    EcowatchError
-    └── SourceImportError   a file with problems: every one with its row and column; nothing imported
+InputError
+└── SourceError         a registration that cannot be made: the field and the reason (API: 422)
+    ├── UnknownSource   no enterprise or outlet with that code (API: 404)
+    ├── SourceConflict  the code is taken (API: 409)
+    └── OutOfScope      the user may not see or change it (API: 403)
+EcowatchError
+└── SourceImportError   a file with problems: every one with its row and column; nothing imported
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from ecowatch.errors import EcowatchError, InputError
 
-__all__ = ["ImportProblem", "OutOfScope", "SourceConflict", "SourceError", "SourceImportError", "UnknownSource"]
+__all__ = [
+    "ImportProblem",
+    "OutOfScope",
+    "SourceConflict",
+    "SourceError",
+    "SourceImportError",
+    "UnknownSource",
+]
 
 
 class SourceError(InputError):

@@ -100,14 +100,16 @@ def read_table(data: bytes, *, source: str) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise SourceImportError(source, [ImportProblem(1, "-", f"not UTF-8 text (byte {error.start})")]) from None
+        raise SourceImportError(
+            source, [ImportProblem(1, "-", f"not UTF-8 text (byte {error.start})")]
+        ) from None
     records = list(csv.reader(io.StringIO(text)))
     if not records:
         raise SourceImportError(source, [ImportProblem(1, "-", "empty file")])
     header = [name.strip() for name in records[0]]
     rows = []
     for number, record in enumerate(records[1:], start=2):
-        if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
+        if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
             rows.append((number, {"": "more fields than the header has"}))
             continue
         rows.append((number, dict(zip(header, record, strict=False))))
@@ -131,11 +133,15 @@ def _read_xlsx(data: bytes, source: str) -> Table:
             raise SourceImportError(source, [ImportProblem(1, "-", "empty sheet")])
         header = ["" if cell is None else str(cell).strip() for cell in first]
         letters = {name: _column_letter(i) for i, name in enumerate(header)}
-        rows = [(number, dict(zip(header, record, strict=False)))
-                for number, record in enumerate(records, start=2)]
+        rows = [
+            (number, dict(zip(header, record, strict=False)))
+            for number, record in enumerate(records, start=2)
+        ]
     finally:
         workbook.close()
-    return Table(source, header, rows, label=lambda name: f"{letters[name]} ({name})" if name in letters else name)
+    return Table(
+        source, header, rows, label=lambda name: f"{letters[name]} ({name})" if name in letters else name
+    )
 
 
 # -- checking -------------------------------------------------------------------------------------
@@ -198,7 +204,9 @@ class _Checker:
         if value is None:
             return
         if column in entity.values and entity.values[column] != value:
-            self.problem(row, column, f"{value!r} differs from {entity.values[column]!r} on row {entity.rows[column]}")
+            self.problem(
+                row, column, f"{value!r} differs from {entity.values[column]!r} on row {entity.rows[column]}"
+            )
             return
         entity.values.setdefault(column, value)
         entity.rows.setdefault(column, row)
@@ -214,8 +222,10 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
             checker.problem(row, "", "more fields than the header has")
             continue
         raw = {column: _text(cells.get(column)) for column in COLUMNS}
-        numbers = {column: cells.get(column) for column in ("lon", "lat", "upper_limit", "lower_limit",
-                                                             "reference_oxygen_pct")}
+        numbers = {
+            column: cells.get(column)
+            for column in ("lon", "lat", "upper_limit", "lower_limit", "reference_oxygen_pct")
+        }
         if not any(raw.values()):
             continue
         if not raw["credit_code"]:
@@ -226,16 +236,22 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
             continue
         enterprise = enterprises.setdefault(code, _Entity(row))
         if raw["enterprise_name"]:
-            checker.agree(enterprise, row, "enterprise_name",
-                          checker.cell(row, "enterprise_name", check_name, raw["enterprise_name"]))
+            checker.agree(
+                enterprise,
+                row,
+                "enterprise_name",
+                checker.cell(row, "enterprise_name", check_name, raw["enterprise_name"]),
+            )
         if raw["region"]:
             checker.agree(enterprise, row, "region", raw["region"])
         if raw["industry"]:
-            checker.agree(enterprise, row, "industry", checker.cell(row, "industry",
-                                                                    check_industry, raw["industry"]))
+            checker.agree(
+                enterprise, row, "industry", checker.cell(row, "industry", check_industry, raw["industry"])
+            )
         if raw["key_lists"]:
-            lists = checker.cell(row, "key_lists", check_key_lists, (
-                raw["key_lists"].replace("；", ";").split(";")))
+            lists = checker.cell(
+                row, "key_lists", check_key_lists, (raw["key_lists"].replace("；", ";").split(";"))
+            )
             checker.agree(enterprise, row, "key_lists", None if lists is None else tuple(lists))
         outlet_code = raw["outlet_code"]
         if not outlet_code:
@@ -248,18 +264,24 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
         if outlet_code is None:
             continue
         if owner_of.setdefault(outlet_code, code) != code:
-            checker.problem(row, "outlet_code", f"outlet {outlet_code} is given for enterprise "
-                                                f"{owner_of[outlet_code]} on row {outlets[outlet_code].first_row}")
+            checker.problem(
+                row,
+                "outlet_code",
+                f"outlet {outlet_code} is given for enterprise "
+                f"{owner_of[outlet_code]} on row {outlets[outlet_code].first_row}",
+            )
             continue
         outlet = outlets.setdefault(outlet_code, _Entity(row))
         if raw["outlet_name"]:
-            checker.agree(outlet, row, "outlet_name",
-                          checker.cell(row, "outlet_name", check_name, raw["outlet_name"]))
+            checker.agree(
+                outlet, row, "outlet_name", checker.cell(row, "outlet_name", check_name, raw["outlet_name"])
+            )
         if raw["medium"]:
             checker.agree(outlet, row, "medium", checker.cell(row, "medium", check_medium, raw["medium"]))
         if raw["outlet_kind"]:
-            checker.agree(outlet, row, "outlet_kind",
-                          checker.cell(row, "outlet_kind", check_kind, raw["outlet_kind"]))
+            checker.agree(
+                outlet, row, "outlet_kind", checker.cell(row, "outlet_kind", check_kind, raw["outlet_kind"])
+            )
         lon = checker.cell(row, "lon", _number, numbers["lon"], "lon")
         lat = checker.cell(row, "lat", _number, numbers["lat"], "lat")
         if bool(raw["lon"]) != bool(raw["lat"]):
@@ -270,11 +292,18 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
             checker.agree(outlet, row, "lat", None if point is None else point[1])
         if raw["pollutant"]:
             if raw["pollutant"] in outlet.limits:
-                checker.problem(row, "pollutant", f"{raw['pollutant']} of outlet {outlet_code} is given on row "
-                                                  f"{outlet.limits[raw['pollutant']][0]} already")
+                checker.problem(
+                    row,
+                    "pollutant",
+                    f"{raw['pollutant']} of outlet {outlet_code} is given on row "
+                    f"{outlet.limits[raw['pollutant']][0]} already",
+                )
                 continue
-            limit: dict[str, Any] = {"pollutant": raw["pollutant"], "unit": raw["unit"] or None,
-                                     "standard": raw["standard"] or None}
+            limit: dict[str, Any] = {
+                "pollutant": raw["pollutant"],
+                "unit": raw["unit"] or None,
+                "standard": raw["standard"] or None,
+            }
             for column in ("upper_limit", "lower_limit", "reference_oxygen_pct"):
                 limit[column] = checker.cell(row, column, _number, numbers[column], column)
             if limit["upper_limit"] is None and not raw["upper_limit"]:
@@ -288,21 +317,40 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
     return enterprises, outlets, owner_of
 
 
-def _check_against_store(checker: _Checker, session: Session, enterprises: dict[str, _Entity],
-                         outlets: dict[str, _Entity], owner_of: dict[str, str]) -> dict[str, Site]:
+def _check_against_store(
+    checker: _Checker,
+    session: Session,
+    enterprises: dict[str, _Entity],
+    outlets: dict[str, _Entity],
+    owner_of: dict[str, str],
+) -> dict[str, Site]:
     """The store-dependent checks: regions, what exists, media and limits.  Returns the outlets that exist."""
-    regions = set(session.scalars(select(Region.code).where(
-        Region.code.in_({str(e.values["region"]) for e in enterprises.values() if "region" in e.values}))))
+    regions = set(
+        session.scalars(
+            select(Region.code).where(
+                Region.code.in_(
+                    {str(e.values["region"]) for e in enterprises.values() if "region" in e.values}
+                )
+            )
+        )
+    )
     known = set(session.scalars(select(Enterprise.code).where(Enterprise.code.in_(list(enterprises)))))
     for code, enterprise in enterprises.items():
         if "region" in enterprise.values and enterprise.values["region"] not in regions:
-            checker.problem(enterprise.rows["region"], "region",
-                            f"no region {enterprise.values['region']!r} in the store (a GB/T 2260 code)")
+            checker.problem(
+                enterprise.rows["region"],
+                "region",
+                f"no region {enterprise.values['region']!r} in the store (a GB/T 2260 code)",
+            )
         if code not in known:
             for column in ("enterprise_name", "region"):
                 if column not in enterprise.values and not _noted(checker, enterprise.first_row, column):
-                    checker.problem(enterprise.first_row, column, f"empty: enterprise {code} is not in the store "
-                                                                  "yet, so its name and region are needed")
+                    checker.problem(
+                        enterprise.first_row,
+                        column,
+                        f"empty: enterprise {code} is not in the store "
+                        "yet, so its name and region are needed",
+                    )
     sites = {site.code: site for site in session.scalars(select(Site).where(Site.code.in_(list(outlets))))}
     for code, outlet in outlets.items():
         site = sites.get(code)
@@ -310,22 +358,35 @@ def _check_against_store(checker: _Checker, session: Session, enterprises: dict[
         if site is not None:
             owner = site.enterprise.code if site.enterprise is not None else None
             if site.kind != SiteKind.outlet:
-                checker.problem(outlet.first_row, "outlet_code", f"{code!r} is the code of {a_or_an(site.kind)}, not "
-                                                                 "an outlet: outlet codes are unique among sites")
+                checker.problem(
+                    outlet.first_row,
+                    "outlet_code",
+                    f"{code!r} is the code of {a_or_an(site.kind)}, not "
+                    "an outlet: outlet codes are unique among sites",
+                )
                 continue
             if owner != owner_of[code]:
-                checker.problem(outlet.first_row, "outlet_code", f"outlet {code} belongs to enterprise {owner}")
+                checker.problem(
+                    outlet.first_row, "outlet_code", f"outlet {code} belongs to enterprise {owner}"
+                )
                 continue
             stored = Medium.gas if site.category == Medium.gas.category else Medium.water
             if medium is not None and medium is not stored:
-                checker.problem(outlet.rows["medium"], "medium", f"outlet {code} is {a_or_an(stored.value)} outlet; its "
-                                                                  "medium cannot change")
+                checker.problem(
+                    outlet.rows["medium"],
+                    "medium",
+                    f"outlet {code} is {a_or_an(stored.value)} outlet; its medium cannot change",
+                )
             medium = stored
         else:
             for column in ("outlet_name", "medium", "lon", "lat"):
                 if column not in outlet.values and not _noted(checker, outlet.first_row, column):
-                    checker.problem(outlet.first_row, column, f"empty: outlet {code} is not in the store yet, so "
-                                                              "its name, medium, lon and lat are needed")
+                    checker.problem(
+                        outlet.first_row,
+                        column,
+                        f"empty: outlet {code} is not in the store yet, so "
+                        "its name, medium, lon and lat are needed",
+                    )
         if medium is None:
             continue
         for row, limit in outlet.limits.values():
@@ -338,14 +399,18 @@ def _check_against_store(checker: _Checker, session: Session, enterprises: dict[
 
 def _noted(checker: _Checker, row: int, column: str) -> bool:
     """Whether a problem of ``column`` at ``row`` is noted already (lon and lat count as one)."""
-    labels = {checker.table.label(name) for name in (("lon", "lat") if column in ("lon", "lat") else (column,))}
+    labels = {
+        checker.table.label(name) for name in (("lon", "lat") if column in ("lon", "lat") else (column,))
+    }
     return any(p.row == row and p.column in labels for p in checker.problems)
 
 
 # -- importing -------------------------------------------------------------------------------------
 
 
-def import_sources(*, session: Session, table: Table, actor: str, scope: Scope | None = None) -> ImportSummary:
+def import_sources(
+    *, session: Session, table: Table, actor: str, scope: Scope | None = None
+) -> ImportSummary:
     """Check every row of ``table``, then register or change its enterprises, outlets and limits.
 
     Raises :class:`SourceImportError` with every problem (row and column) and writes nothing when
@@ -369,41 +434,86 @@ def import_sources(*, session: Session, table: Table, actor: str, scope: Scope |
     return _apply(session, table, enterprises, outlets, owner_of, sites, actor, scope)
 
 
-def _apply(session: Session, table: Table, enterprises: dict[str, _Entity], outlets: dict[str, _Entity],
-           owner_of: dict[str, str], sites: dict[str, Site], actor: str, scope: Scope | None) -> ImportSummary:
-    summary = ImportSummary(rows=len(table.rows), enterprises_added=[], enterprises_updated=[], outlets_added=[],
-                            outlets_updated=[], limits=sum(len(o.limits) for o in outlets.values()))
+def _apply(
+    session: Session,
+    table: Table,
+    enterprises: dict[str, _Entity],
+    outlets: dict[str, _Entity],
+    owner_of: dict[str, str],
+    sites: dict[str, Site],
+    actor: str,
+    scope: Scope | None,
+) -> ImportSummary:
+    summary = ImportSummary(
+        rows=len(table.rows),
+        enterprises_added=[],
+        enterprises_updated=[],
+        outlets_added=[],
+        outlets_updated=[],
+        limits=sum(len(o.limits) for o in outlets.values()),
+    )
     known = set(session.scalars(select(Enterprise.code).where(Enterprise.code.in_(list(enterprises)))))
     for code, enterprise in enterprises.items():
         values = enterprise.values
         with _at(table, enterprise.first_row, _COLUMN_OF):
             if code in known:
-                changes = {field_: values[column] for field_, column in
-                           (("name", "enterprise_name"), ("region", "region"), ("industry", "industry"),
-                            ("key_lists", "key_lists")) if column in values}
+                changes = {
+                    field_: values[column]
+                    for field_, column in (
+                        ("name", "enterprise_name"),
+                        ("region", "region"),
+                        ("industry", "industry"),
+                        ("key_lists", "key_lists"),
+                    )
+                    if column in values
+                }
                 if edit_enterprise(session=session, code=code, changes=changes, actor=actor, scope=scope):
                     summary.enterprises_updated.append(code)
             else:
-                add_enterprise(session=session, code=code, name=values["enterprise_name"], region=values["region"],
-                               industry=values.get("industry"), key_lists=values.get("key_lists", ()),
-                               actor=actor, scope=scope)
+                add_enterprise(
+                    session=session,
+                    code=code,
+                    name=values["enterprise_name"],
+                    region=values["region"],
+                    industry=values.get("industry"),
+                    key_lists=values.get("key_lists", ()),
+                    actor=actor,
+                    scope=scope,
+                )
                 summary.enterprises_added.append(code)
     for code, outlet in outlets.items():
         values = outlet.values
         limits = [limit for _, limit in outlet.limits.values()]
         with _at(table, outlet.first_row, _OUTLET_COLUMN_OF):
             if code in sites:
-                changes: dict[str, Any] = {field_: values[column] for field_, column in
-                                           (("name", "outlet_name"), ("kind", "outlet_kind"), ("lon", "lon"),
-                                            ("lat", "lat")) if column in values}
+                changes: dict[str, Any] = {
+                    field_: values[column]
+                    for field_, column in (
+                        ("name", "outlet_name"),
+                        ("kind", "outlet_kind"),
+                        ("lon", "lon"),
+                        ("lat", "lat"),
+                    )
+                    if column in values
+                }
                 if limits:
                     changes["set_limits"] = limits
                 if edit_outlet(session=session, code=code, changes=changes, actor=actor, scope=scope):
                     summary.outlets_updated.append(code)
             else:
-                add_outlet(session=session, code=code, name=values["outlet_name"], enterprise=owner_of[code],
-                           medium=values["medium"], kind=values.get("outlet_kind"), lon=values["lon"],
-                           lat=values["lat"], limits=limits, actor=actor, scope=scope)
+                add_outlet(
+                    session=session,
+                    code=code,
+                    name=values["outlet_name"],
+                    enterprise=owner_of[code],
+                    medium=values["medium"],
+                    kind=values.get("outlet_kind"),
+                    lon=values["lon"],
+                    lat=values["lat"],
+                    limits=limits,
+                    actor=actor,
+                    scope=scope,
+                )
                 summary.outlets_added.append(code)
     return summary
 
@@ -415,5 +525,7 @@ def _at(table: Table, row: int, columns: Mapping[str, str]) -> Iterator[None]:
         yield
     except SourceError as error:
         column = columns.get(error.field or "", error.field or "-")
-        raise SourceImportError(table.source, [ImportProblem(
-            row, table.label(column) if column in COLUMNS else column, error.reason)]) from error
+        raise SourceImportError(
+            table.source,
+            [ImportProblem(row, table.label(column) if column in COLUMNS else column, error.reason)],
+        ) from error

@@ -76,7 +76,9 @@ class EnterpriseKeyList(Base):
     __tablename__ = "enterprise_key_list"
     __table_args__ = (one_of("list", KeyList),)
 
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True
+    )
     list: Mapped[str] = mapped_column(String(16), primary_key=True)
 
     enterprise: Mapped[Enterprise] = relationship()
@@ -109,8 +111,10 @@ class PermitLimit(Base):
     __table_args__ = (
         CheckConstraint("upper_limit >= 0", name="upper_not_negative"),
         CheckConstraint("lower_limit IS NULL OR lower_limit < upper_limit", name="lower_below_upper"),
-        CheckConstraint("reference_oxygen_pct IS NULL OR (reference_oxygen_pct >= 0 AND reference_oxygen_pct < 21)",
-                        name="reference_oxygen_range"),
+        CheckConstraint(
+            "reference_oxygen_pct IS NULL OR (reference_oxygen_pct >= 0 AND reference_oxygen_pct < 21)",
+            name="reference_oxygen_range",
+        ),
     )
 
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), primary_key=True)

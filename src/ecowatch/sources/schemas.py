@@ -25,10 +25,13 @@ __all__ = [
 ]
 
 
-
 def _credit_code():
-    return Field(min_length=18, max_length=18, description="Unified social credit code (GB 32100-2015)",
-                 examples=["914403001922038216"])
+    return Field(
+        min_length=18,
+        max_length=18,
+        description="Unified social credit code (GB 32100-2015)",
+        examples=["914403001922038216"],
+    )
 
 
 def _region(**default):
@@ -104,7 +107,9 @@ class EnterprisePage(BaseModel):
 
 
 class OutletCreate(_Body):
-    code: str = Field(min_length=1, max_length=32, description="Site code of the outlet, unique on the platform")
+    code: str = Field(
+        min_length=1, max_length=32, description="Site code of the outlet, unique on the platform"
+    )
     name: str = _name()
     enterprise: str = _credit_code()
     medium: Medium

@@ -73,11 +73,24 @@ CHINA_EXTENT = (73.0, 136.0, 3.0, 54.0)
 #: Units as people type them -> the unit of the HJ 212-2017 Annex B code table.  Flue-gas
 #: concentrations are at standard conditions, so mg/Nm3 is the table's 毫克/立方米.
 UNIT_ALIASES: Mapping[str, str] = {
-    "mg/m3": "毫克/立方米", "mg/m³": "毫克/立方米", "mg/nm3": "毫克/立方米", "mg/nm³": "毫克/立方米",
-    "mg/l": "毫克/升", "ug/l": "微克/升", "µg/l": "微克/升", "μg/l": "微克/升",
-    "ng/m3": "纳克/立方米", "ng/m³": "纳克/立方米", "ng/l": "纳克/升",
-    "db": "分贝", "db(a)": "分贝", "-": "无量纲", "1": "无量纲", "dimensionless": "无量纲",
-    "°c": "摄氏度", "degc": "摄氏度",
+    "mg/m3": "毫克/立方米",
+    "mg/m³": "毫克/立方米",
+    "mg/nm3": "毫克/立方米",
+    "mg/nm³": "毫克/立方米",
+    "mg/l": "毫克/升",
+    "ug/l": "微克/升",
+    "µg/l": "微克/升",
+    "μg/l": "微克/升",
+    "ng/m3": "纳克/立方米",
+    "ng/m³": "纳克/立方米",
+    "ng/l": "纳克/升",
+    "db": "分贝",
+    "db(a)": "分贝",
+    "-": "无量纲",
+    "1": "无量纲",
+    "dimensionless": "无量纲",
+    "°c": "摄氏度",
+    "degc": "摄氏度",
 }
 
 #: The fields :func:`edit_enterprise` and :func:`edit_outlet` change.
@@ -128,8 +141,11 @@ def check_industry(value: str | None, field: str = "industry") -> str | None:
     if not text:
         return None
     if not _INDUSTRY.match(text) or not 1 <= int(text[:2]) <= 97:
-        raise _problem(f"{text!r} is not a GB/T 4754-2017 industry code (2-4 digits, divisions 01-97, "
-                       "e.g. 4411 火力发电)", field)
+        raise _problem(
+            f"{text!r} is not a GB/T 4754-2017 industry code (2-4 digits, divisions 01-97, "
+            "e.g. 4411 火力发电)",
+            field,
+        )
     return text
 
 
@@ -146,9 +162,11 @@ def check_outlet_code(value: str, field: str = "code") -> str:
     """An outlet's site code: 1-32 characters, none of them space, ``; , = & / ? # % \\``."""
     code = (value or "").strip()
     if not _OUTLET_CODE.match(code) or not code.isprintable():
-        raise _problem(f"{code!r}: an outlet code is 1-32 characters without spaces or ; , = & / ? # % \\ "
-                       "(e.g. the enterprise's code and the permit's outlet number, 914403001922038216-DA001)",
-                       field)
+        raise _problem(
+            f"{code!r}: an outlet code is 1-32 characters without spaces or ; , = & / ? # % \\ "
+            "(e.g. the enterprise's code and the permit's outlet number, 914403001922038216-DA001)",
+            field,
+        )
     return code
 
 
@@ -175,7 +193,9 @@ def _finite(value: float, field: str) -> float:
     return float(value)
 
 
-def check_coordinates(lon: float, lat: float, fields: tuple[str, str] = ("lon", "lat")) -> tuple[float, float]:
+def check_coordinates(
+    lon: float, lat: float, fields: tuple[str, str] = ("lon", "lat")
+) -> tuple[float, float]:
     """(lon, lat) in decimal degrees (WGS 84 as the map draws them), inside :data:`CHINA_EXTENT`."""
     lon, lat = _finite(lon, fields[0]), _finite(lat, fields[1])
     west, east, south, north = CHINA_EXTENT
@@ -199,9 +219,17 @@ class LimitSpec:
     standard: str | None
 
 
-def check_limit(*, medium: Medium, pollutant: str, upper_limit: float, lower_limit: float | None = None,
-                unit: str | None = None, reference_oxygen_pct: float | None = None, standard: str | None = None,
-                field: str = "limits") -> LimitSpec:
+def check_limit(
+    *,
+    medium: Medium,
+    pollutant: str,
+    upper_limit: float,
+    lower_limit: float | None = None,
+    unit: str | None = None,
+    reference_oxygen_pct: float | None = None,
+    standard: str | None = None,
+    field: str = "limits",
+) -> LimitSpec:
     """One permitted limit of an outlet of ``medium``, checked; errors name ``field``.``<part>``.
 
     ``pollutant`` is an HJ 212-2017 Annex B factor code of the medium (an HJ/T 212-2005 code is
@@ -210,17 +238,32 @@ def check_limit(*, medium: Medium, pollutant: str, upper_limit: float, lower_lim
     reference O2 of a waste-gas limit, 0 <= O2 < 21 % (HJ 75-2017's conversion divides by 21 − O2).
     Raises the first of :func:`limit_problems`.
     """
-    spec, problems = limit_problems(medium=medium, pollutant=pollutant, upper_limit=upper_limit,
-                                    lower_limit=lower_limit, unit=unit, reference_oxygen_pct=reference_oxygen_pct,
-                                    standard=standard, field=field)
+    spec, problems = limit_problems(
+        medium=medium,
+        pollutant=pollutant,
+        upper_limit=upper_limit,
+        lower_limit=lower_limit,
+        unit=unit,
+        reference_oxygen_pct=reference_oxygen_pct,
+        standard=standard,
+        field=field,
+    )
     if spec is None:
         raise problems[0]
     return spec
 
 
-def limit_problems(*, medium: Medium, pollutant: str, upper_limit: float, lower_limit: float | None = None,
-                   unit: str | None = None, reference_oxygen_pct: float | None = None, standard: str | None = None,
-                   field: str = "limits") -> tuple[LimitSpec | None, list[SourceError]]:
+def limit_problems(
+    *,
+    medium: Medium,
+    pollutant: str,
+    upper_limit: float,
+    lower_limit: float | None = None,
+    unit: str | None = None,
+    reference_oxygen_pct: float | None = None,
+    standard: str | None = None,
+    field: str = "limits",
+) -> tuple[LimitSpec | None, list[SourceError]]:
     """The checks of :func:`check_limit`, every one: (the limit, []) or (None, the problems)."""
     problems: list[SourceError] = []
 
@@ -235,32 +278,55 @@ def limit_problems(*, medium: Medium, pollutant: str, upper_limit: float, lower_
     code = CODE_2005_TO_2017.get(code, code)
     factor = FACTORS_2017.get(code)
     if factor is None:
-        problems.append(_problem(f"{pollutant!r} is not an HJ 212-2017 Annex B factor code (e.g. a21026, w01018)",
-                                 f"{field}.pollutant"))
+        problems.append(
+            _problem(
+                f"{pollutant!r} is not an HJ 212-2017 Annex B factor code (e.g. a21026, w01018)",
+                f"{field}.pollutant",
+            )
+        )
     elif factor.medium != medium.factor_medium:
-        problems.append(_problem(f"{code} ({factor.name}) is {a_or_an(factor.medium)} factor; this is "
-                                 f"{a_or_an(medium.value)} outlet", f"{field}.pollutant"))
+        problems.append(
+            _problem(
+                f"{code} ({factor.name}) is {a_or_an(factor.medium)} factor; this is "
+                f"{a_or_an(medium.value)} outlet",
+                f"{field}.pollutant",
+            )
+        )
     upper = checked(_finite, upper_limit, f"{field}.upper_limit")
     if upper is not None and upper < 0:
         problems.append(_problem(f"{upper:g} is negative", f"{field}.upper_limit"))
     lower = None if lower_limit is None else checked(_finite, lower_limit, f"{field}.lower_limit")
     if lower is not None and upper is not None and not lower < upper:
-        problems.append(_problem(f"lower limit {lower:g} is not below the upper limit {upper:g}",
-                                 f"{field}.lower_limit"))
+        problems.append(
+            _problem(f"lower limit {lower:g} is not below the upper limit {upper:g}", f"{field}.lower_limit")
+        )
     given = (unit or "").strip()
     if factor is not None and given and UNIT_ALIASES.get(given.lower(), given) != factor.unit:
-        problems.append(_problem(f"{given!r}: HJ 212-2017 Annex B gives {code} ({factor.name}) in {factor.unit}; "
-                                 "give the limit in that unit", f"{field}.unit"))
+        problems.append(
+            _problem(
+                f"{given!r}: HJ 212-2017 Annex B gives {code} ({factor.name}) in {factor.unit}; "
+                "give the limit in that unit",
+                f"{field}.unit",
+            )
+        )
     oxygen = None
     if reference_oxygen_pct is not None:
         if medium is not Medium.gas:
-            problems.append(_problem("a reference oxygen content applies to waste-gas limits only",
-                                     f"{field}.reference_oxygen_pct"))
+            problems.append(
+                _problem(
+                    "a reference oxygen content applies to waste-gas limits only",
+                    f"{field}.reference_oxygen_pct",
+                )
+            )
         else:
             oxygen = checked(_finite, reference_oxygen_pct, f"{field}.reference_oxygen_pct")
             if oxygen is not None and not 0 <= oxygen < 21:
-                problems.append(_problem(f"{oxygen:g} %: the reference oxygen content is 0 to under 21 %",
-                                         f"{field}.reference_oxygen_pct"))
+                problems.append(
+                    _problem(
+                        f"{oxygen:g} %: the reference oxygen content is 0 to under 21 %",
+                        f"{field}.reference_oxygen_pct",
+                    )
+                )
     source = checked(check_name, standard, f"{field}.standard") if standard and standard.strip() else None
     if problems or factor is None or upper is None:
         return None, problems
@@ -283,19 +349,37 @@ def _region(session: Session, code: str, field: str = "region") -> Region:
     text = (code or "").strip()
     region = session.scalars(select(Region).where(Region.code == text)).one_or_none()
     if region is None:
-        raise _problem(f"no region {text!r} in the store (a GB/T 2260 code: load the regions or give another)",
-                       field)
+        raise _problem(
+            f"no region {text!r} in the store (a GB/T 2260 code: load the regions or give another)", field
+        )
     return region
 
 
 # -- enterprises -----------------------------------------------------------------------------------
 
 
+def _only(changes: Mapping[str, Any], fields: Sequence[str]) -> None:
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise _problem(f"cannot be changed (the fields are {', '.join(fields)})", ", ".join(unknown))
+
+
+def _assign(target: Any, attribute: str, value: Any, changed: dict[str, Any]) -> None:
+    """Set ``target.attribute`` to ``value``, noting [before, after] in ``changed`` if it differs."""
+    before = getattr(target, attribute)
+    if value != before:
+        changed[attribute] = [before, value]
+        setattr(target, attribute, value)
+
+
 def get_enterprise(*, session: Session, code: str, scope: Scope | None = None) -> Enterprise:
     """The enterprise ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
     # A code that cannot be stored is no code of the store (and PostgreSQL text cannot even hold U+0000).
-    enterprise = (session.scalars(select(Enterprise).where(Enterprise.code == code.strip().upper())).one_or_none()
-                  if code.isprintable() else None)
+    enterprise = (
+        session.scalars(select(Enterprise).where(Enterprise.code == code.strip().upper())).one_or_none()
+        if code.isprintable()
+        else None
+    )
     if enterprise is None:
         raise UnknownSource(f"no enterprise {code!r}", field="enterprise")
     if scope is not None and not scope.has_enterprise(enterprise):
@@ -311,9 +395,17 @@ def _set_key_lists(session: Session, enterprise: Enterprise, lists: Sequence[str
     return before
 
 
-def add_enterprise(*, session: Session, code: str, name: str, region: str, actor: str,
-                   industry: str | None = None, key_lists: Iterable[str] = (),
-                   scope: Scope | None = None) -> Enterprise:
+def add_enterprise(
+    *,
+    session: Session,
+    code: str,
+    name: str,
+    region: str,
+    actor: str,
+    industry: str | None = None,
+    key_lists: Iterable[str] = (),
+    scope: Scope | None = None,
+) -> Enterprise:
     """Register an enterprise; :class:`SourceConflict` if its code is registered already."""
     code = check_credit_code(code)
     name = check_name(name)
@@ -328,34 +420,33 @@ def add_enterprise(*, session: Session, code: str, name: str, region: str, actor
     session.flush()
     _set_key_lists(session, enterprise, lists)
     session.flush()
-    record(session=session, actor=actor, action="create", entity="enterprise", entity_id=code,
-           detail={"name": name, "region": place.code, "industry": industry, "key_lists": lists})
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="enterprise",
+        entity_id=code,
+        detail={"name": name, "region": place.code, "industry": industry, "key_lists": lists},
+    )
     return enterprise
 
 
-def edit_enterprise(*, session: Session, code: str, changes: Mapping[str, Any], actor: str,
-                    scope: Scope | None = None) -> dict[str, list[Any]]:
+def edit_enterprise(
+    *, session: Session, code: str, changes: Mapping[str, Any], actor: str, scope: Scope | None = None
+) -> dict[str, list[Any]]:
     """Change the fields of ``changes`` (:data:`ENTERPRISE_FIELDS`; ``key_lists`` replaces the lists).
 
     Moving the enterprise to another region moves its outlets with it.  Returns what changed
     (field -> [before, after]); nothing changed writes nothing and records no audit entry.
     """
-    unknown = sorted(set(changes) - set(ENTERPRISE_FIELDS))
-    if unknown:
-        raise _problem(f"cannot be changed (the fields are {', '.join(ENTERPRISE_FIELDS)})", ", ".join(unknown))
+    _only(changes, ENTERPRISE_FIELDS)
     enterprise = get_enterprise(session=session, code=code, scope=scope)
     _check_writable(scope, enterprise.region, "enterprise")
     changed: dict[str, list[Any]] = {}
     if "name" in changes:
-        name = check_name(changes["name"])
-        if name != enterprise.name:
-            changed["name"] = [enterprise.name, name]
-            enterprise.name = name
+        _assign(enterprise, "name", check_name(changes["name"]), changed)
     if "industry" in changes:
-        industry = check_industry(changes["industry"])
-        if industry != enterprise.industry:
-            changed["industry"] = [enterprise.industry, industry]
-            enterprise.industry = industry
+        _assign(enterprise, "industry", check_industry(changes["industry"]), changed)
     if "region" in changes:
         place = _region(session, changes["region"])
         if place.id != enterprise.region_id:
@@ -372,13 +463,20 @@ def edit_enterprise(*, session: Session, code: str, changes: Mapping[str, Any], 
     session.flush()
     session.expire(enterprise, ["region"])
     if changed:
-        record(session=session, actor=actor, action="update", entity="enterprise", entity_id=enterprise.code,
-               detail={"changed": changed})
+        record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity="enterprise",
+            entity_id=enterprise.code,
+            detail={"changed": changed},
+        )
     return changed
 
 
-def enterprises_query(*, scope: Scope | None = None, region_ids: Iterable[int] | None = None,
-                      key_list: str | None = None) -> Select[tuple[Enterprise]]:
+def enterprises_query(
+    *, scope: Scope | None = None, region_ids: Iterable[int] | None = None, key_list: str | None = None
+) -> Select[tuple[Enterprise]]:
     """A select of the enterprises in ``scope`` (in regions ``region_ids``, on list ``key_list``), by code."""
     query = select(Enterprise).order_by(Enterprise.code)
     if scope is not None and not scope.everything:
@@ -389,16 +487,24 @@ def enterprises_query(*, scope: Scope | None = None, region_ids: Iterable[int] |
     if region_ids is not None:
         query = query.where(Enterprise.region_id.in_(list(region_ids)))
     if key_list is not None:
-        query = query.where(Enterprise.id.in_(select(EnterpriseKeyList.enterprise_id)
-                                              .where(EnterpriseKeyList.list == check_key_lists([key_list])[0])))
+        query = query.where(
+            Enterprise.id.in_(
+                select(EnterpriseKeyList.enterprise_id).where(
+                    EnterpriseKeyList.list == check_key_lists([key_list])[0]
+                )
+            )
+        )
     return query
 
 
 def _key_lists_of(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
     order = {k.value: i for i, k in enumerate(KeyList)}
     out: dict[int, list[str]] = {}
-    for enterprise_id, name in session.execute(select(EnterpriseKeyList.enterprise_id, EnterpriseKeyList.list)
-                                               .where(EnterpriseKeyList.enterprise_id.in_(list(ids)))):
+    for enterprise_id, name in session.execute(
+        select(EnterpriseKeyList.enterprise_id, EnterpriseKeyList.list).where(
+            EnterpriseKeyList.enterprise_id.in_(list(ids))
+        )
+    ):
         out.setdefault(enterprise_id, []).append(name)
     return {key: sorted(names, key=order.__getitem__) for key, names in out.items()}
 
@@ -408,14 +514,26 @@ def read_enterprises(*, session: Session, enterprises: Sequence[Enterprise]) -> 
     ids = [e.id for e in enterprises]
     lists = _key_lists_of(session, ids)
     outlets: dict[int, list[str]] = {}
-    for enterprise_id, site_code in session.execute(select(Site.enterprise_id, Site.code)
-                                                    .where(Site.enterprise_id.in_(ids)).order_by(Site.code)):
+    for enterprise_id, site_code in session.execute(
+        select(Site.enterprise_id, Site.code).where(Site.enterprise_id.in_(ids)).order_by(Site.code)
+    ):
         outlets.setdefault(enterprise_id, []).append(site_code)
-    regions = {r.id: r for r in session.scalars(select(Region).where(Region.id.in_({e.region_id for e in enterprises})))}
-    return [EnterpriseRead(code=e.code, name=e.name, region=regions[e.region_id].code,
-                           region_name=regions[e.region_id].name, industry=e.industry,
-                           key_lists=lists.get(e.id, []), outlets=outlets.get(e.id, []))
-            for e in enterprises]
+    regions = {
+        r.id: r
+        for r in session.scalars(select(Region).where(Region.id.in_({e.region_id for e in enterprises})))
+    }
+    return [
+        EnterpriseRead(
+            code=e.code,
+            name=e.name,
+            region=regions[e.region_id].code,
+            region_name=regions[e.region_id].name,
+            industry=e.industry,
+            key_lists=lists.get(e.id, []),
+            outlets=outlets.get(e.id, []),
+        )
+        for e in enterprises
+    ]
 
 
 # -- outlets ---------------------------------------------------------------------------------------
@@ -423,7 +541,11 @@ def read_enterprises(*, session: Session, enterprises: Sequence[Enterprise]) -> 
 
 def get_outlet(*, session: Session, code: str, scope: Scope | None = None) -> Site:
     """The outlet site ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
-    site = session.scalars(select(Site).where(Site.code == code.strip())).one_or_none() if code.isprintable() else None
+    site = (
+        session.scalars(select(Site).where(Site.code == code.strip())).one_or_none()
+        if code.isprintable()
+        else None
+    )
     if site is None or site.kind != SiteKind.outlet:
         what = "" if site is None else f" (site {site.code} is {a_or_an(site.kind)})"
         raise UnknownSource(f"no outlet {code!r}{what}", field="outlet")
@@ -443,16 +565,24 @@ def _limit_specs(medium: Medium, limits: Iterable[Mapping[str, Any]], field: str
 
 
 def _limit_detail(spec: LimitSpec) -> dict[str, Any]:
-    return {"upper": spec.upper_limit, "lower": spec.lower_limit, "unit": spec.unit,
-            "o2": spec.reference_oxygen_pct, "standard": spec.standard}
+    return {
+        "upper": spec.upper_limit,
+        "lower": spec.lower_limit,
+        "unit": spec.unit,
+        "o2": spec.reference_oxygen_pct,
+        "standard": spec.standard,
+    }
 
 
-def _put_limits(session: Session, site: Site, specs: Sequence[LimitSpec], *, replace: bool,
-                remove: Sequence[str] = ()) -> dict[str, Any]:
+def _put_limits(
+    session: Session, site: Site, specs: Sequence[LimitSpec], *, replace: bool, remove: Sequence[str] = ()
+) -> dict[str, Any]:
     """Upsert ``specs`` (and delete the other limits when ``replace``, or those of ``remove``);
     returns what changed: ``{"set": {code: limit}, "removed": [codes]}`` (empty parts left out)."""
-    current = {limit.pollutant: limit for limit in session.scalars(select(PermitLimit)
-                                                                   .where(PermitLimit.site_id == site.id))}
+    current = {
+        limit.pollutant: limit
+        for limit in session.scalars(select(PermitLimit).where(PermitLimit.site_id == site.id))
+    }
     changed: dict[str, Any] = {}
     wanted = {spec.pollutant for spec in specs}
     gone = sorted((set(current) - wanted) if replace else (set(remove) & set(current)) - wanted)
@@ -461,8 +591,13 @@ def _put_limits(session: Session, site: Site, specs: Sequence[LimitSpec], *, rep
     if gone:
         changed["removed"] = gone
     for spec in specs:
-        values = {"upper_limit": spec.upper_limit, "lower_limit": spec.lower_limit, "unit": spec.unit,
-                  "reference_oxygen_pct": spec.reference_oxygen_pct, "standard": spec.standard}
+        values = {
+            "upper_limit": spec.upper_limit,
+            "lower_limit": spec.lower_limit,
+            "unit": spec.unit,
+            "reference_oxygen_pct": spec.reference_oxygen_pct,
+            "standard": spec.standard,
+        }
         row = current.get(spec.pollutant)
         if row is None:
             session.add(PermitLimit(site_id=site.id, pollutant=spec.pollutant, **values))
@@ -475,9 +610,20 @@ def _put_limits(session: Session, site: Site, specs: Sequence[LimitSpec], *, rep
     return changed
 
 
-def add_outlet(*, session: Session, code: str, name: str, enterprise: str, medium: str, lon: float, lat: float,
-               actor: str, kind: str | None = None, limits: Iterable[Mapping[str, Any]] = (),
-               scope: Scope | None = None) -> Site:
+def add_outlet(
+    *,
+    session: Session,
+    code: str,
+    name: str,
+    enterprise: str,
+    medium: str,
+    lon: float,
+    lat: float,
+    actor: str,
+    kind: str | None = None,
+    limits: Iterable[Mapping[str, Any]] = (),
+    scope: Scope | None = None,
+) -> Site:
     """Register an outlet of ``enterprise``; ``limits`` are :func:`check_limit` arguments (no medium).
 
     :class:`SourceConflict` when the code is a site already (outlet codes are site codes, unique on
@@ -493,25 +639,54 @@ def add_outlet(*, session: Session, code: str, name: str, enterprise: str, mediu
     _check_writable(scope, owner.region, "enterprise")
     taken = session.scalars(select(Site).where(Site.code == code)).one_or_none()
     if taken is not None:
-        whose = (f"an outlet of {taken.enterprise.code}" if taken.enterprise is not None else a_or_an(taken.kind))
-        raise SourceConflict(f"{code!r} is already the code of a site, {whose}: outlet codes are unique on the "
-                             f"platform (prefix the enterprise's code: {owner.code}-{code})", field="code")
-    site = Site(code=code, name=name, name_en="", full_name="", aliases=[], kind=SiteKind.outlet.value,
-                category=medium_.category, region_id=owner.region_id, enterprise_id=owner.id, lon=lon, lat=lat)
+        whose = (
+            f"an outlet of {taken.enterprise.code}" if taken.enterprise is not None else a_or_an(taken.kind)
+        )
+        raise SourceConflict(
+            f"{code!r} is already the code of a site, {whose}: outlet codes are unique on the "
+            f"platform (prefix the enterprise's code: {owner.code}-{code})",
+            field="code",
+        )
+    site = Site(
+        code=code,
+        name=name,
+        name_en="",
+        full_name="",
+        aliases=[],
+        kind=SiteKind.outlet.value,
+        category=medium_.category,
+        region_id=owner.region_id,
+        enterprise_id=owner.id,
+        lon=lon,
+        lat=lat,
+    )
     session.add(site)
     session.flush()
     session.add(Outlet(site_id=site.id, kind=kind_.value if kind_ else None))
     _put_limits(session, site, specs, replace=True)
     session.flush()
-    record(session=session, actor=actor, action="create", entity="outlet", entity_id=code,
-           detail={"enterprise": owner.code, "name": name, "medium": medium_.value,
-                   "kind": kind_.value if kind_ else None, "lon": lon, "lat": lat,
-                   "limits": {spec.pollutant: _limit_detail(spec) for spec in specs}})
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="outlet",
+        entity_id=code,
+        detail={
+            "enterprise": owner.code,
+            "name": name,
+            "medium": medium_.value,
+            "kind": kind_.value if kind_ else None,
+            "lon": lon,
+            "lat": lat,
+            "limits": {spec.pollutant: _limit_detail(spec) for spec in specs},
+        },
+    )
     return site
 
 
-def edit_outlet(*, session: Session, code: str, changes: Mapping[str, Any], actor: str,
-                scope: Scope | None = None) -> dict[str, Any]:
+def edit_outlet(
+    *, session: Session, code: str, changes: Mapping[str, Any], actor: str, scope: Scope | None = None
+) -> dict[str, Any]:
     """Change the fields of ``changes`` (:data:`OUTLET_FIELDS`).
 
     ``limits`` replaces the whole set of permitted limits; ``set_limits`` adds or changes the limits
@@ -519,9 +694,7 @@ def edit_outlet(*, session: Session, code: str, changes: Mapping[str, Any], acto
     ``lat`` are checked together (one given: the other is the outlet's).  Returns what changed;
     nothing changed writes nothing and records no audit entry.
     """
-    unknown = sorted(set(changes) - set(OUTLET_FIELDS))
-    if unknown:
-        raise _problem(f"cannot be changed (the fields are {', '.join(OUTLET_FIELDS)})", ", ".join(unknown))
+    _only(changes, OUTLET_FIELDS)
     site = get_outlet(session=session, code=code, scope=scope)
     if site.enterprise is None:  # the table's CHECK forbids it
         raise SourceError(f"outlet {site.code} has no enterprise", field="outlet")
@@ -529,10 +702,7 @@ def edit_outlet(*, session: Session, code: str, changes: Mapping[str, Any], acto
     medium = Medium.gas if site.category == Medium.gas.category else Medium.water
     changed: dict[str, Any] = {}
     if "name" in changes:
-        name = check_name(changes["name"])
-        if name != site.name:
-            changed["name"] = [site.name, name]
-            site.name = name
+        _assign(site, "name", check_name(changes["name"]), changed)
     if "kind" in changes:
         kind = check_kind(changes["kind"])
         details = session.get(Outlet, site.id)
@@ -547,7 +717,9 @@ def edit_outlet(*, session: Session, code: str, changes: Mapping[str, Any], acto
         lon = changes.get("lon", site.lon)
         lat = changes.get("lat", site.lat)
         if lon is None or lat is None:
-            raise _problem("give both lon and lat (the outlet has no coordinates yet)", "lon" if lon is None else "lat")
+            raise _problem(
+                "give both lon and lat (the outlet has no coordinates yet)", "lon" if lon is None else "lat"
+            )
         lon, lat = check_coordinates(lon, lat)
         if (lon, lat) != (site.lon, site.lat):
             changed["coordinates"] = [[site.lon, site.lat], [lon, lat]]
@@ -557,19 +729,35 @@ def edit_outlet(*, session: Session, code: str, changes: Mapping[str, Any], acto
         limits = _put_limits(session, site, _limit_specs(medium, changes["limits"], "limits"), replace=True)
     elif changes.get("set_limits") or changes.get("remove_limits"):
         remove = [CODE_2005_TO_2017.get(c.strip(), c.strip()) for c in changes.get("remove_limits") or ()]
-        limits = _put_limits(session, site, _limit_specs(medium, changes.get("set_limits") or (), "set_limits"),
-                             replace=False, remove=remove)
+        limits = _put_limits(
+            session,
+            site,
+            _limit_specs(medium, changes.get("set_limits") or (), "set_limits"),
+            replace=False,
+            remove=remove,
+        )
     if limits:
         changed["limits"] = limits
     session.flush()
     if changed:
-        record(session=session, actor=actor, action="update", entity="outlet", entity_id=site.code,
-               detail={"changed": changed})
+        record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity="outlet",
+            entity_id=site.code,
+            detail={"changed": changed},
+        )
     return changed
 
 
-def outlets_query(*, scope: Scope | None = None, enterprise_id: int | None = None,
-                  region_ids: Iterable[int] | None = None, medium: Medium | None = None) -> Select[tuple[Site]]:
+def outlets_query(
+    *,
+    scope: Scope | None = None,
+    enterprise_id: int | None = None,
+    region_ids: Iterable[int] | None = None,
+    medium: Medium | None = None,
+) -> Select[tuple[Site]]:
     """A select of the outlet sites in ``scope`` (of one enterprise, in regions, of a medium), by code."""
     query = select(Site).where(Site.kind == SiteKind.outlet.value).order_by(Site.code)
     if scope is not None:
@@ -588,24 +776,50 @@ def read_outlets(*, session: Session, sites: Sequence[Site]) -> list[OutletRead]
     ids = [site.id for site in sites]
     kinds = dict(session.execute(select(Outlet.site_id, Outlet.kind).where(Outlet.site_id.in_(ids))).all())
     limits: dict[int, list[PermitLimitRead]] = {}
-    for limit in session.scalars(select(PermitLimit).where(PermitLimit.site_id.in_(ids))
-                                 .order_by(PermitLimit.site_id, PermitLimit.pollutant)):
+    for limit in session.scalars(
+        select(PermitLimit)
+        .where(PermitLimit.site_id.in_(ids))
+        .order_by(PermitLimit.site_id, PermitLimit.pollutant)
+    ):
         factor = FACTORS_2017.get(limit.pollutant)
-        limits.setdefault(limit.site_id, []).append(PermitLimitRead(
-            pollutant=limit.pollutant, name=factor.name if factor else "", upper_limit=limit.upper_limit,
-            lower_limit=limit.lower_limit, unit=limit.unit, reference_oxygen_pct=limit.reference_oxygen_pct,
-            standard=limit.standard))
+        limits.setdefault(limit.site_id, []).append(
+            PermitLimitRead(
+                pollutant=limit.pollutant,
+                name=factor.name if factor else "",
+                upper_limit=limit.upper_limit,
+                lower_limit=limit.lower_limit,
+                unit=limit.unit,
+                reference_oxygen_pct=limit.reference_oxygen_pct,
+                standard=limit.standard,
+            )
+        )
     devices: dict[int, list[str]] = {}
-    for site_id, mn in session.execute(select(Device.site_id, Device.mn).where(Device.site_id.in_(ids))
-                                       .order_by(Device.mn)):
+    for site_id, mn in session.execute(
+        select(Device.site_id, Device.mn).where(Device.site_id.in_(ids)).order_by(Device.mn)
+    ):
         devices.setdefault(site_id, []).append(mn)
-    owners = dict(session.execute(select(Enterprise.id, Enterprise.code)
-                                  .where(Enterprise.id.in_({s.enterprise_id for s in sites}))).all())
-    regions = dict(session.execute(select(Region.id, Region.code)
-                                   .where(Region.id.in_({s.region_id for s in sites}))).all())
-    return [OutletRead(code=site.code, name=site.name, enterprise=owners.get(site.enterprise_id, ""),
-                       region=regions.get(site.region_id),
-                       medium=Medium.gas if site.category == Medium.gas.category else Medium.water,
-                       kind=kinds.get(site.id), lon=site.lon, lat=site.lat, limits=limits.get(site.id, []),
-                       devices=devices.get(site.id, []))
-            for site in sites]
+    owners = dict(
+        session.execute(
+            select(Enterprise.id, Enterprise.code).where(Enterprise.id.in_({s.enterprise_id for s in sites}))
+        ).all()
+    )
+    regions = dict(
+        session.execute(
+            select(Region.id, Region.code).where(Region.id.in_({s.region_id for s in sites}))
+        ).all()
+    )
+    return [
+        OutletRead(
+            code=site.code,
+            name=site.name,
+            enterprise=owners.get(site.enterprise_id, ""),
+            region=regions.get(site.region_id),
+            medium=Medium.gas if site.category == Medium.gas.category else Medium.water,
+            kind=kinds.get(site.id),
+            lon=site.lon,
+            lat=site.lat,
+            limits=limits.get(site.id, []),
+            devices=devices.get(site.id, []),
+        )
+        for site in sites
+    ]

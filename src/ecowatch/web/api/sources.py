@@ -63,10 +63,15 @@ def answers(session: Session) -> Iterator[None]:
         yield
     except SourceError as error:
         session.rollback()
-        code = (status.HTTP_404_NOT_FOUND if isinstance(error, UnknownSource)
-                else status.HTTP_403_FORBIDDEN if isinstance(error, OutOfScope)
-                else status.HTTP_409_CONFLICT if isinstance(error, SourceConflict)
-                else status.HTTP_422_UNPROCESSABLE_CONTENT)
+        code = (
+            status.HTTP_404_NOT_FOUND
+            if isinstance(error, UnknownSource)
+            else status.HTTP_403_FORBIDDEN
+            if isinstance(error, OutOfScope)
+            else status.HTTP_409_CONFLICT
+            if isinstance(error, SourceConflict)
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
         raise HTTPException(code, detail=str(error)) from None
 
 
@@ -77,8 +82,10 @@ def _page(session: Session, query, limit: int, offset: int):
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
     """A row for a CSV/XLSX download: lists joined with "; " (an empty list is an empty cell)."""
-    return {key: ("; ".join(map(str, value)) or None) if isinstance(value, list) else value
-            for key, value in row.items()}
+    return {
+        key: ("; ".join(map(str, value)) or None) if isinstance(value, list) else value
+        for key, value in row.items()
+    }
 
 
 # -- enterprises ----------------------------------------------------------------------------------
@@ -89,7 +96,9 @@ def list_enterprises(
     session: SessionDep,
     scope: ScopeDep,
     region: RegionCode = None,
-    key_list: Annotated[KeyList | None, Query(alias="list", description="Only those on this key-unit list")] = None,
+    key_list: Annotated[
+        KeyList | None, Query(alias="list", description="Only those on this key-unit list")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
     fmt: FormatQuery = TableFormat.json,
@@ -97,26 +106,45 @@ def list_enterprises(
     """The enterprises in scope (in a region and below, on a list), by code; paged (downloads are whole)."""
     region_ids = None
     if region is not None:
-        region_ids = [r.id for r in region_subtree(session=session, region=region_in_scope(session, scope, region))]
+        region_ids = [
+            r.id for r in region_subtree(session=session, region=region_in_scope(session, scope, region))
+        ]
     query = enterprises_query(scope=scope, region_ids=region_ids, key_list=key_list)
     if fmt is not TableFormat.json:
         rows = read_enterprises(session=session, enterprises=session.scalars(query).all())
-        return table_response([_flat(row.model_dump(mode="json")) for row in rows], fmt, "enterprises",
-                              columns=list(EnterpriseRead.model_fields))
+        return table_response(
+            [_flat(row.model_dump(mode="json")) for row in rows],
+            fmt,
+            "enterprises",
+            columns=list(EnterpriseRead.model_fields),
+        )
     total, enterprises = _page(session, query, limit, offset)
-    return EnterprisePage(total=total, limit=limit, offset=offset,
-                          items=read_enterprises(session=session, enterprises=enterprises))
+    return EnterprisePage(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=read_enterprises(session=session, enterprises=enterprises),
+    )
 
 
-@router.post("/enterprises", response_model=EnterpriseRead, status_code=status.HTTP_201_CREATED,
-             responses=WRITE_ERRORS)
-def create_enterprise(body: EnterpriseCreate, session: WriteSessionDep, scope: ScopeDep,
-                      user: CurrentUser) -> EnterpriseRead:
+@router.post(
+    "/enterprises", response_model=EnterpriseRead, status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS
+)
+def create_enterprise(
+    body: EnterpriseCreate, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> EnterpriseRead:
     """Register an enterprise (admins; staff in their regions)."""
     with answers(session):
-        enterprise = add_enterprise(session=session, code=body.code, name=body.name, region=body.region,
-                                    industry=body.industry, key_lists=body.key_lists, actor=user.username,
-                                    scope=scope)
+        enterprise = add_enterprise(
+            session=session,
+            code=body.code,
+            name=body.name,
+            region=body.region,
+            industry=body.industry,
+            key_lists=body.key_lists,
+            actor=user.username,
+            scope=scope,
+        )
     session.commit()
     return read_enterprises(session=session, enterprises=[enterprise])[0]
 
@@ -130,12 +158,22 @@ def read_enterprise(code: EnterpriseCodePath, session: SessionDep, scope: ScopeD
 
 
 @router.patch("/enterprises/{code}", response_model=EnterpriseRead, responses=WRITE_ERRORS)
-def change_enterprise(code: EnterpriseCodePath, body: EnterpriseUpdate, session: WriteSessionDep,
-                      scope: ScopeDep, user: CurrentUser) -> EnterpriseRead:
+def change_enterprise(
+    code: EnterpriseCodePath,
+    body: EnterpriseUpdate,
+    session: WriteSessionDep,
+    scope: ScopeDep,
+    user: CurrentUser,
+) -> EnterpriseRead:
     """Change an enterprise's name, region (its outlets move with it), industry or lists."""
     with answers(session):
-        edit_enterprise(session=session, code=code, changes=body.model_dump(exclude_unset=True),
-                        actor=user.username, scope=scope)
+        edit_enterprise(
+            session=session,
+            code=code,
+            changes=body.model_dump(exclude_unset=True),
+            actor=user.username,
+            scope=scope,
+        )
         enterprise = get_enterprise(session=session, code=code, scope=scope)
     session.commit()
     return read_enterprises(session=session, enterprises=[enterprise])[0]
@@ -163,30 +201,50 @@ def list_outlets(
             owner = get_enterprise(session=session, code=enterprise, scope=scope).id
     region_ids = None
     if region is not None:
-        region_ids = [r.id for r in region_subtree(session=session, region=region_in_scope(session, scope, region))]
+        region_ids = [
+            r.id for r in region_subtree(session=session, region=region_in_scope(session, scope, region))
+        ]
     query = outlets_query(scope=scope, enterprise_id=owner, region_ids=region_ids, medium=medium)
     if fmt is not TableFormat.json:
         rows = []
         for outlet in read_outlets(session=session, sites=session.scalars(query).all()):
             row = outlet.model_dump(mode="json")
-            row["limits"] = [f"{lim['pollutant']} {lim['upper_limit']:g} {lim['unit']}" for lim in row["limits"]]
+            row["limits"] = [
+                f"{lim['pollutant']} {lim['upper_limit']:g} {lim['unit']}" for lim in row["limits"]
+            ]
             rows.append(_flat(row))
         return table_response(rows, fmt, "outlets", columns=list(OutletRead.model_fields))
     total, sites = _page(session, query, limit, offset)
-    return OutletPage(total=total, limit=limit, offset=offset, items=read_outlets(session=session, sites=sites))
+    return OutletPage(
+        total=total, limit=limit, offset=offset, items=read_outlets(session=session, sites=sites)
+    )
 
 
 def _limits(items) -> list[dict[str, Any]] | None:
     return None if items is None else [item.model_dump() for item in items]
 
 
-@router.post("/outlets", response_model=OutletRead, status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS)
-def create_outlet(body: OutletCreate, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser) -> OutletRead:
+@router.post(
+    "/outlets", response_model=OutletRead, status_code=status.HTTP_201_CREATED, responses=WRITE_ERRORS
+)
+def create_outlet(
+    body: OutletCreate, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> OutletRead:
     """Register an outlet of an enterprise with its permit limits (admins; staff in its region)."""
     with answers(session):
-        site = add_outlet(session=session, code=body.code, name=body.name, enterprise=body.enterprise,
-                          medium=body.medium, kind=body.kind, lon=body.lon, lat=body.lat,
-                          limits=_limits(body.limits) or [], actor=user.username, scope=scope)
+        site = add_outlet(
+            session=session,
+            code=body.code,
+            name=body.name,
+            enterprise=body.enterprise,
+            medium=body.medium,
+            kind=body.kind,
+            lon=body.lon,
+            lat=body.lat,
+            limits=_limits(body.limits) or [],
+            actor=user.username,
+            scope=scope,
+        )
     session.commit()
     return read_outlets(session=session, sites=[site])[0]
 
@@ -200,8 +258,9 @@ def read_outlet(code: OutletCodePath, session: SessionDep, scope: ScopeDep) -> O
 
 
 @router.patch("/outlets/{code}", response_model=OutletRead, responses=WRITE_ERRORS)
-def change_outlet(code: OutletCodePath, body: OutletUpdate, session: WriteSessionDep, scope: ScopeDep,
-                  user: CurrentUser) -> OutletRead:
+def change_outlet(
+    code: OutletCodePath, body: OutletUpdate, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> OutletRead:
     """Change an outlet's name, kind or coordinates; ``limits`` replaces its whole set of limits."""
     changes = body.model_dump(exclude_unset=True)
     if "limits" in changes:

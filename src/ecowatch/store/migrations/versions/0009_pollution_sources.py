@@ -41,8 +41,12 @@ def upgrade() -> None:
         sa.Column("enterprise_id", sa.Integer(), nullable=False),
         sa.Column("list", sa.String(16), nullable=False),
         sa.PrimaryKeyConstraint("enterprise_id", "list", name=op.f("pk_enterprise_key_list")),
-        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"], ondelete="CASCADE",
-                                name=op.f("fk_enterprise_key_list_enterprise_id_enterprise")),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_enterprise_key_list_enterprise_id_enterprise"),
+        ),
         _one_of("enterprise_key_list", "list", KEY_LISTS),
     )
     op.create_table(
@@ -50,7 +54,9 @@ def upgrade() -> None:
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=True),
         sa.PrimaryKeyConstraint("site_id", name=op.f("pk_outlet")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], ondelete="CASCADE", name=op.f("fk_outlet_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], ondelete="CASCADE", name=op.f("fk_outlet_site_id_site")
+        ),
         _one_of("outlet", "kind", OUTLET_KINDS),
     )
     op.create_table(
@@ -63,13 +69,17 @@ def upgrade() -> None:
         sa.Column("reference_oxygen_pct", sa.Float(), nullable=True),
         sa.Column("standard", sa.String(128), nullable=True),
         sa.PrimaryKeyConstraint("site_id", "pollutant", name=op.f("pk_permit_limit")),
-        sa.ForeignKeyConstraint(["site_id"], ["site.id"], ondelete="CASCADE",
-                                name=op.f("fk_permit_limit_site_id_site")),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], ondelete="CASCADE", name=op.f("fk_permit_limit_site_id_site")
+        ),
         sa.CheckConstraint("upper_limit >= 0", name=op.f("ck_permit_limit_upper_not_negative")),
-        sa.CheckConstraint("lower_limit IS NULL OR lower_limit < upper_limit",
-                           name=op.f("ck_permit_limit_lower_below_upper")),
-        sa.CheckConstraint("reference_oxygen_pct IS NULL OR (reference_oxygen_pct >= 0 AND reference_oxygen_pct < 21)",
-                           name=op.f("ck_permit_limit_reference_oxygen_range")),
+        sa.CheckConstraint(
+            "lower_limit IS NULL OR lower_limit < upper_limit", name=op.f("ck_permit_limit_lower_below_upper")
+        ),
+        sa.CheckConstraint(
+            "reference_oxygen_pct IS NULL OR (reference_oxygen_pct >= 0 AND reference_oxygen_pct < 21)",
+            name=op.f("ck_permit_limit_reference_oxygen_range"),
+        ),
     )
 
 
