@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -93,23 +94,18 @@ def _read_clean(
     file set with one of them to the general path, so the problems are reported exactly as before.
     The measurements are the same rows in the same order (station, time, pollutant).
     """
-    columns = [*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"]
     order = sorted(PRSA_POLLUTANT_COLUMNS, key=lambda c: PRSA_POLLUTANT_COLUMNS[c][0])
     resolver = StationResolver(registry)
     sources = [f for f in files if may_overlap(f, date_from, date_to)]
     parts: dict[str, pl.DataFrame] = {}
     implausible = False
-    for path in sources:
-        try:
-            frame = pl.read_csv(
-                _decompressed(path), columns=columns, null_values=list(MISSING_MARKERS),
-                schema_overrides={**{c: pl.Int64 for c in _TIME_COLUMNS},
-                                  **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS}, "station": pl.String},
-            )
-        except (pl.exceptions.PolarsError, OSError, ValueError):
+    # Decompressing and parsing release the GIL: files are parsed side by side.
+    with ThreadPoolExecutor(max_workers=min(len(sources), os.cpu_count() or 1) or 1) as pool:
+        parsed = list(pool.map(_parse_numbers, sources))
+    for frame in parsed:
+        if frame is None:
             return None
-        y, m, d, h = (pl.col(c) for c in _TIME_COLUMNS)
-        frame = frame.with_columns(_date=valid_date(y, m, d))
+        h = pl.col("hour")
         checks = frame.select(
             bad_time=(pl.col("_date").is_null() | ~h.is_between(0, 23).fill_null(False)).any(),
             bad_station=(pl.col("station").is_null() | (pl.col("station").str.strip_chars() == "")).any(),
@@ -154,6 +150,21 @@ def _read_clean(
         measurements = mark_implausible(measurements)
     return ImportResult(measurements=measurements, stations=resolver.stations(sorted(parts)), issues=[],
                         sources=[str(f) for f in sources])
+
+
+def _parse_numbers(path: Path) -> pl.DataFrame | None:
+    """One PRSA file's time, pollutant and station columns, typed, with its dates; None if unparsable."""
+    try:
+        frame = pl.read_csv(
+            _decompressed(path), columns=[*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"],
+            null_values=list(MISSING_MARKERS),
+            schema_overrides={**{c: pl.Int64 for c in _TIME_COLUMNS},
+                              **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS}, "station": pl.String},
+        )
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    y, m, d, _ = (pl.col(c) for c in _TIME_COLUMNS)
+    return frame.with_columns(_date=valid_date(y, m, d))
 
 
 def _decompressed(path: Path) -> bytes:
