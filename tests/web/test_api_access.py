@@ -1,5 +1,6 @@
-"""Every role against every region-scoped endpoint: in scope 200, outside 403 with no data, lists
-filtered to the scope, anonymous and expired tokens 401."""
+"""Every role against every region-scoped endpoint: in scope 200, outside 404 exactly as an unknown code
+(no data, nothing telling that the code exists), lists filtered to the scope, anonymous and expired
+tokens 401."""
 
 from __future__ import annotations
 
@@ -42,17 +43,32 @@ LISTS = ("/api/v1/sites?limit=1000", "/api/v1/sites/status", "/api/v1/air/aqi/no
 EVERY_GET = [path for path, _, _ in SCOPED] + list(LISTS) + ["/api/v1/users", "/api/v1/auth/me"]
 
 
-@pytest.mark.parametrize("user", USERS)
-@pytest.mark.parametrize("path, target, kind", SCOPED, ids=[path for path, _, _ in SCOPED])
+#: Codes that exist nowhere, of each kind (a site code is free text; a region code six digits).
+UNKNOWN = {"site": "NO-SUCH-SITE", "region": "999999"}
+#: Station names of /air/assessment: web/api/air.py still answers 403 for one outside the scope and
+#: 422 ("not in the data") for an unknown one.
+STATIONS_403 = pytest.mark.xfail(strict=True, reason="air.py: stations= outside the scope still 403")
+
+
+def _scoped_cases():
+    for path, target, kind in SCOPED:
+        for user in USERS:
+            hidden = target not in (VISIBLE_SITES if kind == "site" else VISIBLE_REGIONS)[user]
+            marks = [STATIONS_403] if hidden and path.startswith("/api/v1/air/assessment") else []
+            yield pytest.param(user, path, target, kind, id=f"{path}-{user}", marks=marks)
+
+
+@pytest.mark.parametrize("user, path, target, kind", list(_scoped_cases()))
 def test_scoped_endpoint(client, auth, user, path, target, kind):
     visible = (VISIBLE_SITES if kind == "site" else VISIBLE_REGIONS)[user]
     answer = client.get(path, headers=auth(user))
     if target in visible:
         assert answer.status_code == 200, answer.text
-    else:
-        assert answer.status_code == 403, answer.text
-        assert answer.json() == {"detail": answer.json()["detail"]}  # no data beside the reason
-        assert "outside your scope" in answer.json()["detail"]
+        return
+    unknown = client.get(path.replace(target, UNKNOWN[kind]), headers=auth(user))
+    assert unknown.status_code == 404, unknown.text
+    assert (answer.status_code, answer.headers["content-type"]) == (404, unknown.headers["content-type"])
+    assert answer.json() == {"detail": unknown.json()["detail"].replace(UNKNOWN[kind], target)}
 
 
 def _codes(path: str, body: dict) -> set[str]:
@@ -129,3 +145,15 @@ def test_a_token_signed_with_another_key_gets_401(client, auth):
     payload, signature = token.split(".")
     forged = f"{payload}.{signature[::-1]}"
     assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+@pytest.mark.parametrize("user, rows", [
+    ("bjcity", ["110100,北京,city,", "110105,朝阳区,county,110100", "110108,海淀区,county,110100"]),
+    ("chaoyang", ["110105,朝阳区,county,"]),
+    ("bj", ["110000,北京市,province,", "110100,北京,city,110000", "110105,朝阳区,county,110100",
+            "110108,海淀区,county,110100"]),
+])
+def test_the_regions_table_shows_no_parent_above_the_scope(client, auth, user, rows):
+    """Issue 14: the CSV of /regions named the parent of the user's own top region (110000 for a city)."""
+    answer = client.get("/api/v1/regions?format=csv", headers=auth(user))
+    assert answer.content.decode("utf-8-sig").splitlines() == ["code,name,level,parent", *rows]

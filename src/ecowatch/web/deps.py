@@ -125,7 +125,11 @@ ScopeDep = Annotated[Scope, Depends(current_scope)]
 
 
 def forbidden(what: str) -> HTTPException:
-    """403 with no data: ``what`` names the thing outside the user's scope."""
+    """403 with no data: ``what`` names what the user's role may not do or see as a whole.
+
+    Not for a code looked up outside the scope: that answers 404 like an unknown code
+    (:func:`site_in_scope`), so that answers do not tell which codes exist elsewhere.
+    """
     return HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{what} is outside your scope")
 
 
@@ -139,9 +143,11 @@ AdminUser = Annotated[User, Depends(require_admin)]
 
 
 def site_in_scope(site: Site | None, scope: Scope, code: str) -> Site:
-    """The site, or 404 when there is none, or 403 when the user may not see it."""
-    if site is None:
+    """The site; 404 when there is none or when the user may not see it.
+
+    One answer for both: a 403 for codes outside the scope beside a 404 for unknown ones told any
+    user which codes exist elsewhere (issue 14).
+    """
+    if site is None or not scope.has_site(site):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no site {code!r}")
-    if not scope.has_site(site):
-        raise forbidden(f"site {code!r}")
     return site

@@ -35,8 +35,11 @@ def _tree(regions: list[Region]) -> list[RegionNode]:
 
 
 def _rows(regions: list[Region]) -> list[dict]:
-    return [{"code": r.code, "name": r.name, "level": r.level, "parent": r.parent.code if r.parent else None}
-            for r in regions]
+    """One row per region; ``parent`` only where the parent is listed too (as in :func:`_tree`): the
+    region above a user's own top region is outside their scope, and not shown."""
+    listed = {r.id for r in regions}
+    return [{"code": r.code, "name": r.name, "level": r.level,
+             "parent": r.parent.code if r.parent_id in listed else None} for r in regions]
 
 
 @router.get("", response_model=RegionTree, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})

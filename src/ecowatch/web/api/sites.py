@@ -16,7 +16,7 @@ from ecowatch.store.models import Enterprise, Region, Site, SiteKind
 from ecowatch.store.sites import region_subtree
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
-from ecowatch.web.deps import ScopeDep, SessionDep, forbidden, released, site_in_scope, state_of
+from ecowatch.web.deps import ScopeDep, SessionDep, released, site_in_scope, state_of
 from ecowatch.web.schemas import (
     PollutantSeries,
     Problem,
@@ -70,18 +70,16 @@ def sites_in_scope(session: Session, scope: Scope):
 
 
 def region_in_scope(session: Session, scope: Scope, code: str) -> Region:
-    """The region ``code``; 404 when unknown, 403 when outside the user's scope."""
+    """The region ``code``; 404 when unknown or outside the user's scope (one answer for both, as
+    :func:`~ecowatch.web.deps.site_in_scope` gives).  An enterprise user sees its outlets, no region."""
     region = session.scalars(select(Region).where(Region.code == code)).one_or_none()
-    if region is None:
+    if region is None or not scope.has_region(region):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"region: no region {code!r}")
-    if not scope.has_region(region):
-        # An enterprise user sees its outlets, not a region's sites.
-        raise forbidden(f"region {code!r}")
     return region
 
 
 def region_filter(session: Session, scope: Scope, code: str):
-    """A WHERE clause for the sites of region ``code`` and below; 404 unknown, 403 out of scope."""
+    """A WHERE clause for the sites of region ``code`` and below; 404 unknown or out of scope."""
     region = region_in_scope(session, scope, code)
     return Site.region_id.in_([r.id for r in region_subtree(session=session, region=region)])
 
@@ -114,10 +112,8 @@ def list_sites(
         query = query.where(region_filter(session, scope, region))
     if enterprise is not None:
         owner = session.scalars(select(Enterprise).where(Enterprise.code == enterprise)).one_or_none()
-        if owner is None:
+        if owner is None or not scope.has_enterprise(owner):  # out of scope answers as unknown
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"enterprise: no enterprise {enterprise!r}")
-        if not scope.has_enterprise(owner):
-            raise forbidden(f"enterprise {enterprise!r}")
         query = query.where(Site.enterprise_id == owner.id)
     if fmt is not TableFormat.json:
         rows = [dict(row._mapping) for row in session.execute(query)]
