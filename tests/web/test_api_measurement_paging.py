@@ -206,3 +206,11 @@ def test_a_read_past_its_budget_is_a_clear_answer(client, auth, monkeypatch):
     assert answer.json()["detail"] == (
         "from/to: the query ran past its budget of 5 s and was stopped; narrow site/pollutant/from/to"
     )
+
+
+def test_the_total_is_counted_only_as_deep_as_offset_goes(client, auth, monkeypatch):
+    monkeypatch.setattr(measurements, "PAGE_COUNT_CAP", 100)
+    body = get(client, auth, "limit=1000")
+    assert (body.json()["total"], len(body.json()["items"])) == (None, 1000)
+    assert body.json()["next_cursor"] is not None
+    assert get(client, auth, "site=BJ-CY-A1&pollutant=CO").json()["total"] == 72  # within the cap: exact

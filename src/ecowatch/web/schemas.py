@@ -174,8 +174,8 @@ class MeasurementRead(BaseModel):
 
 
 class MeasurementPage(BaseModel):
-    total: int | None = Field(description="Rows matching the filters; null when more than the API counts "
-                                          "(200,000)")
+    total: int | None = Field(description="Rows matching the filters; null when more than 10,000 (page on "
+                                          "with next_cursor)")
     limit: int
     offset: int
     next_cursor: str | None = Field(description="Pass as cursor= for the next page; null on the last page")
