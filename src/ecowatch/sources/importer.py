@@ -119,7 +119,7 @@ def read_table(data: bytes, *, source: str) -> Table:
 def _read_xlsx(data: bytes, source: str) -> Table:
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -457,7 +457,7 @@ def _apply(
         values = enterprise.values
         with _at(table, enterprise.first_row, _COLUMN_OF):
             if code in known:
-                changes = {
+                edits = {
                     field_: values[column]
                     for field_, column in (
                         ("name", "enterprise_name"),
@@ -467,7 +467,7 @@ def _apply(
                     )
                     if column in values
                 }
-                if edit_enterprise(session=session, code=code, changes=changes, actor=actor, scope=scope):
+                if edit_enterprise(session=session, code=code, changes=edits, actor=actor, scope=scope):
                     summary.enterprises_updated.append(code)
             else:
                 add_enterprise(

@@ -529,7 +529,7 @@ def read_enterprises(*, session: Session, enterprises: Sequence[Enterprise]) -> 
             region=regions[e.region_id].code,
             region_name=regions[e.region_id].name,
             industry=e.industry,
-            key_lists=lists.get(e.id, []),
+            key_lists=[KeyList(name) for name in lists.get(e.id, [])],
             outlets=outlets.get(e.id, []),
         )
         for e in enterprises
@@ -774,7 +774,12 @@ def outlets_query(
 def read_outlets(*, session: Session, sites: Sequence[Site]) -> list[OutletRead]:
     """:class:`OutletRead` of each outlet site (five queries, whatever their number)."""
     ids = [site.id for site in sites]
-    kinds = dict(session.execute(select(Outlet.site_id, Outlet.kind).where(Outlet.site_id.in_(ids))).all())
+    kinds: dict[int, OutletKind | None] = {
+        site_id: OutletKind(kind) if kind else None
+        for site_id, kind in session.execute(
+            select(Outlet.site_id, Outlet.kind).where(Outlet.site_id.in_(ids))
+        )
+    }
     limits: dict[int, list[PermitLimitRead]] = {}
     for limit in session.scalars(
         select(PermitLimit)
@@ -798,16 +803,18 @@ def read_outlets(*, session: Session, sites: Sequence[Site]) -> list[OutletRead]
         select(Device.site_id, Device.mn).where(Device.site_id.in_(ids)).order_by(Device.mn)
     ):
         devices.setdefault(site_id, []).append(mn)
-    owners = dict(
-        session.execute(
+    owners: dict[int | None, str] = {
+        key: code
+        for key, code in session.execute(
             select(Enterprise.id, Enterprise.code).where(Enterprise.id.in_({s.enterprise_id for s in sites}))
-        ).all()
-    )
-    regions = dict(
-        session.execute(
+        )
+    }
+    regions: dict[int | None, str] = {
+        key: code
+        for key, code in session.execute(
             select(Region.id, Region.code).where(Region.id.in_({s.region_id for s in sites}))
-        ).all()
-    )
+        )
+    }
     return [
         OutletRead(
             code=site.code,
