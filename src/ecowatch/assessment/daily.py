@@ -121,11 +121,16 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
         per_chunk = [_chunk_statistics(chunk) for chunk in chunks_of_sites]
     if cube.city_values is not None and len(cube.city_values):
         per_chunk.append(city_statistics(cube, per_chunk))
+    return _joined(per_chunk, np.concatenate)
+
+
+def _joined(parts: Sequence[Mapping[AqiItem, DailyStatistic]], join) -> dict[AqiItem, DailyStatistic]:
+    """Each item's statistics of ``parts`` joined into one (``np.concatenate`` or ``np.stack``)."""
     return {
         item: DailyStatistic(
-            value=np.concatenate([chunk[item].value for chunk in per_chunk]),
-            count=np.concatenate([chunk[item].count for chunk in per_chunk]),
-            valid=np.concatenate([chunk[item].valid for chunk in per_chunk]),
+            value=join([part[item].value for part in parts]),
+            count=join([part[item].count for part in parts]),
+            valid=join([part[item].valid for part in parts]),
         )
         for item in ITEM_ORDER
     }
@@ -158,14 +163,7 @@ def city_statistics(
         result[AqiItem.O3_8H] = city_o3_daily_max_8h(o3_8h_moving_means(cube.values[rows, o3]), o3_8h_limit)
         result[AqiItem.O3_1H] = o3_daily_max_1h(cube.city_values[row, o3], o3_1h_limit)
         per_city.append(result)
-    return {
-        item: DailyStatistic(
-            value=np.stack([city[item].value for city in per_city]),
-            count=np.stack([city[item].count for city in per_city]),
-            valid=np.stack([city[item].valid for city in per_city]),
-        )
-        for item in ITEM_ORDER
-    }
+    return _joined(per_city, np.stack)
 
 
 def _chunk_statistics(block: np.ndarray) -> dict[AqiItem, DailyStatistic]:
