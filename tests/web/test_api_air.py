@@ -11,7 +11,9 @@ from xml.etree import ElementTree
 import polars as pl
 from typer.testing import CliRunner
 
+import ecowatch.web.api.air as air
 from ecowatch.cli import app as cli_app
+from ecowatch.store.budget import QueryBudgetExceeded
 from xlsx_cells import read_first_sheet
 
 RUNNER = CliRunner()
@@ -175,3 +177,15 @@ def test_assessment_as_xlsx_has_units_in_the_headings(client, auth):
     assert {"PM2.5 (µg/m³)", "CO (mg/m³)", "O3 (µg/m³)"} <= set(sheet.header)
     co = sheet.column("CO (mg/m³)")[0]
     assert (co.value, co.number_format) == (0.9, "0.0")
+
+
+def test_an_assessment_past_its_read_budget_is_a_clear_answer(client, auth, monkeypatch):
+    """The database stopping the read (tests/store/test_store_budget.py, both backends) becomes a 422."""
+    def exhausted(session, seconds):
+        raise QueryBudgetExceeded(seconds)
+
+    monkeypatch.setattr(air, "query_budget", exhausted)
+    answer = client.get("/api/v1/air/assessment?from=2015-01-01&to=2015-01-02", headers=auth("admin"))
+    assert (answer.status_code, answer.json()["detail"]) == (
+        422, "from/to: the query ran past its budget of 30 s and was stopped; ask for a shorter period or "
+             "fewer stations")

@@ -23,6 +23,7 @@ from ecowatch.assessment.air import AirAssessment, assess_air
 from ecowatch.assessment.publish import PUBLISHED_ORDER, assessment_json, daily_table
 from ecowatch.errors import EcowatchError, InputError
 from ecowatch.standards import Edition, StandardsError
+from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.store.measurements import import_result_from_store
 from ecowatch.store.models import Region, RegionLevel, Site, SiteKind
 from ecowatch.store.sites import region_subtree
@@ -37,6 +38,9 @@ from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_
 
 router = APIRouter(prefix="/air", tags=["air"])
 
+#: What one request's reads may take [s] (a three-year assessment of a city's stations reads a few
+#: hundred hourly blocks: well under a second when they are built).
+AIR_READ_BUDGET_S = 30.0
 #: The longest span one request may assess [days]: three years and a leap day, enough for the
 #: three-year moving means; longer requests would tie up a worker for minutes.
 MAX_DAYS = 3 * 366
@@ -78,13 +82,16 @@ def _assessment(session: Session, memo: FigureMemo, sites: Sequence[Site], first
     key = (publish.__name__, versions, first, last, tuple(city_stations or ()), standard)
 
     def compute() -> Any:
-        imported = import_result_from_store(session=session, first_day=first, last_day=last,
-                                            stations=[site.code for site in sites])
+        with query_budget(session, AIR_READ_BUDGET_S):
+            imported = import_result_from_store(session=session, first_day=first, last_day=last,
+                                                stations=[site.code for site in sites])
         return publish(assess_air(imported, first, last, stations=city_stations,
                                   edition=Edition(standard.value) if standard else None))
 
     try:
         return memo.get_or_compute(key, compute)
+    except QueryBudgetExceeded as error:
+        raise _unprocessable(f"from/to: {error}; ask for a shorter period or fewer stations") from None
     except InputError as error:  # its field is the command line's (--from/--to): name the query's
         field = (error.field or "").replace("--", "")
         raise _unprocessable(f"{field}: {error.reason}" if field else error.reason) from None
