@@ -11,7 +11,6 @@ e.g. ``Dongsi``) is resolved through the station registry (``Dongsi`` -> ``1003A
 
 from __future__ import annotations
 
-import gzip
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -153,10 +152,12 @@ def _read_clean(
 
 
 def _parse_numbers(path: Path) -> pl.DataFrame | None:
-    """One PRSA file's time, pollutant and station columns, typed, with its dates; None if unparsable."""
+    """One PRSA file's time, pollutant and station columns, typed, with its dates; None if unparsable.
+
+    Polars decompresses gzip data itself (faster than Python's gzip module)."""
     try:
         frame = pl.read_csv(
-            _decompressed(path), columns=[*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"],
+            path.read_bytes(), columns=[*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"],
             null_values=list(MISSING_MARKERS),
             schema_overrides={**{c: pl.Int64 for c in _TIME_COLUMNS},
                               **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS}, "station": pl.String},
@@ -165,11 +166,6 @@ def _parse_numbers(path: Path) -> pl.DataFrame | None:
         return None
     y, m, d, _ = (pl.col(c) for c in _TIME_COLUMNS)
     return frame.with_columns(_date=valid_date(y, m, d))
-
-
-def _decompressed(path: Path) -> bytes:
-    raw = path.read_bytes()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
 def _read_one(
