@@ -104,10 +104,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, script: str = SERVER, *args: str) -> tuple[subprocess.Popen, str]:
+    """``script`` (argv: url, port, ``args``) in a subprocess, once it answers: (process, base URL)."""
     port = free_port()
     env = os.environ | {"ECOWATCH_SECRET_KEY": secrets.token_hex(32)}
-    process = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port)], env=env)
+    process = subprocess.Popen([sys.executable, "-c", script, url, str(port), *args], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

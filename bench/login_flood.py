@@ -23,9 +23,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +36,7 @@ from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.users import create_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api import free_port  # bench/api.py, beside this script
+from api import start_server  # bench/api.py, beside this script
 
 USER, PASSWORD = "bench-admin", "bench-admin-password"
 SERVER = """
@@ -64,22 +61,6 @@ def prepare(url: str) -> None:
             create_user(session=session, username=USER, password=PASSWORD, role="admin", actor="bench")
     finally:
         engine.dispose()
-
-
-def start_server(url: str, mode: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"ECOWATCH_SECRET_KEY": secrets.token_hex(32)}
-    process = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), mode], env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/openapi.json", timeout=2).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("the server did not start within 60 s")
 
 
 async def _guess(base: str, flood: int, stop_at: float) -> dict[int, int]:
@@ -158,7 +139,7 @@ def main() -> None:
         prepare(url)
         for flood in (int(n) for n in options.floods.split(",")):
             # A server per phase: the throttle's state of one phase does not carry into the next.
-            process, base = start_server(url, mode)
+            process, base = start_server(url, SERVER, mode)
             try:
                 token = httpx.post(f"{base}/api/v1/auth/token", json={"username": USER, "password": PASSWORD},
                                    timeout=30).json()["access_token"]

@@ -7,8 +7,11 @@ before the write transaction begins; the transaction then takes the write lock w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ecowatch.store.errors import StoreError
@@ -54,27 +57,37 @@ async def _hashed(request: Request, password: str | None) -> str | None:
                             headers={"Retry-After": str(busy.retry_after_s)}) from None
 
 
+async def _write(session: Session, work: Callable[[], User]) -> UserDetail:
+    """``work()`` in a request thread, as one short transaction begun there (after the hashing; on
+    SQLite it holds the write lock): committed, or rolled back when ``work`` refuses."""
+    def run() -> UserDetail:
+        try:
+            user = work()
+        except StoreError as error:
+            session.rollback()
+            raise _refused(error) from None
+        except HTTPException:
+            session.rollback()
+            raise
+        session.commit()
+        return _detail(user)
+
+    return await run_in_threadpool(run)
+
+
 @router.post("", response_model=UserDetail, status_code=status.HTTP_201_CREATED, responses=ERRORS)
 async def add(body: UserCreate, request: Request, session: WriteSessionDep, admin: AdminUser) -> UserDetail:
     """Add a user (admins only): a staff role names its region, an enterprise user its enterprise."""
     password_hash = await _hashed(request, body.password)
 
-    def write() -> UserDetail:
-        # One short transaction, begun after the hashing (on SQLite it holds the write lock).
+    def work() -> User:
         if get_user(session=session, username=body.username) is not None:
-            session.rollback()
             raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username: {body.username!r} is taken")
-        try:
-            user = create_user(session=session, username=body.username, password_hash=password_hash,
-                               role=body.role, region_code=body.region, enterprise_code=body.enterprise,
-                               actor=admin.username)
-        except StoreError as error:
-            session.rollback()
-            raise _refused(error) from None
-        session.commit()
-        return _detail(user)
+        return create_user(session=session, username=body.username, password_hash=password_hash,
+                           role=body.role, region_code=body.region, enterprise_code=body.enterprise,
+                           actor=admin.username)
 
-    return await run_in_threadpool(write)
+    return await _write(session, work)
 
 
 @router.patch("/{username}", response_model=UserDetail, responses={**ERRORS, 404: {"model": Problem}})
@@ -84,25 +97,17 @@ async def change(username: str, body: UserUpdate, request: Request, session: Wri
     disabling the user, revokes the user's tokens."""
     password_hash = await _hashed(request, body.password)
 
-    def write() -> UserDetail:
+    def work() -> User:
         user = get_user(session=session, username=username)
         if user is None:
-            session.rollback()
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
         locks_out = body.active is False or (body.role is not None and body.role != user.role)
         if user.id == admin.id and locks_out:
-            session.rollback()
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 detail="active, role: an admin cannot lock themself out")
         given = body.model_dump(exclude_unset=True)
         scope_changes = {f"{key}_code": given[key] for key in ("region", "enterprise") if key in given}
-        try:
-            update_user(session=session, user=user, actor=admin.username, password_hash=password_hash,
-                        role=body.role, active=body.active, **scope_changes)
-        except StoreError as error:
-            session.rollback()
-            raise _refused(error) from None
-        session.commit()
-        return _detail(user)
+        return update_user(session=session, user=user, actor=admin.username, password_hash=password_hash,
+                           role=body.role, active=body.active, **scope_changes)
 
-    return await run_in_threadpool(write)
+    return await _write(session, work)
