@@ -3,7 +3,9 @@
 ``ecowatch demo`` calls :func:`seed_demo`, ``ecowatch serve --simulate`` :func:`run_demo_devices`.
 
 What is real: the hourly data of Beijing's 12 national-control stations 2013-03 .. 2017-02 (UCI
-"Beijing Multi-Site Air-Quality Data", CC BY 4.0, ``data/demo/PROVENANCE.md``).  What is invented:
+"Beijing Multi-Site Air-Quality Data", CC BY 4.0, ``data/demo/PROVENANCE.md``), and the registry of
+the city's 35 stations, each in its district (the other 23 have no data in the demo and the map
+says so; the data end 2017-02-28 23:00 and the map shows them at that time, not as now).  What is invented:
 three enterprises ("示范" = demonstration) with one outlet and one online monitor each, one per HJ 212
 edition, and the demo users.  Their names say so, so that no screenshot can pass them off as real.
 """
