@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import threading
 import time
 
@@ -36,11 +37,14 @@ def _at(seconds: float) -> dt.datetime:
 
 # --- the rules, on the throttle alone ---------------------------------------------------------------
 
-def test_thirty_wrong_passwords_lock_the_account_for_a_minute_then_doubling():
+def test_thirty_wrong_passwords_lock_the_account_for_a_minute_then_doubling(caplog):
     throttle = SignInThrottle()
-    for _ in range(30):
-        if throttle.lockout(account="li", address="192.0.2.1", now=NOON) is None:
-            throttle.failed(account="li", address="192.0.2.1", now=NOON)
+    with caplog.at_level(logging.WARNING, logger="ecowatch.web.throttle"):
+        for _ in range(30):
+            if throttle.lockout(account="li", address="192.0.2.1", now=NOON) is None:
+                throttle.failed(account="li", address="192.0.2.1", now=NOON)
+    assert caplog.messages == ["sign-in: user name 'li' locked out for 60 s after failed sign-ins "
+                               "(last from 192.0.2.1)"]
     # Five free failures, then the fifth locks for 60 s; the 25 tries after it were refused unchecked.
     lockout = throttle.lockout(account="li", address="192.0.2.1", now=NOON)
     assert (lockout.key, lockout.retry_after_s) == ("account", 60)
@@ -209,6 +213,7 @@ def test_other_requests_stay_fast_during_48_concurrent_wrong_sign_ins(store_url,
                 if len(latencies) >= 200:
                     break
             answers = await asyncio.gather(*flood)
+        assert all(int(answer.headers["retry-after"]) >= 1 for answer in answers if answer.status_code == 503)
         return [answer.status_code for answer in answers], latencies
 
     try:

@@ -65,6 +65,7 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
         gc.freeze()
         yield
         gc.unfreeze()
+        state.hashing.close()
         engine.dispose()
 
     app = FastAPI(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -58,6 +59,8 @@ class ThrottleRule:
             return self.max_lockout
         return self.first_lockout * 2 ** doublings
 
+
+LOG = logging.getLogger(__name__)
 
 #: One person's account: five tries to remember a password, then 1 min, 2, 4, ... up to 15 min a try
 #: (at most about 100 guesses a day), forgotten after a day without failures.
@@ -144,7 +147,8 @@ class _Table:
             return None
         return record.locked_until
 
-    def failed(self, key: str, now: dt.datetime) -> None:
+    def failed(self, key: str, now: dt.datetime) -> dt.timedelta | None:
+        """Count a failure; the lock-out it starts, if any."""
         record = self._current(key, now)
         if record is None:
             record = self.records[key] = _Record(failures=0, last_failure=now, locked_until=None)
@@ -155,6 +159,7 @@ class _Table:
         record.last_failure = now
         lockout = self.rule.lockout(record.failures)
         record.locked_until = None if lockout is None else now + lockout
+        return lockout
 
     def clear(self, key: str) -> None:
         self.records.pop(key, None)
@@ -192,10 +197,17 @@ class SignInThrottle:
         return Lockout(key="address", until=by_address, now=now)
 
     def failed(self, *, account: str, address: str, now: dt.datetime) -> None:
-        """Count a wrong password (or an unknown or disabled user) against both keys."""
+        """Count a wrong password (or an unknown or disabled user) against both keys; a lock-out that
+        starts is logged (a warning, one per lock-out: its length doubles, so the lines stay few)."""
         with self._lock:
-            self._accounts.failed(account, now)
-            self._addresses.failed(address, now)
+            by_account = self._accounts.failed(account, now)
+            by_address = self._addresses.failed(address, now)
+        if by_account is not None:
+            LOG.warning("sign-in: user name %r locked out for %d s after failed sign-ins (last from %s)",
+                        account, by_account.total_seconds(), address)
+        if by_address is not None:
+            LOG.warning("sign-in: address %s locked out for %d s after failed sign-ins", address,
+                        by_address.total_seconds())
 
     def succeeded(self, *, account: str) -> None:
         """The account's failures are cleared (the address's are not: see the module docstring)."""
