@@ -486,7 +486,7 @@ def test_enterprise_users_see_their_own_and_change_nothing(session):
     assert [e.code for e in session.scalars(enterprises_query(scope=own))] == [ENT_CY]
     with pytest.raises(OutOfScope, match="an enterprise user may not change the registry"):
         edit_enterprise(session=session, code=ENT_CY, changes={"name": "x"}, actor="t", scope=own)
-    with pytest.raises(OutOfScope, match=f"enterprise '{ENT_CY2}' is outside your scope"):
+    with pytest.raises(UnknownSource, match=f"^field enterprise: no enterprise '{ENT_CY2}'$"):
         get_enterprise(session=session, code=ENT_CY2, scope=own)
 
 

@@ -181,15 +181,19 @@ def test_staff_write_within_their_regions_only(fresh_client, fresh_auth, fresh_s
         f"/api/v1/sources/enterprises/{NEW_CY}", headers=chaoyang, json={"region": "110108"}
     )
     assert moved.status_code == 403
+    # A code outside the scope answers as an unknown one (docs/decisions.md P-signin5).
     other = fresh_client.patch(f"/api/v1/sources/enterprises/{ENT_HD}", headers=chaoyang, json={"name": "x"})
     assert (other.status_code, other.json()) == (
-        403,
-        {"detail": f"field enterprise: enterprise '{ENT_HD}' is outside your scope"},
+        404,
+        {"detail": f"field enterprise: no enterprise '{ENT_HD}'"},
     )
     outlet = fresh_client.post(
         "/api/v1/sources/outlets", headers=chaoyang, json={**GAS, "enterprise": ENT_HD}
     )
-    assert outlet.status_code == 403
+    assert (outlet.status_code, outlet.json()) == (
+        404,
+        {"detail": f"field enterprise: no enterprise '{ENT_HD}'"},
+    )
     assert _writes(fresh_store_url) == before
     assert _audit(fresh_store_url, "enterprise") == [("chaoyang", "create", NEW_CY)]
 
@@ -207,14 +211,16 @@ def test_reads_follow_the_scope(client, auth):
     assert codes("ent_cy") == [ENT_CY]
     assert codes("ent_cy", "/api/v1/sources/outlets") == ["BJ-CY-O1"]
     assert codes("hebei", "/api/v1/sources/outlets") == []
-    assert client.get(f"/api/v1/sources/enterprises/{ENT_HD}", headers=auth("chaoyang")).status_code == 403
-    assert client.get("/api/v1/sources/outlets/BJ-HD-O1", headers=auth("ent_cy")).status_code == 403
-    assert (
-        client.get(
-            "/api/v1/sources/enterprises", params={"region": "110108"}, headers=auth("chaoyang")
-        ).status_code
-        == 403
+    # Codes outside the scope answer as unknown ones (docs/decisions.md P-signin5).
+    hidden = client.get(f"/api/v1/sources/enterprises/{ENT_HD}", headers=auth("chaoyang"))
+    assert (hidden.status_code, hidden.json()) == (
+        404,
+        {"detail": f"field enterprise: no enterprise '{ENT_HD}'"},
     )
+    hidden = client.get("/api/v1/sources/outlets/BJ-HD-O1", headers=auth("ent_cy"))
+    assert (hidden.status_code, hidden.json()) == (404, {"detail": "field outlet: no outlet 'BJ-HD-O1'"})
+    region = client.get("/api/v1/sources/enterprises", params={"region": "110108"}, headers=auth("chaoyang"))
+    assert region.status_code == 404
 
 
 def test_an_enterprise_user_changes_nothing(fresh_client, fresh_auth, fresh_store_url):

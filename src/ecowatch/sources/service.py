@@ -373,17 +373,16 @@ def _assign(target: Any, attribute: str, value: Any, changed: dict[str, Any]) ->
 
 
 def get_enterprise(*, session: Session, code: str, scope: Scope | None = None) -> Enterprise:
-    """The enterprise ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
+    """The enterprise ``code``: :class:`UnknownSource` if there is none or ``scope`` does not see it (the
+    same words for both: a different answer would tell anyone which codes exist elsewhere)."""
     # A code that cannot be stored is no code of the store (and PostgreSQL text cannot even hold U+0000).
     enterprise = (
         session.scalars(select(Enterprise).where(Enterprise.code == code.strip().upper())).one_or_none()
         if code.isprintable()
         else None
     )
-    if enterprise is None:
+    if enterprise is None or (scope is not None and not scope.has_enterprise(enterprise)):
         raise UnknownSource(f"no enterprise {code!r}", field="enterprise")
-    if scope is not None and not scope.has_enterprise(enterprise):
-        raise OutOfScope(f"enterprise {code!r} is outside your scope", field="enterprise")
     return enterprise
 
 
@@ -540,17 +539,17 @@ def read_enterprises(*, session: Session, enterprises: Sequence[Enterprise]) -> 
 
 
 def get_outlet(*, session: Session, code: str, scope: Scope | None = None) -> Site:
-    """The outlet site ``code``: :class:`UnknownSource` if none, :class:`OutOfScope` if not visible."""
+    """The outlet site ``code``: :class:`UnknownSource` if there is none or ``scope`` does not see it
+    (the same words for both, as :func:`get_enterprise`)."""
     site = (
         session.scalars(select(Site).where(Site.code == code.strip())).one_or_none()
         if code.isprintable()
         else None
     )
-    if site is None or site.kind != SiteKind.outlet:
-        what = "" if site is None else f" (site {site.code} is {a_or_an(site.kind)})"
-        raise UnknownSource(f"no outlet {code!r}{what}", field="outlet")
-    if scope is not None and not scope.has_site(site):
-        raise OutOfScope(f"outlet {code!r} is outside your scope", field="outlet")
+    if site is None or (scope is not None and not scope.has_site(site)):
+        raise UnknownSource(f"no outlet {code!r}", field="outlet")
+    if site.kind != SiteKind.outlet:
+        raise UnknownSource(f"no outlet {code!r} (site {site.code} is {a_or_an(site.kind)})", field="outlet")
     return site
 
 
