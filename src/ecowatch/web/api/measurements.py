@@ -206,16 +206,24 @@ def read_filters(
     return Filters(scope.site_filter(), site_id, pollutant, interval, start, end, after)
 
 
-def _query(filters: Filters) -> Select:
+def _query(filters: Filters, *, sites_after: int | None = None) -> Select:
+    """The request's rows in primary-key order; ``sites_after``: only the sites with a greater id.
+
+    The sites are given as ``site_id IN (the sites in scope)``: SQLite then walks the primary key
+    site by site in order and stops at the page's end (0.1 ms), where a join filter on the sites
+    made it sort each site's rows first (140 ms a page on the Beijing store)."""
     key = (Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant)
+    sites = select(Site.id).where(filters.scope)
+    if filters.site_id is not None:
+        sites = sites.where(Site.id == filters.site_id)
+    if sites_after is not None:
+        sites = sites.where(Site.id > sites_after)
     query = (
         select(Site.code, Measurement)
         .join(Site, Site.id == Measurement.site_id)
-        .where(filters.scope, Measurement.interval == filters.interval)
+        .where(Measurement.site_id.in_(sites), Measurement.interval == filters.interval)
         .order_by(*key)
     )
-    if filters.site_id is not None:
-        query = query.where(Measurement.site_id == filters.site_id)
     if filters.pollutant is not None:
         query = query.where(Measurement.pollutant == filters.pollutant)
     if filters.start is not None:
@@ -225,12 +233,18 @@ def _query(filters: Filters) -> Select:
     return query
 
 
-def _after(query: Select, filters: Filters) -> Select:
+def _pages(filters: Filters) -> list[Select]:
+    """The queries whose rows, one after the other, are the request's rows after its cursor: the rest
+    of the cursor's site (a range of the primary key), then the sites after it.  One row-value
+    comparison over all sites would make SQLite test it row by row (250 ms a page)."""
     if filters.after is None:
-        return query
+        return [_query(filters)]
     site_id, time, pollutant = filters.after
-    key = tuple_(Measurement.site_id, Measurement.interval, Measurement.time, Measurement.pollutant)
-    return query.where(key > tuple_(site_id, filters.interval, time, pollutant))
+    rest_of_site = _query(filters).where(
+        Measurement.site_id == site_id,
+        tuple_(Measurement.time, Measurement.pollutant) > tuple_(time, pollutant),
+    )
+    return [rest_of_site, _query(filters, sites_after=site_id)]
 
 
 def _read(code: str, row: Measurement) -> MeasurementRead:
@@ -257,7 +271,8 @@ def _count(session: Session, query: Select, cap: int | None = None) -> int | Non
 
 def count_rows(session: Session, filters: Filters) -> int | None:
     """Rows a request's filters (and cursor) select, up to :data:`COUNT_CAP`; None above."""
-    return _count(session, _after(_query(filters), filters))
+    counts = [_count(session, query) for query in _pages(filters)]
+    return None if None in counts or sum(counts) > COUNT_CAP else sum(counts)
 
 
 def measurement_rows(
@@ -281,16 +296,18 @@ def measurement_rows(
         total = len(merged)
         end = None if limit is None else offset + limit
         return total, merged[offset:end]
-    query = _query(filters)
-    total = _count(session, query, PAGE_COUNT_CAP) if count else None
-    query = _after(query, filters).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    out = []
-    for code, row in session.execute(query):
-        out.append(((row.site_id, as_utc(row.time), row.pollutant), _read(code, row)))
-        if progress is not None and len(out) % 1000 == 0:
-            progress(len(out))
+    total = _count(session, _query(filters), PAGE_COUNT_CAP) if count else None
+    out: list[tuple[tuple, MeasurementRead]] = []
+    for query in _pages(filters):  # offset comes without a cursor, so with one query only
+        if limit is not None and len(out) >= limit:
+            break
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit - len(out))
+        for code, row in session.execute(query):
+            out.append(((row.site_id, as_utc(row.time), row.pollutant), _read(code, row)))
+            if progress is not None and len(out) % 1000 == 0:
+                progress(len(out))
     return total, out
 
 
