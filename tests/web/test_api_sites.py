@@ -154,17 +154,22 @@ def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_
     from ecowatch.store.models import Hj212Frame, Site
 
     start = dt.datetime(2016, 1, 3, 14, 0, tzinfo=dt.UTC)  # 22:00 Beijing time
-    with fresh_app.state.ecowatch.sessions.begin() as session:
-        site_id = session.scalar(select(Site.id).where(Site.code == "BJ-CY-O1"))
-        for n in range(30):
-            time = start + dt.timedelta(seconds=10 * n)
-            local = (time + dt.timedelta(hours=8)).strftime("%Y%m%d%H%M%S")
-            segment = (f"ST=31;CN=2011;PW=123456;MN=BJCYO1000000000000000001;CP=&&DataTime={local};"
-                       f"02-Rtd={18 + n % 3}.5,02-Flag=N;S02-Rtd=11.{n % 10},S02-Flag=N;B02-Cou=33.{n},B02-Flag=N&&")
-            session.add(Hj212Frame(digest=f"test-{n}", mn="BJCYO1000000000000000001", qn=None, st="31",
-                                   cn="2011", flag=None, version="2005", data_time=local, data_time_utc=time,
-                                   received_at=time, site_id=site_id, cp=None,
-                                   raw=f"##{len(segment):04d}{segment}0000", peer="test"))
+
+    def add_frames(numbers: range) -> None:
+        with fresh_app.state.ecowatch.sessions.begin() as session:
+            site_id = session.scalar(select(Site.id).where(Site.code == "BJ-CY-O1"))
+            for n in numbers:
+                time = start + dt.timedelta(seconds=10 * n)
+                local = (time + dt.timedelta(hours=8)).strftime("%Y%m%d%H%M%S")
+                segment = (f"ST=31;CN=2011;PW=123456;MN=BJCYO1000000000000000001;CP=&&DataTime={local};"
+                           f"02-Rtd={18 + n % 3}.5,02-Flag=N;S02-Rtd=11.{n % 10},S02-Flag=N;"
+                           f"B02-Cou=33.{n},B02-Flag=N&&")
+                session.add(Hj212Frame(digest=f"test-{n}", mn="BJCYO1000000000000000001", qn=None, st="31",
+                                       cn="2011", flag=None, version="2005", data_time=local, data_time_utc=time,
+                                       received_at=time, site_id=site_id, cp=None,
+                                       raw=f"##{len(segment):04d}{segment}0000", peer="test"))
+
+    add_frames(range(30))
     body = fresh_client.get("/api/v1/sites/BJ-CY-O1/series?hours=48", headers=fresh_auth("ent_cy")).json()
     assert (body["interval"], body["from"], body["to"]) == (
         "rtd", "2016-01-03T22:00:00+08:00", "2016-01-03T22:04:50+08:00")
@@ -177,3 +182,12 @@ def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_
     assert body["pollutants"]["a01011"]["points"][:2] == [
         ["2016-01-03T22:00:00+08:00", 11.0], ["2016-01-03T22:00:10+08:00", 11.1]]
     assert body["site"]["time"] == "2016-01-03T22:04:50+08:00"  # the last frame, later than its last hour
+    status = fresh_client.get("/api/v1/sites/status", headers=fresh_auth("ent_cy")).json()["sites"]
+    assert [site["time"] for site in status] == ["2016-01-03T22:04:50+08:00"]
+
+    # Real-time frames do not bump the site's data version: the next frames must still show.
+    add_frames(range(30, 36))
+    again = fresh_client.get("/api/v1/sites/BJ-CY-O1/series?hours=48", headers=fresh_auth("ent_cy")).json()
+    assert (again["to"], len(again["pollutants"]["a01011"]["points"])) == ("2016-01-03T22:05:50+08:00", 36)
+    status = fresh_client.get("/api/v1/sites/status", headers=fresh_auth("ent_cy")).json()["sites"]
+    assert [site["time"] for site in status] == ["2016-01-03T22:05:50+08:00"]

@@ -34,8 +34,8 @@ from ecowatch.store.models import Hj212Frame, Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of
 from ecowatch.web.cache import FigureMemo
 
-__all__ = ["AIR_STALE_AFTER", "NO_DATA_COLOUR", "RECENT", "REPORTING_COLOUR", "beijing_iso", "latest_hours",
-           "mark_stale", "series_label", "site_series", "site_statuses", "site_versions"]
+__all__ = ["AIR_STALE_AFTER", "NO_DATA_COLOUR", "RECENT", "REPORTING_COLOUR", "beijing_iso", "frames_marker",
+           "latest_hours", "mark_stale", "series_label", "site_series", "site_statuses", "site_versions"]
 
 BEIJING = dt.timezone(BEIJING_OFFSET, "Asia/Shanghai")
 #: Map colour of a site without recent data (Material grey 500).
@@ -92,16 +92,27 @@ _FRAME_CNS = tuple(f"{cn:04d}" for cn in FRAME_INTERVALS.values())
 
 def latest_frames(session: Session, site_ids: Sequence[int],
                   until: dt.datetime | None = None) -> dict[int, dt.datetime]:
-    """Each site's latest real-time or minute frame time (UTC), at or before ``until`` if given."""
+    """Each site's latest real-time or minute frame time (UTC), at or before ``until`` if given.
+
+    One ``max`` per site and CN, each on the leading columns of ``ix_hj212_frame_site_cn_time`` (an
+    index lookup; a ``cn IN (...)`` would walk all of a site's frames).
+    """
     if not site_ids:
         return {}
-    conditions = [Hj212Frame.site_id == Site.id, Hj212Frame.cn.in_(_FRAME_CNS)]
-    if until is not None:
-        conditions.append(Hj212Frame.data_time_utc <= until)
-    latest = select(func.max(Hj212Frame.data_time_utc)).where(*conditions).scalar_subquery()
-    rows = session.execute(select(Site.id, latest).where(Site.id.in_(list(site_ids)),
-                                                          Site.kind != SiteKind.air_station.value))
-    return {site_id: as_utc(time) for site_id, time in rows if time is not None}
+    columns = []
+    for cn in _FRAME_CNS:
+        conditions = [Hj212Frame.site_id == Site.id, Hj212Frame.cn == cn]
+        if until is not None:
+            conditions.append(Hj212Frame.data_time_utc <= until)
+        columns.append(select(func.max(Hj212Frame.data_time_utc)).where(*conditions).scalar_subquery())
+    rows = session.execute(select(Site.id, *columns).where(Site.id.in_(list(site_ids)),
+                                                           Site.kind != SiteKind.air_station.value))
+    out = {}
+    for site_id, *times in rows:
+        present = [as_utc(time) for time in times if time is not None]
+        if present:
+            out[site_id] = max(present)
+    return out
 
 
 def _latest(session: Session, site_ids: Sequence[int], until: dt.datetime | None) -> dict[int, dt.datetime]:
@@ -176,8 +187,15 @@ def site_versions(session: Session, where: ColumnElement[bool]) -> tuple[tuple[i
     return tuple(session.execute(select(Site.id, Site.data_version).where(where).order_by(Site.id)).tuples())
 
 
+def frames_marker(session: Session) -> int:
+    """The newest kept frame's id: part of the memo keys of outlets' figures, since real-time and minute
+    frames do not bump ``site.data_version`` (only hour and day values do).  One primary-key lookup."""
+    return session.scalar(select(func.max(Hj212Frame.id))) or 0
+
+
 def site_statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo, *,
-                  at: dt.datetime | None = None, reference: dt.datetime | None = None) -> tuple[str | None, list[dict]]:
+                  at: dt.datetime | None = None, reference: dt.datetime | None = None,
+                  frames: int | None = None) -> tuple[str | None, list[dict]]:
     """``(as_of, statuses)`` of the sites of ``versions`` (:func:`site_versions`); as_of is their latest
     value's time.  With ``at`` (aware), each site's status is that of its last value at or before ``at``.
 
@@ -186,9 +204,11 @@ def site_statuses(session: Session, versions: tuple[tuple[int, int], ...], memo:
     ``reference`` (default: ``at``, else ``as_of``).
 
     The statuses are memoised on the sites' ``(id, data_version)`` pairs (read first with one light
-    query) and ``at``: with no new data a request loads no site and computes nothing.
+    query), ``at`` and ``frames`` (:func:`frames_marker`; None: frames are not looked at, the latest
+    value is the latest hour): with no new data a request loads no site and computes nothing.
     """
-    as_of, statuses = memo.get_or_compute(("statuses", versions, at), lambda: _statuses(session, versions, memo, at))
+    as_of, statuses = memo.get_or_compute(("statuses", versions, at, frames),
+                                          lambda: _statuses(session, versions, memo, at, frames))
     reference = reference or at or as_of
     return beijing_iso(as_of), [mark_stale(status, time, reference) for time, status in statuses]
 
@@ -213,7 +233,7 @@ def mark_stale(status: dict[str, Any], time: dt.datetime | None, reference: dt.d
 
 
 def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo,
-              at: dt.datetime | None) -> tuple[dt.datetime | None, list]:
+              at: dt.datetime | None, frames: int | None) -> tuple[dt.datetime | None, list]:
     ids = [site_id for site_id, _ in versions]
     sites = session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id)
                             .options(selectinload(Site.region))).all()
@@ -223,10 +243,11 @@ def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: Fig
         def compute(site: Site = site) -> tuple[dt.datetime | None, dict[str, Any]]:
             nonlocal latest
             if latest is None:
-                latest = _latest(session, ids, at)
+                latest = _latest(session, ids, at) if frames is not None else latest_hours(session, ids, at)
             return latest.get(site.id), _status(session, site, latest.get(site.id))
 
-        statuses.append(memo.get_or_compute(("status", site.id, site.data_version, at), compute))
+        marker = frames if site.kind != SiteKind.air_station else None
+        statuses.append(memo.get_or_compute(("status", site.id, site.data_version, at, marker), compute))
     times = [time for time, _ in statuses if time is not None]
     return (max(times) if times else None), statuses
 
@@ -258,7 +279,8 @@ def site_series(session: Session, site: Site, hours: int, memo: FigureMemo, *,
     """The last ``hours`` hours of ``site`` ending at its latest hour (at or before ``at``): values per
     pollutant and AQI.  An outlet or water section whose monitor reports real-time or minute frames
     gets its last :data:`FRAME_POINTS` frame values instead of the few hourly ones (``interval``)."""
-    return memo.get_or_compute(("series", site.id, site.data_version, hours, at),
+    marker = frames_marker(session) if site.kind != SiteKind.air_station else None
+    return memo.get_or_compute(("series", site.id, site.data_version, hours, at, marker),
                                lambda: _series(session, site, hours, at))
 
 

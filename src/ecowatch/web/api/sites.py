@@ -26,7 +26,7 @@ from ecowatch.web.schemas import (
     SitesStatus,
     SiteStatus,
 )
-from ecowatch.web.status import BEIJING, beijing_iso, site_series, site_statuses, site_versions
+from ecowatch.web.status import BEIJING, beijing_iso, frames_marker, site_series, site_statuses, site_versions
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
 router = APIRouter(prefix="/sites", tags=["sites"])
@@ -135,23 +135,27 @@ async def sites_status(request: Request, session: SessionDep, scope: ScopeDep, a
     now = state_of(request).now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
     return await status_response(request, session, scope.site_filter(), fmt, name="sites-status",
                                  item=MapSiteStatus, page=MapSitesStatus, items_key="sites", at=moment,
-                                 reference=moment or now)
+                                 reference=moment or now, frames=True)
 
 
 async def status_response(request: Request, session: Session, site_filter, fmt: TableFormat, *, name: str,
                           item: type[BaseModel], page: type[BaseModel], items_key: str,
-                          at: dt.datetime | None = None, reference: dt.datetime | None = None) -> Response:
+                          at: dt.datetime | None = None, reference: dt.datetime | None = None,
+                          frames: bool = False) -> Response:
     """The status of the sites ``site_filter`` selects at ``at`` (default: their latest values), stale
     as seen from ``reference`` (default ``at``, else their latest value), as ``page`` (``as_of``,
     ``at`` where the page has it, and ``items_key``) or a table of ``item``'s fields; the JSON text is
-    memoised on the sites' data versions and the two moments."""
+    memoised on the sites' data versions and the two moments.  With ``frames``, an outlet's latest
+    value may be a real-time or minute frame (newer than its last hour), and the newest frame is part of
+    the memo key (frames do not bump the sites' data versions)."""
     memo = state_of(request).memo
-    with released(session):  # on the loop: one light query, then the memo answers
+    with released(session):  # on the loop: light queries, then the memo answers
         versions = site_versions(session, site_filter)
+        marker = frames_marker(session) if frames else None
 
     def rows() -> tuple[str | None, list[dict]]:
         with released(session):
-            as_of, statuses = site_statuses(session, versions, memo, at=at, reference=reference)
+            as_of, statuses = site_statuses(session, versions, memo, at=at, reference=reference, frames=marker)
         return as_of, [{key: status[key] for key in item.model_fields} for status in statuses]
 
     def text() -> str:
@@ -163,7 +167,7 @@ async def status_response(request: Request, session: Session, site_filter, fmt: 
     if fmt is not TableFormat.json:
         return await run_in_threadpool(
             lambda: table_response(rows()[1], fmt, name, columns=list(item.model_fields)))
-    return json_response(await memo.get_or_compute_in_thread((name, versions, at, reference), text))
+    return json_response(await memo.get_or_compute_in_thread((name, versions, at, reference, marker), text))
 
 
 @router.get("/{code}", response_model=SiteRead, responses={**SCOPE_ERRORS, 404: {"model": Problem}})
