@@ -4,7 +4,9 @@ The real app runs under uvicorn on a free 127.0.0.1 port over the SQLite fixture
 ``conftest.py`` (air stations with hourly values of the six pollutants).  Each test signs in
 through the form, as a person would, and checks what the page shows against the API's own answer
 and the standard's colours; every request the page made must have gone to that server.
-Screenshots go to the test's ``tmp_path`` and to ``test-output/`` at the repository root.
+Screenshots go to ``test-output/screenshots/`` at the repository root (git-ignored; the map in
+Chinese and English for an admin and a district user, an outlet's chart, the phone width), and the
+Chinese text the charts draw is checked against tofu boxes (issue 13, "Must show").
 """
 
 from __future__ import annotations
