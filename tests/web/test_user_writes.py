@@ -12,7 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from typer.testing import CliRunner
 
+from ecowatch.cli import app as cli_app
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.db import SQLITE_IMMEDIATE
 from ecowatch.store.models import User
@@ -64,6 +66,24 @@ def test_database_errors_of_the_web_engine_show_no_statement_values(fresh_app):
     finally:
         plain.dispose()
     assert FAKE_HASH in str(shown.value)
+
+
+def test_the_cli_reports_a_refused_write_without_the_hash(fresh_store_url, monkeypatch):
+    """``users add`` prints one line for a database error, never the statement's values."""
+    import ecowatch.store.users as users
+
+    def insert_a_taken_name(*, session, password_hash, **_other):
+        session.execute(insert(User).values(username="admin", password_hash=password_hash, role="admin",
+                                            active=True))
+
+    monkeypatch.setattr(users, "create_user", insert_a_taken_name)
+    result = CliRunner().invoke(cli_app, ["users", "add", "--username", "newcomer", "--role", "admin",
+                                          "--password", "cli-secret-password", "--db", fresh_store_url])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert output.startswith("error: the database refused the write: ")
+    assert ("UNIQUE constraint failed" in output) or ("duplicate key value violates unique constraint" in output)
+    assert "$argon2" not in result.output and "cli-secret-password" not in result.output
 
 
 def _sqlite_only(url: str) -> None:

@@ -45,8 +45,24 @@ def users_add(
                 console.print(f"added user {user.username} ({user.role}, sees {scope})", highlight=False)
         finally:
             engine.dispose()
-    except (EcowatchError, SQLAlchemyError) as error:
+    except EcowatchError as error:
         raise fail(error) from None
+    except SQLAlchemyError as error:
+        raise fail(EcowatchError(without_values(error))) from None
+
+
+def without_values(error: Exception) -> str:
+    """The database's reason for ``error``, one line, without the statement and its values (SQLAlchemy
+    prints them, and the values of a new user hold its password hash).
+
+    >>> from sqlalchemy.exc import IntegrityError
+    >>> refused = IntegrityError("INSERT ...", {"password_hash": "$argon2id$..."}, Exception("UNIQUE failed"))
+    >>> without_values(refused)
+    'the database refused the write: UNIQUE failed'
+    """
+    orig = getattr(error, "orig", None)
+    reason = str(orig if orig is not None else type(error).__name__).strip().splitlines()
+    return f"the database refused the write: {reason[0] if reason else type(error).__name__}"
 
 
 @users_app.command("list")
