@@ -87,3 +87,11 @@ def test_measurements_xlsx_times_are_excel_date_times(client, auth):
     assert [c.value for c in times] == pytest.approx([42370.0, 42370 + 1 / 24])
     assert {c.number_format for c in times} == {"yyyy-mm-dd hh:mm:ss"}
     assert [c.value for c in sheet.column("value")] == pytest.approx([0.9, 0.9])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/me", "/api/v1/users", "/api/v1/sites/BJ-CY-A1"])
+def test_a_file_asked_of_a_json_only_route_is_refused_not_answered_as_json(client, auth, path):
+    answer = client.get(f"{path}?format=csv", headers=auth("admin"))
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == f"format: {path} answers JSON only (no table shape), not csv"
+    assert client.get(f"{path}?format=json", headers=auth("admin")).status_code == 200

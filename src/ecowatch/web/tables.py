@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import HTTPException, Query, Request, status
 from fastapi.responses import Response
 
 from ecowatch.reports.spreadsheets import csv_bytes, export_frame, sheet_name, xlsx_bytes
 
-__all__ = ["CSV_TYPE", "TABLE_RESPONSES", "XLSX_TYPE", "FormatQuery", "TableFormat", "json_response",
-           "table_response"]
+__all__ = ["CSV_TYPE", "TABLE_RESPONSES", "XLSX_TYPE", "FormatQuery", "TableFormat", "format_is_answered",
+           "json_response", "table_response"]
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,6 +36,20 @@ TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
                       XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
 }
+
+
+async def format_is_answered(request: Request) -> None:
+    """Refuse (400) ``?format=csv|xlsx`` on a route that answers JSON only, rather than answer JSON to
+    a client that asked for a file (``/air/assessment?format=csv`` once did)."""
+    wanted = request.query_params.get("format")
+    if wanted is None or wanted == TableFormat.json:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    declared = {param.alias for param in dependant.query_params} if dependant is not None else set()
+    if "format" not in declared:
+        detail = f"format: {request.url.path} answers JSON only (no table shape), not {wanted}"
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=detail)
 
 
 def json_response(text: str) -> Response:
