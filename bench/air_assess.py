@@ -162,8 +162,8 @@ def bench_cli(args: argparse.Namespace) -> dict:
     import os
     import subprocess
 
-    command = [str(Path(sys.executable).with_name("ecowatch")), "air", "assess", str(DEMO_PRSA), "--format", "prsa",
-               "--from", "2013-03-01", "--to", "2017-02-28", "--json"]
+    command = [str(Path(sys.executable).with_name("ecowatch")), "air", "assess", str(DEMO_PRSA),
+               "--format", "prsa", "--from", "2013-03-01", "--to", "2017-02-28", "--json"]
     runs = []
     for _ in range(max(1, args.cli_runs)):
         before = os.times()
@@ -181,7 +181,8 @@ def bench_cli(args: argparse.Namespace) -> dict:
             "cli_under_bar": min(w for w, _ in runs) < CLI_BAR_S, "cli_city_pm25": city_pm25}
 
 
-CASES = {"beijing": bench_beijing, "national": bench_national, "python_aqi": bench_python_aqi, "cli": bench_cli}
+CASES = {"beijing": bench_beijing, "national": bench_national, "python_aqi": bench_python_aqi,
+         "cli": bench_cli}
 
 
 def _run(name: str, args: argparse.Namespace, queue) -> None:

@@ -34,14 +34,17 @@ def station_hours(year: int, month: int, day: int, pollutant: str) -> dict[str, 
             continue
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                if (int(row["year"]), int(row["month"]), int(row["day"])) == (year, month, day) \
-                        and row[pollutant] != "NA":
+                if (int(row["year"]), int(row["month"]), int(row["day"])) == (year, month, day) and row[
+                    pollutant
+                ] != "NA":
                     result.setdefault(station, []).append((int(row["hour"]), float(row[pollutant])))
     return result
 
 
 def city_row(day: str) -> dict[str, str]:
-    result = CliRunner().invoke(app, ["air", "daily", str(PRSA), "--format", "prsa", "--from", day, "--to", day])
+    result = CliRunner().invoke(
+        app, ["air", "daily", str(PRSA), "--format", "prsa", "--from", day, "--to", day]
+    )
     assert result.exit_code == 0, result.output
     return next(row for row in csv.DictReader(io.StringIO(result.stdout)) if row["kind"] == "city")
 
@@ -60,7 +63,12 @@ def test_2016_05_06_pm10_is_the_mean_of_station_days() -> None:
     row = city_row("2016-05-06")
     assert row["PM10"] == "135.9"
     # 2012 daily AQI: PM10 135.9 → 50 + (135.9 − 50) × 50/100 = 92.95 → 93; the day is 良, not 轻度污染.
-    assert (row["IAQI_PM10"], row["AQI"], row["category_zh"], row["primary_pollutants"]) == ("93", "93", "良", "PM10")
+    assert (row["IAQI_PM10"], row["AQI"], row["category_zh"], row["primary_pollutants"]) == (
+        "93",
+        "93",
+        "良",
+        "PM10",
+    )
 
 
 def test_2014_08_29_pm25_is_the_mean_of_station_days() -> None:

@@ -24,7 +24,18 @@ pytestmark = pytest.mark.skipif(not PRSA.is_dir(), reason=f"demo data not found 
 
 
 def run(command: str, *extra: str) -> str:
-    args = ["air", command, str(PRSA), "--format", "prsa", "--from", "2014-03-01", "--to", "2014-03-01", *extra]
+    args = [
+        "air",
+        command,
+        str(PRSA),
+        "--format",
+        "prsa",
+        "--from",
+        "2014-03-01",
+        "--to",
+        "2014-03-01",
+        *extra,
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return result.stdout

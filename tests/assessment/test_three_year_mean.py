@@ -38,14 +38,20 @@ def city_annual_pm25(year: int) -> float:
         if station == "Dingling":  # the control point is not in the city
             continue
         frames.append(
-            pl.read_csv(path, columns=["year", "month", "day", "PM2.5"], null_values="NA",
-                        schema_overrides={"PM2.5": pl.Float64})
+            pl.read_csv(
+                path,
+                columns=["year", "month", "day", "PM2.5"],
+                null_values="NA",
+                schema_overrides={"PM2.5": pl.Float64},
+            )
             .filter((pl.col("year") == year) & pl.col("PM2.5").is_not_null())
             .with_columns(pl.lit(station).alias("station"))
         )
     station_days = (
-        pl.concat(frames).group_by("station", "month", "day")
-        .agg(pl.len().alias("hours"), pl.col("PM2.5").mean()).filter(pl.col("hours") >= 20)
+        pl.concat(frames)
+        .group_by("station", "month", "day")
+        .agg(pl.len().alias("hours"), pl.col("PM2.5").mean())
+        .filter(pl.col("hours") >= 20)
     )
     return station_days.group_by("month", "day").agg(pl.col("PM2.5").mean())["PM2.5"].mean()
 
@@ -60,7 +66,8 @@ def test_2016_under_2026_prints_the_2014_2016_moving_mean() -> None:
     # The period's own figures are 2016's alone.
     assert result["period"]["from"] == "2016-01-01" and result["period"]["days"] == 366
     assert result["city"]["PM2.5"]["value"] == int(
-        Decimal(repr(city_annual_pm25(2016))).quantize(Decimal(1), ROUND_HALF_EVEN))
+        Decimal(repr(city_annual_pm25(2016))).quantize(Decimal(1), ROUND_HALF_EVEN)
+    )
     for code, figures in result["by_station"].items():
         assert set(figures["three_year_moving_mean"]) == {"PM2.5", "PM10", "SO2", "NO2", "CO", "O3"}, code
         assert "three_year_moving_mean" in figures["excluding_dust"]

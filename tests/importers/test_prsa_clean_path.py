@@ -28,8 +28,16 @@ def test_clean_path_equals_the_general_path_on_the_uci_files() -> None:
     first, last = dt.date(2016, 1, 1), dt.date(2016, 3, 31)
     files = input_files(PRSA)
     clean = _read_clean(files, None, first, last)
-    general = read_files(files, _read_one, None, description="PRSA", lenient=False, date_from=first,
-                         date_to=last, progress=False)
+    general = read_files(
+        files,
+        _read_one,
+        None,
+        description="PRSA",
+        lenient=False,
+        date_from=first,
+        date_to=last,
+        progress=False,
+    )
     assert clean is not None
     assert clean.measurements.height == general.measurements.height > 12 * 91 * 24 * 5
     assert clean.measurements.equals(general.measurements)  # same rows, values and order
@@ -48,9 +56,21 @@ def _dongsi_copy(tmp_path: Path, edit) -> Path:
 @pytest.mark.parametrize(
     ("name", "edit", "message"),
     [
-        ("negative", lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",-9,9,3,17,", 1), *ls[2:]], "negative value '-9'"),
-        ("text", lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",x,9,3,17,", 1), *ls[2:]], "non-numeric value 'x'"),
-        ("short line", lambda ls: [ls[0], ls[1], "3,2013,3,1,2,7", *ls[3:]], "line has 6 fields, the header has 18"),
+        (
+            "negative",
+            lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",-9,9,3,17,", 1), *ls[2:]],
+            "negative value '-9'",
+        ),
+        (
+            "text",
+            lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",x,9,3,17,", 1), *ls[2:]],
+            "non-numeric value 'x'",
+        ),
+        (
+            "short line",
+            lambda ls: [ls[0], ls[1], "3,2013,3,1,2,7", *ls[3:]],
+            "line has 6 fields, the header has 18",
+        ),
         ("duplicate hour", lambda ls: [ls[0], ls[1], ls[1], *ls[2:]], "duplicate 1003A 2013-03-01 00:00"),
     ],
 )
@@ -71,7 +91,9 @@ def test_two_files_of_one_station_go_to_the_general_path(tmp_path: Path) -> None
 def test_an_implausible_value_is_marked_on_the_direct_path(tmp_path: Path) -> None:
     # 门头沟's 519,961 µg/m³ of 2014-01-16, in Dongsi's first row: well formed, so the direct path reads it
     # and marks it invalid as the general path does (PLAUSIBLE_MAXIMUM).
-    path = _dongsi_copy(tmp_path, lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",519961,9,3,17,", 1), *ls[2:]])
+    path = _dongsi_copy(
+        tmp_path, lambda ls: [ls[0], ls[1].replace(",9,9,3,17,", ",519961,9,3,17,", 1), *ls[2:]]
+    )
     result = _read_clean([path], None, dt.date(2013, 3, 1), dt.date(2013, 3, 1))
     assert result is not None
     first = result.measurements.filter(pl.col("pollutant") == "PM2.5").row(0, named=True)

@@ -36,9 +36,11 @@ def test_city_o3_max_8h_from_city_windows() -> None:
 def test_city_o3_max_8h_short_day_valid_only_above_the_limit() -> None:
     # 13 valid city windows (< 14): valid only when the maximum exceeds 160 after GB/T 8170 rounding.
     valid = [True] * 13 + [False] * 4
-    low = city_o3_daily_max_8h(DailyStatistic(value=np.array([[160.4] * 17]), count=np.full((1, 17), 8),
-                                              valid=np.array([valid])))
-    high = city_o3_daily_max_8h(DailyStatistic(value=np.array([[160.6] * 17]), count=np.full((1, 17), 8),
-                                               valid=np.array([valid])))
+    low = city_o3_daily_max_8h(
+        DailyStatistic(value=np.array([[160.4] * 17]), count=np.full((1, 17), 8), valid=np.array([valid]))
+    )
+    high = city_o3_daily_max_8h(
+        DailyStatistic(value=np.array([[160.6] * 17]), count=np.full((1, 17), 8), valid=np.array([valid]))
+    )
     assert int(low.count) == 13 and not bool(low.valid)
     assert bool(high.valid)

@@ -28,8 +28,13 @@ def test_sand_dust_removes_particulates_only() -> None:
 
 
 def test_exceptional_event_removes_what_it_names() -> None:
-    exclusion = Exclusion("110000", DAYS[2], ExclusionKind.EXCEPTIONAL_EVENT, approved_by="MEE",
-                          pollutants=frozenset({Pollutant.O3}))
+    exclusion = Exclusion(
+        "110000",
+        DAYS[2],
+        ExclusionKind.EXCEPTIONAL_EVENT,
+        approved_by="MEE",
+        pollutants=frozenset({Pollutant.O3}),
+    )
     masks = exclusion_masks(DAYS, [exclusion], ["北京", "110000"])  # the city by its code
     assert masks[Pollutant.O3].tolist() == [False, False, True]
     assert not masks[Pollutant.PM10].any()

@@ -34,9 +34,12 @@ def _concentrations(row: dict[str, str]) -> dict[Pollutant, float]:
 @pytest.mark.parametrize("row", CASES, ids=[r["page_or_url"] for r in CASES])
 def test_published_index_both_paths(row: dict[str, str]) -> None:
     expected = Decimal(row["expected_index"])
-    assert comprehensive_index(_concentrations(row), LimitPhase.GB3095_2012).published == expected, row["source"]
-    array = comprehensive_index_array({p: np.array([v]) for p, v in _concentrations(row).items()},
-                                      LimitPhase.GB3095_2012)
+    assert comprehensive_index(_concentrations(row), LimitPhase.GB3095_2012).published == expected, row[
+        "source"
+    ]
+    array = comprehensive_index_array(
+        {p: np.array([v]) for p, v in _concentrations(row).items()}, LimitPhase.GB3095_2012
+    )
     assert Decimal(f"{array[0]:.2f}") == expected
 
 
@@ -65,12 +68,19 @@ def test_concentrations_enter_as_published_integers() -> None:
 def test_2026_transitional_limits_change_the_divisors() -> None:
     # GB 3095—2026 transitional grade II: PM2.5 annual 30, PM10 60; others as 2012. PM2.5 30 alone → 1.00.
     zero = {p: 0.0 for p in POLLUTANTS}
-    got = comprehensive_index({**zero, Pollutant.PM2_5: 30, Pollutant.PM10: 60}, LimitPhase.GB3095_2026_TRANSITIONAL)
+    got = comprehensive_index(
+        {**zero, Pollutant.PM2_5: 30, Pollutant.PM10: 60}, LimitPhase.GB3095_2026_TRANSITIONAL
+    )
     assert got.published == Decimal("2.00")
 
 
 def test_competition_rank_ties_share_and_skip() -> None:
-    assert competition_rank([Decimal("3.08"), Decimal("5.76"), Decimal("3.08"), Decimal("2.50")]) == [2, 4, 2, 1]
+    assert competition_rank([Decimal("3.08"), Decimal("5.76"), Decimal("3.08"), Decimal("2.50")]) == [
+        2,
+        4,
+        2,
+        1,
+    ]
     assert competition_rank([90.0, 95.5, 90.0], descending=True) == [2, 1, 2]
     assert competition_rank([]) == []
 

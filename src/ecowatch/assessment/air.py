@@ -53,7 +53,9 @@ class AirAssessment:
         start = three_year_start(self.first_day, self.last_day, self.edition)
         return None if start is None else (start.year, start.year + 1, start.year + 2)
 
-    def three_year_means(self, *, excluding: bool = False) -> dict[str, dict[Pollutant, dict[str, float | None]]]:
+    def three_year_means(
+        self, *, excluding: bool = False
+    ) -> dict[str, dict[Pollutant, dict[str, float | None]]]:
         """Per site, pollutant and statistic: the three-year moving mean ending with the period's year.
 
         [HJ663-2026]_'s three-year moving mean (三年滑动平均) of each annual statistic
@@ -78,8 +80,10 @@ class AirAssessment:
                     # an annual minimum for, enough daily values (324 a year, 27 a month).
                     values = {year: figures[site.code].statistics[pollutant][name].value
                               for year, figures in zip(years, annual, strict=True)
-                              if figures and (figures[site.code].annual_sufficient or {}).get(pollutant, True)}
-                    moving = three_year_moving_mean({y: v for y, v in values.items() if v == v})  # v == v: not NaN
+                              if figures
+                              and (figures[site.code].annual_sufficient or {}).get(pollutant, True)}
+                    # v == v: not NaN
+                    moving = three_year_moving_mean({y: v for y, v in values.items() if v == v})
                     by_pollutant[pollutant][name] = moving.get(years[-1])
             result[site.code] = by_pollutant
         return result
@@ -221,8 +225,10 @@ def assess_cube(
     last_day = days[-1]
     daily = daily_figures(cube, edition=edition, statistics=statistics, iaqis=iaqis)
     # With no exclusion the figures without the excluded days are the same figures.
-    daily_excluding = daily_figures(cube, edition=edition, excluded_pollutants=excluded, statistics=statistics,
-                                    iaqis=iaqis) if exclusions else daily
+    daily_excluding = daily
+    if exclusions:
+        daily_excluding = daily_figures(cube, edition=edition, excluded_pollutants=excluded,
+                                        statistics=statistics, iaqis=iaqis)
     return AirAssessment(
         cube=cube,
         daily=daily,

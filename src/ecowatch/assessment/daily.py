@@ -112,7 +112,8 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
     are spread over the machine's cores with threads.
     """
     values = cube.values
-    chunks_of_sites = [values[start:start + SITES_PER_CHUNK] for start in range(0, values.shape[0], SITES_PER_CHUNK)]
+    chunks_of_sites = [values[start:start + SITES_PER_CHUNK]
+                       for start in range(0, values.shape[0], SITES_PER_CHUNK)]
     workers = min(os.cpu_count() or 1, len(chunks_of_sites)) or 1
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -159,7 +160,8 @@ def city_statistics(
     o3_1h_limit = limit(Pollutant.O3, Averaging.HOUR, LimitPhase.GB3095_2012)
     per_city: list[dict[AqiItem, DailyStatistic]] = []
     for row, rows in enumerate(members):
-        result = {item: city_daily_mean(values[rows], valid[rows]) for item, (values, valid) in station.items()}
+        result = {item: city_daily_mean(values[rows], valid[rows])
+                  for item, (values, valid) in station.items()}
         result[AqiItem.O3_8H] = city_o3_daily_max_8h(o3_8h_moving_means(cube.values[rows, o3]), o3_8h_limit)
         result[AqiItem.O3_1H] = o3_daily_max_1h(cube.city_values[row, o3], o3_1h_limit)
         per_city.append(result)

@@ -75,10 +75,13 @@ def sites_json(assessment: AirAssessment) -> dict[str, dict[str, Any]]:
     return result
 
 
-def three_year_json(means: dict[Pollutant, dict[str, float | None]]) -> dict[str, dict[str, int | float | None]]:
+def three_year_json(
+    means: dict[Pollutant, dict[str, float | None]],
+) -> dict[str, dict[str, int | float | None]]:
     """One site's three-year moving means, published at each pollutant's precision."""
     return {
-        pollutant.value: {name: published_number(value, pollutant.decimals) for name, value in means[pollutant].items()}
+        pollutant.value: {name: published_number(value, pollutant.decimals)
+                          for name, value in means[pollutant].items()}
         for pollutant in PUBLISHED_ORDER
     }
 
@@ -159,7 +162,9 @@ INVALID_REASONS = {
 }
 
 
-def invalid_reason(figures: DailyFigures, item: AqiItem, site: int, day: int, *, city: bool = False) -> str | None:
+def invalid_reason(
+    figures: DailyFigures, item: AqiItem, site: int, day: int, *, city: bool = False
+) -> str | None:
     """Why a daily value is not used, or None when it is.
 
     A city's 24-h means are formed from its stations' days (docs/decisions.md row 12), so for a city

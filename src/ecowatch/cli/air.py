@@ -203,7 +203,8 @@ def _three_year_table(years: tuple[int, int, int], sites: dict[str, dict[str, An
     """The HJ 663—2026 three-year moving means of each site's headline statistics."""
     from ecowatch.standards.ranking import INDEX_STATISTICS
 
-    table = Table(title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} (— where a year has no value)")
+    table = Table(title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} "
+                        "(— where a year has no value)")
     table.add_column("site")
     columns = _headline_columns()
     for column in columns.values():

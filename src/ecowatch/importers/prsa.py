@@ -109,7 +109,9 @@ def _read_clean(
             bad_time=(pl.col("_date").is_null() | ~h.is_between(0, 23).fill_null(False)).any(),
             bad_station=(pl.col("station").is_null() | (pl.col("station").str.strip_chars() == "")).any(),
             stations=pl.col("station").n_unique(),
-            bad_value=pl.any_horizontal((pl.col(c) < 0) | ~pl.col(c).is_finite() for c in PRSA_POLLUTANT_COLUMNS).any(),
+            bad_value=pl.any_horizontal(
+                (pl.col(c) < 0) | ~pl.col(c).is_finite() for c in PRSA_POLLUTANT_COLUMNS
+            ).any(),
         ).row(0, named=True)
         if checks["bad_time"] or checks["bad_station"] or checks["bad_value"] or checks["stations"] > 1:
             return None
@@ -132,7 +134,8 @@ def _read_clean(
                     frame[column].to_numpy() * 10.0 ** exponent
                 frame = frame.with_columns(pl.Series(column, scaled).fill_nan(None))
         implausible = implausible or any(
-            (frame[column].max() or 0) > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]] for column in order
+            (frame[column].max() or 0) > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]]
+            for column in order
         )
         parts[code] = (
             frame.select(pl.col("time"), *(pl.col(c).alias(PRSA_POLLUTANT_COLUMNS[c][0]) for c in order))

@@ -174,10 +174,10 @@ def concentration_decimals(pollutant: Pollutant, edition: Edition) -> int:
     concentrations enter at 0.1 µg/m³ (CO 0.01 mg/m³), and a daily row printed at that precision
     gives its own IAQI (PM2.5 75.2 → 100.25 → 101). This is the one place the choice is made.
 
-    >>> concentration_decimals(Pollutant.PM2_5, Edition.E2026), concentration_decimals(Pollutant.CO, Edition.E2026)
-    (0, 1)
-    >>> concentration_decimals(Pollutant.PM2_5, Edition.E2012), concentration_decimals(Pollutant.CO, Edition.E2012)
-    (1, 2)
+    >>> [concentration_decimals(p, Edition.E2026) for p in (Pollutant.PM2_5, Pollutant.CO)]
+    [0, 1]
+    >>> [concentration_decimals(p, Edition.E2012) for p in (Pollutant.PM2_5, Pollutant.CO)]
+    [1, 2]
     """
     return pollutant.decimals if edition is Edition.E2026 else pollutant.decimals + 1
 
