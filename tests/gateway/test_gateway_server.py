@@ -10,7 +10,7 @@ import socket
 import time
 
 import pytest
-from gateway_helpers import MN, PW, SITE, SM4_KEY, SM4_MN, Device, GatewayThread, register, wait_for
+from gateway_helpers import MN, PW, SITE, SM4_KEY, SM4_MN, Device, GatewayThread, register
 from sqlalchemy import func, select
 
 from ecowatch.gateway import journal as journal_module
@@ -284,7 +284,7 @@ def test_oversized_frame_is_refused_and_the_next_one_still_served(sqlite_url, st
 
 def test_idle_connection_is_closed(sqlite_url, start_gateway):
     register(sqlite_url, (MN, PW, "2017", None))
-    gateway = start_gateway(sqlite_url, idle_timeout_s=0.3)
+    gateway = start_gateway(sqlite_url, unauthenticated_timeout_s=0.3)
     device = Device(gateway.port)
     started = time.monotonic()
     assert device.closed_by_peer(timeout=5)
@@ -293,13 +293,18 @@ def test_idle_connection_is_closed(sqlite_url, start_gateway):
 
 
 def test_connection_limit(sqlite_url, start_gateway):
+    """At the cap, a connection with valid credentials stays; the new one is refused when every other
+    connection has sent valid credentials (tests/gateway/test_gateway_connections.py: eviction)."""
     register(sqlite_url, (MN, PW, "2017", None))
     gateway = start_gateway(sqlite_url, max_connections=2)
     first, second = Device(gateway.port), Device(gateway.port)
-    assert wait_for(lambda: gateway.gateway.stats.connections_open == 2)
+    first.send(upload("20260301101000001"))
+    assert [r.cn for r in first.replies(1)] == [9014]
+    second.send(upload("20260301101000002"))
+    assert [r.cn for r in second.replies(1)] == [9014]
     third = Device(gateway.port)
     assert third.closed_by_peer(timeout=3)
-    first.send(upload("20260301101000001"))
+    first.send(upload("20260301101000003"))
     assert [r.cn for r in first.replies(1)] == [9014]
     assert gateway.gateway.stats.connections_refused == 1
     second.close()

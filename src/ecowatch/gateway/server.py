@@ -26,9 +26,24 @@ Frames the gateway will not keep as data are journaled too and quarantined (``hj
 * bytes that are no frame (garbage, a length field beyond the limit, a frame cut by the peer):
   no reply (there is nothing to answer), quarantined with the reason and a sample.
 
-Limits, each with its reason: ``max_connections`` (file descriptors and memory per socket),
-``idle_timeout_s`` (a silent peer holds a socket; the default 15 min exceeds the 10-minute minute-
-data interval, reference §6.8), ``max_frame_bytes`` (the decoder's bound; default the format's
+Limits, each with its reason:
+
+* ``max_connections`` (file descriptors and memory per socket), never more than the process's
+  open-file limit less a reserve (:func:`connection_budget`): ``ecowatch serve`` runs the web side in
+  the same process, and its sign-ins, database connections and journal files need descriptors too.
+  At the cap, the connection that has been waiting longest without sending valid credentials is
+  closed to make room; if every connection has, the new one is refused;
+* ``max_per_address`` (one address cannot take the whole cap; devices behind one carrier NAT share an
+  address, hence a cap in the hundreds, not one), with the same eviction within the address;
+* ``idle_timeout_s``, restarted by each frame that a device sent with valid credentials, never by
+  bytes alone (a byte every 15 minutes kept a socket for ever): the longest silence HJ 212 lets a
+  device keep is an hour (hour data, CN 2061; ``RtdInterval`` ≤ 3600 s and ``MinInterval`` ≤ 30 min,
+  HJ 212-2017 Table 4, reference §6.8), so the default is 65 minutes;
+* ``unauthenticated_timeout_s``: a connection that has not sent valid credentials within this time
+  of connecting is closed (default 2 minutes: a data logger connects in order to send, and the
+  standard's default answer timeout and retries, 10 s × 3, HJ 212-2017 Table 1, fit four times);
+  a device not yet registered simply connects again with its next data;
+* ``max_frame_bytes`` (the decoder's bound; default the format's
 ceiling, 10 011 bytes), ``max_rejections`` per connection (a peer that sends only junk is closed),
 and ``high_water``/``low_water`` on the frames waiting for the disk or the store: above
 ``high_water`` every connection stops reading (the kernel's TCP window then slows the senders)
@@ -113,7 +128,10 @@ class Limits:
     """Bounds of the gateway (see the module docstring for the reason of each)."""
 
     max_connections: int = 20_000
-    idle_timeout_s: float = 900.0
+    #: Connections from one address (see the module docstring).
+    max_per_address: int = 1_000
+    idle_timeout_s: float = 3_900.0
+    unauthenticated_timeout_s: float = 120.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_rejections: int = 100
     high_water: int = 20_000
@@ -156,7 +174,9 @@ class GatewayStats:
     connections_open: int = 0
     connections_total: int = 0
     connections_refused: int = 0
+    connections_evicted: int = 0
     idle_closed: int = 0
+    accept_errors: int = 0
     bytes_received: int = 0
     frames_received: int = 0
     frames_kept: int = 0
@@ -208,6 +228,9 @@ class _Connection(asyncio.Protocol):
         self.rejections = 0
         self.retried: set[int] = set()
         self.last_activity = time.monotonic()
+        #: When this connection opened, and when a frame with valid credentials last came (idle timeout).
+        self.opened_at = self.last_activity
+        self.last_frame: float | None = None
         self.closed = False
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
@@ -218,7 +241,7 @@ class _Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.address = peer[0] if isinstance(peer, tuple) else str(peer)
-        if len(gateway.connections) >= gateway.limits.max_connections or gateway.stopping:
+        if gateway.stopping or not gateway.admit(self):
             gateway.stats.connections_refused += 1
             self.closed = True
             transport.abort()
@@ -231,6 +254,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        self.gateway.release(self)
         self.gateway.connections.discard(self)
         self.gateway.stats.connections_open = len(self.gateway.connections)
 
@@ -355,6 +379,70 @@ class _Connection(asyncio.Protocol):
             self.close()
 
 
+#: File descriptors a gateway leaves to the rest of its process: at least this many, or a fifth of the
+#: open-file limit (``ecowatch serve``: the web side's connections, the database pool, journal segments,
+#: the store process's pipes, log files).
+RESERVED_DESCRIPTORS = 1_024
+
+
+def _open_file_limit() -> int:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 1 << 20
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def connection_budget(requested: int, open_file_limit: int | None = None) -> int:
+    """The connection cap in force: ``requested``, but never beyond the open-file limit less
+    ``max(RESERVED_DESCRIPTORS, limit / 5)`` (at least 16).
+
+    >>> connection_budget(20_000, 20_000), connection_budget(20_000, 1_048_576), connection_budget(500, 1_024)
+    (16000, 20000, 16)
+    """
+    limit = _open_file_limit() if open_file_limit is None else open_file_limit
+    return min(requested, max(16, limit - max(RESERVED_DESCRIPTORS, limit // 5)))
+
+
+class _AcceptErrors:
+    """The event loop's reports of failed ``accept()`` calls (EMFILE, ENFILE, ENOBUFS...), one log line
+    per ``every_s`` with their count, no traceback; other reports go to the handler that was in place.
+
+    asyncio reports each failed ``accept()`` with a traceback, once for every connection waiting in the
+    listen backlog, every second: out of descriptors, 20,000 idle sockets made 141,311 tracebacks (62 MB
+    of log) in 20 s (issue 14).  The gateway cannot do better than wait for descriptors to come back (the
+    idle timeouts and caps free them), but it can say so once.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stats: GatewayStats, every_s: float = 10.0) -> None:
+        self.loop, self.stats, self.every_s = loop, stats, every_s
+        self.previous = loop.get_exception_handler()
+        self.last_logged = float("-inf")
+        self.unlogged = 0
+        loop.set_exception_handler(self)
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if "accept" not in str(context.get("message", "")) or not isinstance(context.get("exception"), OSError):
+            if self.previous is not None:
+                self.previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        self.stats.accept_errors += 1
+        self.unlogged += 1
+        now = time.monotonic()
+        if now - self.last_logged >= self.every_s:
+            log.error("gateway: accept() failed %d times since the last report (%s); new connections wait "
+                      "until descriptors are free", self.unlogged, context["exception"])
+            self.last_logged, self.unlogged = now, 0
+
+    def close(self) -> None:
+        if self.loop.get_exception_handler() is self:
+            self.loop.set_exception_handler(self.previous)
+
+
 def _needs_key(event: FrameRejected) -> bool:
     return b"CP=&&{0x" in event.raw[:200] or (event.frame is not None and event.frame.encrypted)
 
@@ -409,6 +497,12 @@ class Gateway:
         self.guard = CredentialGuard(**(guard or {}))
         self.stats = GatewayStats()
         self.connections: set[_Connection] = set()
+        #: Connections without valid credentials yet, oldest first (the first to go at the caps), and the
+        #: number of connections per address.
+        self._unauthenticated: dict[_Connection, None] = {}
+        self._per_address: dict[str, int] = {}
+        self.max_connections = self.limits.max_connections  # the cap in force: see start()
+        self._accept_errors: _AcceptErrors | None = None
         self.globally_paused = False
         self.stopping = False
         self.lookup_failed = False
@@ -450,6 +544,13 @@ class Gateway:
         self._store_hurry = asyncio.Event()
         self._store_task = loop.create_task(self._store_loop())
         self._sweeper = loop.create_task(self._sweep_idle())
+        self.max_connections = connection_budget(self.limits.max_connections)
+        if self.max_connections < self.limits.max_connections:
+            log.info("gateway: at most %d connections, not %d: the open-file limit is %d and %d descriptors "
+                     "stay for the web side, the store and the journal (raise it with ulimit -n)",
+                     self.max_connections, self.limits.max_connections, _open_file_limit(),
+                     _open_file_limit() - self.max_connections)
+        self._accept_errors = _AcceptErrors(loop, self.stats)
         self._server = await loop.create_server(lambda: _Connection(self), host, port, backlog=4096)
         self.port = self._server.sockets[0].getsockname()[1]
         # What exists now (modules, the registry) lives as long as the process: out of the collector's
@@ -514,11 +615,51 @@ class Gateway:
         self._db.shutdown(wait=True)
         if self._store_pool is not None:
             self._store_pool.shutdown(wait=True)
+        if self._accept_errors is not None:
+            self._accept_errors.close()
         gc.unfreeze()
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
         if self._engine is not None:
             self._engine.dispose()
+
+    def admit(self, connection: _Connection) -> bool:
+        """Make room for ``connection`` within ``max_connections`` and ``max_per_address``: closing the
+        connection that has waited longest without valid credentials (from the same address for the
+        per-address cap); False when there is none to close (then the new one is refused)."""
+        address = connection.address
+        if self._per_address.get(address, 0) >= self.limits.max_per_address:
+            victim = next((c for c in self._unauthenticated if c.address == address), None)
+            if victim is None:
+                return False
+            self._evict(victim)
+        if len(self.connections) >= self.max_connections:
+            victim = next(iter(self._unauthenticated), None)
+            if victim is None:
+                return False
+            self._evict(victim)
+        self._per_address[address] = self._per_address.get(address, 0) + 1
+        self._unauthenticated[connection] = None
+        return True
+
+    def _evict(self, connection: _Connection) -> None:
+        self.stats.connections_evicted += 1
+        self.release(connection)
+        self.connections.discard(connection)
+        connection.closed = True
+        if connection.transport is not None:
+            connection.transport.abort()
+
+    def release(self, connection: _Connection) -> None:
+        """Forget ``connection`` in the caps' bookkeeping (once, however often called)."""
+        if connection not in self.connections:
+            return
+        self._unauthenticated.pop(connection, None)
+        left = self._per_address.get(connection.address, 0) - 1
+        if left > 0:
+            self._per_address[connection.address] = left
+        else:
+            self._per_address.pop(connection.address, None)
 
     def spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -544,6 +685,7 @@ class Gateway:
             return None
         pair = (frame.mn, frame.pw)
         if pair in connection.trusted and info is not None:
+            connection.last_frame = arrived
             return _Verdict(True, info=info)
         now = time.monotonic()
         refusal = self.guard.refusal(frame.mn, connection.address, frame.pw, now=now)
@@ -562,6 +704,8 @@ class Gateway:
             return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
         self.guard.accepted(frame.mn, connection.address, frame.pw)
         connection.trusted.add(pair)
+        self._unauthenticated.pop(connection, None)  # no longer the first to go at the cap
+        connection.last_frame = now
         return _Verdict(True, info=info)
 
     async def resolve(self, frame: Frame, arrived: float, connection: _Connection) -> None:
@@ -766,7 +910,7 @@ class Gateway:
         self._applied_to = self._journal.open()
 
     async def _sweep_idle(self) -> None:
-        period = max(0.05, min(self.limits.idle_timeout_s / 4, 5.0))
+        period = max(0.05, min(self.limits.idle_timeout_s / 4, self.limits.unauthenticated_timeout_s / 4, 5.0))
         while True:
             await asyncio.sleep(period)
             report = self.junk_budget.roll(time.monotonic())
@@ -774,9 +918,13 @@ class Gateway:
                 log.warning("junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; most from %s",
                             report.dropped, report.dropped_bytes, self.limits.junk_window_s,
                             ", ".join(f"{address} ({count})" for address, count in report.by_address))
-            deadline = time.monotonic() - self.limits.idle_timeout_s
+            now = time.monotonic()
+            deadline = now - self.limits.idle_timeout_s
+            unauthenticated = now - self.limits.unauthenticated_timeout_s
             for connection in list(self.connections):
-                if connection.last_activity < deadline and not connection.blocked:
+                last = connection.last_frame
+                if (last < deadline if last is not None else connection.opened_at < unauthenticated) \
+                        and not connection.blocked:
                     self.stats.idle_closed += 1
                     connection.close()
 

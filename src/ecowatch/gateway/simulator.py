@@ -2,6 +2,8 @@
 
 - :func:`simulate` — N devices sending R frames/s in total for S seconds (``ecowatch hj212 simulate``,
   the benchmark); returns a :class:`SimulationReport` (sent, acknowledged, lost, reply latencies).
+- :func:`reconnect` — every device connecting at once and sending one frame, as after a gateway's
+  restart: how long until the last of them is answered.
 - :func:`run_devices` — a few named devices sending real-time data every few seconds until cancelled
   (``ecowatch serve --simulate`` runs the demo's monitors this way).
 - :func:`register_simulated_devices` — put the simulated devices into the registry so the gateway
@@ -35,7 +37,9 @@ from ecowatch.hj212.crc import format_crc
 __all__ = [
     "SimDevice",
     "SimulationReport",
+    "loopback_address",
     "percentile",
+    "reconnect",
     "register_simulated_devices",
     "run_devices",
     "simulate",
@@ -303,9 +307,10 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
     """Connect every device, send ``rate`` frames/s in total (round robin) for ``duration_s``, then wait
     up to ``grace_s`` for the last replies.  Frames still unanswered then count as lost.
 
-    ``warmup``: each device first sends one frame and waits for its reply, outside the figures (the
-    gateway checks a device's password once, with Argon2, tens of ms; a benchmark of the steady
-    state leaves that out).  Warm-up frames that get no reply still count as lost.
+    ``warmup``: each device first sends one frame and waits for its reply, outside the figures (a
+    benchmark of the steady state only; a gateway's cold start is what its devices see after every
+    restart, and bench/hj212_gateway.py measures with it).  Warm-up frames that get no reply still
+    count as lost.
 
     The frames of the run (up to ``PREPARED_FRAMES``) are built before it starts, in the order they
     are sent: building one costs about as much CPU time as the gateway spends on it, which on the
@@ -369,6 +374,90 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
             if client.transport is not None:
                 client.transport.close()
     report.lost += len(waiting)
+    return report
+
+
+@dataclass
+class ReconnectReport:
+    """What :func:`reconnect` saw: seconds from the start until the last answer, per-device latency
+    (connect + first frame answered) in milliseconds."""
+
+    devices: int
+    answered: int = 0
+    connect_errors: int = 0
+    wrong_replies: int = 0
+    last_answer_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+
+    def figures(self) -> dict[str, float | int]:
+        return {"devices": self.devices, "answered": self.answered, "unanswered": self.devices - self.answered,
+                "connect_errors": self.connect_errors, "wrong_replies": self.wrong_replies,
+                "last_answer_s": round(self.last_answer_s, 2),
+                "p50_ms": round(percentile(self.latencies_ms, 50), 1),
+                "p99_ms": round(percentile(self.latencies_ms, 99), 1)}
+
+
+def loopback_address(number: int, per_address: int) -> str:
+    """The loopback address (127.0.0.0/8, all of it routed to ``lo`` on Linux) of the ``number``-th
+    simulated peer when ``per_address`` peers share one: devices out in the field come from many
+    addresses, and a gateway caps the connections of any one.
+
+    >>> loopback_address(0, 100), loopback_address(100, 100), loopback_address(25_000, 100)
+    ('127.0.0.2', '127.0.0.3', '127.0.1.2')
+    """
+    group = number // per_address
+    return f"127.0.{group // 250}.{group % 250 + 2}"
+
+
+async def reconnect(host: str, port: int, devices: Sequence[SimDevice], *, timeout_s: float = 30.0,
+                    seed: int = 212, per_address: int | None = 100) -> ReconnectReport:
+    """Every device connects at once (no pacing: as they do when a restarted gateway listens again)
+    and sends one upload asking for an answer; returns when all are answered or after ``timeout_s``.
+    ``per_address`` devices share a source address (:func:`loopback_address`; None: the default one)."""
+    loop = asyncio.get_running_loop()
+    report = ReconnectReport(devices=len(devices))
+    rng = random.Random(seed)
+    uploads = [make_upload(device, 0, rng) for device in devices]
+    start = time.perf_counter()
+
+    async def one(number: int, device: SimDevice, upload: tuple[str, bytes]) -> None:
+        qn, raw = upload
+        began = time.perf_counter()
+        local = (loopback_address(number, per_address), 0) if per_address else None
+        for attempt in range(8):  # the listen backlog overflows: the kernel refuses, the device retries
+            try:
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+                break
+            except OSError:
+                await asyncio.sleep(0.05 * 2 ** attempt)
+        else:
+            report.connect_errors += 1
+            return
+        decoder = FrameDecoder(key_for=lambda mn: device.key)
+        try:
+            writer.write(raw)
+            while True:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    return
+                decoder.feed(chunk)
+                for event in decoder.events():
+                    if isinstance(event, Frame) and event.cn == 9014 and event.qn == qn:
+                        now = time.perf_counter()
+                        report.answered += 1
+                        report.latencies_ms.append((now - began) * 1000)
+                        report.last_answer_s = max(report.last_answer_s, now - start)
+                        return
+                    report.wrong_replies += 1
+        finally:
+            writer.close()
+
+    tasks = [loop.create_task(one(number, device, upload))
+             for number, (device, upload) in enumerate(zip(devices, uploads, strict=True))]
+    await asyncio.wait(tasks, timeout=timeout_s)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     return report
 
 
