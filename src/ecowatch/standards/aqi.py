@@ -170,7 +170,9 @@ def concentration_decimals(pollutant: Pollutant, edition: Edition) -> int:
     the index taken from the concentration at one decimal place beyond the published integer: with
     one-decimal 1-h values in the feed (2014-04-29 .. 2015-07-30), 64,295 of 64,839 full-window
     station-hours agree when the 24-h means are rounded to 0.1 µg/m³ first, 61,899 unrounded and
-    46,003 rounded to integers (docs/decisions.md row 2, ``bench/rounding_first.py``). So 2012
+    46,003 rounded to integers (docs/decisions.md row 2, ``bench/rounding_first.py``). From
+    2015-07-31 the feed shows integers, which cannot tell 0.1 from finer (57,072 hours: 52,899 agree
+    at 0.1, 53,882 unrounded) but again refute integers (37,966). So 2012
     concentrations enter at 0.1 µg/m³ (CO 0.01 mg/m³), and a daily row printed at that precision
     gives its own IAQI (PM2.5 75.2 → 100.25 → 101). This is the one place the choice is made.
 
