@@ -29,7 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from rich.progress import track
-from sqlalchemy import Connection, Engine, String, and_, delete, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -43,6 +55,7 @@ __all__ = [
     "BlockRead",
     "BlocksBuilt",
     "MonthSpan",
+    "build_blocks_from_rows",
     "build_hourly_blocks",
     "per_pollutant_max",
     "plain_value",
@@ -147,6 +160,76 @@ def build_hourly_blocks(engine: Engine, *, limit: int | None = None, progress: b
         built += sum(fits is not None for fits in results)
         not_fitting += sum(fits is False for fits in results)
     return BlocksBuilt(months=built, not_fitting=not_fitting, skipped=skipped)
+
+
+def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> BlocksBuilt:
+    """Build the blocks of whole site-months from the rows just written, in the writer's transaction.
+
+    ``rows`` are ``measurement`` rows (``site_id``, ``interval`` ``1h``, ``time`` naive UTC, ``pollutant``,
+    ``value``, ``flag``, ``note``) that are *all* the site-months' rows: a bulk load writes them into
+    months that held none (:func:`ecowatch.store.measurements.write_measurements`), so the rows need
+    not be read back.  Each month is labelled with its ``version`` as it stands in this transaction,
+    which holds the month's ``measurement_month`` row locked (PostgreSQL) or the database (SQLite)
+    until it commits: a later writer moves the version past it.  A month with a NaN value is left
+    for :func:`build_hourly_blocks` (SQLite stores NaN as NULL, so only the stored rows tell).
+    """
+    if not rows.height:
+        return BlocksBuilt(months=0, not_fitting=0, skipped=0)
+    if (rows["interval"] != HOURLY).any():
+        raise ValueError(f"hourly blocks are built from {HOURLY!r} rows only")
+    plain = (pl.col("value").is_not_null() & pl.col("note").is_null()
+             & (pl.col("flag").is_null() | pl.col("flag").is_in(VALID_FLAGS)))
+    marked = rows.select(
+        "site_id", "pollutant", "value",
+        pl.col("time").dt.truncate("1mo").dt.date().alias("month"),
+        (pl.col("time") - pl.col("time").dt.truncate("1mo")).dt.total_microseconds().alias("offset"),
+        plain.alias("plain"),
+    )
+    per_month = marked.group_by("site_id", "month").agg(
+        other_rows=(~pl.col("plain")).sum(),
+        fits=(pl.col("plain").not_() | (pl.col("offset") % HOUR_US == 0)).all(),
+        nan=pl.col("value").is_nan().any(),
+    ).filter(~pl.col("nan")).sort("site_id", "month")
+    table = MeasurementMonth.__table__
+    sites = per_month["site_id"].unique().to_list()
+    months_wanted = per_month["month"].unique().to_list()
+    versions = {
+        (site_id, month): version for site_id, month, version in connection.execute(
+            select(table.c.site_id, table.c.month, table.c.version)
+            .where(table.c.site_id.in_(sites), table.c.interval == HOURLY, table.c.month.in_(months_wanted)))
+    }
+    done = [(int(site_id), month, int(other), bool(fits)) for site_id, month, other, fits, _ in per_month.iter_rows()
+            if (site_id, month) in versions]
+    fitting = {(site_id, month) for site_id, month, _, fits in done if fits}
+    blocks = []
+    grouped = (marked.filter(pl.col("plain"))
+               .group_by("site_id", "month", "pollutant")
+               .agg((pl.col("offset") // HOUR_US).alias("hour"), pl.col("value")))
+    for site_id, month, pollutant, hour, values in grouped.iter_rows():
+        if (site_id, month) not in fitting:
+            continue
+        block = np.full((_utc(next_month(month)) - _utc(month)) // dt.timedelta(hours=1), np.nan, dtype=BLOCK_DTYPE)
+        block[np.asarray(hour, dtype=np.int64)] = values
+        blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
+                       "hourly_values": block.tobytes()})
+    blocks.sort(key=lambda block: (block["site_id"], block["month"], block["pollutant"]))
+    for site_id in sorted({site_id for site_id, *_ in done}):
+        connection.execute(delete(HourlyBlock).where(
+            HourlyBlock.site_id == site_id, HourlyBlock.interval == HOURLY,
+            HourlyBlock.month.in_([month for site, month, *_ in done if site == site_id])))
+    if blocks:
+        connection.execute(HourlyBlock.__table__.insert(), blocks)
+    if done:
+        connection.execute(
+            table.update()
+            .where(table.c.site_id == bindparam("b_site"), table.c.interval == HOURLY,
+                   table.c.month == bindparam("b_month"))
+            .values(built_version=bindparam("b_version"), blocked=bindparam("b_blocked"),
+                    other_rows=bindparam("b_other")),
+            [{"b_site": site_id, "b_month": month, "b_version": versions[(site_id, month)], "b_blocked": fits,
+              "b_other": other} for site_id, month, other, fits in done],
+        )
+    return BlocksBuilt(months=len(done), not_fitting=len(done) - len(fitting), skipped=per_month.height - len(done))
 
 
 def per_pollutant_max(pollutants: Sequence[str]) -> list:

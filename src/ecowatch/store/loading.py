@@ -72,9 +72,10 @@ def load_files(
 
     The database at ``url`` must have the latest schema (:func:`open_engine`).
     The default station registry is stored (or updated) first, then any ad-hoc station of the
-    file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`), then the
-    hourly blocks of the months that changed are built (:mod:`ecowatch.store.blocks`), part of the
-    write time.
+    file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`, as a bulk
+    load: months that held nothing are written and their hourly blocks built from the file's frame),
+    then the hourly blocks of the other months that changed are built (:mod:`ecowatch.store.blocks`),
+    part of the write time.
     """
     engine = open_engine(url)
     try:
@@ -94,14 +95,14 @@ def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date |
     span = utc_days(imported.measurements)
     if span is not None:  # DDL in a short transaction of its own (see ensure_month_partitions)
         with session_factory(engine).begin() as session:
-            ensure_month_partitions(session, *span)
+            ensure_month_partitions(session, *span, only_stranded=True)  # the empty months are attached full
     with session_factory(engine).begin() as session:
         sites = sites_from_registry(session=session, registry=registry, actor=actor)
         ad_hoc = [s for s in imported.stations if s.code not in sites]
         if ad_hoc:
             sites |= sites_from_stations(session=session, stations=ad_hoc, actor=actor)
         written = write_measurements(session=session, frame=imported.measurements, source=format, actor=actor,
-                                     sites=sites)
+                                     sites=sites, bulk=True)
     build_hourly_blocks(engine, progress=progress)
     frame = imported.measurements
     return LoadSummary(

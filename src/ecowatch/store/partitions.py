@@ -21,10 +21,13 @@ from sqlalchemy.orm import Session
 
 __all__ = [
     "DEFAULT_PARTITION",
+    "attach_month_table",
+    "create_month_table",
     "ensure_month_partitions",
     "is_partition_name",
     "month_partition_name",
     "months",
+    "months_to_attach",
     "next_month",
 ]
 
@@ -81,7 +84,8 @@ def _utc_literal(day: dt.date) -> str:
     return f"'{day.isoformat()} 00:00:00+00'"
 
 
-def ensure_month_partitions(session: Session, first: dt.date, last: dt.date) -> list[str]:
+def ensure_month_partitions(session: Session, first: dt.date, last: dt.date, *, only_stranded: bool = False
+                            ) -> list[str]:
     """Create the monthly partitions of ``measurement`` from ``first``'s month to ``last``'s (UTC).
 
     Also creates the default partition if missing.  Returns the names of the partitions created
@@ -91,6 +95,10 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date) -> 
     create the coming months ahead (a daily job), and bulk loads create theirs in a short
     transaction of their own before writing (:func:`ecowatch.store.loading.load_files` does).
     When every partition exists this only checks (no lock, no DDL).
+
+    ``only_stranded``: create only the months whose rows sit in the default partition (and the default
+    partition): a bulk load leaves the empty ones to :func:`create_month_table` and
+    :func:`attach_month_table`, which fill a month before it is attached.
     """
     connection = session.connection()
     if connection.dialect.name != "postgresql":
@@ -109,9 +117,9 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date) -> 
             continue
         lo, hi = _utc_literal(month), _utc_literal(next_month(month))
         bounds = f"FOR VALUES FROM ({lo}) TO ({hi})"
-        stranded = connection.execute(
-            text(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT_PARTITION} WHERE time >= {lo} AND time < {hi})")
-        ).scalar_one()
+        stranded = _stranded(connection, month)
+        if not stranded and only_stranded:
+            continue
         if not stranded:
             connection.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {PARENT} {bounds}")
         else:
@@ -125,6 +133,56 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date) -> 
             connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} {bounds}")
         created.append(name)
     return created
+
+
+def _stranded(connection, month: dt.date) -> bool:
+    """Whether the default partition holds rows of ``month``."""
+    lo, hi = _utc_literal(month), _utc_literal(next_month(month))
+    return connection.execute(
+        text(f"SELECT EXISTS (SELECT 1 FROM {DEFAULT_PARTITION} WHERE time >= {lo} AND time < {hi})")
+    ).scalar_one()
+
+
+def months_to_attach(session: Session, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The months from ``first``'s to ``last``'s with no partition and no row in the default partition: a
+    bulk load may fill a table of its own for each and attach it (:func:`create_month_table`,
+    :func:`attach_month_table`).  Takes the partition lock for the rest of the transaction, so no
+    other session creates those months meanwhile.  Empty on SQLite.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return []
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    has_default = _exists(connection, DEFAULT_PARTITION)
+    return [month for month in months(first, last)
+            if not _exists(connection, month_partition_name(month))
+            and not (has_default and _stranded(connection, month))]
+
+
+def create_month_table(connection, month: dt.date) -> str:
+    """Create the table that will be ``month``'s partition, not attached yet (columns and defaults of
+    ``measurement``; no key, no index: rows go in faster without); its name."""
+    name = month_partition_name(month)
+    connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
+    return name
+
+
+def attach_month_table(connection, month: dt.date) -> None:
+    """Give the table of :func:`create_month_table` its primary key and attach it as ``month``'s partition.
+
+    PostgreSQL builds the key in one sort, adopts it as the partition's part of the parent's key,
+    clones the parent's foreign keys and checks them with one query each, and checks that every row
+    is inside the month (and that the default partition holds none of the month's rows)
+    (PostgreSQL 15 documentation, ALTER TABLE ... ATTACH PARTITION).  Inserting through the parent
+    checks the foreign keys row by row instead.
+    """
+    name = month_partition_name(month)
+    lo, hi = _utc_literal(month), _utc_literal(next_month(month))
+    key = connection.execute(text(
+        "SELECT pg_get_indexdef(indexrelid, k, true) FROM pg_index, generate_series(1, indnkeyatts) AS k "
+        "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"), {"parent": PARENT}).scalars().all()
+    connection.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({', '.join(key)})")
+    connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
 
 
 def _exists(connection, name: str) -> bool:
