@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from conftest import password_of
 
-
-def test_the_oauth2_password_form_signs_in(fresh_client):
+def test_the_oauth2_password_form_signs_in(fresh_client, web_fixture_data):
+    password_of = web_fixture_data["password_of"]
     form = {
         "grant_type": "password",
         "username": "chaoyang",
