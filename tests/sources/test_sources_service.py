@@ -11,6 +11,7 @@ from ecowatch.sources.credit_code import check_character, credit_code_problem
 from ecowatch.sources.errors import OutOfScope, SourceConflict, SourceError, UnknownSource
 from ecowatch.sources.models import Outlet, PermitLimit
 from ecowatch.sources.service import (
+    LimitSpec,
     add_enterprise,
     add_outlet,
     edit_enterprise,
@@ -18,6 +19,7 @@ from ecowatch.sources.service import (
     enterprises_query,
     get_enterprise,
     outlets_query,
+    permit_limits,
     read_enterprises,
     read_outlets,
 )
@@ -502,3 +504,29 @@ def test_lists_filter_by_scope_region_and_key_list(session):
     assert [e.code for e in session.scalars(enterprises_query(scope=beijing))] == [ENT_CY, ENT_HD]
     assert [e.code for e in session.scalars(enterprises_query(key_list="air"))] == [ENT_CY, ENT_SJZ]
     assert [e.code for e in session.scalars(enterprises_query(scope=beijing, key_list="water"))] == [ENT_HD]
+
+
+def test_permit_limits_for_the_registrys_readers(session):
+    add_cy(session)
+    site = add_outlet(
+        session=session,
+        code="CY-DA001",
+        name="1号锅炉烟囱",
+        enterprise=ENT_CY,
+        medium="gas",
+        lon=116.48,
+        lat=39.92,
+        limits=[SO2, DUST],
+        actor="test",
+    )
+    assert (
+        permit_limits(session=session)
+        == permit_limits(session=session, site_ids=[site.id])
+        == {
+            site.id: [
+                LimitSpec("a21026", 35.0, None, "毫克/立方米", 6.0, "GB 13223-2011 表2"),
+                LimitSpec("a34013", 5.0, None, "毫克/立方米", 6.0, None),
+            ]
+        }
+    )
+    assert permit_limits(session=session, site_ids=[site.id + 1]) == {}

@@ -62,6 +62,7 @@ __all__ = [
     "get_outlet",
     "limit_problems",
     "outlets_query",
+    "permit_limits",
     "read_enterprises",
     "read_outlets",
 ]
@@ -768,6 +769,28 @@ def outlets_query(
     if medium is not None:
         query = query.where(Site.category == medium.category)
     return query
+
+
+def permit_limits(*, session: Session, site_ids: Iterable[int] | None = None) -> dict[int, list[LimitSpec]]:
+    """Site id -> its permitted limits (by pollutant code), for the readers of the registry (screening,
+    carbon): every outlet's, or those of ``site_ids``.  Units are the HJ 212-2017 code table's, as
+    the measurements of that code arrive."""
+    query = select(PermitLimit).order_by(PermitLimit.site_id, PermitLimit.pollutant)
+    if site_ids is not None:
+        query = query.where(PermitLimit.site_id.in_(list(site_ids)))
+    out: dict[int, list[LimitSpec]] = {}
+    for row in session.scalars(query):
+        out.setdefault(row.site_id, []).append(
+            LimitSpec(
+                row.pollutant,
+                row.upper_limit,
+                row.lower_limit,
+                row.unit,
+                row.reference_oxygen_pct,
+                row.standard,
+            )
+        )
+    return out
 
 
 def read_outlets(*, session: Session, sites: Sequence[Site]) -> list[OutletRead]:
