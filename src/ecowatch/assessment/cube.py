@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -103,7 +104,7 @@ def cube_from_measurements(
     if last_day < first_day:
         raise ValueError(f"period ends ({last_day}) before it starts ({first_day})")
     n_days = (last_day - first_day).days + 1
-    values = np.full((len(stations), len(POLLUTANTS), n_days, 24), np.nan)
+    shape = (len(stations), len(POLLUTANTS), n_days, 24)
     station_index = {station.code: i for i, station in enumerate(stations)}
     start = dt.datetime.combine(first_day, dt.time())
     end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time())
@@ -119,8 +120,12 @@ def cube_from_measurements(
         ((pl.col("time") - pl.lit(start)).dt.total_hours()).alias("h"),
         pl.col("value"),
     )
-    hours = frame["h"].to_numpy()
-    values[frame["s"].to_numpy(), frame["p"].to_numpy(), hours // 24, hours % 24] = frame["value"].to_numpy()
+    # One flat index into the C-ordered (site, pollutant, day, hour) array: day × 24 + hour is the hour
+    # count, so a single scatter replaces a four-index one.
+    site_pollutant = frame["s"].to_numpy().astype(np.int64) * len(POLLUTANTS) + frame["p"].to_numpy()
+    flat = np.full(math.prod(shape), np.nan)
+    flat[site_pollutant * (n_days * 24) + frame["h"].to_numpy()] = frame["value"].to_numpy()
+    values = flat.reshape(shape)
     return HourlyCube(sites=tuple(station_site(s) for s in stations), first_day=first_day, values=values)
 
 
