@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecowatch.assessment.stations import StationRegistry
+from ecowatch.importers import ImportResult
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.audit import record
 from ecowatch.store.models import Enterprise, Measurement, Region, RegionLevel, Site, SiteKind
@@ -159,11 +160,11 @@ def _devices(session: Session) -> int:
 
 
 def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
-              say: Callable[[str], None] = lambda _: None) -> SeedSummary:
+              say: Callable[[str], None] = lambda _: None, imported: ImportResult | None = None) -> SeedSummary:
     """Put the demo into the store at ``url`` (idempotent: a second run changes nothing).
 
-    Loads the Beijing PRSA files (only when the store has none of them yet: loading takes ~15 s),
-    then the fictional enterprises, outlets, devices and users.
+    Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as
+    read already, so they are not read twice), then the fictional enterprises, outlets, devices and users.
     """
     from ecowatch.store.loading import load_files
 
@@ -175,7 +176,8 @@ def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
         values = 0
         if not loaded:
             say(f"loading the Beijing stations from {demo_prsa} into the store …")
-            values = load_files(url=url, path=demo_prsa, format="prsa", actor=DEMO_ACTOR, progress=progress).values
+            values = load_files(url=url, path=demo_prsa, format="prsa", actor=DEMO_ACTOR, progress=progress,
+                                imported=imported).values
         with session_factory(engine).begin() as session:
             enterprises = _registry(session)
             devices = _devices(session)

@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,9 @@ from ecowatch.cli.common import (
     print_json,
 )
 from ecowatch.standards import Edition, StandardsError
+
+if TYPE_CHECKING:  # imported where used: `ecowatch --help` stays quick
+    from ecowatch.importers import ImportResult
 
 air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
                       no_args_is_help=True)
@@ -378,15 +381,22 @@ def demo(db: DbOpt = None,
     into the store (--db, default the embedded SQLite) for `ecowatch serve --simulate`."""
     from importlib import resources
 
+    import polars as pl
+
     from ecowatch.assessment.air import assess_air
     from ecowatch.assessment.exclusions import read_exclusions
     from ecowatch.assessment.publish import period_json
-    from ecowatch.importers import read
+    from ecowatch.importers import ImportResult, read
 
     folder = demo_data_folder() / "beijing-prsa"
     first, last = dt.date(2014, 1, 1), dt.date(2016, 12, 31)
     console.print(f"Loading the 12 national-control stations of Beijing from {folder} …")
-    imported = read(folder, "prsa", date_from=first, date_to=last, progress=True)
+    # Read once, all of it: the store gets the whole set (seed_demo), the figures 2014-2016.
+    whole = read(folder, "prsa", progress=True) if store else read(folder, "prsa", date_from=first, date_to=last,
+                                                                   progress=True)
+    in_years = whole.measurements.filter(pl.col("time").dt.date().is_between(first, last))
+    imported = ImportResult(measurements=in_years, stations=whole.stations, issues=whole.issues,
+                            sources=whole.sources)
     with resources.as_file(resources.files("ecowatch.assessment") / "data" / "demo_sand_dust_beijing.csv") as dust:
         exclusions = read_exclusions(dust)
     assessment = assess_air(imported, first, last, exclusions=exclusions)
@@ -414,10 +424,10 @@ def demo(db: DbOpt = None,
     console.print("Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
                   "--to 2016-12-31 --json", style="dim")
     if store:
-        _seed_store(db, folder)
+        _seed_store(db, folder, whole)
 
 
-def _seed_store(db: str | None, folder: Path) -> None:
+def _seed_store(db: str | None, folder: Path, imported: ImportResult) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.demo import DEMO_DEVICES, DEMO_USERS, seed_demo
@@ -426,7 +436,8 @@ def _seed_store(db: str | None, folder: Path) -> None:
 
     url = database_url(db)
     try:
-        done = seed_demo(url, folder, progress=True, say=lambda text: console.print(text, highlight=False))
+        done = seed_demo(url, folder, progress=True, say=lambda text: console.print(text, highlight=False),
+                         imported=imported)
     except (EcowatchError, SQLAlchemyError, OSError) as error:
         raise fail(error) from None
     console.print(f"The demo is in the store {display_url(url)}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ecowatch.assessment.stations import StationRegistry
-from ecowatch.importers import Format, read
+from ecowatch.importers import Format, ImportResult, read
 from ecowatch.store.blocks import build_hourly_blocks
 from ecowatch.store.db import make_engine, session_factory
 from ecowatch.store.errors import StoreError
@@ -67,10 +67,13 @@ def load_files(
     last_day: dt.date | None = None,
     lenient: bool = False,
     progress: bool = False,
+    imported: ImportResult | None = None,
 ) -> LoadSummary:
     """Read ``path`` with the importer of ``format``, then store its stations and values in one transaction.
 
-    The database at ``url`` must have the latest schema (:func:`open_engine`).
+    The database at ``url`` must have the latest schema (:func:`open_engine`).  ``imported``: what
+    reading ``path`` with ``format`` gave already (the demo reads the files once, for its printed
+    figures and for the store); then nothing is read again and ``read_seconds`` is 0.
     The default station registry is stored (or updated) first, then any ad-hoc station of the
     file; the values are upserted (:func:`~ecowatch.store.measurements.write_measurements`, as a bulk
     load: months that held nothing are written and their hourly blocks built from the file's frame),
@@ -79,17 +82,18 @@ def load_files(
     """
     engine = open_engine(url)
     try:
-        return _load(engine, path, format, actor, first_day, last_day, lenient, progress)
+        return _load(engine, path, format, actor, first_day, last_day, lenient, progress, imported)
     finally:
         engine.dispose()
 
 
 def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date | None, last_day: dt.date | None,
-          lenient: bool, progress: bool) -> LoadSummary:
+          lenient: bool, progress: bool, imported: ImportResult | None = None) -> LoadSummary:
     started = time.perf_counter()
     registry = StationRegistry.default()
-    imported = read(path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day,
-                    progress=progress)
+    if imported is None:
+        imported = read(path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day,
+                        progress=progress)
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
     span = utc_days(imported.measurements)
