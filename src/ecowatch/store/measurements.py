@@ -225,8 +225,10 @@ def _write_new_postgresql(connection: Connection, rows: pl.DataFrame) -> dict[in
     """
     by_month = rows.with_columns(_month_of_time()).partition_by("month", as_dict=True, maintain_order=True)
     for (month,), part in sorted(by_month.items()):
-        name = create_month_table(connection, month)
-        _copy(connection, name, part)
+        _copy(connection, create_month_table(connection, month), part.drop("month"))
+    # Attached last: attaching locks the default partition (readers of months without a partition
+    # wait) until the load commits.
+    for (month,) in sorted(by_month):
         attach_month_table(connection, month)
     _new_months_written(connection, rows)
     return {int(site_id): int(count) for site_id, count in rows.group_by("site_id").len().iter_rows()}
