@@ -180,3 +180,22 @@ def test_beijing_loaded_into_sqlite_and_postgresql_gives_the_same_rows_and_figur
         finally:
             engine.dispose()
     assert expected["city"]["PM2.5"]["value"] is not None
+
+
+def test_a_load_of_files_read_already_does_not_read_them_again(tmp_path, db_url, make_frame):
+    from ecowatch.importers import ImportResult
+    from ecowatch.store import make_engine, migrate
+
+    migrate.upgrade(db_url)
+    frame = make_frame(SAMPLE_ROWS)
+    registry = StationRegistry.default()
+    imported = ImportResult(measurements=frame, stations=[registry.get("1003A"), registry.get("1004A")],
+                            sources=["read before"])
+    summary = load_files(url=db_url, path=tmp_path / "not-there", format="long", actor="test", imported=imported)
+    assert (summary.values, summary.written, summary.read_seconds) == (10, 10, 0)
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            assert_frame_equal(read_back(session), frame)
+    finally:
+        engine.dispose()

@@ -91,10 +91,11 @@ def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date |
           lenient: bool, progress: bool, imported: ImportResult | None = None) -> LoadSummary:
     started = time.perf_counter()
     registry = StationRegistry.default()
+    read_seconds = 0.0
     if imported is None:
         imported = read(path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day,
                         progress=progress)
-    read_seconds = time.perf_counter() - started
+        read_seconds = time.perf_counter() - started
     started = time.perf_counter()
     span = utc_days(imported.measurements)
     if span is not None:  # DDL in a short transaction of its own (see ensure_month_partitions)
