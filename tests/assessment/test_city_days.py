@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 from pathlib import Path
 from statistics import mean
@@ -77,3 +78,14 @@ def test_2014_08_29_pm25_is_the_mean_of_station_days() -> None:
     assert round(mean(station_days), 1) == 75.0  # 75.0458…; the hour-by-hour city mean was 75.19
     row = city_row("2014-08-29")
     assert (row["PM2.5"], row["IAQI_PM2.5"], row["AQI"], row["category_zh"]) == ("75.0", "100", "100", "良")
+
+
+def test_explain_tells_how_the_city_day_was_formed() -> None:
+    args = ["air", "explain", str(PRSA), "--format", "prsa", "--date", "2016-05-06", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    account = json.loads(result.stdout)
+    pm10 = account["items"]["PM10"]
+    # 9 of the 11 assessment stations had a valid PM10 day (>= 20 hours); their mean is the city's.
+    assert (pm10["value"], pm10["formed_from"], pm10["iaqi"]) == (135.9, 9, 93)
+    assert "mean of its stations' valid days" in account["rules"]["daily_mean"]
