@@ -60,7 +60,7 @@ def test_the_account_lock_holds_from_every_address_and_a_success_clears_it():
         throttle.failed(account="li", address=f"192.0.2.{index}", now=NOON)
     assert throttle.lockout(account="li", address="198.51.100.9", now=_at(1)).key == "account"
     assert throttle.lockout(account="wang", address="198.51.100.9", now=_at(1)) is None
-    throttle.succeeded(account="li")
+    throttle.succeeded(account="li", address="198.51.100.9", now=_at(1))
     assert throttle.lockout(account="li", address="198.51.100.9", now=_at(1)) is None
 
 
@@ -71,9 +71,39 @@ def test_the_address_lock_holds_for_every_account_and_a_success_does_not_clear_i
     lockout = throttle.lockout(account="someone-else", address="192.0.2.7", now=_at(1))
     assert (lockout.key, lockout.retry_after_s) == ("address", 59)
     assert lockout.message() == "too many failed sign-ins for this address: try again in 59 s"
-    throttle.succeeded(account="someone-else")
+    throttle.succeeded(account="someone-else", address="192.0.2.9", now=_at(1))
     assert throttle.lockout(account="someone-else", address="192.0.2.7", now=_at(1)).key == "address"
     assert throttle.lockout(account="someone-else", address="192.0.2.8", now=_at(1)) is None
+
+
+def test_an_address_the_owner_signed_in_from_is_not_held_by_the_accounts_lock_out():
+    """Five wrong passwords from anywhere must not keep the owner out at their usual address."""
+    throttle = SignInThrottle()
+    throttle.succeeded(account="admin", address="192.0.2.1", now=NOON)  # the owner's desk
+    for _ in range(10):
+        if throttle.lockout(account="admin", address="203.0.113.5", now=_at(1)) is None:
+            throttle.failed(account="admin", address="203.0.113.5", now=_at(1))
+    assert throttle.lockout(account="admin", address="203.0.113.5", now=_at(2)).key == "account"
+    assert throttle.lockout(account="admin", address="198.51.100.7", now=_at(2)).key == "account"
+    assert throttle.lockout(account="admin", address="192.0.2.1", now=_at(2)) is None
+    thirty_days = 30 * 24 * 3600
+    assert throttle.lockout(account="admin", address="192.0.2.1", now=_at(thirty_days)) is None  # forgotten
+    for _ in range(5):
+        throttle.failed(account="admin", address="203.0.113.5", now=_at(thirty_days))
+    assert throttle.lockout(account="admin", address="192.0.2.1", now=_at(thirty_days)).key == "account"
+
+
+def test_a_guesser_at_a_trusted_address_meets_the_address_limit():
+    throttle = SignInThrottle()
+    throttle.succeeded(account="li", address="192.0.2.1", now=NOON)
+    refused_from = None
+    for attempt in range(30):
+        if throttle.lockout(account="li", address="192.0.2.1", now=NOON) is not None:
+            refused_from = attempt
+            break
+        throttle.failed(account="li", address="192.0.2.1", now=NOON)
+    assert refused_from == 20
+    assert throttle.lockout(account="li", address="192.0.2.1", now=NOON).key == "address"
 
 
 def test_failures_are_forgotten_after_a_quiet_spell():
@@ -226,3 +256,17 @@ def test_other_requests_stay_fast_during_48_concurrent_wrong_sign_ins(store_url,
     assert statuses.count(401) >= web.hashing.workers + web.hashing.max_waiting
     # Before: every other request waited for a free request thread, 5.5 s at 16 sign-ins, 12.7 s at 48.
     assert max(latencies) < 2.5, latencies
+
+
+def test_the_owner_signs_in_from_their_usual_address_while_a_guesser_locks_the_name(store_url):
+    app = create_app(store_url, secret_key=SECRET)
+    app.state.ecowatch.now = lambda: NOON
+    right = {"username": "bjcity", "password": "pw-bjcity-2016"}
+    with TestClient(app, client=("192.0.2.1", 50000)) as owner, \
+            TestClient(app, client=("203.0.113.5", 50000)) as guesser:
+        assert owner.post(TOKEN, json=right).status_code == 200
+        for n in range(5):
+            assert guesser.post(TOKEN, json={**right, "password": f"guess-{n}"}).status_code == 401
+        assert guesser.post(TOKEN, json=right).status_code == 429  # even the right password
+        assert owner.post(TOKEN, json=right).status_code == 200
+    app.state.ecowatch.hashing.close()

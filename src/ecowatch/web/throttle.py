@@ -12,6 +12,12 @@ guesser who spreads over many addresses; the address key stops one who spreads o
 A successful sign-in clears its account's failures, not its address's: a guesser who owns one
 account cannot launder its address by signing in between guesses.
 
+A lock-out of an account is also a way to keep its owner out (anyone may type five wrong passwords
+for ``admin``).  So an address from which the account signed in within :data:`TRUSTED_FOR` is not
+held by the account's lock-out, only by its own: the owner at their usual desk gets in while a
+guesser elsewhere is locked out, and a guesser sharing that address still meets the address's
+limit (20 failures), below the 30 wrong passwords of issue 14.
+
 Time is a parameter (``now``): lock-outs are tested without waiting.  The state lives in the web
 process (one ``ecowatch serve``); it is bounded (:data:`MAX_KEYS` per table, least recently used
 first out) so a flood of made-up user names cannot grow memory without end.
@@ -27,8 +33,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-__all__ = ["ACCOUNT_RULE", "ADDRESS_RULE", "Lockout", "SignInThrottle", "ThrottleRule", "account_key",
-           "address_key"]
+__all__ = ["ACCOUNT_RULE", "ADDRESS_RULE", "TRUSTED_FOR", "Lockout", "SignInThrottle", "ThrottleRule",
+           "account_key", "address_key"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,10 @@ ACCOUNT_RULE = ThrottleRule(free_failures=5, first_lockout=dt.timedelta(minutes=
 #: One address (an office behind one NAT address holds many people): twenty free failures an hour.
 ADDRESS_RULE = ThrottleRule(free_failures=20, first_lockout=dt.timedelta(minutes=1),
                             max_lockout=dt.timedelta(minutes=15), forget_after=dt.timedelta(hours=1))
-#: Keys kept per table: about 200 bytes each, so at most ~20 MB for each of the two tables.
+#: Keys kept per table: about 200 bytes each, so at most ~20 MB for each of the three tables.
 MAX_KEYS = 100_000
+#: How long an address stays exempt from its account's lock-out after a sign-in from it.
+TRUSTED_FOR = dt.timedelta(days=30)
 
 
 def account_key(username: str) -> str:
@@ -182,13 +190,20 @@ class SignInThrottle:
                  max_keys: int = MAX_KEYS) -> None:
         self._accounts = _Table(account, max_keys)
         self._addresses = _Table(address, max_keys)
+        self._trusted: OrderedDict[tuple[str, str], dt.datetime] = OrderedDict()  # -> trusted until
+        self._max_keys = max_keys
         self._lock = threading.Lock()
+
+    def _is_trusted(self, account: str, address: str, now: dt.datetime) -> bool:
+        until = self._trusted.get((account, address))
+        return until is not None and now < until
 
     def lockout(self, *, account: str, address: str, now: dt.datetime) -> Lockout | None:
         """The lock-out that refuses an attempt on ``account`` from ``address`` at ``now``, if any
         (the longer one when both keys are locked)."""
         with self._lock:
-            by_account = self._accounts.locked_until(account, now)
+            by_account = (None if self._is_trusted(account, address, now)
+                          else self._accounts.locked_until(account, now))
             by_address = self._addresses.locked_until(address, now)
         if by_account is None and by_address is None:
             return None
@@ -209,7 +224,12 @@ class SignInThrottle:
             LOG.warning("sign-in: address %s locked out for %d s after failed sign-ins", address,
                         by_address.total_seconds())
 
-    def succeeded(self, *, account: str) -> None:
-        """The account's failures are cleared (the address's are not: see the module docstring)."""
+    def succeeded(self, *, account: str, address: str, now: dt.datetime) -> None:
+        """The account's failures are cleared (the address's are not), and the address is exempt from
+        the account's lock-outs for :data:`TRUSTED_FOR` (see the module docstring)."""
         with self._lock:
             self._accounts.clear(account)
+            self._trusted[account, address] = now + TRUSTED_FOR
+            self._trusted.move_to_end((account, address))
+            if len(self._trusted) > self._max_keys:
+                self._trusted.popitem(last=False)

@@ -79,7 +79,7 @@ async def sign_in(body: Annotated[TokenRequest, Depends(token_request)], request
             return lockout
         right = verify_password(stored_hash, body.password)
         if right:
-            web.throttle.succeeded(account=account)
+            web.throttle.succeeded(account=account, address=address, now=now)
         else:
             web.throttle.failed(account=account, address=address, now=now)
         return right
