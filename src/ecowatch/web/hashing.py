@@ -95,8 +95,8 @@ class HashingGate:
     async def run(self, function: Callable[[], T]) -> T:
         """``function()`` in a hashing thread; :class:`HashingBusy` when the queue is full.
 
-        A job whose caller went away (a closed connection) still runs to its end, and is counted
-        until then: the bound is on threads' work, not on callers.
+        A job still queued when its caller is cancelled is dropped; one already running runs to its
+        end and is counted until then: the bound is on the threads' work, not on callers.
         """
         pool = self._pool()
         with self._lock:
