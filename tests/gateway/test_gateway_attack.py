@@ -9,11 +9,11 @@ from gateway_helpers import MN, PW, Device, register
 from sqlalchemy import select
 
 from ecowatch.gateway.journal import Entry, Journal
-from ecowatch.hj212 import make_frame
+from ecowatch.hj212 import make_frame, parse_frame
 from ecowatch.hj212.crc import format_crc, hj212_crc16
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.frames import list_frames
-from ecowatch.store.models import Hj212Quarantine
+from ecowatch.store.models import Hj212Frame, Hj212Quarantine
 
 
 def upload(qn: str, *, st: str = "22", data_time: str = "20260301101000", so2: float = 12.5,
@@ -93,7 +93,8 @@ def test_frames_wider_than_their_columns_are_refused_before_acknowledgement(db_u
 
 def test_replay_quarantines_what_the_store_refuses_and_goes_on(db_url, tmp_path, start_gateway):
     """A journal written before the door checked (a kept QN of 40 characters, a NUL in a refused frame's
-    reason) is replayed: what the store cannot keep is quarantined (escaped), the frames after it kept."""
+    reason) is replayed: what the store cannot keep is quarantined (escaped; the password redacted, length
+    and CRC recomputed), the frames after it kept."""
     register(db_url, (MN, PW, "2017", None))
     gateway = start_gateway(db_url)
     site_id = gateway.gateway.registry.lookup(MN).site_id
@@ -112,7 +113,9 @@ def test_replay_quarantines_what_the_store_refuses_and_goes_on(db_url, tmp_path,
     gateway.stop()
     assert kept_qns(db_url) == ["20260301101000009"]
     assert quarantined(db_url) == [
-        ("journal replay: QN of 40 characters (the store keeps at most 32)", bad.decode()),
+        ("journal replay: QN of 40 characters (the store keeps at most 32)",
+         "##0167QN=1111111111111111111111111111111111111111;ST=22;CN=2051;PW=<redacted>;"
+         "MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&47C0\r\n"),
         ("bad\\x00reason", "x\\x00y"),
     ]
 
@@ -153,3 +156,84 @@ def test_data_time_window_is_configurable(sqlite_url, start_gateway):
     gateway.stop()
     assert kept_qns(sqlite_url) == []
     assert quarantined(sqlite_url)[0][0].startswith(f"DataTime {ten_days_ago} is 10 days before the server clock")
+
+
+def test_passwords_are_kept_nowhere_and_kept_frames_still_verify(db_url, start_gateway, tmp_path):
+    """``PW=…`` of kept frames, wrong guesses and junk is redacted in the journal, ``hj212_frame.raw`` and
+    ``hj212_quarantine.raw``.  A kept frame's length and CRC are recomputed (the CRC below is the reference
+    CRC-16 of the redacted segment), so it still verifies; a refused one keeps the CRC it came with."""
+    register(db_url, (MN, "pgpass123", "2017", None))
+    gateway = start_gateway(db_url)
+    device = Device(gateway.port)
+    device.send(upload("20260301101000001", pw="pgpass123"))
+    device.send(upload("20260301101000002", pw="guess42"))
+    device.send(b"junk;PW=secret77;MN=x" + upload("20260301101000003", pw="pgpass123", data_time="20260301102000"))
+    assert [r.cn for r in device.replies(3)] == [9014, 9011, 9014]
+    gateway.stop()
+    journal = b"".join(path.read_bytes() for path in sorted((tmp_path / "journal").glob("segment-*")))
+    for secret in (b"pgpass123", b"guess42", b"secret77"):
+        assert secret not in journal
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            raws = session.scalars(select(Hj212Frame.raw).order_by(Hj212Frame.id)).all()
+    finally:
+        engine.dispose()
+    assert raws[0] == ("##0144QN=20260301101000001;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;"
+                       "Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&5280\r\n")
+    assert parse_frame(raws[0].encode()).crc_ok
+    assert all("pgpass123" not in raw for raw in raws)
+    assert [raw for _, raw in quarantined(db_url)] == [
+        "##0141QN=20260301101000002;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;Flag=5;"
+        "CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&5E40\r\n",
+        "junk;PW=<redacted>;MN=x"]
+
+
+def test_a_store_error_logs_no_password_and_replay_goes_on(db_url, start_gateway, tmp_path, monkeypatch, caplog):
+    """A journal written before redaction (``PW=pgpass123`` in clear) whose frame the database refuses (its
+    site unknown, the gateway's own check skipped here so that the foreign key refuses it): the frame is
+    quarantined with the database's reason, redacted, and nothing in the log holds the password."""
+    from ecowatch.gateway import server as server_module
+
+    register(db_url, (MN, PW, "2017", None))
+    journal = Journal(tmp_path / "journal")
+    journal.open()
+    frame = upload("20260301101000001", pw="pgpass123")
+    journal.write([Entry(True, 1_772_330_000_000_000, 999_999, "Asia/Shanghai", "127.0.0.1:1", "", frame).encode()])
+    journal.close()
+    monkeypatch.setattr(server_module, "known_sites", lambda *, session, ids: set(ids))
+    caplog.set_level("DEBUG")
+    gateway = start_gateway(db_url, store_process=False)
+    assert gateway.gateway.stats.replayed == 1
+    gateway.stop()
+    assert "pgpass123" not in caplog.text
+    assert "the store refused a batch of 1 frames" in caplog.text
+    [(reason, raw)] = quarantined(db_url)
+    assert reason in ("the store refused it: IntegrityError: FOREIGN KEY constraint failed",
+                      'the store refused it: ForeignKeyViolation: insert or update on table "hj212_frame" violates '
+                      'foreign key constraint "fk_hj212_frame_site_id_site"')
+    assert "PW=<redacted>" in raw and "pgpass123" not in raw
+    assert kept_qns(db_url) == []
+
+
+def test_journal_and_store_files_are_private(sqlite_url, start_gateway, tmp_path):
+    """Data files 0600 in a 0700 data folder; the journal folder 0700 (issue 14)."""
+    import os
+    import stat
+
+    from ecowatch.store.db import data_dir
+
+    folder = data_dir()
+    os.chmod(folder, 0o755)
+    assert stat.S_IMODE(data_dir().stat().st_mode) == 0o700
+    register(sqlite_url, (MN, PW, "2017", None))
+    gateway = start_gateway(sqlite_url)
+    device = Device(gateway.port)
+    device.send(upload("20260301101000001"))
+    assert len(device.replies(1)) == 1
+    gateway.stop()
+    journal = tmp_path / "journal"
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in journal.iterdir()}
+    assert modes == {"JOURNAL_ID": 0o600, "segment-00000001.log": 0o600}
+    assert stat.S_IMODE((tmp_path / "store.db").stat().st_mode) == 0o600

@@ -59,10 +59,10 @@ def test_junk_past_the_budget_is_counted_not_journaled_and_data_still_kept(db_ur
     device.send(good)
     assert [reply.qn for reply in device.replies(1)] == ["20260301101999999"]
     stats = gateway.gateway.stats
-    assert (stats.junk_sampled, stats.junk_dropped, stats.junk_dropped_bytes) == (1, 7, 7 * 1081)
+    assert (stats.junk_sampled, stats.junk_dropped, stats.junk_dropped_bytes) == (1, 7, 7 * 1085)  # 1,085 bytes each as counted: the password redacted
     gateway.stop()
     refused = [Entry.decode(body) for body, _ in Journal(tmp_path / "journal").replay(None)]
-    assert [len(entry.raw) for entry in refused if not entry.kept] == [1081, 1081, 256]
+    assert [len(entry.raw) for entry in refused if not entry.kept] == [1085, 1085, 256]
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
@@ -71,5 +71,5 @@ def test_junk_past_the_budget_is_counted_not_journaled_and_data_still_kept(db_ur
     finally:
         engine.dispose()
     assert len(rows) == 3
-    assert rows[2].endswith("[over the junk budget: the first 256 of 1081 bytes; more junk from 127.0.0.1 is "
+    assert rows[2].endswith("[over the junk budget: the first 256 of 1085 bytes; more junk from 127.0.0.1 is "
                             "counted, not kept, for the rest of the window]")

@@ -25,6 +25,13 @@ UPLOAD_2061 = (b"##0325QN=20160801090000001;ST=32;CN=2061;PW=123456;MN=010000A89
                b"DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
                b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N;w01018-Cou=63.0,"
                b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&B7C1\r\n")
+# As journaled and kept: the password redacted, length and CRC recomputed (the reference CRC-16 of this
+# segment happens to be 0000).
+UPLOAD_2061_REDACTED = (
+    b"##0329QN=20160801090000001;ST=32;CN=2061;PW=<redacted>;MN=010000A8900016F000169DC0;Flag=5;CP=&&"
+    b"DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
+    b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N;w01018-Cou=63.0,"
+    b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&0000\r\n")
 ACK_2061 = b"##0087QN=20160801090000001;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&FF01\r\n"
 NOTICE_1013 = (b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
                b"CP=&&PolId=w01018&&CAC1\r\n")
@@ -330,7 +337,7 @@ def test_no_acknowledgement_before_the_journal_has_the_frame(sqlite_url, start_g
     acknowledged = time.monotonic()
     assert written and sent + 0.3 <= written[0] <= acknowledged
     records = [Entry.decode(body) for body, _ in Journal(gateway.gateway.journal_dir).replay(None)]
-    assert [(r.kept, r.raw) for r in records] == [(True, UPLOAD_2061)]
+    assert [(r.kept, r.raw) for r in records] == [(True, UPLOAD_2061_REDACTED)]
 
 
 def test_failing_journal_means_no_acknowledgement(sqlite_url, start_gateway, monkeypatch):

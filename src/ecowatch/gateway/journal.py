@@ -59,6 +59,13 @@ def _segment_name(number: int) -> str:
     return f"{_PREFIX}{number:08d}{_SUFFIX}"
 
 
+def _private(path: str, flags: int) -> int:
+    """``open`` opener: a file only its owner can read or write (0600), also one created before."""
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return descriptor
+
+
 def _fsync_dir(folder: Path) -> None:
     descriptor = os.open(folder, os.O_RDONLY)
     try:
@@ -77,11 +84,14 @@ class Journal:
         self.folder = Path(folder)
         self.segment_bytes = segment_bytes
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # The journal holds what devices sent: readable by its owner only (issue 14).
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.folder, 0o700)
             id_file = self.folder / _ID_FILE
             if not id_file.exists():
                 tmp = id_file.with_suffix(".tmp")
-                tmp.write_text(uuid.uuid4().hex + "\n")
+                with open(tmp, "w", opener=_private) as file:
+                    file.write(uuid.uuid4().hex + "\n")
                 os.replace(tmp, id_file)
                 _fsync_dir(self.folder)
             self.journal_id = id_file.read_text().strip()
@@ -118,7 +128,7 @@ class Journal:
                     file.truncate(end)
                     file.flush()
                     os.fsync(file.fileno())
-        self._file = open(path, "ab")  # noqa: SIM115  (kept open while the gateway runs)
+        self._file = open(path, "ab", opener=_private)  # noqa: SIM115  (kept open while the gateway runs)
         if not numbers:
             _fsync_dir(self.folder)
         self.offset = end
@@ -147,7 +157,7 @@ class Journal:
         if self.offset >= self.segment_bytes:
             self._file.close()
             self.segment += 1
-            self._file = open(self.path(self.segment), "ab")  # noqa: SIM115
+            self._file = open(self.path(self.segment), "ab", opener=_private)  # noqa: SIM115
             self.offset = 0
             _fsync_dir(self.folder)
         positions = []
@@ -321,7 +331,8 @@ class Entry:
 
     ``kept``: from a registered device with the right password (``site_id``, ``timezone`` of its
     site); else quarantined with ``reason``.  ``raw`` is the frame as received; ``plain`` the
-    decrypted frame for HJ 212-2025 SM4 frames (empty otherwise), so replay needs no key.
+    decrypted frame for HJ 212-2025 SM4 frames (empty otherwise), so replay needs no key.  Both have the
+    device's password redacted (:func:`ecowatch.store.frames.redact_frame`): the journal never holds it.
     """
 
     kept: bool

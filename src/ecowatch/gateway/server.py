@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -105,9 +106,12 @@ from ecowatch.store.frames import (
     apply_batch,
     data_time_problem,
     frame_key,
+    header_mn,
     known_sites,
     quarantine_text,
     read_checkpoint,
+    redact_frame,
+    redact_password,
     unstorable,
 )
 
@@ -732,15 +736,16 @@ class Gateway:
                                    acknowledge=problem.acknowledge)
         if verdict.kept:
             info = verdict.info
-            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", frame.raw,
-                          _plain_frame(frame) if frame.encrypted else b"")
+            # The password is never kept: the journal has the frame with it redacted (length and CRC recomputed).
+            raw, plain = redact_frame(frame.raw, _plain_frame(frame) if frame.encrypted else b"")
+            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", raw, plain)
             reply = auto_reply(frame)
             self.stats.frames_kept += 1
         else:
             entry = self._refused_entry(connection, verdict.reason, frame.raw)
             reply = (_safe_reply(frame, verdict.qn_rtn)
                      if verdict.qn_rtn is not None and frame.ack_requested and frame.qn else None)
-            if verdict.acknowledge and entry is not None and entry.raw == frame.raw:  # kept whole, for review
+            if verdict.acknowledge and entry is not None and entry.raw == redact_password(frame.raw):  # kept whole
                 reply = auto_reply(frame)
             self.stats.frames_quarantined += 1
         if entry is not None:
@@ -757,6 +762,7 @@ class Gateway:
         or past the budget a sample (once per address and window); None when dropped (counted only, and
         nothing is answered)."""
         address = connection.peer.rsplit(":", 1)[0]
+        raw = redact_password(raw)  # a guesser's passwords are not kept either
         keep = self.junk_budget.admit(address, len(raw), now=time.monotonic())
         if keep == len(raw):
             return Entry(False, _now_us(), -1, "", connection.peer, reason, raw)
@@ -942,6 +948,8 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
     """
     # Parsed again together, their CRCs in one NumPy batch; the values stay text (the store keeps the data
     # area, parsed on reading). The plaintext copy of an SM4 frame needs no key.
+    # Passwords redacted, also in journals written before the gateway redacted them (a no-op otherwise).
+    batch = [(_redacted(entry), frame, position) for entry, frame, position in batch]
     again = iter(parse_frames([entry.plain or entry.raw for entry, frame, _ in batch if frame is None],
                               values=False))
     items = [_store_item(entry, next(again) if frame is None else frame) for entry, frame, _ in batch]
@@ -1072,14 +1080,27 @@ def _sqlite_wal(engine) -> None:
         cursor.close()
 
 
+def _redacted(entry: Entry) -> Entry:
+    """``entry`` with the device's password redacted (:func:`~ecowatch.store.frames.redact_frame`)."""
+    if b"PW=" not in entry.raw and b"PW=" not in entry.plain:
+        return entry
+    if entry.kept:
+        raw, plain = redact_frame(entry.raw, entry.plain)
+    else:
+        raw, plain = redact_password(entry.raw), entry.plain
+    return entry if (raw, plain) == (entry.raw, entry.plain) else dataclasses.replace(entry, raw=raw, plain=plain)
+
+
 def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedFrame:
-    """What the store keeps of a journal entry; ``frame`` is its frame, or why its bytes are none."""
+    """What the store keeps of a journal entry (its password redacted); ``frame`` is its frame, or why its
+    bytes are none.  The digest is that of the data segment as kept (redacted)."""
     received = dt.datetime.fromtimestamp(entry.received_at_us / 1e6, dt.UTC)
     peer = entry.peer[:64]
     if not entry.kept or not isinstance(frame, Frame):
         # (A kept entry that is no frame cannot come from this gateway; it is kept visible.)
         reason = entry.reason if entry.kept is False else f"journal replay: {frame}"
-        mn = frame.mn[:64] if isinstance(frame, Frame) else None
+        mn = frame.mn if isinstance(frame, Frame) else header_mn(entry.raw)
+        mn = mn[:64] if mn else None
         return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), reason[:255], mn, quarantine_text(entry.raw), peer,
                             received)
     problem = unstorable(frame)
@@ -1088,7 +1109,7 @@ def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedF
                             quarantine_text(entry.raw), peer, received)
     raw_text = entry.raw.decode("utf-8", "replace")
     return KeptFrame(
-        digest=frame_key(frame.data_segment, frame.cp.data_time), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
+        digest=frame_key((entry.plain or entry.raw)[6:-6], frame.cp.data_time), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
         flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
         cp=frame.cp.text, raw=raw_text, peer=peer, received_at=received, site_id=entry.site_id,
         timezone=entry.timezone,

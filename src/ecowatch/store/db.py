@@ -30,9 +30,12 @@ SQLITE_IMMEDIATE = "sqlite_immediate"
 
 
 def data_dir() -> Path:
-    """The data folder (``$ECOWATCH_DATA_DIR`` or ``~/.local/share/ecowatch/``), created if missing."""
+    """The data folder (``$ECOWATCH_DATA_DIR`` or ``~/.local/share/ecowatch/``), created if missing; only
+    its owner may enter it (0700): it holds the store, the journal and the master key (issue 14)."""
     folder = Path(os.environ.get("ECOWATCH_DATA_DIR") or Path.home() / ".local" / "share" / "ecowatch")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
     return folder
 
 
@@ -102,6 +105,11 @@ def _sqlite_events(engine: Engine) -> None:
         # nor the other way round.  Kept in the file; a no-op when already set.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        # The store file readable by its owner only; SQLite gives its -wal and -shm files the same mode.
+        path = engine.url.database
+        if (path and path != ":memory:" and not path.startswith("file:") and os.path.exists(path)
+                and os.stat(path).st_mode & 0o077):
+            os.chmod(path, 0o600)
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:

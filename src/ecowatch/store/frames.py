@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -60,7 +61,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.hj212 import Frame, FrameError, QnRtn, data_area_bounds, parse_cp
+from ecowatch.hj212 import Frame, FrameError, QnRtn, data_area_bounds, format_crc, hj212_crc16, parse_cp
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
 from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
@@ -72,6 +73,7 @@ __all__ = [
     "DEFAULT_PAST",
     "FRAME_INTERVALS",
     "MEASUREMENT_CNS",
+    "REDACTED",
     "SOURCE",
     "BatchResult",
     "Checkpoint",
@@ -85,12 +87,15 @@ __all__ = [
     "frame_key",
     "frame_measurements",
     "frame_values_query",
+    "header_mn",
     "known_sites",
     "list_frames",
     "measurement_rows",
     "prune_quarantine",
     "quarantine_text",
     "read_checkpoint",
+    "redact_frame",
+    "redact_password",
     "unstorable",
 ]
 
@@ -217,6 +222,77 @@ def data_time_problem(frame: Frame, *, timezone: str, now: dt.datetime,
         return Unstorable(f"DataTime {text} is {(now_utc - time).days} days before {clock} {window.past.days} "
                           "days)", int(QnRtn.REJECTED), acknowledge=True)
     return None
+
+
+#: What a device's password is replaced with wherever a frame is kept (journal, hj212_frame.raw,
+#: hj212_quarantine.raw): seeing it, a reader knows the frame was redacted.
+REDACTED = b"<redacted>"
+# PW= in a header: at the start of the data segment, or after a field separator ("," is a deviation seen).
+_PW_FIELD = re.compile(rb"(?:(?<=[;,])|(?<=^##\d{4})|^)PW=[^;,&\r\n]*")
+_FRAME_BYTES = re.compile(rb"##(\d{4})(.*)([0-9A-Fa-f]{4})\r\n", re.DOTALL)
+
+
+def redact_password(raw: bytes) -> bytes:
+    """``raw`` with the value of every ``PW=`` field in its header (before ``CP=&&``; all of it when there
+    is none) replaced by :data:`REDACTED`; length and CRC left as received (see :func:`redact_frame`).
+
+    >>> redact_password(b"##0051QN=1;ST=22;CN=2011;PW=123456;MN=M;Flag=5;CP=&&PW=x&&1C80\\r\\n")
+    b'##0051QN=1;ST=22;CN=2011;PW=<redacted>;MN=M;Flag=5;CP=&&PW=x&&1C80\\r\\n'
+    >>> redact_password(b"junk;PW=pw1,PW=pw2")
+    b'junk;PW=<redacted>,PW=<redacted>'
+    """
+    if b"PW=" not in raw:
+        return raw
+    end = raw.find(b"CP=&&")
+    head, rest = (raw, b"") if end < 0 else (raw[:end], raw[end:])
+    return _PW_FIELD.sub(b"PW=" + REDACTED, head) + rest
+
+
+def redact_frame(raw: bytes, plain: bytes = b"") -> tuple[bytes, bytes]:
+    """A kept frame and (HJ 212-2025 SM4) its plaintext copy with the password redacted, their length
+    fields and CRCs recomputed so that both still verify (HJ 212-2017 §6.3.1; an SM4 frame's length and
+    CRC are those of its plaintext segment, HJ 212-2025 Part B4): the stored frame stays checkable, and
+    the frame as sent is not kept anywhere.
+
+    The HJ 212-2017 Annex C notice (reference §6); the CRC after redaction is the reference CRC-16's:
+
+    >>> from ecowatch.hj212 import parse_frame
+    >>> raw, _ = redact_frame(b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;"
+    ...                       b"Flag=5;CP=&&PolId=w01018&&CAC1\\r\\n")
+    >>> raw[:6], raw.split(b";")[3], raw[-8:]
+    (b'##0103', b'PW=<redacted>', b'&&4680\\r\\n')
+    >>> parse_frame(raw).crc_ok
+    True
+    """
+    if plain:
+        plain, _ = redact_frame(plain)
+        match = _FRAME_BYTES.fullmatch(plain)
+        redacted = redact_password(raw)
+        if match is None or not redacted.startswith(b"##") or redacted == raw:
+            return redacted, plain
+        return b"##" + match[1] + redacted[6:-6] + match[3] + b"\r\n", plain
+    redacted = redact_password(raw)
+    match = _FRAME_BYTES.fullmatch(redacted)
+    if match is None or redacted == raw:
+        return redacted, plain
+    segment = match[2]
+    length = int(match[1]) - (len(raw) - len(redacted))
+    return b"##%04d%s%s\r\n" % (length, segment, format_crc(hj212_crc16(segment)).encode()), plain
+
+
+_MN_FIELD = re.compile(rb"(?:(?<=[;,])|(?<=^##\d{4})|^)MN=([^;,&\r\n]*)")
+
+
+def header_mn(raw: bytes) -> str | None:
+    """The ``MN`` a refused frame's header names (None if none), read without parsing it: a refused frame
+    may not parse (its CRC, or its length field once its password is redacted).
+
+    >>> header_mn(b"##0141QN=1;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;Flag=5;CP=&&MN=x&&")
+    '010000A8900016F000169DC0'
+    """
+    end = raw.find(b"CP=&&")
+    match = _MN_FIELD.search(raw if end < 0 else raw[:end])
+    return None if match is None else match[1].decode("utf-8", "replace")
 
 
 def quarantine_text(raw: bytes) -> str:
