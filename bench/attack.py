@@ -262,7 +262,7 @@ class Floods:
                     budget[0] -= len(frame)
                     self.count("junk bytes sent", len(frame))
                     await asyncio.wait_for(writer.drain(), timeout=max(0.1, self.left()))
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, RuntimeError):  # RuntimeError: uvloop, writing on a closed transport
                 self.count("junk connections closed by the gateway")
             finally:
                 writer.close()

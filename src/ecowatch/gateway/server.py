@@ -69,7 +69,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -503,7 +503,8 @@ class Gateway:
         self.connections: set[_Connection] = set()
         #: Connections without valid credentials yet, oldest first (the first to go at the caps), and the
         #: number of connections per address.
-        self._unauthenticated: dict[_Connection, None] = {}
+        self._unauthenticated: OrderedDict[_Connection, None] = OrderedDict()
+        self._unauthenticated_from: dict[str, OrderedDict[_Connection, None]] = {}
         self._per_address: dict[str, int] = {}
         self.max_connections = self.limits.max_connections  # the cap in force: see start()
         self._accept_errors: _AcceptErrors | None = None
@@ -633,7 +634,7 @@ class Gateway:
         per-address cap); False when there is none to close (then the new one is refused)."""
         address = connection.address
         if self._per_address.get(address, 0) >= self.limits.max_per_address:
-            victim = next((c for c in self._unauthenticated if c.address == address), None)
+            victim = next(iter(self._unauthenticated_from.get(address, ())), None)
             if victim is None:
                 return False
             self._evict(victim)
@@ -644,7 +645,15 @@ class Gateway:
             self._evict(victim)
         self._per_address[address] = self._per_address.get(address, 0) + 1
         self._unauthenticated[connection] = None
+        self._unauthenticated_from.setdefault(address, OrderedDict())[connection] = None
         return True
+
+    def _forget_unauthenticated(self, connection: _Connection) -> None:
+        if self._unauthenticated.pop(connection, False) is None:
+            same = self._unauthenticated_from[connection.address]
+            del same[connection]
+            if not same:
+                del self._unauthenticated_from[connection.address]
 
     def _evict(self, connection: _Connection) -> None:
         self.stats.connections_evicted += 1
@@ -658,7 +667,7 @@ class Gateway:
         """Forget ``connection`` in the caps' bookkeeping (once, however often called)."""
         if connection not in self.connections:
             return
-        self._unauthenticated.pop(connection, None)
+        self._forget_unauthenticated(connection)
         left = self._per_address.get(connection.address, 0) - 1
         if left > 0:
             self._per_address[connection.address] = left
@@ -708,7 +717,7 @@ class Gateway:
             return _Verdict(False, f"wrong password for MN {frame.mn}", int(QnRtn.PW_ERROR))
         self.guard.accepted(frame.mn, connection.address, frame.pw)
         connection.trusted.add(pair)
-        self._unauthenticated.pop(connection, None)  # no longer the first to go at the cap
+        self._forget_unauthenticated(connection)  # no longer the first to go at the caps
         connection.last_frame = now
         return _Verdict(True, info=info)
 
