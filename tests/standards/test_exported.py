@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(standards.__file__).resolve().parent
 SOURCES = sorted(PACKAGE_DIR.rglob("*.py"))
 
 # Modules whose public names are re-exported by the package's __init__.
-EXPORTING_MODULES = ("air", "aqi", "editions", "pollutants", "references", "rounding")
+EXPORTING_MODULES = ("air", "aqi", "editions", "pollutants", "references", "rounding", "water")
 
 # Public names of those modules that are deliberately not in __all__: edition-specific tables behind
 # the edition-keyed ones, validity constants, and helpers of the exact arithmetic. A new public name
@@ -45,6 +45,7 @@ DELIBERATELY_INTERNAL = {
     "pollutants": {"POLLUTANT_NAMES_ZH", "PERCENT_DECIMALS", "INDEX_DECIMALS"},
     "references": set(),
     "rounding": {"SNAP_DECIMALS", "SNAP_SCALE", "exact", "snap_to_int", "round_snapped"},
+    "water": {"PH_RANGE", "Value"},
 }
 
 

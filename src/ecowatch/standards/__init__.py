@@ -2,6 +2,7 @@
 
 Editions: 2012 (GB 3095-2012, HJ 633-2012, HJ 663-2013, the 2016 sand-dust rule) for data before
 2026-03-01 and 2026 (GB 3095—2026, HJ 633—2026, HJ 663—2026) from that day (:mod:`.editions`).
+Surface water: GB 3838-2002 classes and the 2011 evaluation method (:mod:`.water`).
 """
 
 from .air import (
@@ -60,6 +61,24 @@ from .ranking import (
 )
 from .references import BIBLIOGRAPHY
 from .rounding import round_array_gbt8170, round_gbt8170
+from .water import (
+    GB3838_LIMITS,
+    GB3838_TP_LAKE_LIMITS,
+    MULTIPLE_DECIMALS,
+    WATER_CLASS_INDICATORS,
+    BelowDetection,
+    Waterbody,
+    WaterClass,
+    WaterClassResult,
+    WaterIndicator,
+    exceedance_multiple,
+    indicator_class,
+    main_pollutants,
+    parse_water_value,
+    period_means,
+    water_class,
+    water_class_of_period,
+)
 
 __all__ = [
     "AQI_ITEMS",
@@ -67,16 +86,21 @@ __all__ = [
     "BIBLIOGRAPHY",
     "DEFAULT_EXCLUDED_POLLUTANTS",
     "GB3095_LIMITS",
+    "GB3838_LIMITS",
+    "GB3838_TP_LAKE_LIMITS",
     "IAQI_BREAKPOINTS",
     "INDEX_STATISTICS",
     "MISSING",
+    "MULTIPLE_DECIMALS",
     "PERIOD_STATISTICS",
     "POLLUTANTS",
     "REPLACED",
+    "WATER_CLASS_INDICATORS",
     "AqiItem",
     "AqiLevel",
     "AqiResult",
     "Averaging",
+    "BelowDetection",
     "Column",
     "CombinedIndex",
     "ComprehensiveIndex",
@@ -89,6 +113,10 @@ __all__ = [
     "Pollutant",
     "Report",
     "StandardsError",
+    "WaterClass",
+    "WaterClassResult",
+    "WaterIndicator",
+    "Waterbody",
     "annual_data_sufficient",
     "annual_data_sufficient_array",
     "aqi_level",
@@ -103,21 +131,28 @@ __all__ = [
     "comprehensive_index_array",
     "daily_mean",
     "edition_for",
+    "exceedance_multiple",
     "exceeds",
     "exclusion_masks",
     "iaqi",
     "iaqi_array",
+    "indicator_class",
     "limit",
     "limit_phase",
+    "main_pollutants",
     "moving_mean",
     "o3_8h_moving_means",
     "o3_daily_max_1h",
     "o3_daily_max_8h",
+    "parse_water_value",
     "percentile_hj663",
+    "period_means",
     "period_statistic",
     "period_values",
     "round_array_gbt8170",
     "round_gbt8170",
     "statistic_limit",
     "three_year_moving_mean",
+    "water_class",
+    "water_class_of_period",
 ]

@@ -28,6 +28,10 @@ BIBLIOGRAPHY: Mapping[str, str] = MappingProxyType(
         "force 2017-01-01.",
         "RANKING-2018": "城市环境空气质量排名技术规定 (Technical rule on ranking city ambient air quality), "
         "环办监测〔2018〕19号, superseding 环办〔2014〕64号.",
+        "GB3838-2002": "GB 3838-2002 地表水环境质量标准 (Environmental quality standards for surface water). State "
+        "Environmental Protection Administration and AQSIQ, issued 2002-04-28, in force 2002-06-01.",
+        "WATER-EVAL-2011": "地表水环境质量评价办法（试行） (Method for the evaluation of surface-water "
+        "environmental quality, on trial), 环办〔2011〕22号. MEP General Office, 2011-03-09.",
         "CHANGE-RANKING-2017": "城市环境空气质量变化程度排名方案 (Scheme for ranking cities by the change of "
         "ambient air quality). MEP General Office, 2017-02-12.",
     }
