@@ -37,9 +37,16 @@ def gateway(
     db: DbOpt = None,
     journal: Annotated[Path | None, typer.Option("--journal", help="Journal folder (default: journal/ in the data "
                                                  "folder).")] = None,
-    max_connections: Annotated[int, typer.Option("--max-connections", min=1)] = 20_000,
-    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds a silent connection is kept.",
-                                                min=0.01)] = 900.0,
+    max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="Connections at most (never "
+                                                 "beyond the open-file limit less a reserve).")] = 20_000,
+    max_per_address: Annotated[int, typer.Option("--max-per-address", min=1,
+                                                 help="Connections from one address at most.")] = 1_000,
+    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds a device's connection is kept "
+                                                "after its last frame with valid credentials.",
+                                                min=0.01)] = 3_900.0,
+    unauthenticated_timeout: Annotated[float, typer.Option("--unauthenticated-timeout", min=0.01,
+                                                           help="Seconds a connection is kept without valid "
+                                                           "credentials.")] = 120.0,
     max_frame_bytes: Annotated[int, typer.Option("--max-frame-bytes", help="Largest frame accepted (12-10011).",
                                                  min=12, max=10011)] = 10011,
     fsync_in_thread: Annotated[bool, typer.Option("--fsync-in-thread", help="Journal fsync in a worker thread "
@@ -63,6 +70,7 @@ def gateway(
 
     async def run() -> None:
         server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
+                         max_per_address=max_per_address, unauthenticated_timeout_s=unauthenticated_timeout,
                          max_frame_bytes=max_frame_bytes, journal_inline=not fsync_in_thread, actor=_actor().replace("cli:", "gateway:"))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
