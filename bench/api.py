@@ -38,9 +38,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select, update
 
+from ecowatch.loading import load_files
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.blocks import build_hourly_blocks
-from ecowatch.store.loading import load_files
 from ecowatch.store.models import Measurement, MeasurementMonth
 from ecowatch.store.users import create_user, get_user
 

@@ -4,7 +4,7 @@
 
 Each backend loads in a process of its own (its peak memory is its own), into an empty store at the
 latest schema: reading the files, writing the rows, building the hourly blocks — what
-:func:`ecowatch.store.loading.load_files` does. PostgreSQL is used when ``--postgres`` or
+:func:`ecowatch.loading.load_files` does. PostgreSQL is used when ``--postgres`` or
 ``ECOWATCH_BENCH_POSTGRES_URL`` or ``ECOWATCH_TEST_POSTGRES_URL`` names a database; the run makes a
 schema of its own there and drops it afterwards. Bar (issue 13): the PostgreSQL load no slower than the
 SQLite one.
@@ -27,8 +27,8 @@ PRSA = ROOT / "data" / "demo" / "beijing-prsa"
 
 
 def _load(url: str, data: Path) -> dict:
+    from ecowatch.loading import load_files
     from ecowatch.store import migrate
-    from ecowatch.store.loading import load_files
 
     migrate.upgrade(url)
     started = time.perf_counter()

@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers import ImportResult
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.audit import record
 from ecowatch.store.models import Enterprise, Measurement, Region, RegionLevel, Site, SiteKind
@@ -166,7 +166,7 @@ def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
     Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as
     read already, so they are not read twice), then the fictional enterprises, outlets, devices and users.
     """
-    from ecowatch.store.loading import load_files
+    from ecowatch.loading import load_files
 
     migrate.upgrade(url)
     engine = make_engine(url)

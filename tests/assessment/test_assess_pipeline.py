@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from ecowatch.assessment.air import AirAssessment, assess_air, assess_cube
 from ecowatch.assessment.cube import POLLUTANT_INDEX, HourlyCube, Site, with_cities
 from ecowatch.assessment.publish import period_json
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.errors import InputError
-from ecowatch.importers.common import MEASUREMENT_SCHEMA, ImportResult
+from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, ImportResult
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.standards import MISSING, AqiItem, Edition, LimitPhase, Pollutant, Report, aqi_record
 from ecowatch.standards.dust import Exclusion, ExclusionKind
 

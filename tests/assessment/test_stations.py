@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from ecowatch.assessment.stations import Station, StationRegistry
 from ecowatch.errors import InputError
+from ecowatch.shapes.stations import Station, StationRegistry
 
 
 @pytest.fixture(scope="module")

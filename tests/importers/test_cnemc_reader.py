@@ -12,12 +12,12 @@ import pytest
 from ecowatch.errors import InputError
 from ecowatch.importers import (
     MEASUREMENT_SCHEMA,
-    POLLUTANTS,
     read,
     read_cnemc,
     read_cnemc_published,
     read_prsa,
 )
+from ecowatch.shapes.measurements import POLLUTANTS
 
 NEW_YEAR = date(2015, 1, 1)
 

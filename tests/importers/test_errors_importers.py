@@ -7,9 +7,9 @@ import pickle
 
 import pytest
 
-import ecowatch.assessment.stations
 import ecowatch.errors
 import ecowatch.importers.common
+import ecowatch.shapes.stations
 from ecowatch.errors import EcowatchError, InputError
 
 
@@ -40,7 +40,7 @@ def test_is_an_ecowatch_error_and_pickles():
     assert str(back) == str(err) and back.line == 2
 
 
-@pytest.mark.parametrize("module", [ecowatch.errors, ecowatch.assessment.stations, ecowatch.importers.common])
+@pytest.mark.parametrize("module", [ecowatch.errors, ecowatch.shapes.stations, ecowatch.importers.common])
 def test_doctests(module):
     result = doctest.testmod(module)
     assert result.attempted > 0

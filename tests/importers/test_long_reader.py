@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.errors import InputError
-from ecowatch.importers import MEASUREMENT_SCHEMA, POLLUTANTS, read, read_long
+from ecowatch.importers import MEASUREMENT_SCHEMA, read, read_long
 from ecowatch.importers.common import PLAUSIBLE_MAXIMUM
+from ecowatch.shapes.measurements import POLLUTANTS
+from ecowatch.shapes.stations import StationRegistry
 
 
 def rows(result) -> list[tuple]:

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from ecowatch.errors import InputError
-from ecowatch.importers import MEASUREMENT_SCHEMA, POLLUTANTS, read, read_prsa
+from ecowatch.importers import MEASUREMENT_SCHEMA, read, read_prsa
+from ecowatch.shapes.measurements import POLLUTANTS
 
 AOTI = "PRSA_Data_Aotizhongxin_20130301-20170228.csv.gz"
 ROWS = 35064  # rows per PRSA file (1461 days x 24 h)

@@ -10,8 +10,8 @@ from polars.testing import assert_frame_equal
 from sqlalchemy import delete, insert, select, update
 from store_rows import SAMPLE_ROWS
 
-from ecowatch.assessment.stations import StationRegistry
-from ecowatch.importers.common import POLLUTANTS
+from ecowatch.shapes.measurements import POLLUTANTS
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import read_measurements, sites_from_registry, write_measurements
 from ecowatch.store.blocks import BlockRead, BlocksBuilt, build_hourly_blocks, read_blocks
 from ecowatch.store.models import HourlyBlock, Measurement, MeasurementMonth

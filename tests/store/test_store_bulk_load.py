@@ -13,13 +13,13 @@ from store_rows import SAMPLE_ROWS
 
 from ecowatch.assessment.air import assess_air
 from ecowatch.assessment.publish import assessment_json
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers import read
-from ecowatch.importers.common import POLLUTANTS
+from ecowatch.loading import load_files
+from ecowatch.shapes.measurements import POLLUTANTS
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import import_result_from_store, read_measurements, session_factory, sites_from_registry
 from ecowatch.store import write_measurements as write
 from ecowatch.store.blocks import BlocksBuilt, build_hourly_blocks, read_blocks
-from ecowatch.store.loading import load_files
 from ecowatch.store.models import Measurement, MeasurementMonth
 
 DEC, JAN = dt.date(2015, 12, 1), dt.date(2016, 1, 1)

@@ -12,9 +12,9 @@ from ecowatch.assessment.air import assess_air
 from ecowatch.assessment.publish import daily_table
 from ecowatch.importers import read
 from ecowatch.jobs import DAILY_FIGURE_KIND, build_blocks, compute_daily_figures, ensure_partitions_ahead
+from ecowatch.loading import load_files
 from ecowatch.store import session_factory
 from ecowatch.store.blocks import BlocksBuilt
-from ecowatch.store.loading import load_files
 from ecowatch.store.models import FigureCache, Measurement, Site
 
 DEMO_PRSA = Path(__file__).resolve().parents[2] / "data" / "demo" / "beijing-prsa"

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from store_rows import SAMPLE_ROWS
 
-from ecowatch.assessment.stations import StationRegistry
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import (
     StoreError,
     cached_figure,

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import insert, text
 
-from ecowatch.assessment.stations import StationRegistry
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import ensure_month_partitions, sites_from_registry, write_measurements
 from ecowatch.store.models import Measurement
 from ecowatch.store.partitions import month_partition_name, months

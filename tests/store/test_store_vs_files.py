@@ -8,8 +8,8 @@ from polars.testing import assert_frame_equal
 
 from ecowatch.assessment.air import assess_air
 from ecowatch.assessment.publish import assessment_json
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers import read
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import (
     import_result_from_store,
     read_measurements,

@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ecowatch.assessment.stations import StationRegistry
+from ecowatch.loading import load_files
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import make_engine, migrate, session_factory
-from ecowatch.store.loading import load_files
 from ecowatch.store.models import Region, Site
 from ecowatch.store.sites import station_of
 from ecowatch.store.users import create_user

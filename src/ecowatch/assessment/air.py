@@ -11,9 +11,9 @@ import numpy as np
 from ecowatch.assessment.cube import HourlyCube, cube_from_measurements, with_cities
 from ecowatch.assessment.daily import DailyFigures, daily_figures, edition_iaqis, item_statistics
 from ecowatch.assessment.period import PeriodFigures, period_figures
-from ecowatch.assessment.stations import Station
 from ecowatch.errors import InputError
-from ecowatch.importers.common import ImportResult
+from ecowatch.shapes.measurements import ImportResult
+from ecowatch.shapes.stations import Station
 from ecowatch.standards import (
     PERIOD_STATISTICS,
     Edition,

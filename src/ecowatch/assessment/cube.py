@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ecowatch.assessment.stations import Station
+from ecowatch.shapes.stations import Station
 from ecowatch.standards import POLLUTANTS
 
 POLLUTANT_INDEX = {pollutant: i for i, pollutant in enumerate(POLLUTANTS)}

@@ -40,8 +40,9 @@ def db_load(path: PathArg, fmt: FormatOpt,
     """Read data files and store their stations and values (loading the same data again changes nothing)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ecowatch.loading import load_files
     from ecowatch.store import database_url
-    from ecowatch.store.loading import cli_actor, load_files
+    from ecowatch.store.audit import cli_actor
 
     first, last = (parse_date(date_from, "--from") if date_from else None), (parse_date(date_to, "--to") if date_to else None)
     try:

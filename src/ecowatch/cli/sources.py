@@ -77,7 +77,7 @@ def _session(db: str | None, *, write: bool) -> Iterator[Any]:
     from ecowatch.sources.errors import SourceImportError
     from ecowatch.store import database_url
     from ecowatch.store.db import session_factory
-    from ecowatch.store.loading import open_engine
+    from ecowatch.store.migrate import open_engine
 
     try:
         engine = open_engine(database_url(db))
@@ -94,7 +94,7 @@ def _session(db: str | None, *, write: bool) -> Iterator[Any]:
 
 
 def _actor() -> str:
-    from ecowatch.store.loading import cli_actor
+    from ecowatch.store.audit import cli_actor
 
     return cli_actor()
 

@@ -26,8 +26,9 @@ def users_add(
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.store import database_url
+    from ecowatch.store.audit import cli_actor
     from ecowatch.store.db import SQLITE_IMMEDIATE, session_factory
-    from ecowatch.store.loading import cli_actor, open_engine
+    from ecowatch.store.migrate import open_engine
     from ecowatch.store.users import create_user, hash_password
 
     if password is None:
@@ -72,7 +73,7 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
     from ecowatch.store import database_url
     from ecowatch.store.db import session_factory
-    from ecowatch.store.loading import open_engine
+    from ecowatch.store.migrate import open_engine
     from ecowatch.store.users import list_users
 
     try:

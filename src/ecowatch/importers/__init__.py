@@ -19,16 +19,15 @@ import os
 from collections.abc import Callable
 from typing import Literal
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers.cnemc import read_cnemc, read_cnemc_published
-from ecowatch.importers.common import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
 from ecowatch.importers.long import read_long
 from ecowatch.importers.prsa import read_prsa
+from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, ImportResult
+from ecowatch.shapes.stations import StationRegistry
 
 __all__ = [
     "FORMATS",
     "MEASUREMENT_SCHEMA",
-    "POLLUTANTS",
     "Format",
     "ImportResult",
     "read",

@@ -21,11 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.errors import InputError
 from ecowatch.importers.common import (
-    POLLUTANTS,
-    ImportResult,
     Source,
     StationResolver,
     check_dates,
@@ -38,6 +35,8 @@ from ecowatch.importers.common import (
     to_int,
     valid_date,
 )
+from ecowatch.shapes.measurements import POLLUTANTS, ImportResult
+from ecowatch.shapes.stations import StationRegistry
 
 __all__ = ["KNOWN_TYPES", "PUBLISHED_TYPES", "read_cnemc", "read_cnemc_published"]
 

@@ -23,35 +23,16 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from ecowatch.assessment.stations import Station, StationRegistry
 from ecowatch.errors import InputError
+from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
+from ecowatch.shapes.stations import Station, StationRegistry
 from ecowatch.standards import IAQI_BREAKPOINTS, Pollutant
-
-__all__ = [
-    "MEASUREMENT_SCHEMA",
-    "POLLUTANTS",
-    "ImportResult",
-]
-
-#: The six pollutants of the measurement frame (the display keys of :class:`~ecowatch.standards.Pollutant`).
-POLLUTANTS: tuple[str, ...] = tuple(pollutant.value for pollutant in Pollutant)
-
-#: Columns and types of :attr:`ImportResult.measurements`.
-MEASUREMENT_SCHEMA = pl.Schema(
-    {
-        "station": pl.String,  # registry code (or the name of an ad-hoc station)
-        "time": pl.Datetime("us"),  # naive Beijing local time; the hour label of the source
-        "pollutant": pl.String,  # one of POLLUTANTS
-        "value": pl.Float64,  # µg/m³; CO in mg/m³; null when invalid
-        "invalid_reason": pl.String,  # null when valid
-    }
-)
 
 #: Internal: one row per value cell of the input, before validation.
 CELL_SCHEMA = pl.Schema(
@@ -75,21 +56,6 @@ PROBLEM_SCHEMA = pl.Schema(
 )
 
 _MISSING = ("", "NA", "na", "N/A")
-
-
-@dataclass
-class ImportResult:
-    """What a reader returns.
-
-    ``measurements`` follows :data:`MEASUREMENT_SCHEMA`, sorted by station, time, pollutant.
-    Missing values (empty cells, ``NA``) have no row.  Invalid values (lenient mode) have a
-    row with ``value`` null and ``invalid_reason`` set.
-    """
-
-    measurements: pl.DataFrame
-    stations: list[Station] = field(default_factory=list)
-    issues: list[InputError] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
 
 
 # -- files ------------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ from datetime import date
 
 import polars as pl
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers.common import (
-    ImportResult,
     Source,
     StationResolver,
     check_dates,
@@ -36,6 +34,8 @@ from ecowatch.importers.common import (
     read_files,
     valid_date,
 )
+from ecowatch.shapes.measurements import ImportResult
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.standards import Pollutant
 
 __all__ = ["POLLUTANT_ALIASES", "read_long"]

@@ -18,12 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers.common import _MISSING as MISSING_MARKERS
 from ecowatch.importers.common import (
-    MEASUREMENT_SCHEMA,
     PLAUSIBLE_MAXIMUM,
-    ImportResult,
     Source,
     StationResolver,
     check_dates,
@@ -38,6 +35,8 @@ from ecowatch.importers.common import (
     to_int,
     valid_date,
 )
+from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, ImportResult
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.standards import Pollutant
 
 __all__ = ["PRSA_POLLUTANT_COLUMNS", "read_prsa"]

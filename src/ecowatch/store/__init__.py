@@ -12,7 +12,7 @@ run on both.  Modules:
 - :mod:`~ecowatch.store.measurements` — importer frames in and out; ``ImportResult`` from the store
 - :mod:`~ecowatch.store.figures` — cached figures, valid while a site's data are unchanged
 - :mod:`~ecowatch.store.audit` — one audit entry per write call
-- :mod:`~ecowatch.store.loading` — files -> store (``ecowatch db load``)
+- :mod:`~ecowatch.loading` (above the store) — files -> store (``ecowatch db load``)
 
 Write functions take keyword-only arguments, an ``actor``, and work inside the caller's
 session; the caller commits (or rolls back: nothing of a failed call remains).

@@ -8,6 +8,7 @@ the same transaction: the entry exists if and only if the write does.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ecowatch.store.models import AuditEntry
 
-__all__ = ["entries", "record"]
+__all__ = ["cli_actor", "entries", "record"]
 
 
 def record(
@@ -54,3 +55,11 @@ def entries(*, session: Session, entity: str | None = None, entity_id: str | Non
     if entity_id is not None:
         query = query.where(AuditEntry.entity_id == entity_id)
     return list(session.scalars(query))
+
+
+def cli_actor() -> str:
+    """``cli:<login name>`` (``cli:unknown`` when the system cannot tell)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"

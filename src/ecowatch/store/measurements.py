@@ -1,11 +1,11 @@
 """Measurements in and out of the store, as the importers' frame.
 
-- :func:`write_measurements` takes an importer frame (:data:`~ecowatch.importers.MEASUREMENT_SCHEMA`:
+- :func:`write_measurements` takes an importer frame (:data:`~ecowatch.shapes.measurements.MEASUREMENT_SCHEMA`:
   ``station, time, pollutant, value, invalid_reason``, time in naive Beijing local time) and
   upserts it: the same values loaded twice leave the table as it was; a changed value replaces
   the stored one and bumps its site's ``data_version``.
 - :func:`read_measurements` gives the same frame back for a span of Beijing days.
-- :func:`import_result_from_store` wraps that as an :class:`~ecowatch.importers.ImportResult`,
+- :func:`import_result_from_store` wraps that as an :class:`~ecowatch.shapes.measurements.ImportResult`,
   so :func:`ecowatch.assessment.air.assess_air` runs on stored data as on files.
 
 Time: the standards' hours and days are Beijing time, UTC+8 all year (China has had no daylight
@@ -28,8 +28,8 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.assessment.stations import Station
-from ecowatch.importers.common import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
+from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
+from ecowatch.shapes.stations import Station
 from ecowatch.store.audit import record
 from ecowatch.store.blocks import (
     HOURLY,
@@ -282,7 +282,7 @@ def write_measurements(
     Parameters
     ----------
     frame : polars.DataFrame
-        :data:`~ecowatch.importers.MEASUREMENT_SCHEMA`: station code, naive Beijing time (the
+        :data:`~ecowatch.shapes.measurements.MEASUREMENT_SCHEMA`: station code, naive Beijing time (the
         hour label), pollutant, value [µg/m³; CO mg/m³], invalid_reason.  A (station, time,
         pollutant) given twice is an error.
     source : str
@@ -378,7 +378,7 @@ def read_measurements(
 ) -> pl.DataFrame:
     """The stored values of Beijing days ``first_day`` .. ``last_day`` as an importer frame.
 
-    Returns :data:`~ecowatch.importers.MEASUREMENT_SCHEMA` (naive Beijing time), sorted by
+    Returns :data:`~ecowatch.shapes.measurements.MEASUREMENT_SCHEMA` (naive Beijing time), sorted by
     station, time, pollutant like the importers' frames.  ``site_codes`` None means every site,
     ``pollutants`` None every pollutant.
 
@@ -511,7 +511,7 @@ def import_result_from_store(
 
     ``stations`` (codes or names) limits the stations read; default: every air station.  The
     result lists the stations that have values, in the order the sites were stored (registry
-    order), as :class:`~ecowatch.assessment.stations.Station`\\ s rebuilt from the sites, so
+    order), as :class:`~ecowatch.shapes.stations.Station`\\ s rebuilt from the sites, so
     ``assess_air(import_result_from_store(...), first_day, last_day)`` gives what it gives on
     the files the store was loaded from.  Problems found at import are not stored: ``issues``
     is empty (invalid values keep their reasons).

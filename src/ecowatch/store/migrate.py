@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from ecowatch.store.db import display_url, make_engine, open_connection
 from ecowatch.store.errors import StoreError
 
-__all__ = ["MIGRATIONS", "alembic_config", "check_at_head", "current", "downgrade", "head", "upgrade"]
+__all__ = ["MIGRATIONS", "alembic_config", "check_at_head", "current", "downgrade", "head", "open_engine", "upgrade"]
 
 #: The folder of the migration scripts inside the package.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -90,3 +90,14 @@ def check_at_head(engine: Engine) -> None:
             f"database {where} is at schema revision {at or 'none (empty)'}, not {newest}: "
             "run `ecowatch db upgrade` first"
         )
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` whose schema is at the latest revision, or :class:`StoreError`."""
+    engine = make_engine(url)
+    try:
+        check_at_head(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    return engine

@@ -119,7 +119,7 @@ class SiteKind(StrEnum):
 
 
 SITE_CATEGORIES: tuple[str, ...] = (
-    # air stations, as in ecowatch.assessment.stations.CATEGORIES (+ ad-hoc stations of a user's file)
+    # air stations, as in ecowatch.shapes.stations.CATEGORIES (+ ad-hoc stations of a user's file)
     "urban",
     "suburban",
     "control_background",

@@ -93,7 +93,7 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date, *, 
 
     Creating a partition locks the parent table until the transaction ends, so a server should
     create the coming months ahead (a daily job), and bulk loads create theirs in a short
-    transaction of their own before writing (:func:`ecowatch.store.loading.load_files` does).
+    transaction of their own before writing (:func:`ecowatch.loading.load_files` does).
     When every partition exists this only checks (no lock, no DDL).
 
     ``only_stranded``: create only the months whose rows sit in the default partition (and the default

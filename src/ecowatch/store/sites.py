@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecowatch.assessment.stations import Station, StationRegistry
+from ecowatch.shapes.stations import Station, StationRegistry
 from ecowatch.store.audit import record
 from ecowatch.store.errors import StoreError
 from ecowatch.store.models import Region, RegionLevel, Site, SiteKind

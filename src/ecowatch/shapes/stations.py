@@ -111,7 +111,7 @@ class StationRegistry:
     @classmethod
     def default(cls) -> StationRegistry:
         """The packaged registry: the 35 stations of the Beijing municipal network."""
-        ref = resources.files("ecowatch.assessment") / "data" / "stations.csv"
+        ref = resources.files("ecowatch.shapes") / "data" / "stations.csv"
         text = ref.read_text(encoding="utf-8")
         return cls._from_text(text, "stations.csv")
 

@@ -1,26 +1,25 @@
-"""Loading monitoring files into the store (what ``ecowatch db load`` does)."""
+"""Loading monitoring files into the store (what ``ecowatch db load`` does): the importers read, the
+store writes. A service above both, so that neither imports the other."""
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from ecowatch.assessment.stations import StationRegistry
 from ecowatch.importers import Format, ImportResult, read
+from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store.blocks import build_hourly_blocks
-from ecowatch.store.db import make_engine, session_factory
-from ecowatch.store.errors import StoreError
+from ecowatch.store.db import session_factory
 from ecowatch.store.measurements import utc_days, write_measurements
-from ecowatch.store.migrate import check_at_head
+from ecowatch.store.migrate import open_engine
 from ecowatch.store.partitions import ensure_month_partitions
 from ecowatch.store.sites import sites_from_registry, sites_from_stations
 
-__all__ = ["LoadSummary", "cli_actor", "load_files", "open_engine"]
+__all__ = ["LoadSummary", "load_files"]
 
 
 @dataclass(frozen=True)
@@ -36,25 +35,6 @@ class LoadSummary:
     issues: int
     read_seconds: float
     write_seconds: float
-
-
-def open_engine(url: str) -> Engine:
-    """An engine for ``url`` whose schema is at the latest revision, or :class:`StoreError`."""
-    engine = make_engine(url)
-    try:
-        check_at_head(engine)
-    except StoreError:
-        engine.dispose()
-        raise
-    return engine
-
-
-def cli_actor() -> str:
-    """``cli:<login name>`` (``cli:unknown`` when the system cannot tell)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli:unknown"
 
 
 def load_files(
