@@ -252,3 +252,16 @@ def test_files_that_are_not_csv_or_excel_are_refused(session):
         read_table(b"", source="sources.txt")
     with pytest.raises(SourceImportError, match=r"row 1, column -: not UTF-8 text \(byte 12\)"):
         read_table("credit_code\n企业".encode("gbk"), source="sources.csv")
+
+
+def test_stray_bytes_are_problems_not_crashes(session):
+    """Bodies schemathesis sent the API: a lone CR ended a line, a NUL in a code reached the database."""
+    table_ = read_table(b"\r0", source="sources.csv")
+    assert (table_.header, table_.rows) == ([], [(2, {"": "more fields than the header has"})])
+    with pytest.raises(SourceImportError) as caught:
+        import_sources(session=session, table=table(f"credit_code,region\n{ENT_CY},1101\x0005\n"), actor="t")
+    assert [str(p) for p in caught.value.problems] == [
+        f"row 2, column enterprise_name: empty: enterprise {ENT_CY} is not in the store yet, so its name and "
+        "region are needed",
+        "row 2, column region: '1101\\x0005' is not a GB/T 2260 division code (6 digits, e.g. 110105)",
+    ]

@@ -284,3 +284,57 @@ def test_outlets_download_as_csv(client, auth):
     lines = answer.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "code,name,enterprise,region,medium,kind,lon,lat,limits,devices"
     assert lines[1] == f"BJ-CY-O1,热电厂1号排口,{ENT_CY},110105,gas,,116.48,39.92,,BJCYO1000000000000000001"
+
+
+IMPORT = (
+    "credit_code,enterprise_name,region,key_lists,outlet_code,outlet_name,medium,lon,lat,pollutant,upper_limit,unit\n"
+    f"{NEW_CY},朝阳热电,110105,air,CY4-DA001,烟囱,gas,116.47,39.93,a21026,35,mg/m3\n"
+    f"{NEW_HD},海淀水务,110108,water,HD2-DW001,总排口,water,116.30,39.98,w01018,50,mg/L\n"
+)
+
+
+def test_import_a_csv_body(fresh_client, fresh_auth, fresh_store_url):
+    answer = fresh_client.post(
+        "/api/v1/sources/import",
+        headers={**fresh_auth("bjcity"), "Content-Type": "text/csv"},
+        content=IMPORT.encode("utf-8-sig"),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "rows": 2,
+        "enterprises_added": [NEW_CY, NEW_HD],
+        "enterprises_updated": [],
+        "outlets_added": ["CY4-DA001", "HD2-DW001"],
+        "outlets_updated": [],
+        "limits": 2,
+    }
+    assert _audit(fresh_store_url, "outlet") == [
+        ("bjcity", "create", "CY4-DA001"),
+        ("bjcity", "create", "HD2-DW001"),
+    ]
+
+
+def test_import_refusals_list_every_problem_and_write_nothing(fresh_client, fresh_auth, fresh_store_url):
+    before = _writes(fresh_store_url)
+    chaoyang = {**fresh_auth("chaoyang"), "Content-Type": "text/csv"}
+    outside = fresh_client.post("/api/v1/sources/import", headers=chaoyang, content=IMPORT.encode())
+    assert outside.status_code == 422
+    assert outside.json()["problems"] == [
+        {"row": 3, "column": "region", "reason": "region 110108 is outside your scope"}
+    ]
+    bad = IMPORT.replace("116.30,39.98", "39.98,116.30").replace(",35,", ",x,")
+    refused = fresh_client.post("/api/v1/sources/import", headers=chaoyang, content=bad.encode())
+    assert refused.json()["problems"] == [
+        {"row": 2, "column": "upper_limit", "reason": "'x' is not a number"},
+        {
+            "row": 3,
+            "column": "lon",
+            "reason": "longitude 39.98 is outside China (73-136 E) (longitude and latitude swapped?)",
+        },
+    ]
+    assert refused.json()["detail"].startswith("upload.csv: 2 problems, nothing imported:\n")
+    wrong_type = fresh_client.post(
+        "/api/v1/sources/import", headers={**chaoyang, "Content-Type": "application/json"}, content=b"{}"
+    )
+    assert wrong_type.status_code == 415
+    assert _writes(fresh_store_url) == before

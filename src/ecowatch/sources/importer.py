@@ -48,6 +48,7 @@ from ecowatch.sources.service import (
     check_medium,
     check_name,
     check_outlet_code,
+    check_region_code,
     edit_enterprise,
     edit_outlet,
     limit_problems,
@@ -103,7 +104,12 @@ def read_table(data: bytes, *, source: str) -> Table:
         raise SourceImportError(
             source, [ImportProblem(1, "-", f"not UTF-8 text (byte {error.start})")]
         ) from None
-    records = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[list[str]] = []
+    try:
+        records.extend(reader)
+    except csv.Error as error:  # a NUL byte, a quote left open at the end...
+        raise SourceImportError(source, [ImportProblem(len(records) + 1, "-", f"not CSV: {error}")]) from None
     if not records:
         raise SourceImportError(source, [ImportProblem(1, "-", "empty file")])
     header = [name.strip() for name in records[0]]
@@ -243,7 +249,9 @@ def _check_rows(checker: _Checker) -> tuple[dict[str, _Entity], dict[str, _Entit
                 checker.cell(row, "enterprise_name", check_name, raw["enterprise_name"]),
             )
         if raw["region"]:
-            checker.agree(enterprise, row, "region", raw["region"])
+            checker.agree(
+                enterprise, row, "region", checker.cell(row, "region", check_region_code, raw["region"])
+            )
         if raw["industry"]:
             checker.agree(
                 enterprise, row, "industry", checker.cell(row, "industry", check_industry, raw["industry"])

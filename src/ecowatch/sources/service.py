@@ -55,6 +55,7 @@ __all__ = [
     "check_medium",
     "check_name",
     "check_outlet_code",
+    "check_region_code",
     "edit_enterprise",
     "edit_outlet",
     "enterprises_query",
@@ -346,8 +347,16 @@ def _check_writable(scope: Scope | None, region: Region, what: str) -> None:
         raise OutOfScope(f"region {region.code} is outside your scope", field=what)
 
 
+def check_region_code(value: str, field: str = "region") -> str:
+    """A GB/T 2260 division code: 6 digits (``110105``)."""
+    text = (value or "").strip()
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
+        raise _problem(f"{text!r} is not a GB/T 2260 division code (6 digits, e.g. 110105)", field)
+    return text
+
+
 def _region(session: Session, code: str, field: str = "region") -> Region:
-    text = (code or "").strip()
+    text = check_region_code(code, field)
     region = session.scalars(select(Region).where(Region.code == text)).one_or_none()
     if region is None:
         raise _problem(

@@ -12,18 +12,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
-from fastapi.responses import Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from ecowatch.sources.errors import OutOfScope, SourceConflict, SourceError, UnknownSource
+from ecowatch.sources.errors import OutOfScope, SourceConflict, SourceError, SourceImportError, UnknownSource
+from ecowatch.sources.importer import import_sources, read_table
 from ecowatch.sources.models import KeyList, Medium
 from ecowatch.sources.schemas import (
     EnterpriseCreate,
     EnterprisePage,
     EnterpriseRead,
     EnterpriseUpdate,
+    ImportSummary,
     OutletCreate,
     OutletPage,
     OutletRead,
@@ -46,7 +49,7 @@ from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.api.sites import EnterpriseCode, region_in_scope
 from ecowatch.web.deps import CurrentUser, ScopeDep, SessionDep, WriteSessionDep
 from ecowatch.web.schemas import Problem
-from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
+from ecowatch.web.tables import CSV_TYPE, TABLE_RESPONSES, XLSX_TYPE, FormatQuery, TableFormat, table_response
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -270,3 +273,59 @@ def change_outlet(
         site = get_outlet(session=session, code=code, scope=scope)
     session.commit()
     return read_outlets(session=session, sites=[site])[0]
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+#: What the import takes: the file itself as the request body (up to the app's body limit, 64 KiB:
+#: some hundreds of rows; larger files go through ``ecowatch sources import``).
+IMPORT_TYPES = {"text/csv": "upload.csv", XLSX_TYPE: "upload.xlsx"}
+
+
+@router.post(
+    "/import",
+    response_model=ImportSummary,
+    responses={**WRITE_ERRORS, 415: {"model": Problem}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def import_file(
+    request: Request, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> ImportSummary | Response:
+    """Register or update the enterprises, outlets and limits of a CSV (UTF-8) or XLSX body, with the
+    columns of ``ecowatch sources import``: all of it, or nothing when any row has a problem (422 lists
+    every one with its row and column in ``problems``)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in IMPORT_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"content-type: send the file as {CSV_TYPE.split(';')[0]} or {XLSX_TYPE}",
+        )
+    data = await request.body()
+
+    def run() -> ImportSummary | Response:
+        try:
+            summary = import_sources(
+                session=session,
+                table=read_table(data, source=IMPORT_TYPES[media_type]),
+                actor=user.username,
+                scope=scope,
+            )
+        except SourceImportError as error:
+            session.rollback()
+            problems = [{"row": p.row, "column": p.column, "reason": p.reason} for p in error.problems]
+            return JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                content={"detail": str(error), "problems": problems},
+            )
+        session.commit()
+        return summary
+
+    return await run_in_threadpool(run)
