@@ -48,7 +48,8 @@ def test_the_cli_workbook_has_dates_units_and_precision(tmp_path):
     station = sheet.header.index("site")
     row = next(row for row in sheet.rows[1:] if row[station].value == "S1")
     date = row[sheet.header.index("date")]
-    assert (date.value, date.number_format) == (46113.0, "yyyy-mm-dd")  # 2026-04-01: 46,113 days after 1899-12-30
+    # Excel's day number of 2026-04-01: 46,113 days after 1899-12-30.
+    assert (date.value, date.number_format) == (46113.0, "yyyy-mm-dd")
     co = row[sheet.header.index("CO (mg/m³)")]
     assert (co.value, co.kind, co.number_format) == (0.4, "number", "0.0")
 
