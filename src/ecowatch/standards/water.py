@@ -360,7 +360,8 @@ def main_pollutants(
     [WATER-EVAL-2011]_ 二.(一) 主要污染指标的确定方法.
 
     >>> W = WaterIndicator
-    >>> c = {W.NH3_N: WaterClass.WORSE_THAN_V, W.TP: WaterClass.V, W.CODMN: WaterClass.IV, W.DO: WaterClass.IV}
+    >>> C = WaterClass
+    >>> c = {W.NH3_N: C.WORSE_THAN_V, W.TP: C.V, W.CODMN: C.IV, W.DO: C.IV}
     >>> m = {W.NH3_N: Fraction(19, 10), W.TP: Fraction(3, 4), W.CODMN: Fraction(1, 5)}
     >>> [str(item) for item in main_pollutants(c, m)]
     ['NH3-N', 'TP', 'CODMn']
