@@ -167,11 +167,12 @@ def test_wrong_passwords_are_throttled_and_a_right_guess_is_not_told(db_url, sta
     device.close()
     again = Device(gateway.port)
     assert answer(again, upload("20260101000000003")) == (9014, None)
-    # ...but a new password from its address is not evaluated either while the MN is throttled.
-    assert answer(again, upload("20260101000000004", pw="555555")) == (0, None)
+    # ...and its address, which sent no wrong password, is heard once; having sent one, no more.
+    assert answer(again, upload("20260101000000004", pw="555555")) == (9011, "3")
+    assert answer(again, upload("20260101000000005", pw="666666")) == (0, None)
     again.close()
     stats = gateway.gateway.stats
-    assert wait_for(lambda: stats.frames_quarantined == 6)
+    assert wait_for(lambda: stats.frames_quarantined == 7)
     assert gateway.gateway.guard.refused == 3
 
 
@@ -201,15 +202,17 @@ def test_an_address_guessing_unknown_mns_is_throttled(db_url, start_gateway):
     other.close()
 
 
-def test_guard_leaks_one_failure_per_period():
+def test_guard_leaks_one_failure_per_period_and_hears_clean_addresses():
     guard = CredentialGuard(mn_burst=2, mn_leak_s=60.0, address_burst=100)
     guard.failed("MN1", "10.0.0.1", "a", now=0.0)
     guard.failed("MN1", "10.0.0.1", "b", now=0.0)
-    assert guard.refusal("MN1", "10.0.0.2", "c", now=0.0) == "MN MN1: too many wrong passwords, not checked for 60 s"
-    assert guard.refusal("MN1", "10.0.0.2", "c", now=59.0) == "MN MN1: too many wrong passwords, not checked for 1 s"
-    assert guard.refusal("MN1", "10.0.0.2", "c", now=60.0) is None
-    guard.failed("MN1", "10.0.0.2", "c", now=60.0)
-    assert guard.refusal("MN1", "10.0.0.2", "d", now=61.0) is not None
+    assert guard.refusal("MN1", "10.0.0.1", "c", now=0.0) == "MN MN1: too many wrong passwords, not checked for 60 s"
+    assert guard.refusal("MN1", "10.0.0.1", "c", now=59.0) == "MN MN1: too many wrong passwords, not checked for 1 s"
+    assert guard.refusal("MN1", "10.0.0.1", "c", now=60.0) is None
+    assert guard.refusal("MN1", "10.0.0.2", "c", now=0.0) is None  # sent no wrong password for MN1: heard
+    guard.failed("MN1", "10.0.0.2", "c", now=0.0)
+    assert guard.refusal("MN1", "10.0.0.2", "d", now=1.0) is not None
+    assert guard.refusal("MN2", "10.0.0.2", "d", now=1.0) is None  # another MN: its own bucket
 
 
 def test_slow_checks_of_known_addresses_go_before_a_guessers(monkeypatch):
@@ -260,3 +263,22 @@ def test_slow_checks_run_in_parallel(monkeypatch, parallel):
             registry.close()
 
     assert asyncio.run(run()) == [True] * parallel
+
+
+def test_thirty_guessers_cost_no_argon2_and_do_not_delay_a_device(db_url, start_gateway):
+    """Issue 14: 30 guessing connections delayed a real device's first reply by 6.1 s after a restart."""
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    guessers = [From(gateway.port, f"127.0.1.{n + 2}") for n in range(30)]
+    for number, guesser in enumerate(guessers):
+        guesser.send(b"".join(upload(f"2026010100{number:03d}{k:04d}", pw=f"{number:03d}{k:03d}") for k in range(20)))
+    device = Device(gateway.port)
+    started = time.monotonic()
+    device.send(upload("20260101000000001"))
+    assert [r.cn for r in device.replies(1)] == [9014]
+    waited = time.monotonic() - started
+    assert gateway.gateway.registry.verifications == 0  # every guess checked by the keyed hash
+    assert waited < 2.0  # 6.1 s before (one Argon2 check per guess, on one thread, ahead of the device)
+    for guesser in guessers:
+        guesser.close()
+    device.close()

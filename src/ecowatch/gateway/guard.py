@@ -4,17 +4,20 @@ A device's password is checked in a microsecond (:func:`ecowatch.store.devices.c
 what limits a guesser is this module, not the cost of the hash.  Each MN and each peer address has a
 leaky bucket of wrong credentials: ``mn_burst`` distinct wrong passwords for one MN (``address_burst``
 distinct wrong MN/password pairs from one address), then one more every ``mn_leak_s``
-(``address_leak_s``) seconds.  While a bucket is full, new credentials are *not evaluated*: the frame
-is quarantined unanswered, so a right guess looks exactly like a wrong one (docs/decisions.md,
-"device password guessing").
+(``address_leak_s``) seconds.  While an address's bucket is full, its new credentials are *not
+evaluated*: the frame is quarantined unanswered, so a right guess looks exactly like a wrong one
+(docs/decisions.md, P-auth2).  While an MN's bucket is full, the same holds for the addresses that
+sent a wrong password for it; an address that did not is still heard, so that the real device, after
+a restart (when nothing is remembered) or from a new address, is not locked out by someone guessing
+at its MN elsewhere.  A guesser thus gets one evaluated guess per address per MN while it is
+throttled, and per address at most the address's rate.
 
 Only *distinct* wrong pairs count: a device with a stale password repeats the same pair every
 retry, which tells nobody anything new and must not lock its MN; a guesser's pairs are new each time.
 
-Exempt from an MN's bucket: the exact (MN, address, password) that was accepted before, from an
-address whose own bucket is not full, so that a device keeps reporting while someone elsewhere
-guesses at its MN.  A guesser sharing that address (a carrier's NAT) is still bounded by the
-address's bucket: every unevaluated new pair fills it.
+Exempt from an MN's bucket as well: the exact (MN, address, password) that was accepted before, from
+an address whose own bucket is not full (a device behind a carrier's NAT shared with a guesser).
+The guesser there is still bounded by the address's bucket: every unevaluated new pair fills it.
 
 Memory is bounded: at most ``max_entries`` buckets and remembered pairs each (least recently used
 dropped first); passwords are remembered as a keyed digest, never in clear.
@@ -25,6 +28,8 @@ dropped first); passwords are remembered as a keyed digest, never in clear.
 >>> guard.failed("MN1", "10.0.0.9", "a", now=0.0); guard.failed("MN1", "10.0.0.9", "b", now=0.0)
 >>> guard.refusal("MN1", "10.0.0.9", "c", now=1.0)
 'MN MN1: too many wrong passwords, not checked for 59 s'
+>>> guard.refusal("MN1", "10.0.0.7", "c", now=1.0) is None  # an address that sent no wrong one for MN1
+True
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class CredentialGuard:
         self._addresses = _Buckets(address_burst, address_leak_s, max_entries)
         self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()  # pairs already counted
         self._accepted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._failed_from: OrderedDict[tuple[str, str], None] = OrderedDict()  # (MN, address) with a wrong one
         self._salt = secrets.token_bytes(16)
         self.max_entries = max_entries
         self.refused = 0
@@ -117,7 +123,7 @@ class CredentialGuard:
             reason = f"address {address}: too many wrong credentials, not checked for {math.ceil(wait)} s"
         else:
             wait = self._mns.full_for(mn, now)
-            if wait and (mn, address, digest) not in self._accepted:
+            if wait and (mn, address) in self._failed_from and (mn, address, digest) not in self._accepted:
                 reason = f"MN {mn}: too many wrong passwords, not checked for {math.ceil(wait)} s"
         if reason is not None:
             self.refused += 1
@@ -133,6 +139,10 @@ class CredentialGuard:
             self._mns.add(mn, now)
         if self._first_time(("address", address, mn, digest)):
             self._addresses.add(address, now)
+        self._failed_from[(mn, address)] = None
+        self._failed_from.move_to_end((mn, address))
+        while len(self._failed_from) > self.max_entries:
+            self._failed_from.popitem(last=False)
 
     def accepted(self, mn: str, address: str, password: str) -> None:
         """Credentials were evaluated and are right: this (MN, address, password) is exempt from the MN's
