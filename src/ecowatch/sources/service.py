@@ -382,6 +382,19 @@ def _assign(target: Any, attribute: str, value: Any, changed: dict[str, Any]) ->
         setattr(target, attribute, value)
 
 
+def _record_update(session: Session, actor: str, entity: str, code: str, changed: dict[str, Any]) -> None:
+    """One audit entry for an edit, with [before, after] of what changed; none when nothing did."""
+    if changed:
+        record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity=entity,
+            entity_id=code,
+            detail={"changed": changed},
+        )
+
+
 def get_enterprise(*, session: Session, code: str, scope: Scope | None = None) -> Enterprise:
     """The enterprise ``code``: :class:`UnknownSource` if there is none or ``scope`` does not see it (the
     same words for both: a different answer would tell anyone which codes exist elsewhere)."""
@@ -471,15 +484,7 @@ def edit_enterprise(
             changed["key_lists"] = [before, lists]
     session.flush()
     session.expire(enterprise, ["region"])
-    if changed:
-        record(
-            session=session,
-            actor=actor,
-            action="update",
-            entity="enterprise",
-            entity_id=enterprise.code,
-            detail={"changed": changed},
-        )
+    _record_update(session, actor, "enterprise", enterprise.code, changed)
     return changed
 
 
@@ -748,15 +753,7 @@ def edit_outlet(
     if limits:
         changed["limits"] = limits
     session.flush()
-    if changed:
-        record(
-            session=session,
-            actor=actor,
-            action="update",
-            entity="outlet",
-            entity_id=site.code,
-            detail={"changed": changed},
-        )
+    _record_update(session, actor, "outlet", site.code, changed)
     return changed
 
 
