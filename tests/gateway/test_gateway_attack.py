@@ -237,3 +237,24 @@ def test_journal_and_store_files_are_private(sqlite_url, start_gateway, tmp_path
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in journal.iterdir()}
     assert modes == {"JOURNAL_ID": 0o600, "segment-00000001.log": 0o600}
     assert stat.S_IMODE((tmp_path / "store.db").stat().st_mode) == 0o600
+
+
+def test_trailing_garbage_is_quarantined(db_url, start_gateway):
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    device = Device(gateway.port)
+    device.send(upload("20260301101000001") + b"bye\0")
+    device.sock.shutdown(1)
+    assert [r.qn for r in device.replies(1)] == ["20260301101000001"]
+    assert device.closed_by_peer(timeout=5)
+    gateway.stop()
+    assert quarantined(db_url) == [("skipped 4 bytes of garbage", "bye\\x00")]
+
+
+def test_a_garbage_only_connection_counts_toward_max_rejections(sqlite_url, start_gateway):
+    """Garbage is reported every max_frame_bytes (200 here), each report a rejection: past 3, closed."""
+    gateway = start_gateway(sqlite_url, max_frame_bytes=200, max_rejections=3)
+    attacker = Device(gateway.port)
+    attacker.send(b"x" * 1000)
+    assert attacker.closed_by_peer(timeout=5)
+    assert gateway.gateway.stats.frames_rejected == 4

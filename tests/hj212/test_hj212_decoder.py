@@ -175,3 +175,25 @@ def test_mutated_frames_never_raise(names, mutations, cuts):
     for where, value in mutations:
         data[where % len(data)] = value
     check_robust(bytes(data), cuts, max_frame_bytes=2048, max_buffer_bytes=3000)
+
+
+def test_garbage_that_ends_the_stream_is_reported_at_eof():
+    """Issue 14: trailing garbage was never reported though this module's docstring said so."""
+    events = decode([raw("S01") + b"trailing junk\x00"])
+    assert [type(e).__name__ for e in events] == ["Frame", "FrameRejected"]
+    assert (events[1].reason, events[1].offset, events[1].raw) == (
+        "skipped 14 bytes of garbage", len(raw("S01")), b"trailing junk\x00")
+
+
+def test_a_garbage_only_stream_is_reported_every_max_frame_bytes():
+    """A peer sending only garbage is told of as it goes (a gateway counts each report toward its
+    rejection limit), the same however the bytes are chunked."""
+    data = b"x" * 2500
+    events = decode([data], max_frame_bytes=1000, max_buffer_bytes=1000)
+    assert [(e.reason, e.offset, len(e.raw)) for e in events] == [
+        ("skipped 1000 bytes of garbage", 0, 256), ("skipped 1000 bytes of garbage", 1000, 256),
+        ("skipped 500 bytes of garbage", 2000, 256)]
+    assert decode([data[:7], data[7:1003], data[1003:]], max_frame_bytes=1000, max_buffer_bytes=1000) == events
+    d = FrameDecoder(max_frame_bytes=1000, max_buffer_bytes=1000)
+    d.feed(data)
+    assert len(list(d.events())) == 2  # before EOF: the two whole runs of 1,000 bytes

@@ -381,6 +381,7 @@ class _Connection(asyncio.Protocol):
         if self.rejections > gateway.limits.max_rejections:
             log.warning("%s: closed after %d frames that could not be used", self.peer, self.rejections)
             self.close()
+            self.backlog.clear()  # what the peer sent after that is not looked at
 
 
 #: File descriptors a gateway leaves to the rest of its process: at least this many, or a fifth of the

@@ -11,8 +11,11 @@ Framing follows the length field, not ``\\r\\n`` (a CRLF-based split breaks on l
 On any failure the decoder advances past the current ``##`` only (one marker, not the declared
 length) and rescans, so a corrupted length field cannot swallow the next good frame. Bytes skipped
 between events are reported as one ``FrameRejected("skipped N bytes of garbage")`` just before the
-next event (or at EOF), so the event sequence depends only on the byte stream, never on how it was
-chunked.
+next event, at EOF (garbage that ends a stream is reported too), and after every ``max_frame_bytes``
+skipped bytes (a peer sending only garbage is told of as it goes, so a gateway can count it toward its
+limits), so the event sequence depends only on the byte stream, never on how it was chunked.
+
+.. versionchanged:: issue 14 — garbage at EOF reported; long runs reported every ``max_frame_bytes``.
 """
 
 from __future__ import annotations
@@ -130,6 +133,7 @@ class FrameDecoder:
         self._garbage_start = 0
         self._garbage_count = 0
         self._garbage_sample = bytearray()
+        self._rejected = (0, 0)  # stream offsets of the last rejected bytes
         self._batch: list[_Unparsed] | None = None
 
     @property
@@ -177,14 +181,19 @@ class FrameDecoder:
     # -- internals -------------------------------------------------------------------------------
 
     def _skip(self, buf: bytearray, start: int, stop: int) -> None:
-        if stop <= start:
-            return
-        if not self._garbage_count:
-            self._garbage_start = self._base + start
-        self._garbage_count += stop - start
-        need = GARBAGE_SAMPLE - len(self._garbage_sample)
-        if need > 0:
-            self._garbage_sample += buf[start : min(stop, start + need)]
+        # Cut where the run reaches max_frame_bytes: a count of bytes in the stream, so the cuts fall in
+        # the same places however the stream was chunked.
+        while start < stop:
+            if not self._garbage_count:
+                self._garbage_start = self._base + start
+            take = min(stop - start, self.max_frame_bytes - self._garbage_count)
+            need = GARBAGE_SAMPLE - len(self._garbage_sample)
+            if need > 0:
+                self._garbage_sample += buf[start : start + min(take, need)]
+            self._garbage_count += take
+            start += take
+            if self._garbage_count >= self.max_frame_bytes:
+                self._flush_garbage()
 
     def _flush_garbage(self) -> None:
         if self._garbage_count:
@@ -200,6 +209,7 @@ class FrameDecoder:
 
     def _reject(self, reason: str, start: int, raw: bytes) -> None:
         self._flush_garbage()
+        self._rejected = (self._base + start, self._base + start + len(raw))
         self._events.append(FrameRejected(reason, self._base + start, raw))
 
     def _emit(self, raw: bytes, start: int) -> None:
@@ -281,6 +291,13 @@ class FrameDecoder:
             pos = found
         del buf[:pos]
         self._base += pos
+        if eof and not buf:
+            # Garbage that ends the stream, unless it is the tail of a frame just rejected as truncated
+            # (rescanned after its "##", already reported in that rejection's bytes).
+            start, stop = self._garbage_start, self._garbage_start + self._garbage_count
+            if self._rejected[0] <= start and stop <= self._rejected[1]:
+                self._garbage_count, self._garbage_sample = 0, bytearray()
+            self._flush_garbage()
         if self._batch:
             self._resolve_batch(self._batch)
         self._batch = None
