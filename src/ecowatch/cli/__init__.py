@@ -10,6 +10,7 @@ from ecowatch.cli import (  # noqa: F401  (each module registers its commands on
     serve,
     sources,
     users,
+    water,
 )
 from ecowatch.cli.common import app
 
