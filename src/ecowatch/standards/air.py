@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .arrays import ArrayLike, BoolArray, FloatArray, IntArray
 from .editions import LimitPhase
 from .pollutants import Pollutant
 from .rounding import round_array_gbt8170
@@ -34,12 +35,20 @@ _A = Averaging
 
 GB3095_2012_LIMITS: Mapping[tuple[Pollutant, Averaging], tuple[float, float]] = MappingProxyType(
     {
-        (_P.SO2, _A.ANNUAL): (20, 60), (_P.SO2, _A.DAY): (50, 150), (_P.SO2, _A.HOUR): (150, 500),
-        (_P.NO2, _A.ANNUAL): (40, 40), (_P.NO2, _A.DAY): (80, 80), (_P.NO2, _A.HOUR): (200, 200),
-        (_P.CO, _A.DAY): (4, 4), (_P.CO, _A.HOUR): (10, 10),
-        (_P.O3, _A.MAX_8H): (100, 160), (_P.O3, _A.HOUR): (160, 200),
-        (_P.PM10, _A.ANNUAL): (40, 70), (_P.PM10, _A.DAY): (50, 150),
-        (_P.PM2_5, _A.ANNUAL): (15, 35), (_P.PM2_5, _A.DAY): (35, 75),
+        (_P.SO2, _A.ANNUAL): (20, 60),
+        (_P.SO2, _A.DAY): (50, 150),
+        (_P.SO2, _A.HOUR): (150, 500),
+        (_P.NO2, _A.ANNUAL): (40, 40),
+        (_P.NO2, _A.DAY): (80, 80),
+        (_P.NO2, _A.HOUR): (200, 200),
+        (_P.CO, _A.DAY): (4, 4),
+        (_P.CO, _A.HOUR): (10, 10),
+        (_P.O3, _A.MAX_8H): (100, 160),
+        (_P.O3, _A.HOUR): (160, 200),
+        (_P.PM10, _A.ANNUAL): (40, 70),
+        (_P.PM10, _A.DAY): (50, 150),
+        (_P.PM2_5, _A.ANNUAL): (15, 35),
+        (_P.PM2_5, _A.DAY): (35, 75),
     }
 )
 """GB 3095-2012 表1: (grade I, grade II) limits [µg/m³; CO mg/m³]."""
@@ -47,8 +56,10 @@ GB3095_2012_LIMITS: Mapping[tuple[Pollutant, Averaging], tuple[float, float]] = 
 GB3095_2026_TRANSITIONAL_LIMITS: Mapping[tuple[Pollutant, Averaging], tuple[float, float]] = MappingProxyType(
     {
         **GB3095_2012_LIMITS,
-        (_P.PM10, _A.ANNUAL): (40, 60), (_P.PM10, _A.DAY): (50, 120),
-        (_P.PM2_5, _A.ANNUAL): (15, 30), (_P.PM2_5, _A.DAY): (35, 60),
+        (_P.PM10, _A.ANNUAL): (40, 60),
+        (_P.PM10, _A.DAY): (50, 120),
+        (_P.PM2_5, _A.ANNUAL): (15, 30),
+        (_P.PM2_5, _A.DAY): (35, 60),
     }
 )
 """GB 3095—2026 表1, transitional phase (to 2030-12-31): 2012 except grade-II PM10 24-h 150 → 120 and
@@ -57,20 +68,27 @@ annual 70 → 60, PM2.5 24-h 75 → 60 and annual 35 → 30."""
 GB3095_2026_FINAL_LIMITS: Mapping[tuple[Pollutant, Averaging], tuple[float, float]] = MappingProxyType(
     {
         **GB3095_2012_LIMITS,
-        (_P.SO2, _A.ANNUAL): (20, 20), (_P.SO2, _A.DAY): (50, 50), (_P.SO2, _A.HOUR): (150, 150),
-        (_P.NO2, _A.ANNUAL): (30, 30), (_P.NO2, _A.DAY): (50, 50),
-        (_P.PM10, _A.ANNUAL): (20, 50), (_P.PM10, _A.DAY): (50, 100),
-        (_P.PM2_5, _A.ANNUAL): (10, 25), (_P.PM2_5, _A.DAY): (25, 50),
+        (_P.SO2, _A.ANNUAL): (20, 20),
+        (_P.SO2, _A.DAY): (50, 50),
+        (_P.SO2, _A.HOUR): (150, 150),
+        (_P.NO2, _A.ANNUAL): (30, 30),
+        (_P.NO2, _A.DAY): (50, 50),
+        (_P.PM10, _A.ANNUAL): (20, 50),
+        (_P.PM10, _A.DAY): (50, 100),
+        (_P.PM2_5, _A.ANNUAL): (10, 25),
+        (_P.PM2_5, _A.DAY): (25, 50),
     }
 )
 """GB 3095—2026 表1, final phase (from 2031-01-01)."""
 
-GB3095_LIMITS: Mapping[LimitPhase, Mapping[tuple[Pollutant, Averaging], tuple[float, float]]] = MappingProxyType(
-    {
-        LimitPhase.GB3095_2012: GB3095_2012_LIMITS,
-        LimitPhase.GB3095_2026_TRANSITIONAL: GB3095_2026_TRANSITIONAL_LIMITS,
-        LimitPhase.GB3095_2026_FINAL: GB3095_2026_FINAL_LIMITS,
-    }
+GB3095_LIMITS: Mapping[LimitPhase, Mapping[tuple[Pollutant, Averaging], tuple[float, float]]] = (
+    MappingProxyType(
+        {
+            LimitPhase.GB3095_2012: GB3095_2012_LIMITS,
+            LimitPhase.GB3095_2026_TRANSITIONAL: GB3095_2026_TRANSITIONAL_LIMITS,
+            LimitPhase.GB3095_2026_FINAL: GB3095_2026_FINAL_LIMITS,
+        }
+    )
 )
 
 
@@ -114,7 +132,7 @@ WINDOWS_PER_DAY = 17
 """8-h windows wholly inside a day: ending at the day's 8th … 24th hour."""
 
 
-def exceeds(value: np.ndarray | float, limit_value: float, decimals: int) -> np.ndarray:
+def exceeds(value: ArrayLike | float, limit_value: float, decimals: int) -> BoolArray:
     """Whether values exceed a limit, judged on the rounded value.
 
     GB/T 8170-2008 §4.3 修约值比较法: a measured value is rounded to the limit's precision and then
@@ -131,22 +149,22 @@ def exceeds(value: np.ndarray | float, limit_value: float, decimals: int) -> np.
 class DailyStatistic:
     """One daily statistic over the leading axes of an hourly array."""
 
-    value: np.ndarray
+    value: FloatArray
     """The statistic [float; NaN where no value could be formed]."""
-    count: np.ndarray
+    count: IntArray
     """Valid hours (24-h mean, 1-h max) or valid 8-h windows (max 8-h) it was formed from."""
-    valid: np.ndarray
+    valid: BoolArray
     """It meets the standard's minimum-data rule."""
 
 
-def _check_day_axis(hourly: np.ndarray) -> np.ndarray:
+def _check_day_axis(hourly: ArrayLike) -> FloatArray:
     hourly = np.asarray(hourly, dtype=np.float64)
     if hourly.shape[-1] != 24:
         raise ValueError(f"the last axis must hold 24 hours, got {hourly.shape[-1]}")
     return hourly
 
 
-def daily_mean(hourly: np.ndarray) -> DailyStatistic:
+def daily_mean(hourly: ArrayLike) -> DailyStatistic:
     """24-h mean (日平均) of SO2, NO2, CO, PM10, PM2.5 [same unit as the input].
 
     Notes
@@ -171,7 +189,7 @@ def daily_mean(hourly: np.ndarray) -> DailyStatistic:
     return DailyStatistic(value=value, count=count, valid=count >= MIN_HOURS_PER_DAY)
 
 
-def moving_mean(series: np.ndarray, window: int, min_valid: int) -> DailyStatistic:
+def moving_mean(series: ArrayLike, window: int, min_valid: int) -> DailyStatistic:
     """Trailing moving mean along the last axis: the value at t covers t − window + 1 … t.
 
     Parameters
@@ -206,16 +224,16 @@ def moving_mean(series: np.ndarray, window: int, min_valid: int) -> DailyStatist
         window_sum = filled[0:span].copy()
         window_count = present[0:span].astype(np.int32)
         for k in range(1, window):
-            window_sum += filled[k:k + span]
-            window_count += present[k:k + span]
+            window_sum += filled[k : k + span]
+            window_count += present[k : k + span]
         with np.errstate(invalid="ignore", divide="ignore"):
-            value[window - 1:] = np.where(window_count > 0, window_sum / np.maximum(window_count, 1), np.nan)
-        count[window - 1:] = window_count
+            value[window - 1 :] = np.where(window_count > 0, window_sum / np.maximum(window_count, 1), np.nan)
+        count[window - 1 :] = window_count
     count = np.moveaxis(count, 0, -1)
     return DailyStatistic(value=np.moveaxis(value, 0, -1), count=count, valid=count >= min_valid)
 
 
-def o3_8h_moving_means(hourly: np.ndarray) -> DailyStatistic:
+def o3_8h_moving_means(hourly: ArrayLike) -> DailyStatistic:
     """The day's 17 O3 8-h moving means [µg/m³], last axis = window.
 
     Notes
@@ -233,16 +251,18 @@ def o3_8h_moving_means(hourly: np.ndarray) -> DailyStatistic:
     ((17,), 3.5, 19.5)
     """
     windows = moving_mean(_check_day_axis(hourly), 8, MIN_HOURS_PER_8H)
-    return DailyStatistic(value=windows.value[..., 7:], count=windows.count[..., 7:], valid=windows.valid[..., 7:])
+    return DailyStatistic(
+        value=windows.value[..., 7:], count=windows.count[..., 7:], valid=windows.valid[..., 7:]
+    )
 
 
-def _max_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _max_where(values: FloatArray, mask: BoolArray) -> FloatArray:
     masked = np.where(mask, values, -np.inf)
     best = masked.max(axis=-1)
     return np.where(np.isneginf(best), np.nan, best)
 
 
-def o3_daily_max_8h(hourly: np.ndarray, limit_value: float = 160) -> DailyStatistic:
+def o3_daily_max_8h(hourly: ArrayLike, limit_value: float = 160) -> DailyStatistic:
     """O3 daily maximum 8-h mean (日最大 8 小时平均) [µg/m³].
 
     Parameters
@@ -256,7 +276,8 @@ def o3_daily_max_8h(hourly: np.ndarray, limit_value: float = 160) -> DailyStatis
     -----
     The maximum of the day's valid 8-h means ([GB3095-2026]_ §3.9). [HJ663-2013]_ (and §6.1.2 of
     [HJ663-2026]_): valid with at least 14 valid 8-h means; "当不满足 14 个有效数据时，若日最大 8 小时平均
-    浓度超过浓度限值标准时，统计结果仍有效" — with fewer, the maximum is still valid when it exceeds the limit.
+    浓度超过浓度限值标准时，统计结果仍有效" — with fewer, the maximum is still valid when it exceeds the
+    limit.
 
     >>> day = np.full(24, 50.0); day[:12] = np.nan; day[16] = 1500.0
     >>> s = o3_daily_max_8h(day)
@@ -270,7 +291,7 @@ def o3_daily_max_8h(hourly: np.ndarray, limit_value: float = 160) -> DailyStatis
     return DailyStatistic(value=value, count=count, valid=valid)
 
 
-def o3_daily_max_1h(hourly: np.ndarray, limit_value: float = 200) -> DailyStatistic:
+def o3_daily_max_1h(hourly: ArrayLike, limit_value: float = 200) -> DailyStatistic:
     """O3 daily maximum 1-h mean (日最大 1 小时平均) [µg/m³], an indicator of the 2012 daily AQI.
 
     Notes
@@ -288,11 +309,12 @@ def o3_daily_max_1h(hourly: np.ndarray, limit_value: float = 200) -> DailyStatis
     # fmax ignores NaN: the maximum of the values present, NaN only where there is none.
     value = np.fmax.reduce(hourly, axis=-1)
     count = np.count_nonzero(~np.isnan(hourly), axis=-1)
-    return DailyStatistic(value=value, count=count,
-                          valid=(count >= MIN_HOURS_PER_DAY) | exceeds(value, limit_value, 0))
+    return DailyStatistic(
+        value=value, count=count, valid=(count >= MIN_HOURS_PER_DAY) | exceeds(value, limit_value, 0)
+    )
 
 
-def city_daily_mean(station_values: np.ndarray, station_valid: np.ndarray) -> DailyStatistic:
+def city_daily_mean(station_values: ArrayLike, station_valid: ArrayLike) -> DailyStatistic:
     """A city's daily value from its stations' daily values (axis 0 = station).
 
     Parameters
@@ -360,7 +382,7 @@ def city_o3_daily_max_8h(station_windows: DailyStatistic, limit_value: float = 1
     return DailyStatistic(value=value, count=count, valid=valid)
 
 
-def percentile_hj663(values: np.ndarray, p: float) -> np.ndarray:
+def percentile_hj663(values: ArrayLike, p: float) -> FloatArray:
     """The p-th percentile of HJ 663 along the last axis, ignoring NaN.
 
     Notes
@@ -423,7 +445,7 @@ mean of the daily means and a percentile of the daily values (SO2, NO2: 98th; PM
 _PERCENTILES = MappingProxyType({"p98_daily": 98, "p95_daily": 95, "p90_daily_max8h": 90})
 
 
-def period_values(statistic: str, daily: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def period_values(statistic: str, daily: ArrayLike) -> tuple[FloatArray, IntArray]:
     """A period statistic along the last axis of daily values (NaN = invalid day).
 
     Returns the statistic (NaN where no valid day) and the number of valid days it was formed from.
@@ -443,13 +465,15 @@ def period_values(statistic: str, daily: np.ndarray) -> tuple[np.ndarray, np.nda
     days = present.sum(axis=-1)
     if statistic == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(days > 0, np.where(present, daily, 0.0).sum(axis=-1) / np.maximum(days, 1), np.nan)
+            value = np.where(
+                days > 0, np.where(present, daily, 0.0).sum(axis=-1) / np.maximum(days, 1), np.nan
+            )
     else:
         value = percentile_hj663(daily, _PERCENTILES[statistic])
     return value, days
 
 
-def period_statistic(pollutant: Pollutant, statistic: str, daily: np.ndarray) -> PeriodStatistic:
+def period_statistic(pollutant: Pollutant, statistic: str, daily: ArrayLike) -> PeriodStatistic:
     """One evaluation statistic of a pollutant from its daily values (:func:`period_values`).
 
     >>> period_statistic(Pollutant.O3, "p90_daily_max8h",
@@ -493,7 +517,7 @@ def annual_data_sufficient(days_per_month: Sequence[int], months: Sequence[int])
     return bool(annual_data_sufficient_array(per_month))
 
 
-def annual_data_sufficient_array(per_month: np.ndarray) -> np.ndarray:
+def annual_data_sufficient_array(per_month: ArrayLike) -> BoolArray:
     """:func:`annual_data_sufficient` for arrays whose last axis holds the counts of January … December.
 
     >>> annual_data_sufficient_array(np.array([[31, 25] + [30] * 10, [31, 24] + [30] * 10])).tolist()
@@ -502,7 +526,10 @@ def annual_data_sufficient_array(per_month: np.ndarray) -> np.ndarray:
     per_month = np.asarray(per_month)
     minimum = np.full(12, MIN_DAYS_PER_MONTH)
     minimum[1] = MIN_DAYS_FEBRUARY
-    return (per_month.sum(axis=-1) >= MIN_DAYS_PER_YEAR) & (per_month >= minimum).all(axis=-1)
+    sufficient: BoolArray = (per_month.sum(axis=-1) >= MIN_DAYS_PER_YEAR) & (per_month >= minimum).all(
+        axis=-1
+    )
+    return sufficient
 
 
 def three_year_moving_mean(annual: Mapping[int, float]) -> dict[int, float]:

@@ -3,8 +3,9 @@
 Two paths over one set of tables: :func:`iaqi` works on one value with exact rational arithmetic
 (``fractions.Fraction``), :func:`iaqi_array` on NumPy arrays of values snapped to 10⁻⁶ (see
 :mod:`ecowatch.standards.rounding`), interpolating in float64 with a guard that makes the rounding
-up exact. Both give the same integers; the tests run one table through both. How IAQIs combine into an AQI, a level and the primary pollutants is
-written once, over arrays (:func:`combine_iaqi`); :func:`aqi_record` is its one-row form.
+up exact. Both give the same integers; the tests run one table through both. How IAQIs combine into an
+AQI, a level and the primary pollutants is written once, over arrays (:func:`combine_iaqi`);
+:func:`aqi_record` is its one-row form.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .arrays import ArrayLike, BoolArray, FloatArray, IntArray
 from .editions import Edition
 from .pollutants import Pollutant
 from .rounding import SNAP_DECIMALS, exact, round_gbt8170, round_snapped
@@ -118,8 +120,8 @@ IAQI_BREAKPOINTS: Mapping[Edition, Mapping[Column, tuple[int, ...]]] = MappingPr
 
 AQI_ITEMS: Mapping[tuple[Edition, Report], tuple[AqiItem, ...]] = MappingProxyType(
     {
-        # HJ 633-2012 §5.1: "日报指标包括 SO2、NO2、PM10、PM2.5、CO 的 24 小时平均，以及 O3 的日最大 1 小时平均、
-        # O3 的日最大 8 小时滑动平均，共计 7 个指标" — seven indicators.
+        # HJ 633-2012 §5.1: "日报指标包括 SO2、NO2、PM10、PM2.5、CO 的 24 小时平均，
+        # 以及 O3 的日最大 1 小时平均、O3 的日最大 8 小时滑动平均，共计 7 个指标" — seven indicators.
         (Edition.E2012, Report.DAILY): tuple(AqiItem),
         # HJ 633-2012 §5.2: the real-time report takes the 1-h means of the six pollutants plus the O3
         # 8-h moving mean and the PM 24-h moving means ("共计 9 个指标"); PM enter as PM10/PM2.5 items.
@@ -127,11 +129,21 @@ AQI_ITEMS: Mapping[tuple[Edition, Report], tuple[AqiItem, ...]] = MappingProxyTy
         # HJ 633—2026 §4.2.2: SO2、NO2、CO、PM10、PM2.5 日平均 and O3 日最大 8 小时平均 — the O3 1-h
         # maximum no longer enters the daily AQI.
         (Edition.E2026, Report.DAILY): (
-            AqiItem.SO2, AqiItem.NO2, AqiItem.PM10, AqiItem.PM2_5, AqiItem.CO, AqiItem.O3_8H,
+            AqiItem.SO2,
+            AqiItem.NO2,
+            AqiItem.PM10,
+            AqiItem.PM2_5,
+            AqiItem.CO,
+            AqiItem.O3_8H,
         ),
         # HJ 633—2026 §4.2.3: the 1-h means of the six pollutants, nothing else.
         (Edition.E2026, Report.HOURLY): (
-            AqiItem.SO2, AqiItem.NO2, AqiItem.PM10, AqiItem.PM2_5, AqiItem.CO, AqiItem.O3_1H,
+            AqiItem.SO2,
+            AqiItem.NO2,
+            AqiItem.PM10,
+            AqiItem.PM2_5,
+            AqiItem.CO,
+            AqiItem.O3_1H,
         ),
     }
 )
@@ -268,7 +280,7 @@ REPLACED = -2
 (2012: SO2 1-h and O3 8-h above 800 µg/m³). It is not missing, and it does not enter the AQI."""
 
 
-def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> np.ndarray:
+def iaqi_array(concentrations: ArrayLike, column: Column, edition: Edition) -> IntArray:
     """Vectorised :func:`iaqi`: float concentrations (NaN = missing) to int64 IAQIs (:data:`MISSING`).
 
     Exact: values are snapped to whole multiples of 10⁻⁶, and an interpolated index within 10⁻¹⁰ of an
@@ -287,7 +299,7 @@ def iaqi_array(concentrations: np.ndarray, column: Column, edition: Edition) -> 
     result = np.empty(flat.shape, dtype=np.int64)
     # Work through the values in cache-sized pieces: the dozen passes below then stay in cache.
     for start in range(0, flat.size, _IAQI_CHUNK):
-        _iaqi_chunk(flat[start:start + _IAQI_CHUNK], column, edition, result[start:start + _IAQI_CHUNK])
+        _iaqi_chunk(flat[start : start + _IAQI_CHUNK], column, edition, result[start : start + _IAQI_CHUNK])
     return result.reshape(values.shape)
 
 
@@ -295,14 +307,14 @@ _IAQI_CHUNK = 1 << 15
 
 
 @functools.cache
-def _segments(edition: Edition, column: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segments(edition: Edition, column: Column) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Breakpoints [10⁻⁶ units], IAQI axis and the slope of each segment, as float arrays."""
     bps = np.asarray(IAQI_BREAKPOINTS[edition][column], dtype=np.float64) * 10**SNAP_DECIMALS
     axis = np.asarray(IAQI_AXIS[: len(bps)], dtype=np.float64)
     return bps, axis, np.diff(axis) / np.diff(bps)
 
 
-def _iaqi_chunk(values: np.ndarray, column: Column, edition: Edition, out: np.ndarray) -> None:
+def _iaqi_chunk(values: FloatArray, column: Column, edition: Edition, out: IntArray) -> None:
     breakpoints = IAQI_BREAKPOINTS[edition][column]
     top = breakpoints[-1] * 10**SNAP_DECIMALS
     # Concentrations as integer-valued floats counting 10⁻⁶ (exact below 2⁵³; anything above the
@@ -371,7 +383,7 @@ def aqi_level(aqi: int) -> AqiLevel:
     return AQI_LEVELS[int(np.searchsorted(_LEVEL_UPPERS, aqi, side="left"))]
 
 
-def aqi_level_array(aqi: np.ndarray) -> np.ndarray:
+def aqi_level_array(aqi: ArrayLike) -> IntArray:
     """Level numbers (1–6) of an AQI array; 0 where the AQI is :data:`MISSING`."""
     aqi = np.asarray(aqi)
     return np.where(aqi == MISSING, 0, np.searchsorted(_LEVEL_UPPERS, aqi, side="left") + 1)
@@ -381,25 +393,25 @@ def aqi_level_array(aqi: np.ndarray) -> np.ndarray:
 class CombinedIndex:
     """AQI arrays combined from per-item IAQI arrays (:func:`combine_iaqi`)."""
 
-    aqi: np.ndarray
+    aqi: IntArray
     """The AQI to publish (int64, :data:`MISSING` where none is published)."""
-    aqi_partial: np.ndarray
+    aqi_partial: IntArray
     """Max IAQI over the items present, even where the AQI is not published."""
-    level: np.ndarray
+    level: IntArray
     """Level 1–6, 0 where no AQI is published."""
-    complete: np.ndarray
+    complete: BoolArray
     """Every indicator of the report has an IAQI."""
-    primary: Mapping[AqiItem, np.ndarray]
+    primary: Mapping[AqiItem, BoolArray]
     """Per item: it is (one of) the primary pollutants."""
-    exceeding: Mapping[AqiItem, np.ndarray]
+    exceeding: Mapping[AqiItem, BoolArray]
     """Per item: its IAQI exceeds 100 (超标污染物; a 2012 notion, computed for both)."""
 
 
 def combine_iaqi(
-    iaqis: Mapping[AqiItem, np.ndarray],
+    iaqis: Mapping[AqiItem, IntArray],
     edition: Edition,
     report: Report,
-    excluded: Mapping[AqiItem, np.ndarray] | None = None,
+    excluded: Mapping[AqiItem, BoolArray] | None = None,
 ) -> CombinedIndex:
     """AQI, level and primary pollutants from the items' IAQIs, per HJ 633's rules.
 
@@ -426,8 +438,9 @@ def combine_iaqi(
     """
     items = AQI_ITEMS[(edition, report)]
     shape = np.broadcast_shapes(*(np.shape(iaqis[item]) for item in items if item in iaqis))
-    stacked = np.stack([np.broadcast_to(np.asarray(iaqis.get(item, MISSING), dtype=np.int64), shape)
-                        for item in items])
+    stacked = np.stack(
+        [np.broadcast_to(np.asarray(iaqis.get(item, MISSING), dtype=np.int64), shape) for item in items]
+    )
     if excluded:
         removed = np.stack([np.broadcast_to(np.asarray(excluded.get(item, False)), shape) for item in items])
         stacked = np.where(removed, MISSING, stacked)
@@ -511,8 +524,11 @@ def aqi_record(
             values[item] = codes[item] = value
         elif concentration is not None:
             codes[item] = REPLACED
-    combined = combine_iaqi({item: np.array([code]) for item, code in codes.items()} or
-                            {items[0]: np.array([MISSING])}, edition, report)
+    combined = combine_iaqi(
+        {item: np.array([code]) for item, code in codes.items()} or {items[0]: np.array([MISSING])},
+        edition,
+        report,
+    )
     aqi = int(combined.aqi[0])
     return AqiResult(
         edition=edition,

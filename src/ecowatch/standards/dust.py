@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .arrays import BoolArray
 from .pollutants import Pollutant
 
 
@@ -63,7 +64,7 @@ class Exclusion:
 
 def exclusion_masks(
     days: Sequence[dt.date], exclusions: Iterable[Exclusion], city_names: Iterable[str]
-) -> dict[Pollutant, np.ndarray]:
+) -> dict[Pollutant, BoolArray]:
     """Per pollutant, which of ``days`` are excluded for the city known by any of ``city_names``.
 
     >>> ex = [Exclusion("北京", dt.date(2015, 4, 15), ExclusionKind.SAND_DUST, "CNEMC")]
@@ -73,7 +74,9 @@ def exclusion_masks(
     """
     names = {name.casefold() for name in city_names}
     index = {day: i for i, day in enumerate(days)}
-    masks = {pollutant: np.zeros(len(days), dtype=bool) for pollutant in Pollutant}
+    masks: dict[Pollutant, BoolArray] = {
+        pollutant: np.zeros(len(days), dtype=bool) for pollutant in Pollutant
+    }
     for exclusion in exclusions:
         if exclusion.city.casefold() not in names or exclusion.day not in index:
             continue

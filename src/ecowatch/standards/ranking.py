@@ -11,6 +11,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .air import statistic_limit
+from .arrays import FloatArray
 from .editions import LimitPhase
 from .pollutants import INDEX_DECIMALS, PERCENT_DECIMALS, Pollutant
 from .rounding import exact, round_array_gbt8170, round_gbt8170
@@ -76,7 +77,9 @@ def comprehensive_index(concentrations: Mapping[Pollutant, float], phase: LimitP
     return ComprehensiveIndex(total=sum(parts.values(), Fraction(0)), parts=MappingProxyType(parts))
 
 
-def comprehensive_index_array(concentrations: Mapping[Pollutant, np.ndarray], phase: LimitPhase) -> np.ndarray:
+def comprehensive_index_array(
+    concentrations: Mapping[Pollutant, FloatArray], phase: LimitPhase
+) -> FloatArray:
     """Vectorised :func:`comprehensive_index`, as published (two decimals; NaN where a C_i is NaN).
 
     Exact after rounding: Σ C_i / S_i has a denominator dividing lcm(S_i) ≤ 3360 (in 0.1 units), so it
@@ -84,7 +87,8 @@ def comprehensive_index_array(concentrations: Mapping[Pollutant, np.ndarray], ph
     10⁻⁶ before GB/T 8170 rounding.
 
     >>> comprehensive_index_array({Pollutant.SO2: np.array([10.0]), Pollutant.NO2: np.array([48.0]),
-    ...     Pollutant.PM10: np.array([92.0]), Pollutant.PM2_5: np.array([73.0]), Pollutant.CO: np.array([3.2]),
+    ...     Pollutant.PM10: np.array([92.0]), Pollutant.PM2_5: np.array([73.0]),
+    ...     Pollutant.CO: np.array([3.2]),
     ...     Pollutant.O3: np.array([199.0])}, LimitPhase.GB3095_2012).tolist()
     [6.81]
     """

@@ -17,6 +17,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .arrays import ArrayLike, FloatArray, IntArray
+
 SNAP_DECIMALS = 6
 """Decimals kept when a float enters exact arithmetic (see module docstring)."""
 SNAP_SCALE = 10**SNAP_DECIMALS
@@ -74,16 +76,19 @@ def round_gbt8170(value: float | int | str | Decimal | Fraction, decimals: int =
     return Decimal(quotient).scaleb(-decimals).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_EVEN)
 
 
-def snap_to_int(values: np.ndarray, decimals: int = SNAP_DECIMALS) -> np.ndarray:
+def snap_to_int(values: ArrayLike, decimals: int = SNAP_DECIMALS) -> IntArray:
     """Floats as exact integers counting units of 10⁻ᵈᵉᶜⁱᵐᵃˡˢ (int64; NaN becomes 0, mask it yourself).
 
     >>> snap_to_int(np.array([35.1, 0.3]), 6).tolist()
     [35100000, 300000]
     """
-    return np.rint(np.nan_to_num(np.asarray(values, dtype=np.float64)) * 10**decimals).astype(np.int64)
+    snapped: IntArray = np.rint(np.nan_to_num(np.asarray(values, dtype=np.float64)) * 10**decimals).astype(
+        np.int64
+    )
+    return snapped
 
 
-def round_snapped(snapped: np.ndarray, decimals: int) -> np.ndarray:
+def round_snapped(snapped: FloatArray, decimals: int) -> FloatArray:
     """GB/T 8170 rounding of integer-valued floats counting 10⁻⁶ to ``decimals`` places (same units).
 
     np.rint rounds half to even, and ``snapped / 10^(6 − decimals)`` is exact at the halves (they are
@@ -94,14 +99,16 @@ def round_snapped(snapped: np.ndarray, decimals: int) -> np.ndarray:
     [60000000.0, 62000000.0, 62000000.0, -60000000.0]
     """
     step = 10 ** (SNAP_DECIMALS - decimals)
-    return np.rint(snapped / step) * step
+    rounded: FloatArray = np.rint(snapped / step) * step
+    return rounded
 
 
-def round_array_gbt8170(values: np.ndarray, decimals: int = 0) -> np.ndarray:
+def round_array_gbt8170(values: ArrayLike, decimals: int = 0) -> FloatArray:
     """Vectorised :func:`round_gbt8170` on floats; NaN stays NaN.
 
     >>> round_array_gbt8170(np.array([60.5, 61.5, 2.675, np.nan]), 0).tolist()[:3]
     [60.0, 62.0, 3.0]
     """
     snapped = np.rint(np.asarray(values, dtype=np.float64) * SNAP_SCALE)
-    return round_snapped(snapped, decimals) / SNAP_SCALE
+    rounded: FloatArray = round_snapped(snapped, decimals) / SNAP_SCALE
+    return rounded
