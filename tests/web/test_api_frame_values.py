@@ -96,3 +96,16 @@ def test_a_download_of_frame_values(store, fresh_client, fresh_auth):
     assert response.status_code == 200
     lines = response.text.strip().splitlines()
     assert len(lines) == 5 and lines[1].startswith("BJ-CY-O1,min,2026-03-01T10:00:00+08:00,a21026,12.5")
+
+
+def test_frame_values_page_on_by_cursor_each_row_once(store, fresh_client, fresh_auth):
+    whole = rows(fresh_client, fresh_auth, "interval=min")["items"]
+    assert len(whole) == 10  # 2 frames x 3 values at BJ-CY-O1, 3 at BJ-HD-O1, 1 written by another writer
+    seen, cursor = [], None
+    while True:
+        page = rows(fresh_client, fresh_auth, "interval=min&limit=3" + (f"&cursor={cursor}" if cursor else ""))
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == whole

@@ -436,6 +436,8 @@ def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, 
     )
     if filters.site_id is not None:
         frames = frames.where(Hj212Frame.site_id == filters.site_id)
+    if filters.after is not None:  # the cursor's site and those after it: the rest is filtered by key
+        frames = frames.where(Hj212Frame.site_id >= filters.after[0])
     if filters.start is not None:
         frames = frames.where(Hj212Frame.data_time_utc >= filters.start)
     if filters.end is not None:
