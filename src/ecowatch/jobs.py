@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ecowatch.clock import BEIJING
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.blocks import BlocksBuilt, build_hourly_blocks
 from ecowatch.store.models import Site, SiteKind
@@ -30,9 +30,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("ecowatch.jobs")
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-"""The standards' days are Beijing-time days (HJ 663-2013 §3: 自然日 of the local standard time)."""
 
 DAILY_FIGURE_KIND = "air_daily"
 """``FigureCache.kind`` of one station's (or city's) daily AQI figures of one Beijing day."""

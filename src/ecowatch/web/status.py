@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
+from ecowatch.clock import BEIJING, BEIJING_OFFSET
 from ecowatch.hj212 import code_label
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
 from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
-from ecowatch.store.measurements import BEIJING_OFFSET, INVALID_FLAG, VALID_FLAGS, read_measurements
+from ecowatch.store.measurements import INVALID_FLAG, VALID_FLAGS, read_measurements
 from ecowatch.store.models import Hj212Frame, Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of
 from ecowatch.web.cache import FigureMemo
@@ -37,7 +38,6 @@ from ecowatch.web.cache import FigureMemo
 __all__ = ["AIR_STALE_AFTER", "NO_DATA_COLOUR", "RECENT", "REPORTING_COLOUR", "beijing_iso", "frames_marker",
            "latest_hours", "mark_stale", "series_label", "site_series", "site_statuses", "site_versions"]
 
-BEIJING = dt.timezone(BEIJING_OFFSET, "Asia/Shanghai")
 #: Map colour of a site without recent data (Material grey 500).
 NO_DATA_COLOUR = "#9E9E9E"
 #: Map colour of a water section or outlet that reports (Material green 800): no AQI applies to them.
