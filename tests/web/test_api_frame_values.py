@@ -103,7 +103,8 @@ def test_frame_values_page_on_by_cursor_each_row_once(store, fresh_client, fresh
     assert len(whole) == 10  # 2 frames x 3 values at BJ-CY-O1, 3 at BJ-HD-O1, 1 written by another writer
     seen, cursor = [], None
     while True:
-        page = rows(fresh_client, fresh_auth, "interval=min&limit=3" + (f"&cursor={cursor}" if cursor else ""))
+        after = f"&cursor={cursor}" if cursor else ""
+        page = rows(fresh_client, fresh_auth, f"interval=min&limit=3{after}")
         seen += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
