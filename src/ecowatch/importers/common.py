@@ -34,19 +34,20 @@ from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, POLLUTANTS, ImportR
 from ecowatch.shapes.stations import Station, StationRegistry
 from ecowatch.standards import IAQI_BREAKPOINTS, Pollutant
 
+# Dtype instances, not classes: pl.Schema stores instances anyway, and mypy types a mix of both as `object`.
 #: Internal: one row per value cell of the input, before validation.
 CELL_SCHEMA = pl.Schema(
     {
-        "src": pl.Int32,  # index of the file in the list of sources
-        "line": pl.Int64,  # 1-based line number in the file (header = 1)
-        "col": pl.Int32,  # 0-based column of `field` (orders problems within a line)
-        "field": pl.String,  # header name reported in errors
-        "station": pl.String,  # station code
+        "src": pl.Int32(),  # index of the file in the list of sources
+        "line": pl.Int64(),  # 1-based line number in the file (header = 1)
+        "col": pl.Int32(),  # 0-based column of `field` (orders problems within a line)
+        "field": pl.String(),  # header name reported in errors
+        "station": pl.String(),  # station code
         "time": pl.Datetime("us"),
-        "pollutant": pl.String,
-        "raw": pl.String,  # the cell text
-        "scale": pl.Int8,  # value = raw * 10**scale (-3: µg -> mg, 3: mg -> µg)
-        "pre_reason": pl.String,  # a reason already known (e.g. unknown unit), else null
+        "pollutant": pl.String(),
+        "raw": pl.String(),  # the cell text
+        "scale": pl.Int8(),  # value = raw * 10**scale (-3: µg -> mg, 3: mg -> µg)
+        "pre_reason": pl.String(),  # a reason already known (e.g. unknown unit), else null
     }
 )
 
@@ -617,12 +618,15 @@ def _duplicates(frame: pl.DataFrame, sources: list[Source], fields: pl.DataFrame
     )
     names = {s.index: s.name for s in sources}
     dups = frame.filter(pl.col("dup")).join(fields, on=["src", "col"], how="left")
-    where = pl.when(pl.col("first_src") == pl.col("src")).then(pl.format("line {}", pl.col("first_line")))
-    where = where.otherwise(
-        pl.format(
-            "{} line {}",
-            pl.col("first_src").replace_strict(names, return_dtype=pl.String),
-            pl.col("first_line"),
+    where = (
+        pl.when(pl.col("first_src") == pl.col("src"))
+        .then(pl.format("line {}", pl.col("first_line")))
+        .otherwise(
+            pl.format(
+                "{} line {}",
+                pl.col("first_src").replace_strict(names, return_dtype=pl.String),
+                pl.col("first_line"),
+            )
         )
     )
     text = pl.format(

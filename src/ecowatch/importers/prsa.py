@@ -119,7 +119,7 @@ def _read_clean(
             continue
         frame = frame.with_columns(time=hour_time(pl.col("_date"), h))
         steps = frame["time"].diff().drop_nulls().dt.total_seconds()
-        if steps.len() and steps.min() <= 0:
+        if (steps <= 0).any():
             return None  # hours out of order or repeated: the general path names the duplicates
         code = resolver.code(frame["station"][0].strip())
         if code in parts:
@@ -133,8 +133,7 @@ def _read_clean(
                     frame[column].to_numpy() * 10.0 ** exponent
                 frame = frame.with_columns(pl.Series(column, scaled).fill_nan(None))
         implausible = implausible or any(
-            (frame[column].max() or 0) > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]]
-            for column in order
+            (frame[column] > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]]).any() for column in order
         )
         parts[code] = (
             frame.select(pl.col("time"), *(pl.col(c).alias(PRSA_POLLUTANT_COLUMNS[c][0]) for c in order))

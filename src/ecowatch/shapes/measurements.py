@@ -22,14 +22,15 @@ __all__ = ["MEASUREMENT_SCHEMA", "POLLUTANTS", "ImportResult"]
 #: as plain strings (Polars would make enum members a column of its Enum type).
 POLLUTANTS: tuple[str, ...] = tuple(pollutant.value for pollutant in Pollutant)
 
+# Dtype instances, not classes: pl.Schema stores instances anyway, and mypy types a mix of both as `object`.
 #: Columns and types of :attr:`ImportResult.measurements`.
 MEASUREMENT_SCHEMA = pl.Schema(
     {
-        "station": pl.String,  # registry code (or the name of an ad-hoc station)
+        "station": pl.String(),  # registry code (or the name of an ad-hoc station)
         "time": pl.Datetime("us"),  # naive Beijing local time; the hour label of the source
-        "pollutant": pl.String,  # one of POLLUTANTS
-        "value": pl.Float64,  # µg/m³; CO in mg/m³; null when invalid
-        "invalid_reason": pl.String,  # null when valid
+        "pollutant": pl.String(),  # one of POLLUTANTS
+        "value": pl.Float64(),  # µg/m³; CO in mg/m³; null when invalid
+        "invalid_reason": pl.String(),  # null when valid
     }
 )
 
