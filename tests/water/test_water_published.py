@@ -182,3 +182,43 @@ def test_every_disagreement_has_a_kind(name: str, other_at_most: int) -> None:
     recs = records(name)
     kinds = disagreements(recs, fitted_lakes(recs))
     assert kinds["other"] <= other_at_most, dict(kinds)
+
+
+def test_seeded_sample_through_the_command(tmp_path: Path) -> None:
+    """400 records drawn with a fixed seed from each file go through ``ecowatch water classify --json``
+    (as issue 15's acceptance check does): the command gives the class the functions give, and
+    reproduces the published class as often as the whole file does (fitted waterbodies)."""
+    import json
+    import random
+
+    from typer.testing import CliRunner
+
+    from ecowatch.cli import app
+
+    for name, floor in ((DAILY, 99.0), (FOUR_HOURLY, 97.0)):
+        recs = records(name)
+        lakes = fitted_lakes(recs)
+        chosen = random.Random(15).sample(recs, 400)
+        lines = ["id,waterbody," + ",".join(str(item) for item in COLUMNS)]
+        for number, rec in enumerate(chosen):
+            values = dict(rec.values)
+            cells = [_decimal_text(values[item]) if item in values else "" for item in COLUMNS]
+            lines.append(",".join([f"r{number}", waterbody(rec, lakes).value, *cells]))
+        path = tmp_path / f"{name}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = CliRunner().invoke(app, ["water", "classify", "--input", str(path), "--json"])
+        assert result.exit_code == 0, result.output
+        printed = {row["id"]: row["class"] for row in json.loads(result.stdout)}
+        assert printed == {
+            f"r{number}": ours(rec.values, waterbody(rec, lakes)).label for number, rec in enumerate(chosen)
+        }
+        agree = sum(printed[f"r{number}"] == rec.published.label for number, rec in enumerate(chosen))
+        assert 100 * agree / len(chosen) >= floor, f"{name}: {agree}/{len(chosen)}"
+
+
+def _decimal_text(value: Fraction) -> str:
+    """The decimal a value was read from (its denominator divides a power of ten), written out."""
+    digits = 0
+    while (value * 10**digits).denominator != 1:
+        digits += 1
+    return f"{Decimal((value * 10**digits).numerator).scaleb(-digits):f}"
