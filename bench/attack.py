@@ -49,6 +49,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hj212_gateway import _children  # a process's children, from /proc
+
 ROOT = Path(__file__).resolve().parents[1]
 ECOWATCH = Path(sys.executable).parent / "ecowatch"
 WEB = re.compile(r"open\s+http://[\d.]+:(\d+)/")
@@ -95,14 +98,6 @@ def _rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in task.read_text().split()]
-    return found
 
 
 def _tree_rss_kib(pid: int) -> int:
