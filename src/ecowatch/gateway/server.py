@@ -688,11 +688,11 @@ class Gateway:
 
         Credentials are checked by their keyed hash (a microsecond); a pair accepted on this connection
         is not checked again.  Wrong ones are counted per MN and per address
-        (:class:`~ecowatch.gateway.guard.CredentialGuard`); past the limit, new credentials are not
-        evaluated and the frame is quarantined *without an answer*: a 9014 to a right guess and a
-        9011 ``QnRtn=3`` to a wrong one would tell the guesser which it was (docs/decisions.md, "device
-        password guessing").  The device, unanswered, keeps its data and sends it again later
-        (HJ 212-2017 §6.5: no answer within the timeout, resend).
+        (:class:`~ecowatch.gateway.guard.CredentialGuard`); past the limits (an address's, or an MN's
+        for the addresses that guessed at it), new credentials are not evaluated and the frame is
+        quarantined *without an answer*: a 9014 to a right guess and a 9011 ``QnRtn=3`` to a wrong one
+        would tell the guesser which it was (docs/decisions.md P-auth2).  The device, unanswered, keeps
+        its data and sends it again later (HJ 212-2017 §6.5: no answer within the timeout, resend).
         """
         info = self.registry.lookup(frame.mn)
         if info is None and self.registry.loaded_at < arrived and not self.lookup_failed:
