@@ -318,3 +318,27 @@ def test_a_sample_never_gets_better_by_getting_worse(
     before, after = water_class(sample, waterbody), water_class(worse, waterbody)
     assert after.water_class >= before.water_class
     assert after.classes[item] >= before.classes[item]
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples=st.lists(_values_strategy, min_size=1, max_size=4), pick=st.integers(min_value=0),
+       amount=st.fractions(min_value=0, max_value=3))
+def test_a_period_never_gets_better_when_one_sample_gets_worse(
+    samples: list[dict[WaterIndicator, Fraction]], pick: int, amount: Fraction
+) -> None:
+    """The period class is the class of the period means (2011 method 二.(一)); means move with
+    their samples, so a worse sample never gives a better period (pH left out: a mean of pH values
+    on both sides of neutral can come nearer to 7 when one of them moves away)."""
+    scaled = [{k: v for k, v in _scaled(s).items() if k is not W.PH} for s in samples]
+    for sample in scaled:
+        if not set(sample) - {W.TN, W.FECAL_COLIFORM}:
+            sample[W.NH3_N] = F("0.3")
+    sample = scaled[pick % len(scaled)]
+    item = sorted(sample)[pick % len(sample)]
+    worse = [dict(s) for s in scaled]
+    value = sample[item]
+    assert isinstance(value, Fraction)
+    change = amount * _SCALES[item]
+    worse[pick % len(scaled)][item] = max(F(0), value - change) if item is W.DO else value + change
+    before = water_class_of_period(scaled, Waterbody.RIVER).water_class
+    assert water_class_of_period(worse, Waterbody.RIVER).water_class >= before
