@@ -195,8 +195,9 @@ def period_assessment(
         for name in chosen:
             match = next((s for s in every if s.code == name or name.casefold() in
                           {s.name.casefold(), s.name_en.casefold()}), None)
-            if match is not None and match.id not in visible:
-                raise forbidden(f"station {name!r}")
+            if match is None or match.id not in visible:
+                # One answer for both: a 403 beside a 404 would tell which stations exist out of sight.
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"stations: no air station {name!r}")
     text = _assessment(session, state_of(request).memo, sites, first, last, chosen, standard,
                        assessment_json_text)
     if fmt is TableFormat.json:
