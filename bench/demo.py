@@ -27,15 +27,20 @@ def run_once() -> dict:
         env = {**os.environ, "ECOWATCH_DATA_DIR": folder}
         env.pop("ECOWATCH_DB", None)
         started = time.perf_counter()
-        child = subprocess.Popen([str(ECOWATCH), "demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [str(ECOWATCH), "demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         errors = child.stderr.read().decode(errors="replace") if child.stderr else ""
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"bench/demo.py: `ecowatch demo` failed ({status}):\n{errors[-2000:]}")
-        return {"seconds": round(seconds, 2), "peak_mib": round(usage.ru_maxrss / 1024),
-                "user_seconds": round(usage.ru_utime, 2), "system_seconds": round(usage.ru_stime, 2)}
+        return {
+            "seconds": round(seconds, 2),
+            "peak_mib": round(usage.ru_maxrss / 1024),
+            "user_seconds": round(usage.ru_utime, 2),
+            "system_seconds": round(usage.ru_stime, 2),
+        }
 
 
 def main() -> None:
@@ -47,11 +52,16 @@ def main() -> None:
     for _ in range(args.runs):
         run = run_once()
         runs.append(run)
-        print(f"ecowatch demo (cold): {run['seconds']:.1f} s wall, peak {run['peak_mib']:,} MiB "
-              f"(user {run['user_seconds']:.1f} s, system {run['system_seconds']:.1f} s); bars: < 20 s, < 1,229 MiB",
-              flush=True)
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: on a shared machine the figures are "
-          "indicative only")
+        print(
+            f"ecowatch demo (cold): {run['seconds']:.1f} s wall, peak {run['peak_mib']:,} MiB "
+            f"(user {run['user_seconds']:.1f} s, system {run['system_seconds']:.1f} s); "
+            "bars: < 20 s, < 1,229 MiB",
+            flush=True,
+        )
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: on a shared machine the "
+        "figures are indicative only"
+    )
     if args.json:
         print(json.dumps(runs))
 

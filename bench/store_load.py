@@ -1,4 +1,4 @@
-"""Benchmark of ``ecowatch db load``: the Beijing PRSA set into a fresh SQLite file and a fresh PostgreSQL schema.
+"""Benchmark of ``ecowatch db load``: the Beijing PRSA set into a fresh SQLite file and PostgreSQL schema.
 
     .venv/bin/python bench/store_load.py [--data DIR] [--postgres URL] [--json]
 
@@ -74,11 +74,15 @@ def _run(name: str, data: Path, server: str, queue) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=PRSA, help="the PRSA folder (default: data/demo/beijing-prsa)")
-    parser.add_argument("--postgres", default=os.environ.get("ECOWATCH_BENCH_POSTGRES_URL")
-                        or os.environ.get("ECOWATCH_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL database to make a schema in (default: $ECOWATCH_BENCH_POSTGRES_URL, "
-                             "then $ECOWATCH_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--data", type=Path, default=PRSA, help="the PRSA folder (default: data/demo/beijing-prsa)"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("ECOWATCH_BENCH_POSTGRES_URL") or os.environ.get("ECOWATCH_TEST_POSTGRES_URL"),
+        help="a PostgreSQL database to make a schema in (default: $ECOWATCH_BENCH_POSTGRES_URL, "
+        "then $ECOWATCH_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--json", action="store_true", help="end with one JSON object")
     args = parser.parse_args()
     names = ["sqlite"] + (["postgresql"] if args.postgres else [])
@@ -91,16 +95,21 @@ def main() -> None:
         results[name] = queue.get()
         process.join()
         r = results[name]
-        print(f"{name:10} {r['seconds']:6.1f} s  (read {r['read_seconds']:.1f} s, write with blocks "
-              f"{r['write_seconds']:.1f} s)  {r['values']:,} values, {r['written']:,} written, "
-              f"peak {r['peak_mib']:,} MiB", flush=True)
+        print(
+            f"{name:10} {r['seconds']:6.1f} s  (read {r['read_seconds']:.1f} s, write with blocks "
+            f"{r['write_seconds']:.1f} s)  {r['values']:,} values, {r['written']:,} written, "
+            f"peak {r['peak_mib']:,} MiB",
+            flush=True,
+        )
     if "postgresql" in results:
         ratio = results["postgresql"]["seconds"] / results["sqlite"]["seconds"]
         print(f"PostgreSQL / SQLite: {ratio:.2f} (bar: <= 1.0)")
     else:
         print("PostgreSQL not measured: give --postgres URL or set ECOWATCH_BENCH_POSTGRES_URL")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: on a shared machine the figures are "
-          "indicative only")
+    print(
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: on a shared machine the "
+        "figures are indicative only"
+    )
     if args.json:
         print(json.dumps(results))
 

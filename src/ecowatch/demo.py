@@ -160,7 +160,8 @@ def _devices(session: Session) -> int:
 
 
 def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
-              say: Callable[[str], None] = lambda _: None, imported: ImportResult | None = None) -> SeedSummary:
+              say: Callable[[str], None] = lambda _: None,
+              imported: ImportResult | None = None) -> SeedSummary:
     """Put the demo into the store at ``url`` (idempotent: a second run changes nothing).
 
     Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as

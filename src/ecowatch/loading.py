@@ -67,8 +67,9 @@ def load_files(
         engine.dispose()
 
 
-def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date | None, last_day: dt.date | None,
-          lenient: bool, progress: bool, imported: ImportResult | None = None) -> LoadSummary:
+def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date | None,
+          last_day: dt.date | None, lenient: bool, progress: bool,
+          imported: ImportResult | None = None) -> LoadSummary:
     started = time.perf_counter()
     registry = StationRegistry.default()
     read_seconds = 0.0

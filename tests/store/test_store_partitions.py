@@ -89,3 +89,28 @@ def test_partition_names():
     assert month_partition_name(dt.date(2016, 12, 31)) == "measurement_y2016m12"
     assert months(dt.date(2016, 12, 31), dt.date(2016, 12, 1)) == [dt.date(2016, 12, 1)]
     assert months(dt.date(2017, 1, 5), dt.date(2016, 12, 31)) == []
+
+
+def test_a_bulk_load_attaches_empty_months_and_upserts_a_month_whose_rows_sit_in_the_default(pg_session,
+                                                                                            make_frame):
+    sites = sites_from_registry(session=pg_session, registry=StationRegistry.default(), actor="t")
+    # No partition yet: a row of January 2016 (UTC) lands in the default partition.
+    pg_session.execute(insert(Measurement).values(
+        site_id=sites["1004A"].id, interval="1h", time=dt.datetime(2016, 1, 20, tzinfo=dt.UTC),
+        pollutant="SO2", value=2.0, source="test"))
+    pg_session.commit()
+    assert placement(pg_session) == {"measurement_default": ["2016-01-20 00:00"]}
+    # Beijing 2016-01-01 00:00 and 2016-03-01 12:00 are 2015-12-31 16:00Z and 2016-03-01 04:00Z.
+    frame = make_frame([("1003A", "2016-01-01 00:00", "SO2", 1.0, None),
+                        ("1003A", "2016-01-10 08:00", "SO2", 3.0, None),
+                        ("1003A", "2016-03-01 12:00", "SO2", 4.0, None)])
+    written = write_measurements(session=pg_session, frame=frame, source="test", actor="t", sites=sites,
+                                 bulk=True)
+    assert written == 3
+    pg_session.commit()
+    # December and March were empty: attached whole. January held a row: created (the row moved), upserted.
+    assert placement(pg_session) == {"measurement_y2015m12": ["2015-12-31 16:00"],
+                                     "measurement_y2016m01": ["2016-01-10 00:00", "2016-01-20 00:00"],
+                                     "measurement_y2016m03": ["2016-03-01 04:00"]}
+    assert partitions(pg_session) == ["measurement_default", "measurement_y2015m12", "measurement_y2016m01",
+                                      "measurement_y2016m03"]

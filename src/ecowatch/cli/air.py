@@ -392,8 +392,8 @@ def demo(db: DbOpt = None,
     first, last = dt.date(2014, 1, 1), dt.date(2016, 12, 31)
     console.print(f"Loading the 12 national-control stations of Beijing from {folder} …")
     # Read once, all of it: the store gets the whole set (seed_demo), the figures 2014-2016.
-    whole = read(folder, "prsa", progress=True) if store else read(folder, "prsa", date_from=first, date_to=last,
-                                                                   progress=True)
+    whole = (read(folder, "prsa", progress=True) if store
+             else read(folder, "prsa", date_from=first, date_to=last, progress=True))
     in_years = whole.measurements.filter(pl.col("time").dt.date().is_between(first, last))
     imported = ImportResult(measurements=in_years, stations=whole.stations, issues=whole.issues,
                             sources=whole.sources)

@@ -198,8 +198,8 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
             select(table.c.site_id, table.c.month, table.c.version)
             .where(table.c.site_id.in_(sites), table.c.interval == HOURLY, table.c.month.in_(months_wanted)))
     }
-    done = [(int(site_id), month, int(other), bool(fits)) for site_id, month, other, fits, _ in per_month.iter_rows()
-            if (site_id, month) in versions]
+    done = [(int(site_id), month, int(other), bool(fits))
+            for site_id, month, other, fits, _ in per_month.iter_rows() if (site_id, month) in versions]
     fitting = {(site_id, month) for site_id, month, _, fits in done if fits}
     blocks = []
     grouped = (marked.filter(pl.col("plain"))
@@ -208,7 +208,8 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
     for site_id, month, pollutant, hour, values in grouped.iter_rows():
         if (site_id, month) not in fitting:
             continue
-        block = np.full((_utc(next_month(month)) - _utc(month)) // dt.timedelta(hours=1), np.nan, dtype=BLOCK_DTYPE)
+        hours = (_utc(next_month(month)) - _utc(month)) // dt.timedelta(hours=1)
+        block = np.full(hours, np.nan, dtype=BLOCK_DTYPE)
         block[np.asarray(hour, dtype=np.int64)] = values
         blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
                        "hourly_values": block.tobytes()})
@@ -229,7 +230,8 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
             [{"b_site": site_id, "b_month": month, "b_version": versions[(site_id, month)], "b_blocked": fits,
               "b_other": other} for site_id, month, other, fits in done],
         )
-    return BlocksBuilt(months=len(done), not_fitting=len(done) - len(fitting), skipped=per_month.height - len(done))
+    return BlocksBuilt(months=len(done), not_fitting=len(done) - len(fitting),
+                       skipped=per_month.height - len(done))
 
 
 def per_pollutant_max(pollutants: Sequence[str]) -> list:

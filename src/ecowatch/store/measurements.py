@@ -188,8 +188,10 @@ def _month_of_time() -> pl.Expr:
     return pl.col("time").dt.truncate("1mo").dt.date().alias("month")
 
 
-def _split_new(session: Session, connection: Connection, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``rows`` (hourly) as (rows for the upsert, new rows): the new ones are whole site-months that hold no row yet.
+def _split_new(session: Session, connection: Connection,
+               rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``rows`` (hourly) as (rows for the upsert, new rows): the new ones are whole site-months that hold
+    no row yet.
 
     SQLite: the site-months without a ``measurement_month`` row (the triggers give every site-month
     that ever held an hourly row one).  The load's transaction reads this and writes under one
@@ -206,7 +208,8 @@ def _split_new(session: Session, connection: Connection, rows: pl.DataFrame) -> 
         table = MeasurementMonth.__table__
         sites = rows["site_id"].unique().to_list()
         held = pl.DataFrame(connection.execute(
-            select(table.c.site_id, table.c.month).where(table.c.interval == HOURLY, table.c.site_id.in_(sites))
+            select(table.c.site_id, table.c.month)
+            .where(table.c.interval == HOURLY, table.c.site_id.in_(sites))
         ).all(), schema={"site_id": pl.Int64, "month": pl.Date}, orient="row")
         is_new = rows.select(pl.col("site_id"), _month_of_time()).join(
             held.with_columns(held=pl.lit(True)), on=["site_id", "month"], how="left", maintain_order="left",
@@ -243,7 +246,8 @@ def _write_new_sqlite(connection: Connection, rows: pl.DataFrame) -> dict[int, i
     other connection ever writes or reads without them.  :func:`_new_months_written` does their work.
     """
     triggers = connection.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurement' ORDER BY name"
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measurement' "
+        "ORDER BY name"
     ).all()
     for name, _ in triggers:
         connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
@@ -259,7 +263,8 @@ def _new_months_written(connection: Connection, rows: pl.DataFrame) -> None:
     ``measurement_month`` version moves on (created at 1), in key order (migration 0003)."""
     table = MeasurementMonth.__table__
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    months = rows.select("site_id", "interval", _month_of_time()).unique().sort("site_id", "interval", "month")
+    months = (rows.select("site_id", "interval", _month_of_time()).unique()
+              .sort("site_id", "interval", "month"))
     connection.execute(
         dialect.insert(table).on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()),
                                                     set_={"version": table.c.version + 1}),
@@ -323,13 +328,17 @@ def write_measurements(
     if rows.height:
         connection = session.connection()
         postgres = connection.dialect.name == "postgresql"
-        upserted, new = _split_new(session, connection, rows) if bulk and interval == HOURLY else (rows, rows.clear())
+        upserted, new = (_split_new(session, connection, rows) if bulk and interval == HOURLY
+                         else (rows, rows.clear()))
         if new.height:  # first: on PostgreSQL the upsert creates the partitions it still lacks
-            changed = _write_new_postgresql(connection, new) if postgres else _write_new_sqlite(connection, new)
+            changed = (_write_new_postgresql(connection, new) if postgres
+                       else _write_new_sqlite(connection, new))
             build_blocks_from_rows(connection, new)
         if upserted.height:
-            more = _write_postgresql(session, connection, upserted) if postgres else _write_sqlite(connection, upserted)
-            changed = {site_id: changed.get(site_id, 0) + more.get(site_id, 0) for site_id in changed.keys() | more}
+            more = (_write_postgresql(session, connection, upserted) if postgres
+                    else _write_sqlite(connection, upserted))
+            changed = {site_id: changed.get(site_id, 0) + more.get(site_id, 0)
+                       for site_id in changed.keys() | more}
     bumped = bump_data_versions(session, changed)
     codes = {site_id: code for code, site_id in site_ids.items()}
     total = sum(changed.values())

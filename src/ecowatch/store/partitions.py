@@ -180,9 +180,12 @@ def attach_month_table(connection, month: dt.date) -> None:
     lo, hi = _utc_literal(month), _utc_literal(next_month(month))
     key = connection.execute(text(
         "SELECT pg_get_indexdef(indexrelid, k, true) FROM pg_index, generate_series(1, indnkeyatts) AS k "
-        "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"), {"parent": PARENT}).scalars().all()
-    connection.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({', '.join(key)})")
-    connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})")
+        "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"),
+        {"parent": PARENT}).scalars().all()
+    connection.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey "
+                               f"PRIMARY KEY ({', '.join(key)})")
+    connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} "
+                               f"FOR VALUES FROM ({lo}) TO ({hi})")
 
 
 def _exists(connection, name: str) -> bool:
