@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,9 @@ def read_cases(path: Path) -> list[AqiCase]:
 
 
 def case_result(case: AqiCase, edition: Edition) -> AqiResult:
-    return aqi_record(dict(case.concentrations), edition, case.report)
+    # Fraction(Decimal) is exact: the same rational the standards make of the Decimal itself.
+    return aqi_record({item: Fraction(value) for item, value in case.concentrations.items()},
+                      edition, case.report)
 
 
 def result_json(case_id: str, result: AqiResult) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +72,10 @@ class HourlyCube:
     def site_values(self, index: int) -> np.ndarray:
         """(pollutant, day, hour) values of one site."""
         first = self.values.shape[0]
-        return self.values[index] if index < first else self.city_values[index - first]
+        if index < first:
+            return self.values[index]
+        assert self.city_values is not None, f"site {index}: past the {first} stations, and no cities"
+        return self.city_values[index - first]
 
     def site_index(self, code: str) -> int:
         try:
@@ -129,7 +132,7 @@ def cube_from_measurements(
     return HourlyCube(sites=tuple(station_site(s) for s in stations), first_day=first_day, values=values)
 
 
-def with_cities(cube: HourlyCube, city_members: dict[str, Sequence[str]]) -> HourlyCube:
+def with_cities(cube: HourlyCube, city_members: Mapping[str, Sequence[str]]) -> HourlyCube:
     """Append one city site per entry, its hourly values the mean of its member stations'.
 
     Notes

@@ -158,12 +158,14 @@ def city_statistics(
     o3 = POLLUTANT_INDEX[Pollutant.O3]
     o3_8h_limit = limit(Pollutant.O3, Averaging.MAX_8H, LimitPhase.GB3095_2012)
     o3_1h_limit = limit(Pollutant.O3, Averaging.HOUR, LimitPhase.GB3095_2012)
+    city_hours = cube.city_values
+    assert city_hours is not None, "city_statistics: the cube has no cities (see with_cities)"
     per_city: list[dict[AqiItem, DailyStatistic]] = []
     for row, rows in enumerate(members):
         result = {item: city_daily_mean(values[rows], valid[rows])
                   for item, (values, valid) in station.items()}
         result[AqiItem.O3_8H] = city_o3_daily_max_8h(o3_8h_moving_means(cube.values[rows, o3]), o3_8h_limit)
-        result[AqiItem.O3_1H] = o3_daily_max_1h(cube.city_values[row, o3], o3_1h_limit)
+        result[AqiItem.O3_1H] = o3_daily_max_1h(city_hours[row, o3], o3_1h_limit)
         per_city.append(result)
     return _joined(per_city, np.stack)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 import polars as pl
 
@@ -20,6 +20,10 @@ from ecowatch.standards.ranking import INDEX_STATISTICS
 PUBLISHED_ORDER = (Pollutant.PM2_5, Pollutant.PM10, Pollutant.SO2, Pollutant.NO2, Pollutant.CO, Pollutant.O3)
 
 
+@overload
+def published_number(value: float | Decimal | None, decimals: Literal[0]) -> int | None: ...
+@overload
+def published_number(value: float | Decimal | None, decimals: int) -> int | float | None: ...
 def published_number(value: float | Decimal | None, decimals: int) -> int | float | None:
     """A figure rounded by GB/T 8170 to ``decimals`` places, as a JSON number (int when 0 places)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
