@@ -88,12 +88,26 @@ def test_table_1_as_printed() -> None:
 @pytest.mark.parametrize(
     ("indicator", "value", "expected"),
     [
-        ("CODMn", "4", "II"), ("CODMn", "15", "V"), ("COD", "20", "III"), ("BOD5", "6", "IV"),
-        ("Hg", "0.00005", "I"), ("Hg", "0.0001", "III"), ("Hg", "0.001", "IV"), ("Cd", "0.001", "I"),
+        ("CODMn", "4", "II"),
+        ("CODMn", "15", "V"),
+        ("COD", "20", "III"),
+        ("BOD5", "6", "IV"),
+        ("Hg", "0.00005", "I"),
+        ("Hg", "0.0001", "III"),
+        ("Hg", "0.001", "IV"),
+        ("Cd", "0.001", "I"),
         ("Cd", "0.01", "V"),
-        ("Pb", "0.05", "III"), ("CN", "0.2", "III"), ("phenol", "0.1", "V"), ("petroleum", "0.5", "IV"),
-        ("LAS", "0.3", "IV"), ("fecal_coliform", "10000", "III"), ("fecal_coliform", "40001", "worse than V"),
-        ("F", "1.5", "IV"), ("Se", "0.02", "IV"), ("Zn", "1.0", "II"), ("Cu", "1.0", "II"),
+        ("Pb", "0.05", "III"),
+        ("CN", "0.2", "III"),
+        ("phenol", "0.1", "V"),
+        ("petroleum", "0.5", "IV"),
+        ("LAS", "0.3", "IV"),
+        ("fecal_coliform", "10000", "III"),
+        ("fecal_coliform", "40001", "worse than V"),
+        ("F", "1.5", "IV"),
+        ("Se", "0.02", "IV"),
+        ("Zn", "1.0", "II"),
+        ("Cu", "1.0", "II"),
     ],
 )
 def test_table_1_spot_checks(indicator: str, value: str, expected: str) -> None:
@@ -129,8 +143,15 @@ def test_on_a_limit_the_better_class(indicator: str, waterbody: str, value: Frac
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("6", "I"), ("9", "I"), ("7", "I"), ("5.9999", "worse than V"), ("9.0001", "worse than V"),
-     ("0", "worse than V"), ("14", "worse than V")],
+    [
+        ("6", "I"),
+        ("9", "I"),
+        ("7", "I"),
+        ("5.9999", "worse than V"),
+        ("9.0001", "worse than V"),
+        ("0", "worse than V"),
+        ("14", "worse than V"),
+    ],
 )
 def test_ph_both_directions(value: str, expected: str) -> None:
     assert indicator_class(W.PH, F(Decimal(value)), Waterbody.LAKE).label == expected
@@ -138,8 +159,17 @@ def test_ph_both_directions(value: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("20", "I"), ("7.5", "I"), ("6.5", "II"), ("5", "III"), ("4.99", "IV"), ("3", "IV"), ("2", "V"),
-     ("1.999", "worse than V"), ("0", "worse than V")],
+    [
+        ("20", "I"),
+        ("7.5", "I"),
+        ("6.5", "II"),
+        ("5", "III"),
+        ("4.99", "IV"),
+        ("3", "IV"),
+        ("2", "V"),
+        ("1.999", "worse than V"),
+        ("0", "worse than V"),
+    ],
 )
 def test_dissolved_oxygen_is_a_lower_limit(value: str, expected: str) -> None:
     assert indicator_class(W.DO, F(Decimal(value)), Waterbody.RIVER).label == expected
@@ -147,14 +177,23 @@ def test_dissolved_oxygen_is_a_lower_limit(value: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "river", "lake"),
-    [("0.01", "I", "I"), ("0.02", "I", "II"), ("0.05", "II", "III"), ("0.1", "II", "IV"),
-     ("0.2", "III", "V"), ("0.25", "IV", "worse than V"), ("0.4", "V", "worse than V")],
+    [
+        ("0.01", "I", "I"),
+        ("0.02", "I", "II"),
+        ("0.05", "II", "III"),
+        ("0.1", "II", "IV"),
+        ("0.2", "III", "V"),
+        ("0.25", "IV", "worse than V"),
+        ("0.4", "V", "worse than V"),
+    ],
 )
 def test_lake_and_river_phosphorus(value: str, river: str, lake: str) -> None:
     assert indicator_class(W.TP, F(Decimal(value)), Waterbody.RIVER).label == river
     assert indicator_class(W.TP, F(Decimal(value)), Waterbody.LAKE).label == lake
-    assert (exceedance_multiple(W.TP, F("0.1"), Waterbody.LAKE), exceedance_multiple(W.TP, F("0.1"),
-            Waterbody.RIVER)) == (F(1), None)
+    assert (
+        exceedance_multiple(W.TP, F("0.1"), Waterbody.LAKE),
+        exceedance_multiple(W.TP, F("0.1"), Waterbody.RIVER),
+    ) == (F(1), None)
 
 
 # -- worked examples -----------------------------------------------------------------------------
@@ -217,8 +256,10 @@ def test_main_pollutants_order() -> None:
     tied = main_pollutants({W.BOD5: c.IV, W.CODMN: c.IV}, {W.BOD5: F(1, 2), W.CODMN: F(1, 2)})
     assert tied == (W.CODMN, W.BOD5)
     # cyanide and heavy metals exceeding come first
-    assert main_pollutants({W.NH3_N: c.WORSE_THAN_V, W.PB: c.V, W.CN: c.WORSE_THAN_V},
-                           {W.NH3_N: F(3), W.PB: F(1), W.CN: F(1, 10)}) == (W.CN, W.PB, W.NH3_N)
+    assert main_pollutants(
+        {W.NH3_N: c.WORSE_THAN_V, W.PB: c.V, W.CN: c.WORSE_THAN_V},
+        {W.NH3_N: F(3), W.PB: F(1), W.CN: F(1, 10)},
+    ) == (W.CN, W.PB, W.NH3_N)
     assert main_pollutants({W.NH3_N: c.III}, {}) == ()
 
 
@@ -257,8 +298,7 @@ def test_period_means() -> None:
         {W.NH3_N: F("1.3")},
     ]
     means = period_means(samples)
-    assert means == {W.NH3_N: F(37, 30),
-                     W.CD: F("0.002"), W.HG: BelowDetection(F("0.00004"))}
+    assert means == {W.NH3_N: F(37, 30), W.CD: F("0.002"), W.HG: BelowDetection(F("0.00004"))}
     result = water_class_of_period(samples, Waterbody.RIVER)
     assert result.water_class is WaterClass.IV and str(result.exceeding[W.NH3_N]) == "0.2"
     with pytest.raises(StandardsError, match="NH3-N: an 'ND' without its detection limit"):
@@ -297,8 +337,12 @@ def _scaled(values: dict[WaterIndicator, Fraction]) -> dict[WaterIndicator, Frac
 
 
 @settings(max_examples=300, deadline=None)
-@given(values=_values_strategy, which=st.integers(min_value=0), amount=st.fractions(min_value=0, max_value=3),
-       waterbody=st.sampled_from(list(Waterbody)))
+@given(
+    values=_values_strategy,
+    which=st.integers(min_value=0),
+    amount=st.fractions(min_value=0, max_value=3),
+    waterbody=st.sampled_from(list(Waterbody)),
+)
 def test_a_sample_never_gets_better_by_getting_worse(
     values: dict[WaterIndicator, Fraction], which: int, amount: Fraction, waterbody: Waterbody
 ) -> None:
@@ -321,8 +365,11 @@ def test_a_sample_never_gets_better_by_getting_worse(
 
 
 @settings(max_examples=150, deadline=None)
-@given(samples=st.lists(_values_strategy, min_size=1, max_size=4), pick=st.integers(min_value=0),
-       amount=st.fractions(min_value=0, max_value=3))
+@given(
+    samples=st.lists(_values_strategy, min_size=1, max_size=4),
+    pick=st.integers(min_value=0),
+    amount=st.fractions(min_value=0, max_value=3),
+)
 def test_a_period_never_gets_better_when_one_sample_gets_worse(
     samples: list[dict[WaterIndicator, Fraction]], pick: int, amount: Fraction
 ) -> None:

@@ -44,21 +44,46 @@ def test_classify_json_contract(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == [
         # every taking-part indicator at Class I (DO ≥ 7.5, CODMn ≤ 2, NH3-N ≤ 0.15, TP ≤ 0.02, pH 6–9);
         # TN 3 is worse than V but rivers' TN does not count
-        {"id": "clean", "class": "I", "exceeding": {}, "main_pollutants": [],
-         "determining": ["pH", "DO", "CODMn", "NH3-N", "TP"]},
+        {
+            "id": "clean",
+            "class": "I",
+            "exceeding": {},
+            "main_pollutants": [],
+            "determining": ["pH", "DO", "CODMn", "NH3-N", "TP"],
+        },
         # NH3-N 2.9 > 2.0: worse than V, (2.9−1)/1 = 1.9; TP 0.35 (Class V), (0.35−0.2)/0.2 = 0.75 → 0.8
         # (GB/T 8170); CODMn 7.2 (Class IV), (7.2−6)/6 = 0.2
-        {"id": "bad", "class": "worse than V", "exceeding": {"CODMn": 0.2, "NH3-N": 1.9, "TP": 0.8},
-         "main_pollutants": ["NH3-N", "TP", "CODMn"], "determining": ["NH3-N"]},
+        {
+            "id": "bad",
+            "class": "worse than V",
+            "exceeding": {"CODMn": 0.2, "NH3-N": 1.9, "TP": 0.8},
+            "main_pollutants": ["NH3-N", "TP", "CODMn"],
+            "determining": ["NH3-N"],
+        },
         # lake TP 0.1: Class IV of the lake column, (0.1−0.05)/0.05 = 1.0; TN 2.5 evaluated apart
-        {"id": "lake-tp", "class": "IV", "exceeding": {"TP": 1.0}, "main_pollutants": ["TP"],
-         "determining": ["TP"]},
+        {
+            "id": "lake-tp",
+            "class": "IV",
+            "exceeding": {"TP": 1.0},
+            "main_pollutants": ["TP"],
+            "determining": ["TP"],
+        },
         # Hg 0.0001 = Class III limit; Cd 0.006 Class V, (0.006−0.005)/0.005 = 0.2; coliform apart
-        {"id": "metals", "class": "V", "exceeding": {"Cd": 0.2}, "main_pollutants": ["Cd"],
-         "determining": ["Cd"]},
+        {
+            "id": "metals",
+            "class": "V",
+            "exceeding": {"Cd": 0.2},
+            "main_pollutants": ["Cd"],
+            "determining": ["Cd"],
+        },
         # "<0.1" NH3-N → 0.05 (Class I); ND TP → Class I; "<0.002" Cd → 0.001 (Class I)
-        {"id": "nd", "class": "I", "exceeding": {}, "main_pollutants": [],
-         "determining": ["NH3-N", "TP", "Cd"]},
+        {
+            "id": "nd",
+            "class": "I",
+            "exceeding": {},
+            "main_pollutants": [],
+            "determining": ["NH3-N", "TP", "Cd"],
+        },
     ]
 
 
@@ -120,11 +145,21 @@ def test_installed_command(tmp_path: Path) -> None:
     """The console script, as the acceptance check calls it."""
     path = _write(tmp_path, "id,waterbody,TP\nx,river,0.41\n")
     script = Path(sys.executable).parent / "ecowatch"
-    done = subprocess.run([str(script), "water", "classify", "--input", str(path), "--json"],
-                          capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run(
+        [str(script), "water", "classify", "--input", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     # (0.41 − 0.2)/0.2 = 1.05 → 1.0 by GB/T 8170 (half to even)
     assert json.loads(done.stdout) == [
-        {"id": "x", "class": "worse than V", "exceeding": {"TP": 1.0}, "main_pollutants": ["TP"],
-         "determining": ["TP"]}
+        {
+            "id": "x",
+            "class": "worse than V",
+            "exceeding": {"TP": 1.0},
+            "main_pollutants": ["TP"],
+            "determining": ["TP"],
+        }
     ]

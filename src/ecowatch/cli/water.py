@@ -12,7 +12,8 @@ from rich.table import Table
 from ecowatch.cli.common import EcowatchError, JsonOpt, app, console, fail, print_json
 
 water_app = typer.Typer(
-    help="Surface water to the national standards (GB 3838-2002, 2011 evaluation method).", no_args_is_help=True
+    help="Surface water to the national standards (GB 3838-2002, 2011 evaluation method).",
+    no_args_is_help=True,
 )
 app.add_typer(water_app, name="water")
 
@@ -42,7 +43,14 @@ def classify(input_path: InputOpt, json_out: JsonOpt = False) -> None:
         print_json([result_json(sample, result) for sample, result in results])
         return
     table = Table(title=f"GB 3838-2002 classes: {input_path.name}")
-    for heading in ("id", "waterbody", "class", "determining", "exceeding Class III (multiple)", "main pollutants"):
+    for heading in (
+        "id",
+        "waterbody",
+        "class",
+        "determining",
+        "exceeding Class III (multiple)",
+        "main pollutants",
+    ):
         table.add_column(heading)
     for sample, result in results:
         table.add_row(

@@ -88,7 +88,10 @@ def _check_header(header: list[str], name: str) -> dict[str, WaterIndicator]:
         canonical = known.get(column.lower())
         if canonical is None:
             raise InputError(
-                f"unknown column (known: {', '.join(SAMPLE_COLUMNS)})", file=name, line=1, field=column or "''"
+                f"unknown column (known: {', '.join(SAMPLE_COLUMNS)})",
+                file=name,
+                line=1,
+                field=column or "''",
             )
         if canonical in seen:
             raise InputError("column given twice", file=name, line=1, field=column)
@@ -98,8 +101,11 @@ def _check_header(header: list[str], name: str) -> dict[str, WaterIndicator]:
             raise InputError(f"missing column {required!r}", file=name, line=1)
     if len(seen) == 2:
         raise InputError("no indicator column (pH, DO, CODMn, NH3-N, TP, …)", file=name, line=1)
-    return {column: WaterIndicator(known[column.lower()]) for column in header
-            if known[column.lower()] not in ("id", "waterbody")}
+    return {
+        column: WaterIndicator(known[column.lower()])
+        for column in header
+        if known[column.lower()] not in ("id", "waterbody")
+    }
 
 
 def _sample(
@@ -116,7 +122,10 @@ def _sample(
         body = Waterbody(waterbody.lower())
     except ValueError:
         raise InputError(
-            f"waterbody {waterbody!r} is neither 'river' nor 'lake'", file=name, line=line, field=waterbody_column
+            f"waterbody {waterbody!r} is neither 'river' nor 'lake'",
+            file=name,
+            line=line,
+            field=waterbody_column,
         ) from None
     values: dict[WaterIndicator, Value] = {}
     for column, item in indicators.items():
@@ -128,15 +137,17 @@ def _sample(
         except StandardsError as error:
             raise InputError(str(error), file=name, line=line, field=column) from None
         if item in (WaterIndicator.PH, WaterIndicator.DO) and isinstance(value, BelowDetection):
-            raise InputError(f"{text!r}: {item} is measured, never below detection", file=name, line=line,
-                             field=column)
+            raise InputError(
+                f"{text!r}: {item} is measured, never below detection", file=name, line=line, field=column
+            )
         if item is WaterIndicator.PH and isinstance(value, Fraction) and value > PH_MAX:
             raise InputError(f"pH {text} is outside 0–14", file=name, line=line, field=column)
         values[item] = value
     if not any(item not in (WaterIndicator.TN, WaterIndicator.FECAL_COLIFORM) for item in values):
         raise InputError(
             "no value of an indicator that sets the class (TN and fecal_coliform do not, 2011 method)",
-            file=name, line=line,
+            file=name,
+            line=line,
         )
     return WaterSample(id=sample_id, waterbody=body, values=values, line=line)
 
