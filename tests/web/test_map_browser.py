@@ -388,7 +388,8 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
 @pytest.mark.parametrize("fresh_store_url", ["sqlite"], indirect=True)
 def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, store_url, fresh_app, fresh_store_url,
                                                                    web_fixture_data):
-    """The list was loaded, then the site was moved to another district: the click gets 403."""
+    """The list was loaded, then the site was moved to another district: the click gets the 404 an unknown
+    code gets (the API tells nobody which codes exist outside their scope)."""
     from sqlalchemy import select, update
 
     from ecowatch.store import make_engine, session_factory
@@ -407,10 +408,10 @@ def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, stor
         run.page.locator('[data-testid="site-item"][data-code="BJ-CY-A1"]').click()
         run.page.locator('[data-testid="site-panel"][data-state="error"]').wait_for()
         message = run.testid("message").inner_text()
-        assert message.startswith("无权查看：") and "BJ-CY-A1" in message, message
+        assert message.startswith("未找到：") and "BJ-CY-A1" in message, message
         assert run.testid("login").is_hidden()  # still signed in: only this site is out of reach
         run.assert_stayed_local()
-        assert all("403" in error for error in run.errors) and len(run.errors) == 1, run.errors
+        assert all("404" in error for error in run.errors) and len(run.errors) == 1, run.errors
 
 
 def test_the_api_documentation_shows_every_operation_from_local_assets(run):
