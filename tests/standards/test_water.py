@@ -212,13 +212,17 @@ def test_worked_examples(case: dict[str, str]) -> None:
 
 
 def test_tn_and_fecal_coliform_are_evaluated_apart() -> None:
-    """2011 method 一.(一)1: TN and fecal coliform never set the class (rivers or lakes)."""
-    for waterbody in Waterbody:
+    """2011 method 一.(一)1: TN and fecal coliform never set the class (rivers or lakes); they are
+    evaluated apart, except rivers' TN, which is not evaluated ("河流总氮除外")."""
+    worse = WaterClass.WORSE_THAN_V
+    for waterbody, apart in (
+        (Waterbody.LAKE, {W.TN: worse, W.FECAL_COLIFORM: worse}),
+        (Waterbody.RIVER, {W.FECAL_COLIFORM: worse}),
+    ):
         result = water_class({W.TN: F(5), W.FECAL_COLIFORM: F(90000), W.NH3_N: F("0.1")}, waterbody)
         assert result.water_class is WaterClass.I
         assert result.exceeding == {} and result.main_pollutants == ()
-        worse = WaterClass.WORSE_THAN_V
-        assert dict(result.separate) == {W.TN: worse, W.FECAL_COLIFORM: worse}
+        assert dict(result.separate) == apart
     with pytest.raises(StandardsError, match="no indicator that sets the class"):
         water_class({W.TN: F(1)}, Waterbody.LAKE)
 

@@ -91,8 +91,10 @@ def test_classify_table(tmp_path: Path) -> None:
     result = runner.invoke(app, ["water", "classify", "--input", str(_write(tmp_path, SAMPLES))])
     assert result.exit_code == 0, result.output
     text = _flat(result.stdout)
-    for expected in ("worsethanV(劣Ⅴ)", "NH3-N(1.9)", "TP(0.8)", "IV(Ⅳ)", "Cd(0.2)"):
+    # lake TN 2.5 (lake-tp) and fecal coliform 90000 (metals) worse than V, shown apart; river TN not
+    for expected in ("worsethanV(劣Ⅴ)", "NH3-N(1.9)", "TP(0.8)", "IV(Ⅳ)", "Cd(0.2)", "fecal_coliform(worse"):
         assert expected in text
+    assert text.count("TN(worsethanV)") == 1
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,9 @@ InputOpt = Annotated[
 
 @water_app.command("classify")
 def classify(input_path: InputOpt, json_out: JsonOpt = False) -> None:
-    """Class of each sample by single-factor evaluation (GB 3838-2002 Table 1, 2011 method)."""
+    """Class of each sample by single-factor evaluation (GB 3838-2002 Table 1, 2011 method).
+
+    TN and fecal coliform do not set the class (2011 method); the table shows their own class apart."""
     from ecowatch.standards import StandardsError
     from ecowatch.water import classify as classify_samples
     from ecowatch.water import read_samples, result_json
@@ -50,6 +52,7 @@ def classify(input_path: InputOpt, json_out: JsonOpt = False) -> None:
         "determining",
         "exceeding Class III (multiple)",
         "main pollutants",
+        "evaluated apart (class)",
     ):
         table.add_column(heading)
     for sample, result in results:
@@ -60,5 +63,6 @@ def classify(input_path: InputOpt, json_out: JsonOpt = False) -> None:
             ", ".join(result.determining),
             ", ".join(f"{item} ({multiple})" for item, multiple in result.exceeding.items()),
             ", ".join(result.main_pollutants),
+            ", ".join(f"{item} ({klass.label})" for item, klass in result.separate.items()),
         )
     console.print(table)

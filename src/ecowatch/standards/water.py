@@ -329,7 +329,8 @@ class WaterClassResult:
     main_pollutants: tuple[WaterIndicator, ...]
     """Up to three, first the first (:func:`main_pollutants`); empty unless the class is worse than Ⅲ."""
     separate: Mapping[WaterIndicator, WaterClass]
-    """Reference items evaluated apart from the class (TN, fecal coliform) with their own class."""
+    """Reference items evaluated apart from the class, with their own class: fecal coliform, and for
+    lakes TN (rivers' TN is not evaluated: it is in ``classes`` only)."""
 
 
 def main_pollutants(
@@ -403,8 +404,8 @@ def water_class(
 
     Notes
     -----
-    Class = the worst single-factor class over the taking-part indicators present. TN (rivers: not
-    evaluated; lakes: evaluated separately) and fecal coliform are classed in ``separate`` only.
+    Class = the worst single-factor class over the taking-part indicators present. Fecal coliform
+    and lakes' TN are classed in ``separate`` only; rivers' TN is not evaluated ("河流总氮除外").
 
     References
     ----------
@@ -442,7 +443,11 @@ def water_class(
         ),
         main_pollutants=main_pollutants(taking_part, multiples) if worst > WaterClass.III else (),
         separate=MappingProxyType(
-            {item: klass for item, klass in classes.items() if item not in WATER_CLASS_INDICATORS}
+            {
+                item: klass
+                for item, klass in classes.items()
+                if item not in WATER_CLASS_INDICATORS and not (item is _W.TN and waterbody is Waterbody.RIVER)
+            }
         ),
     )
 
