@@ -214,7 +214,7 @@ class Registry:
             self.checks_written += written
 
     def _store_checks(self, batch: dict[str, tuple[str, str]]) -> int:
-        engine = make_engine(self.url)
+        engine = make_engine(self.url, hide_parameters=True)  # hashes stay out of a logged error
         try:
             with session_factory(engine).begin() as session:
                 return store_password_checks(session=session, checks=[(mn, *pair) for mn, pair in batch.items()])
