@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["audit", "db", "figures", "loading", "measurements", "migrate", "models", "partitions", "sites"]
+MODULES = ["audit", "db", "figures", "measurements", "migrate", "models", "partitions", "sites"]
 
 
 @pytest.mark.parametrize("name", ["", *(f".{m}" for m in MODULES)])
