@@ -11,7 +11,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from ecowatch.reports.spreadsheets import csv_bytes, export_frame, pollutant_unit, sheet_name, xlsx_bytes
+from ecowatch.reports.spreadsheets import csv_bytes, export_frame, sheet_name, xlsx_bytes
 from xlsx_cells import read_first_sheet
 
 ROWS = [
@@ -141,20 +141,3 @@ def test_an_empty_table_keeps_its_header():
     frame = export_frame([], columns=["mn", "site"])
     assert csv_bytes(frame).decode("utf-8-sig").splitlines() == ["mn,site"]
     assert read_first_sheet(xlsx_bytes(frame, sheet="devices")).header == ["mn", "site"]
-
-
-@pytest.mark.parametrize(
-    "code, unit",
-    [
-        ("PM2.5", "µg/m³"),
-        ("CO", "mg/m³"),
-        ("O3_8h", "µg/m³"),  # GB 3095-2012 表1
-        ("a21026", "毫克/立方米"),
-        ("w01018", "毫克/升"),
-        ("a21026-Cou", "千克"),  # HJ 212-2017 Annex B
-        ("a21026-ZsRtd", "毫克/立方米"),
-        ("x99999", ""),
-    ],
-)
-def test_pollutant_units(code, unit):
-    assert pollutant_unit(code) == unit

@@ -30,7 +30,7 @@ def test_rows_carry_their_unit(client, auth):
     pm = get(client, auth, "site=BJ-CY-A1&pollutant=PM2.5&limit=1").json()["items"][0]
     assert pm["unit"] == "µg/m³"
     so2 = get(client, auth, "site=BJ-CY-O1&pollutant=a21026&limit=1").json()["items"][0]
-    assert so2["unit"] == "毫克/立方米"  # HJ 212-2017 Annex B, Table B.2
+    assert so2["unit"] == "mg/m³"  # HJ 212-2017 Annex B, Table B.2: 毫克/立方米, as the map writes it
 
 
 def test_a_date_to_covers_its_whole_beijing_day(client, auth):

@@ -30,8 +30,7 @@ from typing import IO, Any
 
 import polars as pl
 
-from ecowatch.hj212.codes import FACTORS_2017
-from ecowatch.standards import AqiItem, Pollutant
+from ecowatch.shapes.labels import pollutant_of
 from ecowatch.standards.pollutants import INDEX_DECIMALS, PERCENT_DECIMALS
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "csv_bytes",
     "export_frame",
     "flat_rows",
-    "pollutant_unit",
     "sheet_name",
     "write_csv",
     "write_xlsx",
@@ -62,26 +60,6 @@ _DECIMALS_BY_KEY: Mapping[str, int] = {
     "good_ratio_pct": PERCENT_DECIMALS,
     "comprehensive_index": INDEX_DECIMALS,
 }
-
-
-def pollutant_unit(code: str) -> str:
-    """The unit of a GB 3095 pollutant (``PM2.5``: µg/m³, ``CO``: mg/m³, [GB3095-2012]_ 表1), else of an
-    HJ 212-2017 Annex B factor (``a21026``: 毫克/立方米; a suffixed code ``a21026-Cou`` its amount unit),
-    else "" (the protocol carries no units; a code outside the tables has none we know).
-
-    >>> pollutant_unit("CO"), pollutant_unit("O3_8h"), pollutant_unit("w01018"), pollutant_unit("a21026-Cou")
-    ('mg/m³', 'µg/m³', '毫克/升', '千克')
-    """
-    pollutant = _pollutant_of(code)
-    if pollutant is not None:
-        return pollutant.unit
-    base, _, suffix = code.partition("-")
-    factor = FACTORS_2017.get(base)
-    if factor is None:
-        return ""
-    if suffix == "Cou":
-        return factor.amount_unit or ""
-    return factor.unit
 
 
 def flat_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -160,18 +138,6 @@ def _is_iso_date(values: pl.Series) -> bool:
     )
 
 
-def _pollutant_of(name: str) -> Pollutant | None:
-    """The pollutant a column of figures is named for (``PM2.5``, ``O3``, ``O3_8h``), else None."""
-    try:
-        return AqiItem(name).pollutant
-    except ValueError:
-        pass
-    try:
-        return Pollutant(name)
-    except ValueError:
-        return None
-
-
 def xlsx_columns(frame: pl.DataFrame) -> dict[str, XlsxColumn]:
     """Heading and number format of each column: concentrations with their unit and published
     precision ([HJ633-2026]_ §4.2.2, the same in [HJ663-2013]_), index figures as whole numbers,
@@ -179,7 +145,7 @@ def xlsx_columns(frame: pl.DataFrame) -> dict[str, XlsxColumn]:
     out: dict[str, XlsxColumn] = {}
     for name in frame.columns:
         series = frame[name]
-        pollutant = _pollutant_of(name)
+        pollutant = pollutant_of(name)
         if pollutant is not None and series.dtype.is_numeric():
             out[name] = XlsxColumn(f"{name} ({pollutant.unit})", _decimals_format(pollutant.decimals))
         elif series.dtype.is_numeric() and (name in _INTEGER_KEYS or name.startswith(_INTEGER_PREFIXES)):

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
 from ecowatch.clock import BEIJING, BEIJING_OFFSET
-from ecowatch.hj212 import code_label
+from ecowatch.shapes.labels import pollutant_label
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
 from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
 from ecowatch.store.measurements import INVALID_FLAG, VALID_FLAGS, read_measurements
@@ -263,15 +263,9 @@ def _values(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.d
 
 
 def series_label(pollutant: str) -> dict[str, str]:
-    """``unit``, ``name_zh``, ``name_en`` of a stored pollutant: a GB 3095 pollutant (its display key and
-    unit), else an HJ 212 factor code of either edition, with its suffix (``a00000-Cou``), named and
-    united from HJ 212-2017 Annex B (:func:`ecowatch.hj212.code_label`)."""
-    try:
-        known = Pollutant(pollutant)
-    except ValueError:
-        label = code_label(pollutant)
-        return {"unit": label.unit, "name_zh": label.name_zh, "name_en": label.name_en}
-    return {"unit": known.unit, "name_zh": known.value, "name_en": known.value}
+    """``unit``, ``name_zh``, ``name_en`` of a stored pollutant (:func:`ecowatch.shapes.labels.pollutant_label`)."""
+    label = pollutant_label(pollutant)
+    return {"unit": label.unit, "name_zh": label.name_zh, "name_en": label.name_en}
 
 
 def site_series(session: Session, site: Site, hours: int, memo: FigureMemo, *,

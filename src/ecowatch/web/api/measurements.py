@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ecowatch.hj212.codes import CODE_2005_TO_2017, FACTORS_2017
-from ecowatch.reports.spreadsheets import pollutant_unit
+from ecowatch.shapes.labels import pollutant_label
 from ecowatch.standards import Pollutant
 from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
@@ -254,7 +254,7 @@ def _read(code: str, row: Measurement) -> MeasurementRead:
         time=beijing_iso(row.time),
         pollutant=row.pollutant,
         value=row.value,
-        unit=pollutant_unit(row.pollutant),
+        unit=pollutant_label(row.pollutant).unit,
         flag=row.flag,
         note=row.note,
         source=row.source,
@@ -471,7 +471,7 @@ def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, 
                 time=beijing_iso(time),
                 pollutant=pollutant,
                 value=value,
-                unit=pollutant_unit(pollutant),
+                unit=pollutant_label(pollutant).unit,
                 flag=flag,
                 note=note,
                 source=source,
