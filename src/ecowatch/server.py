@@ -26,7 +26,8 @@ QUARANTINE_RETENTION_DAYS = 30
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """Where the platform listens and what it runs.  ``gateway_port`` None: no gateway."""
+    """Where the platform listens and what it runs.  ``gateway_port`` None: no gateway; ``journal_dir`` None:
+    the store's own (:func:`ecowatch.gateway.journal.default_journal_dir`)."""
 
     url: str
     host: str = "127.0.0.1"
@@ -109,10 +110,10 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
     migrate.upgrade(settings.url)
     gateway = simulation = None
     if settings.gateway_port is not None:
+        from ecowatch.gateway.journal import default_journal_dir
         from ecowatch.gateway.server import Gateway
-        from ecowatch.store.db import data_dir
 
-        gateway = Gateway(url=settings.url, journal_dir=settings.journal_dir or data_dir() / "journal")
+        gateway = Gateway(url=settings.url, journal_dir=settings.journal_dir or default_journal_dir(settings.url))
         await gateway.start(settings.host, settings.gateway_port)
         log.info("HJ 212 gateway listening on %s:%d", settings.host, gateway.port)
 

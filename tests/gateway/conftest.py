@@ -9,12 +9,20 @@ from __future__ import annotations
 import pytest
 from gateway_helpers import GatewayThread
 
+from backends import schema_url
+
 
 @pytest.fixture(autouse=True)
 def _data_dir(tmp_path, monkeypatch) -> None:
     """Master key file and default journal in the test's own folder."""
     monkeypatch.setenv("ECOWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ECOWATCH_MASTER_KEY", raising=False)
+
+
+@pytest.fixture
+def db_url_pg(pg_admin):
+    """A fresh PostgreSQL schema (not migrated), for the tests that run on PostgreSQL only."""
+    yield from schema_url(pg_admin)
 
 
 @pytest.fixture

@@ -196,6 +196,7 @@ def test_a_store_error_logs_no_password_and_replay_goes_on(db_url, start_gateway
     from ecowatch.gateway import server as server_module
 
     register(db_url, (MN, PW, "2017", None))
+    start_gateway(db_url).stop()  # the journal now names this store
     journal = Journal(tmp_path / "journal")
     journal.open()
     frame = upload("20260301101000001", pw="pgpass123")
@@ -235,7 +236,7 @@ def test_journal_and_store_files_are_private(sqlite_url, start_gateway, tmp_path
     journal = tmp_path / "journal"
     assert stat.S_IMODE(journal.stat().st_mode) == 0o700
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in journal.iterdir()}
-    assert modes == {"JOURNAL_ID": 0o600, "segment-00000001.log": 0o600}
+    assert modes == {"JOURNAL_ID": 0o600, "STORE": 0o600, "segment-00000001.log": 0o600}
     assert stat.S_IMODE((tmp_path / "store.db").stat().st_mode) == 0o600
 
 

@@ -72,10 +72,14 @@ def test_upgrade_then_load_then_load_again(db_url, long_csv):
     engine.dispose()
 
 
-def test_load_before_upgrade_says_what_to_run(tmp_path, long_csv):
-    result = invoke("db", "load", long_csv, "--format", "long", "--db", f"sqlite:///{tmp_path / 'new.db'}")
-    assert result.exit_code == 2
-    assert "run `ecowatch db upgrade` first" in flat(result.stderr)
+def test_load_into_a_fresh_embedded_store_migrates_it(tmp_path, long_csv):
+    """Every command treats a fresh embedded store alike: migrated, as ``serve`` does (issue 13; a fresh
+    PostgreSQL database is refused, naming `ecowatch db upgrade`: tests/gateway/test_gateway_store_journal.py)."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = invoke("db", "load", long_csv, "--format", "long", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert migrate.current(url) == migrate.head()
+    assert count(url, select(func.count()).select_from(Measurement)) == 4
 
 
 def test_load_reports_a_bad_file_in_one_line(tmp_path):

@@ -35,8 +35,8 @@ def gateway(
     port: Annotated[int, typer.Option("--port", help="TCP port; 0 picks a free one (printed).", min=0,
                                       max=65535)] = 9212,
     db: DbOpt = None,
-    journal: Annotated[Path | None, typer.Option("--journal", help="Journal folder (default: journal/ in the data "
-                                                 "folder).")] = None,
+    journal: Annotated[Path | None, typer.Option("--journal", help="Journal folder (default: the store's own, "
+                                                 "e.g. ecowatch.journal/ beside ecowatch.db).")] = None,
     max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="Connections at most (never "
                                                  "beyond the open-file limit less a reserve).")] = 20_000,
     max_per_address: Annotated[int, typer.Option("--max-per-address", min=1,
@@ -55,13 +55,14 @@ def gateway(
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ecowatch.gateway.journal import default_journal_dir
     from ecowatch.gateway.server import Gateway
     from ecowatch.store import database_url
-    from ecowatch.store.db import data_dir, display_url
+    from ecowatch.store.db import display_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = database_url(db)
-    folder = journal or data_dir() / "journal"
+    folder = journal or default_journal_dir(url)
     # The store writer thread holds the GIL while it builds a batch; a shorter switch interval than
     # CPython's 5 ms lets the event loop answer devices in between.
     sys.setswitchinterval(0.001)
@@ -103,7 +104,7 @@ def devices_import(
     """Register the devices of a CSV file (importing it again changes nothing)."""
     from ecowatch.store import database_url, make_engine, session_factory
     from ecowatch.store.devices import import_devices
-    from ecowatch.store.migrate import check_at_head
+    from ecowatch.store.migrate import prepare
 
     try:
         text = file.read_bytes().decode("utf-8-sig")
@@ -111,7 +112,7 @@ def devices_import(
         raise fail(ValueError(f"{file}: not UTF-8 text (byte {error.start})")) from None
     engine = make_engine(database_url(db))
     try:
-        check_at_head(engine)
+        prepare(engine)  # the embedded store migrated, as serve and gateway do
         with session_factory(engine).begin() as session:
             results = import_devices(session=session, text=text, source=str(file), actor=_actor())
     except EcowatchError as error:
@@ -150,11 +151,11 @@ def devices_add(
     """Register one device (again: updates what differs)."""
     from ecowatch.store import database_url, make_engine, session_factory
     from ecowatch.store.devices import register_device
-    from ecowatch.store.migrate import check_at_head
+    from ecowatch.store.migrate import prepare
 
     engine = make_engine(database_url(db))
     try:
-        check_at_head(engine)
+        prepare(engine)  # the embedded store migrated, as serve and gateway do
         with session_factory(engine).begin() as session:
             result = register_device(session=session, mn=mn, password=password, site=site, actor=_actor(),
                                      version=version, kind=kind, sm4_key_hex=sm4_key, where=f"device {mn}")
@@ -178,11 +179,11 @@ def devices_remove(
     """Remove devices from the registry (their frames stay, unless --with-site removes their sites)."""
     from ecowatch.store import database_url, make_engine, session_factory
     from ecowatch.store.device_removal import remove_devices
-    from ecowatch.store.migrate import check_at_head
+    from ecowatch.store.migrate import prepare
 
     engine = make_engine(database_url(db))
     try:
-        check_at_head(engine)
+        prepare(engine)  # the embedded store migrated, as serve and gateway do
         with session_factory(engine).begin() as session:
             removal = remove_devices(session=session, mns=mns, actor=_actor(), with_sites=with_site)
     except EcowatchError as error:
@@ -230,11 +231,11 @@ def hj212_frames(
 
     from ecowatch.store import database_url, make_engine, session_factory
     from ecowatch.store.frames import list_frames
-    from ecowatch.store.migrate import check_at_head
+    from ecowatch.store.migrate import prepare
 
     engine = make_engine(database_url(db))
     try:
-        check_at_head(engine)
+        prepare(engine)  # the embedded store migrated, as serve and gateway do
         with session_factory(engine)() as session:
             frames = list_frames(session=session, mn=mn)
     except EcowatchError as error:

@@ -19,8 +19,8 @@ def serve(
     gateway_port: Annotated[int, typer.Option("--gateway-port", help="HJ 212 gateway port (TCP); 0 picks a free "
                                               "one, -1 runs no gateway.", min=-1, max=65535)] = 9212,
     db: DbOpt = None,
-    journal: Annotated[Path | None, typer.Option("--journal", help="Gateway journal folder (default: journal/ "
-                                                 "in the data folder).")] = None,
+    journal: Annotated[Path | None, typer.Option("--journal", help="Gateway journal folder (default: the "
+                                                 "store's own, e.g. ecowatch.journal/ beside ecowatch.db).")] = None,
     simulate: Annotated[bool, typer.Option("--simulate", help="Run the demo's simulated HJ 212 devices against "
                                            "the gateway (see `ecowatch demo`).")] = False,
 ) -> None:

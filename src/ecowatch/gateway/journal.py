@@ -3,6 +3,7 @@
 Layout of a journal folder::
 
     JOURNAL_ID                 a random id, written once: names this journal's checkpoint in the store
+    STORE                      the id of the store it belongs to (and its URL, for messages)
     segment-00000001.log       records, appended; a new segment every ``segment_bytes``
     segment-00000002.log
 
@@ -15,12 +16,17 @@ offset, rather than skipping data.
 Group commit (:class:`GroupCommit`): frames arriving while an fsync is under way wait for the next
 one, and all of them share it, so the fsync rate, not the frame rate, bounds the disk work.
 
+A journal belongs to one store (issue 13): by default it lives where its store does
+(:func:`default_journal_dir`), it records the store's id (:meth:`Journal.claim`), and it is never
+replayed into another store, whose sites and devices are not the ones its frames name.
+
 The body is opaque here; :class:`Entry` is what the gateway puts in it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import struct
 import uuid
@@ -31,8 +37,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ecowatch.errors import EcowatchError
+from ecowatch.store.db import data_dir, normalise_url
 
-__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position"]
+__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position", "default_journal_dir"]
 
 _HEADER = struct.Struct("<II")
 #: A body larger than this is corruption: one entry holds at most two frames of the format's
@@ -40,6 +47,7 @@ _HEADER = struct.Struct("<II")
 MAX_BODY = 64 * 1024
 SEGMENT_BYTES = 64 * 1024 * 1024
 _ID_FILE = "JOURNAL_ID"
+_STORE_FILE = "STORE"
 _PREFIX, _SUFFIX = "segment-", ".log"
 
 
@@ -57,6 +65,24 @@ class Position(NamedTuple):
 
 def _segment_name(number: int) -> str:
     return f"{_PREFIX}{number:08d}{_SUFFIX}"
+
+
+def default_journal_dir(url: str) -> Path:
+    """Where the gateway journal of the store at ``url`` lives unless ``--journal`` says otherwise: beside
+    a SQLite file (``ecowatch.journal/`` for ``ecowatch.db``), else in the data folder under a key of the
+    URL (server, database, user, options; not the password), so that two stores never share one.
+
+    >>> default_journal_dir("sqlite:////srv/eco/other.db")
+    PosixPath('/srv/eco/other.journal')
+    """
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:"):
+        path = Path(database).absolute()
+        return path.with_name(path.stem + ".journal")
+    key = hashlib.sha256(parsed.render_as_string(hide_password=True).encode()).hexdigest()
+    return data_dir() / "journals" / key[:16]
 
 
 def _private(path: str, flags: int) -> int:
@@ -100,6 +126,39 @@ class Journal:
         self._file = None
         self.segment = 0
         self.offset = 0
+
+    # -- the store it belongs to ------------------------------------------------------------------
+
+    def claim(self, store_id: str, label: str, *, applied_before: bool) -> None:
+        """Bind this journal to the store ``store_id`` (``label``: its URL for messages), or raise
+        :class:`JournalError` naming both stores if it belongs to another.
+
+        A journal written before journals named their store is taken by the store that has applied
+        some of it (``applied_before``: the store holds a checkpoint of this journal), or when it holds
+        no record; otherwise it is refused too (its frames name another store's devices and sites).
+        """
+        path = self.folder / _STORE_FILE
+        try:
+            if path.exists():
+                owner, _, owner_label = path.read_text().partition("\n")
+                if owner.strip() == store_id:
+                    return
+                raise JournalError(
+                    f"journal {self.folder} belongs to another store ({owner_label.strip() or owner.strip()}), "
+                    f"not to {label}: its frames are that store's. Give this store its own journal (--journal, "
+                    f"or leave it out for the default beside the store), or point --db at the store it belongs to")
+            if not applied_before and any(self.path(n).stat().st_size for n in self.segments()):
+                raise JournalError(
+                    f"journal {self.folder} holds frames but names no store (written before journals did), and "
+                    f"{label} never applied any of it: it is another store's. Give this store its own journal "
+                    f"(--journal), or point --db at the store it belongs to")
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "w", opener=_private) as file:
+                file.write(f"{store_id}\n{label}\n")
+            os.replace(tmp, path)
+            _fsync_dir(self.folder)
+        except OSError as error:
+            raise JournalError(f"journal folder {self.folder}: {error.strerror or error}") from None
 
     # -- segments ---------------------------------------------------------------------------------
 

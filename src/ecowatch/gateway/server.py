@@ -96,6 +96,7 @@ from ecowatch.hj212 import (
 from ecowatch.hj212.decoder import DEFAULT_MAX_FRAME_BYTES
 from ecowatch.hj212.errors import Hj212Error
 from ecowatch.store import make_engine, migrate, session_factory
+from ecowatch.store.db import display_url
 from ecowatch.store.frames import (
     DEFAULT_FUTURE,
     DEFAULT_PAST,
@@ -110,6 +111,7 @@ from ecowatch.store.frames import (
     known_sites,
     quarantine_text,
     read_checkpoint,
+    read_store_id,
     redact_frame,
     redact_password,
     unstorable,
@@ -906,9 +908,12 @@ class Gateway:
         self._journal.release(last)
 
     def _replay(self) -> None:
-        """Apply what the journal holds beyond the store's checkpoint (after a crash), then open it."""
+        """Check that the journal is this store's (:meth:`Journal.claim`: never replay another store's), apply
+        what it holds beyond the store's checkpoint (after a crash), then open it."""
         with session_factory(self._engine)() as session:
             checkpoint = read_checkpoint(session=session, journal_id=self._journal.journal_id)
+            store_id = read_store_id(session=session)
+        self._journal.claim(store_id, display_url(self.url), applied_before=checkpoint is not None)
         start = Position(checkpoint.segment, checkpoint.offset) if checkpoint else None
         self._records_applied = checkpoint.records if checkpoint else 0
         batch: list[tuple[Entry, Frame | None, Position]] = []

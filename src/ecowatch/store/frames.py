@@ -64,8 +64,16 @@ from sqlalchemy.orm import Session
 from ecowatch.hj212 import Frame, FrameError, QnRtn, data_area_bounds, format_crc, hj212_crc16, parse_cp
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
+from ecowatch.store.errors import StoreError
 from ecowatch.store.measurements import _upsert, _write_postgresql, bump_data_versions
-from ecowatch.store.models import GatewayCheckpoint, Hj212Frame, Hj212Quarantine, Measurement, Site
+from ecowatch.store.models import (
+    GatewayCheckpoint,
+    Hj212Frame,
+    Hj212Quarantine,
+    Measurement,
+    Site,
+    StoreIdentity,
+)
 
 __all__ = [
     "CN_INTERVALS",
@@ -94,6 +102,7 @@ __all__ = [
     "prune_quarantine",
     "quarantine_text",
     "read_checkpoint",
+    "read_store_id",
     "redact_frame",
     "redact_password",
     "unstorable",
@@ -690,6 +699,14 @@ def prune_quarantine(*, session: Session, before: dt.datetime) -> int:
     """Delete the quarantine rows last seen before ``before`` (the retention, a scheduler job: the
     quarantine is for review, and junk kept for ever fills the disk); the number deleted."""
     return session.execute(delete(Hj212Quarantine).where(Hj212Quarantine.last_seen < before)).rowcount or 0
+
+
+def read_store_id(*, session: Session) -> str:
+    """This store's id (``store_identity``, made by migration 0006): a gateway journal names it."""
+    store_id = session.scalar(select(StoreIdentity.store_id).order_by(StoreIdentity.created_at).limit(1))
+    if store_id is None:
+        raise StoreError(f"store {session.get_bind().url!r} has no store_identity row: run `ecowatch db upgrade`")
+    return store_id
 
 
 def read_checkpoint(*, session: Session, journal_id: str) -> Checkpoint | None:

@@ -23,7 +23,8 @@ from sqlalchemy.engine import URL
 from ecowatch.store.db import display_url, make_engine, open_connection
 from ecowatch.store.errors import StoreError
 
-__all__ = ["MIGRATIONS", "alembic_config", "check_at_head", "current", "downgrade", "head", "open_engine", "upgrade"]
+__all__ = ["MIGRATIONS", "alembic_config", "check_at_head", "current", "downgrade", "head", "open_engine", "prepare",
+           "upgrade"]
 
 #: The folder of the migration scripts inside the package.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -92,11 +93,21 @@ def check_at_head(engine: Engine) -> None:
         )
 
 
+def prepare(engine: Engine) -> None:
+    """Make the store at ``engine`` ready for a command, the same way for every command (issue 13): the
+    embedded store (SQLite, the default: a file of the user's own) is migrated to the latest schema, as
+    ``serve`` and ``gateway`` do; a server database (PostgreSQL) must already be at the latest revision
+    (``ecowatch db upgrade``, an operator's step), else :class:`StoreError` says so."""
+    if engine.dialect.name == "sqlite" and current(engine) != head():
+        upgrade(engine)
+    check_at_head(engine)
+
+
 def open_engine(url: str) -> Engine:
-    """An engine for ``url`` whose schema is at the latest revision, or :class:`StoreError`."""
+    """An engine for ``url`` whose schema is at the latest revision (:func:`prepare`), or :class:`StoreError`."""
     engine = make_engine(url)
     try:
-        check_at_head(engine)
+        prepare(engine)
     except StoreError:
         engine.dispose()
         raise
