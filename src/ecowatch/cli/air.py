@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -26,7 +26,7 @@ from ecowatch.cli.common import (
 from ecowatch.standards import Edition, StandardsError
 
 if TYPE_CHECKING:  # imported where used: `ecowatch --help` stays quick
-    from ecowatch.importers import ImportResult
+    from ecowatch.importers import Format, ImportResult
 
 air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
                       no_args_is_help=True)
@@ -87,7 +87,9 @@ def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, las
     if db is None:
         from ecowatch.importers import read
 
-        return read(path, fmt.value, lenient=lenient, date_from=first, date_to=last, progress=sys.stderr.isatty())
+        assert path is not None and fmt is not None, "_read_source: files need PATH and --format"
+        # InputFormat's values are exactly the importers' Format names.
+        return read(path, cast("Format", fmt.value), lenient=lenient, date_from=first, date_to=last, progress=sys.stderr.isatty())
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.store import database_url, make_engine, session_factory
@@ -165,8 +167,9 @@ def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
 def air_assess(
     path: SourceArg = None,
     fmt: SourceFormatOpt = None,
-    date_from: FromOpt = ...,
-    date_to: ToOpt = ...,
+    *,
+    date_from: FromOpt,
+    date_to: ToOpt,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     dust_days: DustOpt = None,
@@ -228,8 +231,9 @@ class RankBy(StrEnum):
 def air_rank(
     path: SourceArg = None,
     fmt: SourceFormatOpt = None,
-    date_from: FromOpt = ...,
-    date_to: ToOpt = ...,
+    *,
+    date_from: FromOpt,
+    date_to: ToOpt,
     by: Annotated[RankBy, typer.Option("--by", help="Rank cities or stations.")] = RankBy.city,
     standard: StandardOpt = None,
     lenient: LenientOpt = False,
@@ -267,8 +271,9 @@ def _number(value: Any) -> float | None:
 def air_daily(
     path: SourceArg = None,
     fmt: SourceFormatOpt = None,
-    date_from: FromOpt = ...,
-    date_to: ToOpt = ...,
+    *,
+    date_from: FromOpt,
+    date_to: ToOpt,
     out: Annotated[Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead of printing.")] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
@@ -298,7 +303,8 @@ def air_daily(
 def air_explain(
     path: SourceArg = None,
     fmt: SourceFormatOpt = None,
-    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")] = ...,
+    *,
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
     station: Annotated[str | None, typer.Option("--station", help="Station code or name (default: the city).")] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,

@@ -31,12 +31,12 @@ def hj212_decode(
     key_for = None
     if keys is not None:
         try:
-            table = parse_key_table(keys.read_bytes().decode("utf-8-sig"), source=str(keys))
+            key_table = parse_key_table(keys.read_bytes().decode("utf-8-sig"), source=str(keys))
         except UnicodeDecodeError as exc:
             raise fail(ValueError(f"{keys}: not UTF-8 text (byte {exc.start})")) from None
         except KeyTableError as exc:
             raise fail(exc) from None
-        key_for = table.get
+        key_for = key_table.get
     records = [decode_line(number, line, key_for=key_for, details=not as_json)
                for number, line in enumerate(file.read_bytes().splitlines(), start=1) if line.strip()]
     if as_json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -80,10 +80,13 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         engine = open_engine(database_url(db))
         try:
             with session_factory(engine)() as session:
-                rows = [{"username": u.username, "role": u.role,
-                         "region": u.region.code if u.region is not None else None,
-                         "enterprise": u.enterprise.code if u.enterprise is not None else None,
-                         "active": u.active} for u in list_users(session=session)]
+                rows: list[dict[str, Any]] = [
+                    {"username": u.username, "role": u.role,
+                     "region": u.region.code if u.region is not None else None,
+                     "enterprise": u.enterprise.code if u.enterprise is not None else None,
+                     "active": u.active}
+                    for u in list_users(session=session)
+                ]
         finally:
             engine.dispose()
     except (EcowatchError, SQLAlchemyError) as error:
