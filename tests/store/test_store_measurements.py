@@ -54,7 +54,11 @@ def test_registry_becomes_regions_and_sites_and_comes_back_as_the_same_stations(
     assert (province.level, province.name, province.parent) == ("province", "北京市", None)
     assert (city.level, city.name, city.parent) == ("city", "北京", province)
     assert list(registry_sites) == [s.code for s in REGISTRY]
-    assert {site.region_id for site in registry_sites.values()} == {city.id}
+    # Each station hangs on its district (the registry's county code), below the city.
+    districts = {site.code: site.region for site in registry_sites.values()}
+    assert {(d.level, d.parent) for d in districts.values()} == {("county", city)}
+    assert (districts["1003A"].code, districts["1003A"].name) == ("110101", "东城区")
+    assert (districts["1005A"].code, districts["1005A"].name) == ("110105", "朝阳区")  # 农展馆
     assert [station_of(site) for site in registry_sites.values()] == list(REGISTRY)
     assert station_of(registry_sites["1003A"]).aliases == REGISTRY.get("1003A").aliases
     # Again: nothing created, nothing changed, one more audit entry.
