@@ -102,10 +102,10 @@ class Ladder:
     Traceback (most recent call last):
     ...
     ecowatch.cases.errors.LadderError: ladder: no steps
-    >>> Ladder((Rung("notice", 5), Rung("talk", 5)))
+    >>> Ladder((Rung("a", 5), Rung("b", 5)))
     Traceback (most recent call last):
     ...
-    ecowatch.cases.errors.LadderError: ladder step 2 'talk': starts on day 5, not after step 1 'notice' (day 5)
+    ecowatch.cases.errors.LadderError: ladder step 2 'b': starts on day 5, not after step 1 'a' (day 5)
     """
 
     rungs: tuple[Rung, ...]
