@@ -6,67 +6,13 @@ import datetime as dt
 import itertools
 
 import pytest
+from issue16_table import ACTIONS, ACTORS, CASE_REGION, STATES, contains, expected
 
 from ecowatch.cases.errors import CaseError, IllegalMove
 from ecowatch.cases.workflow import Action, Actor, CaseRef, CaseState, Evidence, decide_move
 
-# Issue 16, "States and moves", copied from the issue's table (not from the code under test):
-# (action, from state) -> (to state, roles that may make it from there, in scope).
-ISSUE16_TABLE = {
-    ("assign", "registered"): ("assigned", {"province", "city"}),
-    ("start", "assigned"): ("rectifying", {"province", "city", "county"}),
-    ("submit", "rectifying"): ("submitted", {"province", "city", "county"}),
-    ("preexamine", "submitted"): ("pre_examined", {"province", "city"}),
-    ("close", "pre_examined"): ("closed", {"province"}),
-    ("return", "submitted"): ("rectifying", {"province", "city"}),
-    ("return", "pre_examined"): ("rectifying", {"province"}),
-    ("reopen", "closed"): ("rectifying", {"province"}),
-}
-STATES = ["registered", "assigned", "rectifying", "submitted", "pre_examined", "closed"]
-ACTIONS = ["assign", "start", "submit", "preexamine", "close", "return", "reopen"]
-
-# GB/T 2260 codes: Beijing 110000 > 市辖区 110100 > 朝阳区 110105, 海淀区 110108; Tianjin 120000 > 120100 > 120101.
-PARENT = {"110100": "110000", "110105": "110100", "110108": "110100", "120100": "120000", "120101": "120100"}
-
-
-def contains(outer: str, inner: str) -> bool:
-    region: str | None = inner
-    while region is not None:
-        if region == outer:
-            return True
-        region = PARENT.get(region)
-    return False
-
-
-CASE_REGION = "110105"
-ACTORS = {
-    "admin": Actor("root", "admin", None),
-    "province-in": Actor("bj-province", "province", "110000"),
-    "province-out": Actor("tj-province", "province", "120000"),
-    "city-in": Actor("bj-city", "city", "110100"),
-    "city-out": Actor("tj-city", "city", "120100"),
-    "county-in": Actor("chaoyang", "county", "110105"),
-    "county-out": Actor("haidian", "county", "110108"),
-    "enterprise": Actor("thermal", "enterprise", None),
-}
 NOW = dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 PHOTO = Evidence("photo.jpg", "a" * 64)
-
-
-def expected(action: str, state: str, who: str) -> tuple[str | None, str | None]:
-    """(next state, None) when legal; (None, refusing rule) when not."""
-    row = ISSUE16_TABLE.get((action, state))
-    if row is None:
-        return None, "transition"
-    to, roles = row
-    if who == "admin":
-        return to, None
-    role, _, where = who.partition("-")
-    if role not in roles:
-        return None, "role"
-    if where != "in":
-        return None, "scope"
-    return to, None
 
 
 @pytest.mark.parametrize(("action", "state", "who"), list(itertools.product(ACTIONS, STATES, ACTORS)))
