@@ -259,3 +259,44 @@ def test_a_garbage_only_connection_counts_toward_max_rejections(sqlite_url, star
     attacker.send(b"x" * 1000)
     assert attacker.closed_by_peer(timeout=5)
     assert gateway.gateway.stats.frames_rejected == 4
+
+
+def test_same_qn_and_data_time_with_other_values_keeps_both_and_flags_the_second(db_url, start_gateway):
+    """Issue 14: the same QN and DataTime with a different value silently replaced the first.  Both are kept,
+    the first stays the data, the second is flagged for review (shown by ``ecowatch hj212 frames --json``);
+    the first re-sent with a new QN is not stored again."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from ecowatch.cli import app
+    from ecowatch.store.models import Measurement
+
+    register(db_url, (MN, PW, "2017", None))
+    gateway = start_gateway(db_url)
+    device = Device(gateway.port)
+
+    def hour(qn: str, value: float) -> bytes:
+        return make_frame(st="22", cn=2061, pw=PW, mn=MN, qn=qn, flag=5,
+                          cp=f"DataTime=20260301100000;a21026-Avg={value},a21026-Flag=N").raw
+
+    device.send(hour("20260301110000001", 12.5))
+    assert [r.cn for r in device.replies(1)] == [9014]
+    device.send(hour("20260301110000001", 99.0) + hour("20260301110000777", 12.5))
+    assert [r.cn for r in device.replies(2)] == [9014, 9014]
+    gateway.stop()
+    result = CliRunner().invoke(app, ["hj212", "frames", "--db", db_url, "--json"])
+    assert result.exit_code == 0, result.output
+    frames = [(f["qn"], f["values"]["a21026"]["Avg"], f["review"]) for f in json.loads(result.stdout)]
+    assert frames[0] == ("20260301110000001", 12.5, None)
+    assert frames[1][:2] == ("20260301110000001", 99.0)
+    assert frames[1][2].startswith("conflict: QN 20260301110000001 with DataTime 20260301100000 was kept before "
+                                   "with other values (frame 20260301100000")
+    assert frames[1][2].endswith("): for review, not used as data")
+    assert len(frames) == 2
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine)() as session:
+            assert session.execute(select(Measurement.pollutant, Measurement.value)).all() == [("a21026", 12.5)]
+    finally:
+        engine.dispose()

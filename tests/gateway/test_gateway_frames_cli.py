@@ -64,7 +64,7 @@ def test_frames_json_prints_what_was_kept_once(sqlite_url, start_gateway):
     received = frames[0].pop("received_at")
     assert received.endswith("Z") and dt.datetime.fromisoformat(received) > RECEIVED
     assert frames == [{"mn": MN, "qn": "20260301110000001", "cn": "2061", "data_time": "20260301100000",
-                       "values": {"a34004": {"Avg": 35, "Flag": "N"}}}]
+                       "values": {"a34004": {"Avg": 35, "Flag": "N"}}, "review": None}]
     other = runner.invoke(app, ["hj212", "frames", "--db", sqlite_url, "--mn", "NOPE", "--json"])
     assert json.loads(other.stdout) == []
     table = runner.invoke(app, ["hj212", "frames", "--db", sqlite_url])

@@ -157,13 +157,14 @@ def test_resent_frame_is_acknowledged_each_time_and_kept_once(db_url, start_gate
 
 
 def test_resent_frame_with_new_qn_keeps_values_once(db_url, start_gateway):
+    """A reading re-sent under a new QN is the same frame: kept once (issue 14, it was stored again)."""
     register(db_url, (MN, PW, "2017", None))
     gateway = start_gateway(db_url)
     device = Device(gateway.port)
     device.send(upload("20260301101000001") + upload("20260301101000009"))
     assert len(device.replies(2)) == 2
     gateway.stop()
-    assert count(db_url, Hj212Frame) == 2
+    assert count(db_url, Hj212Frame) == 1
     assert [(row[3], row[4]) for row in measurements(db_url)] == [("a21026", 12.5)]
 
 

@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -381,20 +381,30 @@ def _stored_cp(frame: KeptFrame) -> str | None:
 
 def frame_key(data_segment: bytes, data_time: str | None) -> str:
     """``hj212_frame.digest``: the frame's DataTime (14 characters; zeros without one) and the first 50
-    hex digits of the SHA-256 of its (plaintext) data segment.
+    hex digits of the SHA-256 of its (plaintext) data segment, without its QN when it has a DataTime.
 
     The same frame always gets the same key (the DataTime is part of the segment), so a re-sent frame
-    is the same row.  The DataTime leads so that the frames of one minute are neighbours in the
+    is the same row; so is a reading re-sent under a new QN (a device re-sends data that got no 9014
+    with a new QN, HJ 212-2017 §6.5), which was stored again.  Frames without a DataTime (heartbeats,
+    notices) keep their QN in the key: each is its own event.  The DataTime leads so that the frames of one minute are neighbours in the
     unique index: 10,000 devices' frames of a minute then touch a few hundred index pages instead of
     one random page each, which on a growing table made the store fall behind (10,000 frames/s over
     10,000 connections: 60 s ended 46,000-61,000 frames behind with a plain SHA-256, 4,100 with this).
 
-    >>> frame_key(b"QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000;a21026-Avg=1&&", "20260301100000")
-    '2026030110000085b751ab6f8325eb53c3856ccbf106dd1b55cf62019ace0adb'
+    >>> frame_key(b"QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000;a21026-Avg=1&&",
+    ...           "20260301100000")
+    '20260301100000555158ccca7779405f900c936ee4d5e432121c64bdceb5a31a'
+    >>> _ == frame_key(b"QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000;a21026-Avg=1&&",
+    ...                "20260301100000")
+    True
     >>> len(frame_key(b"QN=1;ST=91;CN=9014;CP=&&&&", None)), frame_key(b"x", None)[:14]
     (64, '00000000000000')
     """
     prefix = data_time if data_time is not None and len(data_time) == _DATA_TIME_CHARS else _NO_DATA_TIME
+    if data_time is not None and data_segment.startswith(b"QN="):
+        end = data_segment.find(b";")
+        if end > 0:
+            data_segment = data_segment[end + 1:]
     return prefix + hashlib.sha256(data_segment).hexdigest()[:64 - _DATA_TIME_CHARS]
 
 
@@ -548,10 +558,10 @@ def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
 
 #: ``hj212_frame`` columns in the order the SQLite path binds them.
 _FRAME_COLUMNS = ("digest", "mn", "qn", "st", "cn", "flag", "version", "pnum", "pno", "data_time", "data_time_utc",
-                  "received_at", "site_id", "cp", "raw", "peer")
+                  "received_at", "site_id", "cp", "raw", "peer", "review")
 
 
-def _insert_frames_sqlite(connection, statement, frames) -> None:
+def _insert_frames_sqlite(connection, statement, frames, review: Mapping[str, str]) -> None:
     """The frames as plain tuples to the driver, times as the text SQLAlchemy's SQLite DateTime stores
     (as :func:`ecowatch.store.measurements.write_measurements` does): SQLAlchemy's per-row processing
     of dicts cost more than the insert itself."""
@@ -565,18 +575,49 @@ def _insert_frames_sqlite(connection, statement, frames) -> None:
             frame.digest, frame.mn, frame.qn, frame.st, f"{frame.cn:04d}", frame.flag, frame.version, frame.pnum,
             frame.pno, frame.data_time, None if data_time is None else _sqlite_time(data_time),
             _sqlite_time_text(frame.received_at), frame.site_id, _stored_cp(frame), frame.raw, frame.peer,
+            review.get(frame.digest),
         ))
     connection.exec_driver_sql(compiled.string, rows)
 
 
-def _frame_row(frame: KeptFrame) -> dict[str, Any]:
-    return {
+def _frame_row(frame: KeptFrame, review: Mapping[str, str]) -> dict[str, Any]:
+    return {"review": review.get(frame.digest),
         "digest": frame.digest, "mn": frame.mn, "qn": frame.qn, "st": frame.st, "cn": f"{frame.cn:04d}",
         "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
         "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
         "received_at": frame.received_at, "site_id": frame.site_id,
         "cp": _stored_cp(frame), "raw": frame.raw, "peer": frame.peer,
     }
+
+
+#: (MN, QN) pairs looked up per query (:func:`_conflicts`).
+_CONFLICT_CHUNK = 500
+
+
+def _conflicts(session: Session, frames: Iterable[KeptFrame]) -> dict[str, str]:
+    """digest -> ``hj212_frame.review`` of the frames that repeat the MN, CN, QN and DataTime of a frame kept
+    before (or earlier in ``frames``) with other contents: both are kept, the first stays the data, the
+    later one waits for review.  A device re-sends a frame it got no answer to with the same QN
+    (HJ 212-2017 §6.5); the same QN with other values is not a resend, and was silently replacing the
+    first values."""
+    keyed = [frame for frame in frames if frame.qn and frame.data_time]
+    if not keyed:
+        return {}
+    first: dict[tuple, str] = {}
+    pairs = sorted({(frame.mn, frame.qn) for frame in keyed})
+    columns = (Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.digest)
+    for start in range(0, len(pairs), _CONFLICT_CHUNK):
+        chunk = pairs[start:start + _CONFLICT_CHUNK]
+        query = select(*columns).where(tuple_(Hj212Frame.mn, Hj212Frame.qn).in_(chunk)).order_by(Hj212Frame.id)
+        for mn, qn, cn, data_time, digest in session.execute(query):
+            first.setdefault((mn, qn, cn, data_time), digest)
+    review = {}
+    for frame in keyed:
+        earlier = first.setdefault((frame.mn, frame.qn, f"{frame.cn:04d}", frame.data_time), frame.digest)
+        if earlier != frame.digest:
+            review[frame.digest] = (f"conflict: QN {frame.qn} with DataTime {frame.data_time} was kept before "
+                                    f"with other values (frame {earlier}): for review, not used as data")[:255]
+    return review
 
 
 def _insert(session: Session, table):
@@ -599,21 +640,23 @@ def apply_batch(
     seen before only counts up.  The checkpoint is written in the same transaction, so after a crash
     the store and the checkpoint agree.  One audit entry per batch.
     """
+    review: dict[str, str] = {}
     if kept:
         by_digest = {frame.digest: frame for frame in kept}
+        review = _conflicts(session, by_digest.values())
         statement = _insert(session, Hj212Frame).on_conflict_do_nothing(index_elements=["digest"])
         connection = session.connection()
         if connection.dialect.name == "sqlite":
-            _insert_frames_sqlite(connection, statement, by_digest.values())
+            _insert_frames_sqlite(connection, statement, by_digest.values(), review)
         else:
-            session.execute(statement, [_frame_row(frame) for frame in by_digest.values()])
+            session.execute(statement, [_frame_row(frame, review) for frame in by_digest.values()])
     # Within a batch the last frame wins for a key, as it would across batches: frames are ordered by
     # site, interval and time (for the index), stably, so that a later frame's upsert comes later.
     as_text = session.get_bind().dialect.name == "sqlite"
     timed = []
     for frame in kept:
         time = data_time_utc(frame.data_time, frame.timezone) if frame.cn in MEASUREMENT_CNS else None
-        if time is not None:
+        if time is not None and frame.digest not in review:  # a conflicting frame is kept, not used
             timed.append((frame.site_id, frame.cn, time, frame))
     timed.sort(key=itemgetter(0, 1, 2))
     rows: list[tuple] = []
@@ -672,7 +715,7 @@ def frame_values_query(interval: str):
     return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.cp, Hj212Frame.raw,
                    Hj212Frame.data_time_utc)
             .where(Hj212Frame.cn == f"{cn:04d}", Hj212Frame.site_id.is_not(None),
-                   Hj212Frame.data_time_utc.is_not(None))
+                   Hj212Frame.data_time_utc.is_not(None), Hj212Frame.review.is_(None))
             .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id))
 
 
@@ -727,15 +770,17 @@ def _utc_text(value: dt.datetime | None) -> str | None:
 
 def list_frames(*, session: Session, mn: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """The kept frames, oldest first: ``mn``, ``qn``, ``cn`` (4 digits), ``data_time`` (as sent),
-    ``received_at`` (UTC, ISO 8601 ``Z``) and ``values`` (code -> suffix -> value, as ``hj212 decode``)."""
+    ``received_at`` (UTC, ISO 8601 ``Z``), ``values`` (code -> suffix -> value, as ``hj212 decode``) and
+    ``review`` (null, or why the frame is kept for review rather than as data: a conflict)."""
     query = select(Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.received_at,
-                   Hj212Frame.cp, Hj212Frame.raw).order_by(Hj212Frame.id)
+                   Hj212Frame.cp, Hj212Frame.raw, Hj212Frame.review).order_by(Hj212Frame.id)
     if mn is not None:
         query = query.where(Hj212Frame.mn == mn)
     if limit is not None:
         query = query.limit(limit)
     return [{"mn": row.mn, "qn": row.qn, "cn": row.cn, "data_time": row.data_time,
-             "received_at": _utc_text(row.received_at), "values": parse_cp(data_area(row.cp, row.raw)).codes}
+             "received_at": _utc_text(row.received_at), "values": parse_cp(data_area(row.cp, row.raw)).codes,
+             "review": row.review}
             for row in session.execute(query)]
 
 
