@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from ecowatch.cases.errors import CaseError, LadderError
-from ecowatch.cases.escalation import CaseSchedule, Ladder, Node, Rung, due_steps
+from ecowatch.cases.escalation import DEFAULT_LADDER, CaseSchedule, Ladder, Node, Rung, due_steps
 
 UTC = dt.UTC
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -176,3 +176,63 @@ def test_naive_now_and_unknown_state() -> None:
         due_steps(CASE, set(), dt.datetime(2026, 4, 2, 9))
     with pytest.raises(CaseError, match="case ZY-2026-017: stored state 'lost' is not a case state"):
         due_steps(dataclasses.replace(CASE, state="lost"), set(), at_beijing(D(2026, 4, 2)))
+
+
+def test_default_notification_texts() -> None:
+    warned = due_steps(CASE, set(), at_beijing(D(2026, 3, 29)))
+    late = due_steps(CASE, {(1, "warning")}, at_beijing(D(2026, 4, 16)))
+    assert [s.text for s in warned] == [
+        "预警：ZY-2026-017 将于 2026-03-31 到期 / warning: ZY-2026-017 is due on 2026-03-31"
+    ]
+    assert [s.text for s in late] == [
+        "通报：ZY-2026-017 已逾期 16 天 / notice: ZY-2026-017 is 16 days overdue",
+        "约谈：ZY-2026-017 已逾期 16 天 / interview: ZY-2026-017, 16 days overdue",
+    ]
+
+
+def test_a_batch_text_with_node_and_days_overdue() -> None:
+    ladder = Ladder(
+        (Rung("early", -5, 0, "{case} node {node}: {days_overdue}/{days}"), Rung("late", 1, None, "{node}"))
+    )
+    all_done = dataclasses.replace(CASE, nodes=tuple(dataclasses.replace(n, done=True) for n in CASE.nodes))
+    assert [s.text for s in due_steps(CASE, set(), at_beijing(D(2026, 3, 28)), ladder)] == [
+        "ZY-2026-017 node 1: 0/-3"
+    ]
+    assert [s.text for s in due_steps(all_done, set(), at_beijing(D(2026, 7, 3)), ladder)] == [""]
+
+
+def test_ladder_rows_round_trip() -> None:
+    rows = DEFAULT_LADDER.rows()
+    assert [(r["step"], r["from_days"], r["until_days"]) for r in rows] == [
+        ("warning", -3, 0),
+        ("notice", 1, None),
+        ("interview", 15, None),
+        ("listed", 30, None),
+        ("accountability", 60, None),
+    ]
+    assert Ladder.from_rows(rows) == DEFAULT_LADDER
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"step": "a", "from_days": 1, "delay": 3}], "ladder step 1: unknown field delay"),
+        ([{"from_days": 1}], "ladder step 1, field step: None is not a name"),
+        (
+            [{"step": "a", "from_days": True}],
+            "ladder step 1, field from_days: True is not a whole number of days",
+        ),
+        (
+            [{"step": "a", "from_days": 1}, {"step": "b", "from_days": 2, "until_days": "x"}],
+            "ladder step 2, field until_days: 'x' is not a whole number of days",
+        ),
+        ([{"step": "a", "from_days": 1, "text": 5}], "ladder step 1, field text: 5 is not text"),
+        (
+            [{"step": "a", "from_days": 1, "text": "{who} is late"}],
+            "ladder step 1 'a': text '{who} is late' cannot be filled \\(KeyError\\('who'\\)\\)",
+        ),
+    ],
+)
+def test_bad_ladder_rows(rows: list[dict], message: str) -> None:
+    with pytest.raises(LadderError, match=message):
+        Ladder.from_rows(rows)

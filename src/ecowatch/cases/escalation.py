@@ -23,10 +23,10 @@ and its texts configurable per batch.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from ecowatch.cases.errors import CaseError, LadderError
 from ecowatch.cases.workflow import CaseState
@@ -78,7 +78,9 @@ class Rung:
     until_days : int or None
         Last day of the step (inclusive) [d]; None for a step that stays reached.
     text : str
-        The notification text of the step.
+        The notification text of the step: a :meth:`str.format` template with the fields ``{case}``,
+        ``{node}`` (empty for the case deadline), ``{due}``, ``{days}`` (past due, negative before)
+        and ``{days_overdue}`` (0 before due).
 
     >>> Rung("warning", -3, 0).reached(-1), Rung("notice", 1).reached(400)
     (True, True)
@@ -110,6 +112,39 @@ class Ladder:
 
     rungs: tuple[Rung, ...]
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Ladder:
+        """A ladder from rows ``{"step", "from_days", "until_days"?, "text"?}`` (a batch's settings, JSON).
+
+        >>> Ladder.from_rows([{"step": "yellow", "from_days": 1}, {"step": "red", "from_days": "ten"}])
+        Traceback (most recent call last):
+        ...
+        ecowatch.cases.errors.LadderError: ladder step 2, field from_days: 'ten' is not a whole number of days
+        """
+        rungs: list[Rung] = []
+        for number, row in enumerate(rows, start=1):
+            unknown = sorted(set(row) - {"step", "from_days", "until_days", "text"})
+            if unknown:
+                raise LadderError(f"ladder step {number}: unknown field {', '.join(unknown)}")
+            step = row.get("step")
+            if not isinstance(step, str):
+                raise LadderError(f"ladder step {number}, field step: {step!r} is not a name")
+            text = row.get("text", "")
+            if not isinstance(text, str):
+                raise LadderError(f"ladder step {number}, field text: {text!r} is not text")
+            from_days = _whole_days(row.get("from_days"), number, "from_days")
+            until = row.get("until_days")
+            until_days = None if until is None else _whole_days(until, number, "until_days")
+            rungs.append(Rung(step, from_days, until_days, text))
+        return cls(tuple(rungs))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows :meth:`from_rows` reads back."""
+        return [
+            {"step": str(r.step), "from_days": r.from_days, "until_days": r.until_days, "text": r.text}
+            for r in self.rungs
+        ]
+
     def __post_init__(self) -> None:
         if not self.rungs:
             raise LadderError("ladder: no steps")
@@ -125,6 +160,10 @@ class Ladder:
                 raise LadderError(
                     f"{label}: ends on day {rung.until_days}, before it starts (day {rung.from_days})"
                 )
+            try:
+                rung.text.format(case="ZY-1", node=1, due=dt.date(2026, 1, 1), days=1, days_overdue=1)
+            except (KeyError, IndexError, ValueError, AttributeError) as error:
+                raise LadderError(f"{label}: text {rung.text!r} cannot be filled ({error!r})") from None
             if number > 1 and rung.from_days <= self.rungs[number - 2].from_days:
                 before = self.rungs[number - 2]
                 raise LadderError(
@@ -137,18 +176,31 @@ class Ladder:
 #: overdue; ``interview`` from 15; ``listed`` from 30; ``accountability`` from 60.
 DEFAULT_LADDER = Ladder(
     (
-        Rung(StepKind.warning, -3, 0, "预警：整改节点将于{due}到期 / warning: due on {due}"),
-        Rung(StepKind.notice, 1, None, "通报：已逾期{days}天 / notice: {days} days overdue"),
-        Rung(StepKind.interview, 15, None, "约谈：已逾期{days}天 / interview: {days} days overdue"),
-        Rung(StepKind.listed, 30, None, "挂牌督办：已逾期{days}天 / listed supervision: {days} days overdue"),
+        Rung(StepKind.warning, -3, 0, "预警：{case} 将于 {due} 到期 / warning: {case} is due on {due}"),
         Rung(
-            StepKind.accountability,
-            60,
-            None,
-            "移交问责：已逾期{days}天 / accountability: {days} days overdue",
+            StepKind.notice, 1, None, "通报：{case} 已逾期 {days} 天 / notice: {case} is {days} days overdue"
         ),
+        Rung(
+            StepKind.interview,
+            15,
+            None,
+            "约谈：{case} 已逾期 {days} 天 / interview: {case}, {days} days overdue",
+        ),
+        Rung(
+            StepKind.listed,
+            30,
+            None,
+            "挂牌督办：{case} 已逾期 {days} 天 / listed: {case}, {days} days overdue",
+        ),
+        Rung(StepKind.accountability, 60, None, "移交问责：{case} 已逾期 {days} 天 / accountability: {case}"),
     )
 )
+
+
+def _whole_days(value: object, number: int, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise LadderError(f"ladder step {number}, field {name}: {value!r} is not a whole number of days")
 
 
 class NodeLike(Protocol):
@@ -202,14 +254,15 @@ class CaseSchedule:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """An escalation step reached: the case, the node (None: the case deadline), the step, its due date
-    and ``days`` (whole Beijing days past due; negative before it)."""
+    """An escalation step reached: the case, the node (None: the case deadline), the step, its due date,
+    ``days`` (whole Beijing days past due; negative before it) and the notification ``text``."""
 
     case: str
     node: int | None
     step: str
     due: dt.date
     days: int
+    text: str = ""
 
     @property
     def days_overdue(self) -> int:
@@ -286,8 +339,11 @@ def due_steps(
         return []
     node, due = counted_on(case)
     days = beijing_days_past(due, now)
+    fields = {"case": case.code, "node": "" if node is None else node, "due": due, "days": days}
     return [
-        Step(case=case.code, node=node, step=str(rung.step), due=due, days=days)
+        Step(
+            case.code, node, str(rung.step), due, days, rung.text.format(**fields, days_overdue=max(days, 0))
+        )
         for rung in ladder.rungs
         if rung.reached(days) and (node, rung.step) not in already_recorded
     ]
