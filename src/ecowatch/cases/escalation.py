@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from ecowatch.cases.errors import CaseError, LadderError
-from ecowatch.cases.workflow import CaseState
+from ecowatch.cases.workflow import CaseState, state_of
 from ecowatch.clock import BEIJING
 
 __all__ = [
@@ -331,11 +331,7 @@ def due_steps(
     ----------
     [Issue16]_ "Node control and escalation"; [Wuhu2019]_; [Guangyuan2018]_.
     """
-    try:
-        state = CaseState(case.state)
-    except ValueError:
-        raise CaseError(f"case {case.code}: stored state {case.state!r} is not a case state") from None
-    if state not in ESCALATING_STATES:
+    if state_of(case) not in ESCALATING_STATES:
         return []
     node, due = counted_on(case)
     days = beijing_days_past(due, now)

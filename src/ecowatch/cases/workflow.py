@@ -56,7 +56,9 @@ __all__ = [
     "Evidence",
     "Move",
     "RegionContains",
+    "StatedCase",
     "decide_move",
+    "state_of",
 ]
 
 
@@ -141,15 +143,19 @@ RegionContains = Callable[[str, str], bool]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class CaseLike(Protocol):
-    """What :func:`decide_move` reads of a case: any object with these attributes (an ORM row, a
-    :class:`CaseRef`)."""
+class StatedCase(Protocol):
+    """A case's code and stored state: what :func:`state_of` reads."""
 
     @property
     def code(self) -> str: ...
 
     @property
     def state(self) -> str: ...
+
+
+class CaseLike(StatedCase, Protocol):
+    """What :func:`decide_move` reads of a case: any object with these attributes (an ORM row, a
+    :class:`CaseRef`)."""
 
     @property
     def region(self) -> str: ...
@@ -229,6 +235,22 @@ class Move:
             "reason": self.reason,
             "evidence": [{"name": e.name, "sha256": e.sha256} for e in self.evidence],
         }
+
+
+def state_of(case: StatedCase) -> CaseState:
+    """The :class:`CaseState` of ``case``, or CaseError naming the case when its stored state is none.
+
+    >>> state_of(CaseRef("R-9", "closed", "110105"))
+    <CaseState.closed: 'closed'>
+    >>> state_of(CaseRef("R-9", "lost", "110105"))
+    Traceback (most recent call last):
+    ...
+    ecowatch.cases.errors.CaseError: case R-9: stored state 'lost' is not a case state
+    """
+    try:
+        return CaseState(case.state)
+    except ValueError:
+        raise CaseError(f"case {case.code}: stored state {case.state!r} is not a case state") from None
 
 
 def decide_move(
@@ -311,10 +333,7 @@ def decide_move(
             f"{label}: {action!r} is not an action (one of {', '.join(a.value for a in Action)})",
             rule="transition",
         ) from None
-    try:
-        state = CaseState(case.state)
-    except ValueError:
-        raise CaseError(f"{label}: stored state {case.state!r} is not a case state") from None
+    state = state_of(case)
 
     target = TRANSITIONS.get((state, wanted))
     if target is None:
