@@ -5,6 +5,7 @@ from __future__ import annotations
 from ecowatch.cli import (  # noqa: F401  (each module registers its commands on ``app``)
     air,
     db,
+    db_regions,
     gateway,
     hj212,
     serve,

@@ -139,7 +139,8 @@ def load_divisions(source: str | Path | None = None) -> list[Division]:
             if parent not in levels:
                 raise InputError(f"{where}, field parent_code: {parent!r} is not listed above this line")
             if _RANK[levels[parent]] >= _RANK[level]:
-                raise InputError(f"{where}, field parent_code: {parent} is a {levels[parent]}, not above a {level}")
+                raise InputError(f"{where}, field parent_code: {parent} is a {levels[parent]}, "
+                                 f"not above a {level}")
         levels[code] = level
         out.append(Division(code, name, level, parent, _float(row.get("lon"), f"{where}, field lon"),
                             _float(row.get("lat"), f"{where}, field lat")))

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecowatch.shapes.regions import short_name
 from ecowatch.shapes.stations import Station, StationRegistry
 from ecowatch.store.audit import record
 from ecowatch.store.errors import StoreError
@@ -94,13 +95,16 @@ def _city_region(region: Region | None) -> Region | None:
 
 
 def station_of(site: Site) -> Station:
-    """The registry :class:`Station` a site stands for (city from its city region, or none)."""
+    """The registry :class:`Station` a site stands for (city from its city region, or none).
+
+    The city is the region's short name (:func:`ecowatch.shapes.regions.short_name`), as registries
+    and CNEMC write it, so that a registry survives the round trip through the official names."""
     city = _city_region(site.region)
     return Station(
         code=site.code,
         name=site.name,
         name_en=site.name_en,
-        city=city.name if city else "",
+        city=short_name(city.name) if city else "",  # the registry's (CNEMC's) short name: 北京市 -> 北京
         city_code=registry_city_code(city) if city else "",
         category=site.category,
         lon=site.lon,
@@ -237,8 +241,16 @@ def _registry_county(session: Session, station: Station, city: Region) -> Region
 
 
 def _registry_city(session: Session, station: Station) -> Region:
+    """The city of ``station`` as the store has it (the national divisions, migration 0010, with their
+    official names: a registry's "北京" does not rename 110100), made only when missing."""
     province_code, city_code = region_codes(station.city_code)
-    province = _put_region(session, code=province_code, name=PROVINCES[province_code[:2]],
-                           level=RegionLevel.province, parent=None)
+    city = session.scalars(select(Region).where(Region.code == city_code)).one_or_none()
+    if city is not None and city.level == RegionLevel.city and city.parent is not None \
+            and city.parent.code == province_code:
+        return city
+    province = session.scalars(select(Region).where(Region.code == province_code)).one_or_none()
+    if province is None or province.level != RegionLevel.province:
+        province = _put_region(session, code=province_code, name=PROVINCES[province_code[:2]],
+                               level=RegionLevel.province, parent=None)
     return _put_region(session, code=city_code, name=station.city or city_code, level=RegionLevel.city,
                        parent=province)
