@@ -79,10 +79,12 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> Respon
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(EcowatchError, _domain_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
+    # FastAPI's decorator, applied by hand, is add_exception_handler with a signature that accepts a
+    # handler of one exception class (Starlette's own types every handler as taking any Exception).
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(EcowatchError)(_domain_error)
+    app.exception_handler(IntegrityError)(_integrity_error)
 
 
 class RefuseNulInUrl:

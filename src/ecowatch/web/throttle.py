@@ -205,11 +205,11 @@ class SignInThrottle:
             by_account = (None if self._is_trusted(account, address, now)
                           else self._accounts.locked_until(account, now))
             by_address = self._addresses.locked_until(address, now)
-        if by_account is None and by_address is None:
-            return None
-        if by_address is None or (by_account is not None and by_account >= by_address):
+        if by_account is not None and (by_address is None or by_account >= by_address):
             return Lockout(key="account", until=by_account, now=now)
-        return Lockout(key="address", until=by_address, now=now)
+        if by_address is not None:
+            return Lockout(key="address", until=by_address, now=now)
+        return None
 
     def failed(self, *, account: str, address: str, now: dt.datetime) -> None:
         """Count a wrong password (or an unknown or disabled user) against both keys; a lock-out that

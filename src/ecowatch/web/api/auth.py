@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
-from ecowatch.store.models import User
+from ecowatch.store.models import Role, User
 from ecowatch.store.users import password_fingerprint, sign_in_user, verify_password
 from ecowatch.web.api.common import TOKEN_REQUEST_OPENAPI, token_request
 from ecowatch.web.deps import CurrentUser, SessionDep, released, state_of
@@ -35,7 +35,7 @@ SIGN_IN_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def user_read(user: User) -> UserRead:
-    return UserRead(username=user.username, role=user.role,
+    return UserRead(username=user.username, role=Role(user.role),
                     region=user.region.code if user.region is not None else None,
                     enterprise=user.enterprise.code if user.enterprise is not None else None)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from ecowatch.web.schemas import Problem, RegionNode, RegionTree
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
 
 router = APIRouter(prefix="/regions", tags=["regions"])
-_LEVEL_ORDER = {RegionLevel.province: 0, RegionLevel.city: 1, RegionLevel.county: 2}
+_LEVEL_ORDER: Mapping[str, int] = {RegionLevel.province: 0, RegionLevel.city: 1, RegionLevel.county: 2}
 
 
 def _visible(session: Session, scope: Scope) -> list[Region]:
@@ -26,8 +28,8 @@ def _visible(session: Session, scope: Scope) -> list[Region]:
 
 def _tree(regions: list[Region]) -> list[RegionNode]:
     """Nodes of ``regions`` (parents before children); a region whose parent is not listed is a root."""
-    nodes = {r.id: RegionNode(code=r.code, name=r.name, level=r.level) for r in regions}
-    roots = []
+    nodes = {r.id: RegionNode(code=r.code, name=r.name, level=RegionLevel(r.level)) for r in regions}
+    roots: list[RegionNode] = []
     for region in regions:
         parent = nodes.get(region.parent_id) if region.parent_id is not None else None
         (parent.children if parent is not None else roots).append(nodes[region.id])
@@ -39,7 +41,8 @@ def _rows(regions: list[Region]) -> list[dict]:
     region above a user's own top region is outside their scope, and not shown."""
     listed = {r.id for r in regions}
     return [{"code": r.code, "name": r.name, "level": r.level,
-             "parent": r.parent.code if r.parent_id in listed else None} for r in regions]
+             "parent": r.parent.code if r.parent_id in listed and r.parent is not None else None}
+            for r in regions]
 
 
 @router.get("", response_model=RegionTree, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
@@ -22,8 +22,6 @@ from ecowatch.web.schemas import (
     Problem,
     SitePage,
     SiteRead,
-    SiteSeries,
-    SitesStatus,
     SiteStatus,
 )
 from ecowatch.web.status import BEIJING, beijing_iso, frames_marker, site_series, site_statuses, site_versions
@@ -42,9 +40,12 @@ class MapSiteStatus(SiteStatus):
                                     "grey on the map, with its own time")
 
 
-class MapSitesStatus(SitesStatus):
-    at: str | None = Field(description="The moment shown (the query's at, else now), ISO 8601 with +08:00")
+# The two map models repeat their schemas.py bases' fields rather than subclass them: a subclass
+# narrowing `sites` or `pollutants` would not be a SitesStatus or SiteSeries one could add any item to.
+class MapSitesStatus(BaseModel):
+    as_of: str | None
     sites: list[MapSiteStatus]
+    at: str | None = Field(description="The moment shown (the query's at, else now), ISO 8601 with +08:00")
 
 
 class NamedPollutantSeries(PollutantSeries):
@@ -52,9 +53,16 @@ class NamedPollutantSeries(PollutantSeries):
     name_en: str
 
 
-class MapSiteSeries(SiteSeries):
-    interval: str = Field(description="1h (hourly values), or rtd/min: an outlet's last real-time/minute frames")
+class MapSiteSeries(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    site: SiteStatus
+    from_: str | None = Field(alias="from")
+    to: str | None
     pollutants: dict[str, NamedPollutantSeries]
+    aqi: list[tuple[str, int | None]]
+    interval: str = Field(
+        description="1h (hourly values), or rtd/min: an outlet's last real-time/minute frames")
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:
@@ -85,8 +93,9 @@ def region_filter(session: Session, scope: Scope, code: str):
 
 
 def site_read(site: Site) -> SiteRead:
-    return SiteRead(code=site.code, name=site.name, name_en=site.name_en, kind=site.kind, category=site.category,
-                    lon=site.lon, lat=site.lat, region=site.region.code if site.region is not None else None,
+    return SiteRead(code=site.code, name=site.name, name_en=site.name_en, kind=SiteKind(site.kind),
+                    category=site.category, lon=site.lon, lat=site.lat,
+                    region=site.region.code if site.region is not None else None,
                     enterprise=site.enterprise.code if site.enterprise is not None else None)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ecowatch.store.errors import StoreError
-from ecowatch.store.models import User
+from ecowatch.store.models import Role, User
 from ecowatch.store.users import create_user, get_user, hash_password, update_user
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset
 from ecowatch.web.deps import AdminUser, SessionDep, WriteSessionDep, state_of
@@ -27,7 +27,7 @@ ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}, 503: {"model": Problem}}
 
 
 def _detail(user: User) -> UserDetail:
-    return UserDetail(username=user.username, role=user.role,
+    return UserDetail(username=user.username, role=Role(user.role),
                       region=user.region.code if user.region is not None else None,
                       enterprise=user.enterprise.code if user.enterprise is not None else None, active=user.active)
 
