@@ -78,8 +78,8 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
     def quarantine_retention() -> None:
         prune_quarantine(url, dt.datetime.now(dt.UTC) - dt.timedelta(days=quarantine_retention_days))
 
-    scheduler.add_job(quarantine_retention, "cron", hour=2, minute=40, timezone=BEIJING, id="quarantine_retention",
-                      coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(quarantine_retention, "cron", hour=2, minute=40, timezone=BEIJING,
+                      id="quarantine_retention", coalesce=True, misfire_grace_time=3600)
 
 
 def prune_quarantine(url: str, before: dt.datetime) -> int:
@@ -113,7 +113,8 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
         from ecowatch.gateway.journal import default_journal_dir
         from ecowatch.gateway.server import Gateway
 
-        gateway = Gateway(url=settings.url, journal_dir=settings.journal_dir or default_journal_dir(settings.url))
+        journal_dir = settings.journal_dir or default_journal_dir(settings.url)
+        gateway = Gateway(url=settings.url, journal_dir=journal_dir)
         await gateway.start(settings.host, settings.gateway_port)
         log.info("HJ 212 gateway listening on %s:%d", settings.host, gateway.port)
 

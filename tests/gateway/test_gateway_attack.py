@@ -16,10 +16,12 @@ from ecowatch.store.frames import list_frames
 from ecowatch.store.models import Hj212Frame, Hj212Quarantine
 
 
-def upload(qn: str, *, st: str = "22", data_time: str = "20260301101000", so2: float = 12.5,
-           pw: str = PW) -> bytes:
-    return make_frame(st=st, cn=2051, pw=pw, mn=MN, qn=qn, flag=5,
-                      cp=f"DataTime={data_time};a21026-Avg={so2},a21026-Flag=N").raw
+def upload(
+    qn: str, *, st: str = "22", data_time: str = "20260301101000", so2: float = 12.5, pw: str = PW
+) -> bytes:
+    return make_frame(
+        st=st, cn=2051, pw=pw, mn=MN, qn=qn, flag=5, cp=f"DataTime={data_time};a21026-Avg={so2},a21026-Flag=N"
+    ).raw
 
 
 def framed(segment: bytes) -> bytes:
@@ -41,8 +43,12 @@ def quarantined(url: str) -> list[tuple[str, str]]:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            return [tuple(row) for row in session.execute(
-                select(Hj212Quarantine.reason, Hj212Quarantine.raw).order_by(Hj212Quarantine.id))]
+            return [
+                tuple(row)
+                for row in session.execute(
+                    select(Hj212Quarantine.reason, Hj212Quarantine.raw).order_by(Hj212Quarantine.id)
+                )
+            ]
     finally:
         engine.dispose()
 
@@ -79,8 +85,11 @@ def test_frames_wider_than_their_columns_are_refused_before_acknowledgement(db_u
     device.send(upload("20260301101000004", data_time="20260301102000"))
     replies = device.replies(4)
     assert [(r.cn, r.qn, r.cp.params.get("QnRtn")) for r in replies] == [
-        (9011, long_qn, 7), (9011, "20260301101000002", 5), (9011, "20260301101000003", 2),
-        (9014, "20260301101000004", None)]
+        (9011, long_qn, 7),
+        (9011, "20260301101000002", 5),
+        (9011, "20260301101000003", 2),
+        (9014, "20260301101000004", None),
+    ]
     gateway.stop()
     assert kept_qns(db_url) == ["20260301101000004"]
     assert [reason for reason, _ in quarantined(db_url)] == [
@@ -104,41 +113,66 @@ def test_replay_quarantines_what_the_store_refuses_and_goes_on(db_url, tmp_path,
     now = int(dt.datetime(2026, 3, 1, 2, 10, tzinfo=dt.UTC).timestamp() * 1e6)
     bad = upload("1" * 40)
     good = upload("20260301101000009", data_time="20260301103000")
-    journal.write([Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", bad).encode(),
-                   Entry(False, now, -1, "", "127.0.0.1:1", "bad\0reason", b"x\0y").encode(),
-                   Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", good).encode()])
+    journal.write(
+        [
+            Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", bad).encode(),
+            Entry(False, now, -1, "", "127.0.0.1:1", "bad\0reason", b"x\0y").encode(),
+            Entry(True, now, site_id, "Asia/Shanghai", "127.0.0.1:1", "", good).encode(),
+        ]
+    )
     journal.close()
     gateway = start_gateway(db_url)
     assert gateway.gateway.stats.replayed == 3
     gateway.stop()
     assert kept_qns(db_url) == ["20260301101000009"]
     assert quarantined(db_url) == [
-        ("journal replay: QN of 40 characters (the store keeps at most 32)",
-         "##0167QN=1111111111111111111111111111111111111111;ST=22;CN=2051;PW=<redacted>;"
-         "MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&47C0\r\n"),
+        (
+            "journal replay: QN of 40 characters (the store keeps at most 32)",
+            "##0167QN=1111111111111111111111111111111111111111;ST=22;CN=2051;PW=<redacted>;"
+            "MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&47C0\r\n",
+        ),
         ("bad\\x00reason", "x\\x00y"),
     ]
 
 
 def test_impossible_data_time_is_refused_and_far_ones_quarantined(db_url, start_gateway):
-    """``20261399996161`` and ``00000000000000`` are refused (9011 QnRtn=2, never 9014); 2099 and 1900, possible
-    but outside the window around the server clock, are acknowledged and quarantined, not kept as data."""
+    """``20261399996161`` and ``00000000000000`` are refused (9011 QnRtn=2, never 9014); 2099 and 1900,
+    possible but outside the window around the server clock, are acknowledged and quarantined, not kept
+    as data."""
     register(db_url, (MN, PW, "2017", None))
     gateway = start_gateway(db_url, data_time_past_days=400, data_time_future_minutes=60)
     device = Device(gateway.port)
-    for qn, data_time in (("20260301101000001", "20261399996161"), ("20260301101000002", "00000000000000"),
-                          ("20260301101000003", "20991231000000"), ("20260301101000004", "19000101000000")):
-        device.send(make_frame(st="22", cn=2061, pw=PW, mn=MN, qn=qn, flag=5,
-                               cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N").raw)
+    for qn, data_time in (
+        ("20260301101000001", "20261399996161"),
+        ("20260301101000002", "00000000000000"),
+        ("20260301101000003", "20991231000000"),
+        ("20260301101000004", "19000101000000"),
+    ):
+        device.send(
+            make_frame(
+                st="22",
+                cn=2061,
+                pw=PW,
+                mn=MN,
+                qn=qn,
+                flag=5,
+                cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N",
+            ).raw
+        )
     replies = device.replies(4)
     assert [(r.cn, r.qn, r.cp.params.get("QnRtn")) for r in replies] == [
-        (9011, "20260301101000001", 2), (9011, "20260301101000002", 2),
-        (9014, "20260301101000003", None), (9014, "20260301101000004", None)]
+        (9011, "20260301101000001", 2),
+        (9011, "20260301101000002", 2),
+        (9014, "20260301101000003", None),
+        (9014, "20260301101000004", None),
+    ]
     gateway.stop()
     assert kept_qns(db_url) == []
     reasons = [reason.split(" (the server clock")[0] for reason, _ in quarantined(db_url)]
-    assert reasons[:2] == [f"impossible DataTime 20261399996161, from MN {MN}",
-                           f"impossible DataTime 00000000000000, from MN {MN}"]
+    assert reasons[:2] == [
+        f"impossible DataTime 20261399996161, from MN {MN}",
+        f"impossible DataTime 00000000000000, from MN {MN}",
+    ]
     assert reasons[2].startswith("DataTime 20991231000000 is ") and " days after" in reasons[2]
     assert reasons[3].startswith("DataTime 19000101000000 is ") and " days before" in reasons[3]
 
@@ -147,7 +181,9 @@ def test_data_time_window_is_configurable(sqlite_url, start_gateway):
     """The same frame, ten days old by the server clock: kept with the default window, quarantined with
     a window of one day."""
     register(sqlite_url, (MN, PW, "2017", None))
-    ten_days_ago = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8) - dt.timedelta(days=10)).strftime("%Y%m%d%H0000")
+    ten_days_ago = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8) - dt.timedelta(days=10)).strftime(
+        "%Y%m%d%H0000"
+    )
     frame = upload("20260301101000001", data_time=ten_days_ago)
     gateway = start_gateway(sqlite_url, data_time_past_days=1)
     device = Device(gateway.port)
@@ -155,7 +191,9 @@ def test_data_time_window_is_configurable(sqlite_url, start_gateway):
     assert [r.cn for r in device.replies(1)] == [9014]
     gateway.stop()
     assert kept_qns(sqlite_url) == []
-    assert quarantined(sqlite_url)[0][0].startswith(f"DataTime {ten_days_ago} is 10 days before the server clock")
+    assert quarantined(sqlite_url)[0][0].startswith(
+        f"DataTime {ten_days_ago} is 10 days before the server clock"
+    )
 
 
 def test_passwords_are_kept_nowhere_and_kept_frames_still_verify(db_url, start_gateway, tmp_path):
@@ -167,7 +205,9 @@ def test_passwords_are_kept_nowhere_and_kept_frames_still_verify(db_url, start_g
     device = Device(gateway.port)
     device.send(upload("20260301101000001", pw="pgpass123"))
     device.send(upload("20260301101000002", pw="guess42"))
-    device.send(b"junk;PW=secret77;MN=x" + upload("20260301101000003", pw="pgpass123", data_time="20260301102000"))
+    device.send(
+        b"junk;PW=secret77;MN=x" + upload("20260301101000003", pw="pgpass123", data_time="20260301102000")
+    )
     assert [r.cn for r in device.replies(3)] == [9014, 9011, 9014]
     gateway.stop()
     journal = b"".join(path.read_bytes() for path in sorted((tmp_path / "journal").glob("segment-*")))
@@ -179,17 +219,22 @@ def test_passwords_are_kept_nowhere_and_kept_frames_still_verify(db_url, start_g
             raws = session.scalars(select(Hj212Frame.raw).order_by(Hj212Frame.id)).all()
     finally:
         engine.dispose()
-    assert raws[0] == ("##0144QN=20260301101000001;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;"
-                       "Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&5280\r\n")
+    assert raws[0] == (
+        "##0144QN=20260301101000001;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;"
+        "Flag=5;CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&5280\r\n"
+    )
     assert parse_frame(raws[0].encode()).crc_ok
     assert all("pgpass123" not in raw for raw in raws)
     assert [raw for _, raw in quarantined(db_url)] == [
         "##0141QN=20260301101000002;ST=22;CN=2051;PW=<redacted>;MN=010000A8900016F000169DC0;Flag=5;"
         "CP=&&DataTime=20260301101000;a21026-Avg=12.5,a21026-Flag=N&&5E40\r\n",
-        "junk;PW=<redacted>;MN=x"]
+        "junk;PW=<redacted>;MN=x",
+    ]
 
 
-def test_a_store_error_logs_no_password_and_replay_goes_on(db_url, start_gateway, tmp_path, monkeypatch, caplog):
+def test_a_store_error_logs_no_password_and_replay_goes_on(
+    db_url, start_gateway, tmp_path, monkeypatch, caplog
+):
     """A journal written before redaction (``PW=pgpass123`` in clear) whose frame the database refuses (its
     site unknown, the gateway's own check skipped here so that the foreign key refuses it): the frame is
     quarantined with the database's reason, redacted, and nothing in the log holds the password."""
@@ -200,7 +245,9 @@ def test_a_store_error_logs_no_password_and_replay_goes_on(db_url, start_gateway
     journal = Journal(tmp_path / "journal")
     journal.open()
     frame = upload("20260301101000001", pw="pgpass123")
-    journal.write([Entry(True, 1_772_330_000_000_000, 999_999, "Asia/Shanghai", "127.0.0.1:1", "", frame).encode()])
+    journal.write(
+        [Entry(True, 1_772_330_000_000_000, 999_999, "Asia/Shanghai", "127.0.0.1:1", "", frame).encode()]
+    )
     journal.close()
     monkeypatch.setattr(server_module, "known_sites", lambda *, session, ids: set(ids))
     caplog.set_level("DEBUG")
@@ -210,9 +257,11 @@ def test_a_store_error_logs_no_password_and_replay_goes_on(db_url, start_gateway
     assert "pgpass123" not in caplog.text
     assert "the store refused a batch of 1 frames" in caplog.text
     [(reason, raw)] = quarantined(db_url)
-    assert reason in ("the store refused it: IntegrityError: FOREIGN KEY constraint failed",
-                      'the store refused it: ForeignKeyViolation: insert or update on table "hj212_frame" violates '
-                      'foreign key constraint "fk_hj212_frame_site_id_site"')
+    assert reason in (
+        "the store refused it: IntegrityError: FOREIGN KEY constraint failed",
+        'the store refused it: ForeignKeyViolation: insert or update on table "hj212_frame" violates '
+        'foreign key constraint "fk_hj212_frame_site_id_site"',
+    )
     assert "PW=<redacted>" in raw and "pgpass123" not in raw
     assert kept_qns(db_url) == []
 
@@ -277,8 +326,15 @@ def test_same_qn_and_data_time_with_other_values_keeps_both_and_flags_the_second
     device = Device(gateway.port)
 
     def hour(qn: str, value: float) -> bytes:
-        return make_frame(st="22", cn=2061, pw=PW, mn=MN, qn=qn, flag=5,
-                          cp=f"DataTime=20260301100000;a21026-Avg={value},a21026-Flag=N").raw
+        return make_frame(
+            st="22",
+            cn=2061,
+            pw=PW,
+            mn=MN,
+            qn=qn,
+            flag=5,
+            cp=f"DataTime=20260301100000;a21026-Avg={value},a21026-Flag=N",
+        ).raw
 
     device.send(hour("20260301110000001", 12.5))
     assert [r.cn for r in device.replies(1)] == [9014]
@@ -290,13 +346,17 @@ def test_same_qn_and_data_time_with_other_values_keeps_both_and_flags_the_second
     frames = [(f["qn"], f["values"]["a21026"]["Avg"], f["review"]) for f in json.loads(result.stdout)]
     assert frames[0] == ("20260301110000001", 12.5, None)
     assert frames[1][:2] == ("20260301110000001", 99.0)
-    assert frames[1][2].startswith("conflict: QN 20260301110000001 with DataTime 20260301100000 was kept before "
-                                   "with other values (frame 20260301100000")
+    assert frames[1][2].startswith(
+        "conflict: QN 20260301110000001 with DataTime 20260301100000 was kept before "
+        "with other values (frame 20260301100000"
+    )
     assert frames[1][2].endswith("): for review, not used as data")
     assert len(frames) == 2
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            assert session.execute(select(Measurement.pollutant, Measurement.value)).all() == [("a21026", 12.5)]
+            assert session.execute(select(Measurement.pollutant, Measurement.value)).all() == [
+                ("a21026", 12.5)
+            ]
     finally:
         engine.dispose()

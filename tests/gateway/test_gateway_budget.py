@@ -43,33 +43,57 @@ def test_many_addresses_share_one_entry_past_the_table_cap():
 
 def bad_crc_frame(number: int) -> bytes:
     """A frame of 1,081 bytes whose CRC is wrong (so refused and quarantined)."""
-    frame = make_frame(st="22", cn=2051, pw=PW, mn=MN, qn=f"20260301101{number:06d}", flag=4,
-                       cp="DataTime=20260301101000;" + "a21026-Avg=1.0," * 63 + "a21026-Flag=N").raw
+    frame = make_frame(
+        st="22",
+        cn=2051,
+        pw=PW,
+        mn=MN,
+        qn=f"20260301101{number:06d}",
+        flag=4,
+        cp="DataTime=20260301101000;" + "a21026-Avg=1.0," * 63 + "a21026-Flag=N",
+    ).raw
     assert len(frame) == 1081
     return frame[:-6] + (b"0000" if frame[-6:-2] != b"0000" else b"1111") + b"\r\n"
 
 
 def test_junk_past_the_budget_is_counted_not_journaled_and_data_still_kept(db_url, start_gateway, tmp_path):
     register(db_url, (MN, PW, "2017", None))
-    gateway = start_gateway(db_url, junk_bytes_per_address=3000, junk_bytes_total=100_000, max_rejections=1000)
+    gateway = start_gateway(
+        db_url, junk_bytes_per_address=3000, junk_bytes_total=100_000, max_rejections=1000
+    )
     device = Device(gateway.port)
     device.send(b"".join(bad_crc_frame(number) for number in range(10)))
-    good = make_frame(st="22", cn=2051, pw=PW, mn=MN, qn="20260301101999999", flag=5,
-                      cp="DataTime=20260301101000;a21026-Avg=1.0,a21026-Flag=N").raw
+    good = make_frame(
+        st="22",
+        cn=2051,
+        pw=PW,
+        mn=MN,
+        qn="20260301101999999",
+        flag=5,
+        cp="DataTime=20260301101000;a21026-Avg=1.0,a21026-Flag=N",
+    ).raw
     device.send(good)
     assert [reply.qn for reply in device.replies(1)] == ["20260301101999999"]
     stats = gateway.gateway.stats
-    assert (stats.junk_sampled, stats.junk_dropped, stats.junk_dropped_bytes) == (1, 7, 7 * 1085)  # 1,085 bytes each as counted: the password redacted
+    assert (stats.junk_sampled, stats.junk_dropped, stats.junk_dropped_bytes) == (
+        1,
+        7,
+        7 * 1085,
+    )  # 1,085 bytes each as counted: the password redacted
     gateway.stop()
     refused = [Entry.decode(body) for body, _ in Journal(tmp_path / "journal").replay(None)]
     assert [len(entry.raw) for entry in refused if not entry.kept] == [1085, 1085, 256]
     engine = make_engine(db_url)
     try:
         with session_factory(engine)() as session:
-            rows = session.execute(select(Hj212Quarantine.reason).order_by(Hj212Quarantine.id)).scalars().all()
+            rows = (
+                session.execute(select(Hj212Quarantine.reason).order_by(Hj212Quarantine.id)).scalars().all()
+            )
             assert session.scalar(select(func.count()).select_from(Hj212Frame)) == 1
     finally:
         engine.dispose()
     assert len(rows) == 3
-    assert rows[2].endswith("[over the junk budget: the first 256 of 1085 bytes; more junk from 127.0.0.1 is "
-                            "counted, not kept, for the rest of the window]")
+    assert rows[2].endswith(
+        "[over the junk budget: the first 256 of 1085 bytes; more junk from 127.0.0.1 is "
+        "counted, not kept, for the rest of the window]"
+    )

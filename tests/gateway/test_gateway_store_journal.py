@@ -27,8 +27,15 @@ ECOWATCH = str(Path(sys.executable).with_name("ecowatch"))
 
 
 def upload(qn: str, data_time: str = "20260301101000") -> bytes:
-    return make_frame(st="22", cn=2051, pw=PW, mn=MN, qn=qn, flag=5,
-                      cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N").raw
+    return make_frame(
+        st="22",
+        cn=2051,
+        pw=PW,
+        mn=MN,
+        qn=qn,
+        flag=5,
+        cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N",
+    ).raw
 
 
 def test_the_default_journal_follows_the_store(tmp_path):
@@ -46,8 +53,9 @@ def test_a_journal_names_its_store_and_refuses_another(tmp_path):
     journal.claim("a" * 32, "sqlite:///a.db", applied_before=False)  # its own store: fine, again
     with pytest.raises(JournalError) as refused:
         journal.claim("b" * 32, "sqlite:///b.db", applied_before=True)
-    assert str(refused.value).startswith(f"journal {tmp_path / 'j'} belongs to another store (sqlite:///a.db), "
-                                         "not to sqlite:///b.db: ")
+    assert str(refused.value).startswith(
+        f"journal {tmp_path / 'j'} belongs to another store (sqlite:///a.db), not to sqlite:///b.db: "
+    )
 
 
 def test_a_journal_from_before_store_ids_is_taken_only_by_the_store_that_applied_it(tmp_path):
@@ -65,8 +73,19 @@ def test_a_replayed_frame_of_a_site_the_store_does_not_know_is_quarantined(db_ur
     register(db_url, (MN, PW, "2017", None))
     journal = Journal(tmp_path / "journal")
     journal.open()
-    journal.write([Entry(True, 1_772_330_000_000_000, 424_242, "Asia/Shanghai", "127.0.0.1:1", "",
-                         upload("20260301101000001")).encode()])
+    journal.write(
+        [
+            Entry(
+                True,
+                1_772_330_000_000_000,
+                424_242,
+                "Asia/Shanghai",
+                "127.0.0.1:1",
+                "",
+                upload("20260301101000001"),
+            ).encode()
+        ]
+    )
     journal.close()
     engine = make_engine(db_url)
     try:  # the journal is this store's (it applied some of it before), its frame a site since removed
@@ -91,8 +110,13 @@ def test_a_replayed_frame_of_a_site_the_store_does_not_know_is_quarantined(db_ur
 
 
 def _start_serve(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, list[str]]:
-    process = subprocess.Popen([ECOWATCH, "serve", "--port", "0", "--gateway-port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process = subprocess.Popen(
+        [ECOWATCH, "serve", "--port", "0", "--gateway-port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     seen: list[str] = []
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -122,8 +146,19 @@ def test_serve_on_another_store_leaves_the_default_stores_journal_alone(tmp_path
     gateway.stop()
     journal = Journal(default_journal)
     journal.open()
-    journal.write([Entry(True, 1_772_330_000_000_000, site_id, "Asia/Shanghai", "127.0.0.1:1", "",
-                         upload("20260301101000001")).encode()])
+    journal.write(
+        [
+            Entry(
+                True,
+                1_772_330_000_000_000,
+                site_id,
+                "Asia/Shanghai",
+                "127.0.0.1:1",
+                "",
+                upload("20260301101000001"),
+            ).encode()
+        ]
+    )
     journal.close()
     before = sorted((path.name, path.stat().st_size) for path in default_journal.iterdir())
 
@@ -147,16 +182,30 @@ def test_serve_on_another_store_leaves_the_default_stores_journal_alone(tmp_path
         engine.dispose()
 
     # Given the default store's journal by hand, it refuses, saying whose it is.
-    done = subprocess.run([ECOWATCH, "gateway", "--port", "0", "--db", f"sqlite:///{other}", "--journal",
-                           str(default_journal)], capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [ECOWATCH, "gateway", "--port", "0", "--db", f"sqlite:///{other}", "--journal", str(default_journal)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 2
-    expected = (f"journal {default_journal} belongs to another store (sqlite:///{data / 'ecowatch.db'}), not to "
-                f"sqlite:///{other}: its frames are that store's.")
+    expected = (
+        f"journal {default_journal} belongs to another store (sqlite:///{data / 'ecowatch.db'}), not to "
+        f"sqlite:///{other}: its frames are that store's."
+    )
     assert re.sub(r"\s+", "", expected) in re.sub(r"\s+", "", done.stderr)  # (the console wraps long paths)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_URL, reason="ECOWATCH_TEST_POSTGRES_URL is not set"))])
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        pytest.param(
+            "postgresql", marks=pytest.mark.skipif(not PG_URL, reason="ECOWATCH_TEST_POSTGRES_URL is not set")
+        ),
+    ],
+)
 def test_every_command_treats_a_fresh_embedded_store_alike(backend, tmp_path, request):
     """The embedded store (SQLite) is migrated by any command, as ``serve`` does; a server database
     (PostgreSQL) is left to ``ecowatch db upgrade``, which the refusal names."""
@@ -165,12 +214,15 @@ def test_every_command_treats_a_fresh_embedded_store_alike(backend, tmp_path, re
     else:
         url = request.getfixturevalue("db_url_pg")
     env = {**os.environ, "ECOWATCH_DATA_DIR": str(tmp_path / "data")}
-    commands = [["devices", "add", "--mn", MN, "--password", PW, "--site", "FRESH-1"],
-                ["hj212", "frames", "--json"],
-                ["users", "add", "--username", "li", "--role", "admin", "--password", "li-pass-12345"]]
+    commands = [
+        ["devices", "add", "--mn", MN, "--password", PW, "--site", "FRESH-1"],
+        ["hj212", "frames", "--json"],
+        ["users", "add", "--username", "li", "--role", "admin", "--password", "li-pass-12345"],
+    ]
     for command in commands:
-        done = subprocess.run([ECOWATCH, *command, "--db", url], capture_output=True, text=True, env=env,
-                              timeout=120)
+        done = subprocess.run(
+            [ECOWATCH, *command, "--db", url], capture_output=True, text=True, env=env, timeout=120
+        )
         if backend == "sqlite":
             assert done.returncode == 0, done.stderr
         else:

@@ -193,7 +193,8 @@ def test_a_garbage_only_stream_is_reported_every_max_frame_bytes():
     assert [(e.reason, e.offset, len(e.raw)) for e in events] == [
         ("skipped 1000 bytes of garbage", 0, 256), ("skipped 1000 bytes of garbage", 1000, 256),
         ("skipped 500 bytes of garbage", 2000, 256)]
-    assert decode([data[:7], data[7:1003], data[1003:]], max_frame_bytes=1000, max_buffer_bytes=1000) == events
+    chunked = [data[:7], data[7:1003], data[1003:]]
+    assert decode(chunked, max_frame_bytes=1000, max_buffer_bytes=1000) == events
     d = FrameDecoder(max_frame_bytes=1000, max_buffer_bytes=1000)
     d.feed(data)
     assert len(list(d.events())) == 2  # before EOF: the two whole runs of 1,000 bytes

@@ -28,9 +28,13 @@ def test_retention_deletes_rows_last_seen_before_the_limit(engine, db_url):
 def test_a_row_seen_again_lately_is_kept(engine, db_url):
     """Retention goes by the last time a frame was seen, not the first."""
     with session_factory(engine).begin() as session:
-        apply_batch(session=session, kept=[], refused=[refused("a" * 64, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))])
+        apply_batch(
+            session=session, kept=[], refused=[refused("a" * 64, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))]
+        )
     with session_factory(engine).begin() as session:
-        apply_batch(session=session, kept=[], refused=[refused("a" * 64, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))])
+        apply_batch(
+            session=session, kept=[], refused=[refused("a" * 64, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))]
+        )
     assert prune_quarantine(db_url, dt.datetime(2026, 11, 7, tzinfo=dt.UTC)) == 0
 
 
@@ -40,7 +44,10 @@ def test_nul_in_any_quarantine_text_is_escaped(engine):
     with session_factory(engine).begin() as session:
         apply_batch(session=session, kept=[], refused=[refused("c" * 64, seen, raw="a\0b", mn="M\0N")])
     with session_factory(engine)() as session:
-        assert session.execute(select(Hj212Quarantine.mn, Hj212Quarantine.raw)).one() == ("M\\x00N", "a\\x00b")
+        assert session.execute(select(Hj212Quarantine.mn, Hj212Quarantine.raw)).one() == (
+            "M\\x00N",
+            "a\\x00b",
+        )
 
 
 def test_the_platform_schedules_the_retention_daily():

@@ -143,15 +143,16 @@ class Journal:
                 owner, _, owner_label = path.read_text().partition("\n")
                 if owner.strip() == store_id:
                     return
+                owner_name = owner_label.strip() or owner.strip()
                 raise JournalError(
-                    f"journal {self.folder} belongs to another store ({owner_label.strip() or owner.strip()}), "
-                    f"not to {label}: its frames are that store's. Give this store its own journal (--journal, "
-                    f"or leave it out for the default beside the store), or point --db at the store it belongs to")
+                    f"journal {self.folder} belongs to another store ({owner_name}), not to {label}: its "
+                    "frames are that store's. Give this store its own journal (--journal, or leave it out "
+                    "for the default beside the store), or point --db at the store it belongs to")
             if not applied_before and any(self.path(n).stat().st_size for n in self.segments()):
                 raise JournalError(
-                    f"journal {self.folder} holds frames but names no store (written before journals did), and "
-                    f"{label} never applied any of it: it is another store's. Give this store its own journal "
-                    f"(--journal), or point --db at the store it belongs to")
+                    f"journal {self.folder} holds frames but names no store (written before journals did), "
+                    f"and {label} never applied any of it: it is another store's. Give this store its own "
+                    "journal (--journal), or point --db at the store it belongs to")
             tmp = path.with_suffix(".tmp")
             with open(tmp, "w", opener=_private) as file:
                 file.write(f"{store_id}\n{label}\n")

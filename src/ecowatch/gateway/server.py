@@ -748,16 +748,19 @@ class Gateway:
                                    acknowledge=problem.acknowledge)
         if verdict.kept:
             info = verdict.info
-            # The password is never kept: the journal has the frame with it redacted (length and CRC recomputed).
+            # The password is never kept: the journal has the frame with it redacted (length and CRC
+            # recomputed).
             raw, plain = redact_frame(frame.raw, _plain_frame(frame) if frame.encrypted else b"")
-            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", raw, plain)
+            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", raw,
+                          plain)
             reply = auto_reply(frame)
             self.stats.frames_kept += 1
         else:
             entry = self._refused_entry(connection, verdict.reason, frame.raw)
             reply = (_safe_reply(frame, verdict.qn_rtn)
                      if verdict.qn_rtn is not None and frame.ack_requested and frame.qn else None)
-            if verdict.acknowledge and entry is not None and entry.raw == redact_password(frame.raw):  # kept whole
+            kept_whole = entry is not None and entry.raw == redact_password(frame.raw)
+            if verdict.acknowledge and kept_whole:
                 reply = auto_reply(frame)
             self.stats.frames_quarantined += 1
         if entry is not None:
@@ -936,7 +939,8 @@ class Gateway:
             await asyncio.sleep(period)
             report = self.junk_budget.roll(time.monotonic())
             if report is not None:  # one line per window, however much junk came
-                log.warning("junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; most from %s",
+                log.warning("junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; "
+                            "most from %s",
                             report.dropped, report.dropped_bytes, self.limits.junk_window_s,
                             ", ".join(f"{address} ({count})" for address, count in report.by_address))
             now = time.monotonic()
@@ -977,7 +981,8 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
         log.warning("the store refused a batch of %d frames (%s): writing them one by one", len(batch),
                     _brief(error))
     kept = 0
-    for number, (item, (_, _, position)) in enumerate(zip(items, batch, strict=True), records - len(batch) + 1):
+    first = records - len(batch) + 1
+    for number, (item, (_, _, position)) in enumerate(zip(items, batch, strict=True), first):
         checkpoint = Checkpoint(journal_id, position.segment, position.offset, number)
         try:
             kept += _write_items(engine, [item], checkpoint, actor)
@@ -991,7 +996,8 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
         except Exception as error:
             if not _refused_by_store(error):
                 raise
-            log.error("journal record ending at %s dropped: the store refused it (%s) and its quarantine (%s)",
+            log.error("journal record ending at %s dropped: the store refused it (%s) and its "
+                      "quarantine (%s)",
                       tuple(position), reason, _brief(error))
             _write_items(engine, [], checkpoint, actor)
     return kept
@@ -1017,7 +1023,8 @@ def _refused_by_store(error: BaseException) -> bool:
     constraint), rather than that it cannot be reached."""
     if isinstance(error, DataError | IntegrityError | ValueError | TypeError):
         return True
-    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)  # the driver refused a value
+    # A StatementError that is no DBAPIError: the driver refused a value before sending it.
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
 
 
 def _brief(error: BaseException) -> str:
@@ -1103,7 +1110,9 @@ def _redacted(entry: Entry) -> Entry:
         raw, plain = redact_frame(entry.raw, entry.plain)
     else:
         raw, plain = redact_password(entry.raw), entry.plain
-    return entry if (raw, plain) == (entry.raw, entry.plain) else dataclasses.replace(entry, raw=raw, plain=plain)
+    if (raw, plain) == (entry.raw, entry.plain):
+        return entry
+    return dataclasses.replace(entry, raw=raw, plain=plain)
 
 
 def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedFrame:
@@ -1116,15 +1125,18 @@ def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedF
         reason = entry.reason if entry.kept is False else f"journal replay: {frame}"
         mn = frame.mn if isinstance(frame, Frame) else header_mn(entry.raw)
         mn = mn[:64] if mn else None
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), reason[:255], mn, quarantine_text(entry.raw), peer,
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), reason[:255], mn, quarantine_text(entry.raw),
+                            peer,
                             received)
     problem = unstorable(frame)
     if problem is not None:  # journaled before the gateway checked this at the door
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {problem.reason}", frame.mn[:64],
+        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {problem.reason}",
+                            frame.mn[:64],
                             quarantine_text(entry.raw), peer, received)
     raw_text = entry.raw.decode("utf-8", "replace")
     return KeptFrame(
-        digest=frame_key((entry.plain or entry.raw)[6:-6], frame.cp.data_time), mn=frame.mn, qn=frame.qn, st=frame.st, cn=frame.cn,
+        digest=frame_key((entry.plain or entry.raw)[6:-6], frame.cp.data_time), mn=frame.mn, qn=frame.qn,
+        st=frame.st, cn=frame.cn,
         flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
         cp=frame.cp.text, raw=raw_text, peer=peer, received_at=received, site_id=entry.site_id,
         timezone=entry.timezone,

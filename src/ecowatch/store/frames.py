@@ -228,8 +228,8 @@ def data_time_problem(frame: Frame, *, timezone: str, now: dt.datetime,
         return Unstorable(f"DataTime {text} is {(time - now_utc).days} days after {clock} {window.future})",
                           int(QnRtn.REJECTED), acknowledge=True)
     if time < now_utc - window.past:
-        return Unstorable(f"DataTime {text} is {(now_utc - time).days} days before {clock} {window.past.days} "
-                          "days)", int(QnRtn.REJECTED), acknowledge=True)
+        return Unstorable(f"DataTime {text} is {(now_utc - time).days} days before {clock} "
+                          f"{window.past.days} days)", int(QnRtn.REJECTED), acknowledge=True)
     return None
 
 
@@ -266,8 +266,8 @@ def redact_frame(raw: bytes, plain: bytes = b"") -> tuple[bytes, bytes]:
     The HJ 212-2017 Annex C notice (reference §6); the CRC after redaction is the reference CRC-16's:
 
     >>> from ecowatch.hj212 import parse_frame
-    >>> raw, _ = redact_frame(b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;"
-    ...                       b"Flag=5;CP=&&PolId=w01018&&CAC1\\r\\n")
+    >>> raw, _ = redact_frame(b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;"
+    ...                       b"MN=010000A8900016F000169DC0;Flag=5;CP=&&PolId=w01018&&CAC1\\r\\n")
     >>> raw[:6], raw.split(b";")[3], raw[-8:]
     (b'##0103', b'PW=<redacted>', b'&&4680\\r\\n')
     >>> parse_frame(raw).crc_ok
@@ -386,8 +386,8 @@ def frame_key(data_segment: bytes, data_time: str | None) -> str:
     The same frame always gets the same key (the DataTime is part of the segment), so a re-sent frame
     is the same row; so is a reading re-sent under a new QN (a device re-sends data that got no 9014
     with a new QN, HJ 212-2017 §6.5), which was stored again.  Frames without a DataTime (heartbeats,
-    notices) keep their QN in the key: each is its own event.  The DataTime leads so that the frames of one minute are neighbours in the
-    unique index: 10,000 devices' frames of a minute then touch a few hundred index pages instead of
+    notices) keep their QN in the key: each is its own event.  The DataTime leads so that the frames of
+    one minute are neighbours in the unique index: 10,000 devices' frames of a minute then touch a few hundred index pages instead of
     one random page each, which on a growing table made the store fall behind (10,000 frames/s over
     10,000 connections: 60 s ended 46,000-61,000 frames behind with a plain SHA-256, 4,100 with this).
 
@@ -615,8 +615,9 @@ def _conflicts(session: Session, frames: Iterable[KeptFrame]) -> dict[str, str]:
     for frame in keyed:
         earlier = first.setdefault((frame.mn, frame.qn, f"{frame.cn:04d}", frame.data_time), frame.digest)
         if earlier != frame.digest:
-            review[frame.digest] = (f"conflict: QN {frame.qn} with DataTime {frame.data_time} was kept before "
-                                    f"with other values (frame {earlier}): for review, not used as data")[:255]
+            review[frame.digest] = (f"conflict: QN {frame.qn} with DataTime {frame.data_time} was kept "
+                                    f"before with other values (frame {earlier}): for review, not used as "
+                                    "data")[:255]
     return review
 
 
@@ -748,7 +749,8 @@ def read_store_id(*, session: Session) -> str:
     """This store's id (``store_identity``, made by migration 0006): a gateway journal names it."""
     store_id = session.scalar(select(StoreIdentity.store_id).order_by(StoreIdentity.created_at).limit(1))
     if store_id is None:
-        raise StoreError(f"store {session.get_bind().url!r} has no store_identity row: run `ecowatch db upgrade`")
+        raise StoreError(f"store {session.get_bind().url!r} has no store_identity row: "
+                         "run `ecowatch db upgrade`")
     return store_id
 
 

@@ -104,7 +104,8 @@ def prepare(engine: Engine) -> None:
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for ``url`` whose schema is at the latest revision (:func:`prepare`), or :class:`StoreError`."""
+    """An engine for ``url`` whose schema is at the latest revision (:func:`prepare`), or
+    :class:`StoreError`."""
     engine = make_engine(url)
     try:
         prepare(engine)
