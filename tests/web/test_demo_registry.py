@@ -76,8 +76,12 @@ def test_the_stations_are_stored_in_their_districts_under_the_city(demo_store):
                 assert (station_of(sites[code]).city_code, station_of(sites[code]).county_code) == (
                     "110000", "110105")
             assert sites["BJ-北部新区"].name_en == "Beibuxinqu"
-            counties = session.scalars(select(Region.code).where(Region.level == "county")).all()
-            assert set(counties) == set(BEIJING_DISTRICTS)
+            # The store holds every national division (migration 0010): the stations use all 16 districts
+            # of 110100, which are every county under it, with their official names.
+            used = {site.region.code for site in sites.values() if site.region.level == "county"}
+            city = session.scalars(select(Region).where(Region.code == "110100")).one()
+            assert used == set(BEIJING_DISTRICTS)
+            assert {c.code: c.name for c in city.children} == BEIJING_DISTRICTS
     finally:
         engine.dispose()
 
