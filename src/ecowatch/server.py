@@ -110,9 +110,11 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
     migrate.upgrade(settings.url)
     gateway = simulation = None
     if settings.gateway_port is not None:
-        from ecowatch.gateway.journal import default_journal_dir
+        from ecowatch.gateway.journal import adopt_legacy_journal, default_journal_dir
         from ecowatch.gateway.server import Gateway
 
+        if settings.journal_dir is None and (moved := adopt_legacy_journal(settings.url)) is not None:
+            log.warning("the gateway journal of earlier versions moved to %s, the store's own", moved)
         journal_dir = settings.journal_dir or default_journal_dir(settings.url)
         gateway = Gateway(url=settings.url, journal_dir=journal_dir)
         await gateway.start(settings.host, settings.gateway_port)

@@ -229,3 +229,56 @@ def test_every_command_treats_a_fresh_embedded_store_alike(backend, tmp_path, re
             assert done.returncode == 2
             assert "run `ecowatch db upgrade` first" in re.sub(r"\s+", " ", done.stderr)
     assert (migrate.current(url) == migrate.head()) is (backend == "sqlite")
+
+
+def test_the_journal_of_earlier_versions_moves_to_the_default_stores_place(tmp_path):
+    """Earlier versions kept one ``journal/`` in the data folder for every store: for the default store it
+    moves beside it, and what it holds beyond the store's checkpoint is replayed."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    env = {**os.environ, "ECOWATCH_DATA_DIR": str(data)}
+    env.pop("ECOWATCH_DB", None)
+    default_url = f"sqlite:///{data / 'ecowatch.db'}"
+    register(default_url, (MN, PW, "2017", None))
+    from gateway_helpers import GatewayThread
+
+    gateway = GatewayThread(default_url, data / "journal", store_process=False)
+    site_id = gateway.gateway.registry.lookup(MN).site_id
+    gateway.stop()
+    journal = Journal(data / "journal")
+    journal.open()
+    entry = Entry(
+        True, 1_772_330_000_000_000, site_id, "Asia/Shanghai", "127.0.0.1:1", "", upload("20260301101000001")
+    )
+    journal.write([entry.encode()])
+    journal.close()
+    process = subprocess.Popen(
+        [ECOWATCH, "gateway", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("listening" in line for line in seen):
+            line = process.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = re.sub(r"\s+", "", "".join(seen))
+    assert re.sub(r"\s+", "", f"journal of earlier versions moved to {data / 'ecowatch.journal'}") in text
+    assert "1framesreplayed" in text
+    assert not (data / "journal").exists()
+    engine = make_engine(default_url)
+    try:
+        with session_factory(engine)() as session:
+            assert [frame["qn"] for frame in list_frames(session=session)] == ["20260301101000001"]
+    finally:
+        engine.dispose()

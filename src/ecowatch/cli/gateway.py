@@ -55,13 +55,15 @@ def gateway(
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ecowatch.gateway.journal import default_journal_dir
+    from ecowatch.gateway.journal import adopt_legacy_journal, default_journal_dir
     from ecowatch.gateway.server import Gateway
     from ecowatch.store import database_url
     from ecowatch.store.db import display_url
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = database_url(db)
+    if journal is None and (moved := adopt_legacy_journal(url)) is not None:
+        console.print(f"the gateway journal of earlier versions moved to {moved}, the store's own", highlight=False)
     folder = journal or default_journal_dir(url)
     # The store writer thread holds the GIL while it builds a batch; a shorter switch interval than
     # CPython's 5 ms lets the event loop answer devices in between.

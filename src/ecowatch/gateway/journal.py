@@ -37,9 +37,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ecowatch.errors import EcowatchError
-from ecowatch.store.db import data_dir, normalise_url
+from ecowatch.store.db import DEFAULT_FILE, data_dir, normalise_url
 
-__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position", "default_journal_dir"]
+__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position", "adopt_legacy_journal",
+           "default_journal_dir"]
 
 _HEADER = struct.Struct("<II")
 #: A body larger than this is corruption: one entry holds at most two frames of the format's
@@ -83,6 +84,23 @@ def default_journal_dir(url: str) -> Path:
         return path.with_name(path.stem + ".journal")
     key = hashlib.sha256(parsed.render_as_string(hide_password=True).encode()).hexdigest()
     return data_dir() / "journals" / key[:16]
+
+
+def adopt_legacy_journal(url: str) -> Path | None:
+    """Move the journal earlier versions kept for every store (``journal/`` in the data folder) to the
+    default store's own place (:func:`default_journal_dir`), when ``url`` is the default store and that
+    place is still free; the new place, or None when there was nothing to move.  Frames left there by
+    a gateway stopped uncleanly before the upgrade are then replayed as usual; a journal that was
+    another store's is refused at start (:meth:`Journal.claim`), not replayed."""
+    folder = data_dir()
+    legacy, default = folder / "journal", folder / DEFAULT_FILE
+    if normalise_url(url).database != str(default) or not (legacy / _ID_FILE).exists():
+        return None
+    target = default_journal_dir(url)
+    if target.exists():
+        return None
+    os.replace(legacy, target)
+    return target
 
 
 def _private(path: str, flags: int) -> int:
