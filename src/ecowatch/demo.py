@@ -111,7 +111,8 @@ class SeedSummary:
 
 
 def _has_prsa(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(Measurement).where(Measurement.source == "prsa")) > 0
+    count = select(func.count()).select_from(Measurement).where(Measurement.source == "prsa")
+    return session.execute(count).scalar_one() > 0
 
 
 def _registry(session: Session) -> int:

@@ -94,7 +94,7 @@ def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date |
     return LoadSummary(
         files=len(imported.sources),
         values=frame.height,
-        invalid=frame["invalid_reason"].is_not_null().sum(),
+        invalid=frame.height - frame["invalid_reason"].null_count(),
         stations=len(imported.stations),
         written=written,
         issues=len(imported.issues),

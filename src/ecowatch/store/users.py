@@ -16,6 +16,8 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import Enum
+from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -155,7 +157,13 @@ def create_user(
     return user
 
 
-_UNSET = object()
+class _Unset(Enum):
+    """The type of :data:`_UNSET`: an argument not given, where None means "no region/enterprise"."""
+
+    token = 0
+
+
+_UNSET: Final = _Unset.token
 
 
 def _given_hash(password: str | None, password_hash: str | None) -> str:
@@ -172,8 +180,8 @@ def update_user(
     password: str | None = None,
     password_hash: str | None = None,
     role: Role | str | None = None,
-    region_code: str | None | object = _UNSET,
-    enterprise_code: str | None | object = _UNSET,
+    region_code: str | None | _Unset = _UNSET,
+    enterprise_code: str | None | _Unset = _UNSET,
     active: bool | None = None,
 ) -> User:
     """Change a user's password, role and scope, or active flag; one audit entry lists what changed.

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from ecowatch.sources import models as _sources_models  # noqa: F401  (its tables join Base.metadata)
 from ecowatch.store.db import make_engine
+from ecowatch.store.errors import StoreError
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
 
@@ -49,6 +50,8 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise StoreError("store/migrations/env.py: no database to migrate: run alembic with -x url=URL")
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
