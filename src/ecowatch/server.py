@@ -139,6 +139,7 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
         if gateway is not None and settings.simulate_devices:
             from ecowatch.demo import run_demo_devices
 
+            assert gateway.port is not None, "run_platform: the gateway listens (started above)"
             simulation = asyncio.create_task(run_demo_devices(settings.url, settings.host, gateway.port))
         if ready is not None:
             ready(web_port, gateway.port if gateway else None)

@@ -252,14 +252,15 @@ def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: Fig
     return (max(times) if times else None), statuses
 
 
-def _values(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.datetime) -> list[tuple]:
+def _values(session: Session, site: Site, first_utc: dt.datetime,
+            last_utc: dt.datetime) -> list[tuple[dt.datetime, str, float | None, str | None]]:
     query = (
         select(Measurement.time, Measurement.pollutant, Measurement.value, Measurement.flag)
         .where(Measurement.site_id == site.id, Measurement.interval == HOURLY,
                Measurement.time >= first_utc, Measurement.time <= last_utc)
         .order_by(Measurement.pollutant, Measurement.time)
     )
-    return list(session.execute(query))
+    return list(session.execute(query).tuples())
 
 
 def series_label(pollutant: str) -> dict[str, str]:
@@ -319,8 +320,9 @@ def _series(session: Session, site: Site, hours: int, at: dt.datetime | None) ->
     index = {t: i for i, t in enumerate(times)}
     pollutants: dict[str, dict[str, Any]] = {}
     if site.kind == SiteKind.air_station:  # the six of GB 3095 always, in the standard's order
-        for pollutant in Pollutant:
-            pollutants[pollutant.value] = {**series_label(pollutant.value), "points": [[t, None] for t in labels]}
+        for standard_pollutant in Pollutant:
+            pollutants[standard_pollutant.value] = {**series_label(standard_pollutant.value),
+                                                    "points": [[t, None] for t in labels]}
     for time, pollutant, value, flag in _values(session, site, first, latest):
         entry = pollutants.setdefault(pollutant, {**series_label(pollutant), "points": [[t, None] for t in labels]})
         usable = value is not None and flag != INVALID_FLAG and (flag is None or flag in VALID_FLAGS)
