@@ -360,3 +360,53 @@ def test_same_qn_and_data_time_with_other_values_keeps_both_and_flags_the_second
             ]
     finally:
         engine.dispose()
+
+
+def test_ecowatch_gateway_takes_the_data_time_window_and_junk_budgets(sqlite_url, tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    register(sqlite_url, (MN, PW, "2017", None))
+    command = [
+        str(Path(sys.executable).with_name("ecowatch")),
+        "gateway",
+        "--port",
+        "0",
+        "--db",
+        sqlite_url,
+        "--data-time-past-days",
+        "1",
+        "--junk-bytes-per-address",
+        "10",
+        "--junk-bytes-total",
+        "1000",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ)
+    )
+    try:
+        port = None
+        while port is None:
+            line = process.stdout.readline()
+            assert line, "the gateway did not start"
+            if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
+                port = int(found.group(1))
+        device = Device(port)
+        device.send(
+            upload("20260301101000001", data_time="20260301101000") + b"junk that is over ten bytes"
+        )
+        assert [r.cn for r in device.replies(1)] == [9014]  # acknowledged, quarantined: a day at most
+        device.sock.shutdown(1)
+        assert device.closed_by_peer(timeout=10)  # the gateway has seen the end, and the garbage before it
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    # The frame (150 bytes) is over the 10-byte budget: kept whole as the address's one sample (it is
+    # shorter than a sample); the garbage after it (27 bytes) is only counted.
+    assert '"junk_sampled": 0, "junk_dropped": 1, "junk_dropped_bytes": 27' in output
+    assert kept_qns(sqlite_url) == []
+    assert quarantined(sqlite_url)[0][0].startswith("DataTime 20260301101000 is ")

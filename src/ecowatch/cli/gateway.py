@@ -51,6 +51,16 @@ def gateway(
                                                  min=12, max=10011)] = 10011,
     fsync_in_thread: Annotated[bool, typer.Option("--fsync-in-thread", help="Journal fsync in a worker thread "
                                                   "(slow disks) instead of on the event loop.")] = False,
+    junk_per_address: Annotated[int, typer.Option("--junk-bytes-per-address", min=0, help="Bytes of refused "
+                                                  "frames and garbage kept per address and hour; past it a "
+                                                  "sample, the rest counted.")] = 1 << 20,
+    junk_total: Annotated[int, typer.Option("--junk-bytes-total", min=0, help="Bytes of refused frames and "
+                                            "garbage kept per hour from all addresses.")] = 32 << 20,
+    data_time_past_days: Annotated[float, typer.Option("--data-time-past-days", min=0, help="Data whose DataTime "
+                                                       "is older is quarantined.")] = 400.0,
+    data_time_future_minutes: Annotated[float, typer.Option("--data-time-future-minutes", min=0,
+                                                            help="Data whose DataTime is further ahead of the "
+                                                            "server clock is quarantined.")] = 60.0,
 ) -> None:
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -74,7 +84,9 @@ def gateway(
     async def run() -> None:
         server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
                          max_per_address=max_per_address, unauthenticated_timeout_s=unauthenticated_timeout,
-                         max_frame_bytes=max_frame_bytes, journal_inline=not fsync_in_thread, actor=_actor().replace("cli:", "gateway:"))
+                         max_frame_bytes=max_frame_bytes, journal_inline=not fsync_in_thread, actor=_actor().replace("cli:", "gateway:"),
+                         junk_bytes_per_address=junk_per_address, junk_bytes_total=junk_total,
+                         data_time_past_days=data_time_past_days, data_time_future_minutes=data_time_future_minutes)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Before the "listening" line: whoever reads it may signal at once.

@@ -21,6 +21,9 @@ def serve(
     db: DbOpt = None,
     journal: Annotated[Path | None, typer.Option("--journal", help="Gateway journal folder (default: the "
                                                  "store's own, e.g. ecowatch.journal/ beside ecowatch.db).")] = None,
+    quarantine_retention_days: Annotated[int, typer.Option("--quarantine-retention-days", min=1,
+                                                           help="Refused frames and junk last seen this many "
+                                                           "days ago are deleted, daily.")] = 30,
     simulate: Annotated[bool, typer.Option("--simulate", help="Run the demo's simulated HJ 212 devices against "
                                            "the gateway (see `ecowatch demo`).")] = False,
 ) -> None:
@@ -36,7 +39,8 @@ def serve(
     url = database_url(db)
     settings = PlatformSettings(url=url, host=host, port=port,
                                 gateway_port=None if gateway_port < 0 else gateway_port,
-                                journal_dir=journal, simulate_devices=simulate)
+                                journal_dir=journal, simulate_devices=simulate,
+                                quarantine_retention_days=quarantine_retention_days)
 
     def ready(web_port: int, bound_gateway_port: int | None) -> None:
         console.print(f"ecowatch is running on {display_url(url)}", highlight=False)
