@@ -224,7 +224,8 @@ def _remove_simulated(url: str, mns: list[str], acknowledged: int, *, timeout_s:
         deadline = time.monotonic() + timeout_s
         while True:
             with session_factory(engine)() as session:
-                stored = session.scalar(select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.in_(mns)))
+                count = select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.in_(mns))
+                stored = session.execute(count).scalar_one()
             if stored >= acknowledged or time.monotonic() > deadline:
                 break
             time.sleep(0.2)  # polling the store for the gateway's writes, bounded by the deadline
@@ -319,7 +320,7 @@ def hj212_simulate(
     # run stay, and their frames would blur the wait for this run's.
     if register and temporary and added == len(specs):
         try:
-            removed = _remove_simulated(database_url(db), [spec.mn for spec in specs], figures["acknowledged"])
+            removed = _remove_simulated(database_url(db), [spec.mn for spec in specs], report.acknowledged)
         except (EcowatchError, SQLAlchemyError) as error:
             raise fail(error) from None
         if not as_json:
