@@ -18,6 +18,7 @@ Division(code='110105', name='朝阳区', level='county', parent_code='110100', 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -159,8 +160,8 @@ class DivisionList(Mapping[str, Division]):
 
     @classmethod
     def default(cls) -> DivisionList:
-        """The packaged list (:func:`load_divisions` with no argument)."""
-        return cls(load_divisions())
+        """The packaged list (:func:`load_divisions` with no argument), read once per process."""
+        return _default_list()
 
     def __getitem__(self, code: str) -> Division:
         return self._by_code[code]
@@ -206,3 +207,8 @@ class DivisionList(Mapping[str, Division]):
         top = min(_RANK[d.level] for d in candidates)
         best = [d for d in candidates if _RANK[d.level] == top]
         return best[0].code if len(best) == 1 else None
+
+
+@functools.cache
+def _default_list() -> DivisionList:
+    return DivisionList(load_divisions())
