@@ -56,8 +56,13 @@ def bench_beijing(_: argparse.Namespace) -> dict:
     assessment = assess_air(imported, first, last)
     result = assessment_json(assessment)
     total = time.perf_counter() - start
-    return {"beijing_s": total, "beijing_read_s": read_s, "beijing_values": imported.measurements.height,
-            "beijing_peak_mib": peak_mib(), "beijing_city_pm25": result["city"]["PM2.5"]["value"]}
+    return {
+        "beijing_s": total,
+        "beijing_read_s": read_s,
+        "beijing_values": imported.measurements.height,
+        "beijing_peak_mib": peak_mib(),
+        "beijing_city_pm25": result["city"]["PM2.5"]["value"],
+    }
 
 
 def synthetic_network(n_stations: int, seed: int, stations_per_city: int = 5):
@@ -67,8 +72,14 @@ def synthetic_network(n_stations: int, seed: int, stations_per_city: int = 5):
 
     rng = np.random.default_rng(seed)
     n_days = 365
-    medians = {Pollutant.SO2: 12, Pollutant.NO2: 35, Pollutant.CO: 0.8, Pollutant.O3: 60,
-               Pollutant.PM10: 70, Pollutant.PM2_5: 40}
+    medians = {
+        Pollutant.SO2: 12,
+        Pollutant.NO2: 35,
+        Pollutant.CO: 0.8,
+        Pollutant.O3: 60,
+        Pollutant.PM10: 70,
+        Pollutant.PM2_5: 40,
+    }
     values = np.empty((n_stations, len(POLLUTANTS), n_days, 24))
     hours = np.arange(24)
     o3_cycle = 1 + 0.6 * np.sin((hours - 9) / 24 * 2 * np.pi)
@@ -83,8 +94,16 @@ def synthetic_network(n_stations: int, seed: int, stations_per_city: int = 5):
         values[:, p] = np.round(block, decimals)
         del block, hour_noise
     values[rng.random(values.shape) < 0.03] = np.nan
-    sites = tuple(Site(code=f"S{i:04d}", name=f"S{i:04d}", kind="station", city=f"C{i // stations_per_city:03d}",
-                       category="urban") for i in range(n_stations))
+    sites = tuple(
+        Site(
+            code=f"S{i:04d}",
+            name=f"S{i:04d}",
+            kind="station",
+            city=f"C{i // stations_per_city:03d}",
+            category="urban",
+        )
+        for i in range(n_stations)
+    )
     members: dict[str, tuple[str, ...]] = {}
     for site in sites:
         members[site.city] = (*members.get(site.city, ()), site.code)
@@ -97,8 +116,11 @@ def bench_national(args: argparse.Namespace) -> dict:
     from ecowatch.standards.dust import Exclusion, ExclusionKind
 
     cube, members = synthetic_network(args.stations, args.seed)
-    exclusions = [Exclusion(city, dt.date(2025, 3, day), ExclusionKind.SAND_DUST, "bench")
-                  for city in list(members)[::10] for day in (14, 15, 16)]
+    exclusions = [
+        Exclusion(city, dt.date(2025, 3, day), ExclusionKind.SAND_DUST, "bench")
+        for city in list(members)[::10]
+        for day in (14, 15, 16)
+    ]
     start = time.perf_counter()
     assessment = assess_cube(cube, members, exclusions=exclusions)
     with_all = assessment.periods()
@@ -130,6 +152,7 @@ def bench_python_aqi(args: argparse.Namespace) -> dict:
 
     sample = values[:20_000]
     texts = [f"{v:.1f}" for v in sample]
+
     def theirs_or_error(text: str) -> Decimal | None:
         try:
             return Decimal(python_aqi.to_iaqi(python_aqi.POLLUTANT_PM25, text, algo=python_aqi.ALGO_MEP))
@@ -140,8 +163,11 @@ def bench_python_aqi(args: argparse.Namespace) -> dict:
     theirs = [theirs_or_error(t) for t in texts]
     theirs_per_value = (time.perf_counter() - start) / sample.size
 
-    differs = [(t, int(o), None if th is None else str(th))
-               for t, o, th in zip(texts, ours[: sample.size], theirs, strict=True) if th != int(o)]
+    differs = [
+        (t, int(o), None if th is None else str(th))
+        for t, o, th in zip(texts, ours[: sample.size], theirs, strict=True)
+        if th != int(o)
+    ]
     gap = [t for t, _, th in differs if th is not None and 35 < float(t) < 36]
     exact = [iaqi(t, Column.PM2_5_24H, Edition.E2012) for t in texts[:2000]]
     return {
@@ -162,8 +188,19 @@ def bench_cli(args: argparse.Namespace) -> dict:
     import os
     import subprocess
 
-    command = [str(Path(sys.executable).with_name("ecowatch")), "air", "assess", str(DEMO_PRSA),
-               "--format", "prsa", "--from", "2013-03-01", "--to", "2017-02-28", "--json"]
+    command = [
+        str(Path(sys.executable).with_name("ecowatch")),
+        "air",
+        "assess",
+        str(DEMO_PRSA),
+        "--format",
+        "prsa",
+        "--from",
+        "2013-03-01",
+        "--to",
+        "2017-02-28",
+        "--json",
+    ]
     runs = []
     for _ in range(max(1, args.cli_runs)):
         before = os.times()
@@ -176,13 +213,22 @@ def bench_cli(args: argparse.Namespace) -> dict:
         cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
         runs.append((wall, cpu))
     city_pm25 = json.loads(done.stdout)["city"]["PM2.5"]["value"]
-    return {"cli_cold_wall_s": runs[0][0], "cli_best_wall_s": min(w for w, _ in runs),
-            "cli_best_cpu_s": min(c for _, c in runs), "cli_runs": len(runs),
-            "cli_under_bar": min(w for w, _ in runs) < CLI_BAR_S, "cli_city_pm25": city_pm25}
+    return {
+        "cli_cold_wall_s": runs[0][0],
+        "cli_best_wall_s": min(w for w, _ in runs),
+        "cli_best_cpu_s": min(c for _, c in runs),
+        "cli_runs": len(runs),
+        "cli_under_bar": min(w for w, _ in runs) < CLI_BAR_S,
+        "cli_city_pm25": city_pm25,
+    }
 
 
-CASES = {"beijing": bench_beijing, "national": bench_national, "python_aqi": bench_python_aqi,
-         "cli": bench_cli}
+CASES = {
+    "beijing": bench_beijing,
+    "national": bench_national,
+    "python_aqi": bench_python_aqi,
+    "cli": bench_cli,
+}
 
 
 def _run(name: str, args: argparse.Namespace, queue) -> None:
@@ -219,8 +265,10 @@ def main() -> None:
             shown = f"{value:.3f}" if isinstance(value, float) else value
             print(f"{key:28s} {shown}")
     if args.json:
-        summary = {key: results.get(key) for key in ("beijing_s", "national_s", "national_peak_mib",
-                                                        "vs_python_aqi", "cli_best_wall_s")}
+        summary = {
+            key: results.get(key)
+            for key in ("beijing_s", "national_s", "national_peak_mib", "vs_python_aqi", "cli_best_wall_s")
+        }
         print(json.dumps({**results, **summary}, ensure_ascii=False, default=str))
 
 

@@ -123,8 +123,13 @@ def start_server(url: str, script: str = SERVER, *args: str) -> tuple[subprocess
 
 def figures(latencies: list[float], wall: float, errors: int) -> dict[str, float]:
     array = np.array(latencies) * 1000
-    return {"requests": len(latencies), "errors": errors, "rps": round(len(latencies) / wall, 1),
-            "p50_ms": round(float(np.percentile(array, 50)), 1), "p99_ms": round(float(np.percentile(array, 99)), 1)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": round(float(np.percentile(array, 50)), 1),
+        "p99_ms": round(float(np.percentile(array, 99)), 1),
+    }
 
 
 class Connections:
@@ -163,8 +168,10 @@ class Connections:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 status = int(lines[0].split(" ", 2)[1])
-                fields = {k.strip().lower(): v.strip() for k, _, v in
-                          (line.partition(":") for line in lines[1:] if line)}
+                fields = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
                 await reader.readexactly(int(fields["content-length"]))
                 break
             except (ConnectionError, asyncio.IncompleteReadError):
@@ -247,8 +254,9 @@ async def measure(base: str, args: argparse.Namespace) -> dict[str, dict]:
     try:
         for name, path in ENDPOINTS.items():
             results[name] = await closed_loop(pool, path, args.requests, args.concurrency)
-        results[f"AQI now, open loop {args.rate:g}/s"] = await open_loop(pool, ENDPOINTS["AQI now"], args.rate,
-                                                                         args.seconds)
+        results[f"AQI now, open loop {args.rate:g}/s"] = await open_loop(
+            pool, ENDPOINTS["AQI now"], args.rate, args.seconds
+        )
     finally:
         await pool.close()
     return results
@@ -273,20 +281,32 @@ def run_backend(name: str, url: str, args: argparse.Namespace) -> dict:
     engine = make_engine(url)
     build_hourly_blocks(engine)
     engine.dispose()
-    return {"backend": name, "load_seconds": None if load_seconds is None else round(load_seconds, 1),
-            "results": results}
+    return {
+        "backend": name,
+        "load_seconds": None if load_seconds is None else round(load_seconds, 1),
+        "results": results,
+    }
 
 
 def print_table(runs: list[dict], args: argparse.Namespace) -> None:
     console = Console()
     for run in runs:
         loaded = f", loaded in {run['load_seconds']} s" if run["load_seconds"] is not None else ""
-        table = Table(title=f"{run['backend']}{loaded}: concurrency {args.concurrency}, {args.requests} requests each")
+        table = Table(
+            title=f"{run['backend']}{loaded}: concurrency {args.concurrency}, {args.requests} requests each"
+        )
         for column in ("endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "s"):
             table.add_column(column, justify="left" if column == "endpoint" else "right")
         for name, result in run["results"].items():
-            table.add_row(name, str(result["requests"]), str(result["errors"]), str(result.get("rps", "")),
-                          str(result.get("p50_ms", "")), str(result.get("p99_ms", "")), str(result.get("seconds", "")))
+            table.add_row(
+                name,
+                str(result["requests"]),
+                str(result["errors"]),
+                str(result.get("rps", "")),
+                str(result.get("p50_ms", "")),
+                str(result.get("p99_ms", "")),
+                str(result.get("seconds", "")),
+            )
         console.print(table)
 
 

@@ -58,10 +58,12 @@ WEB = re.compile(r"open\s+http://[\d.]+:(\d+)/")
 GATEWAY = re.compile(r"tcp://[\d.]+:(\d+)")
 USERS = {"analyst": "analyst-password-1", "heavy": "heavy-password-12", "victim": "victim-password-123"}
 POLLED = ("/api/v1/sites?limit=100", "/api/v1/air/aqi/now")
-HEAVY = ("/api/v1/measurements?offset=10000000&limit=100",
-         "/api/v1/measurements?from=2016-01-01&to=2016-01-28&format=xlsx",
-         "/api/v1/measurements?pollutant=NOSUCH&limit=100",
-         "/api/v1/measurements?from=2013-03-01&to=2017-02-28&limit=1000")
+HEAVY = (
+    "/api/v1/measurements?offset=10000000&limit=100",
+    "/api/v1/measurements?from=2016-01-01&to=2016-01-28&format=xlsx",
+    "/api/v1/measurements?pollutant=NOSUCH&limit=100",
+    "/api/v1/measurements?from=2013-03-01&to=2017-02-28&limit=1000",
+)
 HONEST_PREFIX = "HONEST"
 
 
@@ -78,8 +80,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--heavy-concurrency", type=int, default=8)
     p.add_argument("--guessers", type=int, default=30)
     p.add_argument("--honest-bytes-factor", type=float, default=5.0)
-    p.add_argument("--serve-nofile", type=int, default=8192,
-                   help="open-file limit of ecowatch serve (below --idle: the floods reach the gateway's cap)")
+    p.add_argument(
+        "--serve-nofile",
+        type=int,
+        default=8192,
+        help="open-file limit of ecowatch serve (below --idle: the floods reach the gateway's cap)",
+    )
     p.add_argument("--data", action="store_true", help="load the Beijing demo data first (~15-60 s)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--role", default="main", help=argparse.SUPPRESS)  # "poller": the user's process
@@ -133,19 +139,38 @@ def prepare(folder: Path, args) -> tuple[str, dict]:
     from ecowatch.store.users import create_user
 
     url = f"sqlite:///{folder / 'ecowatch.db'}"
-    env = {**os.environ, "ECOWATCH_DATA_DIR": str(folder), "ECOWATCH_DB": url,
-           "ECOWATCH_SECRET_KEY": secrets.token_hex(32)}
+    env = {
+        **os.environ,
+        "ECOWATCH_DATA_DIR": str(folder),
+        "ECOWATCH_DB": url,
+        "ECOWATCH_SECRET_KEY": secrets.token_hex(32),
+    }
     os.environ.update({"ECOWATCH_DATA_DIR": str(folder), "ECOWATCH_DB": url})
     migrate.upgrade(url)
     if args.data:
-        subprocess.run([str(ECOWATCH), "db", "load", str(ROOT / "data" / "demo" / "beijing-prsa"), "--format",
-                        "prsa", "--db", url], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                str(ECOWATCH),
+                "db",
+                "load",
+                str(ROOT / "data" / "demo" / "beijing-prsa"),
+                "--format",
+                "prsa",
+                "--db",
+                url,
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
     register_simulated_devices(url, simulated_devices(args.devices, prefix=f"{HONEST_PREFIX}2017"))
     engine = make_engine(url)
     try:
         with session_factory(engine).begin() as session:
             for username, password in USERS.items():
-                create_user(session=session, username=username, password=password, role="admin", actor="bench")
+                create_user(
+                    session=session, username=username, password=password, role="admin", actor="bench"
+                )
     finally:
         engine.dispose()
     return url, env
@@ -155,8 +180,14 @@ def start_serve(env: dict, nofile: int) -> tuple[subprocess.Popen, int, int]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
-    serve = subprocess.Popen([str(ECOWATCH), "serve", "--port", "0", "--gateway-port", "0"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=limit)
+    serve = subprocess.Popen(
+        [str(ECOWATCH), "serve", "--port", "0", "--gateway-port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=limit,
+    )
     web = gateway = None
     seen: list[str] = []
     while web is None or gateway is None:
@@ -190,7 +221,9 @@ async def poll(web_port: int, rate: float, duration: float) -> dict:
     latencies: list[float] = []
     errors: dict[str, int] = {}
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}", timeout=30) as client:
-        signed = await client.post("/api/v1/auth/token", json={"username": "analyst", "password": USERS["analyst"]})
+        signed = await client.post(
+            "/api/v1/auth/token", json={"username": "analyst", "password": USERS["analyst"]}
+        )
         signed.raise_for_status()
         headers = {"Authorization": f"Bearer {signed.json()['access_token']}"}
         start = time.perf_counter()
@@ -209,9 +242,13 @@ async def poll(web_port: int, rate: float, duration: float) -> dict:
         await asyncio.gather(*(one(n) for n in range(int(rate * duration))))
     from ecowatch.gateway.simulator import percentile
 
-    return {"requests": len(latencies), "p50_ms": round(percentile(latencies, 50), 1),
-            "p99_ms": round(percentile(latencies, 99), 1), "max_ms": round(max(latencies, default=0), 1),
-            "errors": errors}
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies, default=0), 1),
+        "errors": errors,
+    }
 
 
 # -- the floods ---------------------------------------------------------------------------------------
@@ -235,13 +272,15 @@ class Floods:
         return self.until - time.monotonic()
 
     async def _connect(self, address: str):
-        return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self.gateway, local_addr=(address, 0)),
-                                      timeout=max(0.1, min(5.0, self.left())))
+        return await asyncio.wait_for(
+            asyncio.open_connection("127.0.0.1", self.gateway, local_addr=(address, 0)),
+            timeout=max(0.1, min(5.0, self.left())),
+        )
 
     async def junk(self) -> None:
         budget = [int(self.args.junk_mb * 1e6)]
         rng = random.Random(14)
-        body = bytes(rng.randrange(0x21, 0x7f) for _ in range(9974))
+        body = bytes(rng.randrange(0x21, 0x7F) for _ in range(9974))
 
         async def one(number: int) -> None:
             try:
@@ -257,7 +296,11 @@ class Floods:
                     budget[0] -= len(frame)
                     self.count("junk bytes sent", len(frame))
                     await asyncio.wait_for(writer.drain(), timeout=max(0.1, self.left()))
-            except (OSError, TimeoutError, RuntimeError):  # RuntimeError: uvloop, writing on a closed transport
+            except (
+                OSError,
+                TimeoutError,
+                RuntimeError,
+            ):  # RuntimeError: uvloop, writing on a closed transport
                 self.count("junk connections closed by the gateway")
             finally:
                 writer.close()
@@ -296,11 +339,14 @@ class Floods:
         import httpx
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.web}", timeout=30) as client:
+
             async def one(number: int) -> None:
                 while self.left() > 0:
                     try:
-                        answer = await client.post("/api/v1/auth/token", json={
-                            "username": "victim", "password": f"wrong-{number}-{secrets.token_hex(4)}"})
+                        answer = await client.post(
+                            "/api/v1/auth/token",
+                            json={"username": "victim", "password": f"wrong-{number}-{secrets.token_hex(4)}"},
+                        )
                         self.count(f"login {answer.status_code}")
                     except httpx.HTTPError as error:
                         self.count(f"login {type(error).__name__}")
@@ -348,7 +394,9 @@ class Floods:
                     sent += 1
                     self.count("guesses sent")
                     try:
-                        chunk = await asyncio.wait_for(reader.read(4096), timeout=min(1.0, max(0.05, self.left())))
+                        chunk = await asyncio.wait_for(
+                            reader.read(4096), timeout=min(1.0, max(0.05, self.left()))
+                        )
                     except TimeoutError:
                         self.count("guesses unanswered")
                         continue
@@ -359,7 +407,9 @@ class Floods:
                     for event in decoder.events():
                         if isinstance(event, Frame):
                             told = event.cn == 9014
-                            self.count("right guesses told (9014)" if told else f"guesses answered {event.cn}")
+                            self.count(
+                                "right guesses told (9014)" if told else f"guesses answered {event.cn}"
+                            )
             except OSError:
                 self.count("guessers closed by the gateway")
             finally:
@@ -371,11 +421,14 @@ class Floods:
         import httpx
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.web}", timeout=60) as client:
-            signed = await client.post("/api/v1/auth/token", json={"username": "heavy", "password": USERS["heavy"]})
+            signed = await client.post(
+                "/api/v1/auth/token", json={"username": "heavy", "password": USERS["heavy"]}
+            )
             signed.raise_for_status()  # before the login flood, whose throttle would refuse it
             self.heavy_token = signed.json()["access_token"]
-        results = await asyncio.gather(self.junk(), self.idle(), self.logins(), self.heavy(), self.guesses(),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            self.junk(), self.idle(), self.logins(), self.heavy(), self.guesses(), return_exceptions=True
+        )
         for name, result in zip(("junk", "idle", "logins", "heavy", "guesses"), results, strict=True):
             if isinstance(result, BaseException):
                 self.count(f"{name} flood failed: {type(result).__name__}: {result}"[:120])
@@ -398,13 +451,46 @@ def run(args) -> dict:
         disk_before, rss_before = _folder_bytes(folder), _tree_rss_kib(serve.pid)
         sampler.start()
         honest = subprocess.Popen(
-            [str(ECOWATCH), "hj212", "simulate", "--port", str(gateway_port), "--devices", str(args.devices),
-             "--rate", str(args.rate), "--duration", str(args.duration), "--prefix", HONEST_PREFIX, "--no-register",
-             "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                str(ECOWATCH),
+                "hj212",
+                "simulate",
+                "--port",
+                str(gateway_port),
+                "--devices",
+                str(args.devices),
+                "--rate",
+                str(args.rate),
+                "--duration",
+                str(args.duration),
+                "--prefix",
+                HONEST_PREFIX,
+                "--no-register",
+                "--json",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         poller = subprocess.Popen(
-            [sys.executable, __file__, "--role", "poller", "--web-port", str(web_port), "--poll-rate",
-             str(args.poll_rate), "--duration", str(args.duration)], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                __file__,
+                "--role",
+                "poller",
+                "--web-port",
+                str(web_port),
+                "--poll-rate",
+                str(args.poll_rate),
+                "--duration",
+                str(args.duration),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(min(3.0, args.duration / 5))  # the devices connect and start sending, then the floods
         floods_for = max(1.0, args.duration - min(3.0, args.duration / 5) - 1.0)
         import uvloop
@@ -438,21 +524,41 @@ def run(args) -> dict:
     return {
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before {load:.1f}",
         "duration_s": args.duration,
-        "honest": {"devices": args.devices, "sent": devices["sent"], "acknowledged": devices["acknowledged"],
-                   "lost": devices["lost"], "connect_errors": devices["connect_errors"],
-                   "p50_ms": devices["p50_ms"], "p99_ms": devices["p99_ms"]},
+        "honest": {
+            "devices": args.devices,
+            "sent": devices["sent"],
+            "acknowledged": devices["acknowledged"],
+            "lost": devices["lost"],
+            "connect_errors": devices["connect_errors"],
+            "p50_ms": devices["p50_ms"],
+            "p99_ms": devices["p99_ms"],
+        },
         "user": user,
         "floods": floods,
-        "disk": {"before_mb": round(disk_before / 1e6, 1), "after_mb": round(disk_after / 1e6, 1),
-                 "growth_mb": round(growth / 1e6, 1), "budget_mb": round(budget / 1e6, 1),
-                 "junk_budget_mb": round(junk_budget / 1e6, 1), "honest_mb": round(honest_bytes / 1e6, 1)},
-        "memory": {"rss_before_mb": round(rss_before / 1024, 1), "rss_peak_mb": round(sampler.peak / 1024, 1),
-                   "rss_after_mb": round(rss_after / 1024, 1)},
-        "server_log": {"lines": getattr(serve, "log_lines", 0), "tracebacks": getattr(serve, "tracebacks", 0)},
-        "bars": {"honest p99 < 1 s": devices["p99_ms"] < 1000, "nothing lost": devices["lost"] == 0,
-                 "user p99 < 1 s": user["p99_ms"] < 1000 and not user["errors"],
-                 "store growth <= budget": growth <= budget,
-                 "no right guess told": floods.get("right guesses told (9014)", 0) == 0},
+        "disk": {
+            "before_mb": round(disk_before / 1e6, 1),
+            "after_mb": round(disk_after / 1e6, 1),
+            "growth_mb": round(growth / 1e6, 1),
+            "budget_mb": round(budget / 1e6, 1),
+            "junk_budget_mb": round(junk_budget / 1e6, 1),
+            "honest_mb": round(honest_bytes / 1e6, 1),
+        },
+        "memory": {
+            "rss_before_mb": round(rss_before / 1024, 1),
+            "rss_peak_mb": round(sampler.peak / 1024, 1),
+            "rss_after_mb": round(rss_after / 1024, 1),
+        },
+        "server_log": {
+            "lines": getattr(serve, "log_lines", 0),
+            "tracebacks": getattr(serve, "tracebacks", 0),
+        },
+        "bars": {
+            "honest p99 < 1 s": devices["p99_ms"] < 1000,
+            "nothing lost": devices["lost"] == 0,
+            "user p99 < 1 s": user["p99_ms"] < 1000 and not user["errors"],
+            "store growth <= budget": growth <= budget,
+            "no right guess told": floods.get("right guesses told (9014)", 0) == 0,
+        },
         "data_folder": str(folder),
     }
 
@@ -473,19 +579,33 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result, indent=2))
         return
     honest, user, disk, memory = result["honest"], result["user"], result["disk"], result["memory"]
-    print(f"ecowatch serve under attack for {result['duration_s']} s on {result['machine']} (indicative: shared "
-          "machine)")
-    print(f"  honest devices: {honest['devices']}, {honest['acknowledged']:,} of {honest['sent']:,} frames "
-          f"acknowledged, {honest['lost']} lost; reply p50 {honest['p50_ms']} ms, p99 {honest['p99_ms']} ms")
-    print(f"  user: {user['requests']} requests, p50 {user['p50_ms']} ms, p99 {user['p99_ms']} ms, "
-          f"max {user['max_ms']} ms, errors {user['errors'] or 'none'}")
-    print(f"  disk: {disk['before_mb']} -> {disk['after_mb']} MB (+{disk['growth_mb']} MB; budget {disk['budget_mb']} "
-          f"MB = junk {disk['junk_budget_mb']} + honest {disk['honest_mb']} x factor)")
-    print(f"  memory (serve + store process): {memory['rss_before_mb']} -> peak {memory['rss_peak_mb']}, "
-          f"after {memory['rss_after_mb']} MB")
-    print(f"  server log: {result['server_log']['lines']} lines, {result['server_log']['tracebacks']} tracebacks")
+    print(
+        f"ecowatch serve under attack for {result['duration_s']} s on {result['machine']} (indicative: shared "
+        "machine)"
+    )
+    print(
+        f"  honest devices: {honest['devices']}, {honest['acknowledged']:,} of {honest['sent']:,} frames "
+        f"acknowledged, {honest['lost']} lost; reply p50 {honest['p50_ms']} ms, p99 {honest['p99_ms']} ms"
+    )
+    print(
+        f"  user: {user['requests']} requests, p50 {user['p50_ms']} ms, p99 {user['p99_ms']} ms, "
+        f"max {user['max_ms']} ms, errors {user['errors'] or 'none'}"
+    )
+    print(
+        f"  disk: {disk['before_mb']} -> {disk['after_mb']} MB (+{disk['growth_mb']} MB; budget {disk['budget_mb']} "
+        f"MB = junk {disk['junk_budget_mb']} + honest {disk['honest_mb']} x factor)"
+    )
+    print(
+        f"  memory (serve + store process): {memory['rss_before_mb']} -> peak {memory['rss_peak_mb']}, "
+        f"after {memory['rss_after_mb']} MB"
+    )
+    print(
+        f"  server log: {result['server_log']['lines']} lines, {result['server_log']['tracebacks']} tracebacks"
+    )
     print("  floods: " + ", ".join(f"{name} {count:,}" for name, count in result["floods"].items()))
-    print("  bars: " + ", ".join(f"{name}: {'PASS' if ok else 'FAIL'}" for name, ok in result["bars"].items()))
+    print(
+        "  bars: " + ", ".join(f"{name}: {'PASS' if ok else 'FAIL'}" for name, ok in result["bars"].items())
+    )
 
 
 if __name__ == "__main__":

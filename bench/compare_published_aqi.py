@@ -90,36 +90,36 @@ PM_TOP = {AqiItem.PM10: 600.0, AqiItem.PM2_5: 500.0}
 # The kinds of disagreement, in the order they are tried (the first that fits a row wins).
 KINDS = {
     "pm_glitch": "an implausible PM value in the window (PM10 at the instrument ceiling 1000 µg/m³, any PM "
-                 ">= 1500 µg/m³, or a published 24-h mean above the table's top while the AQI is below 500): "
-                 "the publisher left it out of the AQI but kept it in the feed",
+    ">= 1500 µg/m³, or a published 24-h mean above the table's top while the AQI is below 500): "
+    "the publisher left it out of the AQI but kept it in the feed",
     "pm_4h_mean_days": "on days whose published PM '24 h' values are in fact 4-h moving means of the feed "
-                       "(detected from the data: 2014-04-16..23), the published AQI follows those 4-h means (or "
-                       "the published values), rounded up or half up",
+    "(detected from the data: 2014-04-16..23), the published AQI follows those 4-h means (or "
+    "the published values), rounded up or half up",
     "display_rounding": "the published AQI is reached by moving each input by at most half the unit the feed "
-                        "displays it in (0.1 or 1 µg/m³, mg/m³ for CO; for a 24-h mean, half the coarsest unit in "
-                        "its window plus 0.05 for the publisher's rounding of the mean to 0.1): the publisher "
-                        "computed from values more precise than the feed shows",
+    "displays it in (0.1 or 1 µg/m³, mg/m³ for CO; for a 24-h mean, half the coarsest unit in "
+    "its window plus 0.05 for the publisher's rounding of the mean to 0.1): the publisher "
+    "computed from values more precise than the feed shows",
     "so2_left_out": "the published AQI is reached when SO2 is left out (2014 to mid-2015 the publisher's AQI "
-                    "ignored a leading SO2 1-h index; from 2015-07 it uses it)",
+    "ignored a leading SO2 1-h index; from 2015-07 it uses it)",
     "published_mean_window_gap": "our 24-h window lacks hours the feed does not show; the published AQI follows the "
-                                 "published PM 24-h means (within their display rounding), which cover those hours",
+    "published PM 24-h means (within their display rounding), which cover those hours",
     "pm_item_left_out": "a PM 24-h mean is not published (though the PM 1-h value is) and the published AQI "
-                        "leaves that PM item out (the window held few hours)",
+    "leaves that PM item out (the window held few hours)",
     "published_mean_not_24h": "full window, yet the published AQI follows the published PM '24 h' values, which "
-                              "are not the means of the 24 values the feed shows (values revised after the feed "
-                              "took them)",
+    "are not the means of the 24 values the feed shows (values revised after the feed "
+    "took them)",
     "window_gap_fillable": "our 24-h window lacks hours and the published AQI follows neither our mean nor the "
-                           "publisher's own published 24-h means, but is reached with the missing hours filled by "
-                           "values between the lowest and highest PM value the station shows from 47 h before to "
-                           "24 h after (the AQI was computed from another set of hours than the published means)",
+    "publisher's own published 24-h means, but is reached with the missing hours filled by "
+    "values between the lowest and highest PM value the station shows from 47 h before to "
+    "24 h after (the AQI was computed from another set of hours than the published means)",
     "one_hour_left_out": "the published AQI is reached when one 1-h PM value of the window is left out: a value "
-                         "the publisher invalidated or revised after the feed took it",
+    "the publisher invalidated or revised after the feed took it",
     "window_gap_hidden_values": "our 24-h window lacks hours and the published AQI needs them to hold values outside "
-                                "anything the station shows nearby (nearly always higher): hours withheld from the "
-                                "feed but used by the publisher",
+    "anything the station shows nearby (nearly always higher): hours withheld from the "
+    "feed but used by the publisher",
     "o3_8h_included": "reproduced only when the O3 8-h moving mean enters the AQI",
     "isolated_aqi_spike": "one published AQI >= 20 above ours and above both neighbouring published AQIs: not "
-                          "computable from anything published",
+    "computable from anything published",
     "unexplained": "none of the above",
 }
 
@@ -191,13 +191,15 @@ def aqi_of(iaqis: Sequence[np.ndarray]) -> np.ndarray:
 # -- loading ------------------------------------------------------------------------------------
 
 
-def load(first_day: dt.date, last_day: dt.date, stations: Sequence[str] | None = None,
-         data: Path = DATA) -> Comparison:
+def load(
+    first_day: dt.date, last_day: dt.date, stations: Sequence[str] | None = None, data: Path = DATA
+) -> Comparison:
     """Read the feed for ``first_day .. last_day`` (plus warm-up days) and compute every variant."""
     read_from = first_day - dt.timedelta(days=WARM_UP_DAYS)
     imported = read_cnemc(data, lenient=True, date_from=read_from, date_to=last_day, progress=False)
-    published = read_cnemc_published(data, lenient=True, date_from=read_from, date_to=last_day,
-                                     progress=False)
+    published = read_cnemc_published(
+        data, lenient=True, date_from=read_from, date_to=last_day, progress=False
+    )
     station_list = imported.stations
     if stations:
         wanted = set(stations)
@@ -231,12 +233,19 @@ def load(first_day: dt.date, last_day: dt.date, stations: Sequence[str] | None =
     compared = in_period[None, :] & ~np.isnan(pub["AQI"]) & ~np.isnan(hourly).any(axis=1)
 
     comp = Comparison(
-        names=[s.name for s in station_list], codes=[s.code for s in station_list], start=start,
-        first_hour=first_hour, hourly=hourly, published=pub, iaqi=dict(rt.iaqi),
-        iaqi_hourly_pm=dict(rt_hourly.iaqi), aqi_v1=rt.combined.aqi,
+        names=[s.name for s in station_list],
+        codes=[s.code for s in station_list],
+        start=start,
+        first_hour=first_hour,
+        hourly=hourly,
+        published=pub,
+        iaqi=dict(rt.iaqi),
+        iaqi_hourly_pm=dict(rt_hourly.iaqi),
+        aqi_v1=rt.combined.aqi,
         pm_mean={item: s.value for item, s in pm_stats.items()},
         pm_count={item: s.count for item, s in pm_stats.items()},
-        compared=compared, variants={},
+        compared=compared,
+        variants={},
     )
     comp.variants = compute_variants(comp)
     return comp
@@ -245,13 +254,21 @@ def load(first_day: dt.date, last_day: dt.date, stations: Sequence[str] | None =
 def compute_variants(comp: Comparison) -> dict[str, np.ndarray]:
     gas = [comp.iaqi[item] for item in GASES]
     no_o3_8h = [iaqi for item, iaqi in comp.iaqi.items() if item is not AqiItem.O3_8H]
-    published_pm = [iaqi_array(comp.published[kind], column, Edition.E2012) for _, column, kind in PMS.values()]
+    published_pm = [
+        iaqi_array(comp.published[kind], column, Edition.E2012) for _, column, kind in PMS.values()
+    ]
     hourly_pm = [iaqi for item, iaqi in comp.iaqi_hourly_pm.items() if item is not AqiItem.O3_8H]
-    half_up = [iaqi_exact(comp.hourly[:, POLLUTANT_INDEX[p]], column, "half_up")
-               for p, column in [*GASES.values(), *((p, c) for p, c, _ in PMS.values())]]
-    rounded_pm = [iaqi_array(np.floor(comp.pm_mean[item] * 10 + 0.5 + 1e-9) / 10, column, Edition.E2012)
-                  for item, (_, column, _) in PMS.items()]
-    gas_half_up = [iaqi_exact(comp.hourly[:, POLLUTANT_INDEX[p]], column, "half_up") for p, column in GASES.values()]
+    half_up = [
+        iaqi_exact(comp.hourly[:, POLLUTANT_INDEX[p]], column, "half_up")
+        for p, column in [*GASES.values(), *((p, c) for p, c, _ in PMS.values())]
+    ]
+    rounded_pm = [
+        iaqi_array(np.floor(comp.pm_mean[item] * 10 + 0.5 + 1e-9) / 10, column, Edition.E2012)
+        for item, (_, column, _) in PMS.items()
+    ]
+    gas_half_up = [
+        iaqi_exact(comp.hourly[:, POLLUTANT_INDEX[p]], column, "half_up") for p, column in GASES.values()
+    ]
     pm_half_up = [iaqi_exact(comp.pm_mean[item], column, "half_up") for item, (_, column, _) in PMS.items()]
     v3 = aqi_of(gas + published_pm)
     no_published_pm = np.isnan(comp.published["PM2.5_24h"]) & np.isnan(comp.published["PM10_24h"])
@@ -282,7 +299,9 @@ def match_rates(comp: Comparison, years: Sequence[int] = YEARS) -> dict[int, dic
         entry: dict = {"rows": n}
         for name, aqi in comp.variants.items():
             usable = rows & (aqi != MISSING)
-            entry[name] = None if not usable.any() else round(100.0 * float((aqi[rows] == published[rows]).mean()), 3)
+            entry[name] = (
+                None if not usable.any() else round(100.0 * float((aqi[rows] == published[rows]).mean()), 3)
+            )
         result[year] = entry
     return result
 
@@ -326,8 +345,11 @@ def _trailing(values: np.ndarray, window: int, reduce) -> np.ndarray:
 
 def _window_stats(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Trailing max, min and sum of the valid values of each window (NaN, NaN, 0 where none)."""
-    return (_trailing(values, window, np.fmax), _trailing(values, window, np.fmin),
-            _trailing(np.nan_to_num(values), window, np.add))
+    return (
+        _trailing(values, window, np.fmax),
+        _trailing(values, window, np.fmin),
+        _trailing(np.nan_to_num(values), window, np.add),
+    )
 
 
 def _range(values: np.ndarray, half: np.ndarray | float, column: Column, mode: str):
@@ -366,8 +388,11 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
     units = display_units(comp.hourly)
 
     def gas_ranges(rounding: str = mode, skip: AqiItem | None = None) -> list:
-        return [_range(comp.hourly[:, POLLUTANT_INDEX[p]], units[:, POLLUTANT_INDEX[p]] / 2, column, rounding)
-                for item, (p, column) in GASES.items() if item is not skip]
+        return [
+            _range(comp.hourly[:, POLLUTANT_INDEX[p]], units[:, POLLUTANT_INDEX[p]] / 2, column, rounding)
+            for item, (p, column) in GASES.items()
+            if item is not skip
+        ]
 
     # Our PM values (24-h moving means or 1-h values), with the rounding range of their inputs.
     pm: dict[AqiItem, dict[str, np.ndarray]] = {}
@@ -378,10 +403,13 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
         pm[item] = {
             "value": comp.pm_mean[item] if moving else values,
             # A moving mean: each value's rounding, plus the publisher's rounding of the mean to 0.1.
-            "half": np.nan_to_num(_trailing(units[:, POLLUTANT_INDEX[pollutant]], window, np.fmax), nan=1.0) / 2
+            "half": np.nan_to_num(_trailing(units[:, POLLUTANT_INDEX[pollutant]], window, np.fmax), nan=1.0)
+            / 2
             + (0.05 if moving else 0),
             "count": comp.pm_count[item] if moving else (~np.isnan(values)).astype(np.int64),
-            "max": high, "min": low, "sum": total,
+            "max": high,
+            "min": low,
+            "sum": total,
         }
     full = np.logical_and.reduce([pm[item]["count"] == (24 if moving else 1) for item in PMS])
 
@@ -407,16 +435,24 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
                 else:
                     top, bottom = 1e5, 0.0
                 some = d["count"] > 0
-                low = _range(np.where(some, (d["sum"] + gap * bottom) / 24, np.nan), d["half"], column, rounding)[0]
-                high = _range(np.where(some, (d["sum"] + gap * top) / 24, np.nan), d["half"], column, rounding)[1]
+                low = _range(
+                    np.where(some, (d["sum"] + gap * bottom) / 24, np.nan), d["half"], column, rounding
+                )[0]
+                high = _range(
+                    np.where(some, (d["sum"] + gap * top) / 24, np.nan), d["half"], column, rounding
+                )[1]
                 out.append((np.where(some, low, 0), np.where(some, high, IAQI_AXIS[-1])))
             elif source == "one_out":
                 n = d["count"]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     drop_max = np.where(n > 1, (d["sum"] - d["max"]) / (n - 1), d["value"])
                     drop_min = np.where(n > 1, (d["sum"] - d["min"]) / (n - 1), d["value"])
-                out.append((_range(np.fmin(drop_max, d["value"]), d["half"], column, rounding)[0],
-                            _range(np.fmax(drop_min, d["value"]), d["half"], column, rounding)[1]))
+                out.append(
+                    (
+                        _range(np.fmin(drop_max, d["value"]), d["half"], column, rounding)[0],
+                        _range(np.fmax(drop_min, d["value"]), d["half"], column, rounding)[1],
+                    )
+                )
         return out
 
     # pm_glitch
@@ -440,8 +476,9 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
     # Only rows where SO2 is what stands in the way.
     no_so2 = np.zeros(published.shape, dtype=bool)
     for source in ("ours", "published") if moving else ("ours",):
-        no_so2 |= (_within(published, gas_ranges(skip=AqiItem.SO2) + pm_ranges(source))
-                   & ~_within(published, gas_ranges() + pm_ranges(source)))
+        no_so2 |= _within(published, gas_ranges(skip=AqiItem.SO2) + pm_ranges(source)) & ~_within(
+            published, gas_ranges() + pm_ranges(source)
+        )
     take(no_so2, "so2_left_out")
 
     if moving:
@@ -451,9 +488,13 @@ def classify(comp: Comparison, variant: str, rows: np.ndarray | None = None) -> 
         # A PM item without a published 24-h mean left out; the other from the published mean or ours.
         left_out = np.zeros(published.shape, dtype=bool)
         for source in ("published", "ours"):
-            ranges = [(np.where(np.isnan(comp.published[k]), MISSING, r[0]),
-                       np.where(np.isnan(comp.published[k]), MISSING, r[1]))
-                      for (_, _, k), r in zip(PMS.values(), pm_ranges(source), strict=True)]
+            ranges = [
+                (
+                    np.where(np.isnan(comp.published[k]), MISSING, r[0]),
+                    np.where(np.isnan(comp.published[k]), MISSING, r[1]),
+                )
+                for (_, _, k), r in zip(PMS.values(), pm_ranges(source), strict=True)
+            ]
             left_out |= _within(published, gas_ranges() + ranges)
         take(left_out & (n_published < 2), "pm_item_left_out")
         take(follows & (n_published == 2) & full, "published_mean_not_24h")
@@ -507,8 +548,10 @@ def describe(comp: Comparison, site: int, hour: int, variant: str) -> dict:
     if variant in ("v1", "v2", "v3", "v6"):
         row["our_PM2.5_24h"] = round(float(comp.pm_mean[AqiItem.PM2_5][site, hour]), 3)
         row["our_PM10_24h"] = round(float(comp.pm_mean[AqiItem.PM10][site, hour]), 3)
-        row["hours_in_window"] = [int(comp.pm_count[AqiItem.PM2_5][site, hour]),
-                                  int(comp.pm_count[AqiItem.PM10][site, hour])]
+        row["hours_in_window"] = [
+            int(comp.pm_count[AqiItem.PM2_5][site, hour]),
+            int(comp.pm_count[AqiItem.PM10][site, hour]),
+        ]
     return row
 
 
@@ -516,8 +559,9 @@ def _num(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
-def examples(comp: Comparison, kind: np.ndarray, name: str, variant: str, n: int = 3,
-             seed: int = 0) -> list[dict]:
+def examples(
+    comp: Comparison, kind: np.ndarray, name: str, variant: str, n: int = 3, seed: int = 0
+) -> list[dict]:
     sites, hours = np.nonzero(kind == list(KINDS).index(name))
     if not len(sites):
         return []
@@ -544,8 +588,11 @@ def run(years: Sequence[int], stations: Sequence[str] | None, n_examples: int = 
             **rates[year],
             "classified_variant": BEST[year],
             "kinds": {name: counts.get(i, 0) for i, name in enumerate(KINDS)},
-            "examples": {name: examples(comp, kind, name, BEST[year], n_examples)
-                         for i, name in enumerate(KINDS) if counts.get(i)},
+            "examples": {
+                name: examples(comp, kind, name, BEST[year], n_examples)
+                for i, name in enumerate(KINDS)
+                if counts.get(i)
+            },
             "seconds": round(time.perf_counter() - start, 2),
         }
     return out

@@ -39,7 +39,18 @@ from ecowatch.hj212 import (
 )
 
 KEY = bytes.fromhex("30303030303030303030303030303030")  # HJ 212-2025 Annex A.2 test key
-AIR_2017 = ("a00000", "a34013", "a21026", "a21002", "a19001", "a01011", "a01012", "a01013", "a01014", "a21005")
+AIR_2017 = (
+    "a00000",
+    "a34013",
+    "a21026",
+    "a21002",
+    "a19001",
+    "a01011",
+    "a01012",
+    "a01013",
+    "a01014",
+    "a21005",
+)
 WATER_2005 = ("B01", "011", "060", "001", "101", "065", "028", "029")
 
 
@@ -56,10 +67,13 @@ def typical_frames(version: str, count: int, seed: int = 212) -> list[bytes]:
         cn = rng.choice((2051, 2061))
         hour = f"2026010{1 + i % 9}{i % 24:02d}0000"
         if version == "2005":
-            codes = {code: {"Avg": _number(rng), "Flag": "N"} for code in WATER_2005[: min(n, len(WATER_2005))]}
+            codes = {
+                code: {"Avg": _number(rng), "Flag": "N"} for code in WATER_2005[: min(n, len(WATER_2005))]
+            }
             codes["B01"] = {"Cou": _number(rng), **codes["B01"]}
-            frame = make_frame(st="32", cn=cn, pw="123456", mn=f"LD1301330{i % 100000:05d}",
-                               cp=make_cp(hour, {}, codes))
+            frame = make_frame(
+                st="32", cn=cn, pw="123456", mn=f"LD1301330{i % 100000:05d}", cp=make_cp(hour, {}, codes)
+            )
         else:
             codes = {}
             for code in AIR_2017[:n]:
@@ -73,9 +87,16 @@ def typical_frames(version: str, count: int, seed: int = 212) -> list[bytes]:
                 values["Flag"] = "N"
                 codes[code] = values
             flag = 5 if version == "2017" else 9
-            frame = make_frame(qn=f"{hour}{i % 1000:03d}", st="31", cn=cn, pw="123456",
-                               mn=f"010000A8900016F0{i % 100000000:08d}", flag=flag,
-                               cp=make_cp(hour, {}, codes), key=KEY if version == "2025" else None)
+            frame = make_frame(
+                qn=f"{hour}{i % 1000:03d}",
+                st="31",
+                cn=cn,
+                pw="123456",
+                mn=f"010000A8900016F0{i % 100000000:08d}",
+                flag=flag,
+                cp=make_cp(hour, {}, codes),
+                key=KEY if version == "2025" else None,
+            )
         frames.append(frame.raw)
     return frames
 
@@ -114,7 +135,10 @@ def peer_figures(args: argparse.Namespace) -> dict:
     frames = {v: [raw.decode("latin-1") for raw in typical_frames(v, args.frames)] for v in ("2017", "2005")}
     child = subprocess.run(
         [sys.executable, "-c", _PEER_CHILD, str(Path(args.peer).resolve()), str(args.repeat)],
-        input=json.dumps(frames), capture_output=True, text=True, check=True,
+        input=json.dumps(frames),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(child.stdout)
 
@@ -165,14 +189,16 @@ def decode_figures(args: argparse.Namespace) -> list[dict]:
         sizes = sorted(len(f) for f in frames)
         for path, run in (("parse_frame", _one_by_one(frames, keys)), ("stream", _stream(frames, keys, 6))):
             rate = _best_rate(run, args.repeat)
-            rows.append({
-                "edition": version,
-                "path": path,
-                "frames": len(frames),
-                "median_bytes": sizes[len(sizes) // 2],
-                "frames_per_s": round(rate),
-                "us_per_frame": round(1e6 / rate, 2),
-            })
+            rows.append(
+                {
+                    "edition": version,
+                    "path": path,
+                    "frames": len(frames),
+                    "median_bytes": sizes[len(sizes) // 2],
+                    "frames_per_s": round(rate),
+                    "us_per_frame": round(1e6 / rate, 2),
+                }
+            )
     return rows
 
 
@@ -182,6 +208,7 @@ def crc_figures(args: argparse.Namespace) -> list[dict]:
     segments = [raw[6:-6] for raw in typical_frames("2017", args.frames)]
     rows = []
     for batch in (1, 8, 64, 2000):
+
         def run(batch: int = batch) -> int:
             if batch == 1:
                 for segment in segments:
@@ -192,7 +219,12 @@ def crc_figures(args: argparse.Namespace) -> list[dict]:
             return len(segments)
 
         rate = _best_rate(run, args.repeat)
-        rows.append({"crc": "scalar" if batch == 1 else f"numpy batch of {batch}", "us_per_segment": round(1e6 / rate, 3)})
+        rows.append(
+            {
+                "crc": "scalar" if batch == 1 else f"numpy batch of {batch}",
+                "us_per_segment": round(1e6 / rate, 3),
+            }
+        )
     return rows
 
 
@@ -201,9 +233,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=20_000, help="distinct frames per edition")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is kept")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--peer", help="a src folder of another ecowatch checkout to compare parse_frame with")
+    parser.add_argument(
+        "--peer", help="a src folder of another ecowatch checkout to compare parse_frame with"
+    )
     parser.add_argument("--gateway", action="store_true", help="also run bench/hj212_gateway.py's figures")
-    parser.add_argument("--gateway-only", action="store_true", help="run only bench/hj212_gateway.py's figures")
+    parser.add_argument(
+        "--gateway-only", action="store_true", help="run only bench/hj212_gateway.py's figures"
+    )
     args, rest = parser.parse_known_args(argv)
     args.rest = rest
     args.gateway = args.gateway or args.gateway_only
@@ -224,20 +260,30 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(figures, indent=2))
         return
     if "decode" in figures:
-        print(f"HJ 212 decode throughput, frames per CPU second on one core, Python {figures['python']} "
-              f"(best of {args.repeat})")
+        print(
+            f"HJ 212 decode throughput, frames per CPU second on one core, Python {figures['python']} "
+            f"(best of {args.repeat})"
+        )
         print(f"{'edition':8} {'path':12} {'frames':>7} {'bytes':>6} {'frames/s':>10} {'µs/frame':>9}")
         for row in figures["decode"]:
-            print(f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
-                  f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}")
-        print("CRC of a typical data segment: "
-              + ", ".join(f"{r['crc']} {r['us_per_segment']} µs" for r in figures["crc"]))
+            print(
+                f"{row['edition']:8} {row['path']:12} {row['frames']:>7} {row['median_bytes']:>6} "
+                f"{row['frames_per_s']:>10,} {row['us_per_frame']:>9}"
+            )
+        print(
+            "CRC of a typical data segment: "
+            + ", ".join(f"{r['crc']} {r['us_per_segment']} µs" for r in figures["crc"])
+        )
     if "peer" in figures and "decode" in figures:
-        ours = {row["edition"]: row["frames_per_s"] for row in figures["decode"] if row["path"] == "parse_frame"}
+        ours = {
+            row["edition"]: row["frames_per_s"] for row in figures["decode"] if row["path"] == "parse_frame"
+        }
         print(f"peer {figures['peer']['library']}:")
         for version, rate in figures["peer"]["rates"].items():
-            print(f"  {version} parse_frame: peer {rate:,} frames/s, this library {ours[version]:,} "
-                  f"({ours[version] / rate:.2f}x)")
+            print(
+                f"  {version} parse_frame: peer {rate:,} frames/s, this library {ours[version]:,} "
+                f"({ours[version] / rate:.2f}x)"
+            )
     if "gateway" in figures:
         print(json.dumps(figures["gateway"], indent=2))
 

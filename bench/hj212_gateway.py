@@ -47,8 +47,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", default="2017", choices=("2005", "2017", "2025"))
     p.add_argument("--db", help="store URL, an empty database (default: a fresh SQLite file per run)")
     p.add_argument("--fsync-in-thread", action="store_true", help="gateway journal fsync in a worker thread")
-    p.add_argument("--reconnect", type=int, default=0,
-                   help="devices connecting at once to a cold gateway, one frame each (0: none)")
+    p.add_argument(
+        "--reconnect",
+        type=int,
+        default=0,
+        help="devices connecting at once to a cold gateway, one frame each (0: none)",
+    )
     p.add_argument("--json", action="store_true")
     return p
 
@@ -77,7 +81,9 @@ class _CpuSampler(threading.Thread):
         while not self.stopping.is_set():
             user, system = _cpu_seconds(self.gateway)
             store = sum(sum(_cpu_seconds(pid)) for pid in self.helpers)
-            self.samples.append((time.time(), {"gateway": user + system, "gateway_system": system, "store": store}))
+            self.samples.append(
+                (time.time(), {"gateway": user + system, "gateway_system": system, "store": store})
+            )
             self.stopping.wait(0.1)
 
     def stop(self) -> None:
@@ -101,7 +107,9 @@ def _stored(url: str, prefix: str) -> int:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            return session.scalar(select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.like(f"{prefix}%")))
+            return session.scalar(
+                select(func.count()).select_from(Hj212Frame).where(Hj212Frame.mn.like(f"{prefix}%"))
+            )
     finally:
         engine.dispose()
 
@@ -114,12 +122,28 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _start_gateway(url: str, folder: Path, connections: int, fsync_in_thread: bool,
-                   env: dict) -> tuple[subprocess.Popen, int]:
-    gateway = subprocess.Popen([str(ECOWATCH), "gateway", "--port", "0", "--db", url, "--journal",
-                                str(folder / "journal"), "--max-connections", str(connections + 100)]
-                               + (["--fsync-in-thread"] if fsync_in_thread else []),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+def _start_gateway(
+    url: str, folder: Path, connections: int, fsync_in_thread: bool, env: dict
+) -> tuple[subprocess.Popen, int]:
+    gateway = subprocess.Popen(
+        [
+            str(ECOWATCH),
+            "gateway",
+            "--port",
+            "0",
+            "--db",
+            url,
+            "--journal",
+            str(folder / "journal"),
+            "--max-connections",
+            str(connections + 100),
+        ]
+        + (["--fsync-in-thread"] if fsync_in_thread else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     port = None
     log: list[str] = []
     while port is None:
@@ -162,8 +186,14 @@ def run_reconnect(devices_count: int, version: str, db: str | None) -> dict:
     return {**report.figures(), "gateway_cpu_s": round(cpu, 2), "load_average_before": round(load, 1)}
 
 
-def run_once(connections: int, rate: float, duration: float, version: str, db: str | None,
-             fsync_in_thread: bool = False) -> dict:
+def run_once(
+    connections: int,
+    rate: float,
+    duration: float,
+    version: str,
+    db: str | None,
+    fsync_in_thread: bool = False,
+) -> dict:
     from ecowatch.gateway.simulator import register_simulated_devices, simulated_devices
 
     folder, env, url = _fresh(db)
@@ -177,8 +207,30 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
     sampler = _CpuSampler(gateway.pid, helpers)
     sampler.start()
     simulator = subprocess.run(
-        [str(ECOWATCH), "hj212", "simulate", "--port", str(port), "--devices", str(connections), "--rate", str(rate),
-         "--duration", str(duration), "--version", version, "--prefix", prefix, "--no-register", "--json"], capture_output=True, text=True, env=env, check=False)
+        [
+            str(ECOWATCH),
+            "hj212",
+            "simulate",
+            "--port",
+            str(port),
+            "--devices",
+            str(connections),
+            "--rate",
+            str(rate),
+            "--duration",
+            str(duration),
+            "--version",
+            version,
+            "--prefix",
+            prefix,
+            "--no-register",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     stored_when_sent = _stored(url, prefix)
     sampler.stop()
     stopping = time.perf_counter()
@@ -198,7 +250,7 @@ def run_once(connections: int, rate: float, duration: float, version: str, db: s
     stats = {}
     for line in rest.splitlines():
         if line.startswith("stopped: "):
-            stats = json.loads(line[len("stopped: "):])
+            stats = json.loads(line[len("stopped: ") :])
     return {
         "connections": connections,
         "connected": figures["connected"],
@@ -240,15 +292,20 @@ def figures(args) -> dict:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     load = os.getloadavg()[0]  # other work on the machine skews every figure below
-    runs = [run_once(int(n), args.rate, args.duration, args.version, args.db, args.fsync_in_thread)
-            for n in args.connections.split(",") if n.strip()]
+    runs = [
+        run_once(int(n), args.rate, args.duration, args.version, args.db, args.fsync_in_thread)
+        for n in args.connections.split(",")
+        if n.strip()
+    ]
     storm = run_reconnect(args.reconnect, args.version, args.db) if args.reconnect else None
     from ecowatch.store.db import display_url
 
-    return {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
-                       f"{load:.1f}",
-            "store": display_url(args.db) if args.db else "SQLite file",
-            "runs": runs, "reconnect": storm}
+    return {
+        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before {load:.1f}",
+        "store": display_url(args.db) if args.db else "SQLite file",
+        "runs": runs,
+        "reconnect": storm,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -259,24 +316,28 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"HJ 212 gateway + simulator as separate processes on {result['machine']}; store {result['store']}")
     for run in result["runs"]:
-        print(f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} frames/s for "
-              f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
-              f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
-              f"lost {run['lost_no_reply']}, wrong replies {run['wrong_replies']}, acknowledged but not stored "
-              f"{run['acknowledged_missing_from_store']}; "
-              f"store lag at end {run['store_lag_at_end']:,} frames; "
-              f"CPU s: gateway {run['gateway_cpu_s_while_sending']} (system {run['gateway_system_cpu_s']}), "
-              f"store process {run['store_process_cpu_s_while_sending']}, simulator "
-              f"{run['simulator_cpu_s_while_sending']}; "
-              f"drain {run['store_drain_after_stop_s']} s, "
-              f"pauses {run['backpressure_pauses']}")
+        print(
+            f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} frames/s for "
+            f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
+            f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
+            f"lost {run['lost_no_reply']}, wrong replies {run['wrong_replies']}, acknowledged but not stored "
+            f"{run['acknowledged_missing_from_store']}; "
+            f"store lag at end {run['store_lag_at_end']:,} frames; "
+            f"CPU s: gateway {run['gateway_cpu_s_while_sending']} (system {run['gateway_system_cpu_s']}), "
+            f"store process {run['store_process_cpu_s_while_sending']}, simulator "
+            f"{run['simulator_cpu_s_while_sending']}; "
+            f"drain {run['store_drain_after_stop_s']} s, "
+            f"pauses {run['backpressure_pauses']}"
+        )
     storm = result["reconnect"]
     if storm:
-        print(f"{storm['devices']:>6} devices reconnecting at once to a cold gateway: {storm['answered']} answered, "
-              f"the last after {storm['last_answer_s']} s (bar 5 s); per device p50 {storm['p50_ms']} ms, "
-              f"p99 {storm['p99_ms']} ms; connect errors {storm['connect_errors']}, wrong replies "
-              f"{storm['wrong_replies']}; gateway CPU {storm['gateway_cpu_s']} s; load average before "
-              f"{storm['load_average_before']}")
+        print(
+            f"{storm['devices']:>6} devices reconnecting at once to a cold gateway: {storm['answered']} answered, "
+            f"the last after {storm['last_answer_s']} s (bar 5 s); per device p50 {storm['p50_ms']} ms, "
+            f"p99 {storm['p99_ms']} ms; connect errors {storm['connect_errors']}, wrong replies "
+            f"{storm['wrong_replies']}; gateway CPU {storm['gateway_cpu_s']} s; load average before "
+            f"{storm['load_average_before']}"
+        )
 
 
 if __name__ == "__main__":

@@ -46,7 +46,10 @@ def data_areas() -> dict[str, str]:
     sys.path.insert(0, str(SAMPLES_AT))
     from hj212_samples import SAMPLES
 
-    return {name: SAMPLES[name][SAMPLES[name].index("CP=&&") + 5 : SAMPLES[name].rindex("&&")] for name in SAMPLE_NAMES}
+    return {
+        name: SAMPLES[name][SAMPLES[name].index("CP=&&") + 5 : SAMPLES[name].rindex("&&")]
+        for name in SAMPLE_NAMES
+    }
 
 
 def path_figures(areas: dict[str, str], repeat: int) -> dict[str, dict[str, float]]:
@@ -94,8 +97,11 @@ def builder_figures(areas: dict[str, str], repeat: int) -> dict[str, dict[str, f
 
         assert comprehension() == layout.build(numbers, texts)
         figures[name] = {
-            "generated": per_call_us(lambda layout=layout, numbers=numbers, texts=texts: layout.build(numbers, texts),
-                                     20000, repeat),
+            "generated": per_call_us(
+                lambda layout=layout, numbers=numbers, texts=texts: layout.build(numbers, texts),
+                20000,
+                repeat,
+            ),
             "comprehension": per_call_us(comprehension, 20000, repeat),
         }
     return figures
@@ -109,8 +115,10 @@ def constructor_figures(repeat: int) -> dict[str, float]:
 
     parsed = parse_frame((SAMPLES["S01"] + "\r\n").encode())
     args = [getattr(parsed, field.name) for field in dataclasses.fields(parsed)]
-    return {"dataclass": per_call_us(lambda: Frame(*args), 50000, repeat),
-            "_new_frame": per_call_us(lambda: frame._new_frame(*args), 50000, repeat)}
+    return {
+        "dataclass": per_call_us(lambda: Frame(*args), 50000, repeat),
+        "_new_frame": per_call_us(lambda: frame._new_frame(*args), 50000, repeat),
+    }
 
 
 _PEER_CHILD = """
@@ -124,9 +132,19 @@ print(json.dumps(hj212_layouts.path_figures(json.loads(sys.argv[3]), int(sys.arg
 
 def peer_path_figures(peer: str, areas: dict[str, str], repeat: int) -> dict[str, dict[str, float]]:
     output = subprocess.run(
-        [sys.executable, "-c", _PEER_CHILD, str(Path(peer).resolve()), str(Path(__file__).parent),
-         json.dumps(areas), str(repeat)],
-        check=True, capture_output=True, text=True).stdout
+        [
+            sys.executable,
+            "-c",
+            _PEER_CHILD,
+            str(Path(peer).resolve()),
+            str(Path(__file__).parent),
+            json.dumps(areas),
+            str(repeat),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(output)
 
 
@@ -139,7 +157,10 @@ def main() -> None:
     ours = path_figures(areas, args.repeat)
     peer = peer_path_figures(args.peer, areas, args.repeat) if args.peer else None
     print(f"µs per data area (CPU time, best of {args.repeat})")
-    print(f"{'sample':8} {'general':>9} {'remembered':>11} {'past cap':>9}" + ("   peer: remembered, past cap" if peer else ""))
+    print(
+        f"{'sample':8} {'general':>9} {'remembered':>11} {'past cap':>9}"
+        + ("   peer: remembered, past cap" if peer else "")
+    )
     for name, row in ours.items():
         line = f"{name:8} {row['general']:9.1f} {row['remembered']:11.1f} {row['past_cap']:9.1f}"
         if peer:
@@ -149,8 +170,10 @@ def main() -> None:
     for name, row in builder_figures(areas, args.repeat).items():
         print(f"{name:8} {row['generated']:9.2f} {row['comprehension']:9.2f}")
     constructors = constructor_figures(args.repeat)
-    print(f"\nFrame construction, µs: _new_frame {constructors['_new_frame']:.2f}, "
-          f"dataclass __init__ {constructors['dataclass']:.2f}")
+    print(
+        f"\nFrame construction, µs: _new_frame {constructors['_new_frame']:.2f}, "
+        f"dataclass __init__ {constructors['dataclass']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ async def poll(base: str, headers: dict[str, str], seconds: float, rate: float) 
                 answer = await client.get("/api/v1/sites?limit=10", headers=headers)
                 answer.raise_for_status()
                 latencies.append(time.monotonic() - scheduled)
+
             pending.append(asyncio.ensure_future(one()))
         await asyncio.gather(*pending)
     return latencies
@@ -108,8 +109,9 @@ def phase(base: str, headers: dict[str, str], flood: int, seconds: float, rate: 
     answers: multiprocessing.Queue = multiprocessing.Queue()
     guessing = None
     if flood:
-        guessing = multiprocessing.Process(target=flood_process,
-                                           args=(base, flood, time.time() + seconds, answers))
+        guessing = multiprocessing.Process(
+            target=flood_process, args=(base, flood, time.time() + seconds, answers)
+        )
         guessing.start()
     latencies = asyncio.run(poll(base, headers, seconds, rate))
     statuses = {}
@@ -117,11 +119,14 @@ def phase(base: str, headers: dict[str, str], flood: int, seconds: float, rate: 
         statuses = answers.get(timeout=300)
         guessing.join()
     array = np.array(latencies) * 1000
-    return {"flood": flood, "user_requests": len(latencies),
-            "user_p50_ms": round(float(np.percentile(array, 50)), 1),
-            "user_p99_ms": round(float(np.percentile(array, 99)), 1),
-            "user_max_ms": round(float(array.max()), 1),
-            "flood_answers": dict(sorted(statuses.items()))}
+    return {
+        "flood": flood,
+        "user_requests": len(latencies),
+        "user_p50_ms": round(float(np.percentile(array, 50)), 1),
+        "user_p99_ms": round(float(np.percentile(array, 99)), 1),
+        "user_max_ms": round(float(array.max()), 1),
+        "flood_answers": dict(sorted(statuses.items())),
+    }
 
 
 def main() -> None:
@@ -141,8 +146,9 @@ def main() -> None:
             # A server per phase: the throttle's state of one phase does not carry into the next.
             process, base = start_server(url, SERVER, mode)
             try:
-                token = httpx.post(f"{base}/api/v1/auth/token", json={"username": USER, "password": PASSWORD},
-                                   timeout=30).json()["access_token"]
+                token = httpx.post(
+                    f"{base}/api/v1/auth/token", json={"username": USER, "password": PASSWORD}, timeout=30
+                ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
                 results.append(phase(base, headers, flood, options.seconds, options.rate))
             finally:
@@ -153,10 +159,12 @@ def main() -> None:
         return
     print(f"login flood ({mode}), {options.seconds:g} s a phase, the user at {options.rate:g} requests/s")
     for row in results:
-        print(f"  flood {row['flood']:>3}: user p50 {row['user_p50_ms']:>7} ms  "
-              f"p99 {row['user_p99_ms']:>7} ms  "
-              f"max {row['user_max_ms']:>7} ms  ({row['user_requests']} requests); "
-              f"flood answers {row['flood_answers']}")
+        print(
+            f"  flood {row['flood']:>3}: user p50 {row['user_p50_ms']:>7} ms  "
+            f"p99 {row['user_p99_ms']:>7} ms  "
+            f"max {row['user_max_ms']:>7} ms  ({row['user_requests']} requests); "
+            f"flood answers {row['flood_answers']}"
+        )
 
 
 if __name__ == "__main__":

@@ -80,7 +80,9 @@ def expected_cases(standard: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("standard", ["2012", "2026"])
 def test_aqi_json_matches_hand_worked_cases(standard):
-    results = {row["id"]: row for row in ok_json("air", "aqi", "--input", CASES, "--standard", standard, "--json")}
+    results = {
+        row["id"]: row for row in ok_json("air", "aqi", "--input", CASES, "--standard", standard, "--json")
+    }
     expected = expected_cases(standard)
     assert len(expected) >= 8
     for case_id, want in expected.items():
@@ -161,8 +163,13 @@ def test_console_script_runs_in_a_subprocess():
     script = Path(sys.executable).with_name("ecowatch")
     if not script.exists():
         pytest.skip(f"console script not installed beside {sys.executable}")
-    done = subprocess.run([str(script), "air", "aqi", "--input", str(CASES), "--standard", "2026", "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(script), "air", "aqi", "--input", str(CASES), "--standard", "2026", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     by_id = {row["id"]: row for row in json.loads(done.stdout)}
     assert by_id["p26_1_pm25_75"]["aqi"] == 114
@@ -176,8 +183,14 @@ def test_console_script_error_goes_to_stderr_with_exit_code(tmp_path):
         pytest.skip(f"console script not installed beside {sys.executable}")
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "a,day,,,,x1,,,\n", encoding="utf-8")
-    done = subprocess.run([str(script), "air", "aqi", "--input", str(path), "--json"], capture_output=True,
-                          text=True, timeout=120, check=False, env={**os.environ, "COLUMNS": "300"})
+    done = subprocess.run(
+        [str(script), "air", "aqi", "--input", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "COLUMNS": "300"},
+    )
     assert done.returncode != 0
     assert done.stdout == ""
     assert "line 2, field PM2.5: non-numeric value 'x1'" in done.stderr
@@ -246,8 +259,21 @@ def assess(path: Path, *extra: object, fmt: str = "long", first: str = FROM, las
     return ok_json("air", "assess", path, "--format", fmt, "--from", first, "--to", last, *extra, "--json")
 
 
-SITE_KEYS = {"PM2.5", "PM10", "SO2", "NO2", "CO", "O3", "valid_days", "good_days", "good_ratio_pct",
-             "days_by_level", "exceedance_days", "comprehensive_index", "excluding_dust"}
+SITE_KEYS = {
+    "PM2.5",
+    "PM10",
+    "SO2",
+    "NO2",
+    "CO",
+    "O3",
+    "valid_days",
+    "good_days",
+    "good_ratio_pct",
+    "days_by_level",
+    "exceedance_days",
+    "comprehensive_index",
+    "excluding_dust",
+}
 
 
 def headline(site: dict) -> dict:
@@ -274,7 +300,11 @@ def test_assess_json_shape(network):
         assert set(site) >= SITE_KEYS
         assert SITE_KEYS - {"excluding_dust"} <= set(site["excluding_dust"])
         assert {p: site[p]["statistic"] for p in ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3")} == {
-            "PM2.5": "mean", "PM10": "mean", "SO2": "mean", "NO2": "mean", "CO": "p95_daily",
+            "PM2.5": "mean",
+            "PM10": "mean",
+            "SO2": "mean",
+            "NO2": "mean",
+            "CO": "p95_daily",
             "O3": "p90_daily_max8h",
         }
         assert set(site["days_by_level"]) == {"1", "2", "3", "4", "5", "6"}
@@ -362,12 +392,13 @@ def test_assess_stations_override(network):
     assert set(result["by_station"]) == {"S1", "S2"}  # every station is still reported
 
 
-
 def test_assess_ad_hoc_stations_keep_their_order_of_appearance(tmp_path):
     names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
     path = tmp_path / "six.csv"
-    path.write_text("station,time,pollutant,value\n" + "".join(f"{n},{FROM} 00:00,PM2.5,1\n" for n in names),
-                    encoding="utf-8")
+    path.write_text(
+        "station,time,pollutant,value\n" + "".join(f"{n},{FROM} 00:00,PM2.5,1\n" for n in names),
+        encoding="utf-8",
+    )
     # Five runs in a row; a random order (720 permutations) passes all five by chance with p ~ 5e-15.
     for _ in range(5):
         result = assess(path, last=FROM)
@@ -376,11 +407,22 @@ def test_assess_ad_hoc_stations_keep_their_order_of_appearance(tmp_path):
 
 
 def test_assess_unknown_station_in_override(network):
-    message = failed("air", "assess", network, "--format", "long", "--from", FROM, "--to", TO, "--stations",
-                     "S1,Nowhere", "--json")
+    message = failed(
+        "air",
+        "assess",
+        network,
+        "--format",
+        "long",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--stations",
+        "S1,Nowhere",
+        "--json",
+    )
     assert "Nowhere" in message
     assert "--stations" in message
-
 
 
 def test_assess_station_named_twice_counts_once(network):
@@ -415,9 +457,15 @@ def test_assess_dust_day_changes_excluding_dust_of_the_city(tmp_path, network):
     assert without["exceedance_days"]["PM2.5"] == 0
     # 10/60 + 25/40 + 50/60 + 30/30 + 0.5/4 + 114/160 = 3.4625 exactly -> 3.46 (half to even)
     assert without["comprehensive_index"] == 3.46
-    assert result["exclusions"] == [{"city": "city", "date": "2026-04-02", "kind": "sand_dust",
-                                     "pollutants": ["PM10", "PM2.5"], "approved_by": "CNEMC"}]
-
+    assert result["exclusions"] == [
+        {
+            "city": "city",
+            "date": "2026-04-02",
+            "kind": "sand_dust",
+            "pollutants": ["PM10", "PM2.5"],
+            "approved_by": "CNEMC",
+        }
+    ]
 
 
 def test_assess_dust_day_reaches_the_member_stations(tmp_path, network):
@@ -437,20 +485,44 @@ def test_assess_dust_day_of_another_city_changes_nothing(tmp_path, network):
 
 def test_assess_bad_dust_file_names_line_and_field(tmp_path, network):
     dust = tmp_path / "dust_bad.csv"
-    dust.write_text(DUST_HEADER + "city,2026-04-02,sand_dust,CNEMC\ncity,2026-04-03,volcano,CNEMC\n",
-                    encoding="utf-8")
-    message = failed("air", "assess", network, "--format", "long", "--from", FROM, "--to", TO, "--dust-days",
-                     dust, "--json")
+    dust.write_text(
+        DUST_HEADER + "city,2026-04-02,sand_dust,CNEMC\ncity,2026-04-03,volcano,CNEMC\n", encoding="utf-8"
+    )
+    message = failed(
+        "air",
+        "assess",
+        network,
+        "--format",
+        "long",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--dust-days",
+        dust,
+        "--json",
+    )
     assert "dust_bad.csv" in message
     assert "line3,fieldkind" in message
-
 
 
 def test_assess_dust_row_without_city_is_an_error(tmp_path, network):
     dust = tmp_path / "dust_nocity.csv"
     dust.write_text(DUST_HEADER + ",2026-04-02,sand_dust,CNEMC\n", encoding="utf-8")
-    message = failed("air", "assess", network, "--format", "long", "--from", FROM, "--to", TO, "--dust-days",
-                     dust, "--json")
+    message = failed(
+        "air",
+        "assess",
+        network,
+        "--format",
+        "long",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--dust-days",
+        dust,
+        "--json",
+    )
     assert "line2,fieldcity" in message
 
 
@@ -504,11 +576,9 @@ def test_assess_json_without_assessment_stations_has_no_city(control_only):
     assert set(result["by_station"]) == {"1002A"}
 
 
-
 def test_assess_table_without_assessment_stations_does_not_crash(control_only):
     result = invoke("air", "assess", control_only, "--format", "long", "--from", FROM, "--to", FROM)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-
 
 
 def test_explain_without_assessment_stations_does_not_crash(control_only):
@@ -539,12 +609,22 @@ def _with_line(path: Path, line_text: str) -> int:
         ("S3,2026-02-30 01:00,PM2.5,5", "time", "impossible date"),
         ("S3,01/04/2026 01:00,PM2.5,5", "time", "bad timestamp"),
     ],
-    ids=["unknown-pollutant", "co2", "non-numeric", "negative", "duplicate-hour", "hour-24", "feb-30",
-         "not-iso"],
+    ids=[
+        "unknown-pollutant",
+        "co2",
+        "non-numeric",
+        "negative",
+        "duplicate-hour",
+        "hour-24",
+        "feb-30",
+        "not-iso",
+    ],
 )
 def test_assess_bad_input_names_file_line_and_field(network, bad_line, field, words):
     line = _with_line(network, bad_line)
-    message = failed("air", "assess", network, "--format", "long", "--from", "2026-01-01", "--to", TO, "--json")
+    message = failed(
+        "air", "assess", network, "--format", "long", "--from", "2026-01-01", "--to", TO, "--json"
+    )
     assert "network.csv" in message
     assert f"line{line},field{field}" in message
     assert flat(words) in message
@@ -553,7 +633,9 @@ def test_assess_bad_input_names_file_line_and_field(network, bad_line, field, wo
 def test_assess_lenient_marks_bad_values_invalid_and_counts_them(network):
     # S1 day 1: hour 5's PM2.5 is -5 (invalid), and hour 6 is given twice (the second, 999, is a
     # duplicate); one more line has a non-numeric NO2.
-    rows = network.read_text(encoding="utf-8").replace("S1,2026-04-01 05:00,PM2.5,30", "S1,2026-04-01 05:00,PM2.5,-5")
+    rows = network.read_text(encoding="utf-8").replace(
+        "S1,2026-04-01 05:00,PM2.5,30", "S1,2026-04-01 05:00,PM2.5,-5"
+    )
     network.write_text(rows, encoding="utf-8")
     _with_line(network, "S1,2026-04-01 06:00,PM2.5,999")
     _with_line(network, "S2,2026-04-01 00:00,NO3,1")
@@ -663,8 +745,19 @@ def test_daily_xlsx_out(tmp_path, short_day):
 
 
 def test_daily_rejects_other_out_suffix(tmp_path, network):
-    message = failed("air", "daily", network, "--format", "long", "--from", FROM, "--to", TO, "--out",
-                     tmp_path / "daily.json")
+    message = failed(
+        "air",
+        "daily",
+        network,
+        "--format",
+        "long",
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--out",
+        tmp_path / "daily.json",
+    )
     assert ".csv" in message
     assert "daily.json" in message
 
@@ -702,8 +795,9 @@ def gappy(tmp_path) -> Path:
 
 
 def test_explain_station_shows_missing_hours_windows_and_rules(gappy):
-    account = ok_json("air", "explain", gappy, "--format", "long", "--date", "2026-04-02", "--station", "S1",
-                      "--json")
+    account = ok_json(
+        "air", "explain", gappy, "--format", "long", "--date", "2026-04-02", "--station", "S1", "--json"
+    )
     assert account["site"] == "S1"
     pm = account["pollutants"]["PM2.5"]
     assert (pm["hours_present"], pm["hours_missing"]) == (19, [0, 1, 2, 3, 4])
@@ -727,8 +821,11 @@ def test_explain_station_shows_missing_hours_windows_and_rules(gappy):
 
 def test_explain_text_mentions_missing_hours_and_the_window_table(gappy):
     # A wide console, so that no table cell is wrapped.
-    result = runner.invoke(app, ["air", "explain", str(gappy), "--format", "long", "--date", "2026-04-02",
-                                 "--station", "S1"], env={"COLUMNS": "250"})
+    result = runner.invoke(
+        app,
+        ["air", "explain", str(gappy), "--format", "long", "--date", "2026-04-02", "--station", "S1"],
+        env={"COLUMNS": "250"},
+    )
     assert result.exit_code == 0, result.output
     text = flat(result.stdout)
     assert "0,1,2,3,4" in text
@@ -743,10 +840,23 @@ def test_explain_unknown_station(network):
 
 
 def test_explain_lenient_lists_rejected_values(network):
-    rows = network.read_text(encoding="utf-8").replace("S1,2026-04-01 05:00,PM2.5,30", "S1,2026-04-01 05:00,PM2.5,-5")
+    rows = network.read_text(encoding="utf-8").replace(
+        "S1,2026-04-01 05:00,PM2.5,30", "S1,2026-04-01 05:00,PM2.5,-5"
+    )
     network.write_text(rows, encoding="utf-8")
-    account = ok_json("air", "explain", network, "--format", "long", "--date", "2026-04-01", "--station", "S1",
-                      "--lenient", "--json")
+    account = ok_json(
+        "air",
+        "explain",
+        network,
+        "--format",
+        "long",
+        "--date",
+        "2026-04-01",
+        "--station",
+        "S1",
+        "--lenient",
+        "--json",
+    )
     assert account["pollutants"]["PM2.5"]["hours_missing"] == [5]
     rejected = account["pollutants"]["PM2.5"]["rejected_at_import"]
     assert len(rejected) == 1

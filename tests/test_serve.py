@@ -35,9 +35,13 @@ def platform(tmp_path):
     _run("db", "upgrade", env=env)
     _run("users", "add", "--username", "chief", "--role", "admin", "--password", "chief-pass-1", env=env)
     _run("devices", "add", "--mn", MN, "--password", PW, "--site", SITE, env=env)
-    process = subprocess.Popen([ECOWATCH, "serve", "--port", "0", "--gateway-port", "0",
-                                "--journal", str(tmp_path / "journal")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process = subprocess.Popen(
+        [ECOWATCH, "serve", "--port", "0", "--gateway-port", "0", "--journal", str(tmp_path / "journal")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     web = gateway = None
     seen = []
     deadline = time.monotonic() + 60
@@ -61,8 +65,15 @@ def platform(tmp_path):
 
 def test_a_frame_sent_to_the_gateway_is_served_by_the_api_and_ctrl_c_stops_cleanly(platform):
     web, gateway_port, process = platform
-    frame = make_frame(st="22", cn=2011, pw=PW, mn=MN, qn="20261123101500001", flag=5,
-                       cp="DataTime=20261123101500;a34004-Rtd=35.2,a34004-Flag=N")
+    frame = make_frame(
+        st="22",
+        cn=2011,
+        pw=PW,
+        mn=MN,
+        qn="20261123101500001",
+        flag=5,
+        cp="DataTime=20261123101500;a34004-Rtd=35.2,a34004-Flag=N",
+    )
     with socket.create_connection(("127.0.0.1", gateway_port), timeout=10) as device:
         device.sendall(frame.raw)
         reply = b""
@@ -79,14 +90,17 @@ def test_a_frame_sent_to_the_gateway_is_served_by_the_api_and_ctrl_c_stops_clean
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         rows = []
         for _ in range(50):  # the gateway applies its journal to the store in batches
-            page = client.get("/api/v1/measurements", params={"site": SITE, "interval": "rtd"}, headers=headers)
+            page = client.get(
+                "/api/v1/measurements", params={"site": SITE, "interval": "rtd"}, headers=headers
+            )
             assert page.status_code == 200, page.text
             rows = page.json()["items"]
             if rows:
                 break
             time.sleep(0.2)
     assert [(r["pollutant"], r["value"], r["flag"], r["time"]) for r in rows] == [
-        ("a34004", 35.2, "N", "2026-11-23T10:15:00+08:00")]
+        ("a34004", 35.2, "N", "2026-11-23T10:15:00+08:00")
+    ]
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0

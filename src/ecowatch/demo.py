@@ -58,12 +58,39 @@ class DemoEnterprise:
 
 
 DEMO_ENTERPRISES: tuple[DemoEnterprise, ...] = (
-    DemoEnterprise("91110105DEMO00001X", "北京示范热电有限公司 (demo)", "110105", "朝阳区",
-                   "DEMO-GAS-01", "示范热电 1号锅炉烟囱", "waste_gas", 116.5532, 39.9213),
-    DemoEnterprise("91110112DEMO00002X", "北京示范污水处理厂 (demo)", "110112", "通州区",
-                   "DEMO-WATER-01", "示范污水厂 总排口", "waste_water", 116.7287, 39.8654),
-    DemoEnterprise("91110111DEMO00003X", "北京示范水泥有限公司 (demo)", "110111", "房山区",
-                   "DEMO-GAS-02", "示范水泥 窑尾烟囱", "waste_gas", 115.9721, 39.7062),
+    DemoEnterprise(
+        "91110105DEMO00001X",
+        "北京示范热电有限公司 (demo)",
+        "110105",
+        "朝阳区",
+        "DEMO-GAS-01",
+        "示范热电 1号锅炉烟囱",
+        "waste_gas",
+        116.5532,
+        39.9213,
+    ),
+    DemoEnterprise(
+        "91110112DEMO00002X",
+        "北京示范污水处理厂 (demo)",
+        "110112",
+        "通州区",
+        "DEMO-WATER-01",
+        "示范污水厂 总排口",
+        "waste_water",
+        116.7287,
+        39.8654,
+    ),
+    DemoEnterprise(
+        "91110111DEMO00003X",
+        "北京示范水泥有限公司 (demo)",
+        "110111",
+        "房山区",
+        "DEMO-GAS-02",
+        "示范水泥 窑尾烟囱",
+        "waste_gas",
+        115.9721,
+        39.7062,
+    ),
 )
 
 
@@ -78,7 +105,9 @@ class DemoDevice:
 
 DEMO_DEVICES: tuple[DemoDevice, ...] = (
     DemoDevice("DEMO0000000000000001", "demo-pw-1", "DEMO-GAS-01", "2017"),
-    DemoDevice("DEMO0000000000000002", "demo-pw-2", "DEMO-WATER-01", "2025", "00112233445566778899aabbccddeeff"),
+    DemoDevice(
+        "DEMO0000000000000002", "demo-pw-2", "DEMO-WATER-01", "2025", "00112233445566778899aabbccddeeff"
+    ),
     DemoDevice("DEMO0000000000000003", "demo-pw-3", "DEMO-GAS-02", "2005"),
 )
 
@@ -97,8 +126,13 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "ecowatch-demo", "admin", what="everything, and user management"),
     DemoUser("beijing", "ecowatch-demo", "city", region="110100", what="Beijing city and its districts"),
     DemoUser("chaoyang", "ecowatch-demo", "county", region="110105", what="朝阳区 only"),
-    DemoUser("thermal", "ecowatch-demo", "enterprise", enterprise="91110105DEMO00001X",
-             what="the demo thermal power plant's outlet only"),
+    DemoUser(
+        "thermal",
+        "ecowatch-demo",
+        "enterprise",
+        enterprise="91110105DEMO00001X",
+        what="the demo thermal power plant's outlet only",
+    ),
 )
 
 
@@ -121,23 +155,52 @@ def _registry(session: Session) -> int:
     sites_from_registry(session=session, registry=StationRegistry.default(), actor=DEMO_ACTOR)
     city = session.scalars(select(Region).where(Region.code == "110100")).one()
     for spec in DEMO_ENTERPRISES:
-        county = upsert_region(session=session, code=spec.county_code, name=spec.county_name,
-                               level=RegionLevel.county, parent=city, actor=DEMO_ACTOR)
+        county = upsert_region(
+            session=session,
+            code=spec.county_code,
+            name=spec.county_name,
+            level=RegionLevel.county,
+            parent=city,
+            actor=DEMO_ACTOR,
+        )
         enterprise = session.scalars(select(Enterprise).where(Enterprise.code == spec.code)).one_or_none()
         if enterprise is None:
             enterprise = Enterprise(code=spec.code, name=spec.name, region_id=county.id)
             session.add(enterprise)
             session.flush()
-            record(session=session, actor=DEMO_ACTOR, action="create", entity="enterprise", entity_id=spec.code,
-                   detail={"name": spec.name, "region": spec.county_code})
+            record(
+                session=session,
+                actor=DEMO_ACTOR,
+                action="create",
+                entity="enterprise",
+                entity_id=spec.code,
+                detail={"name": spec.name, "region": spec.county_code},
+            )
         outlet = session.scalars(select(Site).where(Site.code == spec.outlet_code)).one_or_none()
         if outlet is None:
-            session.add(Site(code=spec.outlet_code, name=spec.outlet_name, name_en=spec.outlet_code,
-                             kind=SiteKind.outlet.value, category=spec.outlet_category, region_id=county.id,
-                             enterprise_id=enterprise.id, lon=spec.lon, lat=spec.lat, aliases=[]))
+            session.add(
+                Site(
+                    code=spec.outlet_code,
+                    name=spec.outlet_name,
+                    name_en=spec.outlet_code,
+                    kind=SiteKind.outlet.value,
+                    category=spec.outlet_category,
+                    region_id=county.id,
+                    enterprise_id=enterprise.id,
+                    lon=spec.lon,
+                    lat=spec.lat,
+                    aliases=[],
+                )
+            )
             session.flush()
-            record(session=session, actor=DEMO_ACTOR, action="create", entity="site", entity_id=spec.outlet_code,
-                   detail={"kind": "outlet", "enterprise": spec.code})
+            record(
+                session=session,
+                actor=DEMO_ACTOR,
+                action="create",
+                entity="site",
+                entity_id=spec.outlet_code,
+                detail={"kind": "outlet", "enterprise": spec.code},
+            )
     return len(DEMO_ENTERPRISES)
 
 
@@ -145,8 +208,15 @@ def _users(session: Session) -> list[str]:
     created = []
     for user in DEMO_USERS:
         if get_user(session=session, username=user.username) is None:
-            create_user(session=session, username=user.username, password=user.password, role=user.role,
-                        region_code=user.region, enterprise_code=user.enterprise, actor=DEMO_ACTOR)
+            create_user(
+                session=session,
+                username=user.username,
+                password=user.password,
+                role=user.role,
+                region_code=user.region,
+                enterprise_code=user.enterprise,
+                actor=DEMO_ACTOR,
+            )
             created.append(user.username)
     return created
 
@@ -155,14 +225,26 @@ def _devices(session: Session) -> int:
     from ecowatch.store.devices import register_device
 
     for device in DEMO_DEVICES:
-        register_device(session=session, mn=device.mn, password=device.password, site=device.site,
-                        version=device.version, sm4_key_hex=device.sm4_key_hex, actor=DEMO_ACTOR)
+        register_device(
+            session=session,
+            mn=device.mn,
+            password=device.password,
+            site=device.site,
+            version=device.version,
+            sm4_key_hex=device.sm4_key_hex,
+            actor=DEMO_ACTOR,
+        )
     return len(DEMO_DEVICES)
 
 
-def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
-              say: Callable[[str], None] = lambda _: None,
-              imported: ImportResult | None = None) -> SeedSummary:
+def seed_demo(
+    url: str,
+    demo_prsa: Path,
+    *,
+    progress: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+    imported: ImportResult | None = None,
+) -> SeedSummary:
     """Put the demo into the store at ``url`` (idempotent: a second run changes nothing).
 
     Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as
@@ -178,13 +260,16 @@ def seed_demo(url: str, demo_prsa: Path, *, progress: bool = False,
         values = 0
         if not loaded:
             say(f"loading the Beijing stations from {demo_prsa} into the store …")
-            values = load_files(url=url, path=demo_prsa, format="prsa", actor=DEMO_ACTOR, progress=progress,
-                                imported=imported).values
+            values = load_files(
+                url=url, path=demo_prsa, format="prsa", actor=DEMO_ACTOR, progress=progress, imported=imported
+            ).values
         with session_factory(engine).begin() as session:
             enterprises = _registry(session)
             devices = _devices(session)
             created = _users(session)
-        return SeedSummary(loaded_values=values, enterprises=enterprises, devices=devices, users_created=created)
+        return SeedSummary(
+            loaded_values=values, enterprises=enterprises, devices=devices, users_created=created
+        )
     finally:
         engine.dispose()
 
@@ -194,6 +279,10 @@ async def run_demo_devices(url: str, host: str, port: int, *, interval_s: float 
     (CN 2011) every ``interval_s`` seconds in its own edition and checks the platform's replies."""
     from ecowatch.gateway.simulator import run_devices
 
-    await run_devices(host=host, port=port, devices=[(d.mn, d.password, d.version, d.sm4_key_hex)
-                                                     for d in DEMO_DEVICES],
-                      interval_s=interval_s, now=lambda: dt.datetime.now(dt.UTC))
+    await run_devices(
+        host=host,
+        port=port,
+        devices=[(d.mn, d.password, d.version, d.sm4_key_hex) for d in DEMO_DEVICES],
+        interval_s=interval_s,
+        now=lambda: dt.datetime.now(dt.UTC),
+    )

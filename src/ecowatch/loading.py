@@ -67,15 +67,24 @@ def load_files(
         engine.dispose()
 
 
-def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date | None,
-          last_day: dt.date | None, lenient: bool, progress: bool,
-          imported: ImportResult | None = None) -> LoadSummary:
+def _load(
+    engine: Engine,
+    path,
+    format: Format,
+    actor: str,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    lenient: bool,
+    progress: bool,
+    imported: ImportResult | None = None,
+) -> LoadSummary:
     started = time.perf_counter()
     registry = StationRegistry.default()
     read_seconds = 0.0
     if imported is None:
-        imported = read(path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day,
-                        progress=progress)
+        imported = read(
+            path, format, registry, lenient=lenient, date_from=first_day, date_to=last_day, progress=progress
+        )
         read_seconds = time.perf_counter() - started
     started = time.perf_counter()
     span = utc_days(imported.measurements)
@@ -87,8 +96,9 @@ def _load(engine: Engine, path, format: Format, actor: str, first_day: dt.date |
         ad_hoc = [s for s in imported.stations if s.code not in sites]
         if ad_hoc:
             sites |= sites_from_stations(session=session, stations=ad_hoc, actor=actor)
-        written = write_measurements(session=session, frame=imported.measurements, source=format, actor=actor,
-                                     sites=sites, bulk=True)
+        written = write_measurements(
+            session=session, frame=imported.measurements, source=format, actor=actor, sites=sites, bulk=True
+        )
     build_hourly_blocks(engine, progress=progress)
     frame = imported.measurements
     return LoadSummary(

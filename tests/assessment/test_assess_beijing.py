@@ -32,9 +32,18 @@ pytestmark = pytest.mark.skipif(not PRSA.is_dir(), reason=f"Beijing PRSA data no
 
 # The 12 PRSA stations and their national codes; Dingling (定陵, 1002A) is the control point.
 PRSA_CODES = {
-    "Aotizhongxin": "1011A", "Changping": "1010A", "Dingling": "1002A", "Dongsi": "1003A",
-    "Guanyuan": "1006A", "Gucheng": "1012A", "Huairou": "1009A", "Nongzhanguan": "1005A",
-    "Shunyi": "1008A", "Tiantan": "1004A", "Wanliu": "1007A", "Wanshouxigong": "1001A",
+    "Aotizhongxin": "1011A",
+    "Changping": "1010A",
+    "Dingling": "1002A",
+    "Dongsi": "1003A",
+    "Guanyuan": "1006A",
+    "Gucheng": "1012A",
+    "Huairou": "1009A",
+    "Nongzhanguan": "1005A",
+    "Shunyi": "1008A",
+    "Tiantan": "1004A",
+    "Wanliu": "1007A",
+    "Wanshouxigong": "1001A",
 }
 ASSESSMENT = {code for name, code in PRSA_CODES.items() if name != "Dingling"}
 
@@ -43,8 +52,9 @@ GOOD_DAYS_2015 = 186
 
 
 def run_assess(first: str, last: str) -> dict:
-    result = CliRunner().invoke(app, ["air", "assess", str(PRSA), "--format", "prsa", "--from", first, "--to",
-                                      last, "--json"])
+    result = CliRunner().invoke(
+        app, ["air", "assess", str(PRSA), "--format", "prsa", "--from", first, "--to", last, "--json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -75,7 +85,8 @@ def test_2015_city_near_the_published_figures(year_2015):
     assert sum(city["days_by_level"].values()) == city["valid_days"]
     assert city["good_days"] == city["days_by_level"]["1"] + city["days_by_level"]["2"]
     assert city["good_ratio_pct"] == float(
-        Decimal(100 * city["good_days"] / city["valid_days"]).quantize(Decimal("0.1"), ROUND_HALF_EVEN))
+        Decimal(100 * city["good_days"] / city["valid_days"]).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+    )
     # A polluted year: every annual PM figure above the 2012 grade-II limits (PM2.5 35, PM10 70).
     assert city["PM2.5"]["complies"] is False
     assert city["PM10"]["complies"] is False
@@ -92,8 +103,12 @@ def test_2015_city_pm25_recomputed_from_the_raw_files(year_2015):
         if station == "Dingling":
             continue
         frames.append(
-            pl.read_csv(path, columns=["year", "month", "day", "hour", "PM2.5"], null_values="NA",
-                        schema_overrides={"PM2.5": pl.Float64})
+            pl.read_csv(
+                path,
+                columns=["year", "month", "day", "hour", "PM2.5"],
+                null_values="NA",
+                schema_overrides={"PM2.5": pl.Float64},
+            )
             .filter(pl.col("year") == 2015)
             .with_columns(pl.lit(station).alias("station"))
         )

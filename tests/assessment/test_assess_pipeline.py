@@ -52,7 +52,9 @@ def day_rows(code: str, day: dt.date, **changes: Hourly) -> list[tuple]:
 
 
 def imported(rows: Iterable[tuple]) -> ImportResult:
-    frame = pl.DataFrame(list(rows), schema=MEASUREMENT_SCHEMA, orient="row").sort("station", "time", "pollutant")
+    frame = pl.DataFrame(list(rows), schema=MEASUREMENT_SCHEMA, orient="row").sort(
+        "station", "time", "pollutant"
+    )
     codes = set(frame["station"].to_list())
     return ImportResult(measurements=frame, stations=[s for s in REGISTRY if s.code in codes])
 
@@ -140,10 +142,15 @@ def test_default_city_leaves_out_control_regional_and_traffic_stations():
     traffic, regional = REGISTRY.resolve("前门"), REGISTRY.resolve("八达岭")
     assert (dongsi.code, dingling.code) == ("1003A", "1002A")
     assert (dingling.category, traffic.category, regional.category) == (
-        "control_background", "traffic", "regional_transport")
+        "control_background",
+        "traffic",
+        "regional_transport",
+    )
     data = imported(
-        day_rows("1003A", day, PM2_5=40) + day_rows("1002A", day, PM2_5=10)
-        + day_rows(traffic.code, day, PM2_5=100) + day_rows(regional.code, day, PM2_5=70)
+        day_rows("1003A", day, PM2_5=40)
+        + day_rows("1002A", day, PM2_5=10)
+        + day_rows(traffic.code, day, PM2_5=100)
+        + day_rows(regional.code, day, PM2_5=70)
     )
     assessment = assess_air(data, day, day)
     assert assessment.city_members == {"北京": ("1003A",)}
@@ -305,8 +312,9 @@ def test_o3_8h_windows_stay_inside_the_day():
     # day 1's 200s, but a day's windows are its 17 windows 00-07 ... 16-23.
     first = [40.0] * 20 + [200.0] * 4
     days = (dt.date(2026, 6, 1), dt.date(2026, 6, 2))
-    assessment = assess_air(imported(day_rows("1003A", days[0], O3=first) + day_rows("1003A", days[1], O3=40)),
-                            *days)
+    assessment = assess_air(
+        imported(day_rows("1003A", days[0], O3=first) + day_rows("1003A", days[1], O3=40)), *days
+    )
     site = at(assessment, "1003A")
     assert assessment.daily.values[AqiItem.O3_8H][site].tolist() == [120.0, 40.0]
     assert assessment.daily.counts[AqiItem.O3_8H][site].tolist() == [17, 17]
@@ -357,16 +365,22 @@ def test_dust_day_of_another_city_or_outside_the_period_removes_nothing():
     assessment = assess_air(imported(rows), DUST_DAYS[0], DUST_DAYS[1], exclusions=exclusions)
     assert not any(mask.any() for mask in assessment.daily_excluding.excluded.values())
     without = assessment.periods(excluding=True)
-    assert {k: period_json(v) for k, v in without.items()} == {k: period_json(v) for k, v in
-                                                               assessment.periods().items()}
+    assert {k: period_json(v) for k, v in without.items()} == {
+        k: period_json(v) for k, v in assessment.periods().items()
+    }
 
 
 def test_exceptional_event_removes_the_pollutants_it_names():
     # An approved exceptional event naming O3 only, on a clean day but for O3 300 all day.
     # O3 8-h 300 (2026 表3: 265 -> 200, 800 -> 300): 200 + 35*100/535 = 206.5 -> 207 = the AQI.
     rows = day_rows("1003A", DUST_DAYS[0], O3=300)
-    exclusion = Exclusion("北京", DUST_DAYS[0], ExclusionKind.EXCEPTIONAL_EVENT, approved_by="MEE",
-                          pollutants=frozenset({Pollutant.O3}))
+    exclusion = Exclusion(
+        "北京",
+        DUST_DAYS[0],
+        ExclusionKind.EXCEPTIONAL_EVENT,
+        approved_by="MEE",
+        pollutants=frozenset({Pollutant.O3}),
+    )
     assessment = assess_air(imported(rows), DUST_DAYS[0], DUST_DAYS[0], exclusions=[exclusion])
     site = at(assessment, "1003A")
     excluded = assessment.daily_excluding.excluded
@@ -420,8 +434,9 @@ def test_period_figures_are_consistent(seed):
         assert np.all(daily.complete[site][counted] | (daily.aqi_partial[site][counted] > 100))
     # With no exclusion the "excluding" figures are the same figures (compared as published: NaN-free).
     without = assessment.periods(excluding=True)
-    assert {k: period_json(v) for k, v in without.items()} == {k: period_json(v) for k, v in
-                                                               assessment.periods().items()}
+    assert {k: period_json(v) for k, v in without.items()} == {
+        k: period_json(v) for k, v in assessment.periods().items()
+    }
 
 
 @settings(max_examples=25, deadline=None)

@@ -13,8 +13,14 @@ from ecowatch.standards import Edition, Pollutant
 FIRST = dt.date(2015, 1, 1)
 DAYS = (dt.date(2016, 12, 31) - FIRST).days + 1
 # Every statistic equal to its grade-II limit gives single indices of 1: index 6.00.
-AT_LIMIT = {Pollutant.SO2: 60, Pollutant.NO2: 40, Pollutant.PM10: 70, Pollutant.PM2_5: 35, Pollutant.CO: 4,
-            Pollutant.O3: 160}
+AT_LIMIT = {
+    Pollutant.SO2: 60,
+    Pollutant.NO2: 40,
+    Pollutant.PM10: 70,
+    Pollutant.PM2_5: 35,
+    Pollutant.CO: 4,
+    Pollutant.O3: 160,
+}
 
 
 def cube_with(pm25_by_station_and_year: dict[str, tuple[float, float]]) -> HourlyCube:
@@ -35,13 +41,21 @@ def test_index_ranks_share_ties_and_change_rates_compare_with_a_year_before():
     # 2015 PM2.5: S1 70 (7.00), S2 70 (7.00), S3 35 (6.00).
     cube = cube_with({"S1": (70, 35), "S2": (70, 70), "S3": (35, 35)})
     assessment = assess_cube(cube, {"X": ("S1", "S2", "S3")}, edition=Edition.E2012)
-    rows = {row.site: row for row in rank_sites(assessment, dt.date(2016, 1, 1), dt.date(2016, 12, 31),
-                                                kind="station")}
+    rows = {
+        row.site: row
+        for row in rank_sites(assessment, dt.date(2016, 1, 1), dt.date(2016, 12, 31), kind="station")
+    }
     assert {s: (r.index, r.index_rank) for s, r in rows.items()} == {
-        "S1": (Decimal("6.00"), 1), "S2": (Decimal("7.00"), 3), "S3": (Decimal("6.00"), 1)}
+        "S1": (Decimal("6.00"), 1),
+        "S2": (Decimal("7.00"), 3),
+        "S3": (Decimal("6.00"), 1),
+    }
     # (6.00 − 7.00) / 7.00 = −14.2857 % → −14.3; the unchanged stations 0.0 share rank 2.
     assert {s: (r.change_pct, r.change_rank) for s, r in rows.items()} == {
-        "S1": (Decimal("-14.3"), 1), "S2": (Decimal("0.0"), 2), "S3": (Decimal("0.0"), 2)}
+        "S1": (Decimal("-14.3"), 1),
+        "S2": (Decimal("0.0"), 2),
+        "S3": (Decimal("0.0"), 2),
+    }
     assert rows["S1"].previous_index == Decimal("7.00")
     # The city (mean of the three stations) is ranked separately.
     city = rank_sites(assessment, dt.date(2016, 1, 1), dt.date(2016, 12, 31), kind="city")
@@ -57,7 +71,9 @@ def test_without_the_year_before_there_is_no_change_rate():
 
 def test_same_period_a_year_before_handles_29_february():
     assert same_period_a_year_before(dt.date(2016, 2, 1), dt.date(2016, 2, 29)) == (
-        dt.date(2015, 2, 1), dt.date(2015, 2, 28))
+        dt.date(2015, 2, 1),
+        dt.date(2015, 2, 28),
+    )
 
 
 def test_rank_command_on_beijing_stations():
@@ -72,8 +88,23 @@ def test_rank_command_on_beijing_stations():
     prsa = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "beijing-prsa"
     if not prsa.is_dir():
         pytest.skip(f"{prsa} not found")
-    result = CliRunner().invoke(app, ["air", "rank", str(prsa), "--format", "prsa", "--from", "2016-01-01",
-                                      "--to", "2016-12-31", "--by", "station", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "air",
+            "rank",
+            str(prsa),
+            "--format",
+            "prsa",
+            "--from",
+            "2016-01-01",
+            "--to",
+            "2016-12-31",
+            "--by",
+            "station",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 12

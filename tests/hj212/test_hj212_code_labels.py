@@ -14,19 +14,22 @@ def test_every_2005_code_of_the_annex_b_tables_is_mapped():
     assert (CODE_2005_TO_2017["S02"], CODE_2005_TO_2017["S07"]) == ("a01011", "a01016")
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("a21026", ("二氧化硫", "SO2", "mg/m³")),
-    ("02", ("二氧化硫", "SO2", "mg/m³")),
-    ("S02", ("烟气流速", "flue-gas velocity", "m/s")),
-    ("a00000", ("废气", "flue-gas flow", "m³/s")),
-    ("a00000-Cou", ("废气 累计", "flue-gas flow total", "m³")),
-    ("a21026-ZsRtd", ("二氧化硫 折算", "SO2 converted", "mg/m³")),
-    ("w01018", ("化学需氧量", "COD", "mg/L")),
-    ("w01001", ("pH值", "pH", "")),
-    ("a01012", ("烟气温度", "flue-gas temperature", "°C")),
-    ("a20058", ("汞", "汞", "ng/m³")),  # no English name in the short list: the table's name
-    ("ele01", ("ele01", "ele01", "")),  # a vendor code (sample S09): shown as itself
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("a21026", ("二氧化硫", "SO2", "mg/m³")),
+        ("02", ("二氧化硫", "SO2", "mg/m³")),
+        ("S02", ("烟气流速", "flue-gas velocity", "m/s")),
+        ("a00000", ("废气", "flue-gas flow", "m³/s")),
+        ("a00000-Cou", ("废气 累计", "flue-gas flow total", "m³")),
+        ("a21026-ZsRtd", ("二氧化硫 折算", "SO2 converted", "mg/m³")),
+        ("w01018", ("化学需氧量", "COD", "mg/L")),
+        ("w01001", ("pH值", "pH", "")),
+        ("a01012", ("烟气温度", "flue-gas temperature", "°C")),
+        ("a20058", ("汞", "汞", "ng/m³")),  # no English name in the short list: the table's name
+        ("ele01", ("ele01", "ele01", "")),  # a vendor code (sample S09): shown as itself
+    ],
+)
 def test_code_labels(code, expected):
     label = code_label(code)
     assert (label.name_zh, label.name_en, label.unit) == expected

@@ -28,7 +28,12 @@ def test_a_good_frame_a_bad_crc_and_garbage(tmp_path):
     good, crc, garbage = records
     assert (good["ok"], good["error"], good["crc_ok"]) == (True, None, True)
     assert (good["version"], good["qn"], good["st"], good["cn"], good["pw"]) == (
-        "2017", "20160801085857223", "32", "1062", "100000")
+        "2017",
+        "20160801085857223",
+        "32",
+        "1062",
+        "100000",
+    )
     assert (good["mn"], good["flag"], good["ack_requested"]) == ("010000A8900016F000169DC0", 5, True)
     assert (crc["ok"], crc["crc_ok"]) == (False, False)
     assert crc["error"].startswith("bad CRC: got 1C81, computed 1C80")
@@ -39,9 +44,17 @@ def test_a_good_frame_a_bad_crc_and_garbage(tmp_path):
 def test_values_are_numbers(tmp_path):
     from ecowatch.hj212 import build_frame, make_cp, make_frame
 
-    frame = make_frame(qn="20260101120000001", st="32", cn=2011, pw="123456", mn="MN0001", flag=4,
-                       cp=make_cp(data_time="20260101120000",
-                                  codes={"w01018": {"Rtd": 40.1, "Flag": "N"}, "w00000": {"Rtd": 12}}))
+    frame = make_frame(
+        qn="20260101120000001",
+        st="32",
+        cn=2011,
+        pw="123456",
+        mn="MN0001",
+        flag=4,
+        cp=make_cp(
+            data_time="20260101120000", codes={"w01018": {"Rtd": 40.1, "Flag": "N"}, "w00000": {"Rtd": 12}}
+        ),
+    )
     [record] = decode(tmp_path, build_frame(frame).decode("utf-8"))
     assert record["ok"] is True
     assert record["data_time"] == "20260101120000"
@@ -64,7 +77,12 @@ def test_keys_decrypt_2025_frames(tmp_path):
     first, second = json.loads(result.stdout)
     assert all(tuple(r) == SUMMARY_KEYS for r in (first, second))
     assert (first["ok"], first["version"], first["cn"], first["flag"], first["data_time"]) == (
-        True, "2025", "2051", 9, "20240520210600")
+        True,
+        "2025",
+        "2051",
+        9,
+        "20240520210600",
+    )
     assert first["values"]["a01014"] == {"Min": 3.20, "Avg": 3.211, "Max": 3.212, "Flag": "N"}
     assert second["values"]["a01014"]["Flag"] == "N"  # from the plaintext tail "g=N"
     # without keys: a precise error naming the device
@@ -83,8 +101,10 @@ def test_keys_decrypt_2025_frames(tmp_path):
         ("mn,sm4_key_hex\n\nA,303030303030303030303030303030zz\n", "line 3, field sm4_key_hex: "),
         ("mn,sm4_key_hex\n,30303030303030303030303030303030\n", "line 2, field mn: empty"),
         ("mn,sm4_key_hex\nA,30303030303030303030303030303030,x\n", "line 2: expected 2 fields"),
-        ("mn,sm4_key_hex\nA,30303030303030303030303030303030\nA,31313131313131313131313131313131\n",
-         "line 3, field mn: A already has another key on line 2"),
+        (
+            "mn,sm4_key_hex\nA,30303030303030303030303030303030\nA,31313131313131313131313131313131\n",
+            "line 3, field mn: A already has another key on line 2",
+        ),
     ],
 )
 def test_bad_key_files_name_line_and_field(tmp_path, text, message):
@@ -102,15 +122,20 @@ def test_hj212_2005_codes_are_named_from_the_code_tables(tmp_path):
     (HJ 212-2017 Table B.2, 原编码 column: a21026 ← 02, a01011 ← S02), not a second SO2."""
     from ecowatch.hj212 import format_crc, hj212_crc16
 
-    segment = ("ST=31;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20160103133030;"
-               "01-Rtd=4.1,01-Flag=N;02-Rtd=18.5,02-Flag=N;S02-Rtd=11.2,S02-Flag=N;B02-Rtd=33.5,B02-Flag=N&&")
+    segment = (
+        "ST=31;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20160103133030;"
+        "01-Rtd=4.1,01-Flag=N;02-Rtd=18.5,02-Flag=N;S02-Rtd=11.2,S02-Flag=N;B02-Rtd=33.5,B02-Flag=N&&"
+    )
     raw = f"##{len(segment):04d}{segment}{format_crc(hj212_crc16(segment.encode()))}"
     path = tmp_path / "frames-2005.txt"
     path.write_text(raw + "\r\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["hj212", "decode", str(path)], env={"COLUMNS": "220"})
     assert result.exit_code == 0, result.output
-    rows = {line.split("│")[5].strip(): [cell.strip() for cell in line.split("│")[5:8]]
-            for line in result.stdout.splitlines() if line.count("│") >= 9 and "→" in line}
+    rows = {
+        line.split("│")[5].strip(): [cell.strip() for cell in line.split("│")[5:8]]
+        for line in result.stdout.splitlines()
+        if line.count("│") >= 9 and "→" in line
+    }
     assert rows == {
         "01 → a34013": ["01 → a34013", "烟尘 (smoke dust)", "mg/m³"],
         "02 → a21026": ["02 → a21026", "二氧化硫 (SO2)", "mg/m³"],

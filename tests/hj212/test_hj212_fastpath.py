@@ -16,9 +16,47 @@ from ecowatch.hj212 import Cp, Frame, parse_frame
 from ecowatch.hj212.frame import _parse_cp_fast, _parse_cp_general, parse_cp
 
 # Pieces a data area is made of, plus everything that must send it to the general path.
-PIECES = ["a21026", "w01018", "B01", "011", "-", "=", ";", ",", "Rtd", "Avg", "Flag", "DataTime", "SampleTime",
-          "N", "0", "1", "12", "7.5", ".5", "5.", "-3.2", "+4", "007", "1e5", "nan", "inf", "1_0", " ", "\t",
-          "//", "x", "", "٣", "&", "9" * 30, "PolId", "OverTime", "CTime", "\u00a0"]
+PIECES = [
+    "a21026",
+    "w01018",
+    "B01",
+    "011",
+    "-",
+    "=",
+    ";",
+    ",",
+    "Rtd",
+    "Avg",
+    "Flag",
+    "DataTime",
+    "SampleTime",
+    "N",
+    "0",
+    "1",
+    "12",
+    "7.5",
+    ".5",
+    "5.",
+    "-3.2",
+    "+4",
+    "007",
+    "1e5",
+    "nan",
+    "inf",
+    "1_0",
+    " ",
+    "\t",
+    "//",
+    "x",
+    "",
+    "٣",
+    "&",
+    "9" * 30,
+    "PolId",
+    "OverTime",
+    "CTime",
+    "\u00a0",
+]
 cp_texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
@@ -50,7 +88,16 @@ def test_canonical_header_path_equals_general(frame):
     from ecowatch.hj212.frame import _parse_segment
 
     text = frame.data_segment.decode()
-    wire = (frame.raw, frame.length_field, frame.crc_field, frame.crc_ok, frame.length_in_chars, False, None, None)
+    wire = (
+        frame.raw,
+        frame.length_field,
+        frame.crc_field,
+        frame.crc_ok,
+        frame.length_in_chars,
+        False,
+        None,
+        None,
+    )
     assert _parse_segment(text, wire) == parse_frame(frame.raw) == frame
 
 
@@ -125,10 +172,15 @@ def test_layouts_remembered_past_the_cap_and_irregular_agree_with_general(monkey
     assert parse_cp(other).codes == {"a00000": expected["a00000"], "a21026": {"Avg": 7, "Flag": "D"}}
     monkeypatch.setattr(frame, "_LAYOUTS_CAP", 2048)
     apart = "a-Rtd=1;b-Rtd=2;a-Flag=N"  # a code's items apart, and a key twice: the general path
-    assert _parse_cp_fast(apart) is None and parse_cp(apart).codes == {"a": {"Rtd": 1, "Flag": "N"}, "b": {"Rtd": 2}}
+    assert _parse_cp_fast(apart) is None and parse_cp(apart).codes == {
+        "a": {"Rtd": 1, "Flag": "N"},
+        "b": {"Rtd": 2},
+    }
     assert frame._LAYOUTS["a-Rtd=b-Rtd=a-Flag"] is None  # remembered as irregular: analysed once
     assert _parse_cp_fast(apart) is None
-    assert _parse_cp_fast("a-Rtd=1,a-Rtd=2") is None and parse_cp("a-Rtd=1,a-Rtd=2").codes == {"a": {"Rtd": 2}}
+    assert _parse_cp_fast("a-Rtd=1,a-Rtd=2") is None and parse_cp("a-Rtd=1,a-Rtd=2").codes == {
+        "a": {"Rtd": 2}
+    }
 
 
 def test_sequences_longer_than_a_data_frame_take_the_general_path(monkeypatch):

@@ -110,18 +110,38 @@ def reply_as_the_standard_says(received, cn: int, params: dict[str, int], qn: st
         cp, header_qn = make_cp(None, {"QN": qn, **params}), None
     else:
         cp, header_qn = make_cp(None, params), qn
-    return build_frame(make_frame(st="91", cn=cn, pw=received.pw, mn=received.mn, cp=cp, qn=header_qn,
-                                  flag=REPLY_FLAG[received.version]))
+    return build_frame(
+        make_frame(
+            st="91",
+            cn=cn,
+            pw=received.pw,
+            mn=received.mn,
+            cp=cp,
+            qn=header_qn,
+            flag=REPLY_FLAG[received.version],
+        )
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(frames, st.sampled_from(["9011", "9012", "9013", "9014"]),
-       st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=20), st.text(max_size=5)))
+@given(
+    frames,
+    st.sampled_from(["9011", "9012", "9013", "9014"]),
+    st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=20), st.text(max_size=5)),
+)
 def test_replies_from_templates_equal_replies_written_out(received, kind, qn):
-    answer = {"9011": request_answer, "9012": execution_result, "9013": notification_answer,
-              "9014": data_answer}[kind]
-    cn, params = {"9011": (9011, {"QnRtn": 1}), "9012": (9012, {"ExeRtn": 1}), "9013": (9013, {}),
-                  "9014": (9014, {})}[kind]
+    answer = {
+        "9011": request_answer,
+        "9012": execution_result,
+        "9013": notification_answer,
+        "9014": data_answer,
+    }[kind]
+    cn, params = {
+        "9011": (9011, {"QnRtn": 1}),
+        "9012": (9012, {"ExeRtn": 1}),
+        "9013": (9013, {}),
+        "9014": (9014, {}),
+    }[kind]
     expected_qn = received.qn if qn is None else qn
     for _ in range(2):  # the first reply makes the template, the second uses it
         try:

@@ -9,18 +9,31 @@ from hypothesis import strategies as st
 from ecowatch.hj212 import SplitComplete, SplitFailed, SplitKey, SplitReassembler, make_frame, parse_frame
 
 MN = "010000A8900016F000169DC0"
-A15 = (b"##0260QN=20160801085857534;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=1;"
-       b"CP=&&DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
-       b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N&&D941\r\n")
-A17 = (b"##0201QN=20160801085857535;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=2;"
-       b"CP=&&DataTime=20160801080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,"
-       b"w01018-Flag=N&&E2C1\r\n")
+A15 = (
+    b"##0260QN=20160801085857534;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=1;"
+    b"CP=&&DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
+    b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N&&D941\r\n"
+)
+A17 = (
+    b"##0201QN=20160801085857535;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=2;"
+    b"CP=&&DataTime=20160801080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,"
+    b"w01018-Flag=N&&E2C1\r\n"
+)
 KEY = SplitKey(MN, "32", 2061, 2, "20160801080000")
 
 
 def part(pno: int, pnum: int = 3, data_time: str = "20260101100000", mn: str = "M1", value: float = 1.0):
-    return make_frame(qn=f"2026010110000000{pno}", st="32", cn=2061, pw="1", mn=mn, flag=6, pnum=pnum, pno=pno,
-                      cp=f"DataTime={data_time};c{pno:05d}-Avg={value}")
+    return make_frame(
+        qn=f"2026010110000000{pno}",
+        st="32",
+        cn=2061,
+        pw="1",
+        mn=mn,
+        flag=6,
+        pnum=pnum,
+        pno=pno,
+        cp=f"DataTime={data_time};c{pno:05d}-Avg={value}",
+    )
 
 
 def test_annex_c50_parts_with_different_qns_complete_one_set():
@@ -57,7 +70,10 @@ def test_duplicates_are_counted_and_conflicts_fail_the_set():
     assert r.add(part(1), 4) == []
     [failed] = r.add(part(1, value=2.0), 5)
     assert isinstance(failed, SplitFailed)
-    assert failed.reason == "PNO 1 received twice with different data (MN=M1 CN=2061 DataTime=20260101100000 PNUM=3)"
+    assert (
+        failed.reason
+        == "PNO 1 received twice with different data (MN=M1 CN=2061 DataTime=20260101100000 PNUM=3)"
+    )
     assert len(failed.frames) == 2 and r.pending == 0
 
 
@@ -77,8 +93,10 @@ def test_expiry_uses_the_time_given():
     r.add(part(1), now=100.0)
     assert r.expire(160.0) == []
     [failed] = r.expire(160.5)
-    assert failed.reason == ("incomplete after 60.5 s (timeout 60 s): got PNO 1 of 3 "
-                             "(MN=M1 CN=2061 DataTime=20260101100000 PNUM=3)")
+    assert failed.reason == (
+        "incomplete after 60.5 s (timeout 60 s): got PNO 1 of 3 "
+        "(MN=M1 CN=2061 DataTime=20260101100000 PNUM=3)"
+    )
     r.add(part(1), now=200.0)
     events = r.add(part(2, mn="M2"), now=300.0)  # expiry runs on add as well
     assert [type(e).__name__ for e in events] == ["SplitFailed"] and r.pending == 1
@@ -89,19 +107,29 @@ def test_bounds_evict_the_oldest_set():
     assert r.add(part(1, mn="A"), 0) == [] and r.add(part(1, mn="B"), 1) == []
     [evicted] = r.add(part(1, mn="C"), 2)
     assert evicted.key.mn == "A"
-    assert evicted.reason == "evicted (max_pending 2): got PNO 1 of 3 (MN=A CN=2061 DataTime=20260101100000 PNUM=3)"
+    assert (
+        evicted.reason
+        == "evicted (max_pending 2): got PNO 1 of 3 (MN=A CN=2061 DataTime=20260101100000 PNUM=3)"
+    )
     size = len(part(1).raw)
     r = SplitReassembler(max_bytes=2 * size)
     r.add(part(1, mn="A"), 0)
     r.add(part(2, mn="A"), 0)
     [evicted] = r.add(part(1, mn="B"), 1)
-    assert evicted.key.mn == "A" and evicted.reason.startswith(f"evicted (max_bytes {2 * size}): got PNO 1,2 of 3")
+    assert evicted.key.mn == "A" and evicted.reason.startswith(
+        f"evicted (max_bytes {2 * size}): got PNO 1,2 of 3"
+    )
     assert r.pending_bytes == len(part(1, mn="B").raw)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(2, 12).flatmap(lambda n: st.tuples(st.just(n), st.permutations(range(1, n + 1)),
-                                                      st.lists(st.integers(1, n), max_size=5))))
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.tuples(
+            st.just(n), st.permutations(range(1, n + 1)), st.lists(st.integers(1, n), max_size=5)
+        )
+    )
+)
 def test_any_order_with_duplicates_completes_exactly_once(case):
     pnum, order, repeats = case
     r = SplitReassembler()
@@ -121,16 +149,27 @@ def test_any_order_with_duplicates_completes_exactly_once(case):
 def _big_frame(codes: dict, flag: int = 5):
     from ecowatch.hj212 import make_cp
 
-    return make_frame(qn="20260101100000000", st="31", cn=2051, pw="123456", mn=MN, flag=flag,
-                      cp=make_cp("20260101095900", {}, codes))
+    return make_frame(
+        qn="20260101100000000",
+        st="31",
+        cn=2051,
+        pw="123456",
+        mn=MN,
+        flag=flag,
+        cp=make_cp("20260101095900", {}, codes),
+    )
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.dictionaries(st.from_regex(r"a[0-9]{5}", fullmatch=True),
-                    st.fixed_dictionaries({"Avg": st.floats(0, 1e4).map(lambda x: round(x, 3)),
-                                           "Flag": st.sampled_from("NFMDC")}),
-                    min_size=1, max_size=60),
+    st.dictionaries(
+        st.from_regex(r"a[0-9]{5}", fullmatch=True),
+        st.fixed_dictionaries(
+            {"Avg": st.floats(0, 1e4).map(lambda x: round(x, 3)), "Flag": st.sampled_from("NFMDC")}
+        ),
+        min_size=1,
+        max_size=60,
+    ),
     st.integers(200, 1024),
     st.booleans(),
 )
@@ -140,13 +179,16 @@ def test_split_then_reassemble_roundtrip(codes, limit, encrypted):
 
     frame = _big_frame(codes)
     key = b"k" * 16 if encrypted else None
-    parts = split_frame(frame, [f"2026010110000000{i:02d}"[-17:] for i in range(100)], max_segment=limit, key=key)
+    parts = split_frame(
+        frame, [f"2026010110000000{i:02d}"[-17:] for i in range(100)], max_segment=limit, key=key
+    )
     if len(parts) == 1:
         assert parts == [frame] and len(frame.data_segment) <= limit
         return
     assert all(len(p.data_segment) <= limit for p in parts)
     assert [(p.pnum, p.pno, p.flag, p.cp.data_time) for p in parts] == [
-        (len(parts), i, 7, "20260101095900") for i in range(1, len(parts) + 1)]
+        (len(parts), i, 7, "20260101095900") for i in range(1, len(parts) + 1)
+    ]
     r = SplitReassembler()
     events = []
     for t, p in enumerate(reversed(parts)):

@@ -37,7 +37,9 @@ def keys(mn: str) -> bytes | None:
     return ANNEX_KEY if mn == MN else None
 
 
-@pytest.mark.parametrize(("encrypted", "plain", "sent"), [("B_A2_ENC", "B_A2_PLAIN", 1128), ("B_A3_ENC", "B_A3_PLAIN", 811)])
+@pytest.mark.parametrize(
+    ("encrypted", "plain", "sent"), [("B_A2_ENC", "B_A2_PLAIN", 1128), ("B_A3_ENC", "B_A3_PLAIN", 811)]
+)
 def test_annex_a2_examples_decrypt_to_their_plaintext(encrypted, plain, sent):
     f = parse_frame(raw(encrypted), key_for=keys)
     p = parse_frame(raw(plain))
@@ -119,8 +121,10 @@ def test_after_a_rotation_frames_under_the_previous_key_still_decrypt():
     ("wire", "message"),
     [
         (b"{0xE4,0x3E&&", f"SM4 ciphertext is not a list of 0xNN bytes and no closing '}}' (MN={MN})"),
-        (b"{0xE4,0xZZ}&&", f"SM4 ciphertext is not a list of 0xNN bytes before the closing '}}' at offset 10 "
-         f"(MN={MN})"),
+        (
+            b"{0xE4,0xZZ}&&",
+            f"SM4 ciphertext is not a list of 0xNN bytes before the closing '}}' at offset 10 (MN={MN})",
+        ),
         (b"{0xE4,0x3E}&&", f"SM4 ciphertext is 2 bytes, not a multiple of 16 (MN={MN})"),
     ],
 )
@@ -142,7 +146,12 @@ def test_encrypt_cp_blocks_and_tail():
 
 def test_must_encrypt_follows_6_4_4():
     assert [cn for cn in (1011, 1014, 2011, 2051, 2999, 3020, 3021, 9014) if must_encrypt(cn)] == [
-        1014, 2011, 2051, 2999, 3020]
+        1014,
+        2011,
+        2051,
+        2999,
+        3020,
+    ]
 
 
 def test_decoder_finds_encrypted_frames_by_their_delimiters():
@@ -176,8 +185,17 @@ def test_encrypted_roundtrip(frame, key):
     f = parse_frame(data, key_for=lambda mn: key)
     assert f.crc_ok
     assert (f.cp, f.qn, f.st, f.cn, f.pw, f.mn, f.flag, f.pnum, f.pno, f.extra) == (
-        frame.cp, frame.qn, frame.st, frame.cn, frame.pw, frame.mn, frame.flag, frame.pnum, frame.pno,
-        frame.extra)
+        frame.cp,
+        frame.qn,
+        frame.st,
+        frame.cn,
+        frame.pw,
+        frame.mn,
+        frame.flag,
+        frame.pnum,
+        frame.pno,
+        frame.extra,
+    )
     assert build_frame(f, key=key) == data
     assert f.data_segment == frame.data_segment
     d = FrameDecoder(key_for=lambda mn: key)
@@ -187,9 +205,11 @@ def test_encrypted_roundtrip(frame, key):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(["B_A2_ENC", "B_A3_ENC"]), st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=3)),
-                                                          max_size=6),
-       st.sampled_from([ANNEX_KEY, b"1" * 16, None]))
+@given(
+    st.sampled_from(["B_A2_ENC", "B_A3_ENC"]),
+    st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=3)), max_size=6),
+    st.sampled_from([ANNEX_KEY, b"1" * 16, None]),
+)
 def test_mutated_encrypted_frames_give_events_never_exceptions(name, edits, key):
     data = bytearray(raw(name) * 2)
     for at, replacement in edits:

@@ -17,7 +17,8 @@ def test_a_glitch_value_is_marked_invalid_not_dropped(tmp_path):
     rows = {(r["time"].hour, r["pollutant"]): r for r in result.measurements.iter_rows(named=True)}
     assert rows[(1, "PM2.5")]["value"] is None
     assert rows[(1, "PM2.5")]["invalid_reason"] == (
-        "above the plausible maximum 10000 (instrument or transmission fault)")
+        "above the plausible maximum 10000 (instrument or transmission fault)"
+    )
     assert rows[(2, "PM2.5")]["value"] == 10000.0
     assert rows[(2, "PM2.5")]["invalid_reason"] is None
     assert rows[(1, "CO")]["value"] is None
@@ -30,5 +31,10 @@ def test_plausible_maximum_is_twenty_times_the_top_of_the_index_table():
     constant"). The tops, from shared/reference/standards.md Part 2 §1.1 (the same in 2026's 表3):
     SO2 24-h 2620, NO2 1-h 3840, CO 1-h 150 mg/m³, O3 1-h 1200, PM10 600, PM2.5 500."""
     assert dict(PLAUSIBLE_MAXIMUM) == {
-        "SO2": 52_400.0, "NO2": 76_800.0, "CO": 3_000.0, "O3": 24_000.0, "PM10": 12_000.0, "PM2.5": 10_000.0,
+        "SO2": 52_400.0,
+        "NO2": 76_800.0,
+        "CO": 3_000.0,
+        "O3": 24_000.0,
+        "PM10": 12_000.0,
+        "PM2.5": 10_000.0,
     }

@@ -22,6 +22,7 @@ from ecowatch.store import make_engine, migrate, session_factory
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
+
 @pytest.fixture
 def pg_url(pg_admin) -> Iterator[str]:
     """Like :func:`db_url`, PostgreSQL only (for what only PostgreSQL has: partitions)."""

@@ -14,10 +14,14 @@ def write_network(path):
     for day, pm in (("2026-04-01", 40), ("2026-04-02", 80), ("2026-04-03", 20)):
         for hour in range(24):
             for station, offset in (("1003A", 0), ("1004A", 10)):
-                rows += [f"{station},{day} {hour:02d}:00,PM2.5,{pm + offset}",
-                         f"{station},{day} {hour:02d}:00,PM10,{pm + 30}",
-                         f"{station},{day} {hour:02d}:00,SO2,8", f"{station},{day} {hour:02d}:00,NO2,30",
-                         f"{station},{day} {hour:02d}:00,CO,0.6", f"{station},{day} {hour:02d}:00,O3,70"]
+                rows += [
+                    f"{station},{day} {hour:02d}:00,PM2.5,{pm + offset}",
+                    f"{station},{day} {hour:02d}:00,PM10,{pm + 30}",
+                    f"{station},{day} {hour:02d}:00,SO2,8",
+                    f"{station},{day} {hour:02d}:00,NO2,30",
+                    f"{station},{day} {hour:02d}:00,CO,0.6",
+                    f"{station},{day} {hour:02d}:00,O3,70",
+                ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 

@@ -37,22 +37,30 @@ def stored(engine, session, make_frame):
 
 def read(session, first=dt.date(2015, 12, 31), last=dt.date(2016, 3, 1)):
     session.rollback()  # a fresh snapshot: the builder wrote in its own transactions
-    return read_measurements(session=session, site_codes=["1003A", "1004A"], first_day=first, last_day=last,
-                             pollutants=POLLUTANTS)
+    return read_measurements(
+        session=session, site_codes=["1003A", "1004A"], first_day=first, last_day=last, pollutants=POLLUTANTS
+    )
 
 
 def months(session, site_id: int) -> dict[dt.date, tuple[int, int | None, bool]]:
     session.rollback()
-    rows = session.execute(select(MeasurementMonth.month, MeasurementMonth.version, MeasurementMonth.built_version,
-                                  MeasurementMonth.blocked).where(MeasurementMonth.site_id == site_id))
+    rows = session.execute(
+        select(
+            MeasurementMonth.month,
+            MeasurementMonth.version,
+            MeasurementMonth.built_version,
+            MeasurementMonth.blocked,
+        ).where(MeasurementMonth.site_id == site_id)
+    )
     return {month: (version, built, blocked) for month, version, built, blocked in rows}
 
 
 def blocks_read(session, sites) -> BlockRead:
     session.rollback()
     start, end = dt.datetime(2015, 12, 1, tzinfo=dt.UTC), dt.datetime(2016, 3, 1, tzinfo=dt.UTC)
-    return read_blocks(session.connection(), {sites[code].id: code for code in ("1003A", "1004A")}, start, end,
-                       POLLUTANTS)
+    return read_blocks(
+        session.connection(), {sites[code].id: code for code in ("1003A", "1004A")}, start, end, POLLUTANTS
+    )
 
 
 def covered(session, sites) -> set:
@@ -73,8 +81,10 @@ def test_blocks_give_the_frame_the_rows_give(engine, session, stored):
     assert_frame_equal(read(session), frame)
     # Cut inside months, at Beijing days: the blocks are clipped as the rows are.
     inside = read(session, dt.date(2016, 1, 1), dt.date(2016, 1, 31))
-    assert_frame_equal(inside, frame.filter((frame["time"] >= dt.datetime(2016, 1, 1))
-                                            & (frame["time"] < dt.datetime(2016, 2, 1))))
+    assert_frame_equal(
+        inside,
+        frame.filter((frame["time"] >= dt.datetime(2016, 1, 1)) & (frame["time"] < dt.datetime(2016, 2, 1))),
+    )
     # Whole months only: the frame comes from the blocks alone, in order.
     last_hours = read(session, dt.date(2016, 2, 2), dt.date(2016, 2, 29))
     assert_frame_equal(last_hours, frame.filter(frame["time"] >= dt.datetime(2016, 2, 2)))
@@ -86,8 +96,13 @@ def test_a_block_holds_the_month_hour_by_hour_and_nan_where_no_plain_value(engin
     sites, _ = stored
     build_hourly_blocks(engine)
     session.rollback()
-    blob = session.scalar(select(HourlyBlock.hourly_values).where(
-        HourlyBlock.site_id == sites["1004A"].id, HourlyBlock.month == FEB, HourlyBlock.pollutant == "PM10"))
+    blob = session.scalar(
+        select(HourlyBlock.hourly_values).where(
+            HourlyBlock.site_id == sites["1004A"].id,
+            HourlyBlock.month == FEB,
+            HourlyBlock.pollutant == "PM10",
+        )
+    )
     hourly = np.frombuffer(blob, dtype="<f8")
     assert hourly.size == 29 * 24  # 2016 is a leap year
     # Beijing 2016-02-01 00:00 = 2016-01-31 16:00Z (January); Beijing 2016-02-29 23:00 = 15:00Z on the 29th.
@@ -100,8 +115,12 @@ def test_a_change_makes_only_its_month_stale_and_reads_follow_it(engine, session
     build_hourly_blocks(engine)
     site = sites["1004A"].id
     before = months(session, site)
-    write_measurements(session=session, frame=make_frame([("1004A", "2016-02-29 23:00", "PM10", 160.0, None)]),
-                       source="test", actor="tester")
+    write_measurements(
+        session=session,
+        frame=make_frame([("1004A", "2016-02-29 23:00", "PM10", 160.0, None)]),
+        source="test",
+        actor="tester",
+    )
     session.commit()
     after = months(session, site)
     assert after[FEB][0] > before[FEB][0] and after[FEB][1:] == before[FEB][1:]  # version moved, blocks not
@@ -125,8 +144,16 @@ def test_any_writer_moves_the_version_even_plain_sql(engine, session, stored, ch
     elif change == "delete":
         session.execute(delete(Measurement).where(*in_january))
     else:
-        session.execute(insert(Measurement).values(site_id=site, interval="1h", pollutant="O3", value=1.0,
-                                                   time=dt.datetime(2016, 1, 20, tzinfo=dt.UTC), source="sql"))
+        session.execute(
+            insert(Measurement).values(
+                site_id=site,
+                interval="1h",
+                pollutant="O3",
+                value=1.0,
+                time=dt.datetime(2016, 1, 20, tzinfo=dt.UTC),
+                source="sql",
+            )
+        )
     session.commit()
     assert months(session, site)[JAN][0] > version
     back = read(session)
@@ -138,8 +165,16 @@ def test_other_intervals_have_no_months(engine, session, stored):
     sites, _ = stored
     site = sites["1003A"].id
     before = months(session, site)
-    session.execute(insert(Measurement).values(site_id=site, interval="rtd", pollutant="SO2", value=1.0,
-                                               time=dt.datetime(2016, 4, 1, 0, 0, 10, tzinfo=dt.UTC), source="gw"))
+    session.execute(
+        insert(Measurement).values(
+            site_id=site,
+            interval="rtd",
+            pollutant="SO2",
+            value=1.0,
+            time=dt.datetime(2016, 4, 1, 0, 0, 10, tzinfo=dt.UTC),
+            source="gw",
+        )
+    )
     session.commit()
     assert months(session, site) == before
 
@@ -147,8 +182,16 @@ def test_other_intervals_have_no_months(engine, session, stored):
 def test_a_month_with_a_plain_value_off_the_hour_stays_read_row_by_row(engine, session, stored):
     sites, frame = stored
     site = sites["1003A"].id
-    session.execute(insert(Measurement).values(site_id=site, interval="1h", pollutant="SO2", value=4.5,
-                                               time=dt.datetime(2016, 1, 10, 10, 30, tzinfo=dt.UTC), source="sql"))
+    session.execute(
+        insert(Measurement).values(
+            site_id=site,
+            interval="1h",
+            pollutant="SO2",
+            value=4.5,
+            time=dt.datetime(2016, 1, 10, 10, 30, tzinfo=dt.UTC),
+            source="sql",
+        )
+    )
     session.commit()
     assert build_hourly_blocks(engine) == BlocksBuilt(months=5, not_fitting=1, skipped=0)
     assert months(session, site)[JAN][2] is False
@@ -161,20 +204,42 @@ def test_a_month_with_a_plain_value_off_the_hour_stays_read_row_by_row(engine, s
 def test_values_flagged_normal_by_hj212_go_into_blocks_and_read_as_plain(engine, session, stored):
     sites, _ = stored
     site = sites["1003A"].id
-    session.execute(insert(Measurement), [
-        {"site_id": site, "interval": "1h", "pollutant": "SO2", "value": 6.0, "flag": "N", "source": "gw",
-         "time": dt.datetime(2016, 1, 20, 2, tzinfo=dt.UTC)},
-        {"site_id": site, "interval": "1h", "pollutant": "SO2", "value": 7.0, "flag": "D", "source": "gw",
-         "time": dt.datetime(2016, 1, 20, 3, tzinfo=dt.UTC)},
-    ])
+    session.execute(
+        insert(Measurement),
+        [
+            {
+                "site_id": site,
+                "interval": "1h",
+                "pollutant": "SO2",
+                "value": 6.0,
+                "flag": "N",
+                "source": "gw",
+                "time": dt.datetime(2016, 1, 20, 2, tzinfo=dt.UTC),
+            },
+            {
+                "site_id": site,
+                "interval": "1h",
+                "pollutant": "SO2",
+                "value": 7.0,
+                "flag": "D",
+                "source": "gw",
+                "time": dt.datetime(2016, 1, 20, 3, tzinfo=dt.UTC),
+            },
+        ],
+    )
     session.commit()
     from_rows = read(session)
     build_hourly_blocks(engine)
     from_blocks = read(session)
     assert_frame_equal(from_blocks, from_rows)
-    so2 = from_blocks.filter((from_blocks["station"] == "1003A") & (from_blocks["time"] >= dt.datetime(2016, 1, 20)))
+    so2 = from_blocks.filter(
+        (from_blocks["station"] == "1003A") & (from_blocks["time"] >= dt.datetime(2016, 1, 20))
+    )
     assert so2.select("value", "invalid_reason").rows() == [(6.0, None), (None, "data flag D")]
     session.rollback()
-    blob = session.scalar(select(HourlyBlock.hourly_values).where(
-        HourlyBlock.site_id == site, HourlyBlock.month == JAN, HourlyBlock.pollutant == "SO2"))
+    blob = session.scalar(
+        select(HourlyBlock.hourly_values).where(
+            HourlyBlock.site_id == site, HourlyBlock.month == JAN, HourlyBlock.pollutant == "SO2"
+        )
+    )
     assert np.frombuffer(blob, dtype="<f8")[19 * 24 + 2] == 6.0  # the N value is in the block, D is not

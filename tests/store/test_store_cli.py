@@ -99,8 +99,9 @@ def test_load_one_month_of_a_prsa_file(tmp_path, prsa_folder):
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert invoke("db", "upgrade", "--db", url).exit_code == 0
     dongsi = next(prsa_folder.glob("PRSA_Data_Dongsi_*"))
-    result = invoke("db", "load", dongsi, "--format", "prsa", "--from", "2016-01-01", "--to", "2016-01-31",
-                    "--db", url)
+    result = invoke(
+        "db", "load", dongsi, "--format", "prsa", "--from", "2016-01-01", "--to", "2016-01-31", "--db", url
+    )
     assert result.exit_code == 0, result.output
     stored = count(url, select(func.count()).select_from(Measurement))
     assert 4000 < stored <= 31 * 24 * 6

@@ -32,8 +32,10 @@ def test_data_folder_defaults_to_local_share(monkeypatch, tmp_path):
     assert (tmp_path / ".local" / "share" / "ecowatch").is_dir()
 
 
-@pytest.mark.parametrize("url", ["postgresql://u:p@127.0.0.1/x", "postgres://u:p@127.0.0.1/x",
-                                 "postgresql+psycopg://u:p@127.0.0.1/x"])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:p@127.0.0.1/x", "postgres://u:p@127.0.0.1/x", "postgresql+psycopg://u:p@127.0.0.1/x"],
+)
 def test_plain_postgresql_urls_use_psycopg_3(url):
     engine = make_engine(url)  # no connection is made
     assert engine.dialect.name == "postgresql"
@@ -42,7 +44,9 @@ def test_plain_postgresql_urls_use_psycopg_3(url):
 
 
 def test_display_url_hides_the_password():
-    assert display_url("postgresql://ecowatch:secret@db:5432/x") == "postgresql+psycopg://ecowatch:***@db:5432/x"
+    assert (
+        display_url("postgresql://ecowatch:secret@db:5432/x") == "postgresql+psycopg://ecowatch:***@db:5432/x"
+    )
 
 
 def test_other_databases_are_refused():
@@ -59,5 +63,7 @@ def test_sqlite_connections_enforce_foreign_keys(tmp_path):
 
 def test_a_database_that_cannot_be_opened_is_one_clear_store_error(tmp_path):
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}"
-    with pytest.raises(StoreError, match=r"cannot open database sqlite:///.*missing-folder/x.db: unable to open"):
+    with pytest.raises(
+        StoreError, match=r"cannot open database sqlite:///.*missing-folder/x.db: unable to open"
+    ):
         migrate.upgrade(url)

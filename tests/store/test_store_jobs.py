@@ -37,16 +37,24 @@ def test_daily_figures_of_a_day_match_hand_worked_values_and_are_idempotent(engi
     assert done.sites == again.sites == 12
     assert done.with_aqi == 12  # every station had its 24 hours
     with session_factory(engine)() as session:
-        rows = session.execute(select(Site.code, FigureCache.payload, FigureCache.standard)
-                               .join(Site, Site.id == FigureCache.site_id)
-                               .where(FigureCache.kind == DAILY_FIGURE_KIND)).all()
+        rows = session.execute(
+            select(Site.code, FigureCache.payload, FigureCache.standard)
+            .join(Site, Site.id == FigureCache.site_id)
+            .where(FigureCache.kind == DAILY_FIGURE_KIND)
+        ).all()
     assert len(rows) == 12  # once per site, however often the job ran
     assert {standard for _, _, standard in rows} == {"2012"}
     stored = {code: payload for code, payload, _ in rows}
     for code, pm10, iaqi_pm10, aqi, level, primary in HAND_WORKED_2016_03_05:
         payload = stored[code]
-        assert (payload["date"], payload["PM10"], payload["IAQI_PM10"], payload["AQI"], payload["level"],
-                payload["primary_pollutants"]) == (DAY.isoformat(), pm10, iaqi_pm10, aqi, level, primary)
+        assert (
+            payload["date"],
+            payload["PM10"],
+            payload["IAQI_PM10"],
+            payload["AQI"],
+            payload["level"],
+            payload["primary_pollutants"],
+        ) == (DAY.isoformat(), pm10, iaqi_pm10, aqi, level, primary)
 
 
 def test_daily_figures_of_an_empty_day(engine, db_url):
@@ -63,10 +71,13 @@ def test_partitions_ahead(engine, db_url):
         assert ensure_partitions_ahead(db_url, dt.date(2026, 11, 23)) == []
 
 
-@pytest.mark.parametrize("now, day", [
-    (dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC), dt.date(2026, 11, 23)),
-    (dt.datetime(2026, 11, 23, 15, 59, tzinfo=dt.UTC), dt.date(2026, 11, 22)),
-])
+@pytest.mark.parametrize(
+    "now, day",
+    [
+        (dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC), dt.date(2026, 11, 23)),
+        (dt.datetime(2026, 11, 23, 15, 59, tzinfo=dt.UTC), dt.date(2026, 11, 22)),
+    ],
+)
 def test_previous_beijing_day(now, day):
     from ecowatch.jobs import previous_beijing_day
 
@@ -77,7 +88,9 @@ def test_the_blocks_job_builds_what_changed_since_the_last_run(engine, db_url):
     load_files(url=db_url, path=DEMO_PRSA, format="prsa", actor="test", first_day=DAY, last_day=DAY)
     assert build_blocks(db_url) == BlocksBuilt(months=0, not_fitting=0, skipped=0)  # the load built them
     with session_factory(engine).begin() as session:
-        session.execute(update(Measurement).where(Measurement.pollutant == "SO2").values(value=Measurement.value + 1))
+        session.execute(
+            update(Measurement).where(Measurement.pollutant == "SO2").values(value=Measurement.value + 1)
+        )
     # Beijing 2016-03-05 is 2016-03-04 16:00Z .. 2016-03-05 16:00Z: March (UTC) of the 12 stations.
     assert build_blocks(db_url) == BlocksBuilt(months=12, not_fitting=0, skipped=0)
     assert build_blocks(db_url) == BlocksBuilt(months=0, not_fitting=0, skipped=0)

@@ -18,10 +18,13 @@ USCC = "91110000100000000X"  # 18 characters, the shape of a unified social cred
 def hebei(session):
     """Province 河北 > cities 石家庄, 保定 > county 长安区 of 石家庄."""
     province = upsert_region(session=session, code="130000", name="河北省", level="province", actor="t")
-    shijiazhuang = upsert_region(session=session, code="130100", name="石家庄", level="city", parent=province,
-                                 actor="t")
+    shijiazhuang = upsert_region(
+        session=session, code="130100", name="石家庄", level="city", parent=province, actor="t"
+    )
     upsert_region(session=session, code="130600", name="保定", level="city", parent=province, actor="t")
-    upsert_region(session=session, code="130102", name="长安区", level="county", parent=shijiazhuang, actor="t")
+    upsert_region(
+        session=session, code="130102", name="长安区", level="county", parent=shijiazhuang, actor="t"
+    )
     session.commit()
     return province
 
@@ -37,24 +40,56 @@ def test_region_hierarchy_subtrees_and_ancestors(session, hebei):
     # the Ministry of Civil Affairs' 2020 list, 石家庄 22 counties.
     hebei_tree = codes(region_subtree(session=session, region=hebei))
     assert (len(hebei_tree), hebei_tree[:3], hebei_tree[-1]) == (
-        179, ["130000", "130100", "130200"], "131182")
+        179,
+        ["130000", "130100", "130200"],
+        "131182",
+    )
     assert codes(region_subtree(session=session, region=shijiazhuang)) == [
-        "130100", "130102", "130104", "130105", "130107", "130108", "130109", "130110", "130111", "130121",
-        "130123", "130125", "130126", "130127", "130128", "130129", "130130", "130131", "130132", "130133",
-        "130181", "130183", "130184"]
+        "130100",
+        "130102",
+        "130104",
+        "130105",
+        "130107",
+        "130108",
+        "130109",
+        "130110",
+        "130111",
+        "130121",
+        "130123",
+        "130125",
+        "130126",
+        "130127",
+        "130128",
+        "130129",
+        "130130",
+        "130131",
+        "130132",
+        "130133",
+        "130181",
+        "130183",
+        "130184",
+    ]
     assert codes(region_subtree(session=session, region=county)) == ["130102"]
     assert codes(region_ancestors(session=session, region=county)) == ["130100", "130000"]
     assert sorted(codes(hebei.children)) == [f"13{city:02d}00" for city in range(1, 12)]
-    assert [e.entity_id for e in entries(session=session, entity="region")] == ["130000", "130100", "130600",
-                                                                                "130102"]
+    assert [e.entity_id for e in entries(session=session, entity="region")] == [
+        "130000",
+        "130100",
+        "130600",
+        "130102",
+    ]
 
 
 def test_a_region_goes_under_a_higher_level_only(session, hebei):
     county = session.scalars(select(Region).where(Region.code == "130102")).one()
-    with pytest.raises(StoreError, match=r"region 130103 \(county\) cannot be placed under 130102 \(county\)"):
+    with pytest.raises(
+        StoreError, match=r"region 130103 \(county\) cannot be placed under 130102 \(county\)"
+    ):
         upsert_region(session=session, code="130103", name="桥西区", level="county", parent=county, actor="t")
     with pytest.raises(StoreError, match="cannot be placed under 130000"):
-        upsert_region(session=session, code="140000", name="山西省", level="province", parent=hebei, actor="t")
+        upsert_region(
+            session=session, code="140000", name="山西省", level="province", parent=hebei, actor="t"
+        )
 
 
 def test_check_a_city_needs_a_parent_and_a_province_has_none(session):
@@ -108,8 +143,12 @@ def test_device_mn_is_unique(session):
     site = Site(code="X1", name="x", kind="air_station", category="urban")
     session.add(site)
     session.flush()
-    session.add_all([Device(mn="MN0001", password_hash="x", site_id=site.id, protocol_version="2017"),
-                     Device(mn="MN0001", password_hash="y", site_id=site.id, protocol_version="2005")])
+    session.add_all(
+        [
+            Device(mn="MN0001", password_hash="x", site_id=site.id, protocol_version="2017"),
+            Device(mn="MN0001", password_hash="y", site_id=site.id, protocol_version="2005"),
+        ]
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 
@@ -132,8 +171,12 @@ def test_enterprise_code_has_the_18_characters_of_a_social_credit_code(session, 
 
 
 def test_user_roles_are_scoped(session, hebei):
-    session.add_all([User(username="root", password_hash="x", role="admin"),
-                     User(username="hebei", password_hash="x", role="province", region=hebei)])
+    session.add_all(
+        [
+            User(username="root", password_hash="x", role="admin"),
+            User(username="hebei", password_hash="x", role="province", region=hebei),
+        ]
+    )
     session.flush()
     session.add(User(username="nowhere", password_hash="x", role="city"))
     with pytest.raises(IntegrityError, match="role_scope"):

@@ -15,9 +15,13 @@ HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$stand-in"
 
 
 def _add(connection, name: str) -> None:
-    connection.execute(text("INSERT INTO user_account (username, password_hash, role, active) "
-                            "VALUES (:name, :hash, 'admin', :active)"),
-                       {"name": name, "hash": HASH, "active": True})
+    connection.execute(
+        text(
+            "INSERT INTO user_account (username, password_hash, role, active) "
+            "VALUES (:name, :hash, 'admin', :active)"
+        ),
+        {"name": name, "hash": HASH, "active": True},
+    )
 
 
 def test_0008_renames_and_disables_names_that_differ_only_by_case(empty_engine):
@@ -28,15 +32,23 @@ def test_0008_renames_and_disables_names_that_differ_only_by_case(empty_engine):
             _add(connection, name)
     migrate.upgrade(empty_engine, "0008")
     with empty_engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, username, active, token_version FROM user_account "
-                                       "ORDER BY id")).all()
+        rows = connection.execute(
+            text("SELECT id, username, active, token_version FROM user_account ORDER BY id")
+        ).all()
         audit = connection.execute(text("SELECT actor, action, entity_id FROM audit_entry ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [
-        (1, "li", True, 0), (2, "LI.2", False, 1), (3, "wang", True, 0), (4, "Li.4", False, 1),
-        (5, "l" * 64, True, 0), (6, "L" * 62 + ".6", False, 1)]
-    assert [tuple(row) for row in audit] == [("migration:0008", "rename", "LI.2"),
-                                             ("migration:0008", "rename", "Li.4"),
-                                             ("migration:0008", "rename", "L" * 62 + ".6")]
+        (1, "li", True, 0),
+        (2, "LI.2", False, 1),
+        (3, "wang", True, 0),
+        (4, "Li.4", False, 1),
+        (5, "l" * 64, True, 0),
+        (6, "L" * 62 + ".6", False, 1),
+    ]
+    assert [tuple(row) for row in audit] == [
+        ("migration:0008", "rename", "LI.2"),
+        ("migration:0008", "rename", "Li.4"),
+        ("migration:0008", "rename", "L" * 62 + ".6"),
+    ]
     with pytest.raises(IntegrityError), empty_engine.begin() as connection:
         _add(connection, "WANG")
     migrate.downgrade(empty_engine, "0007")

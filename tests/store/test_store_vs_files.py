@@ -26,12 +26,15 @@ def test_one_month_of_beijing_assessed_from_the_store_equals_from_the_files(engi
     files = read(prsa_folder, "prsa", registry, date_from=FIRST, date_to=LAST, progress=False)
     assert files.measurements.height > 50_000
     sites = sites_from_registry(session=session, registry=registry, actor="test")
-    written = write_measurements(session=session, frame=files.measurements, source="prsa", actor="test", sites=sites)
+    written = write_measurements(
+        session=session, frame=files.measurements, source="prsa", actor="test", sites=sites
+    )
     session.commit()
     assert written == files.measurements.height
 
-    back = read_measurements(session=session, site_codes=[s.code for s in files.stations], first_day=FIRST,
-                             last_day=LAST)
+    back = read_measurements(
+        session=session, site_codes=[s.code for s in files.stations], first_day=FIRST, last_day=LAST
+    )
     assert_frame_equal(back, files.measurements)
     stored = import_result_from_store(session=session, first_day=FIRST, last_day=LAST)
     assert stored.stations == files.stations
@@ -42,6 +45,8 @@ def test_one_month_of_beijing_assessed_from_the_store_equals_from_the_files(engi
     # Again from the hourly blocks (December and January UTC of every station): the same frame.
     assert build_hourly_blocks(engine).months == 2 * len(files.stations)
     session.rollback()
-    assert_frame_equal(import_result_from_store(session=session, first_day=FIRST, last_day=LAST).measurements,
-                       files.measurements)
+    assert_frame_equal(
+        import_result_from_store(session=session, first_day=FIRST, last_day=LAST).measurements,
+        files.measurements,
+    )
     assert from_files["city"]["PM2.5"]["value"] is not None  # a real figure, not two empty ones

@@ -60,10 +60,28 @@ SITES = (  # code, name, name_en, kind, category, region, enterprise, lon, lat
     ("BJ-HD-A1", "海淀万柳", "Haidian", SiteKind.air_station, "urban", "110108", None, 116.29, 39.99),
     ("SJZ-A1", "长安职工医院", "Chang'an", SiteKind.air_station, "urban", "130102", None, 114.54, 38.05),
     ("BJ-CY-W1", "朝阳沙窝", "Shawo", SiteKind.water_section, "national", "110105", None, 116.50, 39.90),
-    ("BJ-CY-O1", "热电厂1号排口", "Power plant outlet 1", SiteKind.outlet, "waste_gas", "110105", ENT_CY,
-     116.48, 39.92),
-    ("BJ-HD-O1", "污水厂总排口", "Sewage plant outlet", SiteKind.outlet, "waste_water", "110108", ENT_HD,
-     116.30, 39.98),
+    (
+        "BJ-CY-O1",
+        "热电厂1号排口",
+        "Power plant outlet 1",
+        SiteKind.outlet,
+        "waste_gas",
+        "110105",
+        ENT_CY,
+        116.48,
+        39.92,
+    ),
+    (
+        "BJ-HD-O1",
+        "污水厂总排口",
+        "Sewage plant outlet",
+        SiteKind.outlet,
+        "waste_water",
+        "110108",
+        ENT_HD,
+        116.30,
+        39.98,
+    ),
 )
 USERS = (  # username, role, region, enterprise
     ("admin", "admin", None, None),
@@ -86,9 +104,12 @@ VISIBLE_SITES = {
 }
 #: The last hour of each site's values (Beijing time).
 LAST_HOUR = {
-    "BJ-A0": dt.datetime(2016, 1, 3, 23), "BJ-CY-A1": dt.datetime(2016, 1, 3, 23),
-    "BJ-HD-A1": dt.datetime(2016, 1, 3, 23), "SJZ-A1": dt.datetime(2016, 1, 3, 20),
-    "BJ-CY-W1": dt.datetime(2016, 1, 1, 12), "BJ-CY-O1": dt.datetime(2016, 1, 3, 22),
+    "BJ-A0": dt.datetime(2016, 1, 3, 23),
+    "BJ-CY-A1": dt.datetime(2016, 1, 3, 23),
+    "BJ-HD-A1": dt.datetime(2016, 1, 3, 23),
+    "SJZ-A1": dt.datetime(2016, 1, 3, 20),
+    "BJ-CY-W1": dt.datetime(2016, 1, 1, 12),
+    "BJ-CY-O1": dt.datetime(2016, 1, 3, 22),
     "BJ-HD-O1": dt.datetime(2016, 1, 3, 23),
 }
 
@@ -119,11 +140,19 @@ def measurement_frame() -> pl.DataFrame:
                 rows.append((code, time, pollutant, air_value(index, pollutant, time), None))
             time += dt.timedelta(hours=1)
     # One value an importer rejected: kept, null, with its reason.
-    rows = [(s, t, p, None, "negative value") if (s, t, p) == ("BJ-CY-A1", dt.datetime(2016, 1, 2, 5), "NO2")
-            else (s, t, p, v, r) for s, t, p, v, r in rows]
+    rows = [
+        (s, t, p, None, "negative value")
+        if (s, t, p) == ("BJ-CY-A1", dt.datetime(2016, 1, 2, 5), "NO2")
+        else (s, t, p, v, r)
+        for s, t, p, v, r in rows
+    ]
     for hour in range(12):
-        rows.append(("BJ-CY-O1", LAST_HOUR["BJ-CY-O1"] - dt.timedelta(hours=hour), "a21026", 35.0 + hour, None))
-        rows.append(("BJ-HD-O1", LAST_HOUR["BJ-HD-O1"] - dt.timedelta(hours=hour), "w01018", 20.0 + hour, None))
+        rows.append(
+            ("BJ-CY-O1", LAST_HOUR["BJ-CY-O1"] - dt.timedelta(hours=hour), "a21026", 35.0 + hour, None)
+        )
+        rows.append(
+            ("BJ-HD-O1", LAST_HOUR["BJ-HD-O1"] - dt.timedelta(hours=hour), "w01018", 20.0 + hour, None)
+        )
     rows.append(("BJ-CY-W1", LAST_HOUR["BJ-CY-W1"], "w01001", 7.6, None))
     return pl.DataFrame(rows, schema=MEASUREMENT_SCHEMA, orient="row").sort(["station", "time", "pollutant"])
 
@@ -136,8 +165,14 @@ def build_store(url: str) -> None:
         with session_factory(engine).begin() as session:
             regions: dict[str, Region] = {}
             for code, name, level, parent in REGIONS:
-                regions[code] = upsert_region(session=session, code=code, name=name, level=level,
-                                              parent=regions.get(parent) if parent else None, actor="test")
+                regions[code] = upsert_region(
+                    session=session,
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent=regions.get(parent) if parent else None,
+                    actor="test",
+                )
             enterprises = {
                 ENT_CY: Enterprise(code=ENT_CY, name="朝阳热电有限公司", region=regions["110105"]),
                 ENT_HD: Enterprise(code=ENT_HD, name="海淀水务有限公司", region=regions["110108"]),
@@ -145,21 +180,49 @@ def build_store(url: str) -> None:
             session.add_all(enterprises.values())
             sites = {}
             for code, name, name_en, kind, category, region, enterprise, lon, lat in SITES:
-                sites[code] = Site(code=code, name=name, name_en=name_en, kind=kind.value, category=category,
-                                   region=regions[region], enterprise=enterprises.get(enterprise), lon=lon,
-                                   lat=lat)
+                sites[code] = Site(
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    kind=kind.value,
+                    category=category,
+                    region=regions[region],
+                    enterprise=enterprises.get(enterprise),
+                    lon=lon,
+                    lat=lat,
+                )
             session.add_all(sites.values())
-            session.add(Device(mn="BJCYO1000000000000000001", password_hash="not-a-real-hash",
-                               site=sites["BJ-CY-O1"], protocol_version="2017"))
-            session.add(Device(mn="BJHDO1000000000000000001", password_hash="not-a-real-hash",
-                               site=sites["BJ-HD-O1"], protocol_version="2005"))
+            session.add(
+                Device(
+                    mn="BJCYO1000000000000000001",
+                    password_hash="not-a-real-hash",
+                    site=sites["BJ-CY-O1"],
+                    protocol_version="2017",
+                )
+            )
+            session.add(
+                Device(
+                    mn="BJHDO1000000000000000001",
+                    password_hash="not-a-real-hash",
+                    site=sites["BJ-HD-O1"],
+                    protocol_version="2005",
+                )
+            )
             session.flush()
             record(session=session, actor="test", action="create", entity="site", detail={"fixture": True})
-            write_measurements(session=session, frame=measurement_frame(), source="test", actor="test",
-                               sites=sites)
+            write_measurements(
+                session=session, frame=measurement_frame(), source="test", actor="test", sites=sites
+            )
             for username, role, region, enterprise in USERS:
-                create_user(session=session, username=username, password=password_of(username), role=role,
-                            region_code=region, enterprise_code=enterprise, actor="test")
+                create_user(
+                    session=session,
+                    username=username,
+                    password=password_of(username),
+                    role=role,
+                    region_code=region,
+                    enterprise_code=enterprise,
+                    actor="test",
+                )
     finally:
         engine.dispose()
 
@@ -206,8 +269,9 @@ def _token_headers(app: FastAPI, username: str, now: dt.datetime | None = None) 
         user = get_user(session=session, username=username)
         if user is None:
             raise LookupError(f"no user {username!r} in the fixture store")
-        token, _ = issue_token(key=web.secret_key, user_id=user.id, fingerprint=password_fingerprint(user),
-                               now=now or web.now())
+        token, _ = issue_token(
+            key=web.secret_key, user_id=user.id, fingerprint=password_fingerprint(user), now=now or web.now()
+        )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -251,5 +315,13 @@ def fresh_auth(fresh_app) -> Callable[..., dict[str, str]]:
 @pytest.fixture(scope="session")
 def web_fixture_data() -> dict:
     """The fixture store's expected contents, for assertions: visible sites per user, last hours..."""
-    return {"visible_sites": VISIBLE_SITES, "last_hour": LAST_HOUR, "users": USERS, "sites": SITES,
-            "regions": REGIONS, "password_of": password_of, "air_value": air_value, "enterprises": (ENT_CY, ENT_HD)}
+    return {
+        "visible_sites": VISIBLE_SITES,
+        "last_hour": LAST_HOUR,
+        "users": USERS,
+        "sites": SITES,
+        "regions": REGIONS,
+        "password_of": password_of,
+        "air_value": air_value,
+        "enterprises": (ENT_CY, ENT_HD),
+    }

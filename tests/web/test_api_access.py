@@ -18,14 +18,20 @@ ALL_REGIONS = ("110000", "110100", "110105", "110108", "130000", "130100", "1301
 CITIES = ("110100", "130100")
 BEIJING = frozenset(code for code in ALL_SITES if code.startswith("BJ"))
 VISIBLE_SITES = {
-    "admin": frozenset(ALL_SITES), "bj": BEIJING, "bjcity": BEIJING,
-    "chaoyang": frozenset({"BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"}), "hebei": frozenset({"SJZ-A1"}),
+    "admin": frozenset(ALL_SITES),
+    "bj": BEIJING,
+    "bjcity": BEIJING,
+    "chaoyang": frozenset({"BJ-CY-A1", "BJ-CY-W1", "BJ-CY-O1"}),
+    "hebei": frozenset({"SJZ-A1"}),
     "ent_cy": frozenset({"BJ-CY-O1"}),
 }
 VISIBLE_REGIONS = {
-    "admin": frozenset(ALL_REGIONS), "bj": frozenset({"110000", "110100", "110105", "110108"}),
-    "bjcity": frozenset({"110100", "110105", "110108"}), "chaoyang": frozenset({"110105"}),
-    "hebei": frozenset({"130000", "130100", "130102"}), "ent_cy": frozenset(),
+    "admin": frozenset(ALL_REGIONS),
+    "bj": frozenset({"110000", "110100", "110105", "110108"}),
+    "bjcity": frozenset({"110100", "110105", "110108"}),
+    "chaoyang": frozenset({"110105"}),
+    "hebei": frozenset({"130000", "130100", "130102"}),
+    "ent_cy": frozenset(),
 }
 DAYS = "from=2016-01-02&to=2016-01-03"
 
@@ -40,14 +46,31 @@ NATIONAL = _national_codes()
 #: The regions each user's /regions list shows: the scoped ones of VISIBLE_REGIONS and every national
 #: division below them (110000 has 110100 and its 16 districts; 130000 its 11 cities and 167 counties).
 LISTED_REGIONS = {
-    "admin": NATIONAL, "bj": frozenset(c for c in NATIONAL if c.startswith("11")),
-    "bjcity": frozenset(c for c in NATIONAL if c.startswith("1101")), "chaoyang": frozenset({"110105"}),
-    "hebei": frozenset(c for c in NATIONAL if c.startswith("13")), "ent_cy": frozenset(),
+    "admin": NATIONAL,
+    "bj": frozenset(c for c in NATIONAL if c.startswith("11")),
+    "bjcity": frozenset(c for c in NATIONAL if c.startswith("1101")),
+    "chaoyang": frozenset({"110105"}),
+    "hebei": frozenset(c for c in NATIONAL if c.startswith("13")),
+    "ent_cy": frozenset(),
 }
-BEIJING_DISTRICTS = ("110101,东城区", "110102,西城区", "110105,朝阳区", "110106,丰台区", "110107,石景山区",
-                     "110108,海淀区", "110109,门头沟区", "110111,房山区", "110112,通州区", "110113,顺义区",
-                     "110114,昌平区", "110115,大兴区", "110116,怀柔区", "110117,平谷区", "110118,密云区",
-                     "110119,延庆区")
+BEIJING_DISTRICTS = (
+    "110101,东城区",
+    "110102,西城区",
+    "110105,朝阳区",
+    "110106,丰台区",
+    "110107,石景山区",
+    "110108,海淀区",
+    "110109,门头沟区",
+    "110111,房山区",
+    "110112,通州区",
+    "110113,顺义区",
+    "110114,昌平区",
+    "110115,大兴区",
+    "110116,怀柔区",
+    "110117,平谷区",
+    "110118,密云区",
+    "110119,延庆区",
+)
 
 #: (path, the site or region it is about, "site" or "region")
 SCOPED = (
@@ -61,8 +84,15 @@ SCOPED = (
     + [(f"/api/v1/regions/{code}", code, "region") for code in ALL_REGIONS]
     + [(f"/api/v1/air/daily?{DAYS}&city={code}", code, "region") for code in CITIES]
 )
-LISTS = ("/api/v1/sites?limit=1000", "/api/v1/sites/status", "/api/v1/air/aqi/now", "/api/v1/regions",
-         "/api/v1/devices", "/api/v1/measurements?limit=1000", "/api/v1/air/assessment?" + DAYS)
+LISTS = (
+    "/api/v1/sites?limit=1000",
+    "/api/v1/sites/status",
+    "/api/v1/air/aqi/now",
+    "/api/v1/regions",
+    "/api/v1/devices",
+    "/api/v1/measurements?limit=1000",
+    "/api/v1/air/assessment?" + DAYS,
+)
 EVERY_GET = [path for path, _, _ in SCOPED] + list(LISTS) + ["/api/v1/users", "/api/v1/auth/me"]
 
 
@@ -131,8 +161,9 @@ def test_lists_show_only_the_scope(client, auth, user, path):
 
 
 @pytest.mark.parametrize("user", [u for u in USERS if u != "admin"])
-@pytest.mark.parametrize("method, path", [("GET", "/api/v1/users"), ("POST", "/api/v1/users"),
-                                          ("PATCH", "/api/v1/users/bj")])
+@pytest.mark.parametrize(
+    "method, path", [("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PATCH", "/api/v1/users/bj")]
+)
 def test_only_admins_manage_users(client, auth, user, method, path):
     body = {"username": "newbie", "password": "long-enough-1", "role": "admin"} if method == "POST" else {}
     answer = client.request(method, path, headers=auth(user), json=body if method != "GET" else None)
@@ -167,12 +198,21 @@ def test_a_token_signed_with_another_key_gets_401(client, auth):
     assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
-@pytest.mark.parametrize("user, rows", [
-    ("bjcity", ["110100,北京,city,", *(f"{d},county,110100" for d in BEIJING_DISTRICTS)]),
-    ("chaoyang", ["110105,朝阳区,county,"]),
-    ("bj", ["110000,北京市,province,", "110100,北京,city,110000",
-            *(f"{d},county,110100" for d in BEIJING_DISTRICTS)]),
-])
+@pytest.mark.parametrize(
+    "user, rows",
+    [
+        ("bjcity", ["110100,北京,city,", *(f"{d},county,110100" for d in BEIJING_DISTRICTS)]),
+        ("chaoyang", ["110105,朝阳区,county,"]),
+        (
+            "bj",
+            [
+                "110000,北京市,province,",
+                "110100,北京,city,110000",
+                *(f"{d},county,110100" for d in BEIJING_DISTRICTS),
+            ],
+        ),
+    ],
+)
 def test_the_regions_table_shows_no_parent_above_the_scope(client, auth, user, rows):
     """Issue 14: the CSV of /regions named the parent of the user's own top region (110000 for a city)."""
     answer = client.get("/api/v1/regions?format=csv", headers=auth(user))

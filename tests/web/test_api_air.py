@@ -23,8 +23,10 @@ SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 def xlsx_rows(content: bytes) -> list[list[str]]:
     """The cells of the first worksheet as text (no xlsx reader is installed: the XML is simple)."""
     with zipfile.ZipFile(io.BytesIO(content)) as book:
-        shared = [item.findtext(f"{SHEET}t") or "" for item in
-                  ElementTree.fromstring(book.read("xl/sharedStrings.xml")).iter(f"{SHEET}si")]
+        shared = [
+            item.findtext(f"{SHEET}t") or ""
+            for item in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).iter(f"{SHEET}si")
+        ]
         sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
     rows = []
     for row in sheet.iter(f"{SHEET}row"):
@@ -45,17 +47,35 @@ def cli(*args: str) -> str:
 def test_assessment_equals_the_cli_json(client, auth, store_url):
     answer = client.get("/api/v1/air/assessment?from=2016-01-01&to=2016-01-03", headers=auth("admin"))
     assert answer.status_code == 200, answer.text
-    expected = json.loads(cli("air", "assess", "--db", store_url, "--from", "2016-01-01", "--to", "2016-01-03",
-                              "--json"))
+    expected = json.loads(
+        cli("air", "assess", "--db", store_url, "--from", "2016-01-01", "--to", "2016-01-03", "--json")
+    )
     assert answer.json() == expected
     assert set(answer.json()["cities"]) == {"北京", "石家庄"}
 
 
 def test_assessment_with_stations_equals_the_cli_json(client, auth, store_url):
-    answer = client.get("/api/v1/air/assessment?from=2016-01-02&to=2016-01-03&stations=BJ-CY-A1,BJ-HD-A1"
-                        "&standard=2026", headers=auth("admin"))
-    expected = json.loads(cli("air", "assess", "--db", store_url, "--from", "2016-01-02", "--to", "2016-01-03",
-                              "--stations", "BJ-CY-A1,BJ-HD-A1", "--standard", "2026", "--json"))
+    answer = client.get(
+        "/api/v1/air/assessment?from=2016-01-02&to=2016-01-03&stations=BJ-CY-A1,BJ-HD-A1&standard=2026",
+        headers=auth("admin"),
+    )
+    expected = json.loads(
+        cli(
+            "air",
+            "assess",
+            "--db",
+            store_url,
+            "--from",
+            "2016-01-02",
+            "--to",
+            "2016-01-03",
+            "--stations",
+            "BJ-CY-A1,BJ-HD-A1",
+            "--standard",
+            "2026",
+            "--json",
+        )
+    )
     assert answer.json() == expected
     assert answer.json()["stations"] == ["BJ-CY-A1", "BJ-HD-A1"]
 
@@ -76,11 +96,16 @@ def test_assessment_is_memoised_until_the_data_change(client, auth, app):
 
 
 def test_daily_of_a_station_equals_the_cli_rows(client, auth, store_url):
-    answer = client.get("/api/v1/air/daily?from=2016-01-01&to=2016-01-03&site=BJ-HD-A1", headers=auth("bjcity"))
+    answer = client.get(
+        "/api/v1/air/daily?from=2016-01-01&to=2016-01-03&site=BJ-HD-A1", headers=auth("bjcity")
+    )
     assert answer.status_code == 200, answer.text
     rows = answer.json()["rows"]
-    printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-01",
-                                                  "--to", "2016-01-03"))))
+    printed = list(
+        csv.DictReader(
+            io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-01", "--to", "2016-01-03"))
+        )
+    )
     expected = [row for row in printed if row["site"] == "BJ-HD-A1"]
     assert [row["date"] for row in rows] == ["2016-01-01", "2016-01-02", "2016-01-03"]
     assert [str(row["AQI"]) for row in rows] == [row["AQI"] for row in expected]
@@ -89,12 +114,18 @@ def test_daily_of_a_station_equals_the_cli_rows(client, auth, store_url):
 
 
 def test_daily_of_a_city(client, auth, store_url):
-    body = client.get("/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100", headers=auth("bj")).json()
+    body = client.get(
+        "/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100", headers=auth("bj")
+    ).json()
     # The city's row carries its region code in site and its name in site_name (issue 13).
     assert [(row["site"], row["site_name"], row["kind"]) for row in body["rows"]] == [
-        ("110100", "北京", "city")]
-    printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02",
-                                                  "--to", "2016-01-02"))))
+        ("110100", "北京", "city")
+    ]
+    printed = list(
+        csv.DictReader(
+            io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02", "--to", "2016-01-02"))
+        )
+    )
     city = next(row for row in printed if row["site"] == "北京")
     assert str(body["rows"][0]["AQI"]) == city["AQI"]
 
@@ -104,11 +135,16 @@ def test_daily_as_csv_and_xlsx(client, auth):
     as_json = client.get(url, headers=auth("chaoyang")).json()["rows"]
     answer = client.get(url + "&format=csv", headers=auth("chaoyang"))
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
-    assert answer.headers["content-disposition"] == 'attachment; filename="daily-BJ-CY-A1-2016-01-01-2016-01-03.csv"'
+    assert (
+        answer.headers["content-disposition"]
+        == 'attachment; filename="daily-BJ-CY-A1-2016-01-01-2016-01-03.csv"'
+    )
     frame = pl.read_csv(io.BytesIO(answer.content))
     assert frame["AQI"].to_list() == [row["AQI"] for row in as_json]
     answer = client.get(url + "&format=xlsx", headers=auth("chaoyang"))
-    assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     sheet = xlsx_rows(answer.content)
     aqi = sheet[0].index("AQI")
     assert [row[aqi] for row in sheet[1:]] == [str(row["AQI"]) for row in as_json]
@@ -135,14 +171,23 @@ def test_aqi_now_as_csv(client, auth):
 
 
 def test_daily_of_every_station_of_a_city_for_a_day(client, auth, store_url):
-    body = client.get("/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100&each_station=true",
-                      headers=auth("bjcity")).json()
+    body = client.get(
+        "/api/v1/air/daily?from=2016-01-02&to=2016-01-02&city=110100&each_station=true",
+        headers=auth("bjcity"),
+    ).json()
     assert [(row["site"], row["kind"]) for row in body["rows"]] == [
-        ("110100", "city"), ("BJ-A0", "station"), ("BJ-CY-A1", "station"), ("BJ-HD-A1", "station")]
+        ("110100", "city"),
+        ("BJ-A0", "station"),
+        ("BJ-CY-A1", "station"),
+        ("BJ-HD-A1", "station"),
+    ]
     # SO2 is 8, 9 and 10 µg/m³ every hour at the three stations (conftest.air_value): the city's mean is 9.
     assert [row["SO2"] for row in body["rows"]] == [9, 8, 9, 10]
-    printed = list(csv.DictReader(io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02",
-                                                  "--to", "2016-01-02"))))
+    printed = list(
+        csv.DictReader(
+            io.StringIO(cli("air", "daily", "--db", store_url, "--from", "2016-01-02", "--to", "2016-01-02"))
+        )
+    )
     aqi = {row["site"]: row["AQI"] for row in printed}
     assert [str(row["AQI"]) for row in body["rows"][1:]] == [aqi["BJ-A0"], aqi["BJ-CY-A1"], aqi["BJ-HD-A1"]]
 
@@ -154,14 +199,22 @@ def test_assessment_as_csv_is_a_row_per_city_and_station(client, auth):
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert answer.headers["content-disposition"] == (
-        'attachment; filename="assessment-2016-01-01-2016-01-03.csv"')
+        'attachment; filename="assessment-2016-01-01-2016-01-03.csv"'
+    )
     rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert [(row["site"], row["site_name"], row["kind"]) for row in rows] == [
-        ("110100", "北京", "city"), ("BJ-A0", "北京城区", "station"), ("BJ-CY-A1", "朝阳农展馆", "station"),
-        ("BJ-HD-A1", "海淀万柳", "station")]
+        ("110100", "北京", "city"),
+        ("BJ-A0", "北京城区", "station"),
+        ("BJ-CY-A1", "朝阳农展馆", "station"),
+        ("BJ-HD-A1", "海淀万柳", "station"),
+    ]
     city = rows[0]
     assert (city["SO2"], city["SO2_statistic"], city["CO"], city["CO_statistic"]) == (
-        "9", "mean", "0.9", "p95_daily")
+        "9",
+        "mean",
+        "0.9",
+        "p95_daily",
+    )
     for row in rows[1:]:
         figures = as_json["by_station"][row["site"]]
         assert row["PM2.5"] == str(figures["PM2.5"]["value"])
@@ -169,8 +222,9 @@ def test_assessment_as_csv_is_a_row_per_city_and_station(client, auth):
 
 
 def test_assessment_as_xlsx_has_units_in_the_headings(client, auth):
-    answer = client.get("/api/v1/air/assessment?from=2016-01-01&to=2016-01-03&format=xlsx",
-                        headers=auth("bjcity"))
+    answer = client.get(
+        "/api/v1/air/assessment?from=2016-01-01&to=2016-01-03&format=xlsx", headers=auth("bjcity")
+    )
     assert answer.status_code == 200
     sheet = read_first_sheet(answer.content)
     assert sheet.name == "assessment 2016-01-01"
@@ -181,11 +235,14 @@ def test_assessment_as_xlsx_has_units_in_the_headings(client, auth):
 
 def test_an_assessment_past_its_read_budget_is_a_clear_answer(client, auth, monkeypatch):
     """The database stopping the read (tests/store/test_store_budget.py, both backends) becomes a 422."""
+
     def exhausted(session, seconds):
         raise QueryBudgetExceeded(seconds)
 
     monkeypatch.setattr(air, "query_budget", exhausted)
     answer = client.get("/api/v1/air/assessment?from=2015-01-01&to=2015-01-02", headers=auth("admin"))
     assert (answer.status_code, answer.json()["detail"]) == (
-        422, "from/to: the query ran past its budget of 30 s and was stopped; ask for a shorter period or "
-             "fewer stations")
+        422,
+        "from/to: the query ran past its budget of 30 s and was stopped; ask for a shorter period or "
+        "fewer stations",
+    )

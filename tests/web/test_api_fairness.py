@@ -56,8 +56,9 @@ def test_a_user_past_their_share_waits_and_the_others_do_not(app, client, auth, 
         refused = client.get(path, headers=auth("hebei"))
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "1"
-        assert refused.json()["detail"] == (f"{PER_USER} of your requests that read many rows are still being "
-                                            "answered; wait for them")
+        assert refused.json()["detail"] == (
+            f"{PER_USER} of your requests that read many rows are still being answered; wait for them"
+        )
         assert client.get(path, headers=auth("admin")).status_code == 200
     finally:
         for _ in range(PER_USER):

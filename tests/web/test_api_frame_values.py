@@ -20,12 +20,34 @@ from ecowatch.store.models import Measurement, Site
 RECEIVED = dt.datetime(2026, 3, 1, 2, 0, 30, tzinfo=dt.UTC)
 
 
-def minute_frame(site_id: int, digest: str, data_time: str, so2: float | str, *, cn: int = 2051,
-                 flag: str = "N") -> KeptFrame:
-    cp = make_cp(data_time, None, {"a21026": {"Min": 1.0, "Avg": so2, "Max": 30.0, "Flag": flag},
-                                   "a00000": {"Cou": 5100.0, "Avg": 85.0, "Flag": "N"}})
-    return KeptFrame(digest, f"MN{site_id}", digest, "31", cn, 5, "2017", None, None, data_time, cp.text, "##raw",
-                     "127.0.0.1:1", RECEIVED, site_id)
+def minute_frame(
+    site_id: int, digest: str, data_time: str, so2: float | str, *, cn: int = 2051, flag: str = "N"
+) -> KeptFrame:
+    cp = make_cp(
+        data_time,
+        None,
+        {
+            "a21026": {"Min": 1.0, "Avg": so2, "Max": 30.0, "Flag": flag},
+            "a00000": {"Cou": 5100.0, "Avg": 85.0, "Flag": "N"},
+        },
+    )
+    return KeptFrame(
+        digest,
+        f"MN{site_id}",
+        digest,
+        "31",
+        cn,
+        5,
+        "2017",
+        None,
+        None,
+        data_time,
+        cp.text,
+        "##raw",
+        "127.0.0.1:1",
+        RECEIVED,
+        site_id,
+    )
 
 
 @pytest.fixture
@@ -36,18 +58,28 @@ def store(fresh_store_url):
     with session_factory(engine).begin() as session:
         sites = dict(session.execute(select(Site.code, Site.id)).all())
         cy, hd = sites["BJ-CY-O1"], sites["BJ-HD-O1"]
-        apply_batch(session=session, kept=[
-            minute_frame(cy, "a", "20260301100000", 12.5),
-            minute_frame(cy, "b", "20260301100100", 13.0, flag="M"),
-            minute_frame(cy, "c", "20260301100100", 13.5),  # the same minute again, received later: wins
-            minute_frame(hd, "d", "20260301100000", "---"),
-            minute_frame(hd, "e", "20260301100000", 2.0, cn=2011),
-        ])
-        frame = pl.DataFrame([("BJ-HD-O1", dt.datetime(2026, 3, 1, 10, 2), "a21026", 3.25, None)],
-                             schema=MEASUREMENT_SCHEMA, orient="row")
+        apply_batch(
+            session=session,
+            kept=[
+                minute_frame(cy, "a", "20260301100000", 12.5),
+                minute_frame(cy, "b", "20260301100100", 13.0, flag="M"),
+                minute_frame(cy, "c", "20260301100100", 13.5),  # the same minute again, received later: wins
+                minute_frame(hd, "d", "20260301100000", "---"),
+                minute_frame(hd, "e", "20260301100000", 2.0, cn=2011),
+            ],
+        )
+        frame = pl.DataFrame(
+            [("BJ-HD-O1", dt.datetime(2026, 3, 1, 10, 2), "a21026", 3.25, None)],
+            schema=MEASUREMENT_SCHEMA,
+            orient="row",
+        )
         write_measurements(session=session, frame=frame, source="csv-minutes", actor="test", interval="min")
-        assert session.scalar(select(Measurement.interval).where(Measurement.site_id == cy,
-                                                                 Measurement.interval != "1h")) is None
+        assert (
+            session.scalar(
+                select(Measurement.interval).where(Measurement.site_id == cy, Measurement.interval != "1h")
+            )
+            is None
+        )
     engine.dispose()
     return fresh_store_url
 
@@ -61,8 +93,10 @@ def rows(client, auth, query: str, user: str = "admin") -> dict:
 def test_minute_values_come_from_frames_and_measurement_in_order(store, fresh_client, fresh_auth):
     body = rows(fresh_client, fresh_auth, "interval=min&pollutant=a21026")
     assert body["total"] == 4
-    assert [(item["site"], item["time"], item["value"], item["flag"], item["note"], item["source"])
-            for item in body["items"]] == [
+    assert [
+        (item["site"], item["time"], item["value"], item["flag"], item["note"], item["source"])
+        for item in body["items"]
+    ] == [
         ("BJ-CY-O1", "2026-03-01T10:00:00+08:00", 12.5, "N", None, "hj212"),
         ("BJ-CY-O1", "2026-03-01T10:01:00+08:00", 13.5, "N", None, "hj212"),
         ("BJ-HD-O1", "2026-03-01T10:00:00+08:00", None, "N", "not a number: '---'", "hj212"),
@@ -70,20 +104,29 @@ def test_minute_values_come_from_frames_and_measurement_in_order(store, fresh_cl
     ]
     everything = rows(fresh_client, fresh_auth, "interval=min&site=BJ-CY-O1")
     assert [(item["time"][11:16], item["pollutant"], item["value"]) for item in everything["items"]] == [
-        ("10:00", "a00000", 85.0), ("10:00", "a00000-Cou", 5100.0), ("10:00", "a21026", 12.5),
-        ("10:01", "a00000", 85.0), ("10:01", "a00000-Cou", 5100.0), ("10:01", "a21026", 13.5),
+        ("10:00", "a00000", 85.0),
+        ("10:00", "a00000-Cou", 5100.0),
+        ("10:00", "a21026", 12.5),
+        ("10:01", "a00000", 85.0),
+        ("10:01", "a00000-Cou", 5100.0),
+        ("10:01", "a21026", 13.5),
     ]
     realtime = rows(fresh_client, fresh_auth, "interval=rtd")
     # The CN 2011 frame carries Avg where Rtd belongs: only the flow's total is a real-time value.
     assert [(item["site"], item["pollutant"], item["value"]) for item in realtime["items"]] == [
-        ("BJ-HD-O1", "a00000-Cou", 5100.0)]
-    assert rows(fresh_client, fresh_auth, "interval=1h&site=BJ-CY-O1")["total"] == 12  # the fixture's, as before
+        ("BJ-HD-O1", "a00000-Cou", 5100.0)
+    ]
+    assert (
+        rows(fresh_client, fresh_auth, "interval=1h&site=BJ-CY-O1")["total"] == 12
+    )  # the fixture's, as before
 
 
 def test_frame_values_are_paged_filtered_by_time_and_scoped(store, fresh_client, fresh_auth):
     page = rows(fresh_client, fresh_auth, "interval=min&pollutant=a21026&limit=2&offset=1")
     assert page["total"] == 4 and [item["value"] for item in page["items"]] == [13.5, None]
-    window = rows(fresh_client, fresh_auth, "interval=min&pollutant=a21026&from=2026-03-01T10:01&to=2026-03-01T10:01")
+    window = rows(
+        fresh_client, fresh_auth, "interval=min&pollutant=a21026&from=2026-03-01T10:01&to=2026-03-01T10:01"
+    )
     assert [item["value"] for item in window["items"]] == [13.5]
     own = rows(fresh_client, fresh_auth, "interval=min&pollutant=a21026", user="ent_cy")
     assert {item["site"] for item in own["items"]} == {"BJ-CY-O1"}
@@ -91,8 +134,9 @@ def test_frame_values_are_paged_filtered_by_time_and_scoped(store, fresh_client,
 
 
 def test_a_download_of_frame_values(store, fresh_client, fresh_auth):
-    response = fresh_client.get("/api/v1/measurements?interval=min&pollutant=a21026&format=csv",
-                                headers=fresh_auth("admin"))
+    response = fresh_client.get(
+        "/api/v1/measurements?interval=min&pollutant=a21026&format=csv", headers=fresh_auth("admin")
+    )
     assert response.status_code == 200
     lines = response.text.strip().splitlines()
     assert len(lines) == 5 and lines[1].startswith("BJ-CY-O1,min,2026-03-01T10:00:00+08:00,a21026,12.5")

@@ -25,8 +25,13 @@ MAX_EXAMPLES = 15
 #: No 5xx, and every answer as documented.  Left out: the acceptance/rejection guesses (a
 #: schema-valid request for a region that does not exist is rightly a 404 or 422) and the Allow
 #: header of a 405 (Starlette lists the methods of the first route on the path only).
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +39,9 @@ def admin_header(scratch_app) -> dict[str, str]:
     web = scratch_app.state.ecowatch
     with web.sessions() as session:
         user = get_user(session=session, username="admin")
-        token, _ = issue_token(key=web.secret_key, user_id=user.id, fingerprint=password_fingerprint(user),
-                               now=web.now())
+        token, _ = issue_token(
+            key=web.secret_key, user_id=user.id, fingerprint=password_fingerprint(user), now=web.now()
+        )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -48,9 +54,15 @@ schema = schemathesis.pytest.from_fixture("web_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_openapi_conformance(case, admin_header):
     if case.operation.path == "/api/v1/users/{username}" and case.path_parameters.get("username") == "admin":
         pytest.skip("an admin locking themself out is refused by design (tested elsewhere)")

@@ -91,7 +91,11 @@ def test_status_at_an_earlier_hour_uses_the_values_then(client, auth):
     air = by_code["BJ-CY-A1"]
     # The PM2.5 24-h mean over 01-01 14:00 .. 01-02 13:00 covers each (h % 12) twice: 67.5 -> IAQI 91.
     assert (air["time"], air["aqi"], air["stale"], air["colour"]) == (
-        "2016-01-02T13:00:00+08:00", 91, False, "#FFFF00")
+        "2016-01-02T13:00:00+08:00",
+        91,
+        False,
+        "#FFFF00",
+    )
     # The water section's one value (01-01 12:00) is 25 hours old at 13:00 on the 2nd: stale.
     assert (by_code["BJ-CY-W1"]["time"], by_code["BJ-CY-W1"]["stale"]) == ("2016-01-01T12:00:00+08:00", True)
     # The outlet's values start at 11:00 on the 3rd: none yet.
@@ -125,18 +129,30 @@ def test_series_keeps_invalid_hours_empty(client, auth):
 def test_series_of_an_outlet_has_its_own_codes_and_no_aqi(client, auth):
     body = client.get("/api/v1/sites/BJ-CY-O1/series?hours=3", headers=auth("ent_cy")).json()
     assert body["interval"] == "1h"
-    assert body["pollutants"] == {"a21026": {"unit": "mg/m³", "name_zh": "二氧化硫", "name_en": "SO2", "points": [
-        ["2016-01-03T20:00:00+08:00", 37.0], ["2016-01-03T21:00:00+08:00", 36.0],
-        ["2016-01-03T22:00:00+08:00", 35.0]]}}
+    assert body["pollutants"] == {
+        "a21026": {
+            "unit": "mg/m³",
+            "name_zh": "二氧化硫",
+            "name_en": "SO2",
+            "points": [
+                ["2016-01-03T20:00:00+08:00", 37.0],
+                ["2016-01-03T21:00:00+08:00", 36.0],
+                ["2016-01-03T22:00:00+08:00", 35.0],
+            ],
+        }
+    }
     assert body["aqi"] == []
 
 
-@pytest.mark.parametrize("path, status", [
-    ("/api/v1/sites/NOPE/series", 404),
-    ("/api/v1/sites/SJZ-A1/series", 404),  # outside the scope: as unknown
-    ("/api/v1/sites/BJ-CY-A1/series?hours=0", 422),
-    ("/api/v1/sites/BJ-CY-A1/series?hours=745", 422),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/api/v1/sites/NOPE/series", 404),
+        ("/api/v1/sites/SJZ-A1/series", 404),  # outside the scope: as unknown
+        ("/api/v1/sites/BJ-CY-A1/series?hours=0", 422),
+        ("/api/v1/sites/BJ-CY-A1/series?hours=745", 422),
+    ],
+)
 def test_series_refusals(client, auth, path, status):
     answer = client.get(path, headers=auth("chaoyang"))
     assert answer.status_code == status
@@ -144,8 +160,9 @@ def test_series_refusals(client, auth, path, status):
         assert answer.json() == {"detail": "no site 'SJZ-A1'"}
 
 
-def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_code_tables(fresh_client,
-                                                                                           fresh_app, fresh_auth):
+def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_code_tables(
+    fresh_client, fresh_app, fresh_auth
+):
     """Issue 13: an outlet's chart had one point per series and raw codes (S02, a00000-Cou).  Thirty
     real-time frames of a 2005 monitor, 10 s apart: thirty points per factor, 2005 codes stored under
     their 2017 codes (S02 -> a01011 flue-gas velocity, 02 -> a21026 SO2) with Annex B names and units."""
@@ -161,26 +178,49 @@ def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_
             for n in numbers:
                 time = start + dt.timedelta(seconds=10 * n)
                 local = (time + dt.timedelta(hours=8)).strftime("%Y%m%d%H%M%S")
-                segment = (f"ST=31;CN=2011;PW=123456;MN=BJCYO1000000000000000001;CP=&&DataTime={local};"
-                           f"02-Rtd={18 + n % 3}.5,02-Flag=N;S02-Rtd=11.{n % 10},S02-Flag=N;"
-                           f"B02-Cou=33.{n},B02-Flag=N&&")
-                session.add(Hj212Frame(digest=f"test-{n}", mn="BJCYO1000000000000000001", qn=None, st="31",
-                                       cn="2011", flag=None, version="2005", data_time=local, data_time_utc=time,
-                                       received_at=time, site_id=site_id, cp=None,
-                                       raw=f"##{len(segment):04d}{segment}0000", peer="test"))
+                segment = (
+                    f"ST=31;CN=2011;PW=123456;MN=BJCYO1000000000000000001;CP=&&DataTime={local};"
+                    f"02-Rtd={18 + n % 3}.5,02-Flag=N;S02-Rtd=11.{n % 10},S02-Flag=N;"
+                    f"B02-Cou=33.{n},B02-Flag=N&&"
+                )
+                session.add(
+                    Hj212Frame(
+                        digest=f"test-{n}",
+                        mn="BJCYO1000000000000000001",
+                        qn=None,
+                        st="31",
+                        cn="2011",
+                        flag=None,
+                        version="2005",
+                        data_time=local,
+                        data_time_utc=time,
+                        received_at=time,
+                        site_id=site_id,
+                        cp=None,
+                        raw=f"##{len(segment):04d}{segment}0000",
+                        peer="test",
+                    )
+                )
 
     add_frames(range(30))
     body = fresh_client.get("/api/v1/sites/BJ-CY-O1/series?hours=48", headers=fresh_auth("ent_cy")).json()
     assert (body["interval"], body["from"], body["to"]) == (
-        "rtd", "2016-01-03T22:00:00+08:00", "2016-01-03T22:04:50+08:00")
-    assert {code: (s["name_zh"], s["name_en"], s["unit"], len(s["points"]))
-            for code, s in body["pollutants"].items()} == {
+        "rtd",
+        "2016-01-03T22:00:00+08:00",
+        "2016-01-03T22:04:50+08:00",
+    )
+    assert {
+        code: (s["name_zh"], s["name_en"], s["unit"], len(s["points"]))
+        for code, s in body["pollutants"].items()
+    } == {
         "a21026": ("二氧化硫", "SO2", "mg/m³", 30),
         "a01011": ("烟气流速", "flue-gas velocity", "m/s", 30),
         "a00000-Cou": ("废气 累计", "flue-gas flow total", "m³", 30),
     }
     assert body["pollutants"]["a01011"]["points"][:2] == [
-        ["2016-01-03T22:00:00+08:00", 11.0], ["2016-01-03T22:00:10+08:00", 11.1]]
+        ["2016-01-03T22:00:00+08:00", 11.0],
+        ["2016-01-03T22:00:10+08:00", 11.1],
+    ]
     assert body["site"]["time"] == "2016-01-03T22:04:50+08:00"  # the last frame, later than its last hour
     status = fresh_client.get("/api/v1/sites/status", headers=fresh_auth("ent_cy")).json()["sites"]
     assert [site["time"] for site in status] == ["2016-01-03T22:04:50+08:00"]

@@ -53,8 +53,10 @@ def test_an_empty_secret_key_file_is_refused_naming_it(tmp_path, monkeypatch):
     (tmp_path / "secret_key").write_bytes(b"")
     with pytest.raises(SecretKeyError) as refused:
         load_secret_key()
-    assert str(refused.value) == (f"{tmp_path / 'secret_key'} (delete it to have a new key made): the secret "
-                                  "key is 0 bytes long; at least 32 are required")
+    assert str(refused.value) == (
+        f"{tmp_path / 'secret_key'} (delete it to have a new key made): the secret "
+        "key is 0 bytes long; at least 32 are required"
+    )
 
 
 @pytest.mark.parametrize("value", ["", "short", "x" * 31])
@@ -62,8 +64,10 @@ def test_a_short_secret_key_in_the_environment_is_refused(value, monkeypatch):
     monkeypatch.setenv("ECOWATCH_SECRET_KEY", value)
     with pytest.raises(SecretKeyError) as refused:
         load_secret_key()
-    assert str(refused.value) == (f"$ECOWATCH_SECRET_KEY (openssl rand -hex 32 makes one): the secret key is "
-                                  f"{len(value)} bytes long; at least 32 are required")
+    assert str(refused.value) == (
+        f"$ECOWATCH_SECRET_KEY (openssl rand -hex 32 makes one): the secret key is "
+        f"{len(value)} bytes long; at least 32 are required"
+    )
 
 
 def test_the_application_refuses_a_short_key(store_url):
@@ -88,7 +92,9 @@ def test_disabling_a_user_revokes_its_tokens_for_good(fresh_client, fresh_auth):
     answer = fresh_client.get("/api/v1/auth/me", headers=before)
     assert answer.status_code == 401
     assert answer.json() == {"detail": "the token has been revoked: sign in again"}
-    signed_in = fresh_client.post("/api/v1/auth/token", json={"username": "hebei", "password": "pw-hebei-2016"})
+    signed_in = fresh_client.post(
+        "/api/v1/auth/token", json={"username": "hebei", "password": "pw-hebei-2016"}
+    )
     assert signed_in.status_code == 200
     after = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     assert fresh_client.get("/api/v1/auth/me", headers=after).json()["username"] == "hebei"

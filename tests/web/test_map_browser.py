@@ -28,14 +28,25 @@ from playwright import sync_api
 from ecowatch.standards import aqi_level
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TEST_OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 WAIT_MS = 15_000
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                       "(apt-get install chromium; .ci/chromium does it in CI)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install chromium; .ci/chromium does it in CI)",
+    ),
     # The browser runs against the SQLite store only: the API's PostgreSQL behaviour is the API tests' job.
     pytest.mark.parametrize("store_url", ["sqlite"], indirect=True),
 ]
@@ -54,7 +65,9 @@ def served(app) -> Iterator[str]:
 
     port = _free_port()
     # lifespan off: the app's engine is shared with the other web tests and must outlive this server.
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, name="map-test-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -92,7 +105,9 @@ class PageRun:
         self.requests: list[str] = []
         self.errors: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
-        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on(
+            "console", lambda message: self.errors.append(message.text) if message.type == "error" else None
+        )
         page.on("pageerror", lambda error: self.errors.append(f"{error} {error.stack}"))
 
     def testid(self, name: str):
@@ -108,7 +123,8 @@ class PageRun:
         self.sign_in(username, password)
         self.page.wait_for_function(
             "() => { const m = document.querySelector('[data-testid=map]'); return m && m.dataset.markers; }",
-            timeout=WAIT_MS)
+            timeout=WAIT_MS,
+        )
 
     def show_latest_data(self, at: str) -> None:
         """Click the note's button that shows the map at the latest data's hour ``at``; wait for the redraw."""
@@ -116,7 +132,10 @@ class PageRun:
         self.testid("at-latest").click()
         self.page.wait_for_function(
             """at => document.querySelector('[data-testid=as-of]').dataset.at === at
-                    && document.querySelector('[data-testid=map]').dataset.markers""", arg=at, timeout=WAIT_MS)
+                    && document.querySelector('[data-testid=map]').dataset.markers""",
+            arg=at,
+            timeout=WAIT_MS,
+        )
 
     def token(self) -> str:
         return json.loads(self.page.evaluate("sessionStorage.getItem('ecowatch.token')"))["access_token"]
@@ -129,7 +148,9 @@ class PageRun:
     def listed_sites(self) -> dict[str, str]:
         """Site code -> the colour the page gives it, from the accessible site list."""
         return self.page.eval_on_selector_all(
-            '[data-testid="site-item"]', "items => Object.fromEntries(items.map(i => [i.dataset.code, i.dataset.colour]))")
+            '[data-testid="site-item"]',
+            "items => Object.fromEntries(items.map(i => [i.dataset.code, i.dataset.colour]))",
+        )
 
     def map_option(self) -> dict:
         return self.page.evaluate("""() => {
@@ -141,12 +162,15 @@ class PageRun:
 
     def marker_point(self, code: str) -> tuple[float, float]:
         """Where the site's marker is drawn, in page pixels."""
-        x, y = self.page.evaluate("""code => {
+        x, y = self.page.evaluate(
+            """code => {
             const element = document.querySelector('[data-testid=map]');
             const chart = echarts.getInstanceByDom(element);
             const marker = chart.getOption().series[0].data.find(d => d.code === code);
             return chart.convertToPixel({geoIndex: 0}, marker.value.slice(0, 2));
-        }""", code)
+        }""",
+            code,
+        )
         box = self.testid("map").bounding_box()
         return box["x"] + x, box["y"] + y
 
@@ -159,8 +183,11 @@ class PageRun:
 
     def assert_stayed_local(self) -> None:
         here = urlsplit(self.base_url)
-        outside = [url for url in self.requests
-                   if not url.startswith("data:") and urlsplit(url)[:2] != (here.scheme, here.netloc)]
+        outside = [
+            url
+            for url in self.requests
+            if not url.startswith("data:") and urlsplit(url)[:2] != (here.scheme, here.netloc)
+        ]
         assert outside == [], f"the page requested URLs outside {self.base_url}: {outside}"
         assert self.requests, "the page made no requests at all"
 
@@ -202,18 +229,32 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     # Now (by the wall clock) the fixture's January 2016 values are old: every site is grey and marked
     # stale with its own time, and a note offers the hour of the latest data (issue 13).
     assert set(run.listed_sites().values()) == {"#9E9E9E"}
-    times = dict(zip(*[run.page.eval_on_selector_all(f'[data-testid="site-item"] {sel}', script) for sel, script in (
-        ("", "items => items.map(i => i.dataset.code)"),
-        ('[data-testid="site-time"]', "items => items.map(i => i.textContent)"))], strict=True))
+    times = dict(
+        zip(
+            *[
+                run.page.eval_on_selector_all(f'[data-testid="site-item"] {sel}', script)
+                for sel, script in (
+                    ("", "items => items.map(i => i.dataset.code)"),
+                    ('[data-testid="site-time"]', "items => items.map(i => i.textContent)"),
+                )
+            ],
+            strict=True,
+        )
+    )
     assert times["SJZ-A1"] == "01-03 20:00 · 过时" and times["BJ-CY-W1"] == "01-01 12:00 · 过时"
     assert run.testid("time-note-text").inner_text() == (
-        "7 个站点的数据早于显示时刻（其中最新的数据时间 2016-01-03 23:00），以灰色显示并标注各自的数据时间。")
+        "7 个站点的数据早于显示时刻（其中最新的数据时间 2016-01-03 23:00），以灰色显示并标注各自的数据时间。"
+    )
     run.screenshot(TEST_OUTPUT / "screenshots" / "map-admin-zh-now-stale.png")
     run.show_latest_data("2016-01-03T23:00:00+08:00")
     assert run.testid("as-of").inner_text() == "历史 2016-01-03 23:00 · 最新数据 2016-01-03 23:00"
     assert run.testid("at-input").input_value() == "2016-01-03T23:00"
     # Only the water section (its value of 01-01 12:00) is still stale then, and the note says so.
-    assert run.testid("time-note-text").inner_text().startswith("1 个站点的数据早于显示时刻（其中最新的数据时间 2016-01-01 12:00）")
+    assert (
+        run.testid("time-note-text")
+        .inner_text()
+        .startswith("1 个站点的数据早于显示时刻（其中最新的数据时间 2016-01-01 12:00）")
+    )
 
     statuses = {site["code"]: site for site in run.api("/api/v1/sites/status?at=2016-01-03T23:00")["sites"]}
     listed = run.listed_sites()
@@ -228,7 +269,12 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     assert run.page.locator('[data-testid="legend-level"]').count() == 6
     # The fixture's Chang'an station: AQI 116 at 2016-01-03 20:00, level 3 (orange).
     sjz = statuses["SJZ-A1"]
-    assert (sjz["aqi"], sjz["level"], sjz["colour"], sjz["time"]) == (116, 3, "#FF7E00", "2016-01-03T20:00:00+08:00")
+    assert (sjz["aqi"], sjz["level"], sjz["colour"], sjz["time"]) == (
+        116,
+        3,
+        "#FF7E00",
+        "2016-01-03T20:00:00+08:00",
+    )
 
     # Hover: the tooltip names the site with its AQI, category and hour.
     x, y = run.marker_point("SJZ-A1")
@@ -251,8 +297,11 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     for pollutant, values in series["pollutants"].items():
         assert drawn[f"{pollutant} ({values['unit']})"] == values["points"], pollutant
     last_pm2_5 = web_fixture_data["air_value"](3, "PM2.5", dt.datetime(2016, 1, 3, 20))
-    assert drawn["PM2.5 (µg/m³)"][-1] == ["2016-01-03T20:00:00+08:00", last_pm2_5] == [
-        "2016-01-03T20:00:00+08:00", 100.0]
+    assert (
+        drawn["PM2.5 (µg/m³)"][-1]
+        == ["2016-01-03T20:00:00+08:00", last_pm2_5]
+        == ["2016-01-03T20:00:00+08:00", 100.0]
+    )
     # The chart's tooltip gives the hour in Beijing time although this browser runs in UTC.
     chart_box = run.testid("site-chart").bounding_box()
     hour_x = run.page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('[data-testid=site-chart]'))
@@ -310,9 +359,15 @@ def test_wrong_password_and_an_expired_sign_in_show_the_form_with_a_reason(run, 
 
     # A token the server no longer accepts (issued 9 hours ago; tokens last 8) while the page still
     # believes it valid: the first API call gets 401 and the page goes back to the form.
-    stale = auth("bj", now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=9))["Authorization"].removeprefix("Bearer ")
-    saved = {"access_token": stale, "token_type": "bearer", "expires_at": "2999-01-01T00:00:00Z",
-             "user": {"username": "bj", "role": "province", "region": "110000", "enterprise": None}}
+    stale = auth("bj", now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=9))["Authorization"].removeprefix(
+        "Bearer "
+    )
+    saved = {
+        "access_token": stale,
+        "token_type": "bearer",
+        "expires_at": "2999-01-01T00:00:00Z",
+        "user": {"username": "bj", "role": "province", "region": "110000", "enterprise": None},
+    }
     run.page.evaluate("saved => sessionStorage.setItem('ecowatch.token', JSON.stringify(saved))", saved)
     run.page.reload()
     run.testid("login").wait_for(state="visible")
@@ -321,8 +376,10 @@ def test_wrong_password_and_an_expired_sign_in_show_the_form_with_a_reason(run, 
     assert run.page.evaluate("sessionStorage.getItem('ecowatch.token')") is None
 
     # A sign-in whose expiry has passed by the browser's clock: the form at once, with the reason.
-    run.page.evaluate("saved => sessionStorage.setItem('ecowatch.token', JSON.stringify(saved))",
-                      {**saved, "expires_at": "2016-01-01T00:00:00Z"})
+    run.page.evaluate(
+        "saved => sessionStorage.setItem('ecowatch.token', JSON.stringify(saved))",
+        {**saved, "expires_at": "2016-01-01T00:00:00Z"},
+    )
     run.page.reload()
     run.testid("login").wait_for(state="visible")
     message.wait_for(state="visible")
@@ -340,7 +397,9 @@ def test_the_language_switch_shows_english_and_is_remembered(run, web_fixture_da
     assert run.page.locator("h1").inner_text() == "Environmental monitoring sites"
     assert run.page.evaluate("document.documentElement.lang") == "en"
     assert run.testid("user").inner_text() == "chaoyang (county)"
-    names = run.page.eval_on_selector_all('[data-testid="site-item"] .name', "items => items.map(i => i.textContent)")
+    names = run.page.eval_on_selector_all(
+        '[data-testid="site-item"] .name', "items => items.map(i => i.textContent)"
+    )
     assert sorted(names) == ["Chaoyang", "Power plant outlet 1", "Shawo"]
     legend = run.page.locator('[data-testid="legend-level"][data-level="3"]').inner_text()
     assert legend.split() == ["Lightly", "polluted", "101–150"]
@@ -364,7 +423,9 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
     box = run.testid("map").bounding_box()
     run.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     run.page.mouse.wheel(0, -400)
-    zoom_script = "() => echarts.getInstanceByDom(document.querySelector('[data-testid=map]')).getOption().geo[0].zoom"
+    zoom_script = (
+        "() => echarts.getInstanceByDom(document.querySelector('[data-testid=map]')).getOption().geo[0].zoom"
+    )
     run.page.wait_for_function(f"() => ({zoom_script})() > 1")
     zoom = run.page.evaluate(zoom_script)
     run.page.clock.fast_forward(59_000)
@@ -386,8 +447,9 @@ def test_the_status_refreshes_every_minute_until_sign_out(run, web_fixture_data)
 
 
 @pytest.mark.parametrize("fresh_store_url", ["sqlite"], indirect=True)
-def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, store_url, fresh_app, fresh_store_url,
-                                                                   web_fixture_data):
+def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(
+    browser, store_url, fresh_app, fresh_store_url, web_fixture_data
+):
     """The list was loaded, then the site was moved to another district: the click gets the 404 an unknown
     code gets (the API tells nobody which codes exist outside their scope)."""
     from sqlalchemy import select, update
@@ -415,10 +477,14 @@ def test_a_site_moved_out_of_scope_meanwhile_gives_a_clear_message(browser, stor
 
 
 def test_the_api_documentation_shows_every_operation_from_local_assets(run):
-    operations = sum(len(methods) for methods in httpx.get(run.base_url + "/api/v1/openapi.json").json()["paths"].values())
+    operations = sum(
+        len(methods) for methods in httpx.get(run.base_url + "/api/v1/openapi.json").json()["paths"].values()
+    )
     response = run.page.goto(run.base_url + "/api/v1/docs")
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
-    run.page.wait_for_function(f"() => document.querySelectorAll('.opblock').length === {operations}", timeout=WAIT_MS)
+    run.page.wait_for_function(
+        f"() => document.querySelectorAll('.opblock').length === {operations}", timeout=WAIT_MS
+    )
     assert run.page.locator(".opblock-summary-path").first.inner_text().startswith("/api/v1/")
     run.page.locator("button.authorize").first.wait_for()  # the bearer scheme can be filled in
     run.screenshot(TEST_OUTPUT / "api-docs.png")
@@ -505,7 +571,9 @@ def _screenshots(run: PageRun, who: str, language: str, outlet: str | None, name
     run.show_latest_data("2016-01-03T23:00:00+08:00")
     assert_charts_drawn_without_tofu(run, some=who != "admin" and language == "zh")
     if who != "admin" and language == "en":  # the districts' names on the outline, in English
-        labels = run.page.eval_on_selector_all('[data-testid=map] svg text', "items => items.map(i => i.textContent)")
+        labels = run.page.eval_on_selector_all(
+            "[data-testid=map] svg text", "items => items.map(i => i.textContent)"
+        )
         assert {"Chaoyang", "Haidian", "Dongcheng"} <= set(labels)
     run.screenshot(folder / f"map-{who}-{language}.png")
     if outlet is None:
@@ -532,8 +600,14 @@ def test_screenshots_of_the_map_and_an_outlet_chart(run, web_fixture_data, who, 
 
 
 def test_a_phone_width_shows_a_usable_map(browser, base_url, web_fixture_data):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="UTC",
-                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        timezone_id="UTC",
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     context.set_default_timeout(WAIT_MS)
     try:
         run = PageRun(context.new_page(), base_url)
@@ -541,7 +615,9 @@ def test_a_phone_width_shows_a_usable_map(browser, base_url, web_fixture_data):
         run.show_latest_data("2016-01-03T23:00:00+08:00")
         box = run.testid("map").bounding_box()
         assert box["width"] >= 360 and box["height"] >= 400, box  # a map, not a strip
-        assert run.page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        assert (
+            run.page.evaluate("document.documentElement.scrollWidth") <= 390
+        )  # nothing wider than the phone
         run.screenshot(TEST_OUTPUT / "screenshots" / "map-chaoyang-phone-390.png")
         assert run.errors == []
     finally:
@@ -559,18 +635,24 @@ def test_the_time_control_shows_an_earlier_hour(run, web_fixture_data):
     # At 13:00 on the 2nd: 朝阳农展馆's real-time AQI 91 (yellow); the water section's value of the
     # 1st 12:00 is 25 h old (stale, grey); the outlet has no value yet.
     assert listed == {"BJ-CY-A1": "#FFFF00", "BJ-CY-W1": "#9E9E9E", "BJ-CY-O1": "#9E9E9E"}
-    time_of = run.page.eval_on_selector_all('[data-testid="site-item"]', """items => Object.fromEntries(items.map(
-        i => [i.dataset.code, i.querySelector('[data-testid=site-time]').textContent]))""")
+    time_of = run.page.eval_on_selector_all(
+        '[data-testid="site-item"]',
+        """items => Object.fromEntries(items.map(
+        i => [i.dataset.code, i.querySelector('[data-testid=site-time]').textContent]))""",
+    )
     assert time_of == {"BJ-CY-A1": "01-02 13:00", "BJ-CY-W1": "01-01 12:00 · 过时", "BJ-CY-O1": "无数据"}
     assert run.testid("as-of").inner_text().startswith("历史 2016-01-02 13:00")
     run.testid("at-now").click()
-    run.page.wait_for_function("() => document.querySelector('[data-testid=as-of]').textContent.startsWith('现在')")
+    run.page.wait_for_function(
+        "() => document.querySelector('[data-testid=as-of]').textContent.startsWith('现在')"
+    )
     assert run.errors == []
 
 
 @pytest.mark.parametrize("fresh_store_url", ["sqlite"], indirect=True)
-def test_a_site_without_coordinates_is_listed_and_says_why_it_is_not_on_the_map(browser, store_url, fresh_app,
-                                                                                  fresh_store_url, web_fixture_data):
+def test_a_site_without_coordinates_is_listed_and_says_why_it_is_not_on_the_map(
+    browser, store_url, fresh_app, fresh_store_url, web_fixture_data
+):
     """Issue 13: the list said 138 sites and the map drew 38 (simulated devices' sites have no place)."""
     from sqlalchemy import select
 
@@ -581,14 +663,25 @@ def test_a_site_without_coordinates_is_listed_and_says_why_it_is_not_on_the_map(
     try:
         with session_factory(engine).begin() as session:
             chaoyang = session.scalar(select(Region).where(Region.code == "110105"))
-            session.add(Site(code="SIM-NO-PLACE", name="SIM-NO-PLACE", name_en="", kind="air_station",
-                             category="urban", region=chaoyang, aliases=[]))
+            session.add(
+                Site(
+                    code="SIM-NO-PLACE",
+                    name="SIM-NO-PLACE",
+                    name_en="",
+                    kind="air_station",
+                    category="urban",
+                    region=chaoyang,
+                    aliases=[],
+                )
+            )
     finally:
         engine.dispose()
     with served(fresh_app) as url, page_run(browser, url) as run:
         run.sign_in_and_wait("chaoyang", web_fixture_data["password_of"]("chaoyang"))
         assert run.testid("site-count").inner_text() == "4"
         assert run.testid("map").get_attribute("data-markers") == "3"
-        text = run.page.locator('[data-testid="site-item"][data-code="SIM-NO-PLACE"] [data-testid="site-time"]')
+        text = run.page.locator(
+            '[data-testid="site-item"][data-code="SIM-NO-PLACE"] [data-testid="site-time"]'
+        )
         assert text.inner_text() == "无数据 · 无坐标，不在地图上"
         assert run.errors == []

@@ -36,19 +36,23 @@ def test_the_page_is_served_with_a_policy_that_allows_only_this_server(client):
     assert 'data-testid="login-form"' in response.text and 'data-testid="map"' in response.text
     # Every script and stylesheet of the page is a path on this server.
     references = re.findall(r'(?:src|href)="([^"]+)"', response.text)
-    assert references and all(ref.startswith("/static/") or ref in ("data:,", "/api/v1/docs")
-                              for ref in references), references
+    assert references and all(
+        ref.startswith("/static/") or ref in ("data:,", "/api/v1/docs") for ref in references
+    ), references
 
 
-@pytest.mark.parametrize(("path", "content_type"), [
-    ("/static/map.js", "text/javascript"),
-    ("/static/i18n.js", "text/javascript"),
-    ("/static/map.css", "text/css"),
-    ("/static/vendor/echarts/echarts.min.js", "text/javascript"),
-    ("/static/vendor/echarts-map/china.json", "application/json"),
-    ("/static/vendor/noto-sans-sc/noto-sans-sc-400.css", "text/css"),
-    ("/static/vendor/noto-sans-sc/files/noto-sans-sc-119-400-normal.woff2", "font/woff2"),
-])
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/static/map.js", "text/javascript"),
+        ("/static/i18n.js", "text/javascript"),
+        ("/static/map.css", "text/css"),
+        ("/static/vendor/echarts/echarts.min.js", "text/javascript"),
+        ("/static/vendor/echarts-map/china.json", "application/json"),
+        ("/static/vendor/noto-sans-sc/noto-sans-sc-400.css", "text/css"),
+        ("/static/vendor/noto-sans-sc/files/noto-sans-sc-119-400-normal.woff2", "font/woff2"),
+    ],
+)
 def test_static_assets_are_served_with_their_type(client, path, content_type):
     response = client.get(path)
     assert response.status_code == 200, path
@@ -56,8 +60,9 @@ def test_static_assets_are_served_with_their_type(client, path, content_type):
     assert response.content == (STATIC_DIR / path.removeprefix("/static/")).read_bytes()
 
 
-@pytest.mark.parametrize("path", ["/static/../pages/__init__.py", "/static/%2e%2e/pages/__init__.py",
-                                  "/static/vendor/missing.js"])
+@pytest.mark.parametrize(
+    "path", ["/static/../pages/__init__.py", "/static/%2e%2e/pages/__init__.py", "/static/vendor/missing.js"]
+)
 def test_nothing_outside_the_static_folder_is_served(client, path):
     response = client.get(path)
     assert response.status_code == 404, path
@@ -67,9 +72,15 @@ def test_nothing_outside_the_static_folder_is_served(client, path):
 def test_the_legend_is_the_six_hj633_levels(client):
     body = client.get("/map/legend.json").json()
     assert body == map_legend()
-    assert [(lv["level"], lv["lower"], lv["upper"], lv["colour"], lv["category_zh"]) for lv in body["levels"]] == [
-        (1, 0, 50, "#00E400", "优"), (2, 51, 100, "#FFFF00", "良"), (3, 101, 150, "#FF7E00", "轻度污染"),
-        (4, 151, 200, "#FF0000", "中度污染"), (5, 201, 300, "#99004C", "重度污染"), (6, 301, None, "#7E0023", "严重污染"),
+    assert [
+        (lv["level"], lv["lower"], lv["upper"], lv["colour"], lv["category_zh"]) for lv in body["levels"]
+    ] == [
+        (1, 0, 50, "#00E400", "优"),
+        (2, 51, 100, "#FFFF00", "良"),
+        (3, 101, 150, "#FF7E00", "轻度污染"),
+        (4, 151, 200, "#FF0000", "中度污染"),
+        (5, 201, 300, "#99004C", "重度污染"),
+        (6, 301, None, "#7E0023", "严重污染"),
     ]
     assert [lv["colour"] for lv in body["levels"]] == [level.colour_hex for level in AQI_LEVELS]
     assert (body["reporting_colour"], body["no_data_colour"]) == ("#2E7D32", "#9E9E9E")
@@ -82,11 +93,14 @@ def test_provenance_lists_every_vendored_file_with_its_sha256():
         assert hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest() == digest, name
 
 
-@pytest.mark.parametrize(("folder", "licence_marker"), [
-    ("echarts", "Apache License"),
-    ("echarts-map", "Apache License"),
-    ("noto-sans-sc", "SIL OPEN FONT LICENSE Version 1.1"),
-])
+@pytest.mark.parametrize(
+    ("folder", "licence_marker"),
+    [
+        ("echarts", "Apache License"),
+        ("echarts-map", "Apache License"),
+        ("noto-sans-sc", "SIL OPEN FONT LICENSE Version 1.1"),
+    ],
+)
 def test_each_vendored_package_ships_its_licence(folder, licence_marker):
     assert licence_marker in (VENDOR / folder / "LICENSE").read_text(encoding="utf-8")
 
@@ -96,7 +110,9 @@ def test_the_font_css_names_only_vendored_woff2_slices():
     urls = re.findall(r"url\(([^)]+)\)", css)
     assert len(urls) == 101
     assert all(url.startswith("./files/") and url.endswith(".woff2") for url in urls)
-    assert {Path(url).name for url in urls} == {path.name for path in (VENDOR / "noto-sans-sc" / "files").iterdir()}
+    assert {Path(url).name for url in urls} == {
+        path.name for path in (VENDOR / "noto-sans-sc" / "files").iterdir()
+    }
 
 
 def test_the_vendored_assets_stay_within_budget():

@@ -37,14 +37,16 @@ def _at(seconds: float) -> dt.datetime:
 
 # --- the rules, on the throttle alone ---------------------------------------------------------------
 
+
 def test_thirty_wrong_passwords_lock_the_account_for_a_minute_then_doubling(caplog):
     throttle = SignInThrottle()
     with caplog.at_level(logging.WARNING, logger="ecowatch.web.throttle"):
         for _ in range(30):
             if throttle.lockout(account="li", address="192.0.2.1", now=NOON) is None:
                 throttle.failed(account="li", address="192.0.2.1", now=NOON)
-    assert caplog.messages == ["sign-in: user name 'li' locked out for 60 s after failed sign-ins "
-                               "(last from 192.0.2.1)"]
+    assert caplog.messages == [
+        "sign-in: user name 'li' locked out for 60 s after failed sign-ins (last from 192.0.2.1)"
+    ]
     # Five free failures, then the fifth locks for 60 s; the 25 tries after it were refused unchecked.
     lockout = throttle.lockout(account="li", address="192.0.2.1", now=NOON)
     assert (lockout.key, lockout.retry_after_s) == ("account", 60)
@@ -116,8 +118,12 @@ def test_failures_are_forgotten_after_a_quiet_spell():
 
 
 def test_the_tables_are_bounded():
-    rule = ThrottleRule(free_failures=1, first_lockout=dt.timedelta(minutes=1),
-                        max_lockout=dt.timedelta(minutes=1), forget_after=dt.timedelta(hours=1))
+    rule = ThrottleRule(
+        free_failures=1,
+        first_lockout=dt.timedelta(minutes=1),
+        max_lockout=dt.timedelta(minutes=1),
+        forget_after=dt.timedelta(hours=1),
+    )
     throttle = SignInThrottle(account=rule, address=rule, max_keys=3)
     for name in ("a", "b", "c", "d"):
         throttle.failed(account=name, address=name, now=NOON)
@@ -126,6 +132,7 @@ def test_the_tables_are_bounded():
 
 
 # --- the hashing gate ---------------------------------------------------------------------------------
+
 
 def test_the_gate_runs_one_job_at_a_time_and_refuses_past_its_queue():
     started, release = threading.Event(), threading.Event()
@@ -157,6 +164,7 @@ def test_the_gate_runs_one_job_at_a_time_and_refuses_past_its_queue():
 
 # --- through the API ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def frozen(store_url):
     """A new application on the shared fixture store (throttle state of its own), its clock frozen at
@@ -182,8 +190,12 @@ def test_thirty_wrong_passwords_then_the_right_one_does_not_sign_in(frozen, monk
     assert right.headers["retry-after"] == "60"
     assert right.json() == {"detail": "too many failed sign-ins for this user name: try again in 60 s"}
     clock[0] = _at(30)
-    assert client.post(TOKEN, json={"username": "CHAOYANG", "password": "pw-chaoyang-2016"}).headers[
-        "retry-after"] == "30"
+    assert (
+        client.post(TOKEN, json={"username": "CHAOYANG", "password": "pw-chaoyang-2016"}).headers[
+            "retry-after"
+        ]
+        == "30"
+    )
     clock[0] = _at(60)
     right = client.post(TOKEN, json={"username": "chaoyang", "password": "pw-chaoyang-2016"})
     assert right.status_code == 200
@@ -193,9 +205,14 @@ def test_thirty_wrong_passwords_then_the_right_one_does_not_sign_in(frozen, monk
 
 def test_failures_from_one_address_lock_it_for_every_user_name(frozen):
     client, clock = frozen
-    client.app.state.ecowatch.throttle = SignInThrottle(address=ThrottleRule(
-        free_failures=3, first_lockout=dt.timedelta(minutes=1), max_lockout=dt.timedelta(minutes=15),
-        forget_after=dt.timedelta(hours=1)))
+    client.app.state.ecowatch.throttle = SignInThrottle(
+        address=ThrottleRule(
+            free_failures=3,
+            first_lockout=dt.timedelta(minutes=1),
+            max_lockout=dt.timedelta(minutes=15),
+            forget_after=dt.timedelta(hours=1),
+        )
+    )
     for name in ("nobody", "bj", "hebei"):
         assert client.post(TOKEN, json={"username": name, "password": "wrong-password"}).status_code == 401
     answer = client.post(TOKEN, json={"username": "admin", "password": "pw-admin-2016"})
@@ -215,14 +232,19 @@ def test_other_requests_stay_fast_during_48_concurrent_wrong_sign_ins(store_url,
     """The issue's flood: 48 wrong sign-ins at once (throttling out of the way, to load the hashing),
     while a signed-in user calls a cheap route that runs in the request threads."""
     app = create_app(store_url, secret_key=SECRET)
-    loose = ThrottleRule(free_failures=1000, first_lockout=dt.timedelta(seconds=1),
-                         max_lockout=dt.timedelta(seconds=1), forget_after=dt.timedelta(hours=1))
+    loose = ThrottleRule(
+        free_failures=1000,
+        first_lockout=dt.timedelta(seconds=1),
+        max_lockout=dt.timedelta(seconds=1),
+        forget_after=dt.timedelta(hours=1),
+    )
     web = app.state.ecowatch
     web.throttle = SignInThrottle(account=loose, address=loose)
     with web.sessions() as session:
         user = get_user(session=session, username="bj")
-        token, _ = issue_token(key=SECRET, user_id=user.id, fingerprint=password_fingerprint(user),
-                               now=web.now())
+        token, _ = issue_token(
+            key=SECRET, user_id=user.id, fingerprint=password_fingerprint(user), now=web.now()
+        )
     headers = {"Authorization": f"Bearer {token}"}
 
     async def scenario() -> tuple[list[int], list[float]]:
@@ -230,9 +252,12 @@ def test_other_requests_stay_fast_during_48_concurrent_wrong_sign_ins(store_url,
         to_thread.current_default_thread_limiter().total_tokens = web_app.WORKER_THREADS
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ecowatch") as client:
-            flood = [asyncio.ensure_future(client.post(TOKEN, json={"username": f"guess{n}",
-                                                                     "password": "x" * 12}))
-                     for n in range(48)]
+            flood = [
+                asyncio.ensure_future(
+                    client.post(TOKEN, json={"username": f"guess{n}", "password": "x" * 12})
+                )
+                for n in range(48)
+            ]
             await asyncio.sleep(0)
             latencies = []
             while web.hashing.in_flight > 0 or len(latencies) < 3:
@@ -262,8 +287,10 @@ def test_the_owner_signs_in_from_their_usual_address_while_a_guesser_locks_the_n
     app = create_app(store_url, secret_key=SECRET)
     app.state.ecowatch.now = lambda: NOON
     right = {"username": "bjcity", "password": "pw-bjcity-2016"}
-    with TestClient(app, client=("192.0.2.1", 50000)) as owner, \
-            TestClient(app, client=("203.0.113.5", 50000)) as guesser:
+    with (
+        TestClient(app, client=("192.0.2.1", 50000)) as owner,
+        TestClient(app, client=("203.0.113.5", 50000)) as guesser,
+    ):
         assert owner.post(TOKEN, json=right).status_code == 200
         for n in range(5):
             assert guesser.post(TOKEN, json={**right, "password": f"guess-{n}"}).status_code == 401

@@ -30,17 +30,26 @@ def test_four_parallel_user_creations_all_succeed_and_log_no_secret(fresh_app, f
     async def create_all() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=fresh_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ecowatch") as client:
-            return await asyncio.gather(*(
-                client.post("/api/v1/users", headers=admin, json={"username": name, "password": password,
-                                                                  "role": "city", "region": "110100"})
-                for name, password in passwords.items()))
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/v1/users",
+                        headers=admin,
+                        json={"username": name, "password": password, "role": "city", "region": "110100"},
+                    )
+                    for name, password in passwords.items()
+                )
+            )
 
     with caplog.at_level(logging.DEBUG):
         answers = asyncio.run(create_all())
     assert [answer.status_code for answer in answers] == [201] * 4, [answer.text for answer in answers]
     with fresh_app.state.ecowatch.sessions() as session:
-        stored = dict(session.execute(select(User.username, User.password_hash)
-                                      .where(User.username.in_(passwords))).all())
+        stored = dict(
+            session.execute(
+                select(User.username, User.password_hash).where(User.username.in_(passwords))
+            ).all()
+        )
     assert sorted(stored) == sorted(passwords)
     for name, password in passwords.items():
         assert password not in caplog.text
@@ -73,16 +82,32 @@ def test_the_cli_reports_a_refused_write_without_the_hash(fresh_store_url, monke
     import ecowatch.store.users as users
 
     def insert_a_taken_name(*, session, password_hash, **_other):
-        session.execute(insert(User).values(username="admin", password_hash=password_hash, role="admin",
-                                            active=True))
+        session.execute(
+            insert(User).values(username="admin", password_hash=password_hash, role="admin", active=True)
+        )
 
     monkeypatch.setattr(users, "create_user", insert_a_taken_name)
-    result = CliRunner().invoke(cli_app, ["users", "add", "--username", "newcomer", "--role", "admin",
-                                          "--password", "cli-secret-password", "--db", fresh_store_url])
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "users",
+            "add",
+            "--username",
+            "newcomer",
+            "--role",
+            "admin",
+            "--password",
+            "cli-secret-password",
+            "--db",
+            fresh_store_url,
+        ],
+    )
     assert result.exit_code == 2, result.output
     output = " ".join(result.output.split())
     assert output.startswith("error: the database refused the write: ")
-    assert ("UNIQUE constraint failed" in output) or ("duplicate key value violates unique constraint" in output)
+    assert ("UNIQUE constraint failed" in output) or (
+        "duplicate key value violates unique constraint" in output
+    )
     assert "$argon2" not in result.output and "cli-secret-password" not in result.output
 
 

@@ -68,8 +68,12 @@ class AirAssessment:
         years = self.three_year_years
         if years is None:
             return {}
-        annual = [self.periods(dt.date(year, 1, 1), dt.date(year, 12, 31), excluding=excluding)
-                  if dt.date(year, 1, 1) >= self.cube.first_day else {} for year in years]
+        annual = [
+            self.periods(dt.date(year, 1, 1), dt.date(year, 12, 31), excluding=excluding)
+            if dt.date(year, 1, 1) >= self.cube.first_day
+            else {}
+            for year in years
+        ]
         result: dict[str, dict[Pollutant, dict[str, float | None]]] = {}
         for site in self.cube.sites:
             by_pollutant: dict[Pollutant, dict[str, float | None]] = {}
@@ -78,10 +82,11 @@ class AirAssessment:
                 for name in names:
                     # A year counts when it has the statistic and, for the pollutants GB 3095 表4 sets
                     # an annual minimum for, enough daily values (324 a year, 27 a month).
-                    values = {year: figures[site.code].statistics[pollutant][name].value
-                              for year, figures in zip(years, annual, strict=True)
-                              if figures
-                              and (figures[site.code].annual_sufficient or {}).get(pollutant, True)}
+                    values = {
+                        year: figures[site.code].statistics[pollutant][name].value
+                        for year, figures in zip(years, annual, strict=True)
+                        if figures and (figures[site.code].annual_sufficient or {}).get(pollutant, True)
+                    }
                     # v == v: not NaN
                     moving = three_year_moving_mean({y: v for y, v in values.items() if v == v})
                     by_pollutant[pollutant][name] = moving.get(years[-1])
@@ -96,14 +101,23 @@ class AirAssessment:
         days = np.array(self.daily.days)
         return (days >= (first_day or self.first_day)) & (days <= (last_day or self.last_day))
 
-    def period(self, site: str, first_day: dt.date | None = None, last_day: dt.date | None = None,
-               *, excluding: bool = False) -> PeriodFigures:
+    def period(
+        self,
+        site: str,
+        first_day: dt.date | None = None,
+        last_day: dt.date | None = None,
+        *,
+        excluding: bool = False,
+    ) -> PeriodFigures:
         """One site's figures from ``first_day`` to ``last_day`` (default: the whole assessed span)."""
         daily = self.daily_excluding if excluding else self.daily
-        return period_figures(daily, self._mask(first_day, last_day), self.phase, [self.cube.site_index(site)])[0]
+        return period_figures(
+            daily, self._mask(first_day, last_day), self.phase, [self.cube.site_index(site)]
+        )[0]
 
-    def periods(self, first_day: dt.date | None = None, last_day: dt.date | None = None,
-                *, excluding: bool = False) -> dict[str, PeriodFigures]:
+    def periods(
+        self, first_day: dt.date | None = None, last_day: dt.date | None = None, *, excluding: bool = False
+    ) -> dict[str, PeriodFigures]:
         """Every site's figures (stations, then cities), computed together."""
         daily = self.daily_excluding if excluding else self.daily
         figures = period_figures(daily, self._mask(first_day, last_day), self.phase)
@@ -150,7 +164,9 @@ def select_city_members(
             station = resolve(name)
             if station is None:
                 known = ", ".join(s.code for s in stations)
-                raise InputError(f"station {name!r} is not in the data (stations: {known})", field="--stations")
+                raise InputError(
+                    f"station {name!r} is not in the data (stations: {known})", field="--stations"
+                )
             chosen.append(station)
     else:
         chosen = [s for s in stations if s.is_assessment]
@@ -190,8 +206,16 @@ def assess_air(
     data_from = min(first_day, history_from or first_day)
     cube = cube_from_measurements(imported.measurements, imported.stations, data_from, last_day)
     city_codes = {s.city: s.city_code for s in imported.stations if s.city_code}
-    return assess_cube(cube, city_members, edition=edition, exclusions=exclusions, city_codes=city_codes,
-                       stations=imported.stations, imported=imported, period_from=first_day)
+    return assess_cube(
+        cube,
+        city_members,
+        edition=edition,
+        exclusions=exclusions,
+        city_codes=city_codes,
+        stations=imported.stations,
+        imported=imported,
+        period_from=first_day,
+    )
 
 
 def assess_cube(
@@ -211,7 +235,9 @@ def assess_cube(
     """
     cube = with_cities(cube, city_members)
     days = cube.days
-    excluded: dict[Pollutant, np.ndarray] = {p: np.zeros((len(cube.sites), len(days)), dtype=bool) for p in Pollutant}
+    excluded: dict[Pollutant, np.ndarray] = {
+        p: np.zeros((len(cube.sites), len(days)), dtype=bool) for p in Pollutant
+    }
     if exclusions:
         member_of = {code: city for city, codes in city_members.items() for code in codes}
         for i, site in enumerate(cube.sites):
@@ -227,8 +253,9 @@ def assess_cube(
     # With no exclusion the figures without the excluded days are the same figures.
     daily_excluding = daily
     if exclusions:
-        daily_excluding = daily_figures(cube, edition=edition, excluded_pollutants=excluded,
-                                        statistics=statistics, iaqis=iaqis)
+        daily_excluding = daily_figures(
+            cube, edition=edition, excluded_pollutants=excluded, statistics=statistics, iaqis=iaqis
+        )
     return AirAssessment(
         cube=cube,
         daily=daily,

@@ -19,7 +19,13 @@ from ecowatch.standards import AqiItem, AqiResult, Edition, Report, aqi_record
 
 CASE_COLUMNS = ("id", "averaging", *(item.value for item in AqiItem))
 _ITEMS_IN_FILE_ORDER = (
-    AqiItem.SO2, AqiItem.NO2, AqiItem.PM10, AqiItem.PM2_5, AqiItem.CO, AqiItem.O3_1H, AqiItem.O3_8H,
+    AqiItem.SO2,
+    AqiItem.NO2,
+    AqiItem.PM10,
+    AqiItem.PM2_5,
+    AqiItem.CO,
+    AqiItem.O3_1H,
+    AqiItem.O3_8H,
 )
 
 
@@ -44,8 +50,12 @@ def read_cases(path: Path) -> list[AqiCase]:
         for line, row in enumerate(reader, start=2):
             averaging = (row["averaging"] or "").strip().lower()
             if averaging not in ("hour", "day"):
-                raise InputError(f"averaging must be 'hour' or 'day', not {averaging!r}",
-                                 file=name, line=line, field="averaging")
+                raise InputError(
+                    f"averaging must be 'hour' or 'day', not {averaging!r}",
+                    file=name,
+                    line=line,
+                    field="averaging",
+                )
             concentrations = {}
             for item in _ITEMS_IN_FILE_ORDER:
                 text = (row[item.value] or "").strip()
@@ -54,21 +64,33 @@ def read_cases(path: Path) -> list[AqiCase]:
                 try:
                     value = Decimal(text)
                 except InvalidOperation:
-                    raise InputError(f"non-numeric value {text!r}", file=name, line=line,
-                                     field=item.value) from None
+                    raise InputError(
+                        f"non-numeric value {text!r}", file=name, line=line, field=item.value
+                    ) from None
                 if not value.is_finite() or value < 0:
-                    raise InputError(f"concentration must be a finite number >= 0, not {text!r}",
-                                     file=name, line=line, field=item.value)
+                    raise InputError(
+                        f"concentration must be a finite number >= 0, not {text!r}",
+                        file=name,
+                        line=line,
+                        field=item.value,
+                    )
                 concentrations[item] = value
-            cases.append(AqiCase(id=(row["id"] or "").strip(), report=Report(averaging),
-                                 concentrations=concentrations, line=line))
+            cases.append(
+                AqiCase(
+                    id=(row["id"] or "").strip(),
+                    report=Report(averaging),
+                    concentrations=concentrations,
+                    line=line,
+                )
+            )
     return cases
 
 
 def case_result(case: AqiCase, edition: Edition) -> AqiResult:
     # Fraction(Decimal) is exact: the same rational the standards make of the Decimal itself.
-    return aqi_record({item: Fraction(value) for item, value in case.concentrations.items()},
-                      edition, case.report)
+    return aqi_record(
+        {item: Fraction(value) for item, value in case.concentrations.items()}, edition, case.report
+    )
 
 
 def result_json(case_id: str, result: AqiResult) -> dict[str, Any]:
@@ -82,7 +104,9 @@ def result_json(case_id: str, result: AqiResult) -> dict[str, Any]:
         "colour": result.level.colour_hex if result.level else None,
         "primary_pollutants": [item.value for item in result.primary_pollutants],
         "exceeding_pollutants": (
-            None if result.exceeding_pollutants is None else [item.value for item in result.exceeding_pollutants]
+            None
+            if result.exceeding_pollutants is None
+            else [item.value for item in result.exceeding_pollutants]
         ),
         "iaqi": {item.value: value for item, value in result.iaqi.items()},
         "missing": [item.value for item in result.missing],

@@ -89,8 +89,9 @@ class HourlyCube:
 
 
 def station_site(station: Station) -> Site:
-    return Site(code=station.code, name=station.name, kind="station", city=station.city,
-                category=station.category)
+    return Site(
+        code=station.code, name=station.name, kind="station", city=station.city, category=station.category
+    )
 
 
 def cube_from_measurements(

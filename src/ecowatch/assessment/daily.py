@@ -35,7 +35,13 @@ from ecowatch.standards import (
 )
 
 ITEM_ORDER: tuple[AqiItem, ...] = (
-    AqiItem.PM2_5, AqiItem.PM10, AqiItem.SO2, AqiItem.NO2, AqiItem.CO, AqiItem.O3_8H, AqiItem.O3_1H,
+    AqiItem.PM2_5,
+    AqiItem.PM10,
+    AqiItem.SO2,
+    AqiItem.NO2,
+    AqiItem.CO,
+    AqiItem.O3_8H,
+    AqiItem.O3_1H,
 )
 
 
@@ -112,8 +118,9 @@ def item_statistics(cube: HourlyCube) -> dict[AqiItem, DailyStatistic]:
     are spread over the machine's cores with threads.
     """
     values = cube.values
-    chunks_of_sites = [values[start:start + SITES_PER_CHUNK]
-                       for start in range(0, values.shape[0], SITES_PER_CHUNK)]
+    chunks_of_sites = [
+        values[start : start + SITES_PER_CHUNK] for start in range(0, values.shape[0], SITES_PER_CHUNK)
+    ]
     workers = min(os.cpu_count() or 1, len(chunks_of_sites)) or 1
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -149,11 +156,14 @@ def city_statistics(
     scale. docs/decisions.md row 12.
     """
     station = {
-        item: (np.concatenate([chunk[item].value for chunk in station_chunks]),
-               np.concatenate([chunk[item].valid for chunk in station_chunks]))
-        for item in ITEM_ORDER if item not in (AqiItem.O3_8H, AqiItem.O3_1H)
+        item: (
+            np.concatenate([chunk[item].value for chunk in station_chunks]),
+            np.concatenate([chunk[item].valid for chunk in station_chunks]),
+        )
+        for item in ITEM_ORDER
+        if item not in (AqiItem.O3_8H, AqiItem.O3_1H)
     }
-    cities = cube.sites[cube.values.shape[0]:]
+    cities = cube.sites[cube.values.shape[0] :]
     members = [np.array([cube.site_index(code) for code in city.members], dtype=np.intp) for city in cities]
     o3 = POLLUTANT_INDEX[Pollutant.O3]
     o3_8h_limit = limit(Pollutant.O3, Averaging.MAX_8H, LimitPhase.GB3095_2012)
@@ -162,8 +172,9 @@ def city_statistics(
     assert city_hours is not None, "city_statistics: the cube has no cities (see with_cities)"
     per_city: list[dict[AqiItem, DailyStatistic]] = []
     for row, rows in enumerate(members):
-        result = {item: city_daily_mean(values[rows], valid[rows])
-                  for item, (values, valid) in station.items()}
+        result = {
+            item: city_daily_mean(values[rows], valid[rows]) for item, (values, valid) in station.items()
+        }
         result[AqiItem.O3_8H] = city_o3_daily_max_8h(o3_8h_moving_means(cube.values[rows, o3]), o3_8h_limit)
         result[AqiItem.O3_1H] = o3_daily_max_1h(city_hours[row, o3], o3_1h_limit)
         per_city.append(result)
@@ -189,8 +200,11 @@ def edition_iaqis(
     """The daily IAQI of every item under each edition that occurs (invalid values: MISSING)."""
     return {
         edition: {
-            item: iaqi_array(np.where(statistics[item].valid, statistics[item].value, np.nan),
-                             breakpoint_column(item, Report.DAILY), edition)
+            item: iaqi_array(
+                np.where(statistics[item].valid, statistics[item].value, np.nan),
+                breakpoint_column(item, Report.DAILY),
+                edition,
+            )
             for item in ITEM_ORDER
         }
         for edition in sorted(set(editions))
@@ -240,7 +254,9 @@ def daily_figures(
     aqi, partial, level, complete = first.aqi, first.aqi_partial, first.level, first.complete
     primary = {item: first.primary.get(item, no_exclusion) for item in ITEM_ORDER}
     exceeding = {item: first.exceeding.get(item, no_exclusion) for item in ITEM_ORDER}
-    in_report = {item: np.array([item in AQI_ITEMS[(e, Report.DAILY)] for e in editions]) for item in ITEM_ORDER}
+    in_report = {
+        item: np.array([item in AQI_ITEMS[(e, Report.DAILY)] for e in editions]) for item in ITEM_ORDER
+    }
     for this_edition, (edition_iaqi, combined) in combined_by_edition.items():
         if this_edition is editions[0]:
             continue
@@ -252,9 +268,20 @@ def daily_figures(
             primary[item] = np.where(on, combined.primary.get(item, no_exclusion), primary[item])
             exceeding[item] = np.where(on, combined.exceeding.get(item, no_exclusion), exceeding[item])
     return DailyFigures(
-        days=days, editions=editions, values=values, counts=counts, valid=valid, excluded=excluded,
-        iaqi=day_iaqi, aqi=aqi, aqi_partial=partial, level=level, complete=complete, primary=primary,
-        exceeding=exceeding, in_report=in_report,
+        days=days,
+        editions=editions,
+        values=values,
+        counts=counts,
+        valid=valid,
+        excluded=excluded,
+        iaqi=day_iaqi,
+        aqi=aqi,
+        aqi_partial=partial,
+        level=level,
+        complete=complete,
+        primary=primary,
+        exceeding=exceeding,
+        in_report=in_report,
     )
 
 

@@ -22,7 +22,9 @@ def _date(text: str, *, file: str, line: int, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"bad date {text!r} (expected YYYY-MM-DD)", file=file, line=line, field=field) from None
+        raise InputError(
+            f"bad date {text!r} (expected YYYY-MM-DD)", file=file, line=line, field=field
+        ) from None
 
 
 def read_exclusions(path: Path) -> list[Exclusion]:
@@ -40,15 +42,17 @@ def read_exclusions(path: Path) -> list[Exclusion]:
                 kind = ExclusionKind(kind_text)
             except ValueError:
                 allowed = ", ".join(k.value for k in ExclusionKind)
-                raise InputError(f"unknown kind {kind_text!r} (one of {allowed})",
-                                 file=name, line=line, field="kind") from None
+                raise InputError(
+                    f"unknown kind {kind_text!r} (one of {allowed})", file=name, line=line, field="kind"
+                ) from None
             pollutants = set()
             for text in filter(None, (p.strip() for p in (row.get("pollutants") or "").split(";"))):
                 try:
                     pollutants.add(Pollutant(text))
                 except ValueError:
-                    raise InputError(f"unknown pollutant {text!r}", file=name, line=line,
-                                     field="pollutants") from None
+                    raise InputError(
+                        f"unknown pollutant {text!r}", file=name, line=line, field="pollutants"
+                    ) from None
             if not (row["city"] or "").strip():
                 raise InputError("an exclusion needs its city", file=name, line=line, field="city")
             approver = (row["approved_by"] or "").strip()
@@ -62,7 +66,8 @@ def read_exclusions(path: Path) -> list[Exclusion]:
                     kind=kind,
                     approved_by=approver,
                     pollutants=frozenset(pollutants),
-                    approved_on=_date(approved_on, file=name, line=line, field="approved_on") if approved_on
+                    approved_on=_date(approved_on, file=name, line=line, field="approved_on")
+                    if approved_on
                     else None,
                     note=(row.get("note") or "").strip(),
                 )

@@ -51,8 +51,10 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
             "hours_present": int(present.sum()),
             "hours_missing": _hour_list(~present),
             "rejected_at_import": rejected.get(pollutant.value, []),
-            "hourly": [published_number(float(v), pollutant.decimals + 1) if ok else None
-                       for v, ok in zip(values, present, strict=True)],
+            "hourly": [
+                published_number(float(v), pollutant.decimals + 1) if ok else None
+                for v, ok in zip(values, present, strict=True)
+            ],
         }
     if site.kind == "city":
         # The city's 8-h values are the means of its stations' valid 8-h means (docs/decisions.md row 12).
@@ -74,8 +76,10 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
     for item in ITEM_ORDER:
         iaqi = int(figures.iaqi[item][site_index, day_index])
         items[item.value] = {
-            "value": published_number(float(figures.values[item][site_index, day_index]),
-                                      concentration_decimals(item.pollutant, figures.editions[day_index])),
+            "value": published_number(
+                float(figures.values[item][site_index, day_index]),
+                concentration_decimals(item.pollutant, figures.editions[day_index]),
+            ),
             "formed_from": int(figures.counts[item][site_index, day_index]),
             "valid": bool(figures.valid[item][site_index, day_index]),
             "why_invalid": invalid_reason(figures, item, site_index, day_index, city=site.kind == "city"),

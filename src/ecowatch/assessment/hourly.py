@@ -76,11 +76,16 @@ def realtime_aqi(cube: HourlyCube, edition: Edition, *, pm_input: str | None = N
         AqiItem.PM2_5: pm(Pollutant.PM2_5),
     }
     items = AQI_ITEMS[(edition, Report.HOURLY)]
-    iaqis = {item: iaqi_array(inputs[item], breakpoint_column(item, Report.HOURLY), edition) for item in items}
+    iaqis = {
+        item: iaqi_array(inputs[item], breakpoint_column(item, Report.HOURLY), edition) for item in items
+    }
     if edition is Edition.E2012:
         # HJ 633-2012 表1 注 2: SO2 1-h above 800 reports the index of the 24-h (moving) mean.
-        so2_day = iaqi_array(_valid_moving_mean(hourly(Pollutant.SO2), 24, MIN_HOURS_PER_DAY),
-                             breakpoint_column(AqiItem.SO2, Report.DAILY), edition)
+        so2_day = iaqi_array(
+            _valid_moving_mean(hourly(Pollutant.SO2), 24, MIN_HOURS_PER_DAY),
+            breakpoint_column(AqiItem.SO2, Report.DAILY),
+            edition,
+        )
         above = hourly(Pollutant.SO2) > 800
         iaqis[AqiItem.SO2] = np.where(above, so2_day, iaqis[AqiItem.SO2])
     return RealtimeAqi(inputs=inputs, iaqi=iaqis, combined=combine_iaqi(iaqis, edition, Report.HOURLY))

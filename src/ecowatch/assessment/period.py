@@ -127,7 +127,9 @@ def period_figures(
                     p: None if any(math.isnan(s.value) for s in stats.values()) else bool(complies[p][k])
                     for p, stats in statistics.items()
                 },
-                annual_sufficient=None if sufficiency is None else {p: bool(ok[k]) for p, ok in sufficiency.items()},
+                annual_sufficient=None
+                if sufficiency is None
+                else {p: bool(ok[k]) for p, ok in sufficiency.items()},
             )
         )
     return results

@@ -69,8 +69,10 @@ def sites_json(assessment: AirAssessment) -> dict[str, dict[str, Any]]:
     them, the HJ 663—2026 three-year moving means)."""
     with_all = assessment.periods()
     without = assessment.periods(excluding=True) if assessment.exclusions else with_all
-    result = {code: {**period_json(figures), "excluding_dust": period_json(without[code])}
-              for code, figures in with_all.items()}
+    result = {
+        code: {**period_json(figures), "excluding_dust": period_json(without[code])}
+        for code, figures in with_all.items()
+    }
     if assessment.three_year_years:
         for excluding in (False, True):
             for code, means in assessment.three_year_means(excluding=excluding).items():
@@ -84,8 +86,9 @@ def three_year_json(
 ) -> dict[str, dict[str, int | float | None]]:
     """One site's three-year moving means, published at each pollutant's precision."""
     return {
-        pollutant.value: {name: published_number(value, pollutant.decimals)
-                          for name, value in means[pollutant].items()}
+        pollutant.value: {
+            name: published_number(value, pollutant.decimals) for name, value in means[pollutant].items()
+        }
         for pollutant in PUBLISHED_ORDER
     }
 
@@ -95,7 +98,8 @@ def assessment_json(assessment: AirAssessment) -> dict[str, Any]:
     cities = list(assessment.city_members)
     sites = sites_json(assessment)
     edition_note = (
-        f"forced by --standard {assessment.forced_edition.value}" if assessment.forced_edition
+        f"forced by --standard {assessment.forced_edition.value}"
+        if assessment.forced_edition
         else "each day by the edition in force on its date"
     )
     result: dict[str, Any] = {
@@ -116,15 +120,20 @@ def assessment_json(assessment: AirAssessment) -> dict[str, Any]:
         result["period"]["three_year_moving_mean"] = {
             "years": list(assessment.three_year_years),
             "rule": f"HJ 663—2026 three-year moving mean of each annual statistic, {first}–{last} "
-                    "(docs/decisions.md row 18); null where a year has no value",
+            "(docs/decisions.md row 18); null where a year has no value",
         }
     if len(cities) > 1:
         result["cities"] = {city: sites[city] for city in cities}
         result["stations_by_city"] = {city: list(m) for city, m in assessment.city_members.items()}
     if assessment.exclusions:
         result["exclusions"] = [
-            {"city": e.city, "date": e.day.isoformat(), "kind": e.kind.value,
-             "pollutants": sorted(p.value for p in e.pollutants), "approved_by": e.approved_by}
+            {
+                "city": e.city,
+                "date": e.day.isoformat(),
+                "kind": e.kind.value,
+                "pollutants": sorted(p.value for p in e.pollutants),
+                "approved_by": e.approved_by,
+            }
             for e in assessment.exclusions
         ]
     if assessment.imported is not None:
@@ -149,8 +158,9 @@ def validity_report(assessment: AirAssessment) -> dict[str, Any]:
         reasons = invalid.group_by("invalid_reason").len().sort("len", descending=True)
         report["hourly_values_read"] = measurements.height
         report["hourly_values_invalid"] = invalid.height
-        report["invalid_by_reason"] = dict(zip(reasons["invalid_reason"].to_list(), reasons["len"].to_list(),
-                                               strict=True))
+        report["invalid_by_reason"] = dict(
+            zip(reasons["invalid_reason"].to_list(), reasons["len"].to_list(), strict=True)
+        )
     daily = assessment.daily
     in_period = assessment.day_mask()
     report["daily_values_invalid"] = {
@@ -233,5 +243,3 @@ def daily_table(assessment: AirAssessment, *, excluding: bool = False) -> pl.Dat
             row["invalid"] = "; ".join(reasons)
             rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
-
-

@@ -28,40 +28,87 @@ from ecowatch.standards import Edition, StandardsError
 if TYPE_CHECKING:  # imported where used: `ecowatch --help` stays quick
     from ecowatch.importers import Format, ImportResult
 
-air_app = typer.Typer(help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).",
-                      no_args_is_help=True)
+air_app = typer.Typer(
+    help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).", no_args_is_help=True
+)
 app.add_typer(air_app, name="air")
+
 
 class InputFormat(StrEnum):
     prsa = "prsa"
     cnemc = "cnemc"
     long = "long"
 
+
 class Standard(StrEnum):
     s2012 = "2012"
     s2026 = "2026"
 
+
 PathArg = Annotated[Path, typer.Argument(help="A data file or a folder of them.", exists=True)]
-FormatOpt = Annotated[InputFormat, typer.Option("--format", help="prsa (UCI Beijing), cnemc (date,hour,type,...), "
-                                                "long (station,time,pollutant,value).")]
+FormatOpt = Annotated[
+    InputFormat,
+    typer.Option(
+        "--format",
+        help="prsa (UCI Beijing), cnemc (date,hour,type,...), long (station,time,pollutant,value).",
+    ),
+]
 FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
-StationsOpt = Annotated[str | None, typer.Option("--stations", help="Stations forming the city, e.g. 1003A,Tiantan.")]
-StandardOpt = Annotated[Standard | None, typer.Option("--standard", help="Force an edition (default: by the date "
-                                                      "of the data).")]
-DustOpt = Annotated[Path | None, typer.Option("--dust-days", help="Approved sand-dust / exceptional-event days "
-                                              "(city,date,kind,approved_by[,pollutants]).", exists=True)]
-LenientOpt = Annotated[bool, typer.Option("--lenient", help="Mark bad values invalid and go on (counted in the "
-                                          "report) instead of stopping at the first.")]
-SourceArg = Annotated[Path | None, typer.Argument(help="A data file or a folder of them (or use --db).", exists=True)]
-SourceFormatOpt = Annotated[InputFormat | None, typer.Option("--format", help="prsa (UCI Beijing), cnemc "
-                                                            "(date,hour,type,...), long (station,time,pollutant,value).")]
-StoreOpt = Annotated[str | None, typer.Option("--db", help="Read the measurements from the store at this URL "
-                                              "instead of files ('default': $ECOWATCH_DB or the embedded SQLite).")]
+StationsOpt = Annotated[
+    str | None, typer.Option("--stations", help="Stations forming the city, e.g. 1003A,Tiantan.")
+]
+StandardOpt = Annotated[
+    Standard | None, typer.Option("--standard", help="Force an edition (default: by the date of the data).")
+]
+DustOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dust-days",
+        help="Approved sand-dust / exceptional-event days (city,date,kind,approved_by[,pollutants]).",
+        exists=True,
+    ),
+]
+LenientOpt = Annotated[
+    bool,
+    typer.Option(
+        "--lenient",
+        help="Mark bad values invalid and go on (counted in the report) instead of stopping at the first.",
+    ),
+]
+SourceArg = Annotated[
+    Path | None, typer.Argument(help="A data file or a folder of them (or use --db).", exists=True)
+]
+SourceFormatOpt = Annotated[
+    InputFormat | None,
+    typer.Option(
+        "--format",
+        help="prsa (UCI Beijing), cnemc (date,hour,type,...), long (station,time,pollutant,value).",
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Read the measurements from the store at this URL "
+        "instead of files ('default': $ECOWATCH_DB or the embedded SQLite).",
+    ),
+]
 
-def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date,
-                    stations: str | None, standard: Standard | None, dust_days: Path | None, lenient: bool,
-                    db: str | None = None, *, history_from: dt.date | None = None):
+
+def _run_assessment(
+    path: Path | None,
+    fmt: InputFormat | None,
+    first: dt.date,
+    last: dt.date,
+    stations: str | None,
+    standard: Standard | None,
+    dust_days: Path | None,
+    lenient: bool,
+    db: str | None = None,
+    *,
+    history_from: dt.date | None = None,
+):
     from ecowatch.assessment.air import assess_air
     from ecowatch.assessment.exclusions import read_exclusions
 
@@ -73,7 +120,9 @@ def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, 
         exclusions = read_exclusions(dust_days) if dust_days else []
         imported = _read_source(path, fmt, min(first, history_from or first), last, lenient, db)
         return assess_air(
-            imported, first, last,
+            imported,
+            first,
+            last,
             stations=[s.strip() for s in stations.split(",") if s.strip()] if stations else None,
             edition=Edition(standard.value) if standard else None,
             exclusions=exclusions,
@@ -82,14 +131,23 @@ def _run_assessment(path: Path | None, fmt: InputFormat | None, first: dt.date, 
     except (EcowatchError, StandardsError) as error:
         raise fail(error) from None
 
-def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date, lenient: bool,
-                 db: str | None):
+
+def _read_source(
+    path: Path | None, fmt: InputFormat | None, first: dt.date, last: dt.date, lenient: bool, db: str | None
+):
     if db is None:
         from ecowatch.importers import read
 
         assert path is not None and fmt is not None, "_read_source: files need PATH and --format"
         # InputFormat's values are exactly the importers' Format names.
-        return read(path, cast("Format", fmt.value), lenient=lenient, date_from=first, date_to=last, progress=sys.stderr.isatty())
+        return read(
+            path,
+            cast("Format", fmt.value),
+            lenient=lenient,
+            date_from=first,
+            date_to=last,
+            progress=sys.stderr.isatty(),
+        )
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.store import database_url, make_engine, session_factory
@@ -105,11 +163,18 @@ def _read_source(path: Path | None, fmt: InputFormat | None, first: dt.date, las
     finally:
         engine.dispose()
 
+
 @air_app.command("aqi")
 def air_aqi(
-    input_path: Annotated[Path, typer.Option("--input", help="CASES.csv: id,averaging,SO2,NO2,PM10,PM2.5,CO,"
-                                             "O3_1h,O3_8h", exists=True)],
-    standard: Annotated[Standard | None, typer.Option("--standard", help="Edition (default: in force today).")] = None,
+    input_path: Annotated[
+        Path,
+        typer.Option(
+            "--input", help="CASES.csv: id,averaging,SO2,NO2,PM10,PM2.5,CO,O3_1h,O3_8h", exists=True
+        ),
+    ],
+    standard: Annotated[
+        Standard | None, typer.Option("--standard", help="Edition (default: in force today).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """IAQI, AQI, level and primary pollutants of each case (HJ 633)."""
@@ -131,12 +196,20 @@ def air_aqi(
     for row in results:
         iaqi = ", ".join(f"{k} {v}" for k, v in row["iaqi"].items())
         category = f"{row['category_zh']} {row['category_en']}" if row["level"] else "NA"
-        table.add_row(row["id"], str(row["aqi"] if row["aqi"] is not None else "NA"), str(row["level"] or "—"),
-                      category, ", ".join(row["primary_pollutants"]) or "—", iaqi)
+        table.add_row(
+            row["id"],
+            str(row["aqi"] if row["aqi"] is not None else "NA"),
+            str(row["level"] or "—"),
+            category,
+            ", ".join(row["primary_pollutants"]) or "—",
+            iaqi,
+        )
     console.print(table)
+
 
 def _fixed(value: float | None, decimals: int) -> str:
     return "—" if value is None else f"{value:.{decimals}f}"
+
 
 def _headline_columns() -> dict[str, str]:
     """Pollutant key -> column title of the summary tables: the headline statistic of each pollutant
@@ -158,10 +231,13 @@ def _summary_table(title: str, sites: dict[str, dict[str, Any]]) -> Table:
         table.add_row(
             name,
             *("—" if figures[p]["value"] is None else str(figures[p]["value"]) for p in columns),
-            str(figures["valid_days"]), str(figures["good_days"]), _fixed(figures["good_ratio_pct"], 1),
+            str(figures["valid_days"]),
+            str(figures["good_days"]),
+            _fixed(figures["good_ratio_pct"], 1),
             _fixed(figures["comprehensive_index"], 2),
         )
     return table
+
 
 @air_app.command("assess")
 def air_assess(
@@ -187,8 +263,18 @@ def air_assess(
 
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     edition = Edition(standard.value) if standard else edition_for(last)
-    assessment = _run_assessment(path, fmt, first, last, stations, standard, dust_days, lenient, db,
-                                 history_from=three_year_start(first, last, edition))
+    assessment = _run_assessment(
+        path,
+        fmt,
+        first,
+        last,
+        stations,
+        standard,
+        dust_days,
+        lenient,
+        db,
+        history_from=three_year_start(first, last, edition),
+    )
     result = assessment_json(assessment)
     if as_json:
         print_json(result)
@@ -196,8 +282,13 @@ def air_assess(
     period = result["period"]
     sites = {**({"city": result["city"]} if result["city"] else {}), **result["by_station"]}
     city = f"city = {', '.join(result['stations'])}" if result["city"] else "no assessment station: no city"
-    console.print(_summary_table(f"{period['from']} – {period['to']} (standard {period['standard']}, limits "
-                                 f"{period['limits']}); {city}", sites))
+    console.print(
+        _summary_table(
+            f"{period['from']} – {period['to']} (standard {period['standard']}, limits "
+            f"{period['limits']}); {city}",
+            sites,
+        )
+    )
     dust_free = {name: figures["excluding_dust"] for name, figures in sites.items()}
     if assessment.exclusions:
         console.print(_summary_table("excluding approved sand-dust / exceptional-event days", dust_free))
@@ -209,8 +300,9 @@ def _three_year_table(years: tuple[int, int, int], sites: dict[str, dict[str, An
     """The HJ 663—2026 three-year moving means of each site's headline statistics."""
     from ecowatch.standards.ranking import INDEX_STATISTICS
 
-    table = Table(title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} "
-                        "(— where a year has no value)")
+    table = Table(
+        title=f"HJ 663—2026 three-year moving means, {years[0]}–{years[-1]} (— where a year has no value)"
+    )
     table.add_column("site")
     columns = _headline_columns()
     for column in columns.values():
@@ -218,14 +310,16 @@ def _three_year_table(years: tuple[int, int, int], sites: dict[str, dict[str, An
     statistic = {p.value: name for p, name in INDEX_STATISTICS.items()}
     for name, figures in sites.items():
         means = figures["three_year_moving_mean"]
-        table.add_row(name, *("—" if means[p][statistic[p]] is None else str(means[p][statistic[p]])
-                              for p in columns))
+        table.add_row(
+            name, *("—" if means[p][statistic[p]] is None else str(means[p][statistic[p]]) for p in columns)
+        )
     return table
 
 
 class RankBy(StrEnum):
     city = "city"
     station = "station"
+
 
 @air_app.command("rank")
 def air_rank(
@@ -248,24 +342,47 @@ def air_rank(
     assessment = _run_assessment(path, fmt, before_first, last, None, standard, None, lenient, db)
     rows = rank_sites(assessment, first, last, kind=by.value)
     if as_json:
-        print_json([
-            {**row.__dict__, "index": _number(row.index), "previous_index": _number(row.previous_index),
-             "change_pct": _number(row.change_pct)}
-            for row in rows
-        ])
+        print_json(
+            [
+                {
+                    **row.__dict__,
+                    "index": _number(row.index),
+                    "previous_index": _number(row.previous_index),
+                    "change_pct": _number(row.change_pct),
+                }
+                for row in rows
+            ]
+        )
         return
     table = Table(title=f"{by.value} ranking, {first} – {last} (change against {before_first} onwards)")
-    for column in ("rank", by.value, "index", "PM2.5", "good %", "index a year before", "change %", "change rank"):
+    for column in (
+        "rank",
+        by.value,
+        "index",
+        "PM2.5",
+        "good %",
+        "index a year before",
+        "change %",
+        "change rank",
+    ):
         table.add_column(column, justify="left" if column == by.value else "right")
     for row in rows:
-        table.add_row(str(row.index_rank or "—"), f"{row.site} {row.name}" if row.name != row.site else row.site,
-                      str(row.index or "—"), str(row.pm2_5 if row.pm2_5 is not None else "—"),
-                      _fixed(row.good_ratio_pct, 1), str(row.previous_index or "—"), str(row.change_pct or "—"),
-                      str(row.change_rank or "—"))
+        table.add_row(
+            str(row.index_rank or "—"),
+            f"{row.site} {row.name}" if row.name != row.site else row.site,
+            str(row.index or "—"),
+            str(row.pm2_5 if row.pm2_5 is not None else "—"),
+            _fixed(row.good_ratio_pct, 1),
+            str(row.previous_index or "—"),
+            str(row.change_pct or "—"),
+            str(row.change_rank or "—"),
+        )
     console.print(table)
+
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
+
 
 @air_app.command("daily")
 def air_daily(
@@ -274,7 +391,9 @@ def air_daily(
     *,
     date_from: FromOpt,
     date_to: ToOpt,
-    out: Annotated[Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead of printing.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write FILE.csv or FILE.xlsx instead of printing.")
+    ] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     dust_days: DustOpt = None,
@@ -285,8 +404,17 @@ def air_daily(
     from ecowatch.assessment.publish import daily_table
     from ecowatch.reports.spreadsheets import csv_bytes, sheet_name, write_csv, write_xlsx
 
-    assessment = _run_assessment(path, fmt, parse_date(date_from, "--from"), parse_date(date_to, "--to"), stations,
-                                 standard, dust_days, lenient, db)
+    assessment = _run_assessment(
+        path,
+        fmt,
+        parse_date(date_from, "--from"),
+        parse_date(date_to, "--to"),
+        stations,
+        standard,
+        dust_days,
+        lenient,
+        db,
+    )
     frame = daily_table(assessment)
     if out is None:  # a pipe: no byte-order mark
         sys.stdout.write(csv_bytes(frame, bom=False).decode("utf-8"))
@@ -299,13 +427,16 @@ def air_daily(
     else:
         raise fail(ValueError(f"--out: use a .csv or .xlsx file name, not {out.name!r}"))
 
+
 @air_app.command("explain")
 def air_explain(
     path: SourceArg = None,
     fmt: SourceFormatOpt = None,
     *,
     day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD.")],
-    station: Annotated[str | None, typer.Option("--station", help="Station code or name (default: the city).")] = None,
+    station: Annotated[
+        str | None, typer.Option("--station", help="Station code or name (default: the city).")
+    ] = None,
     stations: StationsOpt = None,
     standard: StandardOpt = None,
     lenient: LenientOpt = False,
@@ -322,8 +453,9 @@ def air_explain(
             raise fail(ValueError("no assessment station forms a city on that day: name one with --station"))
         code = next(iter(assessment.city_members))
     else:
-        match = next((s for s in assessment.stations if station.casefold() in {n.casefold() for n in s.names()}),
-                     None)
+        match = next(
+            (s for s in assessment.stations if station.casefold() in {n.casefold() for n in s.names()}), None
+        )
         if match is None:
             raise fail(ValueError(f"--station {station!r} is not in the data"))
         code = match.code
@@ -333,37 +465,58 @@ def air_explain(
         return
     _print_explanation(account)
 
+
 def _print_explanation(account: dict[str, Any]) -> None:
     members = f" = mean of {', '.join(account['members'])}" if account["members"] else ""
-    console.print(f"[bold]{account['name']}[/] ({account['site']}{members}) on {account['date']}, "
-                  f"standard {account['edition']}")
+    console.print(
+        f"[bold]{account['name']}[/] ({account['site']}{members}) on {account['date']}, "
+        f"standard {account['edition']}"
+    )
     hours = Table(title="hours per pollutant")
     for column in ("pollutant", "present", "missing hours", "rejected at import"):
         hours.add_column(column)
     for pollutant, info in account["pollutants"].items():
-        hours.add_row(pollutant, str(info["hours_present"]), ", ".join(map(str, info["hours_missing"])) or "—",
-                      "; ".join(info["rejected_at_import"]) or "—")
+        hours.add_row(
+            pollutant,
+            str(info["hours_present"]),
+            ", ".join(map(str, info["hours_missing"])) or "—",
+            "; ".join(info["rejected_at_import"]) or "—",
+        )
     console.print(hours)
     windows = Table(title="O3 8-h windows (hour labels)")
     for column in ("hours", "valid hours", "mean", "valid"):
         windows.add_column(column)
     for window in account["o3_8h_windows"]:
-        windows.add_row(window["hours"], str(window["valid_hours"]), str(window["mean"]), "yes" if window["valid"]
-                        else "no")
+        windows.add_row(
+            window["hours"],
+            str(window["valid_hours"]),
+            str(window["mean"]),
+            "yes" if window["valid"] else "no",
+        )
     console.print(windows)
     items = Table(title="daily indicators")
     for column in ("indicator", "value", "formed from", "valid", "IAQI", "in daily AQI", "why invalid"):
         items.add_column(column)
     for name, info in account["items"].items():
-        items.add_row(name, str(info["value"]), str(info["formed_from"]), "yes" if info["valid"] else "no",
-                      str(info["iaqi"]), "yes" if info["in_daily_aqi"] else "no", info["why_invalid"] or "")
+        items.add_row(
+            name,
+            str(info["value"]),
+            str(info["formed_from"]),
+            "yes" if info["valid"] else "no",
+            str(info["iaqi"]),
+            "yes" if info["in_daily_aqi"] else "no",
+            info["why_invalid"] or "",
+        )
     console.print(items)
     aqi = account["aqi"] if account["aqi"] is not None else "NA"
-    console.print(f"AQI {aqi} {account['category_zh'] or ''} {account['category_en'] or ''}; primary: "
-                  f"{', '.join(account['primary_pollutants']) or '—'}; counted in period figures: "
-                  f"{'yes' if account['counted'] else 'no'}")
+    console.print(
+        f"AQI {aqi} {account['category_zh'] or ''} {account['category_en'] or ''}; primary: "
+        f"{', '.join(account['primary_pollutants']) or '—'}; counted in period figures: "
+        f"{'yes' if account['counted'] else 'no'}"
+    )
     for rule, text in account["rules"].items():
         console.print(f"  rule {rule}: {text}", style="dim")
+
 
 def demo_data_folder() -> Path:
     """Where the demo's Beijing data are: ECOWATCH_DATA, the checkout's data/demo (CC BY 4.0 copy),
@@ -376,13 +529,24 @@ def demo_data_folder() -> Path:
     for candidate in candidates:
         if (candidate / "beijing-prsa").is_dir():
             return candidate
-    raise fail(FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/"))
+    raise fail(
+        FileNotFoundError("demo data not found: set ECOWATCH_DATA to the folder holding beijing-prsa/")
+    )
+
 
 @app.command("demo")
-def demo(db: DbOpt = None,
-         store: Annotated[bool, typer.Option("--store/--no-store", help="Also put the demo into the store "
-                                             "for `ecowatch serve` (Beijing data, demo enterprises, devices, "
-                                             "users).")] = True) -> None:
+def demo(
+    db: DbOpt = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store",
+            help="Also put the demo into the store "
+            "for `ecowatch serve` (Beijing data, demo enterprises, devices, "
+            "users).",
+        ),
+    ] = True,
+) -> None:
     """Print the official-style assessment of the Beijing demo data (2014–2016, by month) and put the demo
     into the store (--db, default the embedded SQLite) for `ecowatch serve --simulate`."""
     from importlib import resources
@@ -398,37 +562,61 @@ def demo(db: DbOpt = None,
     first, last = dt.date(2014, 1, 1), dt.date(2016, 12, 31)
     console.print(f"Loading the 12 national-control stations of Beijing from {folder} …")
     # Read once, all of it: the store gets the whole set (seed_demo), the figures 2014-2016.
-    whole = (read(folder, "prsa", progress=True) if store
-             else read(folder, "prsa", date_from=first, date_to=last, progress=True))
+    whole = (
+        read(folder, "prsa", progress=True)
+        if store
+        else read(folder, "prsa", date_from=first, date_to=last, progress=True)
+    )
     in_years = whole.measurements.filter(pl.col("time").dt.date().is_between(first, last))
-    imported = ImportResult(measurements=in_years, stations=whole.stations, issues=whole.issues,
-                            sources=whole.sources)
-    with resources.as_file(resources.files("ecowatch.assessment") / "data" / "demo_sand_dust_beijing.csv") as dust:
+    imported = ImportResult(
+        measurements=in_years, stations=whole.stations, issues=whole.issues, sources=whole.sources
+    )
+    with resources.as_file(
+        resources.files("ecowatch.assessment") / "data" / "demo_sand_dust_beijing.csv"
+    ) as dust:
         exclusions = read_exclusions(dust)
     assessment = assess_air(imported, first, last, exclusions=exclusions)
     city = next(iter(assessment.city_members))
     years = {}
     for year in (2014, 2015, 2016):
         years[str(year)] = period_json(assessment.period(city, dt.date(year, 1, 1), dt.date(year, 12, 31)))
-    console.print(_summary_table(f"Beijing ({city}), national-control assessment stations "
-                                 f"{', '.join(assessment.city_members[city])}; HJ 663-2013 / HJ 633-2012", years))
-    dust_free = {"2015 excluding sand dust": period_json(assessment.period(city, dt.date(2015, 1, 1),
-                                                                         dt.date(2015, 12, 31), excluding=True))}
+    console.print(
+        _summary_table(
+            f"Beijing ({city}), national-control assessment stations "
+            f"{', '.join(assessment.city_members[city])}; HJ 663-2013 / HJ 633-2012",
+            years,
+        )
+    )
+    dust_free = {
+        "2015 excluding sand dust": period_json(
+            assessment.period(city, dt.date(2015, 1, 1), dt.date(2015, 12, 31), excluding=True)
+        )
+    }
     days = ", ".join(f"{e.day}" for e in exclusions)
-    console.print(_summary_table(f"2015 without the PM of sand-dust days {days} (an illustrative list, not an "
-                                 "official one)", dust_free))
+    console.print(
+        _summary_table(
+            f"2015 without the PM of sand-dust days {days} (an illustrative list, not an official one)",
+            dust_free,
+        )
+    )
     months = {}
     for month in range(1, 13):
         first_day = dt.date(2016, month, 1)
         last_day = (first_day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         months[first_day.strftime("%Y-%m")] = period_json(assessment.period(city, first_day, last_day))
     console.print(_summary_table("Beijing 2016 by month", months))
-    stations = {s.code + " " + s.name: period_json(assessment.period(s.code, dt.date(2016, 1, 1),
-                                                                        dt.date(2016, 12, 31)))
-                for s in assessment.stations}
+    stations = {
+        s.code + " " + s.name: period_json(
+            assessment.period(s.code, dt.date(2016, 1, 1), dt.date(2016, 12, 31))
+        )
+        for s in assessment.stations
+    }
     console.print(_summary_table("Stations, 2016", stations))
-    console.print("Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
-                  "--to 2016-12-31 --json", style="dim")
+    console.print(
+        "Try: .venv/bin/ecowatch air assess data/demo/beijing-prsa --format prsa --from 2016-01-01 "
+        "--to 2016-12-31 --json",
+        style="dim",
+    )
     if store:
         _seed_store(db, folder, whole)
 
@@ -442,18 +630,29 @@ def _seed_store(db: str | None, folder: Path, imported: ImportResult) -> None:
 
     url = database_url(db)
     try:
-        done = seed_demo(url, folder, progress=True, say=lambda text: console.print(text, highlight=False),
-                         imported=imported)
+        done = seed_demo(
+            url,
+            folder,
+            progress=True,
+            say=lambda text: console.print(text, highlight=False),
+            imported=imported,
+        )
     except (EcowatchError, SQLAlchemyError, OSError) as error:
         raise fail(error) from None
-    console.print(f"The demo is in the store {display_url(url)}"
-                  + (f" ({done.loaded_values:,} values loaded)" if done.loaded_values else ""), highlight=False)
+    console.print(
+        f"The demo is in the store {display_url(url)}"
+        + (f" ({done.loaded_values:,} values loaded)" if done.loaded_values else ""),
+        highlight=False,
+    )
     users = Table(title="Demo users (sign in on the map page)")
     for column in ("user", "password", "role", "sees"):
         users.add_column(column)
     for user in DEMO_USERS:
         users.add_row(user.username, user.password, user.role, user.what)
     console.print(users)
-    console.print(f"{len(DEMO_DEVICES)} demo HJ 212 devices (editions "
-                  f"{', '.join(sorted({d.version for d in DEMO_DEVICES}))}) are registered; "
-                  "`ecowatch serve --simulate` runs them.", highlight=False)
+    console.print(
+        f"{len(DEMO_DEVICES)} demo HJ 212 devices (editions "
+        f"{', '.join(sorted({d.version for d in DEMO_DEVICES}))}) are registered; "
+        "`ecowatch serve --simulate` runs them.",
+        highlight=False,
+    )

@@ -12,7 +12,9 @@ from rich.console import Console
 
 from ecowatch.errors import EcowatchError
 
-app = typer.Typer(help="ecowatch: monitoring data to official figures, warnings and action.", no_args_is_help=True)
+app = typer.Typer(
+    help="ecowatch: monitoring data to official figures, warnings and action.", no_args_is_help=True
+)
 
 # Tables of figures need room; when printing to a file or pipe, do not squeeze them to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -37,7 +39,23 @@ def parse_date(text: str, option: str) -> dt.date:
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $ECOWATCH_DB, else ecowatch.db in "
-                                           "$ECOWATCH_DATA_DIR or ~/.local/share/ecowatch).")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $ECOWATCH_DB, else ecowatch.db in "
+        "$ECOWATCH_DATA_DIR or ~/.local/share/ecowatch).",
+    ),
+]
 
-__all__ = ["DbOpt", "EcowatchError", "JsonOpt", "app", "console", "errors", "fail", "parse_date", "print_json"]
+__all__ = [
+    "DbOpt",
+    "EcowatchError",
+    "JsonOpt",
+    "app",
+    "console",
+    "errors",
+    "fail",
+    "parse_date",
+    "print_json",
+]

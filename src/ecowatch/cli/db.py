@@ -14,10 +14,10 @@ db_app = typer.Typer(help="The store: schema migrations and loading data.", no_a
 app.add_typer(db_app, name="db")
 
 
-
 @db_app.command("upgrade")
-def db_upgrade(db: DbOpt = None,
-               revision: Annotated[str, typer.Option("--revision", help="Target revision.")] = "head") -> None:
+def db_upgrade(
+    db: DbOpt = None, revision: Annotated[str, typer.Option("--revision", help="Target revision.")] = "head"
+) -> None:
     """Create or migrate the database schema (Alembic) to the latest revision."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,10 +33,14 @@ def db_upgrade(db: DbOpt = None,
 
 
 @db_app.command("load")
-def db_load(path: PathArg, fmt: FormatOpt,
-            date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-            date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-            db: DbOpt = None, lenient: LenientOpt = False) -> None:
+def db_load(
+    path: PathArg,
+    fmt: FormatOpt,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    db: DbOpt = None,
+    lenient: LenientOpt = False,
+) -> None:
     """Read data files and store their stations and values (loading the same data again changes nothing)."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,12 +48,25 @@ def db_load(path: PathArg, fmt: FormatOpt,
     from ecowatch.store import database_url
     from ecowatch.store.audit import cli_actor
 
-    first, last = (parse_date(date_from, "--from") if date_from else None), (parse_date(date_to, "--to") if date_to else None)
+    first, last = (
+        (parse_date(date_from, "--from") if date_from else None),
+        (parse_date(date_to, "--to") if date_to else None),
+    )
     try:
-        done = load_files(url=database_url(db), path=path, format=fmt.value, actor=cli_actor(),
-                          first_day=first, last_day=last, lenient=lenient, progress=sys.stderr.isatty())
+        done = load_files(
+            url=database_url(db),
+            path=path,
+            format=fmt.value,
+            actor=cli_actor(),
+            first_day=first,
+            last_day=last,
+            lenient=lenient,
+            progress=sys.stderr.isatty(),
+        )
     except (EcowatchError, SQLAlchemyError, ValueError) as error:
         raise fail(error) from None
-    console.print(f"{done.values:,} values ({done.invalid:,} invalid) of {done.stations} stations from "
-                  f"{done.files} files: {done.written:,} rows inserted or changed; read {done.read_seconds:.1f} s, "
-                  f"stored {done.write_seconds:.1f} s" + (f"; {done.issues:,} input issues" if done.issues else ""))
+    console.print(
+        f"{done.values:,} values ({done.invalid:,} invalid) of {done.stations} stations from "
+        f"{done.files} files: {done.written:,} rows inserted or changed; read {done.read_seconds:.1f} s, "
+        f"stored {done.write_seconds:.1f} s" + (f"; {done.issues:,} input issues" if done.issues else "")
+    )

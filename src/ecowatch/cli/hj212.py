@@ -14,12 +14,15 @@ hj212_app = typer.Typer(help="HJ 212 protocol tools for people on the ground.", 
 app.add_typer(hj212_app, name="hj212")
 
 
-
 @hj212_app.command("decode")
 def hj212_decode(
     file: Annotated[Path, typer.Argument(help="One frame per line (trailing CR LF optional).", exists=True)],
-    keys: Annotated[Path | None, typer.Option("--keys", help="CSV mn,sm4_key_hex: SM4 keys to decrypt HJ 212-2025 "
-                                              "frames.", exists=True)] = None,
+    keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--keys", help="CSV mn,sm4_key_hex: SM4 keys to decrypt HJ 212-2025 frames.", exists=True
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decode captured frames: header fields, CRC check, and every value with its code's name and unit."""
@@ -37,8 +40,11 @@ def hj212_decode(
         except KeyTableError as exc:
             raise fail(exc) from None
         key_for = key_table.get
-    records = [decode_line(number, line, key_for=key_for, details=not as_json)
-               for number, line in enumerate(file.read_bytes().splitlines(), start=1) if line.strip()]
+    records = [
+        decode_line(number, line, key_for=key_for, details=not as_json)
+        for number, line in enumerate(file.read_bytes().splitlines(), start=1)
+        if line.strip()
+    ]
     if as_json:
         print_json(records)
         return
@@ -50,16 +56,31 @@ def hj212_decode(
         if record["encrypted"]:
             problem = "; ".join(p for p in ("SM4-decrypted", problem) if p)
         if not record["values"]:
-            table.add_row(str(record["line"]), record["mn"] or "", record["cn"] or "", record["data_time"] or "",
-                          "", "", "", "", problem)
+            table.add_row(
+                str(record["line"]),
+                record["mn"] or "",
+                record["cn"] or "",
+                record["data_time"] or "",
+                "",
+                "",
+                "",
+                "",
+                problem,
+            )
         for i, (code, suffixes) in enumerate(record["values"].items()):
             # 2005 codes by the 原编码 mapping (S02 is the flue-gas velocity a01011, not SO2, which is 02).
             factor, label = factor_of(code), code_label(code)
             shown = code if factor is None or factor.code == code else f"{code} → {factor.code}"
             name = f"{label.name_zh} ({label.name_en})" if label.name_en != label.name_zh else label.name_zh
-            table.add_row(str(record["line"]) if i == 0 else "", record["mn"] if i == 0 else "",
-                          record["cn"] if i == 0 else "", (record["data_time"] or "") if i == 0 else "", shown,
-                          name if factor else "? (not in HJ 212 Annex B)", label.unit,
-                          ", ".join(f"{k}={v}" for k, v in suffixes.items()),
-                          problem if i == 0 else "")
+            table.add_row(
+                str(record["line"]) if i == 0 else "",
+                record["mn"] if i == 0 else "",
+                record["cn"] if i == 0 else "",
+                (record["data_time"] or "") if i == 0 else "",
+                shown,
+                name if factor else "? (not in HJ 212 Annex B)",
+                label.unit,
+                ", ".join(f"{k}={v}" for k, v in suffixes.items()),
+                problem if i == 0 else "",
+            )
     console.print(table)

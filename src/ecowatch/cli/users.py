@@ -17,9 +17,15 @@ app.add_typer(users_app, name="users")
 def users_add(
     username: Annotated[str, typer.Option("--username", help="Sign-in name.")],
     role: Annotated[str, typer.Option("--role", help="admin, province, city, county or enterprise.")],
-    region: Annotated[str | None, typer.Option("--region", help="Region code (province/city/county roles).")] = None,
-    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Enterprise code (enterprise role).")] = None,
-    password: Annotated[str | None, typer.Option("--password", help="Password (default: asked for, hidden).")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Region code (province/city/county roles).")
+    ] = None,
+    enterprise: Annotated[
+        str | None, typer.Option("--enterprise", help="Enterprise code (enterprise role).")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Password (default: asked for, hidden).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Add a user; the role decides whether --region or --enterprise is needed. Recorded in the audit log."""
@@ -40,8 +46,15 @@ def users_add(
         engine = open_engine(database_url(db))
         try:
             with session_factory(engine.execution_options(**{SQLITE_IMMEDIATE: True})).begin() as session:
-                user = create_user(session=session, username=username, password_hash=password_hash, role=role,
-                                   region_code=region, enterprise_code=enterprise, actor=cli_actor())
+                user = create_user(
+                    session=session,
+                    username=username,
+                    password_hash=password_hash,
+                    role=role,
+                    region_code=region,
+                    enterprise_code=enterprise,
+                    actor=cli_actor(),
+                )
                 scope = region or enterprise or "everything"
                 console.print(f"added user {user.username} ({user.role}, sees {scope})", highlight=False)
         finally:
@@ -81,10 +94,13 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         try:
             with session_factory(engine)() as session:
                 rows: list[dict[str, Any]] = [
-                    {"username": u.username, "role": u.role,
-                     "region": u.region.code if u.region is not None else None,
-                     "enterprise": u.enterprise.code if u.enterprise is not None else None,
-                     "active": u.active}
+                    {
+                        "username": u.username,
+                        "role": u.role,
+                        "region": u.region.code if u.region is not None else None,
+                        "enterprise": u.enterprise.code if u.enterprise is not None else None,
+                        "active": u.active,
+                    }
                     for u in list_users(session=session)
                 ]
         finally:
@@ -98,6 +114,11 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     for column in ("username", "role", "region", "enterprise", "active"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["username"], row["role"], row["region"] or "—", row["enterprise"] or "—",
-                      "yes" if row["active"] else "no")
+        table.add_row(
+            row["username"],
+            row["role"],
+            row["region"] or "—",
+            row["enterprise"] or "—",
+            "yes" if row["active"] else "no",
+        )
     console.print(table)

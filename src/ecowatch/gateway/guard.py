@@ -87,13 +87,22 @@ class CredentialGuard:
     commissioning engineer behind one address typing MNs and passwords).
     """
 
-    def __init__(self, *, mn_burst: int = 10, mn_leak_s: float = 60.0, address_burst: int = 30,
-                 address_leak_s: float = 10.0, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        mn_burst: int = 10,
+        mn_leak_s: float = 60.0,
+        address_burst: int = 30,
+        address_leak_s: float = 10.0,
+        max_entries: int = 100_000,
+    ) -> None:
         self._mns = _Buckets(mn_burst, mn_leak_s, max_entries)
         self._addresses = _Buckets(address_burst, address_leak_s, max_entries)
         self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()  # pairs already counted
         self._accepted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-        self._failed_from: OrderedDict[tuple[str, str], None] = OrderedDict()  # (MN, address) with a wrong one
+        self._failed_from: OrderedDict[tuple[str, str], None] = (
+            OrderedDict()
+        )  # (MN, address) with a wrong one
         self._salt = secrets.token_bytes(16)
         self.max_entries = max_entries
         self.refused = 0

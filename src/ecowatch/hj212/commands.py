@@ -102,8 +102,9 @@ def _command(
     flag = _VERSION_BITS[device.version] << 2
     if ack:
         flag |= 3 if device.version == "2005" else 1
-    frame = Frame(device.version, qn, device.st, cn, device.pw, device.mn, flag, None, None,
-                  make_cp(None, params or {}))
+    frame = Frame(
+        device.version, qn, device.st, cn, device.pw, device.mn, flag, None, None, make_cp(None, params or {})
+    )
     return build_frame(frame, key=key)
 
 
@@ -130,13 +131,16 @@ def get_system_time(device: Recipient, *, qn: str, pol_id: str | None = None) ->
     return _command(device, Command.GET_TIME, qn, _pol_id(pol_id))
 
 
-def set_system_time(device: Recipient, *, qn: str, system_time: str | datetime, pol_id: str | None = None) -> bytes:
+def set_system_time(
+    device: Recipient, *, qn: str, system_time: str | datetime, pol_id: str | None = None
+) -> bytes:
     """CN=1012: time calibration, ``SystemTime=YYYYMMDDhhmmss`` (Annex C.3, §6.7 step 1).
 
     Sent on first connection and after a device's 1013 time-calibration request (§6.3).
     """
-    return _command(device, Command.SET_TIME, qn,
-                    {**_pol_id(pol_id), "SystemTime": _timestamp("SystemTime", system_time)})
+    return _command(
+        device, Command.SET_TIME, qn, {**_pol_id(pol_id), "SystemTime": _timestamp("SystemTime", system_time)}
+    )
 
 
 def get_rtd_interval(device: Recipient, *, qn: str) -> bytes:
@@ -203,7 +207,9 @@ def request_history(
     """
     allowed = HISTORY_COMMANDS.get(device.version, frozenset())
     if cn not in allowed:
-        raise BuildError(f"CN={cn} is not a history request in HJ 212-{device.version}; one of {sorted(allowed)}")
+        raise BuildError(
+            f"CN={cn} is not a history request in HJ 212-{device.version}; one of {sorted(allowed)}"
+        )
     begin = _timestamp("BeginTime", begin_time)
     end = _timestamp("EndTime", end_time)
     if begin > end:
@@ -239,7 +245,9 @@ def instrument_command(
     on 3011 (Part B7, UNVERIFIED)."""
     allowed = _INSTRUMENT_COMMANDS.get(device.version, frozenset())
     if cn not in allowed:
-        raise BuildError(f"CN={cn} is not an instrument command in HJ 212-{device.version}; one of {sorted(allowed)}")
+        raise BuildError(
+            f"CN={cn} is not an instrument command in HJ 212-{device.version}; one of {sorted(allowed)}"
+        )
     params: dict[str, Value] = {"PolId": pol_id}
     if calibration_type is not None:
         if device.version != "2025" or cn != Command.CALIBRATE or calibration_type not in (0, 1):
@@ -248,9 +256,7 @@ def instrument_command(
     return _command(device, cn, qn, params)
 
 
-def set_new_key(
-    device: Recipient, *, qn: str, new_key: bytes, created: str, current_key: bytes
-) -> bytes:
+def set_new_key(device: Recipient, *, qn: str, new_key: bytes, created: str, current_key: bytes) -> bytes:
     """CN=1014 (HJ 212-2025): issue a new SM4 key to the device, encrypted with its current key.
 
     §6.4.3 (single source): keys are registered with the Ministry's platform and rotated every 90
@@ -265,8 +271,9 @@ def set_new_key(
         raise BuildError(f"new SM4 key must be {SM4_KEY_BYTES} bytes, got {len(new_key)}")
     if len(created) != 17 or not created.isascii() or not created.isdigit():
         raise BuildError(f"SKCreateTime must be YYYYMMDDhhmmsszzz (17 digits), got {created!r}")
-    return _command(device, 1014, qn, {"SKCreateTime": created, "NewSK": new_key.hex().upper()},
-                    key=current_key)
+    return _command(
+        device, 1014, qn, {"SKCreateTime": created, "NewSK": new_key.hex().upper()}, key=current_key
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +344,9 @@ def parse_answer(frame: Frame) -> CommandAnswer:
         name, table = ("QnRtn", QnRtn) if frame.cn == 9011 else ("ExeRtn", ExeRtn)
         code = frame.cp.params.get(name)
         if not isinstance(code, int):
-            raise FrameError(f"CN={frame.cn} from MN={frame.mn}: field {name} missing or not a number: {code!r}")
+            raise FrameError(
+                f"CN={frame.cn} from MN={frame.mn}: field {name} missing or not a number: {code!r}"
+            )
         try:
             result = table(code)
         except ValueError:

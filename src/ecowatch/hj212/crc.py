@@ -128,10 +128,12 @@ def hj212_crc16_many(segments: Sequence[bytes]) -> list[int]:
     import numpy as np  # deferred: a heavy import that only batch callers need
 
     if not _NUMPY_TABLES:
-        _NUMPY_TABLES.extend([
-            np.frombuffer(b"".join(_LANES), dtype=np.uint8).reshape(8, 256),
-            np.array(_TABLE, dtype=np.uint16),
-        ])
+        _NUMPY_TABLES.extend(
+            [
+                np.frombuffer(b"".join(_LANES), dtype=np.uint8).reshape(8, 256),
+                np.array(_TABLE, dtype=np.uint16),
+            ]
+        )
     powers, table = _NUMPY_TABLES
     result = [0xFFFF] * len(segments)
     index = [i for i, segment in enumerate(segments) if segment]

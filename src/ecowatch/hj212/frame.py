@@ -243,10 +243,12 @@ def _builder_factory(shape: tuple[tuple[int, ...], ...]) -> Callable[..., _Build
             params.append(f"k{g}_{k}")
             items.append(f"k{g}_{k}: " + (f"n[{slot}]" if slot >= 0 else f"t[{-1 - slot}]"))
         groups.append(f"c{g}: {{{', '.join(items)}}}")
-    source = (f"def factory({', '.join(params)}):\n"
-              f"    def build(n, t):\n"
-              f"        return {{{', '.join(groups)}}}\n"
-              f"    return build\n")
+    source = (
+        f"def factory({', '.join(params)}):\n"
+        f"    def build(n, t):\n"
+        f"        return {{{', '.join(groups)}}}\n"
+        f"    return build\n"
+    )
     namespace: dict[str, Callable[..., _Builder]] = {}
     exec(compile(source, "<hj212 CP layout>", "exec"), namespace)
     return namespace["factory"]
@@ -308,7 +310,10 @@ def _parse_cp_fast(text: str) -> Cp | None:
         return None  # remembered as not the fast path's shape
     numeric = layout.numeric_values(values)
     digits = "".join(numeric)
-    if digits.encode().translate(None, _NUMBER_CHARS) or max(map(len, numeric), default=0) > _MAX_NUMBER_CHARS:
+    if (
+        digits.encode().translate(None, _NUMBER_CHARS)
+        or max(map(len, numeric), default=0) > _MAX_NUMBER_CHARS
+    ):
         return None  # text fields keep any value, as in the general path; these would not be numbers
     try:
         if digits.count(".") == len(numeric):
@@ -488,11 +493,16 @@ class Frame:
         """``None`` when the length field counts what was sent, else what it disagrees with."""
         if self.sent_length is None:
             return None
-        what = "decrypted data segment" if self.plain_segment is not None and self.length_field == len(
-            self.plain_segment) else "data segment"
-        return (f"length field {self.length_field:04d} but {self.sent_length} bytes of "
-                f"{'SM4-encrypted ' if self.encrypted else ''}data segment were sent"
-                + (f" (it counts the {what})" if what != "data segment" else ""))
+        what = (
+            "decrypted data segment"
+            if self.plain_segment is not None and self.length_field == len(self.plain_segment)
+            else "data segment"
+        )
+        return (
+            f"length field {self.length_field:04d} but {self.sent_length} bytes of "
+            f"{'SM4-encrypted ' if self.encrypted else ''}data segment were sent"
+            + (f" (it counts the {what})" if what != "data segment" else "")
+        )
 
 
 # Hot-path constructor of Frame. The frozen dataclass __init__ sets each of the 19 slots through
@@ -597,7 +607,9 @@ _MN_FIELD = re.compile(rb"(?:^|[;,])[ ]*MN[ ]*=([^;,]*)")
 _ENCRYPTED_CP = b"CP=&&{0"
 
 
-def _decrypt_segment(seg: bytes, cp_at: int, key_for: KeyLookup | None, sent_crc: int) -> tuple[bytes, int | None]:
+def _decrypt_segment(
+    seg: bytes, cp_at: int, key_for: KeyLookup | None, sent_crc: int
+) -> tuple[bytes, int | None]:
     """The plaintext data segment of an SM4-encrypted one (HJ 212-2025 §6.4.2, Annex A.2), and its CRC
     when it was computed here.
 
@@ -653,8 +665,9 @@ def parse_frame(raw: bytes, *, key_for: KeyLookup | None = None, values: bool = 
     return _parse_frame(raw, key_for, None, values)
 
 
-def parse_frames(raws: Sequence[bytes], *, key_for: KeyLookup | None = None,
-                 values: bool = True) -> list[Frame | FrameError]:
+def parse_frames(
+    raws: Sequence[bytes], *, key_for: KeyLookup | None = None, values: bool = True
+) -> list[Frame | FrameError]:
     """:func:`parse_frame` of many frames, with their CRCs computed in one NumPy batch
     (:func:`~ecowatch.hj212.crc.hj212_crc16_many`); each item is the frame or the error it raised.
 
@@ -720,8 +733,16 @@ def _parse_frame(raw: bytes, key_for: KeyLookup | None, known_crc: int | None, v
     elif known_crc is None:
         known_crc = hj212_crc16(plain)
     crc_ok = known_crc == int(crc_field, 16)
-    wire = (raw, length_field, crc_field, crc_ok, length_in_chars, encrypted, plain if encrypted else None,
-            sent_length)
+    wire = (
+        raw,
+        length_field,
+        crc_field,
+        crc_ok,
+        length_in_chars,
+        encrypted,
+        plain if encrypted else None,
+        sent_length,
+    )
     frame = _parse_canonical(text, wire, values)
     if frame is None:
         frame = _parse_segment(text, wire)

@@ -55,7 +55,11 @@ def _reply(frame: Frame, cn: int, params: dict[str, int], qn: str | None) -> byt
         before, after = template
         segment = before + qn.encode("ascii") + after
         if len(segment) <= MAX_SEGMENT:
-            return b"##%04d%s%s\r\n" % (len(segment), segment, format_crc(hj212_crc16(segment)).encode("ascii"))
+            return b"##%04d%s%s\r\n" % (
+                len(segment),
+                segment,
+                format_crc(hj212_crc16(segment)).encode("ascii"),
+            )
     return build_frame(_reply_frame(frame, cn, params, qn))
 
 

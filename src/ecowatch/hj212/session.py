@@ -155,7 +155,9 @@ class SplitReassembler:
             return events
         size = len(frame.raw)
         if size > self.max_bytes:
-            events.append(SplitFailed(key, f"part of {size} bytes exceeds max_bytes {self.max_bytes}", (frame,)))
+            events.append(
+                SplitFailed(key, f"part of {size} bytes exceeds max_bytes {self.max_bytes}", (frame,))
+            )
             return events
         pending = self._pending.get(key)
         if pending is None:
@@ -171,8 +173,9 @@ class SplitReassembler:
             del self._pending[key]
             self._bytes -= pending.size
             parts = (*self._ordered(pending), frame)
-            events.append(SplitFailed(key, f"PNO {pno} received twice with different data ({_describe(key)})",
-                                      parts))
+            events.append(
+                SplitFailed(key, f"PNO {pno} received twice with different data ({_describe(key)})", parts)
+            )
             return events
         pending.parts[pno] = frame
         pending.size += size
@@ -183,12 +186,20 @@ class SplitReassembler:
             events.append(SplitComplete(key, self._ordered(pending), pending.duplicates))
             return events
         while len(self._pending) > self.max_pending or self._bytes > self.max_bytes:
-            bound = (f"max_pending {self.max_pending}" if len(self._pending) > self.max_pending
-                     else f"max_bytes {self.max_bytes}")
+            bound = (
+                f"max_pending {self.max_pending}"
+                if len(self._pending) > self.max_pending
+                else f"max_bytes {self.max_bytes}"
+            )
             old_key, old = self._pending.popitem(last=False)
             self._bytes -= old.size
-            events.append(SplitFailed(old_key, f"evicted ({bound}): got PNO {self._got(old)} of {old_key.pnum} "
-                                      f"({_describe(old_key)})", self._ordered(old)))
+            events.append(
+                SplitFailed(
+                    old_key,
+                    f"evicted ({bound}): got PNO {self._got(old)} of {old_key.pnum} ({_describe(old_key)})",
+                    self._ordered(old),
+                )
+            )
         return events
 
     def expire(self, now: float) -> list[SplitEvent]:
@@ -200,12 +211,14 @@ class SplitReassembler:
                 break
             del self._pending[key]
             self._bytes -= pending.size
-            events.append(SplitFailed(
-                key,
-                f"incomplete after {now - pending.last_seen:g} s (timeout {self.timeout_s:g} s): got PNO "
-                f"{self._got(pending)} of {key.pnum} ({_describe(key)})",
-                self._ordered(pending),
-            ))
+            events.append(
+                SplitFailed(
+                    key,
+                    f"incomplete after {now - pending.last_seen:g} s (timeout {self.timeout_s:g} s): got PNO "
+                    f"{self._got(pending)} of {key.pnum} ({_describe(key)})",
+                    self._ordered(pending),
+                )
+            )
         return events
 
     @staticmethod
@@ -253,7 +266,18 @@ def split_frame(
         raise BuildError(f"{len(parts)} parts need {len(parts)} QNs, got {len(qns)}")
     flag = frame.flag | 2
     return [
-        make_frame(qn=qn, st=frame.st, cn=frame.cn, pw=frame.pw, mn=frame.mn, flag=flag, pnum=len(parts), pno=pno,
-                   cp=parse_cp(";".join(([head] if head else []) + groups)), extra=frame.extra, key=key)
+        make_frame(
+            qn=qn,
+            st=frame.st,
+            cn=frame.cn,
+            pw=frame.pw,
+            mn=frame.mn,
+            flag=flag,
+            pnum=len(parts),
+            pno=pno,
+            cp=parse_cp(";".join(([head] if head else []) + groups)),
+            extra=frame.extra,
+            key=key,
+        )
         for pno, (qn, groups) in enumerate(zip(qns, parts, strict=False), start=1)
     ]

@@ -118,7 +118,9 @@ def split_ciphertext(wire: bytes) -> tuple[bytes, bytes]:
     except (ValueError, UnicodeDecodeError):
         cipher = b""
     if len(cipher) != count:
-        raise FrameError(f"SM4 ciphertext is not a list of 0xNN bytes before the closing '}}' at offset {close}")
+        raise FrameError(
+            f"SM4 ciphertext is not a list of 0xNN bytes before the closing '}}' at offset {close}"
+        )
     if count % SM4_BLOCK:
         raise FrameError(f"SM4 ciphertext is {count} bytes, not a multiple of {SM4_BLOCK}")
     return cipher, wire[close + 1 :]
@@ -158,8 +160,10 @@ def parse_key_table(text: str, *, source: str = "keys") -> dict[str, bytes]:
     rows = csv.reader(text.splitlines())
     header = next(rows, None)
     if header is None or [c.strip().lower() for c in header] != list(KEY_TABLE_COLUMNS):
-        raise KeyTableError(f"{source} line 1: header must be {','.join(KEY_TABLE_COLUMNS)}, got "
-                            f"{','.join(header) if header else 'nothing'}")
+        raise KeyTableError(
+            f"{source} line 1: header must be {','.join(KEY_TABLE_COLUMNS)}, got "
+            f"{','.join(header) if header else 'nothing'}"
+        )
     for line, row in enumerate(rows, start=2):
         if not row or not "".join(row).strip():
             continue
@@ -173,11 +177,14 @@ def parse_key_table(text: str, *, source: str = "keys") -> dict[str, bytes]:
         except ValueError:
             key = b""
         if len(key) != SM4_KEY_BYTES or len(key_hex) != 2 * SM4_KEY_BYTES:
-            raise KeyTableError(f"{source} line {line}, field sm4_key_hex: {key_hex!r} is not "
-                                f"{2 * SM4_KEY_BYTES} hex digits (a 16-byte SM4 key)")
+            raise KeyTableError(
+                f"{source} line {line}, field sm4_key_hex: {key_hex!r} is not "
+                f"{2 * SM4_KEY_BYTES} hex digits (a 16-byte SM4 key)"
+            )
         if mn in keys and keys[mn] != key:
-            raise KeyTableError(f"{source} line {line}, field mn: {mn} already has another key on line "
-                                f"{first_line[mn]}")
+            raise KeyTableError(
+                f"{source} line {line}, field mn: {mn} already has another key on line {first_line[mn]}"
+            )
         keys[mn] = key
         first_line.setdefault(mn, line)
     return keys

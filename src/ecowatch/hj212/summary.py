@@ -7,8 +7,24 @@ from typing import Any
 from ecowatch.hj212.errors import Hj212Error
 from ecowatch.hj212.frame import KeyLookup, crc_problem, parse_frame
 
-SUMMARY_KEYS = ("line", "ok", "error", "crc_ok", "version", "qn", "st", "cn", "pw", "mn", "flag",
-                "ack_requested", "pnum", "pno", "data_time", "values")
+SUMMARY_KEYS = (
+    "line",
+    "ok",
+    "error",
+    "crc_ok",
+    "version",
+    "qn",
+    "st",
+    "cn",
+    "pw",
+    "mn",
+    "flag",
+    "ack_requested",
+    "pnum",
+    "pno",
+    "data_time",
+    "values",
+)
 #: Added by ``decode_line(..., details=True)``; kept out of the issue's JSON contract.
 DETAIL_KEYS = ("encrypted", "length_note")
 

@@ -108,13 +108,27 @@ def _read(
         files = [f for f in files if (sniff_header(f) or [])[:3] == list(_KEY_COLUMNS)]
         if not files:
             raise InputError("no file with a 'date,hour,type,...' header in directory", file=str(path))
-    return read_files(files, functools.partial(_read_kept, keep=keep), registry,
-                      description="Reading real-time files", lenient=lenient, date_from=date_from,
-                      date_to=date_to, progress=progress, vocabulary=keep)
+    return read_files(
+        files,
+        functools.partial(_read_kept, keep=keep),
+        registry,
+        description="Reading real-time files",
+        lenient=lenient,
+        date_from=date_from,
+        date_to=date_to,
+        progress=progress,
+        vocabulary=keep,
+    )
 
 
-def _read_kept(src: Source, resolver: StationResolver, date_from: date | None, date_to: date | None, *,
-               keep: tuple[str, ...]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+def _read_kept(
+    src: Source,
+    resolver: StationResolver,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    keep: tuple[str, ...],
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     return _read_one(src, resolver, keep, date_from, date_to)
 
 

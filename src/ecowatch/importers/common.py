@@ -538,10 +538,15 @@ PLAUSIBLE_FACTOR = 20
 """How many times the top of HJ 633's index table a value may reach before it is implausible."""
 
 PLAUSIBLE_MAXIMUM: Mapping[str, float] = {
-    pollutant.value: float(PLAUSIBLE_FACTOR * max(
-        table[column][-1] for table in IAQI_BREAKPOINTS.values() for column in table
-        if column.pollutant is pollutant
-    ))
+    pollutant.value: float(
+        PLAUSIBLE_FACTOR
+        * max(
+            table[column][-1]
+            for table in IAQI_BREAKPOINTS.values()
+            for column in table
+            if column.pollutant is pollutant
+        )
+    )
     for pollutant in Pollutant
 }
 """Twenty times the top of HJ 633's index table for each pollutant, its highest column in either
@@ -558,7 +563,11 @@ def mark_implausible(measurements: pl.DataFrame) -> pl.DataFrame:
     above = pl.col("value") > maximum
     return measurements.with_columns(
         invalid_reason=pl.when(above)
-        .then(pl.format("above the plausible maximum {} (instrument or transmission fault)", maximum.cast(pl.Int64)))
+        .then(
+            pl.format(
+                "above the plausible maximum {} (instrument or transmission fault)", maximum.cast(pl.Int64)
+            )
+        )
         .otherwise(pl.col("invalid_reason")),
         value=pl.when(above).then(None).otherwise(pl.col("value")),
     )

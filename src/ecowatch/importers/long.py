@@ -76,8 +76,16 @@ def read_long(
     station or pollutant is unusable, and lists every problem in ``issues``.
     """
     date_from, date_to = check_dates(date_from, date_to)
-    return read_files(input_files(path), _read_one, registry, description="Reading files", lenient=lenient,
-                      date_from=date_from, date_to=date_to, progress=progress)
+    return read_files(
+        input_files(path),
+        _read_one,
+        registry,
+        description="Reading files",
+        lenient=lenient,
+        date_from=date_from,
+        date_to=date_to,
+        progress=progress,
+    )
 
 
 def _read_one(

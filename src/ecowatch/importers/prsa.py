@@ -74,8 +74,16 @@ def read_prsa(
     fast = _read_clean(files, registry, date_from, date_to)
     if fast is not None:
         return fast
-    return read_files(files, _read_one, registry, description="Reading PRSA files", lenient=lenient,
-                      date_from=date_from, date_to=date_to, progress=progress)
+    return read_files(
+        files,
+        _read_one,
+        registry,
+        description="Reading PRSA files",
+        lenient=lenient,
+        date_from=date_from,
+        date_to=date_to,
+        progress=progress,
+    )
 
 
 def _read_clean(
@@ -129,8 +137,11 @@ def _read_clean(
             if exponent:
                 # Divide in NumPy: polars would turn `x / 1000` into `x * 0.001`, which is not
                 # correctly rounded (2300 * 0.001 = 2.3000000000000003); the general path divides too.
-                scaled = frame[column].to_numpy() / 10.0 ** -exponent if exponent < 0 else \
-                    frame[column].to_numpy() * 10.0 ** exponent
+                scaled = (
+                    frame[column].to_numpy() / 10.0**-exponent
+                    if exponent < 0
+                    else frame[column].to_numpy() * 10.0**exponent
+                )
                 frame = frame.with_columns(pl.Series(column, scaled).fill_nan(None))
         implausible = implausible or any(
             (frame[column] > PLAUSIBLE_MAXIMUM[PRSA_POLLUTANT_COLUMNS[column][0]]).any() for column in order
@@ -140,16 +151,25 @@ def _read_clean(
             .unpivot(index="time", variable_name="pollutant", value_name="value")
             .sort("time", maintain_order=True)
             .filter(pl.col("value").is_not_null())
-            .select(pl.lit(code).alias("station"), "time", "pollutant", "value",
-                    pl.lit(None, pl.String).alias("invalid_reason"))
+            .select(
+                pl.lit(code).alias("station"),
+                "time",
+                "pollutant",
+                "value",
+                pl.lit(None, pl.String).alias("invalid_reason"),
+            )
         )
     frames = [parts[code] for code in sorted(parts)]
     measurements = pl.concat(frames) if frames else pl.DataFrame(schema=MEASUREMENT_SCHEMA)
     measurements = measurements.cast(MEASUREMENT_SCHEMA)
     if implausible:  # otherwise marking would change nothing, and it costs a pass over every row
         measurements = mark_implausible(measurements)
-    return ImportResult(measurements=measurements, stations=resolver.stations(sorted(parts)), issues=[],
-                        sources=[str(f) for f in sources])
+    return ImportResult(
+        measurements=measurements,
+        stations=resolver.stations(sorted(parts)),
+        issues=[],
+        sources=[str(f) for f in sources],
+    )
 
 
 def _parse_numbers(path: Path) -> pl.DataFrame | None:
@@ -158,10 +178,14 @@ def _parse_numbers(path: Path) -> pl.DataFrame | None:
     Polars decompresses gzip data itself (faster than Python's gzip module)."""
     try:
         frame = pl.read_csv(
-            path.read_bytes(), columns=[*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"],
+            path.read_bytes(),
+            columns=[*_TIME_COLUMNS, *PRSA_POLLUTANT_COLUMNS, "station"],
             null_values=list(MISSING_MARKERS),
-            schema_overrides={**{c: pl.Int64 for c in _TIME_COLUMNS},
-                              **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS}, "station": pl.String},
+            schema_overrides={
+                **{c: pl.Int64 for c in _TIME_COLUMNS},
+                **{c: pl.Float64 for c in PRSA_POLLUTANT_COLUMNS},
+                "station": pl.String,
+            },
         )
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None

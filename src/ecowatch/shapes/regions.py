@@ -39,15 +39,80 @@ _COLUMNS = ("code", "name", "level", "parent_code")
 
 # The generic part of a division's name (GB/T 2260 names end in their kind): cut from the end to get
 # the short name people write ("石家庄市" -> "石家庄", "延边朝鲜族自治州" -> "延边").  Longest first.
-_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "林区", "地区", "新区", "省", "市", "盟",
-             "区", "县", "旗")
+_SUFFIXES = (
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "林区",
+    "地区",
+    "新区",
+    "省",
+    "市",
+    "盟",
+    "区",
+    "县",
+    "旗",
+)
 # The 55 minority nationalities (GB/T 3304-1991 names without 族): before 自治区/州/县/旗 they are
 # part of the kind ("延边朝鲜族自治州" -> "延边", "新疆维吾尔自治区" -> "新疆").
 _ETHNIC = (
-    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克", "傣",
-    "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗",
-    "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京",
-    "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    "蒙古",
+    "回",
+    "藏",
+    "维吾尔",
+    "苗",
+    "彝",
+    "壮",
+    "布依",
+    "朝鲜",
+    "满",
+    "侗",
+    "瑶",
+    "白",
+    "土家",
+    "哈尼",
+    "哈萨克",
+    "傣",
+    "黎",
+    "傈僳",
+    "佤",
+    "畲",
+    "高山",
+    "拉祜",
+    "水",
+    "东乡",
+    "纳西",
+    "景颇",
+    "柯尔克孜",
+    "土",
+    "达斡尔",
+    "仫佬",
+    "羌",
+    "布朗",
+    "撒拉",
+    "毛南",
+    "仡佬",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "塔吉克",
+    "怒",
+    "乌孜别克",
+    "俄罗斯",
+    "鄂温克",
+    "德昂",
+    "保安",
+    "裕固",
+    "京",
+    "塔塔尔",
+    "独龙",
+    "鄂伦春",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
 )
 _ETHNIC_RE = re.compile("(?:(?:" + "|".join(sorted(_ETHNIC, key=len, reverse=True)) + ")族|维吾尔)+$")
 
@@ -140,11 +205,20 @@ def load_divisions(source: str | Path | None = None) -> list[Division]:
             if parent not in levels:
                 raise InputError(f"{where}, field parent_code: {parent!r} is not listed above this line")
             if _RANK[levels[parent]] >= _RANK[level]:
-                raise InputError(f"{where}, field parent_code: {parent} is a {levels[parent]}, "
-                                 f"not above a {level}")
+                raise InputError(
+                    f"{where}, field parent_code: {parent} is a {levels[parent]}, not above a {level}"
+                )
         levels[code] = level
-        out.append(Division(code, name, level, parent, _float(row.get("lon"), f"{where}, field lon"),
-                            _float(row.get("lat"), f"{where}, field lat")))
+        out.append(
+            Division(
+                code,
+                name,
+                level,
+                parent,
+                _float(row.get("lon"), f"{where}, field lon"),
+                _float(row.get("lat"), f"{where}, field lat"),
+            )
+        )
     return out
 
 
@@ -200,8 +274,11 @@ class DivisionList(Mapping[str, Division]):
         if level is not None:
             candidates = [d for d in candidates if d.level == level]
         if within is not None:
-            candidates = [d for d in candidates
-                          if d.code == within or any(a.code == within for a in self.ancestors(d.code))]
+            candidates = [
+                d
+                for d in candidates
+                if d.code == within or any(a.code == within for a in self.ancestors(d.code))
+            ]
         if not candidates:
             return None
         top = min(_RANK[d.level] for d in candidates)

@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ecowatch.store.errors import StoreError
 
-__all__ = ["SQLITE_IMMEDIATE", "data_dir", "database_url", "display_url", "make_engine", "normalise_url",
-           "open_connection", "session_factory"]
+__all__ = [
+    "SQLITE_IMMEDIATE",
+    "data_dir",
+    "database_url",
+    "display_url",
+    "make_engine",
+    "normalise_url",
+    "open_connection",
+    "session_factory",
+]
 
 DEFAULT_FILE = "ecowatch.db"
 #: Execution option: SQLite transactions of such an engine or connection begin IMMEDIATE (take the
@@ -107,8 +115,13 @@ def _sqlite_events(engine: Engine) -> None:
         cursor.close()
         # The store file readable by its owner only; SQLite gives its -wal and -shm files the same mode.
         path = engine.url.database
-        if (path and path != ":memory:" and not path.startswith("file:") and os.path.exists(path)
-                and os.stat(path).st_mode & 0o077):
+        if (
+            path
+            and path != ":memory:"
+            and not path.startswith("file:")
+            and os.path.exists(path)
+            and os.stat(path).st_mode & 0o077
+        ):
             os.chmod(path, 0o600)
 
     @event.listens_for(engine, "begin")
@@ -123,7 +136,6 @@ def _sqlite_events(engine: Engine) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine``; objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
 
 
 def open_connection(engine: Engine) -> Connection:

@@ -50,20 +50,29 @@ def remove_devices(*, session: Session, mns: Sequence[str], actor: str, with_sit
     devices = {d.mn: d for d in session.scalars(select(Device).where(Device.mn.in_(wanted)))}
     unknown = [mn for mn in wanted if mn not in devices]
     if unknown:
-        raise StoreError(f"devices remove: no device with MN {unknown[0]!r}"
-                         + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""))
+        raise StoreError(
+            f"devices remove: no device with MN {unknown[0]!r}"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+        )
     site_ids = sorted({d.site_id for d in devices.values()}) if with_sites else []
-    sites = list(session.scalars(select(Site).where(Site.id.in_(site_ids)).order_by(Site.id))) if site_ids else []
+    sites = (
+        list(session.scalars(select(Site).where(Site.id.in_(site_ids)).order_by(Site.id))) if site_ids else []
+    )
     device_ids = [d.id for d in devices.values()]
     for site in sites:
         if site.enterprise_id is not None:
-            raise StoreError(f"devices remove: site {site.code!r} is an outlet of an enterprise; "
-                             "remove the devices without --with-site")
-        others = session.scalars(select(Device.mn).where(Device.site_id == site.id, Device.id.not_in(device_ids))
-                                 .limit(1)).first()
+            raise StoreError(
+                f"devices remove: site {site.code!r} is an outlet of an enterprise; "
+                "remove the devices without --with-site"
+            )
+        others = session.scalars(
+            select(Device.mn).where(Device.site_id == site.id, Device.id.not_in(device_ids)).limit(1)
+        ).first()
         if others is not None:
-            raise StoreError(f"devices remove: site {site.code!r} also has device {others!r}; "
-                             "remove the devices without --with-site")
+            raise StoreError(
+                f"devices remove: site {site.code!r} also has device {others!r}; "
+                "remove the devices without --with-site"
+            )
     session.execute(delete(DeviceKey).where(DeviceKey.device_id.in_(device_ids)))
     session.execute(delete(Device).where(Device.id.in_(device_ids)))
     if sites:
@@ -75,8 +84,13 @@ def remove_devices(*, session: Session, mns: Sequence[str], actor: str, with_sit
         session.execute(delete(MeasurementMonth).where(MeasurementMonth.site_id.in_(ids)))
         session.execute(delete(Site).where(Site.id.in_(ids)))
     removal = Removal(devices=tuple(wanted), sites=tuple(site.code for site in sites))
-    record(session=session, actor=actor, action="delete", entity="device",
-           entity_id=wanted[0] if len(wanted) == 1 else None,
-           detail={"devices": list(removal.devices), "sites": list(removal.sites)})
+    record(
+        session=session,
+        actor=actor,
+        action="delete",
+        entity="device",
+        entity_id=wanted[0] if len(wanted) == 1 else None,
+        detail={"devices": list(removal.devices), "sites": list(removal.sites)},
+    )
     session.flush()
     return removal

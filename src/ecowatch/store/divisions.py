@@ -58,25 +58,51 @@ def merge_divisions(connection: Connection, divisions: Sequence[Division]) -> Me
     ``divisions`` must list parents before children (as :func:`~ecowatch.shapes.regions.load_divisions`
     checks).  Runs in the caller's transaction.
     """
-    rows = connection.execute(sa.select(_REGION.c.id, _REGION.c.code, _REGION.c.name, _REGION.c.level,
-                                        _REGION.c.parent_id, _REGION.c.lon, _REGION.c.lat)).all()
+    rows = connection.execute(
+        sa.select(
+            _REGION.c.id,
+            _REGION.c.code,
+            _REGION.c.name,
+            _REGION.c.level,
+            _REGION.c.parent_id,
+            _REGION.c.lon,
+            _REGION.c.lat,
+        )
+    ).all()
     existing = {row.code: row for row in rows}
     for division in divisions:
         row = existing.get(division.code)
         if row is not None and row.level != division.level:
-            raise StoreError(f"region {division.code} ({row.name}) is a {row.level} in the store, "
-                             f"but the list has it as a {division.level} ({division.name}): nothing loaded")
+            raise StoreError(
+                f"region {division.code} ({row.name}) is a {row.level} in the store, "
+                f"but the list has it as a {division.level} ({division.name}): nothing loaded"
+            )
     ids = {row.code: row.id for row in rows}
     added = 0
     for level in LEVELS:  # parents first, so that each level's parent ids are known
-        new = [{"code": d.code, "name": d.name, "level": d.level, "parent_id": ids.get(d.parent_code),
-                "lon": d.lon, "lat": d.lat}
-               for d in divisions if d.level == level and d.code not in existing]
+        new = [
+            {
+                "code": d.code,
+                "name": d.name,
+                "level": d.level,
+                "parent_id": ids.get(d.parent_code),
+                "lon": d.lon,
+                "lat": d.lat,
+            }
+            for d in divisions
+            if d.level == level and d.code not in existing
+        ]
         if new:
             connection.execute(sa.insert(_REGION), new)
             added += len(new)
-            ids.update({code: id_ for id_, code in connection.execute(
-                sa.select(_REGION.c.id, _REGION.c.code).where(_REGION.c.level == level))})
+            ids.update(
+                {
+                    code: id_
+                    for id_, code in connection.execute(
+                        sa.select(_REGION.c.id, _REGION.c.code).where(_REGION.c.level == level)
+                    )
+                }
+            )
     changes = []
     for division in divisions:
         row = existing.get(division.code)
@@ -87,15 +113,31 @@ def merge_divisions(connection: Connection, divisions: Sequence[Division]) -> Me
         lat = row.lat if division.lat is None else division.lat
         wanted = (division.name, ids.get(division.parent_code), lon, lat)
         if (row.name, row.parent_id, row.lon, row.lat) != wanted:
-            changes.append({"row_id": row.id, "name": wanted[0], "parent_id": wanted[1], "lon": wanted[2],
-                            "lat": wanted[3]})
+            changes.append(
+                {
+                    "row_id": row.id,
+                    "name": wanted[0],
+                    "parent_id": wanted[1],
+                    "lon": wanted[2],
+                    "lat": wanted[3],
+                }
+            )
     if changes:
         connection.execute(
-            sa.update(_REGION).where(_REGION.c.id == sa.bindparam("row_id")).values(
-                name=sa.bindparam("name"), parent_id=sa.bindparam("parent_id"), lon=sa.bindparam("lon"),
-                lat=sa.bindparam("lat")),
-            changes)
+            sa.update(_REGION)
+            .where(_REGION.c.id == sa.bindparam("row_id"))
+            .values(
+                name=sa.bindparam("name"),
+                parent_id=sa.bindparam("parent_id"),
+                lon=sa.bindparam("lon"),
+                lat=sa.bindparam("lat"),
+            ),
+            changes,
+        )
     listed = {d.code for d in divisions}
-    return MergeResult(added=added, updated=len(changes),
-                       unchanged=len(existing.keys() & listed) - len(changes),
-                       kept=len(existing.keys() - listed))
+    return MergeResult(
+        added=added,
+        updated=len(changes),
+        unchanged=len(existing.keys() & listed) - len(changes),
+        kept=len(existing.keys() - listed),
+    )

@@ -19,8 +19,9 @@ from ecowatch.store.models import FigureCache, Site
 __all__ = ["cached_figure", "save_figure"]
 
 
-def _row(session: Session, site: Site, kind: str, period_start: dt.date, period_end: dt.date,
-         standard: str) -> FigureCache | None:
+def _row(
+    session: Session, site: Site, kind: str, period_start: dt.date, period_end: dt.date, standard: str
+) -> FigureCache | None:
     return session.scalars(
         select(FigureCache).where(
             FigureCache.site_id == site.id,
@@ -59,14 +60,27 @@ def save_figure(
     session.refresh(site, ["data_version"])
     row = _row(session, site, kind, period_start, period_end, standard)
     if row is None:
-        row = FigureCache(site_id=site.id, kind=kind, period_start=period_start, period_end=period_end,
-                          standard=standard)
+        row = FigureCache(
+            site_id=site.id, kind=kind, period_start=period_start, period_end=period_end, standard=standard
+        )
         session.add(row)
     row.payload = payload
     row.inputs_version = site.data_version
     row.computed_at = now or dt.datetime.now(dt.UTC)
     session.flush()
-    record(session=session, actor=actor, action="compute", entity="figure_cache", entity_id=row.id,
-           detail={"site": site.code, "kind": kind, "from": period_start.isoformat(), "to": period_end.isoformat(),
-                   "standard": standard, "inputs_version": site.data_version})
+    record(
+        session=session,
+        actor=actor,
+        action="compute",
+        entity="figure_cache",
+        entity_id=row.id,
+        detail={
+            "site": site.code,
+            "kind": kind,
+            "from": period_start.isoformat(),
+            "to": period_end.isoformat(),
+            "standard": standard,
+            "inputs_version": site.data_version,
+        },
+    )
     return row

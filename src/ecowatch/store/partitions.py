@@ -77,15 +77,20 @@ def months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def next_month(month: dt.date) -> dt.date:
     """The first day of the month after ``month`` (a month's first day)."""
-    return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
+    return (
+        month.replace(year=month.year + 1, month=1)
+        if month.month == 12
+        else month.replace(month=month.month + 1)
+    )
 
 
 def _utc_literal(day: dt.date) -> str:
     return f"'{day.isoformat()} 00:00:00+00'"
 
 
-def ensure_month_partitions(session: Session, first: dt.date, last: dt.date, *, only_stranded: bool = False
-                            ) -> list[str]:
+def ensure_month_partitions(
+    session: Session, first: dt.date, last: dt.date, *, only_stranded: bool = False
+) -> list[str]:
     """Create the monthly partitions of ``measurement`` from ``first``'s month to ``last``'s (UTC).
 
     Also creates the default partition if missing.  Returns the names of the partitions created
@@ -109,7 +114,9 @@ def ensure_month_partitions(session: Session, first: dt.date, last: dt.date, *, 
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     created = []
     if not _exists(connection, DEFAULT_PARTITION):
-        connection.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {DEFAULT_PARTITION} PARTITION OF {PARENT} DEFAULT")
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {DEFAULT_PARTITION} PARTITION OF {PARENT} DEFAULT"
+        )
         created.append(DEFAULT_PARTITION)
     for month in months(first, last):
         name = month_partition_name(month)
@@ -154,9 +161,12 @@ def months_to_attach(session: Session, first: dt.date, last: dt.date) -> list[dt
         return []
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     has_default = _exists(connection, DEFAULT_PARTITION)
-    return [month for month in months(first, last)
-            if not _exists(connection, month_partition_name(month))
-            and not (has_default and _stranded(connection, month))]
+    return [
+        month
+        for month in months(first, last)
+        if not _exists(connection, month_partition_name(month))
+        and not (has_default and _stranded(connection, month))
+    ]
 
 
 def create_month_table(connection, month: dt.date) -> str:
@@ -178,14 +188,23 @@ def attach_month_table(connection, month: dt.date) -> None:
     """
     name = month_partition_name(month)
     lo, hi = _utc_literal(month), _utc_literal(next_month(month))
-    key = connection.execute(text(
-        "SELECT pg_get_indexdef(indexrelid, k, true) FROM pg_index, generate_series(1, indnkeyatts) AS k "
-        "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"),
-        {"parent": PARENT}).scalars().all()
-    connection.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey "
-                               f"PRIMARY KEY ({', '.join(key)})")
-    connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} "
-                               f"FOR VALUES FROM ({lo}) TO ({hi})")
+    key = (
+        connection.execute(
+            text(
+                "SELECT pg_get_indexdef(indexrelid, k, true) FROM pg_index, generate_series(1, indnkeyatts) AS k "
+                "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"
+            ),
+            {"parent": PARENT},
+        )
+        .scalars()
+        .all()
+    )
+    connection.exec_driver_sql(
+        f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY ({', '.join(key)})"
+    )
+    connection.exec_driver_sql(
+        f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ({lo}) TO ({hi})"
+    )
 
 
 def _exists(connection, name: str) -> bool:

@@ -43,13 +43,40 @@ __all__ = [
 ]
 
 PROVINCES: Mapping[str, str] = {
-    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
-    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
-    "31": "上海市", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
-    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区", "46": "海南省",
-    "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省", "54": "西藏自治区",
-    "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区", "65": "新疆维吾尔自治区",
-    "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+    "11": "北京市",
+    "12": "天津市",
+    "13": "河北省",
+    "14": "山西省",
+    "15": "内蒙古自治区",
+    "21": "辽宁省",
+    "22": "吉林省",
+    "23": "黑龙江省",
+    "31": "上海市",
+    "32": "江苏省",
+    "33": "浙江省",
+    "34": "安徽省",
+    "35": "福建省",
+    "36": "江西省",
+    "37": "山东省",
+    "41": "河南省",
+    "42": "湖北省",
+    "43": "湖南省",
+    "44": "广东省",
+    "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市",
+    "51": "四川省",
+    "52": "贵州省",
+    "53": "云南省",
+    "54": "西藏自治区",
+    "61": "陕西省",
+    "62": "甘肃省",
+    "63": "青海省",
+    "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区",
+    "71": "台湾省",
+    "81": "香港特别行政区",
+    "82": "澳门特别行政区",
 }
 """Provincial-level divisions by the first two digits of their code (GB/T 2260)."""
 
@@ -111,15 +138,21 @@ def station_of(site: Site) -> Station:
         lat=site.lat,
         full_name=site.full_name,
         aliases=tuple(site.aliases or ()),
-        county_code=site.region.code if site.region is not None and site.region.level == RegionLevel.county else "",
-        county=site.region.name if site.region is not None and site.region.level == RegionLevel.county else "",
+        county_code=site.region.code
+        if site.region is not None and site.region.level == RegionLevel.county
+        else "",
+        county=site.region.name
+        if site.region is not None and site.region.level == RegionLevel.county
+        else "",
     )
 
 
 # -- regions ----------------------------------------------------------------------------------
 
 
-def _put_region(session: Session, *, code: str, name: str, level: RegionLevel, parent: Region | None) -> Region:
+def _put_region(
+    session: Session, *, code: str, name: str, level: RegionLevel, parent: Region | None
+) -> Region:
     """Insert or update one region (no audit: the callers record their own entry)."""
     level = RegionLevel(level)
     if parent is not None and _LEVEL_RANK[RegionLevel(parent.level)] >= _LEVEL_RANK[level]:
@@ -137,13 +170,25 @@ def _put_region(session: Session, *, code: str, name: str, level: RegionLevel, p
 
 
 def upsert_region(
-    *, session: Session, code: str, name: str, level: RegionLevel | str, parent: Region | None = None, actor: str
+    *,
+    session: Session,
+    code: str,
+    name: str,
+    level: RegionLevel | str,
+    parent: Region | None = None,
+    actor: str,
 ) -> Region:
     """Insert or update the region ``code``, under ``parent`` (a level above it; none for a province)."""
     region = _put_region(session, code=code, name=name, level=RegionLevel(level), parent=parent)
     session.flush()
-    record(session=session, actor=actor, action="upsert", entity="region", entity_id=code,
-           detail={"name": name, "level": str(level), "parent": parent.code if parent else None})
+    record(
+        session=session,
+        actor=actor,
+        action="upsert",
+        entity="region",
+        entity_id=code,
+        detail={"name": name, "level": str(level), "parent": parent.code if parent else None},
+    )
     return region
 
 
@@ -217,8 +262,17 @@ def sites_from_stations(*, session: Session, stations: Sequence[Station], actor:
                 updated.append(station.code)
         out[station.code] = site
     session.flush()
-    record(session=session, actor=actor, action="upsert", entity="site",
-           detail={"created": created, "updated": updated, "unchanged": len(stations) - len(created) - len(updated)})
+    record(
+        session=session,
+        actor=actor,
+        action="upsert",
+        entity="site",
+        detail={
+            "created": created,
+            "updated": updated,
+            "unchanged": len(stations) - len(created) - len(updated),
+        },
+    )
     return out
 
 
@@ -229,15 +283,25 @@ def sites_from_registry(*, session: Session, registry: StationRegistry, actor: s
 
 def _registry_county(session: Session, station: Station, city: Region) -> Region:
     """The district ``station.county_code`` (GB/T 2260 ``PPCCXX``) under ``city``, made when missing."""
-    if not _CODE_RE.match(station.county_code) or station.county_code[:4] != city.code[:4] \
-            or station.county_code[4:] == "00":
-        raise StoreError(f"station {station.code}: county code {station.county_code!r} is not a district "
-                         f"of city {city.code}")
+    if (
+        not _CODE_RE.match(station.county_code)
+        or station.county_code[:4] != city.code[:4]
+        or station.county_code[4:] == "00"
+    ):
+        raise StoreError(
+            f"station {station.code}: county code {station.county_code!r} is not a district "
+            f"of city {city.code}"
+        )
     county = session.scalars(select(Region).where(Region.code == station.county_code)).one_or_none()
     if county is not None and county.parent_id == city.id:
         return county
-    return _put_region(session, code=station.county_code, name=station.county or station.county_code,
-                       level=RegionLevel.county, parent=city)
+    return _put_region(
+        session,
+        code=station.county_code,
+        name=station.county or station.county_code,
+        level=RegionLevel.county,
+        parent=city,
+    )
 
 
 def _registry_city(session: Session, station: Station) -> Region:
@@ -245,12 +309,22 @@ def _registry_city(session: Session, station: Station) -> Region:
     official names: a registry's "北京" does not rename 110100), made only when missing."""
     province_code, city_code = region_codes(station.city_code)
     city = session.scalars(select(Region).where(Region.code == city_code)).one_or_none()
-    if city is not None and city.level == RegionLevel.city and city.parent is not None \
-            and city.parent.code == province_code:
+    if (
+        city is not None
+        and city.level == RegionLevel.city
+        and city.parent is not None
+        and city.parent.code == province_code
+    ):
         return city
     province = session.scalars(select(Region).where(Region.code == province_code)).one_or_none()
     if province is None or province.level != RegionLevel.province:
-        province = _put_region(session, code=province_code, name=PROVINCES[province_code[:2]],
-                               level=RegionLevel.province, parent=None)
-    return _put_region(session, code=city_code, name=station.city or city_code, level=RegionLevel.city,
-                       parent=province)
+        province = _put_region(
+            session,
+            code=province_code,
+            name=PROVINCES[province_code[:2]],
+            level=RegionLevel.province,
+            parent=None,
+        )
+    return _put_region(
+        session, code=city_code, name=station.city or city_code, level=RegionLevel.city, parent=province
+    )

@@ -53,7 +53,11 @@ USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
 
 #: The region level each staff role is attached to.
-ROLE_LEVEL = {Role.province: RegionLevel.province, Role.city: RegionLevel.city, Role.county: RegionLevel.county}
+ROLE_LEVEL = {
+    Role.province: RegionLevel.province,
+    Role.city: RegionLevel.city,
+    Role.county: RegionLevel.county,
+}
 
 
 def hash_password(password: str) -> str:
@@ -79,7 +83,7 @@ def password_fingerprint(user: User) -> str:
 def get_user(*, session: Session, username: str) -> User | None:
     """The user ``username``, whatever its case (names are unique regardless of case)."""
     if not username.isascii():  # no name holds other letters (USERNAME_PATTERN), and str.lower
-        return None             # would fold some of them onto ASCII ones ("K", the Kelvin sign)
+        return None  # would fold some of them onto ASCII ones ("K", the Kelvin sign)
     return session.scalars(select(User).where(func.lower(User.username) == username.lower())).one_or_none()
 
 
@@ -88,8 +92,9 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def _scope_target(session: Session, role: Role, region_code: str | None,
-                  enterprise_code: str | None) -> tuple[Region | None, Enterprise | None]:
+def _scope_target(
+    session: Session, role: Role, region_code: str | None, enterprise_code: str | None
+) -> tuple[Region | None, Enterprise | None]:
     """The region or enterprise a user of ``role`` is attached to, checked against the role."""
     if role is Role.admin:
         if region_code or enterprise_code:
@@ -100,7 +105,9 @@ def _scope_target(session: Session, role: Role, region_code: str | None,
             raise StoreError("role enterprise: give the enterprise, not a region")
         if not enterprise_code:
             raise StoreError("role enterprise: the enterprise code is required")
-        enterprise = session.scalars(select(Enterprise).where(Enterprise.code == enterprise_code)).one_or_none()
+        enterprise = session.scalars(
+            select(Enterprise).where(Enterprise.code == enterprise_code)
+        ).one_or_none()
         if enterprise is None:
             raise StoreError(f"enterprise: no enterprise {enterprise_code!r} in the store")
         return None, enterprise
@@ -112,7 +119,9 @@ def _scope_target(session: Session, role: Role, region_code: str | None,
     if region is None:
         raise StoreError(f"region: no region {region_code!r} in the store")
     if region.level != ROLE_LEVEL[role]:
-        raise StoreError(f"region: {region_code} is a {region.level}, but role {role} needs a {ROLE_LEVEL[role]}")
+        raise StoreError(
+            f"region: {region_code} is a {region.level}, but role {role} needs a {ROLE_LEVEL[role]}"
+        )
     return region, None
 
 
@@ -139,8 +148,10 @@ def create_user(
     or a connection that long.
     """
     if not _USERNAME.match(username or ""):
-        raise StoreError(f"username: {username!r} must be 2-64 letters, digits or . _ @ - (starting with a "
-                         "letter or digit)")
+        raise StoreError(
+            f"username: {username!r} must be 2-64 letters, digits or . _ @ - (starting with a "
+            "letter or digit)"
+        )
     try:
         role = Role(role)
     except ValueError:
@@ -148,12 +159,24 @@ def create_user(
     if get_user(session=session, username=username) is not None:
         raise StoreError(f"username: {username!r} is taken")
     region, enterprise = _scope_target(session, role, region_code, enterprise_code)
-    user = User(username=username, password_hash=_given_hash(password, password_hash), role=role.value,
-                region=region, enterprise=enterprise, active=True)
+    user = User(
+        username=username,
+        password_hash=_given_hash(password, password_hash),
+        role=role.value,
+        region=region,
+        enterprise=enterprise,
+        active=True,
+    )
     session.add(user)
     session.flush()
-    record(session=session, actor=actor, action="create", entity="user", entity_id=username,
-           detail={"role": role.value, "region": region_code, "enterprise": enterprise_code})
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="user",
+        entity_id=username,
+        detail={"role": role.value, "region": region_code, "enterprise": enterprise_code},
+    )
     return user
 
 
@@ -212,8 +235,14 @@ def update_user(
             user.token_version = (user.token_version or 0) + 1
     session.flush()
     if changed:
-        record(session=session, actor=actor, action="update", entity="user", entity_id=user.username,
-               detail=changed)
+        record(
+            session=session,
+            actor=actor,
+            action="update",
+            entity="user",
+            entity_id=user.username,
+            detail=changed,
+        )
     return user
 
 

@@ -46,15 +46,29 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
     # one request, and SQLAlchemy then replaces every pooled connection older than the failure.
     # hide_parameters: an error's text (and so a logged traceback) never shows the values of a
     # statement, a new password hash among them.
-    engine = make_engine(database_url(url), pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=False,
-                         hide_parameters=True)
-    reads = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+    engine = make_engine(
+        database_url(url),
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_pre_ping=False,
+        hide_parameters=True,
+    )
+    reads = (
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
     # SQLite: a write session takes the write lock when it begins, so concurrent writers wait for it
     # rather than fail ("database is locked") after reading.
     writes = engine.execution_options(**{SQLITE_IMMEDIATE: True})
-    state = WebState(engine=engine, sessions=session_factory(writes), read_sessions=session_factory(reads),
-                     secret_key=load_secret_key() if secret_key is None
-                     else check_secret_key(secret_key, "create_app(secret_key=...)"))
+    state = WebState(
+        engine=engine,
+        sessions=session_factory(writes),
+        read_sessions=session_factory(reads),
+        secret_key=load_secret_key()
+        if secret_key is None
+        else check_secret_key(secret_key, "create_app(secret_key=...)"),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

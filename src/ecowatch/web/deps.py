@@ -24,7 +24,17 @@ from ecowatch.web.hashing import HashingGate
 from ecowatch.web.throttle import SignInThrottle
 from ecowatch.web.tokens import read_token
 
-__all__ = ["CurrentUser", "ScopeDep", "SessionDep", "WebState", "WriteSessionDep", "forbidden", "released", "require_admin", "state_of"]
+__all__ = [
+    "CurrentUser",
+    "ScopeDep",
+    "SessionDep",
+    "WebState",
+    "WriteSessionDep",
+    "forbidden",
+    "released",
+    "require_admin",
+    "state_of",
+]
 
 
 def utc_now() -> dt.datetime:

@@ -45,15 +45,22 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
 
 
 def _problems(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
-             "msg": _message(error), "type": str(error.get("type", "value_error"))}
-            for error in errors]
+    return [
+        {
+            "loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+            "msg": _message(error),
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in errors
+    ]
 
 
 async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
     errors = list(error.errors())
-    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                        content={"detail": _problems(errors), "message": validation_message(errors)})
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": _problems(errors), "message": validation_message(errors)},
+    )
 
 
 async def _domain_error(_request: Request, error: EcowatchError) -> JSONResponse:
@@ -62,8 +69,9 @@ async def _domain_error(_request: Request, error: EcowatchError) -> JSONResponse
 
 async def _integrity_error(_request: Request, error: IntegrityError) -> JSONResponse:
     reason = str(error.orig if error.orig is not None else error).strip().splitlines()[0]
-    return JSONResponse(status_code=status.HTTP_409_CONFLICT,
-                        content={"detail": f"the database refused the write: {reason}"})
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT, content={"detail": f"the database refused the write: {reason}"}
+    )
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -96,11 +104,18 @@ class RefuseNulInUrl:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            where = ("path" if "\x00" in scope.get("path", "") else
-                     "query string" if b"%00" in scope.get("query_string", b"") else None)
+            where = (
+                "path"
+                if "\x00" in scope.get("path", "")
+                else "query string"
+                if b"%00" in scope.get("query_string", b"")
+                else None
+            )
             if where is not None:
-                response = JSONResponse(status_code=status.HTTP_400_BAD_REQUEST,
-                                        content={"detail": f"{where}: contains a NUL character (%00)"})
+                response = JSONResponse(
+                    status_code=status.HTTP_400_BAD_REQUEST,
+                    content={"detail": f"{where}: contains a NUL character (%00)"},
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -118,10 +133,13 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                                content={"detail": f"request body: larger than {self.max_bytes} bytes"})
-        await send({"type": "http.response.start", "status": response.status_code,
-                    "headers": response.raw_headers})
+        response = JSONResponse(
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+            content={"detail": f"request body: larger than {self.max_bytes} bytes"},
+        )
+        await send(
+            {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+        )
         await send({"type": "http.response.body", "body": response.body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

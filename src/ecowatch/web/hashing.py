@@ -74,9 +74,9 @@ class HashingGate:
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self.workers,
-                                                    thread_name_prefix="ecowatch-hash",
-                                                    initializer=_lower_priority)
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix="ecowatch-hash", initializer=_lower_priority
+                )
             return self._executor
 
     def _done(self, _future: Future) -> None:

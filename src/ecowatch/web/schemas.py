@@ -166,16 +166,19 @@ class MeasurementRead(BaseModel):
     time: str = Field(description="Hour label, ISO 8601 with +08:00")
     pollutant: str
     value: float | None
-    unit: str = Field(description="Of the value: GB 3095 表1 for the six pollutants (CO mg/m³, the others "
-                                  "µg/m³), HJ 212-2017 Annex B for factor codes; empty when unknown")
+    unit: str = Field(
+        description="Of the value: GB 3095 表1 for the six pollutants (CO mg/m³, the others "
+        "µg/m³), HJ 212-2017 Annex B for factor codes; empty when unknown"
+    )
     flag: str | None
     note: str | None
     source: str
 
 
 class MeasurementPage(BaseModel):
-    total: int | None = Field(description="Rows matching the filters; null when more than 10,000 (page on "
-                                          "with next_cursor)")
+    total: int | None = Field(
+        description="Rows matching the filters; null when more than 10,000 (page on with next_cursor)"
+    )
     limit: int
     offset: int
     next_cursor: str | None = Field(description="Pass as cursor= for the next page; null on the last page")

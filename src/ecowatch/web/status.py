@@ -35,8 +35,20 @@ from ecowatch.store.models import Hj212Frame, Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of
 from ecowatch.web.cache import FigureMemo
 
-__all__ = ["AIR_STALE_AFTER", "NO_DATA_COLOUR", "RECENT", "REPORTING_COLOUR", "beijing_iso", "frames_marker",
-           "latest_hours", "mark_stale", "series_label", "site_series", "site_statuses", "site_versions"]
+__all__ = [
+    "AIR_STALE_AFTER",
+    "NO_DATA_COLOUR",
+    "RECENT",
+    "REPORTING_COLOUR",
+    "beijing_iso",
+    "frames_marker",
+    "latest_hours",
+    "mark_stale",
+    "series_label",
+    "site_series",
+    "site_statuses",
+    "site_versions",
+]
 
 #: Map colour of a site without recent data (Material grey 500).
 NO_DATA_COLOUR = "#9E9E9E"
@@ -69,8 +81,9 @@ def as_utc(time: dt.datetime) -> dt.datetime:
     return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time.astimezone(dt.UTC)
 
 
-def latest_hours(session: Session, site_ids: Sequence[int],
-                 until: dt.datetime | None = None) -> dict[int, dt.datetime]:
+def latest_hours(
+    session: Session, site_ids: Sequence[int], until: dt.datetime | None = None
+) -> dict[int, dt.datetime]:
     """Each site's latest hourly time (UTC), at or before ``until`` if given; sites without hourly
     values (then) are left out.
 
@@ -90,8 +103,9 @@ def latest_hours(session: Session, site_ids: Sequence[int],
 _FRAME_CNS = tuple(f"{cn:04d}" for cn in FRAME_INTERVALS.values())
 
 
-def latest_frames(session: Session, site_ids: Sequence[int],
-                  until: dt.datetime | None = None) -> dict[int, dt.datetime]:
+def latest_frames(
+    session: Session, site_ids: Sequence[int], until: dt.datetime | None = None
+) -> dict[int, dt.datetime]:
     """Each site's latest real-time or minute frame time (UTC), at or before ``until`` if given.
 
     One ``max`` per site and CN, each on the leading columns of ``ix_hj212_frame_site_cn_time`` (an
@@ -105,8 +119,9 @@ def latest_frames(session: Session, site_ids: Sequence[int],
         if until is not None:
             conditions.append(Hj212Frame.data_time_utc <= until)
         columns.append(select(func.max(Hj212Frame.data_time_utc)).where(*conditions).scalar_subquery())
-    rows = session.execute(select(Site.id, *columns).where(Site.id.in_(list(site_ids)),
-                                                           Site.kind != SiteKind.air_station.value))
+    rows = session.execute(
+        select(Site.id, *columns).where(Site.id.in_(list(site_ids)), Site.kind != SiteKind.air_station.value)
+    )
     out = {}
     for site_id, *times in rows:
         present = [as_utc(time) for time in times if time is not None]
@@ -126,19 +141,33 @@ def _latest(session: Session, site_ids: Sequence[int], until: dt.datetime | None
 
 def _level_fields(aqi: int | None) -> dict[str, Any]:
     if aqi is None:
-        return {"aqi": None, "level": None, "category_zh": None, "category_en": None, "colour": NO_DATA_COLOUR}
+        return {
+            "aqi": None,
+            "level": None,
+            "category_zh": None,
+            "category_en": None,
+            "colour": NO_DATA_COLOUR,
+        }
     level = aqi_level(aqi)
-    return {"aqi": aqi, "level": level.number, "category_zh": level.category_zh, "category_en": level.category_en,
-            "colour": level.colour_hex}
+    return {
+        "aqi": aqi,
+        "level": level.number,
+        "category_zh": level.category_zh,
+        "category_en": level.category_en,
+        "colour": level.colour_hex,
+    }
 
 
-def _realtime(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.datetime) -> list[dict[str, Any]]:
+def _realtime(
+    session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.datetime
+) -> list[dict[str, Any]]:
     """Real-time AQI records of ``site`` for every hour from ``first_utc`` to ``last_utc``."""
     first_local = (first_utc + BEIJING_OFFSET).replace(tzinfo=None)
     last_local = (last_utc + BEIJING_OFFSET).replace(tzinfo=None)
     read_from = (first_local - dt.timedelta(hours=AQI_LOOKBACK_HOURS)).date()
-    frame = read_measurements(session=session, site_codes=[site.code], first_day=read_from,
-                              last_day=last_local.date())
+    frame = read_measurements(
+        session=session, site_codes=[site.code], first_day=read_from, last_day=last_local.date()
+    )
     cube = cube_from_measurements(frame, [station_of(site)], read_from, last_local.date())
     start = dt.datetime.combine(read_from, dt.time())
     first_index = int((first_local - start) / dt.timedelta(hours=1))
@@ -152,33 +181,52 @@ def _realtime(session: Session, site: Site, first_utc: dt.datetime, last_utc: dt
         result = results[edition_for(local.date())]
         aqi = int(result.combined.aqi[0, h])
         published = None if aqi == MISSING else aqi
-        iaqi = {item.value: (None if (v := int(values[0, h])) < 0 else v) for item, values in result.iaqi.items()}
+        iaqi = {
+            item.value: (None if (v := int(values[0, h])) < 0 else v) for item, values in result.iaqi.items()
+        }
         primary = [item.value for item, mask in result.combined.primary.items() if mask[0, h]]
-        records.append({"time": local.replace(tzinfo=BEIJING), "aqi": published, "iaqi": iaqi,
-                        "primary_pollutants": primary if published is not None else [],
-                        "edition": edition_for(local.date()).value})
+        records.append(
+            {
+                "time": local.replace(tzinfo=BEIJING),
+                "aqi": published,
+                "iaqi": iaqi,
+                "primary_pollutants": primary if published is not None else [],
+                "edition": edition_for(local.date()).value,
+            }
+        )
     return records
 
 
 def _site_fields(site: Site) -> dict[str, Any]:
     return {
-        "code": site.code, "name": site.name, "name_en": site.name_en, "kind": site.kind,
-        "category": site.category, "lon": site.lon, "lat": site.lat,
+        "code": site.code,
+        "name": site.name,
+        "name_en": site.name_en,
+        "kind": site.kind,
+        "category": site.category,
+        "lon": site.lon,
+        "lat": site.lat,
         "region": site.region.code if site.region is not None else None,
     }
 
 
 def _status(session: Session, site: Site, latest: dt.datetime | None) -> dict[str, Any]:
     """A site's status at its own latest hour (before the staleness rule, which needs the moment shown)."""
-    fields = _site_fields(site) | {"time": beijing_iso(latest), "primary_pollutants": [], "iaqi": {},
-                                   "edition": None, "stale": False}
+    fields = _site_fields(site) | {
+        "time": beijing_iso(latest),
+        "primary_pollutants": [],
+        "iaqi": {},
+        "edition": None,
+        "stale": False,
+    }
     fields |= _level_fields(None)
     if latest is not None and site.kind == SiteKind.air_station:
         latest = latest.replace(minute=0, second=0, microsecond=0)
         record = _realtime(session, site, latest, latest)[0]
         fields |= _level_fields(record["aqi"])
-        fields.update(iaqi=record["iaqi"], primary_pollutants=record["primary_pollutants"],
-                      edition=record["edition"])
+        fields.update(
+            iaqi=record["iaqi"], primary_pollutants=record["primary_pollutants"], edition=record["edition"]
+        )
     return fields
 
 
@@ -193,9 +241,15 @@ def frames_marker(session: Session) -> int:
     return session.scalar(select(func.max(Hj212Frame.id))) or 0
 
 
-def site_statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo, *,
-                  at: dt.datetime | None = None, reference: dt.datetime | None = None,
-                  frames: int | None = None) -> tuple[str | None, list[dict]]:
+def site_statuses(
+    session: Session,
+    versions: tuple[tuple[int, int], ...],
+    memo: FigureMemo,
+    *,
+    at: dt.datetime | None = None,
+    reference: dt.datetime | None = None,
+    frames: int | None = None,
+) -> tuple[str | None, list[dict]]:
     """``(as_of, statuses)`` of the sites of ``versions`` (:func:`site_versions`); as_of is their latest
     value's time.  With ``at`` (aware), each site's status is that of its last value at or before ``at``.
 
@@ -207,13 +261,16 @@ def site_statuses(session: Session, versions: tuple[tuple[int, int], ...], memo:
     query), ``at`` and ``frames`` (:func:`frames_marker`; None: frames are not looked at, the latest
     value is the latest hour): with no new data a request loads no site and computes nothing.
     """
-    as_of, statuses = memo.get_or_compute(("statuses", versions, at, frames),
-                                          lambda: _statuses(session, versions, memo, at, frames))
+    as_of, statuses = memo.get_or_compute(
+        ("statuses", versions, at, frames), lambda: _statuses(session, versions, memo, at, frames)
+    )
     reference = reference or at or as_of
     return beijing_iso(as_of), [mark_stale(status, time, reference) for time, status in statuses]
 
 
-def mark_stale(status: dict[str, Any], time: dt.datetime | None, reference: dt.datetime | None) -> dict[str, Any]:
+def mark_stale(
+    status: dict[str, Any], time: dt.datetime | None, reference: dt.datetime | None
+) -> dict[str, Any]:
     """A copy of ``status`` with ``stale`` set and the map colour for the moment ``reference``.
 
     Stale (grey, :data:`NO_DATA_COLOUR`, the value's own time kept): an air station whose value is more
@@ -232,14 +289,21 @@ def mark_stale(status: dict[str, Any], time: dt.datetime | None, reference: dt.d
     return status
 
 
-def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: FigureMemo,
-              at: dt.datetime | None, frames: int | None) -> tuple[dt.datetime | None, list]:
+def _statuses(
+    session: Session,
+    versions: tuple[tuple[int, int], ...],
+    memo: FigureMemo,
+    at: dt.datetime | None,
+    frames: int | None,
+) -> tuple[dt.datetime | None, list]:
     ids = [site_id for site_id, _ in versions]
-    sites = session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id)
-                            .options(selectinload(Site.region))).all()
+    sites = session.scalars(
+        select(Site).where(Site.id.in_(ids)).order_by(Site.id).options(selectinload(Site.region))
+    ).all()
     latest: dict[int, dt.datetime] | None = None
     statuses = []
     for site in sites:
+
         def compute(site: Site = site) -> tuple[dt.datetime | None, dict[str, Any]]:
             nonlocal latest
             if latest is None:
@@ -252,12 +316,17 @@ def _statuses(session: Session, versions: tuple[tuple[int, int], ...], memo: Fig
     return (max(times) if times else None), statuses
 
 
-def _values(session: Session, site: Site, first_utc: dt.datetime,
-            last_utc: dt.datetime) -> list[tuple[dt.datetime, str, float | None, str | None]]:
+def _values(
+    session: Session, site: Site, first_utc: dt.datetime, last_utc: dt.datetime
+) -> list[tuple[dt.datetime, str, float | None, str | None]]:
     query = (
         select(Measurement.time, Measurement.pollutant, Measurement.value, Measurement.flag)
-        .where(Measurement.site_id == site.id, Measurement.interval == HOURLY,
-               Measurement.time >= first_utc, Measurement.time <= last_utc)
+        .where(
+            Measurement.site_id == site.id,
+            Measurement.interval == HOURLY,
+            Measurement.time >= first_utc,
+            Measurement.time <= last_utc,
+        )
         .order_by(Measurement.pollutant, Measurement.time)
     )
     return list(session.execute(query).tuples())
@@ -269,14 +338,16 @@ def series_label(pollutant: str) -> dict[str, str]:
     return {"unit": label.unit, "name_zh": label.name_zh, "name_en": label.name_en}
 
 
-def site_series(session: Session, site: Site, hours: int, memo: FigureMemo, *,
-                at: dt.datetime | None = None) -> dict[str, Any]:
+def site_series(
+    session: Session, site: Site, hours: int, memo: FigureMemo, *, at: dt.datetime | None = None
+) -> dict[str, Any]:
     """The last ``hours`` hours of ``site`` ending at its latest hour (at or before ``at``): values per
     pollutant and AQI.  An outlet or water section whose monitor reports real-time or minute frames
     gets its last :data:`FRAME_POINTS` frame values instead of the few hourly ones (``interval``)."""
     marker = frames_marker(session) if site.kind != SiteKind.air_station else None
-    return memo.get_or_compute(("series", site.id, site.data_version, hours, at, marker),
-                               lambda: _series(session, site, hours, at))
+    return memo.get_or_compute(
+        ("series", site.id, site.data_version, hours, at, marker), lambda: _series(session, site, hours, at)
+    )
 
 
 def _frame_series(session: Session, site: Site, hours: int, at: dt.datetime | None) -> dict[str, Any] | None:
@@ -286,10 +357,17 @@ def _frame_series(session: Session, site: Site, hours: int, at: dt.datetime | No
         return None
     start = end - dt.timedelta(hours=hours)
     for interval in ("min", "rtd"):
-        query = (frame_values_query(interval)
-                 .where(Hj212Frame.site_id == site.id, Hj212Frame.data_time_utc >= start,
-                        Hj212Frame.data_time_utc <= end)
-                 .order_by(None).order_by(Hj212Frame.data_time_utc.desc(), Hj212Frame.id.desc()).limit(FRAME_POINTS))
+        query = (
+            frame_values_query(interval)
+            .where(
+                Hj212Frame.site_id == site.id,
+                Hj212Frame.data_time_utc >= start,
+                Hj212Frame.data_time_utc <= end,
+            )
+            .order_by(None)
+            .order_by(Hj212Frame.data_time_utc.desc(), Hj212Frame.id.desc())
+            .limit(FRAME_POINTS)
+        )
         rows = frame_measurements(tuple(row) for row in session.execute(query))
         if rows:
             break
@@ -301,8 +379,14 @@ def _frame_series(session: Session, site: Site, hours: int, at: dt.datetime | No
         usable = value is not None and (flag is None or flag in VALID_FLAGS)
         entry["points"].append([beijing_iso(time), value if usable else None])
     times = sorted({row[2] for row in rows})
-    return {"site": _status(session, site, end), "from": beijing_iso(times[0]), "to": beijing_iso(times[-1]),
-            "interval": interval, "pollutants": pollutants, "aqi": []}
+    return {
+        "site": _status(session, site, end),
+        "from": beijing_iso(times[0]),
+        "to": beijing_iso(times[-1]),
+        "interval": interval,
+        "pollutants": pollutants,
+        "aqi": [],
+    }
 
 
 def _series(session: Session, site: Site, hours: int, at: dt.datetime | None) -> dict[str, Any]:
@@ -321,16 +405,25 @@ def _series(session: Session, site: Site, hours: int, at: dt.datetime | None) ->
     pollutants: dict[str, dict[str, Any]] = {}
     if site.kind == SiteKind.air_station:  # the six of GB 3095 always, in the standard's order
         for standard_pollutant in Pollutant:
-            pollutants[standard_pollutant.value] = {**series_label(standard_pollutant.value),
-                                                    "points": [[t, None] for t in labels]}
+            pollutants[standard_pollutant.value] = {
+                **series_label(standard_pollutant.value),
+                "points": [[t, None] for t in labels],
+            }
     for time, pollutant, value, flag in _values(session, site, first, latest):
-        entry = pollutants.setdefault(pollutant, {**series_label(pollutant), "points": [[t, None] for t in labels]})
+        entry = pollutants.setdefault(
+            pollutant, {**series_label(pollutant), "points": [[t, None] for t in labels]}
+        )
         usable = value is not None and flag != INVALID_FLAG and (flag is None or flag in VALID_FLAGS)
         if usable:
             entry["points"][index[as_utc(time)]][1] = value
     aqi: list[list] = []
     if site.kind == SiteKind.air_station:
         aqi = [[beijing_iso(r["time"]), r["aqi"]] for r in _realtime(session, site, first, latest)]
-    return {"site": status, "from": labels[0], "to": labels[-1], "interval": HOURLY, "pollutants": pollutants,
-            "aqi": aqi}
-
+    return {
+        "site": status,
+        "from": labels[0],
+        "to": labels[-1],
+        "interval": HOURLY,
+        "pollutants": pollutants,
+        "aqi": aqi,
+    }

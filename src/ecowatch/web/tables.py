@@ -16,8 +16,16 @@ from fastapi.responses import Response
 
 from ecowatch.reports.spreadsheets import csv_bytes, export_frame, sheet_name, xlsx_bytes
 
-__all__ = ["CSV_TYPE", "TABLE_RESPONSES", "XLSX_TYPE", "FormatQuery", "TableFormat", "format_is_answered",
-           "json_response", "table_response"]
+__all__ = [
+    "CSV_TYPE",
+    "TABLE_RESPONSES",
+    "XLSX_TYPE",
+    "FormatQuery",
+    "TableFormat",
+    "format_is_answered",
+    "json_response",
+    "table_response",
+]
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,12 +37,18 @@ class TableFormat(StrEnum):
     xlsx = "xlsx"
 
 
-FormatQuery = Annotated[TableFormat, Query(alias="format", description="json (default), csv or xlsx download")]
+FormatQuery = Annotated[
+    TableFormat, Query(alias="format", description="json (default), csv or xlsx download")
+]
 
 #: OpenAPI ``responses`` of a table endpoint: the downloads beside the JSON.
 TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                      XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        }
+    },
 }
 
 
@@ -57,8 +71,13 @@ def json_response(text: str) -> Response:
     return Response(content=text.encode("utf-8"), media_type="application/json")
 
 
-def table_response(rows: Sequence[Mapping[str, Any]], fmt: TableFormat, name: str,
-                   columns: Sequence[str] = (), sheet: Sequence[str] = ()) -> Response:
+def table_response(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: TableFormat,
+    name: str,
+    columns: Sequence[str] = (),
+    sheet: Sequence[str] = (),
+) -> Response:
     """``rows`` as a CSV or XLSX attachment ``<name>.csv`` / ``<name>.xlsx``.
 
     ``columns`` gives the header of an empty table (Polars needs it to write one); ``sheet`` the parts
@@ -69,5 +88,8 @@ def table_response(rows: Sequence[Mapping[str, Any]], fmt: TableFormat, name: st
         content, media_type = xlsx_bytes(frame, sheet=sheet_name(*(sheet or (name,)))), XLSX_TYPE
     else:
         content, media_type = csv_bytes(frame), CSV_TYPE
-    return Response(content=content, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'})
+    return Response(
+        content=content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'},
+    )

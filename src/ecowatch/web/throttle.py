@@ -33,8 +33,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-__all__ = ["ACCOUNT_RULE", "ADDRESS_RULE", "TRUSTED_FOR", "Lockout", "SignInThrottle", "ThrottleRule",
-           "account_key", "address_key"]
+__all__ = [
+    "ACCOUNT_RULE",
+    "ADDRESS_RULE",
+    "TRUSTED_FOR",
+    "Lockout",
+    "SignInThrottle",
+    "ThrottleRule",
+    "account_key",
+    "address_key",
+]
 
 
 @dataclass(frozen=True)
@@ -61,20 +69,28 @@ class ThrottleRule:
         if failures < self.free_failures:
             return None
         doublings = failures - self.free_failures
-        if doublings >= 32 or self.first_lockout * 2 ** doublings >= self.max_lockout:
+        if doublings >= 32 or self.first_lockout * 2**doublings >= self.max_lockout:
             return self.max_lockout
-        return self.first_lockout * 2 ** doublings
+        return self.first_lockout * 2**doublings
 
 
 LOG = logging.getLogger(__name__)
 
 #: One person's account: five tries to remember a password, then 1 min, 2, 4, ... up to 15 min a try
 #: (at most about 100 guesses a day), forgotten after a day without failures.
-ACCOUNT_RULE = ThrottleRule(free_failures=5, first_lockout=dt.timedelta(minutes=1),
-                            max_lockout=dt.timedelta(minutes=15), forget_after=dt.timedelta(days=1))
+ACCOUNT_RULE = ThrottleRule(
+    free_failures=5,
+    first_lockout=dt.timedelta(minutes=1),
+    max_lockout=dt.timedelta(minutes=15),
+    forget_after=dt.timedelta(days=1),
+)
 #: One address (an office behind one NAT address holds many people): twenty free failures an hour.
-ADDRESS_RULE = ThrottleRule(free_failures=20, first_lockout=dt.timedelta(minutes=1),
-                            max_lockout=dt.timedelta(minutes=15), forget_after=dt.timedelta(hours=1))
+ADDRESS_RULE = ThrottleRule(
+    free_failures=20,
+    first_lockout=dt.timedelta(minutes=1),
+    max_lockout=dt.timedelta(minutes=15),
+    forget_after=dt.timedelta(hours=1),
+)
 #: Keys kept per table: about 200 bytes each, so at most ~20 MB for each of the three tables.
 MAX_KEYS = 100_000
 #: How long an address stays exempt from its account's lock-out after a sign-in from it.
@@ -186,8 +202,13 @@ class SignInThrottle:
     True
     """
 
-    def __init__(self, *, account: ThrottleRule = ACCOUNT_RULE, address: ThrottleRule = ADDRESS_RULE,
-                 max_keys: int = MAX_KEYS) -> None:
+    def __init__(
+        self,
+        *,
+        account: ThrottleRule = ACCOUNT_RULE,
+        address: ThrottleRule = ADDRESS_RULE,
+        max_keys: int = MAX_KEYS,
+    ) -> None:
         self._accounts = _Table(account, max_keys)
         self._addresses = _Table(address, max_keys)
         self._trusted: OrderedDict[tuple[str, str], dt.datetime] = OrderedDict()  # -> trusted until
@@ -202,8 +223,9 @@ class SignInThrottle:
         """The lock-out that refuses an attempt on ``account`` from ``address`` at ``now``, if any
         (the longer one when both keys are locked)."""
         with self._lock:
-            by_account = (None if self._is_trusted(account, address, now)
-                          else self._accounts.locked_until(account, now))
+            by_account = (
+                None if self._is_trusted(account, address, now) else self._accounts.locked_until(account, now)
+            )
             by_address = self._addresses.locked_until(address, now)
         if by_account is not None and (by_address is None or by_account >= by_address):
             return Lockout(key="account", until=by_account, now=now)
@@ -218,11 +240,18 @@ class SignInThrottle:
             by_account = self._accounts.failed(account, now)
             by_address = self._addresses.failed(address, now)
         if by_account is not None:
-            LOG.warning("sign-in: user name %r locked out for %d s after failed sign-ins (last from %s)",
-                        account, by_account.total_seconds(), address)
+            LOG.warning(
+                "sign-in: user name %r locked out for %d s after failed sign-ins (last from %s)",
+                account,
+                by_account.total_seconds(),
+                address,
+            )
         if by_address is not None:
-            LOG.warning("sign-in: address %s locked out for %d s after failed sign-ins", address,
-                        by_address.total_seconds())
+            LOG.warning(
+                "sign-in: address %s locked out for %d s after failed sign-ins",
+                address,
+                by_address.total_seconds(),
+            )
 
     def succeeded(self, *, account: str, address: str, now: dt.datetime) -> None:
         """The account's failures are cleared (the address's are not), and the address is exempt from

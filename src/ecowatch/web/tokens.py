@@ -34,8 +34,16 @@ from pathlib import Path
 from ecowatch.errors import EcowatchError
 from ecowatch.store.db import data_dir
 
-__all__ = ["MIN_SECRET_BYTES", "TOKEN_LIFETIME", "SecretKeyError", "TokenClaims", "check_secret_key",
-           "issue_token", "load_secret_key", "read_token"]
+__all__ = [
+    "MIN_SECRET_BYTES",
+    "TOKEN_LIFETIME",
+    "SecretKeyError",
+    "TokenClaims",
+    "check_secret_key",
+    "issue_token",
+    "load_secret_key",
+    "read_token",
+]
 
 #: How long a token is valid: one working day.
 TOKEN_LIFETIME = dt.timedelta(hours=8)
@@ -61,8 +69,9 @@ def check_secret_key(key: bytes, origin: str) -> bytes:
     ecowatch.web.tokens.SecretKeyError: /data/secret_key: the secret key is 0 bytes long; at least 32 are ...
     """
     if len(key) < MIN_SECRET_BYTES:
-        raise SecretKeyError(f"{origin}: the secret key is {len(key)} bytes long; "
-                             f"at least {MIN_SECRET_BYTES} are required")
+        raise SecretKeyError(
+            f"{origin}: the secret key is {len(key)} bytes long; at least {MIN_SECRET_BYTES} are required"
+        )
     return key
 
 
@@ -117,12 +126,14 @@ class TokenClaims:
     fingerprint: str
 
 
-def issue_token(*, key: bytes, user_id: int, fingerprint: str, now: dt.datetime,
-                lifetime: dt.timedelta = TOKEN_LIFETIME) -> tuple[str, dt.datetime]:
+def issue_token(
+    *, key: bytes, user_id: int, fingerprint: str, now: dt.datetime, lifetime: dt.timedelta = TOKEN_LIFETIME
+) -> tuple[str, dt.datetime]:
     """A signed token for the user and its expiry time (UTC, whole seconds)."""
     expires_at = (now + lifetime).astimezone(dt.UTC).replace(microsecond=0)
-    body = json.dumps({"u": user_id, "exp": int(expires_at.timestamp()), "f": fingerprint},
-                      separators=(",", ":"))
+    body = json.dumps(
+        {"u": user_id, "exp": int(expires_at.timestamp()), "f": fingerprint}, separators=(",", ":")
+    )
     payload = _b64(body.encode())
     return f"{payload}.{_sign(key, payload)}", expires_at
 

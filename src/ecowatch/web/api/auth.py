@@ -24,36 +24,54 @@ from ecowatch.web.tokens import issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
-                                "schema": {"type": "integer", "minimum": 1}}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 SIGN_IN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
-    429: {"model": Problem, "headers": _RETRY_AFTER,
-          "description": "Too many failed sign-ins for this user name or from this address"},
+    429: {
+        "model": Problem,
+        "headers": _RETRY_AFTER,
+        "description": "Too many failed sign-ins for this user name or from this address",
+    },
     503: {"model": Problem, "headers": _RETRY_AFTER, "description": "Too many sign-ins being checked"},
 }
 
 
 def user_read(user: User) -> UserRead:
-    return UserRead(username=user.username, role=Role(user.role),
-                    region=user.region.code if user.region is not None else None,
-                    enterprise=user.enterprise.code if user.enterprise is not None else None)
+    return UserRead(
+        username=user.username,
+        role=Role(user.role),
+        region=user.region.code if user.region is not None else None,
+        enterprise=user.enterprise.code if user.enterprise is not None else None,
+    )
 
 
 def _locked_out(lockout: Lockout) -> HTTPException:
-    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=lockout.message(),
-                         headers={"Retry-After": str(lockout.retry_after_s)})
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=lockout.message(),
+        headers={"Retry-After": str(lockout.retry_after_s)},
+    )
 
 
 def _busy(busy: HashingBusy) -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"sign-in is busy: {busy}",
-                         headers={"Retry-After": str(busy.retry_after_s)})
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail=f"sign-in is busy: {busy}",
+        headers={"Retry-After": str(busy.retry_after_s)},
+    )
 
 
-@router.post("/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS,
-             openapi_extra=TOKEN_REQUEST_OPENAPI)
-async def sign_in(body: Annotated[TokenRequest, Depends(token_request)], request: Request,
-                  session: SessionDep) -> TokenResponse:
+@router.post(
+    "/token", response_model=TokenResponse, responses=SIGN_IN_ERRORS, openapi_extra=TOKEN_REQUEST_OPENAPI
+)
+async def sign_in(
+    body: Annotated[TokenRequest, Depends(token_request)], request: Request, session: SessionDep
+) -> TokenResponse:
     """A bearer token for a user name (any case) and password (valid for 8 hours, revoked by a new
     password or by disabling the user). Failed tries lock the user name, and the address, out for a
     while: 429 with Retry-After."""
@@ -91,12 +109,17 @@ async def sign_in(body: Annotated[TokenRequest, Depends(token_request)], request
     if isinstance(outcome, Lockout):
         raise _locked_out(outcome)
     if not outcome or user is None or signed_in is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="wrong user name or password",
-                            headers={"WWW-Authenticate": "Bearer"})
-    token, expires_at = issue_token(key=web.secret_key, user_id=user.id,
-                                    fingerprint=password_fingerprint(user), now=web.now())
-    return TokenResponse(access_token=token, expires_at=expires_at.isoformat().replace("+00:00", "Z"),
-                         user=signed_in)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="wrong user name or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token, expires_at = issue_token(
+        key=web.secret_key, user_id=user.id, fingerprint=password_fingerprint(user), now=web.now()
+    )
+    return TokenResponse(
+        access_token=token, expires_at=expires_at.isoformat().replace("+00:00", "Z"), user=signed_in
+    )
 
 
 @router.get("/me", response_model=UserRead, responses={401: {"model": Problem}})

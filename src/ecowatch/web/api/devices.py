@@ -20,11 +20,14 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 
 def _read(device: Device) -> DeviceRead:
     created = device.created_at.isoformat() if device.created_at is not None else None
-    return DeviceRead(mn=device.mn, site=device.site.code, protocol_version=device.protocol_version,
-                      created_at=created)
+    return DeviceRead(
+        mn=device.mn, site=device.site.code, protocol_version=device.protocol_version, created_at=created
+    )
 
 
-@router.get("", response_model=DevicePage, responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES})
+@router.get(
+    "", response_model=DevicePage, responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES}
+)
 def list_devices(
     session: SessionDep,
     scope: ScopeDep,
@@ -34,10 +37,17 @@ def list_devices(
     fmt: FormatQuery = TableFormat.json,
 ) -> DevicePage | Response:
     """Devices of the sites in scope (of one site with ``site``), by MN; paged (downloads are whole)."""
-    query = (select(Device).join(Site, Site.id == Device.site_id).where(scope.site_filter())
-             .order_by(Device.mn).options(selectinload(Device.site)))
+    query = (
+        select(Device)
+        .join(Site, Site.id == Device.site_id)
+        .where(scope.site_filter())
+        .order_by(Device.mn)
+        .options(selectinload(Device.site))
+    )
     if site is not None:
-        chosen = site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site)
+        chosen = site_in_scope(
+            session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site
+        )
         query = query.where(Device.site_id == chosen.id)
     if fmt is not TableFormat.json:
         rows = [_read(device).model_dump() for device in session.scalars(query)]

@@ -40,13 +40,21 @@ def _rows(regions: list[Region]) -> list[dict]:
     """One row per region; ``parent`` only where the parent is listed too (as in :func:`_tree`): the
     region above a user's own top region is outside their scope, and not shown."""
     listed = {r.id for r in regions}
-    return [{"code": r.code, "name": r.name, "level": r.level,
-             "parent": r.parent.code if r.parent_id in listed and r.parent is not None else None}
-            for r in regions]
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "level": r.level,
+            "parent": r.parent.code if r.parent_id in listed and r.parent is not None else None,
+        }
+        for r in regions
+    ]
 
 
 @router.get("", response_model=RegionTree, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
-def list_regions(session: SessionDep, scope: ScopeDep, fmt: FormatQuery = TableFormat.json) -> RegionTree | Response:
+def list_regions(
+    session: SessionDep, scope: ScopeDep, fmt: FormatQuery = TableFormat.json
+) -> RegionTree | Response:
     """The regions in scope as a tree: all for an admin, the user's region and below for staff, none
     for an enterprise user (who sees outlets, not regions). Downloads list one region per row."""
     regions = _visible(session, scope)

@@ -30,14 +30,20 @@ from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_
 router = APIRouter(prefix="/sites", tags=["sites"])
 
 EnterpriseCode = Annotated[str | None, Query(pattern=r"^[0-9A-Z]{18}$", description="Enterprise code")]
-AtQuery = Annotated[dt.datetime | None, Query(
-    description="Show the sites as they were at this moment (ISO 8601; without an offset, Beijing time): "
-                "each site's last value at or before it.  Default: now, the latest values.")]
+AtQuery = Annotated[
+    dt.datetime | None,
+    Query(
+        description="Show the sites as they were at this moment (ISO 8601; without an offset, Beijing time): "
+        "each site's last value at or before it.  Default: now, the latest values."
+    ),
+]
 
 
 class MapSiteStatus(SiteStatus):
-    stale: bool = Field(description="The value is older than the moment shown allows (air 3 h, others 24 h): "
-                                    "grey on the map, with its own time")
+    stale: bool = Field(
+        description="The value is older than the moment shown allows (air 3 h, others 24 h): "
+        "grey on the map, with its own time"
+    )
 
 
 # The two map models repeat their schemas.py bases' fields rather than subclass them: a subclass
@@ -49,7 +55,9 @@ class MapSitesStatus(BaseModel):
 
 
 class NamedPollutantSeries(PollutantSeries):
-    name_zh: str = Field(description="Name from GB 3095 or HJ 212-2017 Annex B (the code itself when unknown)")
+    name_zh: str = Field(
+        description="Name from GB 3095 or HJ 212-2017 Annex B (the code itself when unknown)"
+    )
     name_en: str
 
 
@@ -62,7 +70,8 @@ class MapSiteSeries(BaseModel):
     pollutants: dict[str, NamedPollutantSeries]
     aqi: list[tuple[str, int | None]]
     interval: str = Field(
-        description="1h (hourly values), or rtd/min: an outlet's last real-time/minute frames")
+        description="1h (hourly values), or rtd/min: an outlet's last real-time/minute frames"
+    )
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:
@@ -73,8 +82,12 @@ def _utc(at: dt.datetime | None) -> dt.datetime | None:
 
 def sites_in_scope(session: Session, scope: Scope):
     """A select of the sites in scope, in id order, with region and enterprise loaded."""
-    return (select(Site).where(scope.site_filter()).order_by(Site.id)
-            .options(selectinload(Site.region), selectinload(Site.enterprise)))
+    return (
+        select(Site)
+        .where(scope.site_filter())
+        .order_by(Site.id)
+        .options(selectinload(Site.region), selectinload(Site.enterprise))
+    )
 
 
 def region_in_scope(session: Session, scope: Scope, code: str) -> Region:
@@ -93,13 +106,22 @@ def region_filter(session: Session, scope: Scope, code: str):
 
 
 def site_read(site: Site) -> SiteRead:
-    return SiteRead(code=site.code, name=site.name, name_en=site.name_en, kind=SiteKind(site.kind),
-                    category=site.category, lon=site.lon, lat=site.lat,
-                    region=site.region.code if site.region is not None else None,
-                    enterprise=site.enterprise.code if site.enterprise is not None else None)
+    return SiteRead(
+        code=site.code,
+        name=site.name,
+        name_en=site.name_en,
+        kind=SiteKind(site.kind),
+        category=site.category,
+        lon=site.lon,
+        lat=site.lat,
+        region=site.region.code if site.region is not None else None,
+        enterprise=site.enterprise.code if site.enterprise is not None else None,
+    )
 
 
-@router.get("", response_model=SitePage, responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES})
+@router.get(
+    "", response_model=SitePage, responses={**SCOPE_ERRORS, 404: {"model": Problem}, **TABLE_RESPONSES}
+)
 def list_sites(
     session: SessionDep,
     scope: ScopeDep,
@@ -111,10 +133,23 @@ def list_sites(
     fmt: FormatQuery = TableFormat.json,
 ) -> SitePage | Response:
     """The sites in scope, filtered by kind, region (and below) and enterprise; paged (downloads are whole)."""
-    query = (select(Site.code, Site.name, Site.name_en, Site.kind, Site.category, Site.lon, Site.lat,
-                    Region.code.label("region"), Enterprise.code.label("enterprise"))
-             .outerjoin(Region, Region.id == Site.region_id).outerjoin(Enterprise, Enterprise.id == Site.enterprise_id)
-             .where(scope.site_filter()).order_by(Site.id))
+    query = (
+        select(
+            Site.code,
+            Site.name,
+            Site.name_en,
+            Site.kind,
+            Site.category,
+            Site.lon,
+            Site.lat,
+            Region.code.label("region"),
+            Enterprise.code.label("enterprise"),
+        )
+        .outerjoin(Region, Region.id == Site.region_id)
+        .outerjoin(Enterprise, Enterprise.id == Site.enterprise_id)
+        .where(scope.site_filter())
+        .order_by(Site.id)
+    )
     if kind is not None:
         query = query.where(Site.kind == kind.value)
     if region is not None:
@@ -135,22 +170,47 @@ def list_sites(
 
 
 @router.get("/status", response_model=MapSitesStatus, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
-async def sites_status(request: Request, session: SessionDep, scope: ScopeDep, at: AtQuery = None,
-                       fmt: FormatQuery = TableFormat.json) -> Response:
+async def sites_status(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    at: AtQuery = None,
+    fmt: FormatQuery = TableFormat.json,
+) -> Response:
     """Every site in scope with the time of its last value and its colour (the HJ 633 real-time AQI for
     air stations) at the moment ``at`` (default now); values too old for that moment are ``stale``."""
     moment = _utc(at)
     # The wall clock, to the hour: the memoised answer changes once an hour without new data.
     now = state_of(request).now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-    return await status_response(request, session, scope.site_filter(), fmt, name="sites-status",
-                                 item=MapSiteStatus, page=MapSitesStatus, items_key="sites", at=moment,
-                                 reference=moment or now, frames=True)
+    return await status_response(
+        request,
+        session,
+        scope.site_filter(),
+        fmt,
+        name="sites-status",
+        item=MapSiteStatus,
+        page=MapSitesStatus,
+        items_key="sites",
+        at=moment,
+        reference=moment or now,
+        frames=True,
+    )
 
 
-async def status_response(request: Request, session: Session, site_filter, fmt: TableFormat, *, name: str,
-                          item: type[BaseModel], page: type[BaseModel], items_key: str,
-                          at: dt.datetime | None = None, reference: dt.datetime | None = None,
-                          frames: bool = False) -> Response:
+async def status_response(
+    request: Request,
+    session: Session,
+    site_filter,
+    fmt: TableFormat,
+    *,
+    name: str,
+    item: type[BaseModel],
+    page: type[BaseModel],
+    items_key: str,
+    at: dt.datetime | None = None,
+    reference: dt.datetime | None = None,
+    frames: bool = False,
+) -> Response:
     """The status of the sites ``site_filter`` selects at ``at`` (default: their latest values), stale
     as seen from ``reference`` (default ``at``, else their latest value), as ``page`` (``as_of``,
     ``at`` where the page has it, and ``items_key``) or a table of ``item``'s fields; the JSON text is
@@ -164,7 +224,9 @@ async def status_response(request: Request, session: Session, site_filter, fmt: 
 
     def rows() -> tuple[str | None, list[dict]]:
         with released(session):
-            as_of, statuses = site_statuses(session, versions, memo, at=at, reference=reference, frames=marker)
+            as_of, statuses = site_statuses(
+                session, versions, memo, at=at, reference=reference, frames=marker
+            )
         return as_of, [{key: status[key] for key in item.model_fields} for status in statuses]
 
     def text() -> str:
@@ -175,7 +237,8 @@ async def status_response(request: Request, session: Session, site_filter, fmt: 
 
     if fmt is not TableFormat.json:
         return await run_in_threadpool(
-            lambda: table_response(rows()[1], fmt, name, columns=list(item.model_fields)))
+            lambda: table_response(rows()[1], fmt, name, columns=list(item.model_fields))
+        )
     return json_response(await memo.get_or_compute_in_thread((name, versions, at, reference, marker), text))
 
 
@@ -186,8 +249,12 @@ def get_site(code: str, session: SessionDep, scope: ScopeDep) -> SiteRead:
     return site_read(site_in_scope(site, scope, code))
 
 
-@router.get("/{code}/series", response_model=MapSiteSeries, response_model_by_alias=True,
-            responses={**SCOPE_ERRORS, 404: {"model": Problem}})
+@router.get(
+    "/{code}/series",
+    response_model=MapSiteSeries,
+    response_model_by_alias=True,
+    responses={**SCOPE_ERRORS, 404: {"model": Problem}},
+)
 def get_series(
     code: str,
     request: Request,

@@ -27,9 +27,13 @@ ERRORS = {**SCOPE_ERRORS, 409: {"model": Problem}, 503: {"model": Problem}}
 
 
 def _detail(user: User) -> UserDetail:
-    return UserDetail(username=user.username, role=Role(user.role),
-                      region=user.region.code if user.region is not None else None,
-                      enterprise=user.enterprise.code if user.enterprise is not None else None, active=user.active)
+    return UserDetail(
+        username=user.username,
+        role=Role(user.role),
+        region=user.region.code if user.region is not None else None,
+        enterprise=user.enterprise.code if user.enterprise is not None else None,
+        active=user.active,
+    )
 
 
 def _refused(error: StoreError) -> HTTPException:
@@ -53,13 +57,17 @@ async def _hashed(request: Request, password: str | None) -> str | None:
     except StoreError as error:
         raise _refused(error) from None
     except HashingBusy as busy:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"password: {busy}",
-                            headers={"Retry-After": str(busy.retry_after_s)}) from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"password: {busy}",
+            headers={"Retry-After": str(busy.retry_after_s)},
+        ) from None
 
 
 async def _write(session: Session, work: Callable[[], User]) -> UserDetail:
     """``work()`` in a request thread, as one short transaction begun there (after the hashing; on
     SQLite it holds the write lock): committed, or rolled back when ``work`` refuses."""
+
     def run() -> UserDetail:
         try:
             user = work()
@@ -83,16 +91,23 @@ async def add(body: UserCreate, request: Request, session: WriteSessionDep, admi
     def work() -> User:
         if get_user(session=session, username=body.username) is not None:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=f"username: {body.username!r} is taken")
-        return create_user(session=session, username=body.username, password_hash=password_hash,
-                           role=body.role, region_code=body.region, enterprise_code=body.enterprise,
-                           actor=admin.username)
+        return create_user(
+            session=session,
+            username=body.username,
+            password_hash=password_hash,
+            role=body.role,
+            region_code=body.region,
+            enterprise_code=body.enterprise,
+            actor=admin.username,
+        )
 
     return await _write(session, work)
 
 
 @router.patch("/{username}", response_model=UserDetail, responses={**ERRORS, 404: {"model": Problem}})
-async def change(username: str, body: UserUpdate, request: Request, session: WriteSessionDep,
-                 admin: AdminUser) -> UserDetail:
+async def change(
+    username: str, body: UserUpdate, request: Request, session: WriteSessionDep, admin: AdminUser
+) -> UserDetail:
     """Change a user's password, role and scope, or active flag (admins only); a new password, or
     disabling the user, revokes the user's tokens."""
     password_hash = await _hashed(request, body.password)
@@ -103,11 +118,20 @@ async def change(username: str, body: UserUpdate, request: Request, session: Wri
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no user {username!r}")
         locks_out = body.active is False or (body.role is not None and body.role != user.role)
         if user.id == admin.id and locks_out:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                detail="active, role: an admin cannot lock themself out")
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="active, role: an admin cannot lock themself out",
+            )
         given = body.model_dump(exclude_unset=True)
         scope_changes = {f"{key}_code": given[key] for key in ("region", "enterprise") if key in given}
-        return update_user(session=session, user=user, actor=admin.username, password_hash=password_hash,
-                           role=body.role, active=body.active, **scope_changes)
+        return update_user(
+            session=session,
+            user=user,
+            actor=admin.username,
+            password_hash=password_hash,
+            role=body.role,
+            active=body.active,
+            **scope_changes,
+        )
 
     return await _write(session, work)

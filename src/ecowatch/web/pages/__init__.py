@@ -45,8 +45,11 @@ router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 def _page(path: Path, status_code: int = 200) -> HTMLResponse:
     # Read per request: the files are small, and an edited page shows without a restart.
-    return HTMLResponse(path.read_text(encoding="utf-8"), status_code=status_code,
-                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"})
+    return HTMLResponse(
+        path.read_text(encoding="utf-8"),
+        status_code=status_code,
+        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+    )
 
 
 def not_found_page() -> HTMLResponse:
@@ -76,9 +79,17 @@ def map_legend() -> dict[str, Any]:
     levels = []
     lower = 0
     for level in AQI_LEVELS:
-        levels.append({"level": level.number, "lower": lower, "upper": level.upper, "colour": level.colour_hex,
-                       "category_zh": level.category_zh, "category_en": level.category_en,
-                       "roman_zh": level.roman_zh})
+        levels.append(
+            {
+                "level": level.number,
+                "lower": lower,
+                "upper": level.upper,
+                "colour": level.colour_hex,
+                "category_zh": level.category_zh,
+                "category_en": level.category_en,
+                "roman_zh": level.roman_zh,
+            }
+        )
         lower = (level.upper or 0) + 1
     return {"levels": levels, "reporting_colour": REPORTING_COLOUR, "no_data_colour": NO_DATA_COLOUR}
 
