@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gateway_helpers import MN, PW, Device, register
+from gateway_helpers import MN, PW, Device, register, wait_for
 from sqlalchemy import select
 
 from ecowatch.gateway.journal import Entry, Journal
@@ -410,3 +410,19 @@ def test_ecowatch_gateway_takes_the_data_time_window_and_junk_budgets(sqlite_url
     assert '"junk_sampled": 0, "junk_dropped": 1, "junk_dropped_bytes": 27' in output
     assert kept_qns(sqlite_url) == []
     assert quarantined(sqlite_url)[0][0].startswith("DataTime 20260301101000 is ")
+
+
+def test_garbage_before_a_reset_is_quarantined(sqlite_url, start_gateway):
+    """A peer that resets the connection (no EOF) after garbage: the garbage is quarantined all the same."""
+    import socket
+    import struct
+
+    gateway = start_gateway(sqlite_url)
+    peer = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+    peer.sendall(b"reset\0junk")
+    assert wait_for(lambda: gateway.gateway.stats.bytes_received == 10)
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()  # RST
+    assert wait_for(lambda: gateway.gateway.stats.frames_rejected == 1)
+    gateway.stop()
+    assert quarantined(sqlite_url) == [("skipped 10 bytes of garbage", "reset\\x00junk")]

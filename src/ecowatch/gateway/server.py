@@ -260,6 +260,13 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        gateway = self.gateway
+        if not self.decoder.eof and not gateway.stopping and self.rejections <= gateway.limits.max_rejections:
+            # Reset by the peer, no EOF: the garbage it sent last is still quarantined (whole frames
+            # were taken as they came).
+            self.decoder.feed(b"")
+            self.backlog.extend(self.decoder.events())
+            self.process()
         self.gateway.release(self)
         self.gateway.connections.discard(self)
         self.gateway.stats.connections_open = len(self.gateway.connections)
