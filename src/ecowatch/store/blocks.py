@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ecowatch.store.db import session_factory
-from ecowatch.store.models import HourlyBlock, Measurement, MeasurementMonth
+from ecowatch.store.models import HourlyBlock, Measurement, MeasurementMonth, table_of
 from ecowatch.store.partitions import months, next_month
 
 __all__ = [
@@ -190,7 +190,7 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
         fits=(pl.col("plain").not_() | (pl.col("offset") % HOUR_US == 0)).all(),
         nan=pl.col("value").is_nan().any(),
     ).filter(~pl.col("nan")).sort("site_id", "month")
-    table = MeasurementMonth.__table__
+    table = table_of(MeasurementMonth)
     sites = per_month["site_id"].unique().to_list()
     months_wanted = per_month["month"].unique().to_list()
     versions = {
@@ -219,7 +219,7 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
             HourlyBlock.site_id == site_id, HourlyBlock.interval == HOURLY,
             HourlyBlock.month.in_([month for site, month, *_ in done if site == site_id])))
     if blocks:
-        connection.execute(HourlyBlock.__table__.insert(), blocks)
+        connection.execute(table_of(HourlyBlock).insert(), blocks)
     if done:
         connection.execute(
             table.update()
@@ -268,7 +268,7 @@ def _build_month(session: Session, site_id: int, month: dt.date) -> bool | None:
             values[hour] = frame[pollutant].fill_null(np.nan).to_numpy()
             blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
                            "hourly_values": values.tobytes()})
-        session.execute(HourlyBlock.__table__.insert(), blocks)
+        session.execute(table_of(HourlyBlock).insert(), blocks)
     other_rows = session.scalar(select(func.count()).select_from(Measurement).where(*in_month, ~plain_value()))
     session.execute(update(MeasurementMonth).where(*key).values(built_version=version, blocked=fits,
                                                                 other_rows=other_rows))
@@ -315,7 +315,10 @@ def read_blocks(connection: Connection, codes: Mapping[int, str], start: dt.date
     start_us, end_us = _epoch_us(start), _epoch_us(end)
     station_order = sorted(set(codes.values()))
     station_index = {station: index for index, station in enumerate(station_order)}
-    stations, times, kinds, values = [], [], [], []
+    stations: list[np.ndarray] = []
+    times: list[np.ndarray] = []
+    kinds: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     for (station, month), blocks in sorted(by_month.items()):  # station, then month: the frame's order
         first_us = _epoch_us(_utc(month))
         hours = len(blocks[0][1]) // BLOCK_DTYPE.itemsize

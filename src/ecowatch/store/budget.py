@@ -53,6 +53,8 @@ def query_budget(session: Session, seconds: float) -> Iterator[None]:
         raise ValueError(f"query_budget: seconds must be positive, not {seconds}")
     connection = session.connection()
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise StoreError("store.budget.query_budget: the session's connection has no driver connection")
     postgresql = connection.dialect.name == "postgresql"
     # In a transaction SET LOCAL ends with it (and an aborted transaction cannot run a reset); on an
     # autocommit connection (the web's reads) SET LOCAL would do nothing: set it and reset it.

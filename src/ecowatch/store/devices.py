@@ -485,7 +485,9 @@ def load_registry(*, session: Session, mns: Iterable[str] | None = None,
         master = master_key()
     out = {}
     for device, timezone in devices:
-        plain = tuple(unseal_key(k.sealed, mn=device.mn, master=master) for k in keys.get(device.id, ()))
+        # master is None only when no device has a key (then there is nothing to unseal)
+        plain = () if master is None else tuple(unseal_key(k.sealed, mn=device.mn, master=master)
+                                                for k in keys.get(device.id, ()))
         out[device.mn] = DeviceInfo(device.mn, device.password_hash, device.site_id, timezone,
                                     device.protocol_version, plain, device.password_check)
     return out

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,7 +44,7 @@ from ecowatch.store.blocks import (
     utc_time_text,
 )
 from ecowatch.store.errors import StoreError
-from ecowatch.store.models import MEASUREMENT_KEY, Measurement, MeasurementMonth, Site, SiteKind
+from ecowatch.store.models import MEASUREMENT_KEY, Measurement, MeasurementMonth, Site, SiteKind, table_of
 from ecowatch.store.partitions import (
     attach_month_table,
     create_month_table,
@@ -75,7 +76,7 @@ BATCH_ROWS = 10_000
 #: Rows per chunk of CSV fed to ``COPY`` on PostgreSQL.
 COPY_ROWS = 200_000
 
-_TABLE = Measurement.__table__
+_TABLE = table_of(Measurement)
 _COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
 _UPDATED = ("value", "flag", "note", "source")
 # The text SQLAlchemy's SQLite DateTime stores; the bulk path writes it directly.
@@ -102,12 +103,24 @@ def to_store_rows(frame: pl.DataFrame, site_ids: Mapping[str, int], *, source: s
     return rows.sort(list(MEASUREMENT_KEY))
 
 
+_T = TypeVar("_T", dt.date, dt.datetime)
+
+
+def _span(values: pl.Series, kind: type[_T]) -> tuple[_T, _T]:
+    """The least and greatest of ``values`` (a non-empty column without nulls) as ``kind``."""
+    first, last = values.min(), values.max()
+    if not isinstance(first, kind) or not isinstance(last, kind):
+        raise StoreError(f"store.measurements: column {values.name!r} ({values.dtype}) has no "
+                         f"{kind.__name__} bounds: {first!r}, {last!r}")
+    return first, last
+
+
 def utc_days(frame: pl.DataFrame) -> tuple[dt.date, dt.date] | None:
     """The first and last UTC dates of an importer frame's times (None when empty)."""
     if not frame.height:
         return None
-    first, last = frame["time"].min() - BEIJING_OFFSET, frame["time"].max() - BEIJING_OFFSET
-    return first.date(), last.date()
+    first, last = _span(frame["time"], dt.datetime)
+    return (first - BEIJING_OFFSET).date(), (last - BEIJING_OFFSET).date()
 
 
 def _checked(frame: pl.DataFrame) -> pl.DataFrame:
@@ -158,7 +171,7 @@ def _write_sqlite(connection: Connection, rows: pl.DataFrame, *, new: bool = Fal
 
 def _write_postgresql(session: Session, connection: Connection, rows: pl.DataFrame) -> dict[int, int]:
     """COPY into a temporary table, then one upsert from it; changed rows counted per site."""
-    first, last = rows["time"].min(), rows["time"].max()
+    first, last = _span(rows["time"], dt.datetime)
     ensure_month_partitions(session, first.date(), last.date())
     connection.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE measurement INCLUDING DEFAULTS) ON COMMIT DROP"
@@ -176,6 +189,8 @@ def _copy(connection: Connection, table: str, rows: pl.DataFrame) -> None:
     """``COPY`` the store ``rows`` into ``table`` (PostgreSQL), as CSV chunks of :data:`COPY_ROWS` rows."""
     names = ", ".join(f'"{name}"' for name in _COLUMNS)
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise StoreError(f"store.measurements: COPY into {table}: the connection has no driver connection")
     with driver.cursor() as cursor, cursor.copy(
         f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
     ) as copy:
@@ -202,10 +217,10 @@ def _split_new(session: Session, connection: Connection,
     """
     months = rows.select(_month_of_time())["month"]
     if connection.dialect.name == "postgresql":
-        new_months = months_to_attach(session, months.min(), months.max())
+        new_months = months_to_attach(session, *_span(months, dt.date))
         is_new = months.is_in(new_months)
     else:
-        table = MeasurementMonth.__table__
+        table = table_of(MeasurementMonth)
         sites = rows["site_id"].unique().to_list()
         held = pl.DataFrame(connection.execute(
             select(table.c.site_id, table.c.month)
@@ -261,7 +276,7 @@ def _write_new_sqlite(connection: Connection, rows: pl.DataFrame) -> dict[int, i
 def _new_months_written(connection: Connection, rows: pl.DataFrame) -> None:
     """What the ``measurement`` triggers do for ``rows`` written without them: every site-month's
     ``measurement_month`` version moves on (created at 1), in key order (migration 0003)."""
-    table = MeasurementMonth.__table__
+    table = table_of(MeasurementMonth)
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     months = (rows.select("site_id", "interval", _month_of_time()).unique()
               .sort("site_id", "interval", "month"))
@@ -342,6 +357,7 @@ def write_measurements(
     bumped = bump_data_versions(session, changed)
     codes = {site_id: code for code, site_id in site_ids.items()}
     total = sum(changed.values())
+    span = _span(rows["time"], dt.datetime) if rows.height else None
     record(
         session=session, actor=actor, action="write", entity="measurement", entity_id=source,
         detail={
@@ -350,8 +366,8 @@ def write_measurements(
             "rows": rows.height,
             "inserted_or_changed": total,
             "changed_by_site": {codes[site_id]: changed[site_id] for site_id in bumped},
-            "first_utc": None if not rows.height else f"{rows['time'].min():%Y-%m-%dT%H:%M:%SZ}",
-            "last_utc": None if not rows.height else f"{rows['time'].max():%Y-%m-%dT%H:%M:%SZ}",
+            "first_utc": None if span is None else f"{span[0]:%Y-%m-%dT%H:%M:%SZ}",
+            "last_utc": None if span is None else f"{span[1]:%Y-%m-%dT%H:%M:%SZ}",
         },
     )
     session.flush()
@@ -399,7 +415,7 @@ def read_measurements(
     start, end = _utc_bounds(first_day, last_day)
     connection = session.connection()
     time = utc_time_text(connection)
-    codes = dict(connection.execute(select(Site.id, Site.code)).all())
+    codes = {site_id: code for site_id, code in connection.execute(select(Site.id, Site.code))}
     if site_codes is None:
         site_ids = sorted(codes)
     else:
@@ -462,7 +478,7 @@ def _by_pollutant(connection: Connection, time, pollutants: list[str], codes: Ma
                                                              return_dtype=pl.String),
                           flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))
         )
-    special_rows = []
+    special_rows: list[Row[Any]] = []
     for span in uncovered_spans(site_ids, set() if blocks is None else blocks.whole_months, start, end):
         special_rows += connection.execute(
             select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
@@ -481,7 +497,7 @@ def _by_pollutant(connection: Connection, time, pollutants: list[str], codes: Ma
     return pl.concat([plain, special]), False
 
 
-def _frame(rows: list, codes: Mapping[int, str]) -> pl.DataFrame:
+def _frame(rows: Sequence[Row[Any]], codes: Mapping[int, str]) -> pl.DataFrame:
     """Query rows ``(site id, time, pollutant, value, flag, note)`` as a frame of station codes."""
     schema = {"site": pl.Int64, "time": pl.String, "pollutant": pl.String, "value": pl.Float64,
               "flag": pl.String, "note": pl.String}
@@ -532,5 +548,5 @@ def import_result_from_store(
                               last_day=last_day, pollutants=POLLUTANTS)
     present = set(frame["station"].unique().to_list())
     chosen: list[Station] = [station_of(site) for site in air if site.code in present]
-    url = session.get_bind().url.render_as_string(hide_password=True)
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
     return ImportResult(measurements=frame, stations=chosen, issues=[], sources=[url])

@@ -44,6 +44,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -75,6 +76,7 @@ __all__ = [
     "Site",
     "SiteKind",
     "User",
+    "table_of",
 ]
 
 NAMING_CONVENTION = {
@@ -94,6 +96,16 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[str]: JSON,
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The :class:`~sqlalchemy.Table` a mapped class is declared on (its ``__table__``, which
+    SQLAlchemy types as any ``FromClause``); a mapping onto something else is an error."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"store.models.table_of: {model.__name__} is mapped onto "
+                        f"{type(table).__name__}, not a Table")
+    return table
 
 
 def one_of(column: str, values: type[StrEnum] | tuple[str, ...], name: str | None = None) -> CheckConstraint:
