@@ -142,6 +142,7 @@ def daily_aqi(
         stations, wanted = [chosen], (lambda row: row["site"] == chosen.code and row["kind"] == "station")
         name = site
     else:
+        assert city is not None  # exactly one of site and city (checked above)
         region = region_in_scope(session, scope, city)
         if region.level not in ("city", "county"):  # a district's stations form the district's day
             raise _unprocessable(f"city: {city} is a {region.level}, not a city or a district")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -76,7 +77,7 @@ TOKEN_REQUEST_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "cont
 }}}
 
 
-def _invalid(errors: list[dict[str, Any]]) -> RequestValidationError:
+def _invalid(errors: Sequence[Mapping[str, Any]]) -> RequestValidationError:
     return RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in errors])
 
 

@@ -190,10 +190,10 @@ class ExportJobs:
     def _forget_old(self) -> None:
         now = self._clock()
         finished = sorted(
-            (j for j in self._jobs.values() if j.finished is not None), key=lambda j: j.finished
+            ((j.finished, j) for j in self._jobs.values() if j.finished is not None), key=lambda pair: pair[0]
         )
-        for index, job in enumerate(finished):
-            if now - job.finished > KEEP_S or index < len(finished) - KEEP_FILES:
+        for index, (at, job) in enumerate(finished):
+            if now - at > KEEP_S or index < len(finished) - KEEP_FILES:
                 del self._jobs[job.id]
 
     def shutdown(self) -> None:

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from ecowatch.hj212.codes import CODE_2005_TO_2017, FACTORS_2017
@@ -117,7 +117,8 @@ def _bounds(
             if isinstance(time_to, dt.datetime)
             else _day_start(time_to + dt.timedelta(days=1))
         )
-    if start is not None and end is not None and end <= start:
+    if (time_from is not None and time_to is not None and start is not None and end is not None
+            and end <= start):
         raise _unprocessable(f"to: {time_to.isoformat()} is before from: {time_from.isoformat()}")
     return start, end
 
@@ -242,16 +243,23 @@ def _pages(filters: Filters) -> list[Select]:
     site_id, time, pollutant = filters.after
     rest_of_site = _query(filters).where(
         Measurement.site_id == site_id,
-        tuple_(Measurement.time, Measurement.pollutant) > tuple_(time, pollutant),
+        tuple_(Measurement.time, Measurement.pollutant) > tuple_(literal(time), literal(pollutant)),
     )
     return [rest_of_site, _query(filters, sites_after=site_id)]
+
+
+def _beijing(time: dt.datetime) -> str:
+    """``time`` (UTC) as ISO 8601 in Beijing time; :func:`beijing_iso` gives None only for None."""
+    text = beijing_iso(time)
+    assert text is not None
+    return text
 
 
 def _read(code: str, row: Measurement) -> MeasurementRead:
     return MeasurementRead(
         site=code,
         interval=row.interval,
-        time=beijing_iso(row.time),
+        time=_beijing(row.time),
         pollutant=row.pollutant,
         value=row.value,
         unit=pollutant_label(row.pollutant).unit,
@@ -272,7 +280,8 @@ def _count(session: Session, query: Select, cap: int | None = None) -> int | Non
 def count_rows(session: Session, filters: Filters) -> int | None:
     """Rows a request's filters (and cursor) select, up to :data:`COUNT_CAP`; None above."""
     counts = [_count(session, query) for query in _pages(filters)]
-    return None if None in counts or sum(counts) > COUNT_CAP else sum(counts)
+    known = [count for count in counts if count is not None]
+    return None if len(known) < len(counts) or sum(known) > COUNT_CAP else sum(known)
 
 
 def measurement_rows(
@@ -293,9 +302,8 @@ def measurement_rows(
         if filters.after is not None:
             site_id, time, pollutant = filters.after
             merged = [(key, row) for key, row in merged if key > (site_id, time, pollutant)]
-        total = len(merged)
         end = None if limit is None else offset + limit
-        return total, merged[offset:end]
+        return len(merged), merged[offset:end]
     total = _count(session, _query(filters), PAGE_COUNT_CAP) if count else None
     out: list[tuple[tuple, MeasurementRead]] = []
     for query in _pages(filters):  # offset comes without a cursor, so with one query only
@@ -468,7 +476,7 @@ def _with_frame_values(session: Session, filters: Filters) -> list[tuple[tuple, 
             MeasurementRead(
                 site=code,
                 interval=interval,
-                time=beijing_iso(time),
+                time=_beijing(time),
                 pollutant=pollutant,
                 value=value,
                 unit=pollutant_label(pollutant).unit,
