@@ -204,7 +204,8 @@ async def closed_loop(pool: Connections, path: str, total: int, concurrency: int
 
 
 async def open_loop(pool: Connections, path: str, rate: float, seconds: float) -> dict[str, float]:
-    """Requests started on a fixed schedule; latency counts from the scheduled start (no coordinated omission)."""
+    """Requests started on a fixed schedule; latency counts from the scheduled start
+    (no coordinated omission)."""
     latencies: list[float] = []
     errors = 0
     tasks = []

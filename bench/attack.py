@@ -580,8 +580,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     honest, user, disk, memory = result["honest"], result["user"], result["disk"], result["memory"]
     print(
-        f"ecowatch serve under attack for {result['duration_s']} s on {result['machine']} (indicative: shared "
-        "machine)"
+        f"ecowatch serve under attack for {result['duration_s']} s on {result['machine']} "
+        "(indicative: shared machine)"
     )
     print(
         f"  honest devices: {honest['devices']}, {honest['acknowledged']:,} of {honest['sent']:,} frames "
@@ -592,15 +592,17 @@ def main(argv: list[str] | None = None) -> None:
         f"max {user['max_ms']} ms, errors {user['errors'] or 'none'}"
     )
     print(
-        f"  disk: {disk['before_mb']} -> {disk['after_mb']} MB (+{disk['growth_mb']} MB; budget {disk['budget_mb']} "
-        f"MB = junk {disk['junk_budget_mb']} + honest {disk['honest_mb']} x factor)"
+        f"  disk: {disk['before_mb']} -> {disk['after_mb']} MB (+{disk['growth_mb']} MB; "
+        f"budget {disk['budget_mb']} MB = junk {disk['junk_budget_mb']} + honest {disk['honest_mb']} "
+        "x factor)"
     )
     print(
         f"  memory (serve + store process): {memory['rss_before_mb']} -> peak {memory['rss_peak_mb']}, "
         f"after {memory['rss_after_mb']} MB"
     )
     print(
-        f"  server log: {result['server_log']['lines']} lines, {result['server_log']['tracebacks']} tracebacks"
+        f"  server log: {result['server_log']['lines']} lines, "
+        f"{result['server_log']['tracebacks']} tracebacks"
     )
     print("  floods: " + ", ".join(f"{name} {count:,}" for name, count in result["floods"].items()))
     print(

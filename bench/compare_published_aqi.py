@@ -101,25 +101,25 @@ KINDS = {
     "computed from values more precise than the feed shows",
     "so2_left_out": "the published AQI is reached when SO2 is left out (2014 to mid-2015 the publisher's AQI "
     "ignored a leading SO2 1-h index; from 2015-07 it uses it)",
-    "published_mean_window_gap": "our 24-h window lacks hours the feed does not show; the published AQI follows the "
-    "published PM 24-h means (within their display rounding), which cover those hours",
+    "published_mean_window_gap": "our 24-h window lacks hours the feed does not show; the published AQI "
+    "follows the published PM 24-h means (within their display rounding), which cover those hours",
     "pm_item_left_out": "a PM 24-h mean is not published (though the PM 1-h value is) and the published AQI "
     "leaves that PM item out (the window held few hours)",
-    "published_mean_not_24h": "full window, yet the published AQI follows the published PM '24 h' values, which "
-    "are not the means of the 24 values the feed shows (values revised after the feed "
+    "published_mean_not_24h": "full window, yet the published AQI follows the published PM '24 h' values, "
+    "which are not the means of the 24 values the feed shows (values revised after the feed "
     "took them)",
-    "window_gap_fillable": "our 24-h window lacks hours and the published AQI follows neither our mean nor the "
-    "publisher's own published 24-h means, but is reached with the missing hours filled by "
+    "window_gap_fillable": "our 24-h window lacks hours and the published AQI follows neither our mean nor "
+    "the publisher's own published 24-h means, but is reached with the missing hours filled by "
     "values between the lowest and highest PM value the station shows from 47 h before to "
     "24 h after (the AQI was computed from another set of hours than the published means)",
-    "one_hour_left_out": "the published AQI is reached when one 1-h PM value of the window is left out: a value "
-    "the publisher invalidated or revised after the feed took it",
-    "window_gap_hidden_values": "our 24-h window lacks hours and the published AQI needs them to hold values outside "
-    "anything the station shows nearby (nearly always higher): hours withheld from the "
+    "one_hour_left_out": "the published AQI is reached when one 1-h PM value of the window is left out: "
+    "a value the publisher invalidated or revised after the feed took it",
+    "window_gap_hidden_values": "our 24-h window lacks hours and the published AQI needs them to hold values "
+    "outside anything the station shows nearby (nearly always higher): hours withheld from the "
     "feed but used by the publisher",
     "o3_8h_included": "reproduced only when the O3 8-h moving mean enters the AQI",
-    "isolated_aqi_spike": "one published AQI >= 20 above ours and above both neighbouring published AQIs: not "
-    "computable from anything published",
+    "isolated_aqi_spike": "one published AQI >= 20 above ours and above both neighbouring published AQIs: "
+    "not computable from anything published",
     "unexplained": "none of the above",
 }
 

@@ -317,8 +317,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"HJ 212 gateway + simulator as separate processes on {result['machine']}; store {result['store']}")
     for run in result["runs"]:
         print(
-            f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} frames/s for "
-            f"{run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, acknowledged {run['acknowledged_per_s']:,.0f}/s; "
+            f"{run['connections']:>6} connections, {run['version']}, target {run['target_rate']:,.0f} "
+            f"frames/s for {run['duration_s']} s: sent {run['sent_per_s']:,.0f}/s, "
+            f"acknowledged {run['acknowledged_per_s']:,.0f}/s; "
             f"reply p50 {run['p50_ms']} ms, p90 {run['p90_ms']} ms, p99 {run['p99_ms']} ms; "
             f"lost {run['lost_no_reply']}, wrong replies {run['wrong_replies']}, acknowledged but not stored "
             f"{run['acknowledged_missing_from_store']}; "
@@ -332,7 +333,8 @@ def main(argv: list[str] | None = None) -> None:
     storm = result["reconnect"]
     if storm:
         print(
-            f"{storm['devices']:>6} devices reconnecting at once to a cold gateway: {storm['answered']} answered, "
+            f"{storm['devices']:>6} devices reconnecting at once to a cold gateway: "
+            f"{storm['answered']} answered, "
             f"the last after {storm['last_answer_s']} s (bar 5 s); per device p50 {storm['p50_ms']} ms, "
             f"p99 {storm['p99_ms']} ms; connect errors {storm['connect_errors']}, wrong replies "
             f"{storm['wrong_replies']}; gateway CPU {storm['gateway_cpu_s']} s; load average before "

@@ -99,7 +99,8 @@ def explain_day(assessment: AirAssessment, site_code: str, day: dt.date) -> dict
             "daily_mean": f"at least {MIN_HOURS_PER_DAY} valid 1-h values (GB 3095 表4)"
             + ("; the city's: the mean of its stations' valid days" if site.kind == "city" else ""),
             "o3_8h_window": f"at least {MIN_HOURS_PER_8H} of 8 hours (GB 3095 表4)",
-            "o3_max8h": f"at least {MIN_WINDOWS_PER_DAY} of the day's 17 windows, or above the limit (HJ 663)",
+            "o3_max8h": f"at least {MIN_WINDOWS_PER_DAY} of the day's 17 windows, or above the limit "
+            "(HJ 663)",
         },
         "pollutants": pollutants,
         "o3_8h_windows": o3_windows,

@@ -71,7 +71,8 @@ def _lists(text: str | None) -> list[str] | None:
 
 @contextmanager
 def _session(db: str | None, *, write: bool) -> Iterator[Any]:
-    """A session on the store (at the head revision), committed at the end when ``write``; errors -> exit 2."""
+    """A session on the store (at the head revision), committed at the end when ``write``;
+    errors -> exit 2."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.sources.errors import SourceImportError

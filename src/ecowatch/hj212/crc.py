@@ -5,7 +5,8 @@ byte of the register is discarded) before the eight shift/XOR-0xA001 rounds. Wit
 table ``T`` this is ``crc = T[(crc >> 8) ^ byte]``. The CRC covers the data segment bytes only, as sent
 (UTF-8), and is written as four upper-case hex digits.
 
->>> seg = b"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"
+>>> seg = (b"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
+...        b"CP=&&RtdInterval=30&&")
 >>> format_crc(hj212_crc16(seg))
 '1C80'
 >>> format_crc(modbus_crc16(seg))

@@ -150,10 +150,12 @@ def parse_key_table(text: str, *, source: str = "keys") -> dict[str, bytes]:
     >>> keys = parse_key_table("mn,sm4_key_hex\\nMN01,30303030303030303030303030303030\\n")
     >>> keys["MN01"]
     b'0000000000000000'
-    >>> parse_key_table("mn,sm4_key_hex\\nMN01,3030\\n", source="k.csv")
-    Traceback (most recent call last):
-    ...
-    ecowatch.hj212.errors.KeyTableError: k.csv line 2, field sm4_key_hex: '3030' is not 32 hex digits (a 16-byte SM4 key)
+    >>> from ecowatch.hj212.errors import KeyTableError
+    >>> try:
+    ...     parse_key_table("mn,sm4_key_hex\\nMN01,3030\\n", source="k.csv")
+    ... except KeyTableError as error:
+    ...     print(error)
+    k.csv line 2, field sm4_key_hex: '3030' is not 32 hex digits (a 16-byte SM4 key)
     """
     keys: dict[str, bytes] = {}
     first_line: dict[str, int] = {}

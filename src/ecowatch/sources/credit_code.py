@@ -63,5 +63,8 @@ def credit_code_problem(code: str) -> str | None:
         return f"positions 3-8 must be the 6-digit division code of the registering office, got {code[2:8]!r}"
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]}, GB 32100-2015 Annex B gives {expected} for the first 17 characters"
+        return (
+            f"check character is {code[17]}, GB 32100-2015 Annex B gives {expected} "
+            "for the first 17 characters"
+        )
     return None

@@ -93,7 +93,8 @@ def _column_letter(index: int) -> str:
 
 
 def read_table(data: bytes, *, source: str) -> Table:
-    """The table of a ``.csv`` (UTF-8, BOM or not) or ``.xlsx`` file (its first sheet), by ``source``'s suffix."""
+    """The table of a ``.csv`` (UTF-8, BOM or not) or ``.xlsx`` file (its first sheet),
+    by ``source``'s suffix."""
     if source.lower().endswith(".xlsx"):
         return _read_xlsx(data, source)
     if not source.lower().endswith(".csv"):
@@ -528,7 +529,8 @@ def _apply(
 
 @contextmanager
 def _at(table: Table, row: int, columns: Mapping[str, str]) -> Iterator[None]:
-    """Turn a :class:`SourceError` raised while writing (a scope refusal) into the import's error at ``row``."""
+    """Turn a :class:`SourceError` raised while writing (a scope refusal) into the import's error
+    at ``row``."""
     try:
         yield
     except SourceError as error:

@@ -81,7 +81,8 @@ class EnterpriseCreate(_Body):
 
 
 class EnterpriseUpdate(_Body):
-    """Fields to change; those left out stay.  ``industry: null`` clears it; ``key_lists`` replaces the lists."""
+    """Fields to change; those left out stay.  ``industry: null`` clears it;
+    ``key_lists`` replaces the lists."""
 
     name: str | None = _name(default=None)
     region: str | None = _region(default=None)

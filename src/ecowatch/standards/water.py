@@ -177,7 +177,8 @@ _NO_MULTIPLE: frozenset[WaterIndicator] = frozenset({_W.PH, _W.DO})
 """[WATER-EVAL-2011]_ 二.(一): "水温、pH值和溶解氧等项目不计算超标倍数" — no multiple for pH, DO."""
 
 MULTIPLE_DECIMALS = 1
-"""Decimals of a published exceedance multiple (e.g. 氨氮(1.3)); rounded by GB/T 8170 (decision W-multiple)."""
+"""Decimals of a published exceedance multiple (e.g. 氨氮(1.3)); rounded by GB/T 8170
+(decision W-multiple)."""
 
 _TABLE_ORDER: Mapping[WaterIndicator, int] = MappingProxyType({item: i for i, item in enumerate(_W)})
 

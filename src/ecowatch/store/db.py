@@ -87,8 +87,9 @@ def make_engine(url: str | URL, **options: Any) -> Engine:
     """An engine for ``url``; ``options`` go to :func:`sqlalchemy.create_engine`.
 
     SQLite: ``PRAGMA foreign_keys=ON`` on every connection (SQLite leaves foreign keys off by
-    default), write-ahead logging, and SQLAlchemy issues ``BEGIN`` itself so that DDL and DML take part in one real
-    transaction (the sqlite3 module would otherwise commit before DDL and begin lazily).
+    default), write-ahead logging, and SQLAlchemy issues ``BEGIN`` itself so that DDL and DML take
+    part in one real transaction (the sqlite3 module would otherwise commit before DDL and begin
+    lazily).
     """
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()

@@ -134,7 +134,8 @@ def ensure_month_partitions(
             # then attach it (the attach checks that the default partition holds none of them).
             connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
             connection.exec_driver_sql(
-                f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE time >= {lo} AND time < {hi} RETURNING *) "
+                f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} "
+                f"WHERE time >= {lo} AND time < {hi} RETURNING *) "
                 f"INSERT INTO {name} SELECT * FROM moved"
             )
             connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} {bounds}")
@@ -191,7 +192,8 @@ def attach_month_table(connection, month: dt.date) -> None:
     key = (
         connection.execute(
             text(
-                "SELECT pg_get_indexdef(indexrelid, k, true) FROM pg_index, generate_series(1, indnkeyatts) AS k "
+                "SELECT pg_get_indexdef(indexrelid, k, true) "
+                "FROM pg_index, generate_series(1, indnkeyatts) AS k "
                 "WHERE indrelid = to_regclass(:parent) AND indisprimary ORDER BY k"
             ),
             {"parent": PARENT},

@@ -333,7 +333,8 @@ def _values(
 
 
 def series_label(pollutant: str) -> dict[str, str]:
-    """``unit``, ``name_zh``, ``name_en`` of a stored pollutant (:func:`ecowatch.shapes.labels.pollutant_label`)."""
+    """``unit``, ``name_zh``, ``name_en`` of a stored pollutant
+    (:func:`ecowatch.shapes.labels.pollutant_label`)."""
     label = pollutant_label(pollutant)
     return {"unit": label.unit, "name_zh": label.name_zh, "name_en": label.name_en}
 

@@ -132,7 +132,8 @@ def list_sites(
     offset: Offset = 0,
     fmt: FormatQuery = TableFormat.json,
 ) -> SitePage | Response:
-    """The sites in scope, filtered by kind, region (and below) and enterprise; paged (downloads are whole)."""
+    """The sites in scope, filtered by kind, region (and below) and enterprise;
+    paged (downloads are whole)."""
     query = (
         select(
             Site.code,
