@@ -22,7 +22,8 @@ ISSUE16_TABLE = {
 STATES = ["registered", "assigned", "rectifying", "submitted", "pre_examined", "closed"]
 ACTIONS = ["assign", "start", "submit", "preexamine", "close", "return", "reopen"]
 
-# GB/T 2260 codes: Beijing 110000 > 市辖区 110100 > 朝阳区 110105, 海淀区 110108; Tianjin 120000 > 120100 > 120101.
+# GB/T 2260 codes: Beijing 110000 > 市辖区 110100 > 朝阳区 110105, 海淀区 110108;
+# Tianjin 120000 > 120100 > 120101.
 PARENT = {"110100": "110000", "110105": "110100", "110108": "110100", "120100": "120000", "120101": "120100"}
 
 

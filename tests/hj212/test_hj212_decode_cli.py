@@ -3,13 +3,14 @@
 import json
 
 import pytest
+from hj212_samples import SAMPLES
 from typer.testing import CliRunner
 
 from ecowatch.cli import app
 from ecowatch.hj212.summary import SUMMARY_KEYS
 
 # Sample S01 of shared/reference/hj212.md (HJ 212-2017 Table 12 example), CRC 1C80.
-S01 = "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80"
+S01 = SAMPLES["S01"]
 
 
 def decode(tmp_path, text: str) -> list[dict]:

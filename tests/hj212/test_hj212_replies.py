@@ -99,7 +99,8 @@ def test_auto_reply_stays_silent(name):
     assert auto_reply(frame(name)) is None
 
 
-#: Flag of a platform reply: the edition's version bits V5..V0 (HJ 212-2017 Table 3; reference §2.2), A=0, D=0.
+#: Flag of a platform reply: the edition's version bits V5..V0 (HJ 212-2017 Table 3; reference §2.2),
+#: A=0, D=0.
 REPLY_FLAG = {"2005": 0, "2017": 4, "2025": 8}
 
 

@@ -154,8 +154,8 @@ def test_refusals_are_one_line_with_the_field(store_url):
                 "--region",
                 "110105",
             ),
-            "error: field code: '91110105MA01TEXT1K' is not a unified social credit code: check character is K, "
-            "GB 32100-2015 Annex B gives J for the first 17 characters",
+            "error: field code: '91110105MA01TEXT1K' is not a unified social credit code: check character "
+            "is K, GB 32100-2015 Annex B gives J for the first 17 characters",
         ),
         (
             ("sources", "enterprise", "add", "--code", ENT_CY, "--name", "x", "--region", "110105"),
@@ -185,7 +185,8 @@ def test_refusals_are_one_line_with_the_field(store_url):
                 "--limit",
                 "w01018=50,o2=6",
             ),
-            "error: field limits[0].reference_oxygen_pct: a reference oxygen content applies to waste-gas limits only",
+            "error: field limits[0].reference_oxygen_pct: a reference oxygen content applies to waste-gas "
+            "limits only",
         ),
     ]
     for args, message in cases:
@@ -270,7 +271,7 @@ def test_devices_add_for_an_unregistered_outlet_points_at_the_registry(store_url
     )
     assert result.exit_code == 2
     assert flat(result.stderr) == (
-        "error: device CYDA0010000000000000001, field site: no outlet 'CY-DA001' in the store; an outlet belongs "
-        "to an enterprise, so register the enterprise and its outlet first (`ecowatch sources enterprise add`, "
-        "`ecowatch sources outlet add`)"
+        "error: device CYDA0010000000000000001, field site: no outlet 'CY-DA001' in the store; an outlet "
+        "belongs to an enterprise, so register the enterprise and its outlet first "
+        "(`ecowatch sources enterprise add`, `ecowatch sources outlet add`)"
     )

@@ -26,7 +26,7 @@ GOOD = f"""{HEADER}
 {ENT_CY},,,,,CY-DA001,,,,,,a34013,5,,,6,
 {ENT_HD},海淀水务有限公司,110108,4620,water,HD-DW001,总排口,water,main,116.30,39.98,w01018,50,,mg/L,,
 {ENT_HD},,,,,HD-DW001,,,,,,w01001,9,6,,,
-"""
+"""  # noqa: E501 (a CSV row of the fixture stays one line, as in the file it stands for)
 
 
 def table(text: str, source: str = "sources.csv"):
@@ -111,15 +111,15 @@ def test_a_file_with_problems_reports_each_with_row_and_column_and_imports_nothi
     with pytest.raises(SourceImportError) as caught:
         import_sources(session=session, table=table(BAD), actor="test")
     assert [str(problem) for problem in caught.value.problems] == [
-        "row 3, column credit_code: '91110105MA01TEXT1K' is not a unified social credit code: check character "
-        "is K, GB 32100-2015 Annex B gives J for the first 17 characters",
+        "row 3, column credit_code: '91110105MA01TEXT1K' is not a unified social credit code: check "
+        "character is K, GB 32100-2015 Annex B gives J for the first 17 characters",
         "row 4, column enterprise_name: '朝阳热电' differs from '朝阳热电有限公司' on row 2",
         "row 4, column upper_limit: 'five' is not a number",
         "row 5, column pollutant: w01018 (化学需氧量) is a water factor; this is a gas outlet",
         "row 6, column region: no region '110199' in the store (a GB/T 2260 code)",
         "row 6, column lon: longitude 39.98 is outside China (73-136 E) (longitude and latitude swapped?)",
-        "row 6, column unit: 'mg/m3': HJ 212-2017 Annex B gives w01018 (化学需氧量) in 毫克/升; give the limit "
-        "in that unit",
+        "row 6, column unit: 'mg/m3': HJ 212-2017 Annex B gives w01018 (化学需氧量) in 毫克/升; give the "
+        "limit in that unit",
         "row 6, column reference_oxygen_pct: a reference oxygen content applies to waste-gas limits only",
         "row 7, column pollutant: a21026 (二氧化硫) is an air factor; this is a water outlet",
         "row 9, column pollutant: given without an outlet_code",
@@ -235,8 +235,8 @@ def test_excel_import_reads_numbers_and_names_columns_by_letter(session):
     with pytest.raises(SourceImportError) as caught:
         import_sources(session=session, table=read_table(workbook(bad), source="sources.xlsx"), actor="test")
     assert [str(p) for p in caught.value.problems] == [
-        "row 2, column E (key_lists): unknown list(s) sea (one of water, groundwater, air, noise, soil, risk, "
-        "carbon)",
+        "row 2, column E (key_lists): unknown list(s) sea (one of water, groundwater, air, noise, soil, "
+        "risk, carbon)",
         "row 2, column M (upper_limit): -1 is negative",
     ]
 

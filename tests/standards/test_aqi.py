@@ -275,7 +275,8 @@ def test_aqi_record_missing(row: dict[str, str]) -> None:
 @pytest.mark.parametrize("edition", list(Edition))
 @pytest.mark.parametrize("report", list(Report))
 def test_combine_iaqi_agrees_with_records(edition: Edition, report: Report) -> None:
-    """The array path: every record row of this edition and report at once through iaqi_array + combine_iaqi."""
+    """The array path: every record row of this edition and report at once through
+    iaqi_array + combine_iaqi."""
     rows = [
         r
         for r in RECORD_ROWS

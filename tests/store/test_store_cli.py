@@ -74,7 +74,8 @@ def test_upgrade_then_load_then_load_again(db_url, long_csv):
 
 def test_load_into_a_fresh_embedded_store_migrates_it(tmp_path, long_csv):
     """Every command treats a fresh embedded store alike: migrated, as ``serve`` does (issue 13; a fresh
-    PostgreSQL database is refused, naming `ecowatch db upgrade`: tests/gateway/test_gateway_store_journal.py)."""
+    PostgreSQL database is refused, naming `ecowatch db upgrade`:
+    tests/gateway/test_gateway_store_journal.py)."""
     url = f"sqlite:///{tmp_path / 'new.db'}"
     result = invoke("db", "load", long_csv, "--format", "long", "--db", url)
     assert result.exit_code == 0, result.output

@@ -120,8 +120,8 @@ def test_regions_load_adds_updates_and_deletes_nothing(tmp_path, db_url, session
     path.write_text(LATER, encoding="utf-8")
     answer = _invoke("db", "regions", "load", path, "--db", db_url, "--json")
     assert answer.exit_code == 0, answer.output
-    # 2 added (临平区, 钱塘区), 3 updated (centroids of 浙江, 杭州, 临平区 is new: so 浙江 and 杭州), 2 unchanged
-    # (上城区, 拱墅区 as listed), and every other division of the store kept.
+    # 2 added (临平区, 钱塘区), 3 updated (centroids of 浙江, 杭州, 临平区 is new: so 浙江 and 杭州),
+    # 2 unchanged (上城区, 拱墅区 as listed), and every other division of the store kept.
     assert json.loads(answer.output) == {
         "listed": 6,
         "added": 2,

@@ -184,7 +184,8 @@ def test_a_nul_character_is_refused_wherever_it_comes(fresh_client, fresh_auth, 
         ("from=2016-13-01&to=2016-01-02", "query.from: '2016-13-01' is not ISO 8601, e.g. 2016-01-03"),
         (
             "from=1&to=2",
-            "query.from: '1' is not ISO 8601, e.g. 2016-01-03; query.to: '2' is not ISO 8601, e.g. 2016-01-03",
+            "query.from: '1' is not ISO 8601, e.g. 2016-01-03; "
+            "query.to: '2' is not ISO 8601, e.g. 2016-01-03",
         ),
         ("from=0001-01-01&to=2016-01-02", "query.from: 0001-01-01 is outside the years 1900-2999"),
         ("from=2016-01-03&to=2016-01-01", "to: 2016-01-01 is before from: 2016-01-03"),

@@ -245,8 +245,8 @@ def test_refusals_name_the_field(fresh_client, fresh_auth, fresh_store_url):
         422,
         {
             "detail": (
-                f"field code: '{NEW_SJZ[:-1]}N' is not a unified social credit code: check character is N, GB 32100-2015 "
-                "Annex B gives M for the first 17 characters"
+                f"field code: '{NEW_SJZ[:-1]}N' is not a unified social credit code: check character is N, "
+                "GB 32100-2015 Annex B gives M for the first 17 characters"
             )
         },
     )

@@ -127,7 +127,8 @@ class PageRun:
         )
 
     def show_latest_data(self, at: str) -> None:
-        """Click the note's button that shows the map at the latest data's hour ``at``; wait for the redraw."""
+        """Click the note's button that shows the map at the latest data's hour ``at``;
+        wait for the redraw."""
         self.testid("time-note").wait_for(state="visible")
         self.testid("at-latest").click()
         self.page.wait_for_function(
@@ -304,7 +305,8 @@ def test_admin_sees_every_site_hovers_and_opens_a_chart(run, web_fixture_data, t
     )
     # The chart's tooltip gives the hour in Beijing time although this browser runs in UTC.
     chart_box = run.testid("site-chart").bounding_box()
-    hour_x = run.page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('[data-testid=site-chart]'))
+    hour_x = run.page.evaluate("""() => echarts
+        .getInstanceByDom(document.querySelector('[data-testid=site-chart]'))
         .convertToPixel({xAxisIndex: 0}, Date.parse('2016-01-03T18:00:00+08:00'))""")
     run.page.mouse.move(chart_box["x"] + hour_x, chart_box["y"] + chart_box["height"] / 2)
     chart_tip = run.page.locator('[data-testid="site-chart"] div', has_text="µg/m³): ").last
@@ -514,9 +516,12 @@ DRAWN_WITH_GLYPHS = """async ([texts, family, tofu]) => {
         const box = document.createElement('div');
         box.style.cssText = 'position:absolute;left:-10000px;top:0;width:600px;height:60px';
         document.body.append(box);
-        const chart = echarts.init(box, null, {renderer: 'canvas', width: 600, height: 60, devicePixelRatio: 1});
-        chart.setOption({animation: false, title: {text, left: 0, top: 0,
-                         textStyle: {fontFamily: family, fontSize: 32, fontWeight: 'normal', color: '#000'}}});
+        const chart = echarts.init(box, null,
+                                   {renderer: 'canvas', width: 600, height: 60, devicePixelRatio: 1});
+        chart.setOption({animation: false, title: {
+            text, left: 0, top: 0,
+            textStyle: {fontFamily: family, fontSize: 32, fontWeight: 'normal', color: '#000'},
+        }});
         const image = box.querySelector('canvas').toDataURL();
         chart.dispose(); box.remove();
         return image;
@@ -532,7 +537,8 @@ DRAWN_WITH_GLYPHS = """async ([texts, family, tofu]) => {
 #: characters, with the font family each was drawn in.
 CHART_TEXTS = """() => {
     const out = {};
-    for (const element of document.querySelectorAll('[data-testid=map] svg text, [data-testid=site-chart] svg text')) {
+    const selector = '[data-testid=map] svg text, [data-testid=site-chart] svg text';
+    for (const element of document.querySelectorAll(selector)) {
         const text = element.textContent;
         if (/[^\\x00-\\x7f]/.test(text)) out[text] = getComputedStyle(element).fontFamily;
     }
