@@ -159,7 +159,7 @@ class Registry:
             while len(self._verified) > self.max_cached_passwords:
                 self._verified.popitem(last=False)
             if ok and self._check_key is not None:
-                self._remember_check(info, password)
+                self._remember_check(info, password, self._check_key)
             return ok
         finally:
             del self._verifying[pair]
@@ -176,8 +176,8 @@ class Registry:
                 self._running -= 1
                 if result.cancelled():
                     future.cancel()
-                elif result.exception() is not None:
-                    future.set_exception(result.exception())
+                elif (error := result.exception()) is not None:
+                    future.set_exception(error)
                     future.exception()  # retrieved: waiters get it, nobody else should be warned
                 else:
                     future.set_result(result.result())
@@ -185,8 +185,8 @@ class Registry:
 
             running.add_done_callback(done)
 
-    def _remember_check(self, info: DeviceInfo, password: str) -> None:
-        check = password_check(mn=info.mn, password=password, key=self._check_key)
+    def _remember_check(self, info: DeviceInfo, password: str, key: bytes) -> None:
+        check = password_check(mn=info.mn, password=password, key=key)
         current = self._devices.get(info.mn)
         if current is not None and current.password_hash == info.password_hash:
             self._devices[info.mn] = dataclasses.replace(current, password_check=check)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecowatch.gateway.server import GC_THRESHOLD
-from ecowatch.hj212 import Cp, Frame, FrameDecoder, build_frame, data_answer, hj212_crc16
+from ecowatch.hj212 import Cp, Frame, FrameDecoder, Version, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
 
 __all__ = [
@@ -60,6 +60,8 @@ _CODE_2005 = {"a34013": "01", "a21026": "02", "a21002": "03", "a19001": "S01", "
               "a01012": "S03", "a00000": "B02"}
 _ABNORMAL_FLAGS = ("M", "D", "F")
 _FLAG_BITS = {"2005": 0, "2017": 1, "2025": 2}
+#: The HJ 212 editions, by the text a simulated device is configured with.
+_EDITIONS: dict[str, Version] = {"2005": "2005", "2017": "2017", "2025": "2025"}
 _START = dt.datetime(2026, 1, 1)
 _NO_CP = Cp("")
 #: Seconds the simulation waits after its last frame for replies still on their way.
@@ -236,6 +238,13 @@ class _Client(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
 
+    @property
+    def link(self) -> asyncio.Transport:
+        """The connection's transport (set by ``connection_made``, before ``create_connection`` returns)."""
+        if self.transport is None:
+            raise RuntimeError(f"gateway.simulator: device {self.device.mn} has no connection yet")
+        return self.transport
+
     def data_received(self, data: bytes) -> None:
         now = time.perf_counter()
         if not self.decoder.buffered:
@@ -250,7 +259,7 @@ class _Client(asyncio.Protocol):
                 continue
             self._acknowledged(event.qn or event.cp.params.get("QN"), now)
 
-    def _acknowledged(self, qn: str, now: float) -> None:
+    def _acknowledged(self, qn: str | int | float | None, now: float) -> None:
         sent = self.waiting.pop((self.device.mn, qn), None)
         if sent is None:
             self.report.wrong_replies += 1
@@ -270,14 +279,14 @@ class _Client(asyncio.Protocol):
         qn, raw = make_upload(self.device, self.count, rng)
         self.count += 1
         device = self.device
-        sent = Frame(device.version, qn, "31", 2051, device.password, device.mn, _FLAG_BITS[device.version] << 2 | 1,
-                     None, None, _NO_CP)
+        sent = Frame(_EDITIONS[device.version], qn, "31", 2051, device.password, device.mn,
+                     _FLAG_BITS[device.version] << 2 | 1, None, None, _NO_CP)
         return qn, raw, data_answer(sent)
 
     def send_prepared(self, qn: str, raw: bytes, reply: bytes) -> None:
         self.replies[reply] = qn
         self.waiting[(self.device.mn, qn)] = time.perf_counter()
-        self.transport.write(raw)
+        self.link.write(raw)
         self.report.sent += 1
 
 
@@ -352,7 +361,7 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
             due = min(int(rate * elapsed) + 1, total)
             while sent < due:
                 client = clients[index % len(clients)]
-                if client.lost.done() or client.transport.is_closing():
+                if client.lost.done() or client.link.is_closing():
                     index += 1
                     if all(c.lost.done() for c in clients):
                         break
@@ -493,7 +502,7 @@ async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str,
                 number += len(uploads)
                 for qn, raw in uploads:
                     waiting[(spec.mn, qn)] = time.perf_counter()
-                    client.transport.write(raw)
+                    client.link.write(raw)
                 await asyncio.sleep(interval_s)
             waiting.clear()
 
