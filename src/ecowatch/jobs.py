@@ -75,16 +75,31 @@ def compute_daily_figures(url: str, day: dt.date) -> DailyFiguresDone:
             if not imported.stations:
                 return DailyFiguresDone(day=day, sites=0, with_aqi=0)
             table = daily_table(assess_air(imported, day, day))
-            sites = {site.code: site for site in session.scalars(select(Site).where(Site.kind == SiteKind.air_station))}
+            sites = {
+                site.code: site
+                for site in session.scalars(select(Site).where(Site.kind == SiteKind.air_station))
+            }
             saved = with_aqi = 0
             for row in table.iter_rows(named=True):
                 site = sites.get(row["site"])
-                if row["kind"] != "station" or site is None:  # a city is not a site (its figures come from its stations)
+                if (
+                    row["kind"] != "station" or site is None
+                ):  # a city is not a site (its figures come from its stations)
                     continue
-                payload = {key: (value.isoformat() if isinstance(value, dt.date) else value)
-                           for key, value in row.items()}
-                save_figure(session=session, site=site, kind=DAILY_FIGURE_KIND, period_start=day, period_end=day,
-                            standard=row["edition"], payload=payload, actor=JOB_ACTOR)
+                payload = {
+                    key: (value.isoformat() if isinstance(value, dt.date) else value)
+                    for key, value in row.items()
+                }
+                save_figure(
+                    session=session,
+                    site=site,
+                    kind=DAILY_FIGURE_KIND,
+                    period_start=day,
+                    period_end=day,
+                    standard=row["edition"],
+                    payload=payload,
+                    actor=JOB_ACTOR,
+                )
                 saved += 1
                 with_aqi += row["AQI"] is not None
         log.info("daily figures of %s: %d stations, %d with an AQI", day, saved, with_aqi)
@@ -100,8 +115,12 @@ def build_blocks(url: str) -> BlocksBuilt:
     try:
         done = build_hourly_blocks(engine)
         if done.months or done.skipped:
-            log.info("hourly blocks: %d site-months built (%d not fitting), %d left for the next run",
-                     done.months, done.not_fitting, done.skipped)
+            log.info(
+                "hourly blocks: %d site-months built (%d not fitting), %d left for the next run",
+                done.months,
+                done.not_fitting,
+                done.skipped,
+            )
         return done
     finally:
         engine.dispose()

@@ -1,4 +1,5 @@
-"""Fixtures of the gateway tests: a real gateway on 127.0.0.1 in a thread, real sockets, SQLite and PostgreSQL.
+"""Fixtures of the gateway tests: a real gateway on 127.0.0.1 in a thread, real sockets, SQLite and
+PostgreSQL.
 
 ``db_url`` follows tests/store/conftest.py: a SQLite file, or (with ``ECOWATCH_TEST_POSTGRES_URL``) a
 fresh PostgreSQL schema per test.

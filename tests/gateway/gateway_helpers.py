@@ -30,8 +30,16 @@ def register(url: str, *devices: tuple[str, str, str, str | None]) -> None:
     try:
         with session_factory(engine).begin() as session:
             for mn, password, version, key in devices:
-                register_device(session=session, mn=mn, password=password, site=SITE, kind="air_station",
-                                version=version, sm4_key_hex=key, actor="test")
+                register_device(
+                    session=session,
+                    mn=mn,
+                    password=password,
+                    site=SITE,
+                    kind="air_station",
+                    version=version,
+                    sm4_key_hex=key,
+                    actor="test",
+                )
     finally:
         engine.dispose()
 

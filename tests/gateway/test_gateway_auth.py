@@ -30,8 +30,10 @@ END_QN = "20260101000000999"
 
 
 def upload(qn: str, *, mn: str = MN, pw: str = PW, flag: int = 5, bad_crc: bool = False) -> bytes:
-    segment = (f"QN={qn};ST=22;CN=2011;PW={pw};MN={mn};Flag={flag};"
-               "CP=&&DataTime=20260101000000;a21026-Rtd=10.0,a21026-Flag=N&&").encode()
+    segment = (
+        f"QN={qn};ST=22;CN=2011;PW={pw};MN={mn};Flag={flag};"
+        "CP=&&DataTime=20260101000000;a21026-Rtd=10.0,a21026-Flag=N&&"
+    ).encode()
     crc = "0000" if bad_crc else format_crc(hj212_crc16(segment))
     return b"##%04d%s%s\r\n" % (len(segment), segment, crc.encode())
 
@@ -39,8 +41,9 @@ def upload(qn: str, *, mn: str = MN, pw: str = PW, flag: int = 5, bad_crc: bool 
 def expected_check(mn: str, password: str) -> str:
     """The keyed hash as docs/decisions.md defines it, computed here from the primitives (RFC 5869 HKDF,
     RFC 2104 HMAC), not by the code under test."""
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"ecowatch device password check v1").derive(master_key())
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"ecowatch device password check v1"
+    ).derive(master_key())
     key_id = hashlib.sha256(b"key id" + key).hexdigest()[:8]
     return f"hs1:{key_id}:" + hmac.new(key, f"{mn}\0{password}".encode(), hashlib.sha256).hexdigest()
 
@@ -123,12 +126,15 @@ def test_legacy_device_is_verified_once_then_its_check_is_written_for_the_next_s
     assert again.gateway.registry.verifications == 0
 
 
-def test_a_check_made_under_another_master_key_falls_back_to_argon2_not_to_wrong_password(db_url, start_gateway):
+def test_a_check_made_under_another_master_key_falls_back_to_argon2_not_to_wrong_password(
+    db_url, start_gateway
+):
     register(db_url, (MN, PW, "2017", None))
     engine = make_engine(db_url)
     with session_factory(engine).begin() as session:
-        session.execute(update(DeviceRow).where(DeviceRow.mn == MN)
-                        .values(password_check="hs1:00000000:" + "0" * 64))
+        session.execute(
+            update(DeviceRow).where(DeviceRow.mn == MN).values(password_check="hs1:00000000:" + "0" * 64)
+        )
     engine.dispose()
     gateway = start_gateway(db_url)
     device = Device(gateway.port)
@@ -206,8 +212,14 @@ def test_guard_leaks_one_failure_per_period_and_hears_clean_addresses():
     guard = CredentialGuard(mn_burst=2, mn_leak_s=60.0, address_burst=100)
     guard.failed("MN1", "10.0.0.1", "a", now=0.0)
     guard.failed("MN1", "10.0.0.1", "b", now=0.0)
-    assert guard.refusal("MN1", "10.0.0.1", "c", now=0.0) == "MN MN1: too many wrong passwords, not checked for 60 s"
-    assert guard.refusal("MN1", "10.0.0.1", "c", now=59.0) == "MN MN1: too many wrong passwords, not checked for 1 s"
+    assert (
+        guard.refusal("MN1", "10.0.0.1", "c", now=0.0)
+        == "MN MN1: too many wrong passwords, not checked for 60 s"
+    )
+    assert (
+        guard.refusal("MN1", "10.0.0.1", "c", now=59.0)
+        == "MN MN1: too many wrong passwords, not checked for 1 s"
+    )
     assert guard.refusal("MN1", "10.0.0.1", "c", now=60.0) is None
     assert guard.refusal("MN1", "10.0.0.2", "c", now=0.0) is None  # sent no wrong password for MN1: heard
     guard.failed("MN1", "10.0.0.2", "c", now=0.0)
@@ -256,7 +268,9 @@ def test_slow_checks_run_in_parallel(monkeypatch, parallel):
 
     async def run() -> list[bool]:
         registry = Registry("sqlite://", max_parallel_verifications=parallel, check_key=bytes(32))
-        infos = [DeviceInfo(f"MN{n}", f"$argon2id$fake{n}", 1, "Asia/Shanghai", "2017") for n in range(parallel)]
+        infos = [
+            DeviceInfo(f"MN{n}", f"$argon2id$fake{n}", 1, "Asia/Shanghai", "2017") for n in range(parallel)
+        ]
         try:
             return await asyncio.gather(*(registry.verify_password(info, "pw") for info in infos))
         finally:
@@ -271,7 +285,9 @@ def test_thirty_guessers_cost_no_argon2_and_do_not_delay_a_device(db_url, start_
     gateway = start_gateway(db_url)
     guessers = [From(gateway.port, f"127.0.1.{n + 2}") for n in range(30)]
     for number, guesser in enumerate(guessers):
-        guesser.send(b"".join(upload(f"2026010100{number:03d}{k:04d}", pw=f"{number:03d}{k:03d}") for k in range(20)))
+        guesser.send(
+            b"".join(upload(f"2026010100{number:03d}{k:04d}", pw=f"{number:03d}{k:03d}") for k in range(20))
+        )
     device = Device(gateway.port)
     started = time.monotonic()
     device.send(upload("20260101000000001"))

@@ -116,7 +116,7 @@ def test_a_connection_without_credentials_is_closed_sooner(sqlite_url, start_gat
     device.close()
 
 
-ACCEPT_STORM = textwrap.dedent('''
+ACCEPT_STORM = textwrap.dedent("""
     import asyncio, logging, os, socket, sys, time
     from pathlib import Path
     from ecowatch.gateway.server import Gateway
@@ -151,13 +151,22 @@ ACCEPT_STORM = textwrap.dedent('''
         await gateway.stop()
 
     asyncio.run(main())
-''')
+""")
 
 
 def test_accept_errors_are_logged_once_not_as_a_traceback_storm(tmp_path):
-    result = subprocess.run([sys.executable, "-c", "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
-                             "(256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n" + ACCEPT_STORM, str(tmp_path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+            "(256, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n" + ACCEPT_STORM,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout + result.stderr
     errors = int(out.split("accept errors ")[1].split()[0])

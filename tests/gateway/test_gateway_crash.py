@@ -28,9 +28,24 @@ LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) .*?(\d+) frames replaye
 
 
 def start(url: str, journal: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, int]:
-    process = subprocess.Popen([str(ECOWATCH), "gateway", "--host", "127.0.0.1", "--port", "0", "--db", url,
-                                "--journal", str(journal)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env=env)
+    process = subprocess.Popen(
+        [
+            str(ECOWATCH),
+            "gateway",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--db",
+            url,
+            "--journal",
+            str(journal),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -1,4 +1,5 @@
-"""The journal: records survive reopening, a torn tail is cut, corruption elsewhere is named, segments rotate."""
+"""The journal: records survive reopening, a torn tail is cut, corruption elsewhere is named, segments
+rotate."""
 
 from __future__ import annotations
 
@@ -17,17 +18,28 @@ def test_records_come_back_in_order_with_their_positions(tmp_path):
     assert second == [Position(1, 30)]
     again = Journal(tmp_path)
     assert again.journal_id == journal.journal_id
-    assert list(again.replay(None)) == [(b"a", Position(1, 9)), (b"bb", Position(1, 19)), (b"ccc", Position(1, 30))]
+    assert list(again.replay(None)) == [
+        (b"a", Position(1, 9)),
+        (b"bb", Position(1, 19)),
+        (b"ccc", Position(1, 30)),
+    ]
     assert list(again.replay(Position(1, 19))) == [(b"ccc", Position(1, 30))]
 
 
 def test_a_range_of_records_is_read_across_segments(tmp_path):
     journal = Journal(tmp_path, segment_bytes=20)
     start = journal.open()
-    ends = journal.write([b"0123456789abcdef"]) + journal.write([b"second", b"third"]) + journal.write([b"fourth"])
+    ends = (
+        journal.write([b"0123456789abcdef"])
+        + journal.write([b"second", b"third"])
+        + journal.write([b"fourth"])
+    )
     assert ends == [Position(1, 24), Position(2, 14), Position(2, 27), Position(3, 14)]
-    assert list(journal.read(start, ends[2])) == [(b"0123456789abcdef", ends[0]), (b"second", ends[1]),
-                                                  (b"third", ends[2])]
+    assert list(journal.read(start, ends[2])) == [
+        (b"0123456789abcdef", ends[0]),
+        (b"second", ends[1]),
+        (b"third", ends[2]),
+    ]
     assert list(journal.read(ends[1], ends[3])) == [(b"third", ends[2]), (b"fourth", ends[3])]
     assert list(journal.read(ends[3], ends[3])) == []
     with pytest.raises(JournalError, match=r"segment-00000003\.log ends at offset 14, before 40"):
@@ -76,7 +88,9 @@ def test_release_deletes_only_applied_segments(tmp_path):
 
 
 def test_entry_round_trip():
-    entry = Entry(True, 1_700_000_000_123_456, 7, "Asia/Shanghai", "127.0.0.1:5555", "", b"##0000\r\n", b"plain")
+    entry = Entry(
+        True, 1_700_000_000_123_456, 7, "Asia/Shanghai", "127.0.0.1:5555", "", b"##0000\r\n", b"plain"
+    )
     assert Entry.decode(entry.encode()) == entry
     refused = Entry(False, 1, -1, "", "[::1]:1", "unknown MN 某", b"x")
     assert Entry.decode(refused.encode()) == refused

@@ -21,39 +21,67 @@ from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_val
 from ecowatch.store.models import Hj212Frame, Hj212Quarantine, Measurement, Site
 
 # HJ 212-2017 Annex C frames with the CRCs computed in the reference (§6.2, §6.3, §6.6).
-UPLOAD_2061 = (b"##0325QN=20160801090000001;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&"
-               b"DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
-               b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N;w01018-Cou=63.0,"
-               b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&B7C1\r\n")
+UPLOAD_2061 = (
+    b"##0325QN=20160801090000001;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&"
+    b"DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
+    b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N;w01018-Cou=63.0,"
+    b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&B7C1\r\n"
+)
 # As journaled and kept: the password redacted, length and CRC recomputed (the reference CRC-16 of this
 # segment happens to be 0000).
 UPLOAD_2061_REDACTED = (
     b"##0329QN=20160801090000001;ST=32;CN=2061;PW=<redacted>;MN=010000A8900016F000169DC0;Flag=5;CP=&&"
     b"DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
     b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N;w01018-Cou=63.0,"
-    b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&0000\r\n")
-ACK_2061 = b"##0087QN=20160801090000001;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&FF01\r\n"
-NOTICE_1013 = (b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
-               b"CP=&&PolId=w01018&&CAC1\r\n")
-ANSWER_9013 = (b"##0087QN=20160801085857223;ST=91;CN=9013;PW=123456;MN=010000A8900016F000169DC0;Flag=4;"
-               b"CP=&&&&2A80\r\n")
-SPLIT_1 = (b"##0260QN=20160801085857534;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=1;"
-           b"CP=&&DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
-           b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N&&D941\r\n")
-SPLIT_1_ACK = (b"##0087QN=20160801085857534;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;"
-               b"CP=&&&&5B40\r\n")
-SPLIT_2 = (b"##0201QN=20160801085857535;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=2;"
-           b"CP=&&DataTime=20160801080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,"
-           b"w01018-Flag=N&&E2C1\r\n")
-SPLIT_2_ACK = (b"##0087QN=20160801085857535;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;"
-               b"CP=&&&&4A40\r\n")
+    b"w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,w01018-Flag=N&&0000\r\n"
+)
+ACK_2061 = (
+    b"##0087QN=20160801090000001;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&FF01\r\n"
+)
+NOTICE_1013 = (
+    b"##0099QN=20160801085857223;ST=32;CN=1013;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
+    b"CP=&&PolId=w01018&&CAC1\r\n"
+)
+ANSWER_9013 = (
+    b"##0087QN=20160801085857223;ST=91;CN=9013;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&2A80\r\n"
+)
+SPLIT_1 = (
+    b"##0260QN=20160801085857534;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=1;"
+    b"CP=&&DataTime=20160801080000;w00000-Cou=63.0,w00000-Min=16.4,w00000-Avg=17.5,w00000-Max=20.1,"
+    b"w00000-Flag=N;w01001-Min=7.1,w01001-Avg=7.5,w01001-Max=7.8,w01001-Flag=N&&D941\r\n"
+)
+SPLIT_1_ACK = (
+    b"##0087QN=20160801085857534;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&5B40\r\n"
+)
+SPLIT_2 = (
+    b"##0201QN=20160801085857535;ST=32;CN=2061;PW=123456;MN=010000A8900016F000169DC0;Flag=7;PNUM=2;PNO=2;"
+    b"CP=&&DataTime=20160801080000;w01018-Cou=63.0,w01018-Min=40.1,w01018-Avg=40.1,w01018-Max=40.1,"
+    b"w01018-Flag=N&&E2C1\r\n"
+)
+SPLIT_2_ACK = (
+    b"##0087QN=20160801085857535;ST=91;CN=9014;PW=123456;MN=010000A8900016F000169DC0;Flag=4;CP=&&&&4A40\r\n"
+)
 
 
-def upload(qn: str, *, flag: int = 5, mn: str = MN, pw: str = PW, cn: int = 2051, so2: float = 12.5,
-           data_time: str = "20260301101000") -> bytes:
-    return make_frame(st="22", cn=cn, pw=pw, mn=mn, qn=qn, flag=flag,
-                      cp=f"DataTime={data_time};a21026-Min=10.1,a21026-Avg={so2},a21026-Max=15.0,"
-                         f"a21026-Flag=N").raw
+def upload(
+    qn: str,
+    *,
+    flag: int = 5,
+    mn: str = MN,
+    pw: str = PW,
+    cn: int = 2051,
+    so2: float = 12.5,
+    data_time: str = "20260301101000",
+) -> bytes:
+    return make_frame(
+        st="22",
+        cn=cn,
+        pw=pw,
+        mn=mn,
+        qn=qn,
+        flag=flag,
+        cp=f"DataTime={data_time};a21026-Min=10.1,a21026-Avg={so2},a21026-Max=15.0,a21026-Flag=N",
+    ).raw
 
 
 def count(url: str, table) -> int:
@@ -79,17 +107,32 @@ def measurements(url: str) -> list[tuple]:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            rows = session.execute(select(Site.code, Measurement.interval, Measurement.time, Measurement.pollutant,
-                                          Measurement.value, Measurement.flag, Measurement.source)
-                                   .join(Site, Site.id == Measurement.site_id)).all()
+            rows = session.execute(
+                select(
+                    Site.code,
+                    Measurement.interval,
+                    Measurement.time,
+                    Measurement.pollutant,
+                    Measurement.value,
+                    Measurement.flag,
+                    Measurement.source,
+                ).join(Site, Site.id == Measurement.site_id)
+            ).all()
             codes = dict(session.execute(select(Site.id, Site.code)).all())
             for interval in FRAME_INTERVALS:
-                rows += [(codes[site], interval, time, pollutant, value, flag, source) for
-                         site, interval, time, pollutant, value, flag, _, source in
-                         frame_measurements(session.execute(frame_values_query(interval)))]
-            return sorted(((code, interval, time.replace(tzinfo=None), pollutant, value, flag, source)
-                           for code, interval, time, pollutant, value, flag, source in rows),
-                          key=lambda row: row[3])
+                rows += [
+                    (codes[site], interval, time, pollutant, value, flag, source)
+                    for site, interval, time, pollutant, value, flag, _, source in frame_measurements(
+                        session.execute(frame_values_query(interval))
+                    )
+                ]
+            return sorted(
+                (
+                    (code, interval, time.replace(tzinfo=None), pollutant, value, flag, source)
+                    for code, interval, time, pollutant, value, flag, source in rows
+                ),
+                key=lambda row: row[3],
+            )
     finally:
         engine.dispose()
 
@@ -111,8 +154,9 @@ def test_upload_is_answered_9014_and_its_values_kept(db_url, start_gateway):
     assert device.raw_replies(10, size=len(ACK_2061)) == ACK_2061
     gateway.stop()
     kept = frames(db_url)
-    assert [(f["mn"], f["qn"], f["cn"], f["data_time"]) for f in kept] == [(MN, "20160801090000001", "2061",
-                                                                            "20160801080000")]
+    assert [(f["mn"], f["qn"], f["cn"], f["data_time"]) for f in kept] == [
+        (MN, "20160801090000001", "2061", "20160801080000")
+    ]
     assert kept[0]["values"]["w01018"] == {"Cou": 63.0, "Min": 40.1, "Avg": 40.1, "Max": 40.1, "Flag": "N"}
     assert stored_cp(db_url) == [None]  # the data area is read from raw
     hour = dt.datetime(2016, 8, 1, 0, 0)  # Beijing 08:00 is 00:00 UTC
@@ -140,8 +184,12 @@ def test_reply_per_frame_type(sqlite_url, start_gateway):
     assert [(r.cn, r.qn, r.st, r.flag) for r in replies] == [(9013, "20260301101000002", "91", 4)]
     gateway.stop()
     assert sorted((f["cn"], f["qn"]) for f in frames(sqlite_url)) == [
-        ("1013", "20160801085857223"), ("2051", "20260301101000001"), ("2061", "20160801085857534"),
-        ("2061", "20160801085857535"), ("9015", "20260301101000002")]
+        ("1013", "20160801085857223"),
+        ("2051", "20260301101000001"),
+        ("2061", "20160801085857534"),
+        ("2061", "20160801085857535"),
+        ("9015", "20260301101000002"),
+    ]
 
 
 def test_resent_frame_is_acknowledged_each_time_and_kept_once(db_url, start_gateway):
@@ -189,17 +237,26 @@ def test_unknown_mn_and_wrong_password_are_quarantined_with_9011(db_url, start_g
     device.send(upload("20260301101000003", pw="999999"))
     replies = device.replies(3)
     assert [(r.cn, r.qn, r.cp.params["QnRtn"]) for r in replies] == [
-        (9011, "20260301101000001", 4), (9011, "20260301101000002", 3), (9011, "20260301101000003", 3)]
+        (9011, "20260301101000001", 4),
+        (9011, "20260301101000002", 3),
+        (9011, "20260301101000003", 3),
+    ]
     gateway.stop()
     assert count(db_url, Hj212Frame) == 0
     assert count(db_url, Measurement) == 0
     engine = make_engine(db_url)
     with session_factory(engine)() as session:
-        rows = session.execute(select(Hj212Quarantine.mn, Hj212Quarantine.reason, Hj212Quarantine.count)
-                               .order_by(Hj212Quarantine.id)).all()
+        rows = session.execute(
+            select(Hj212Quarantine.mn, Hj212Quarantine.reason, Hj212Quarantine.count).order_by(
+                Hj212Quarantine.id
+            )
+        ).all()
     engine.dispose()
-    assert rows == [("UNKNOWN0000000000000001", "unknown MN UNKNOWN0000000000000001", 1),
-                    (MN, f"wrong password for MN {MN}", 1), (MN, f"wrong password for MN {MN}", 1)]
+    assert rows == [
+        ("UNKNOWN0000000000000001", "unknown MN UNKNOWN0000000000000001", 1),
+        (MN, f"wrong password for MN {MN}", 1),
+        (MN, f"wrong password for MN {MN}", 1),
+    ]
 
 
 def test_device_registered_while_running_is_accepted(sqlite_url, start_gateway):
@@ -217,17 +274,27 @@ def test_sm4_frame_of_a_2025_device_is_decrypted_answered_and_kept(db_url, start
     gateway = start_gateway(db_url)
     key = bytes.fromhex(SM4_KEY)
     device = Device(gateway.port, key=key)
-    frame = make_frame(st="22", cn=2061, pw=PW, mn=SM4_MN, qn="20260301110000001", flag=9, key=key,
-                       cp="DataTime=20260301100000;a34004-Avg=35.0,a34004-Flag=N")
+    frame = make_frame(
+        st="22",
+        cn=2061,
+        pw=PW,
+        mn=SM4_MN,
+        qn="20260301110000001",
+        flag=9,
+        key=key,
+        cp="DataTime=20260301100000;a34004-Avg=35.0,a34004-Flag=N",
+    )
     assert frame.encrypted and b"{0x" in frame.raw
     device.send(frame.raw)
     replies = device.replies(1)
     assert [(r.cn, r.qn, r.flag) for r in replies] == [(9014, "20260301110000001", 8)]
     gateway.stop()
     assert [(f["qn"], f["values"]) for f in frames(db_url)] == [
-        ("20260301110000001", {"a34004": {"Avg": 35.0, "Flag": "N"}})]
+        ("20260301110000001", {"a34004": {"Avg": 35.0, "Flag": "N"}})
+    ]
     assert [(row[1], row[2], row[3], row[4]) for row in measurements(db_url)] == [
-        ("1h", dt.datetime(2026, 3, 1, 2, 0), "a34004", 35.0)]
+        ("1h", dt.datetime(2026, 3, 1, 2, 0), "a34004", 35.0)
+    ]
     assert stored_cp(db_url) == ["DataTime=20260301100000;a34004-Avg=35.0,a34004-Flag=N"]  # raw is ciphertext
 
 
@@ -239,8 +306,16 @@ def test_after_a_key_rotation_frames_under_either_key_are_kept(db_url, start_gat
     sent = []
     for qn, key, hour in (("20260301110000001", new, "10"), ("20260301110000002", old, "11")):
         device = Device(gateway.port, key=key)
-        frame = make_frame(st="22", cn=2061, pw=PW, mn=SM4_MN, qn=qn, flag=9, key=key,
-                           cp=f"DataTime=20260301{hour}0000;a34004-Avg=35.0,a34004-Flag=N")
+        frame = make_frame(
+            st="22",
+            cn=2061,
+            pw=PW,
+            mn=SM4_MN,
+            qn=qn,
+            flag=9,
+            key=key,
+            cp=f"DataTime=20260301{hour}0000;a34004-Avg=35.0,a34004-Flag=N",
+        )
         device.send(frame.raw)
         sent.append(qn)
         assert [(r.cn, r.qn) for r in device.replies(1)] == [(9014, qn)]
@@ -253,8 +328,12 @@ def test_garbage_between_frames_is_skipped_and_quarantined(sqlite_url, start_gat
     register(sqlite_url, (MN, PW, "2017", None))
     gateway = start_gateway(sqlite_url)
     device = Device(gateway.port)
-    device.send(b"#ttp://www.cmsoft.cn" + upload("20260301101000001") + b"\x00\xff junk ##12"
-                + upload("20260301101000002", data_time="20260301102000"))
+    device.send(
+        b"#ttp://www.cmsoft.cn"
+        + upload("20260301101000001")
+        + b"\x00\xff junk ##12"
+        + upload("20260301101000002", data_time="20260301102000")
+    )
     assert [r.qn for r in device.replies(2)] == ["20260301101000001", "20260301101000002"]
     gateway.stop()
     assert count(sqlite_url, Hj212Frame) == 2
@@ -362,7 +441,7 @@ def test_frames_split_across_reads(sqlite_url, start_gateway, chunk):
     device = Device(gateway.port)
     data = UPLOAD_2061 + NOTICE_1013
     for start in range(0, len(data), chunk):
-        device.send(data[start:start + chunk])
+        device.send(data[start : start + chunk])
     assert device.raw_replies(10, size=len(ACK_2061 + ANSWER_9013)) == ACK_2061 + ANSWER_9013
 
 
@@ -376,7 +455,9 @@ def test_device_that_half_closes_still_gets_its_replies(sqlite_url, start_gatewa
     assert device.closed_by_peer(timeout=5)
 
 
-def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(sqlite_url, start_gateway, monkeypatch):
+def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(
+    sqlite_url, start_gateway, monkeypatch
+):
     from ecowatch.gateway import server as server_module
 
     register(sqlite_url, (MN, PW, "2017", None))
@@ -387,11 +468,13 @@ def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(sqli
         return original(**kwargs)
 
     monkeypatch.setattr(server_module, "apply_batch", slow_store)
-    gateway = start_gateway(sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0,
-                            store_process=False)  # the store in a thread, so that the slow one above is used
+    gateway = start_gateway(
+        sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0, store_process=False
+    )  # the store in a thread, so that the slow one above is used
     device = Device(gateway.port)
-    frames_sent = [upload(f"20260301101{i:06d}", data_time=f"2026030110{i // 60:02d}{i % 60:02d}")
-                   for i in range(200)]
+    frames_sent = [
+        upload(f"20260301101{i:06d}", data_time=f"2026030110{i // 60:02d}{i % 60:02d}") for i in range(200)
+    ]
     device.send(b"".join(frames_sent))
     replies = device.replies(200, timeout=20)
     assert len(replies) == 200
@@ -404,8 +487,14 @@ def test_store_process_lagging_pauses_reading_and_loses_nothing(sqlite_url, star
     register(sqlite_url, (MN, PW, "2017", None))
     # The journal never holds back (high_water 10,000); the store process waits 0.3 s to fill a batch,
     # so it lags by more than 20 frames.
-    gateway = start_gateway(sqlite_url, high_water=10_000, low_water=5_000, store_lag_limit=20, store_batch=50,
-                            store_interval_s=0.3)
+    gateway = start_gateway(
+        sqlite_url,
+        high_water=10_000,
+        low_water=5_000,
+        store_lag_limit=20,
+        store_batch=50,
+        store_interval_s=0.3,
+    )
     device = Device(gateway.port)
     for i in range(200):
         device.send(upload(f"20260301111{i:06d}", data_time=f"2026030111{i // 60:02d}{i % 60:02d}"))
@@ -433,7 +522,7 @@ def test_random_bytes_never_stop_the_gateway(sqlite_url, start_gateway):
             chunk = bytearray(good)
             for _ in range(rng.randint(1, 4)):
                 chunk[rng.randrange(len(chunk))] = rng.randrange(256)
-            chunk = bytes(chunk[:rng.randint(1, len(chunk))])
+            chunk = bytes(chunk[: rng.randint(1, len(chunk))])
         else:
             chunk = b"##" + str(rng.randint(0, 99999)).encode() + rng.randbytes(rng.randint(0, 40))
         device.send(chunk)
@@ -478,7 +567,9 @@ def test_stop_while_the_store_waits_with_nothing_queued(sqlite_url, tmp_path, st
     queued: the store loop must not wait out its interval then, nor hang a stop. (It did both: on
     Python 3.11 ``asyncio.wait_for`` swallowed stop()'s cancellation there, and a benchmark's gateway
     never exited after SIGTERM.)"""
-    gateway = GatewayThread(sqlite_url, tmp_path / "journal", store_interval_s=60.0, store_process=store_process)
+    gateway = GatewayThread(
+        sqlite_url, tmp_path / "journal", store_interval_s=60.0, store_process=store_process
+    )
     gateway.loop.call_soon_threadsafe(gateway.gateway._store_wakeup.set)  # such a wake-up
     gateway.call(asyncio.sleep(0.1))
     started = time.monotonic()

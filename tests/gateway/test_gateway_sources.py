@@ -148,5 +148,6 @@ def test_outlet_registered_from_the_cli_receives_a_devices_frame_over_tcp(db_url
             ).one()
     finally:
         engine.dispose()
-    # DataTime 2016-08-01 08:00 Beijing time is 00:00 UTC; the frame's w01018-Avg is 40.1 (HJ 212-2017 Annex C).
+    # DataTime 2016-08-01 08:00 Beijing time is 00:00 UTC; the frame's w01018-Avg is 40.1
+    # (HJ 212-2017 Annex C).
     assert (cod.time.replace(tzinfo=None), cod.value) == (dt.datetime(2016, 8, 1, 0, 0), 40.1)

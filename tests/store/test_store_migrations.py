@@ -12,9 +12,26 @@ from ecowatch.store import StoreError, migrate
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
 
-TABLES = {"region", "enterprise", "site", "device", "measurement", "figure_cache", "user_account", "audit_entry",
-          "device_key", "hj212_frame", "hj212_quarantine", "gateway_checkpoint", "measurement_month", "hourly_block",
-          "enterprise_key_list", "outlet", "permit_limit", "store_identity"}
+TABLES = {
+    "region",
+    "enterprise",
+    "site",
+    "device",
+    "measurement",
+    "figure_cache",
+    "user_account",
+    "audit_entry",
+    "device_key",
+    "hj212_frame",
+    "hj212_quarantine",
+    "gateway_checkpoint",
+    "measurement_month",
+    "hourly_block",
+    "enterprise_key_list",
+    "outlet",
+    "permit_limit",
+    "store_identity",
+}
 
 
 def tables(engine) -> set[str]:
@@ -31,11 +48,16 @@ def test_upgrade_from_empty_to_head_creates_every_table(empty_engine):
 
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "include_name": lambda name, type_, _parents: not (type_ == "table" and is_partition_name(name)),
-            "compare_type": True,
-            "compare_server_default": True,
-        })
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "include_name": lambda name, type_, _parents: not (
+                    type_ == "table" and is_partition_name(name)
+                ),
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -54,22 +76,28 @@ def test_upgrade_at_head_is_a_no_op(engine):
 
 
 def test_check_at_head_names_the_command_to_run(empty_engine):
-    with pytest.raises(StoreError, match=r"schema revision none \(empty\), not 0010: run `ecowatch db upgrade`"):
+    with pytest.raises(
+        StoreError, match=r"schema revision none \(empty\), not 0010: run `ecowatch db upgrade`"
+    ):
         migrate.check_at_head(empty_engine)
 
 
 def test_postgresql_measurement_is_range_partitioned_on_time_with_a_default_partition(pg_engine):
     with pg_engine.connect() as connection:
-        strategy, key = connection.execute(text(
-            "SELECT p.partstrat, pg_get_partkeydef(p.partrelid) FROM pg_partitioned_table p "
-            "WHERE p.partrelid = 'measurement'::regclass"
-        )).one()
-        partitions = connection.execute(text(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
-            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurement'::regclass"
-        )).all()
+        strategy, key = connection.execute(
+            text(
+                "SELECT p.partstrat, pg_get_partkeydef(p.partrelid) FROM pg_partitioned_table p "
+                "WHERE p.partrelid = 'measurement'::regclass"
+            )
+        ).one()
+        partitions = connection.execute(
+            text(
+                "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'measurement'::regclass"
+            )
+        ).all()
     assert strategy == "r"
-    assert key == "RANGE (\"time\")"
+    assert key == 'RANGE ("time")'
     assert partitions == [("measurement_default", "DEFAULT")]
 
 
@@ -79,13 +107,20 @@ def test_0004_moves_the_gateways_realtime_and_minute_rows_out_of_measurement(emp
     migrate.upgrade(empty_engine, "0003")
     rows = [("rtd", "hj212"), ("min", "hj212"), ("1h", "hj212"), ("min", "csv-import"), ("1h", "prsa")]
     with empty_engine.begin() as connection:
-        connection.execute(text("INSERT INTO site (id, code, name, name_en, full_name, aliases, kind, category) "
-                                "VALUES (1, 'S1', 'S1', '', '', '[]', 'air_station', 'unregistered')"))
+        connection.execute(
+            text(
+                "INSERT INTO site (id, code, name, name_en, full_name, aliases, kind, category) "
+                "VALUES (1, 'S1', 'S1', '', '', '[]', 'air_station', 'unregistered')"
+            )
+        )
         for number, (interval, source) in enumerate(rows):
-            connection.execute(text(
-                "INSERT INTO measurement (site_id, interval, time, pollutant, value, source) "
-                "VALUES (1, :interval, :time, 'a21026', 1.5, :source)"),
-                {"interval": interval, "source": source, "time": f"2026-01-01 0{number}:00:00.000000"})
+            connection.execute(
+                text(
+                    "INSERT INTO measurement (site_id, interval, time, pollutant, value, source) "
+                    "VALUES (1, :interval, :time, 'a21026', 1.5, :source)"
+                ),
+                {"interval": interval, "source": source, "time": f"2026-01-01 0{number}:00:00.000000"},
+            )
     migrate.upgrade(empty_engine)
     with empty_engine.connect() as connection:
         left = connection.execute(text("SELECT interval, source FROM measurement ORDER BY time")).all()
@@ -111,17 +146,27 @@ def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
     migrate.upgrade(empty_engine, "0003")
     plain = "DataTime=20260301100000;a21026-Avg=12.5,a21026-Flag=N;a34013-Avg=3,a34013-Flag=M"
     frames = [
-        ("a", f"##0150QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&{plain}&&ABCD\r\n",
-         '{"a21026":{"Avg":12.5,"Flag":"N"},"a34013":{"Avg":3,"Flag":"M"}}'),
-        ("b", "##0099QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=9;CP=&&{0x0011AABB}&&ABCD\r\n",
-         '{"a21026":{"Avg":0.1,"Flag":"N"}}'),
+        (
+            "a",
+            f"##0150QN=1;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&{plain}&&ABCD\r\n",
+            '{"a21026":{"Avg":12.5,"Flag":"N"},"a34013":{"Avg":3,"Flag":"M"}}',
+        ),
+        (
+            "b",
+            "##0099QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=9;CP=&&{0x0011AABB}&&ABCD\r\n",
+            '{"a21026":{"Avg":0.1,"Flag":"N"}}',
+        ),
     ]
     with empty_engine.begin() as connection:
         for digest, raw, values in frames:
-            connection.execute(text(
-                "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, "
-                "\"values\", raw, peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', '20260301100000', "
-                "'2026-03-01 02:00:00', :values, :raw, 'p')"), {"digest": digest, "raw": raw, "values": values})
+            connection.execute(
+                text(
+                    "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, "
+                    "\"values\", raw, peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', "
+                    "'20260301100000', '2026-03-01 02:00:00', :values, :raw, 'p')"
+                ),
+                {"digest": digest, "raw": raw, "values": values},
+            )
     migrate.upgrade(empty_engine, "0004")
     with empty_engine.connect() as connection:
         cps = connection.execute(text("SELECT cp FROM hj212_frame ORDER BY id")).scalars().all()
@@ -130,7 +175,8 @@ def test_0004_keeps_the_data_area_of_frames_already_kept(empty_engine):
     assert digests == ["20260301100000a", "20260301100000b"]  # frame_key's DataTime first
     assert frame_values(empty_engine) == [
         {"a21026": {"Avg": 12.5, "Flag": "N"}, "a34013": {"Avg": 3, "Flag": "M"}},
-        {"a21026": {"Avg": 0.1, "Flag": "N"}}]
+        {"a21026": {"Avg": 0.1, "Flag": "N"}},
+    ]
 
 
 def test_0005_keeps_cp_only_where_raw_does_not_hold_it(empty_engine):
@@ -145,15 +191,21 @@ def test_0005_keeps_cp_only_where_raw_does_not_hold_it(empty_engine):
         ("##0099QN=2;ST=22;CN=2051;PW=1;MN=M1;Flag=9;CP=&&{0x0011AABB}&&ABCD\r\n", plain),
         ("##0060QN=3;ST=22;CN=9014;PW=1;MN=M1;Flag=4;CP=&&&&ABCD\r\n", ""),
         # The data area here runs to the final "&&": "DataTime=20260301100000&" is not it.
-        ("##0060QN=4;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000&&&ABCD\r\n",
-         "DataTime=20260301100000"),
+        (
+            "##0060QN=4;ST=22;CN=2051;PW=1;MN=M1;Flag=5;CP=&&DataTime=20260301100000&&&ABCD\r\n",
+            "DataTime=20260301100000",
+        ),
     ]
     with empty_engine.begin() as connection:
         for number, (raw, cp) in enumerate(frames):
-            connection.execute(text(
-                "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, cp, raw, "
-                "peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', '20260301100000', "
-                "'2026-03-01 02:00:00', :cp, :raw, 'p')"), {"digest": str(number), "raw": raw, "cp": cp})
+            connection.execute(
+                text(
+                    "INSERT INTO hj212_frame (digest, mn, qn, st, cn, flag, version, data_time, received_at, "
+                    "cp, raw, peer) VALUES (:digest, 'M1', :digest, '22', '2051', 5, '2017', "
+                    "'20260301100000', '2026-03-01 02:00:00', :cp, :raw, 'p')"
+                ),
+                {"digest": str(number), "raw": raw, "cp": cp},
+            )
 
     def stored() -> list:
         with empty_engine.connect() as connection:

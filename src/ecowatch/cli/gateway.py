@@ -14,7 +14,9 @@ import typer
 from ecowatch.cli.common import DbOpt, EcowatchError, JsonOpt, app, console, fail, print_json
 from ecowatch.cli.hj212 import hj212_app
 
-devices_app = typer.Typer(help="HJ 212 devices: register them by MN with password and site.", no_args_is_help=True)
+devices_app = typer.Typer(
+    help="HJ 212 devices: register them by MN with password and site.", no_args_is_help=True
+)
 app.add_typer(devices_app, name="devices")
 
 ACTOR = "cli"
@@ -32,35 +34,84 @@ def _actor() -> str:
 @app.command("gateway")
 def gateway(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port; 0 picks a free one (printed).", min=0,
-                                      max=65535)] = 9212,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port; 0 picks a free one (printed).", min=0, max=65535)
+    ] = 9212,
     db: DbOpt = None,
-    journal: Annotated[Path | None, typer.Option("--journal", help="Journal folder (default: the store's own, "
-                                                 "e.g. ecowatch.journal/ beside ecowatch.db).")] = None,
-    max_connections: Annotated[int, typer.Option("--max-connections", min=1, help="Connections at most (never "
-                                                 "beyond the open-file limit less a reserve).")] = 20_000,
-    max_per_address: Annotated[int, typer.Option("--max-per-address", min=1,
-                                                 help="Connections from one address at most.")] = 1_000,
-    idle_timeout: Annotated[float, typer.Option("--idle-timeout", help="Seconds a device's connection is kept "
-                                                "after its last frame with valid credentials.",
-                                                min=0.01)] = 3_900.0,
-    unauthenticated_timeout: Annotated[float, typer.Option("--unauthenticated-timeout", min=0.01,
-                                                           help="Seconds a connection is kept without valid "
-                                                           "credentials.")] = 120.0,
-    max_frame_bytes: Annotated[int, typer.Option("--max-frame-bytes", help="Largest frame accepted (12-10011).",
-                                                 min=12, max=10011)] = 10011,
-    fsync_in_thread: Annotated[bool, typer.Option("--fsync-in-thread", help="Journal fsync in a worker thread "
-                                                  "(slow disks) instead of on the event loop.")] = False,
-    junk_per_address: Annotated[int, typer.Option("--junk-bytes-per-address", min=0, help="Bytes of refused "
-                                                  "frames and garbage kept per address and hour; past it a "
-                                                  "sample, the rest counted.")] = 1 << 20,
-    junk_total: Annotated[int, typer.Option("--junk-bytes-total", min=0, help="Bytes of refused frames and "
-                                            "garbage kept per hour from all addresses.")] = 32 << 20,
-    data_time_past_days: Annotated[float, typer.Option("--data-time-past-days", min=0, help="Data whose DataTime "
-                                                       "is older is quarantined.")] = 400.0,
-    data_time_future_minutes: Annotated[float, typer.Option("--data-time-future-minutes", min=0,
-                                                            help="Data whose DataTime is further ahead of the "
-                                                            "server clock is quarantined.")] = 60.0,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            help="Journal folder (default: the store's own, e.g. ecowatch.journal/ beside ecowatch.db).",
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help="Connections at most (never beyond the open-file limit less a reserve).",
+        ),
+    ] = 20_000,
+    max_per_address: Annotated[
+        int, typer.Option("--max-per-address", min=1, help="Connections from one address at most.")
+    ] = 1_000,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout",
+            help="Seconds a device's connection is kept after its last frame with valid credentials.",
+            min=0.01,
+        ),
+    ] = 3_900.0,
+    unauthenticated_timeout: Annotated[
+        float,
+        typer.Option(
+            "--unauthenticated-timeout",
+            min=0.01,
+            help="Seconds a connection is kept without valid credentials.",
+        ),
+    ] = 120.0,
+    max_frame_bytes: Annotated[
+        int, typer.Option("--max-frame-bytes", help="Largest frame accepted (12-10011).", min=12, max=10011)
+    ] = 10011,
+    fsync_in_thread: Annotated[
+        bool,
+        typer.Option(
+            "--fsync-in-thread",
+            help="Journal fsync in a worker thread (slow disks) instead of on the event loop.",
+        ),
+    ] = False,
+    junk_per_address: Annotated[
+        int,
+        typer.Option(
+            "--junk-bytes-per-address",
+            min=0,
+            help="Bytes of refused "
+            "frames and garbage kept per address and hour; past it a "
+            "sample, the rest counted.",
+        ),
+    ] = 1 << 20,
+    junk_total: Annotated[
+        int,
+        typer.Option(
+            "--junk-bytes-total",
+            min=0,
+            help="Bytes of refused frames and garbage kept per hour from all addresses.",
+        ),
+    ] = 32 << 20,
+    data_time_past_days: Annotated[
+        float,
+        typer.Option("--data-time-past-days", min=0, help="Data whose DataTime is older is quarantined."),
+    ] = 400.0,
+    data_time_future_minutes: Annotated[
+        float,
+        typer.Option(
+            "--data-time-future-minutes",
+            min=0,
+            help="Data whose DataTime is further ahead of the server clock is quarantined.",
+        ),
+    ] = 60.0,
 ) -> None:
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -73,7 +124,9 @@ def gateway(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = database_url(db)
     if journal is None and (moved := adopt_legacy_journal(url)) is not None:
-        console.print(f"the gateway journal of earlier versions moved to {moved}, the store's own", highlight=False)
+        console.print(
+            f"the gateway journal of earlier versions moved to {moved}, the store's own", highlight=False
+        )
     folder = journal or default_journal_dir(url)
     # The store writer thread holds the GIL while it builds a batch; a shorter switch interval than
     # CPython's 5 ms lets the event loop answer devices in between.
@@ -82,19 +135,33 @@ def gateway(
     import asyncio  # here, not at the top: every other command starts without it
 
     async def run() -> None:
-        server = Gateway(url, folder, max_connections=max_connections, idle_timeout_s=idle_timeout,
-                         max_per_address=max_per_address, unauthenticated_timeout_s=unauthenticated_timeout,
-                         max_frame_bytes=max_frame_bytes, journal_inline=not fsync_in_thread, actor=_actor().replace("cli:", "gateway:"),
-                         junk_bytes_per_address=junk_per_address, junk_bytes_total=junk_total,
-                         data_time_past_days=data_time_past_days, data_time_future_minutes=data_time_future_minutes)
+        server = Gateway(
+            url,
+            folder,
+            max_connections=max_connections,
+            idle_timeout_s=idle_timeout,
+            max_per_address=max_per_address,
+            unauthenticated_timeout_s=unauthenticated_timeout,
+            max_frame_bytes=max_frame_bytes,
+            journal_inline=not fsync_in_thread,
+            actor=_actor().replace("cli:", "gateway:"),
+            junk_bytes_per_address=junk_per_address,
+            junk_bytes_total=junk_total,
+            data_time_past_days=data_time_past_days,
+            data_time_future_minutes=data_time_future_minutes,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Before the "listening" line: whoever reads it may signal at once.
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await server.start(host, port)
-        console.print(f"HJ 212 gateway listening on {host}:{server.port} (store {display_url(url)}, journal "
-                      f"{folder}, {server.stats.replayed} frames replayed)", highlight=False, soft_wrap=True)
+        console.print(
+            f"HJ 212 gateway listening on {host}:{server.port} (store {display_url(url)}, journal "
+            f"{folder}, {server.stats.replayed} frames replayed)",
+            highlight=False,
+            soft_wrap=True,
+        )
         try:
             await stop.wait()
         finally:
@@ -111,8 +178,14 @@ def gateway(
 
 @devices_app.command("import")
 def devices_import(
-    file: Annotated[Path, typer.Argument(help="CSV with columns mn,password,site,kind,version (optional sm4_key).",
-                                         exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns mn,password,site,kind,version (optional sm4_key).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     db: DbOpt = None,
 ) -> None:
     """Register the devices of a CSV file (importing it again changes nothing)."""
@@ -137,8 +210,11 @@ def devices_import(
         _say(result)
     created = sum(r.created for r in results)
     changed = sum(bool(r.changed) and not r.created for r in results)
-    console.print(f"{len(results)} devices: {created} added, {changed} updated, "
-                  f"{len(results) - created - changed} unchanged", highlight=False)
+    console.print(
+        f"{len(results)} devices: {created} added, {changed} updated, "
+        f"{len(results) - created - changed} unchanged",
+        highlight=False,
+    )
 
 
 def _say(result) -> None:
@@ -156,11 +232,14 @@ def devices_add(
     password: Annotated[str, typer.Option("--password", help="The device's PW.")],
     site: Annotated[str, typer.Option("--site", help="Site code or name (created if unknown, with --kind).")],
     db: DbOpt = None,
-    kind: Annotated[str, typer.Option("--kind", help="Kind of a site to create: air_station, water_section.")]
-    = "air_station",
+    kind: Annotated[
+        str, typer.Option("--kind", help="Kind of a site to create: air_station, water_section.")
+    ] = "air_station",
     version: Annotated[str, typer.Option("--version", help="HJ 212 edition: 2005, 2017 or 2025.")] = "2017",
-    sm4_key: Annotated[str | None, typer.Option("--sm4-key", help="HJ 212-2025 SM4 key (32 hex digits); "
-                                                "a new key rotates the old one.")] = None,
+    sm4_key: Annotated[
+        str | None,
+        typer.Option("--sm4-key", help="HJ 212-2025 SM4 key (32 hex digits); a new key rotates the old one."),
+    ] = None,
 ) -> None:
     """Register one device (again: updates what differs)."""
     from ecowatch.store import database_url, make_engine, session_factory
@@ -171,8 +250,17 @@ def devices_add(
     try:
         prepare(engine)  # the embedded store migrated, as serve and gateway do
         with session_factory(engine).begin() as session:
-            result = register_device(session=session, mn=mn, password=password, site=site, actor=_actor(),
-                                     version=version, kind=kind, sm4_key_hex=sm4_key, where=f"device {mn}")
+            result = register_device(
+                session=session,
+                mn=mn,
+                password=password,
+                site=site,
+                actor=_actor(),
+                version=version,
+                kind=kind,
+                sm4_key_hex=sm4_key,
+                where=f"device {mn}",
+            )
     except EcowatchError as error:
         raise fail(error) from None
     finally:
@@ -186,9 +274,15 @@ def devices_add(
 def devices_remove(
     mns: Annotated[list[str], typer.Argument(help="MN of each device to remove.")],
     db: DbOpt = None,
-    with_site: Annotated[bool, typer.Option("--with-site", help="Also remove each device's site with all its "
-                                            "data, when no other device reports for it and no enterprise "
-                                            "owns it (simulated devices' sites).")] = False,
+    with_site: Annotated[
+        bool,
+        typer.Option(
+            "--with-site",
+            help="Also remove each device's site with all its "
+            "data, when no other device reports for it and no enterprise "
+            "owns it (simulated devices' sites).",
+        ),
+    ] = False,
 ) -> None:
     """Remove devices from the registry (their frames stay, unless --with-site removes their sites)."""
     from ecowatch.store import database_url, make_engine, session_factory
@@ -264,10 +358,18 @@ def hj212_frames(
     for column in ("MN", "QN", "CN", "DataTime", "received (UTC)", "values"):
         table.add_column(column)
     for frame in frames:
-        values = "; ".join(f"{code} " + ",".join(f"{k}={v}" for k, v in suffixes.items())
-                           for code, suffixes in frame["values"].items())
-        table.add_row(frame["mn"], frame["qn"] or "", frame["cn"], frame["data_time"] or "", frame["received_at"],
-                      values)
+        values = "; ".join(
+            f"{code} " + ",".join(f"{k}={v}" for k, v in suffixes.items())
+            for code, suffixes in frame["values"].items()
+        )
+        table.add_row(
+            frame["mn"],
+            frame["qn"] or "",
+            frame["cn"],
+            frame["data_time"] or "",
+            frame["received_at"],
+            values,
+        )
     console.print(table)
 
 
@@ -275,20 +377,40 @@ def hj212_frames(
 def hj212_simulate(
     host: Annotated[str, typer.Option("--host", help="Gateway address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Gateway port.", min=1, max=65535)] = 9212,
-    devices: Annotated[int, typer.Option("--devices", help="Simulated devices (one TCP connection each).",
-                                         min=1)] = 10,
-    rate: Annotated[float, typer.Option("--rate", help="Frames per second, all devices together.", min=0.01)] = 10.0,
+    devices: Annotated[
+        int, typer.Option("--devices", help="Simulated devices (one TCP connection each).", min=1)
+    ] = 10,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Frames per second, all devices together.", min=0.01)
+    ] = 10.0,
     duration: Annotated[float, typer.Option("--duration", help="Seconds of sending.", min=0.01)] = 10.0,
     version: Annotated[str, typer.Option("--version", help="HJ 212 edition: 2025, 2017 or 2005.")] = "2017",
     db: DbOpt = None,
-    register: Annotated[bool, typer.Option("--register/--no-register", help="Register the simulated devices in "
-                                           "the store first (the gateway refuses unknown MNs).")] = True,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="Register the simulated devices in the store first (the gateway refuses unknown MNs).",
+        ),
+    ] = True,
     prefix: Annotated[str, typer.Option("--prefix", help="MN prefix of the simulated devices.")] = "SIM",
-    warmup: Annotated[bool, typer.Option("--warmup", help="One frame per device first, outside the figures "
-                                         "(the gateway's one Argon2 check per device).")] = False,
-    temporary: Annotated[bool, typer.Option("--temporary/--keep", help="Remove the devices it registered, "
-                                            "with their sites and data, once the store has their frames "
-                                            "(--keep leaves them).")] = True,
+    warmup: Annotated[
+        bool,
+        typer.Option(
+            "--warmup",
+            help="One frame per device first, outside the figures "
+            "(the gateway's one Argon2 check per device).",
+        ),
+    ] = False,
+    temporary: Annotated[
+        bool,
+        typer.Option(
+            "--temporary/--keep",
+            help="Remove the devices it registered, "
+            "with their sites and data, once the store has their frames "
+            "(--keep leaves them).",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulated devices over real TCP: minute and hour data, each reply checked; sent, acknowledged, lost,
@@ -324,15 +446,20 @@ def hj212_simulate(
         except (EcowatchError, SQLAlchemyError) as error:
             raise fail(error) from None
         if not as_json:
-            console.print(f"removed the {added} simulated devices and {removed} sites again (--keep keeps them)",
-                          highlight=False)
+            console.print(
+                f"removed the {added} simulated devices and {removed} sites again (--keep keeps them)",
+                highlight=False,
+            )
     if as_json:
         print_json(figures)
     else:
         console.print(
-            f"{figures['sent']} frames sent ({figures['send_rate']}/s), {figures['acknowledged']} acknowledged, "
+            f"{figures['sent']} frames sent ({figures['send_rate']}/s), "
+            f"{figures['acknowledged']} acknowledged, "
             f"{figures['lost']} lost; reply latency p50 {figures['p50_ms']} ms, p90 {figures['p90_ms']} ms, "
             f"p99 {figures['p99_ms']} ms ({figures['connected']} of {devices} devices connected)",
-            highlight=False, soft_wrap=True)
+            highlight=False,
+            soft_wrap=True,
+        )
     if figures["lost"] or figures["connect_errors"]:
         raise typer.Exit(code=1)

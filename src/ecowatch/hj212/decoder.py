@@ -319,7 +319,9 @@ class FrameDecoder:
             if following < 0 and n < i + limit and not eof:
                 return _WAIT
             if following >= 0:  # nothing between here and there can start a frame
-                self._reject("SM4-encrypted frame without CR LF before the next '##'", i, bytes(buf[i:following]))
+                self._reject(
+                    "SM4-encrypted frame without CR LF before the next '##'", i, bytes(buf[i:following])
+                )
                 return following
             self._reject(f"SM4-encrypted frame without CR LF within {limit} bytes", i, bytes(buf[i:end]))
             return i + 2

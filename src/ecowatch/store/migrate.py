@@ -23,8 +23,17 @@ from sqlalchemy.engine import URL
 from ecowatch.store.db import display_url, make_engine, open_connection
 from ecowatch.store.errors import StoreError
 
-__all__ = ["MIGRATIONS", "alembic_config", "check_at_head", "current", "downgrade", "head", "open_engine", "prepare",
-           "upgrade"]
+__all__ = [
+    "MIGRATIONS",
+    "alembic_config",
+    "check_at_head",
+    "current",
+    "downgrade",
+    "head",
+    "open_engine",
+    "prepare",
+    "upgrade",
+]
 
 #: The folder of the migration scripts inside the package.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

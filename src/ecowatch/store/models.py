@@ -103,14 +103,17 @@ def table_of(model: type[Base]) -> Table:
     SQLAlchemy types as any ``FromClause``); a mapping onto something else is an error."""
     table = model.__table__
     if not isinstance(table, Table):
-        raise TypeError(f"store.models.table_of: {model.__name__} is mapped onto "
-                        f"{type(table).__name__}, not a Table")
+        raise TypeError(
+            f"store.models.table_of: {model.__name__} is mapped onto {type(table).__name__}, not a Table"
+        )
     return table
 
 
 def one_of(column: str, values: type[StrEnum] | tuple[str, ...], name: str | None = None) -> CheckConstraint:
     """CHECK that ``column`` holds one of ``values`` (an enum's values or a tuple)."""
-    allowed = ", ".join(f"'{v}'" for v in (values if isinstance(values, tuple) else (m.value for m in values)))
+    allowed = ", ".join(
+        f"'{v}'" for v in (values if isinstance(values, tuple) else (m.value for m in values))
+    )
     return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
 
 
@@ -299,9 +302,7 @@ class Measurement(Base):
     """
 
     __tablename__ = "measurement"
-    __table_args__ = (
-        {"postgresql_partition_by": "RANGE (time)", "sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"postgresql_partition_by": "RANGE (time)", "sqlite_with_rowid": False},)
 
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
     interval: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -350,9 +351,11 @@ class HourlyBlock(Base):
 
     __tablename__ = "hourly_block"
     __table_args__ = (
-        ForeignKeyConstraint(["site_id", "interval", "month"],
-                             ["measurement_month.site_id", "measurement_month.interval", "measurement_month.month"],
-                             ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["site_id", "interval", "month"],
+            ["measurement_month.site_id", "measurement_month.interval", "measurement_month.month"],
+            ondelete="CASCADE",
+        ),
     )
 
     site_id: Mapped[int] = mapped_column(primary_key=True)
@@ -371,7 +374,9 @@ class FigureCache(Base):
 
     __tablename__ = "figure_cache"
     __table_args__ = (
-        UniqueConstraint("site_id", "kind", "period_start", "period_end", "standard", name="uq_figure_cache_key"),
+        UniqueConstraint(
+            "site_id", "kind", "period_start", "period_end", "standard", name="uq_figure_cache_key"
+        ),
         CheckConstraint("period_start <= period_end", name="period_order"),
     )
 
@@ -483,11 +488,13 @@ class Hj212Frame(Base):
     """
 
     __tablename__ = "hj212_frame"
-    __table_args__ = (Index("ix_hj212_frame_mn_received", "mn", "received_at"),
-                      # A site's real-time or minute series (ecowatch.store.frames.frame_values_query).
-                      Index("ix_hj212_frame_site_cn_time", "site_id", "cn", "data_time_utc"),
-                      # Frames re-sent under one QN (ecowatch.store.frames.apply_batch, conflicts).
-                      Index("ix_hj212_frame_mn_qn", "mn", "qn"))
+    __table_args__ = (
+        Index("ix_hj212_frame_mn_received", "mn", "received_at"),
+        # A site's real-time or minute series (ecowatch.store.frames.frame_values_query).
+        Index("ix_hj212_frame_site_cn_time", "site_id", "cn", "data_time_utc"),
+        # Frames re-sent under one QN (ecowatch.store.frames.apply_batch, conflicts).
+        Index("ix_hj212_frame_mn_qn", "mn", "qn"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
@@ -518,10 +525,12 @@ class Hj212Quarantine(Base):
     """
 
     __tablename__ = "hj212_quarantine"
-    __table_args__ = (UniqueConstraint("digest", "reason", name="uq_hj212_quarantine_key"),
-                      CheckConstraint("count >= 1", name="count_positive"),
-                      # The retention (ecowatch.store.frames.prune_quarantine), migration 0006.
-                      Index("ix_hj212_quarantine_last_seen", "last_seen"))
+    __table_args__ = (
+        UniqueConstraint("digest", "reason", name="uq_hj212_quarantine_key"),
+        CheckConstraint("count >= 1", name="count_positive"),
+        # The retention (ecowatch.store.frames.prune_quarantine), migration 0006.
+        Index("ix_hj212_quarantine_last_seen", "last_seen"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))

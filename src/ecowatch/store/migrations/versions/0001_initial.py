@@ -26,8 +26,17 @@ depends_on: str | Sequence[str] | None = None
 REGION_LEVELS = ("province", "city", "county")
 SITE_KINDS = ("air_station", "water_section", "outlet")
 SITE_CATEGORIES = (
-    "urban", "suburban", "control_background", "regional_transport", "traffic", "unregistered",
-    "national", "provincial", "municipal", "waste_gas", "waste_water",
+    "urban",
+    "suburban",
+    "control_background",
+    "regional_transport",
+    "traffic",
+    "unregistered",
+    "national",
+    "provincial",
+    "municipal",
+    "waste_gas",
+    "waste_water",
 )
 PROTOCOL_VERSIONS = ("2005", "2017", "2025")
 ROLES = ("admin", "province", "city", "county", "enterprise")
@@ -54,8 +63,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["parent_id"], ["region.id"], name=op.f("fk_region_parent_id_region")),
         sa.UniqueConstraint("code", name=op.f("uq_region_code")),
         one_of("region", "level", REGION_LEVELS),
-        ck("region", "root_is_province",
-           "(level = 'province' AND parent_id IS NULL) OR (level <> 'province' AND parent_id IS NOT NULL)"),
+        ck(
+            "region",
+            "root_is_province",
+            "(level = 'province' AND parent_id IS NULL) OR (level <> 'province' AND parent_id IS NOT NULL)",
+        ),
     )
     op.create_index(op.f("ix_region_parent_id"), "region", ["parent_id"])
 
@@ -90,12 +102,17 @@ def upgrade() -> None:
         sa.Column("data_version", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_site")),
         sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_site_region_id_region")),
-        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"], name=op.f("fk_site_enterprise_id_enterprise")),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"], ["enterprise.id"], name=op.f("fk_site_enterprise_id_enterprise")
+        ),
         sa.UniqueConstraint("code", name=op.f("uq_site_code")),
         one_of("site", "kind", SITE_KINDS),
         one_of("site", "category", SITE_CATEGORIES),
-        ck("site", "outlet_has_enterprise",
-           "(kind = 'outlet' AND enterprise_id IS NOT NULL) OR (kind <> 'outlet' AND enterprise_id IS NULL)"),
+        ck(
+            "site",
+            "outlet_has_enterprise",
+            "(kind = 'outlet' AND enterprise_id IS NOT NULL) OR (kind <> 'outlet' AND enterprise_id IS NULL)",
+        ),
         ck("site", "lon_range", "lon BETWEEN -180 AND 180"),
         ck("site", "lat_range", "lat BETWEEN -90 AND 90"),
         ck("site", "data_version_not_negative", "data_version >= 0"),
@@ -150,8 +167,9 @@ def upgrade() -> None:
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_figure_cache")),
         sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_figure_cache_site_id_site")),
-        sa.UniqueConstraint("site_id", "kind", "period_start", "period_end", "standard",
-                            name=op.f("uq_figure_cache_key")),
+        sa.UniqueConstraint(
+            "site_id", "kind", "period_start", "period_end", "standard", name=op.f("uq_figure_cache_key")
+        ),
         ck("figure_cache", "period_order", "period_start <= period_end"),
     )
 
@@ -166,14 +184,18 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_user_account_region_id_region")),
-        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"],
-                                name=op.f("fk_user_account_enterprise_id_enterprise")),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"], ["enterprise.id"], name=op.f("fk_user_account_enterprise_id_enterprise")
+        ),
         sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
         one_of("user_account", "role", ROLES),
-        ck("user_account", "role_scope",
-           "(role = 'admin' AND region_id IS NULL AND enterprise_id IS NULL)"
-           " OR (role IN ('province', 'city', 'county') AND region_id IS NOT NULL AND enterprise_id IS NULL)"
-           " OR (role = 'enterprise' AND enterprise_id IS NOT NULL)"),
+        ck(
+            "user_account",
+            "role_scope",
+            "(role = 'admin' AND region_id IS NULL AND enterprise_id IS NULL)"
+            " OR (role IN ('province', 'city', 'county') AND region_id IS NOT NULL AND enterprise_id IS NULL)"
+            " OR (role = 'enterprise' AND enterprise_id IS NOT NULL)",
+        ),
     )
 
     op.create_table(

@@ -72,26 +72,35 @@ def upgrade() -> None:
         sa.Column("pollutant", sa.String(16), nullable=False),
         sa.Column("hourly_values", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("site_id", "interval", "month", "pollutant", name=op.f("pk_hourly_block")),
-        sa.ForeignKeyConstraint(["site_id", "interval", "month"],
-                                ["measurement_month.site_id", "measurement_month.interval", "measurement_month.month"],
-                                name=op.f("fk_hourly_block_site_id_measurement_month"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["site_id", "interval", "month"],
+            ["measurement_month.site_id", "measurement_month.interval", "measurement_month.month"],
+            name=op.f("fk_hourly_block_site_id_measurement_month"),
+            ondelete="CASCADE",
+        ),
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRESQL_FUNCTION)
         for event, row in POSTGRESQL_EVENTS.items():
-            op.execute(f"CREATE TRIGGER measurement_month_{event} AFTER {event.upper()} ON measurement "
-                       f"REFERENCING {row} TABLE AS changed_rows FOR EACH STATEMENT "
-                       "EXECUTE FUNCTION measurement_month_bump()")
+            op.execute(
+                f"CREATE TRIGGER measurement_month_{event} AFTER {event.upper()} ON measurement "
+                f"REFERENCING {row} TABLE AS changed_rows FOR EACH STATEMENT "
+                "EXECUTE FUNCTION measurement_month_bump()"
+            )
         month = "date_trunc('month', time AT TIME ZONE 'UTC')::date"
     else:
         for event, rows in {"insert": ("NEW",), "update": ("OLD", "NEW"), "delete": ("OLD",)}.items():
             body = "".join(SQLITE_BUMP.format(row=row, month=SQLITE_MONTH.format(row=row)) for row in rows)
             when = " OR ".join(f"{row}.interval = '{HOURLY}'" for row in rows)
-            op.execute(f"CREATE TRIGGER measurement_month_{event} AFTER {event.upper()} ON measurement "
-                       f"FOR EACH ROW WHEN {when} BEGIN {body} END")
+            op.execute(
+                f"CREATE TRIGGER measurement_month_{event} AFTER {event.upper()} ON measurement "
+                f"FOR EACH ROW WHEN {when} BEGIN {body} END"
+            )
         month = SQLITE_MONTH.format(row="measurement")
-    op.execute(f"INSERT INTO measurement_month (site_id, interval, month, version) "
-               f"SELECT DISTINCT site_id, interval, {month}, 1 FROM measurement WHERE interval = '{HOURLY}'")
+    op.execute(
+        f"INSERT INTO measurement_month (site_id, interval, month, version) "
+        f"SELECT DISTINCT site_id, interval, {month}, 1 FROM measurement WHERE interval = '{HOURLY}'"
+    )
 
 
 def downgrade() -> None:

@@ -27,9 +27,11 @@ def _held_by_raw(position: str) -> str:
     """SQL: ``raw`` holds ``cp`` after its first ``CP=&&`` and then ``&&`` that is the final one
     (``position`` is the dialect's ``instr``/``strpos``)."""
     start = f"{position}(raw, 'CP=&&')"
-    return (f"{start} > 0 AND substr(raw, {start} + 5, length(cp)) = cp "
-            f"AND substr(raw, {start} + 5 + length(cp), 2) = '&&' "
-            f"AND {position}(substr(raw, {start} + 6 + length(cp)), '&&') = 0")
+    return (
+        f"{start} > 0 AND substr(raw, {start} + 5, length(cp)) = cp "
+        f"AND substr(raw, {start} + 5 + length(cp), 2) = '&&' "
+        f"AND {position}(substr(raw, {start} + 6 + length(cp)), '&&') = 0"
+    )
 
 
 def upgrade() -> None:
@@ -43,10 +45,14 @@ def downgrade() -> None:
     from ecowatch.store.frames import data_area
 
     connection = op.get_bind()
-    frame = sa.table("hj212_frame", sa.column("id", sa.Integer), sa.column("cp", sa.Text), sa.column("raw", sa.Text))
+    frame = sa.table(
+        "hj212_frame", sa.column("id", sa.Integer), sa.column("cp", sa.Text), sa.column("raw", sa.Text)
+    )
     rows = connection.execute(sa.select(frame.c.id, frame.c.raw).where(frame.c.cp.is_(None))).all()
     if rows:
-        connection.execute(frame.update().where(frame.c.id == sa.bindparam("frame_id")).values(cp=sa.bindparam("text")),
-                           [{"frame_id": row.id, "text": data_area(None, row.raw)} for row in rows])
+        connection.execute(
+            frame.update().where(frame.c.id == sa.bindparam("frame_id")).values(cp=sa.bindparam("text")),
+            [{"frame_id": row.id, "text": data_area(None, row.raw)} for row in rows],
+        )
     with op.batch_alter_table("hj212_frame") as batch:
         batch.alter_column("cp", existing_type=sa.Text(), nullable=False)

@@ -30,11 +30,22 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-USERS = sa.table("user_account", sa.column("id", sa.Integer), sa.column("username", sa.String),
-                 sa.column("active", sa.Boolean), sa.column("token_version", sa.Integer))
-AUDIT = sa.table("audit_entry", sa.column("at", sa.DateTime(timezone=True)), sa.column("actor", sa.String),
-                 sa.column("action", sa.String), sa.column("entity", sa.String),
-                 sa.column("entity_id", sa.String), sa.column("detail", sa.JSON))
+USERS = sa.table(
+    "user_account",
+    sa.column("id", sa.Integer),
+    sa.column("username", sa.String),
+    sa.column("active", sa.Boolean),
+    sa.column("token_version", sa.Integer),
+)
+AUDIT = sa.table(
+    "audit_entry",
+    sa.column("at", sa.DateTime(timezone=True)),
+    sa.column("actor", sa.String),
+    sa.column("action", sa.String),
+    sa.column("entity", sa.String),
+    sa.column("entity_id", sa.String),
+    sa.column("detail", sa.JSON),
+)
 #: Width of ``user_account.username``.
 NAME_WIDTH = 64
 
@@ -42,11 +53,11 @@ NAME_WIDTH = 64
 def _free_name(name: str, user_id: int, taken: set[str]) -> str:
     """``<name>.<id>``, cut to fit, made unique (case folded) against ``taken``."""
     suffix = f".{user_id}"
-    candidate = name[:NAME_WIDTH - len(suffix)] + suffix
+    candidate = name[: NAME_WIDTH - len(suffix)] + suffix
     extra = 1
     while candidate.lower() in taken:
         suffix = f".{user_id}-{extra}"
-        candidate = name[:NAME_WIDTH - len(suffix)] + suffix
+        candidate = name[: NAME_WIDTH - len(suffix)] + suffix
         extra += 1
     return candidate
 
@@ -63,19 +74,35 @@ def _rename_case_duplicates(connection: sa.Connection) -> None:
             continue
         new_name = _free_name(row.username, row.id, taken)
         taken.add(new_name.lower())
-        connection.execute(USERS.update().where(USERS.c.id == row.id).values(
-            username=new_name, active=False, token_version=USERS.c.token_version + 1))
-        connection.execute(AUDIT.insert().values(
-            at=now, actor="migration:0008", action="rename", entity="user", entity_id=new_name,
-            detail={"from": row.username, "to": new_name, "active": False,
-                    "reason": f"user names are unique regardless of case: {first[key]!r} came first"}))
+        connection.execute(
+            USERS.update()
+            .where(USERS.c.id == row.id)
+            .values(username=new_name, active=False, token_version=USERS.c.token_version + 1)
+        )
+        connection.execute(
+            AUDIT.insert().values(
+                at=now,
+                actor="migration:0008",
+                action="rename",
+                entity="user",
+                entity_id=new_name,
+                detail={
+                    "from": row.username,
+                    "to": new_name,
+                    "active": False,
+                    "reason": f"user names are unique regardless of case: {first[key]!r} came first",
+                },
+            )
+        )
 
 
 def upgrade() -> None:
     with op.batch_alter_table("user_account") as batch:
         batch.add_column(sa.Column("token_version", sa.Integer(), server_default="0", nullable=False))
     _rename_case_duplicates(op.get_bind())
-    op.create_index("uq_user_account_username_lower", "user_account", [sa.text("lower(username)")], unique=True)
+    op.create_index(
+        "uq_user_account_username_lower", "user_account", [sa.text("lower(username)")], unique=True
+    )
 
 
 def downgrade() -> None:
