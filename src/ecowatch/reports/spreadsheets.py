@@ -26,12 +26,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
 from ecowatch.shapes.labels import pollutant_of
 from ecowatch.standards.pollutants import INDEX_DECIMALS, PERCENT_DECIMALS
+
+if TYPE_CHECKING:  # the type of write_excel's column_formats (a Mapping: its key type must match)
+    from polars._typing import ColumnFormatDict
 
 __all__ = [
     "MAX_SHEET_NAME",
@@ -205,7 +208,7 @@ def write_xlsx(frame: pl.DataFrame, target: str | Path | IO[bytes], *, sheet: st
         raise ValueError(f"write_xlsx: sheet name {sheet!r} is not one Excel takes (use sheet_name())")
     columns = xlsx_columns(frame)
     typed = _typed(frame, columns).rename({name: column.header for name, column in columns.items()})
-    formats = {column.header: column.number_format for column in columns.values() if column.number_format}
+    formats: ColumnFormatDict = {column.header: column.number_format for column in columns.values() if column.number_format}
     target = str(target) if isinstance(target, Path) else target
     typed.write_excel(
         target,
