@@ -15,7 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["QUARANTINE_RETENTION_DAYS", "PlatformSettings", "prune_quarantine", "run_platform", "schedule_jobs"]
+__all__ = [
+    "QUARANTINE_RETENTION_DAYS",
+    "PlatformSettings",
+    "prune_quarantine",
+    "run_platform",
+    "schedule_jobs",
+]
 
 log = logging.getLogger("ecowatch.server")
 
@@ -67,19 +73,51 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
     def partitions() -> None:
         ensure_partitions_ahead(url, dt.datetime.now(BEIJING).date())
 
-    scheduler.add_job(daily_figures, "cron", hour=0, minute=20, timezone=BEIJING, id="daily_figures",
-                      coalesce=True, misfire_grace_time=3600)
-    scheduler.add_job(partitions, "cron", hour=1, minute=10, timezone=BEIJING, id="partitions_ahead",
-                      coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(
+        daily_figures,
+        "cron",
+        hour=0,
+        minute=20,
+        timezone=BEIJING,
+        id="daily_figures",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        partitions,
+        "cron",
+        hour=1,
+        minute=10,
+        timezone=BEIJING,
+        id="partitions_ahead",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
     scheduler.add_job(partitions, id="partitions_at_start")
-    scheduler.add_job(build_blocks, "interval", args=[url], minutes=5, id="hourly_blocks", coalesce=True,
-                      max_instances=1, next_run_time=dt.datetime.now(dt.UTC))
+    scheduler.add_job(
+        build_blocks,
+        "interval",
+        args=[url],
+        minutes=5,
+        id="hourly_blocks",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=dt.datetime.now(dt.UTC),
+    )
 
     def quarantine_retention() -> None:
         prune_quarantine(url, dt.datetime.now(dt.UTC) - dt.timedelta(days=quarantine_retention_days))
 
-    scheduler.add_job(quarantine_retention, "cron", hour=2, minute=40, timezone=BEIJING,
-                      id="quarantine_retention", coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(
+        quarantine_retention,
+        "cron",
+        hour=2,
+        minute=40,
+        timezone=BEIJING,
+        id="quarantine_retention",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
 
 
 def prune_quarantine(url: str, before: dt.datetime) -> int:
@@ -98,7 +136,9 @@ def prune_quarantine(url: str, before: dt.datetime) -> int:
     return deleted
 
 
-async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None) -> None:
+async def run_platform(
+    settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None
+) -> None:
     """Serve until stopped.  ``ready(web_port, gateway_port)`` is called once everything listens."""
     import uvicorn
     from apscheduler.executors.pool import ThreadPoolExecutor
@@ -125,8 +165,14 @@ async def run_platform(settings: PlatformSettings, *, ready: Callable[[int, int 
     schedule_jobs(scheduler, settings.url, quarantine_retention_days=settings.quarantine_retention_days)
     scheduler.start()
 
-    config = uvicorn.Config(create_app(settings.url), host=settings.host, port=settings.port,
-                            log_level=settings.log_level, lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings.url),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     try:

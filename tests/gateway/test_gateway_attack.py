@@ -396,9 +396,7 @@ def test_ecowatch_gateway_takes_the_data_time_window_and_junk_budgets(sqlite_url
             if found := re.search(r"listening on 127\.0\.0\.1:(\d+)", line):
                 port = int(found.group(1))
         device = Device(port)
-        device.send(
-            upload("20260301101000001", data_time="20260301101000") + b"junk that is over ten bytes"
-        )
+        device.send(upload("20260301101000001", data_time="20260301101000") + b"junk that is over ten bytes")
         assert [r.cn for r in device.replies(1)] == [9014]  # acknowledged, quarantined: a day at most
         device.sock.shutdown(1)
         assert device.closed_by_peer(timeout=10)  # the gateway has seen the end, and the garbage before it

@@ -39,8 +39,15 @@ from typing import NamedTuple
 from ecowatch.errors import EcowatchError
 from ecowatch.store.db import DEFAULT_FILE, data_dir, normalise_url
 
-__all__ = ["Entry", "GroupCommit", "Journal", "JournalError", "Position", "adopt_legacy_journal",
-           "default_journal_dir"]
+__all__ = [
+    "Entry",
+    "GroupCommit",
+    "Journal",
+    "JournalError",
+    "Position",
+    "adopt_legacy_journal",
+    "default_journal_dir",
+]
 
 _HEADER = struct.Struct("<II")
 #: A body larger than this is corruption: one entry holds at most two frames of the format's
@@ -78,8 +85,12 @@ def default_journal_dir(url: str) -> Path:
     """
     parsed = normalise_url(url)
     database = parsed.database or ""
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
-            and not database.startswith("file:"):
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+    ):
         path = Path(database).absolute()
         return path.with_name(path.stem + ".journal")
     key = hashlib.sha256(parsed.render_as_string(hide_password=True).encode()).hexdigest()
@@ -165,12 +176,14 @@ class Journal:
                 raise JournalError(
                     f"journal {self.folder} belongs to another store ({owner_name}), not to {label}: its "
                     "frames are that store's. Give this store its own journal (--journal, or leave it out "
-                    "for the default beside the store), or point --db at the store it belongs to")
+                    "for the default beside the store), or point --db at the store it belongs to"
+                )
             if not applied_before and any(self.path(n).stat().st_size for n in self.segments()):
                 raise JournalError(
                     f"journal {self.folder} holds frames but names no store (written before journals did), "
                     f"and {label} never applied any of it: it is another store's. Give this store its own "
-                    "journal (--journal), or point --db at the store it belongs to")
+                    "journal (--journal), or point --db at the store it belongs to"
+                )
             tmp = path.with_suffix(".tmp")
             with open(tmp, "w", opener=_private) as file:
                 file.write(f"{store_id}\n{label}\n")
@@ -184,7 +197,7 @@ class Journal:
     def segments(self) -> list[int]:
         numbers = []
         for path in self.folder.glob(f"{_PREFIX}*{_SUFFIX}"):
-            digits = path.name[len(_PREFIX):-len(_SUFFIX)]
+            digits = path.name[len(_PREFIX) : -len(_SUFFIX)]
             if digits.isdigit():
                 numbers.append(int(digits))
         return sorted(numbers)
@@ -254,8 +267,9 @@ class Journal:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def _scan(self, segment: int, offset: int, *, tolerate_tail: bool,
-              end: int | None = None) -> Iterator[tuple[bytes, Position]]:
+    def _scan(
+        self, segment: int, offset: int, *, tolerate_tail: bool, end: int | None = None
+    ) -> Iterator[tuple[bytes, Position]]:
         """The records of ``segment`` from byte ``offset`` to ``end`` (its end when None)."""
         path = self.path(segment)
         try:
@@ -278,13 +292,13 @@ class Journal:
                     problem = f"record length {length} exceeds {MAX_BODY}"
                 elif stop > len(data):
                     problem = "truncated record"
-                elif zlib.crc32(data[pos + _HEADER.size:stop]) != crc:
+                elif zlib.crc32(data[pos + _HEADER.size : stop]) != crc:
                     problem = "record checksum mismatch"
             if problem is not None:
                 if tolerate_tail:
                     return  # a torn write at the end: never fsynced, never acknowledged
                 raise JournalError(f"{path} offset {offset + pos}: {problem}")
-            yield data[pos + _HEADER.size:stop], Position(segment, offset + stop)
+            yield data[pos + _HEADER.size : stop], Position(segment, offset + stop)
             pos = stop
 
     def replay(self, start: Position | None) -> Iterator[tuple[bytes, Position]]:
@@ -301,8 +315,9 @@ class Journal:
         so durable and whole: anything else is corruption), in order, with their end positions."""
         for number in range(start.segment, end.segment + 1):
             offset = start.offset if number == start.segment else 0
-            yield from self._scan(number, offset, tolerate_tail=False,
-                                  end=end.offset if number == end.segment else None)
+            yield from self._scan(
+                number, offset, tolerate_tail=False, end=end.offset if number == end.segment else None
+            )
 
     def release(self, upto: Position) -> list[int]:
         """Delete segments wholly before ``upto`` (applied to the store); return their numbers."""
@@ -357,12 +372,13 @@ class GroupCommit:
             self._task = asyncio.get_running_loop().create_task(self._flush())
 
     def _take(self) -> tuple[list[bytes], list[Callable[[Position], None]]]:
-        bodies, callbacks = self._bodies[:self.max_batch], self._callbacks[:self.max_batch]
-        del self._bodies[:self.max_batch], self._callbacks[:self.max_batch]
+        bodies, callbacks = self._bodies[: self.max_batch], self._callbacks[: self.max_batch]
+        del self._bodies[: self.max_batch], self._callbacks[: self.max_batch]
         return bodies, callbacks
 
-    def _done(self, bodies: list[bytes], callbacks: list[Callable[[Position], None]],
-              positions: list[Position]) -> None:
+    def _done(
+        self, bodies: list[bytes], callbacks: list[Callable[[Position], None]], positions: list[Position]
+    ) -> None:
         self.fsyncs += 1
         self.records += len(bodies)
         for callback, position in zip(callbacks, positions, strict=True):
@@ -389,7 +405,9 @@ class GroupCommit:
                     positions = await loop.run_in_executor(None, self.journal.write, bodies)
                 except OSError as error:
                     self.failed = error
-                    raise JournalError(f"cannot write the journal in {self.journal.folder}: {error}") from error
+                    raise JournalError(
+                        f"cannot write the journal in {self.journal.folder}: {error}"
+                    ) from error
                 self._done(bodies, callbacks, positions)
         finally:
             self._task = None
@@ -426,11 +444,25 @@ class Entry:
 
     def encode(self) -> bytes:
         timezone, peer, reason = self.timezone.encode(), self.peer.encode(), self.reason.encode()[:1024]
-        return b"".join((
-            self._FIXED.pack(self.kept, self.received_at_us, self.site_id, len(timezone), len(peer), len(reason),
-                             len(self.raw), len(self.plain)),
-            timezone, peer, reason, self.raw, self.plain,
-        ))
+        return b"".join(
+            (
+                self._FIXED.pack(
+                    self.kept,
+                    self.received_at_us,
+                    self.site_id,
+                    len(timezone),
+                    len(peer),
+                    len(reason),
+                    len(self.raw),
+                    len(self.plain),
+                ),
+                timezone,
+                peer,
+                reason,
+                self.raw,
+                self.plain,
+            )
+        )
 
     @classmethod
     def decode(cls, body: bytes) -> Entry:
@@ -438,9 +470,11 @@ class Entry:
         pos = cls._FIXED.size
         parts = []
         for size in (n_tz, n_peer, n_reason, n_raw, n_plain):
-            parts.append(body[pos:pos + size])
+            parts.append(body[pos : pos + size])
             pos += size
         if pos != len(body):
             raise JournalError(f"journal entry of {len(body)} bytes does not match its field lengths ({pos})")
         timezone, peer, reason, raw, plain = parts
-        return cls(bool(kept), received, site_id, timezone.decode(), peer.decode(), reason.decode(), raw, plain)
+        return cls(
+            bool(kept), received, site_id, timezone.decode(), peer.decode(), reason.decode(), raw, plain
+        )

@@ -29,7 +29,8 @@ converted (折算) value under ``code-Cou`` and ``code-ZsAvg``/``code-ZsRtd``: t
 standards assess (averages against limits, totals against permits).  Minima and maxima stay in
 ``hj212_frame`` only; as rows they would triple the table for values nothing assesses.
 ``flag`` is the code's ``-Flag`` (HJ 212-2017 §6.6.4, Table 8: ``N`` normal, ``F`` stopped, ``M``
-maintenance, ``D`` fault...) for every row of that code.  ``time`` is ``DataTime`` (the device's local time, Beijing for the
+maintenance, ``D`` fault...) for every row of that code.  ``time`` is ``DataTime`` (the device's local
+time, Beijing for the
 whole country) converted to UTC.  HJ/T 212-2005 codes are mapped to their 2017 codes
 (:data:`ecowatch.hj212.CODE_2005_TO_2017`), so one factor has one name whatever the edition.
 Frames of other CNs (heartbeats, notices, logs) are kept in ``hj212_frame`` only.
@@ -131,11 +132,16 @@ _EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
 
 #: Widths of the ``hj212_frame`` header columns a device fills: a wider value cannot be stored (PostgreSQL
 #: refuses it; SQLite would keep it, so both stores behave alike only if it is refused at the door).
-_HEADER_WIDTHS: Mapping[str, int] = {name: Hj212Frame.__table__.c[name].type.length
-                                     for name in ("qn", "st", "mn", "data_time")}
+_HEADER_WIDTHS: Mapping[str, int] = {
+    name: Hj212Frame.__table__.c[name].type.length for name in ("qn", "st", "mn", "data_time")
+}
 #: What the gateway answers (9011 QnRtn, HJ 212-2017 Table 7) to a frame whose field is too wide.
-_FIELD_QN_RTN: Mapping[str, int] = {"qn": int(QnRtn.QN_ERROR), "st": int(QnRtn.ST_ERROR),
-                                    "mn": int(QnRtn.MN_ERROR), "data_time": int(QnRtn.REJECTED)}
+_FIELD_QN_RTN: Mapping[str, int] = {
+    "qn": int(QnRtn.QN_ERROR),
+    "st": int(QnRtn.ST_ERROR),
+    "mn": int(QnRtn.MN_ERROR),
+    "data_time": int(QnRtn.REJECTED),
+}
 
 
 class Unstorable(NamedTuple):
@@ -167,8 +173,9 @@ def unstorable(frame: Frame) -> Unstorable | None:
         value = values[name]
         if value is not None and len(value) > width:
             label = {"qn": "QN", "st": "ST", "mn": "MN", "data_time": "DataTime"}[name]
-            return Unstorable(f"{label} of {len(value)} characters (the store keeps at most {width})",
-                              _FIELD_QN_RTN[name])
+            return Unstorable(
+                f"{label} of {len(value)} characters (the store keeps at most {width})", _FIELD_QN_RTN[name]
+            )
     if b"\x00" in frame.raw or (frame.plain_segment is not None and b"\x00" in frame.plain_segment):
         return Unstorable("NUL byte in the frame (no text column can keep it)", int(QnRtn.REJECTED))
     return None
@@ -189,8 +196,13 @@ class TimeWindow:
     future: dt.timedelta = DEFAULT_FUTURE
 
 
-def data_time_problem(frame: Frame, *, timezone: str, now: dt.datetime,
-                      window: TimeWindow = TimeWindow()) -> Unstorable | None:  # noqa: B008 (frozen)
+#: The window of the defaults (:data:`DEFAULT_PAST`, :data:`DEFAULT_FUTURE`).
+DEFAULT_WINDOW = TimeWindow()
+
+
+def data_time_problem(
+    frame: Frame, *, timezone: str, now: dt.datetime, window: TimeWindow = DEFAULT_WINDOW
+) -> Unstorable | None:
     """Why ``frame``'s DataTime cannot be kept as data, or None (no DataTime, or a plausible one).
 
     - An impossible time (not ``YYYYMMDDhhmmss``, optionally with 3 digits of milliseconds as some
@@ -225,11 +237,17 @@ def data_time_problem(frame: Frame, *, timezone: str, now: dt.datetime,
     now_utc = now.astimezone(dt.UTC).replace(tzinfo=None)
     clock = f"the server clock ({now_utc:%Y-%m-%d %H:%M} UTC; at most"
     if time > now_utc + window.future:
-        return Unstorable(f"DataTime {text} is {(time - now_utc).days} days after {clock} {window.future})",
-                          int(QnRtn.REJECTED), acknowledge=True)
+        return Unstorable(
+            f"DataTime {text} is {(time - now_utc).days} days after {clock} {window.future})",
+            int(QnRtn.REJECTED),
+            acknowledge=True,
+        )
     if time < now_utc - window.past:
-        return Unstorable(f"DataTime {text} is {(now_utc - time).days} days before {clock} "
-                          f"{window.past.days} days)", int(QnRtn.REJECTED), acknowledge=True)
+        return Unstorable(
+            f"DataTime {text} is {(now_utc - time).days} days before {clock} {window.past.days} days)",
+            int(QnRtn.REJECTED),
+            acknowledge=True,
+        )
     return None
 
 
@@ -387,7 +405,8 @@ def frame_key(data_segment: bytes, data_time: str | None) -> str:
     is the same row; so is a reading re-sent under a new QN (a device re-sends data that got no 9014
     with a new QN, HJ 212-2017 §6.5), which was stored again.  Frames without a DataTime (heartbeats,
     notices) keep their QN in the key: each is its own event.  The DataTime leads so that the frames of
-    one minute are neighbours in the unique index: 10,000 devices' frames of a minute then touch a few hundred index pages instead of
+    one minute are neighbours in the unique index: 10,000 devices' frames of a minute then touch a few
+    hundred index pages instead of
     one random page each, which on a growing table made the store fall behind (10,000 frames/s over
     10,000 connections: 60 s ended 46,000-61,000 frames behind with a plain SHA-256, 4,100 with this).
 
@@ -404,8 +423,8 @@ def frame_key(data_segment: bytes, data_time: str | None) -> str:
     if data_time is not None and data_segment.startswith(b"QN="):
         end = data_segment.find(b";")
         if end > 0:
-            data_segment = data_segment[end + 1:]
-    return prefix + hashlib.sha256(data_segment).hexdigest()[:64 - _DATA_TIME_CHARS]
+            data_segment = data_segment[end + 1 :]
+    return prefix + hashlib.sha256(data_segment).hexdigest()[: 64 - _DATA_TIME_CHARS]
 
 
 _DATA_TIME_CHARS = 14
@@ -469,8 +488,15 @@ def data_time_utc(data_time: str | None, timezone: str) -> dt.datetime | None:
 def _utc(data_time: str, timezone: str) -> dt.datetime | None:
     d = data_time
     try:
-        local = dt.datetime(int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:14]),
-                            tzinfo=_zone(timezone))
+        local = dt.datetime(
+            int(d[:4]),
+            int(d[4:6]),
+            int(d[6:8]),
+            int(d[8:10]),
+            int(d[10:12]),
+            int(d[12:14]),
+            tzinfo=_zone(timezone),
+        )
     except ValueError:
         return None
     return local.astimezone(dt.UTC).replace(tzinfo=None)
@@ -494,12 +520,14 @@ def _sqlite_time_text(time: dt.datetime) -> str:
 
 
 def measurement_rows(frame: KeptFrame) -> list[tuple]:
-    """The ``measurement`` rows ``(site_id, interval, time, pollutant, value, flag, note, source)`` of a frame.
+    """The ``measurement`` rows ``(site_id, interval, time, pollutant, value, flag, note, source)`` of a
+    frame.
 
     ``time`` is naive UTC.  Non-numeric values are kept as null with the text in ``note``.
 
     >>> f = KeptFrame("d", "MN", "1", "22", 2061, 5, "2017", None, None, "20160801080000",
-    ...               "DataTime=20160801080000;a34004-Avg=35.5,a34004-Max=41,a34004-ZsAvg=40,a34004-Flag=N", "", "",
+    ...               "DataTime=20160801080000;a34004-Avg=35.5,a34004-Max=41,a34004-ZsAvg=40,a34004-Flag=N",
+    ...               "", "",
     ...               dt.datetime.now(dt.UTC), 7)
     >>> measurement_rows(f)  # doctest: +NORMALIZE_WHITESPACE
     [(7, '1h', datetime.datetime(2016, 8, 1, 0, 0), 'a34004', 35.5, 'N', None, 'hj212'),
@@ -511,7 +539,9 @@ def measurement_rows(frame: KeptFrame) -> list[tuple]:
     return [] if time is None else _value_rows(frame.site_id, frame.cn, frame.version, frame.values, time)
 
 
-def _value_rows(site: int, cn: int, version: str, values: Mapping[str, Mapping[str, Any]], time: Any) -> list[tuple]:
+def _value_rows(
+    site: int, cn: int, version: str, values: Mapping[str, Mapping[str, Any]], time: Any
+) -> list[tuple]:
     """:func:`measurement_rows` with ``time`` given (a datetime, or the SQLite text of one), for a
     frame of a CN in :data:`CN_INTERVALS` with a valid DataTime."""
     interval, main = CN_INTERVALS[cn]
@@ -533,14 +563,32 @@ def _value_rows(site: int, cn: int, version: str, values: Mapping[str, Mapping[s
             if type(value) is float or type(value) is int:
                 rows.append((site, interval, time, pollutant, float(value), flag, None, SOURCE))
             else:
-                rows.append((site, interval, time, pollutant, None, flag, f"not a number: {str(value)[:64]!r}",
-                             SOURCE))
+                rows.append(
+                    (
+                        site,
+                        interval,
+                        time,
+                        pollutant,
+                        None,
+                        flag,
+                        f"not a number: {str(value)[:64]!r}",
+                        SOURCE,
+                    )
+                )
     return rows
 
 
 _MEASUREMENT_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
-_MEASUREMENT_SCHEMA = {"site_id": pl.Int64, "interval": pl.String, "time": pl.Datetime("us"), "pollutant": pl.String,
-                       "value": pl.Float64, "flag": pl.String, "note": pl.String, "source": pl.String}
+_MEASUREMENT_SCHEMA = {
+    "site_id": pl.Int64,
+    "interval": pl.String,
+    "time": pl.Datetime("us"),
+    "pollutant": pl.String,
+    "value": pl.Float64,
+    "flag": pl.String,
+    "note": pl.String,
+    "source": pl.String,
+}
 
 
 def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
@@ -557,8 +605,25 @@ def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
 
 
 #: ``hj212_frame`` columns in the order the SQLite path binds them.
-_FRAME_COLUMNS = ("digest", "mn", "qn", "st", "cn", "flag", "version", "pnum", "pno", "data_time", "data_time_utc",
-                  "received_at", "site_id", "cp", "raw", "peer", "review")
+_FRAME_COLUMNS = (
+    "digest",
+    "mn",
+    "qn",
+    "st",
+    "cn",
+    "flag",
+    "version",
+    "pnum",
+    "pno",
+    "data_time",
+    "data_time_utc",
+    "received_at",
+    "site_id",
+    "cp",
+    "raw",
+    "peer",
+    "review",
+)
 
 
 def _insert_frames_sqlite(connection, statement, frames, review: Mapping[str, str]) -> None:
@@ -571,22 +636,49 @@ def _insert_frames_sqlite(connection, statement, frames, review: Mapping[str, st
     rows = []
     for frame in frames:
         data_time = data_time_utc(frame.data_time, frame.timezone)
-        rows.append((
-            frame.digest, frame.mn, frame.qn, frame.st, f"{frame.cn:04d}", frame.flag, frame.version, frame.pnum,
-            frame.pno, frame.data_time, None if data_time is None else _sqlite_time(data_time),
-            _sqlite_time_text(frame.received_at), frame.site_id, _stored_cp(frame), frame.raw, frame.peer,
-            review.get(frame.digest),
-        ))
+        rows.append(
+            (
+                frame.digest,
+                frame.mn,
+                frame.qn,
+                frame.st,
+                f"{frame.cn:04d}",
+                frame.flag,
+                frame.version,
+                frame.pnum,
+                frame.pno,
+                frame.data_time,
+                None if data_time is None else _sqlite_time(data_time),
+                _sqlite_time_text(frame.received_at),
+                frame.site_id,
+                _stored_cp(frame),
+                frame.raw,
+                frame.peer,
+                review.get(frame.digest),
+            )
+        )
     connection.exec_driver_sql(compiled.string, rows)
 
 
 def _frame_row(frame: KeptFrame, review: Mapping[str, str]) -> dict[str, Any]:
-    return {"review": review.get(frame.digest),
-        "digest": frame.digest, "mn": frame.mn, "qn": frame.qn, "st": frame.st, "cn": f"{frame.cn:04d}",
-        "flag": frame.flag, "version": frame.version, "pnum": frame.pnum, "pno": frame.pno,
-        "data_time": frame.data_time, "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
-        "received_at": frame.received_at, "site_id": frame.site_id,
-        "cp": _stored_cp(frame), "raw": frame.raw, "peer": frame.peer,
+    return {
+        "review": review.get(frame.digest),
+        "digest": frame.digest,
+        "mn": frame.mn,
+        "qn": frame.qn,
+        "st": frame.st,
+        "cn": f"{frame.cn:04d}",
+        "flag": frame.flag,
+        "version": frame.version,
+        "pnum": frame.pnum,
+        "pno": frame.pno,
+        "data_time": frame.data_time,
+        "data_time_utc": data_time_utc(frame.data_time, frame.timezone),
+        "received_at": frame.received_at,
+        "site_id": frame.site_id,
+        "cp": _stored_cp(frame),
+        "raw": frame.raw,
+        "peer": frame.peer,
     }
 
 
@@ -607,17 +699,21 @@ def _conflicts(session: Session, frames: Iterable[KeptFrame]) -> dict[str, str]:
     pairs = sorted({(frame.mn, frame.qn) for frame in keyed})
     columns = (Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.digest)
     for start in range(0, len(pairs), _CONFLICT_CHUNK):
-        chunk = pairs[start:start + _CONFLICT_CHUNK]
-        query = select(*columns).where(tuple_(Hj212Frame.mn, Hj212Frame.qn).in_(chunk)).order_by(Hj212Frame.id)
+        chunk = pairs[start : start + _CONFLICT_CHUNK]
+        query = (
+            select(*columns).where(tuple_(Hj212Frame.mn, Hj212Frame.qn).in_(chunk)).order_by(Hj212Frame.id)
+        )
         for mn, qn, cn, data_time, digest in session.execute(query):
             first.setdefault((mn, qn, cn, data_time), digest)
     review = {}
     for frame in keyed:
         earlier = first.setdefault((frame.mn, frame.qn, f"{frame.cn:04d}", frame.data_time), frame.digest)
         if earlier != frame.digest:
-            review[frame.digest] = (f"conflict: QN {frame.qn} with DataTime {frame.data_time} was kept "
-                                    f"before with other values (frame {earlier}): for review, not used as "
-                                    "data")[:255]
+            review[frame.digest] = (
+                f"conflict: QN {frame.qn} with DataTime {frame.data_time} was kept "
+                f"before with other values (frame {earlier}): for review, not used as "
+                "data"
+            )[:255]
     return review
 
 
@@ -671,8 +767,9 @@ def apply_batch(
             changed = _write_sqlite_rows(connection, rows)
         else:  # one INSERT … ON CONFLICT may not touch a row twice: the last value of each key
             last = {row[:4]: row for row in rows}
-            table = pl.DataFrame(sorted(last.values(), key=itemgetter(0, 1, 2, 3)), schema=_MEASUREMENT_SCHEMA,
-                                 orient="row")
+            table = pl.DataFrame(
+                sorted(last.values(), key=itemgetter(0, 1, 2, 3)), schema=_MEASUREMENT_SCHEMA, orient="row"
+            )
             changed = _write_postgresql(session, connection, table)
         bump_data_versions(session, changed)
     if refused:
@@ -683,27 +780,55 @@ def apply_batch(
         statement = _insert(session, Hj212Quarantine)
         statement = statement.on_conflict_do_update(
             index_elements=["digest", "reason"],
-            set_={"count": Hj212Quarantine.count + statement.excluded.count,
-                  "last_seen": statement.excluded.last_seen},
+            set_={
+                "count": Hj212Quarantine.count + statement.excluded.count,
+                "last_seen": statement.excluded.last_seen,
+            },
         )
         # Every text as the columns can hold it: a NUL (in an MN, in junk) is escaped, widths are cut.
-        session.execute(statement, [
-            {"digest": item.digest, "reason": _no_nul(item.reason)[:255],
-             "mn": _no_nul(item.mn)[:64] if item.mn else None, "raw": _no_nul(item.raw),
-             "peer": _no_nul(item.peer)[:64], "first_seen": item.received_at, "last_seen": last, "count": count}
-            for item, count, last in counted.values()
-        ])
+        session.execute(
+            statement,
+            [
+                {
+                    "digest": item.digest,
+                    "reason": _no_nul(item.reason)[:255],
+                    "mn": _no_nul(item.mn)[:64] if item.mn else None,
+                    "raw": _no_nul(item.raw),
+                    "peer": _no_nul(item.peer)[:64],
+                    "first_seen": item.received_at,
+                    "last_seen": last,
+                    "count": count,
+                }
+                for item, count, last in counted.values()
+            ],
+        )
     if checkpoint is not None:
         statement = _insert(session, GatewayCheckpoint)
-        values = {"segment": checkpoint.segment, "offset": checkpoint.offset, "records": checkpoint.records,
-                  "updated_at": dt.datetime.now(dt.UTC)}
-        session.execute(statement.on_conflict_do_update(index_elements=["journal_id"], set_=values),
-                        [{"journal_id": checkpoint.journal_id, **values}])
+        values = {
+            "segment": checkpoint.segment,
+            "offset": checkpoint.offset,
+            "records": checkpoint.records,
+            "updated_at": dt.datetime.now(dt.UTC),
+        }
+        session.execute(
+            statement.on_conflict_do_update(index_elements=["journal_id"], set_=values),
+            [{"journal_id": checkpoint.journal_id, **values}],
+        )
     total_changed = sum(changed.values())
     if kept or refused:
-        record(session=session, actor=actor, action="write", entity="hj212_frame", entity_id=SOURCE,
-               detail={"frames": len(kept), "values": len(rows), "values_changed": total_changed,
-                       "refused": len(refused)})
+        record(
+            session=session,
+            actor=actor,
+            action="write",
+            entity="hj212_frame",
+            entity_id=SOURCE,
+            detail={
+                "frames": len(kept),
+                "values": len(rows),
+                "values_changed": total_changed,
+                "refused": len(refused),
+            },
+        )
     session.flush()
     return BatchResult(frames=len(kept), values=len(rows), values_changed=total_changed, refused=len(refused))
 
@@ -713,11 +838,23 @@ def frame_values_query(interval: str):
     edition, ``cp``, ``raw`` and UTC DataTime, in (site, time, arrival) order.  Add conditions (site,
     time range) before running it; read the result with :func:`frame_measurements`."""
     cn = FRAME_INTERVALS[interval]
-    return (select(Hj212Frame.site_id, Hj212Frame.cn, Hj212Frame.version, Hj212Frame.cp, Hj212Frame.raw,
-                   Hj212Frame.data_time_utc)
-            .where(Hj212Frame.cn == f"{cn:04d}", Hj212Frame.site_id.is_not(None),
-                   Hj212Frame.data_time_utc.is_not(None), Hj212Frame.review.is_(None))
-            .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id))
+    return (
+        select(
+            Hj212Frame.site_id,
+            Hj212Frame.cn,
+            Hj212Frame.version,
+            Hj212Frame.cp,
+            Hj212Frame.raw,
+            Hj212Frame.data_time_utc,
+        )
+        .where(
+            Hj212Frame.cn == f"{cn:04d}",
+            Hj212Frame.site_id.is_not(None),
+            Hj212Frame.data_time_utc.is_not(None),
+            Hj212Frame.review.is_(None),
+        )
+        .order_by(Hj212Frame.site_id, Hj212Frame.data_time_utc, Hj212Frame.id)
+    )
 
 
 def frame_measurements(frames: Iterable[Sequence[Any]]) -> list[tuple]:
@@ -749,8 +886,9 @@ def read_store_id(*, session: Session) -> str:
     """This store's id (``store_identity``, made by migration 0006): a gateway journal names it."""
     store_id = session.scalar(select(StoreIdentity.store_id).order_by(StoreIdentity.created_at).limit(1))
     if store_id is None:
-        raise StoreError(f"store {session.get_bind().url!r} has no store_identity row: "
-                         "run `ecowatch db upgrade`")
+        raise StoreError(
+            f"store {session.get_bind().url!r} has no store_identity row: run `ecowatch db upgrade`"
+        )
     return store_id
 
 
@@ -774,16 +912,32 @@ def list_frames(*, session: Session, mn: str | None = None, limit: int | None = 
     """The kept frames, oldest first: ``mn``, ``qn``, ``cn`` (4 digits), ``data_time`` (as sent),
     ``received_at`` (UTC, ISO 8601 ``Z``), ``values`` (code -> suffix -> value, as ``hj212 decode``) and
     ``review`` (null, or why the frame is kept for review rather than as data: a conflict)."""
-    query = select(Hj212Frame.mn, Hj212Frame.qn, Hj212Frame.cn, Hj212Frame.data_time, Hj212Frame.received_at,
-                   Hj212Frame.cp, Hj212Frame.raw, Hj212Frame.review).order_by(Hj212Frame.id)
+    query = select(
+        Hj212Frame.mn,
+        Hj212Frame.qn,
+        Hj212Frame.cn,
+        Hj212Frame.data_time,
+        Hj212Frame.received_at,
+        Hj212Frame.cp,
+        Hj212Frame.raw,
+        Hj212Frame.review,
+    ).order_by(Hj212Frame.id)
     if mn is not None:
         query = query.where(Hj212Frame.mn == mn)
     if limit is not None:
         query = query.limit(limit)
-    return [{"mn": row.mn, "qn": row.qn, "cn": row.cn, "data_time": row.data_time,
-             "received_at": _utc_text(row.received_at), "values": parse_cp(data_area(row.cp, row.raw)).codes,
-             "review": row.review}
-            for row in session.execute(query)]
+    return [
+        {
+            "mn": row.mn,
+            "qn": row.qn,
+            "cn": row.cn,
+            "data_time": row.data_time,
+            "received_at": _utc_text(row.received_at),
+            "values": parse_cp(data_area(row.cp, row.raw)).codes,
+            "review": row.review,
+        }
+        for row in session.execute(query)
+    ]
 
 
 def count_frames(*, session: Session) -> int:
