@@ -182,7 +182,10 @@ def test_garbage_that_ends_the_stream_is_reported_at_eof():
     events = decode([raw("S01") + b"trailing junk\x00"])
     assert [type(e).__name__ for e in events] == ["Frame", "FrameRejected"]
     assert (events[1].reason, events[1].offset, events[1].raw) == (
-        "skipped 14 bytes of garbage", len(raw("S01")), b"trailing junk\x00")
+        "skipped 14 bytes of garbage",
+        len(raw("S01")),
+        b"trailing junk\x00",
+    )
 
 
 def test_a_garbage_only_stream_is_reported_every_max_frame_bytes():
@@ -191,8 +194,10 @@ def test_a_garbage_only_stream_is_reported_every_max_frame_bytes():
     data = b"x" * 2500
     events = decode([data], max_frame_bytes=1000, max_buffer_bytes=1000)
     assert [(e.reason, e.offset, len(e.raw)) for e in events] == [
-        ("skipped 1000 bytes of garbage", 0, 256), ("skipped 1000 bytes of garbage", 1000, 256),
-        ("skipped 500 bytes of garbage", 2000, 256)]
+        ("skipped 1000 bytes of garbage", 0, 256),
+        ("skipped 1000 bytes of garbage", 1000, 256),
+        ("skipped 500 bytes of garbage", 2000, 256),
+    ]
     chunked = [data[:7], data[7:1003], data[1003:]]
     assert decode(chunked, max_frame_bytes=1000, max_buffer_bytes=1000) == events
     d = FrameDecoder(max_frame_bytes=1000, max_buffer_bytes=1000)

@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -26,7 +26,7 @@ from ecowatch.cli.common import (
 from ecowatch.standards import Edition, StandardsError
 
 if TYPE_CHECKING:  # imported where used: `ecowatch --help` stays quick
-    from ecowatch.importers import Format, ImportResult
+    from ecowatch.importers import ImportResult
 
 air_app = typer.Typer(
     help="Air quality to the national standards (HJ 633, GB 3095, HJ 663).", no_args_is_help=True
@@ -142,7 +142,7 @@ def _read_source(
         # InputFormat's values are exactly the importers' Format names.
         return read(
             path,
-            cast("Format", fmt.value),
+            fmt.value,
             lenient=lenient,
             date_from=first,
             date_to=last,

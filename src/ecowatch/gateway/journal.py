@@ -34,7 +34,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from ecowatch.errors import EcowatchError
 from ecowatch.store.db import DEFAULT_FILE, data_dir, normalise_url
@@ -152,7 +152,7 @@ class Journal:
             self.journal_id = id_file.read_text().strip()
         except OSError as error:
             raise JournalError(f"journal folder {self.folder}: {error.strerror or error}") from None
-        self._file = None
+        self._file: BinaryIO | None = None
         self.segment = 0
         self.offset = 0
 

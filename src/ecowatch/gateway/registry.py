@@ -55,8 +55,15 @@ WRITE_BACK_S = 1.0
 class Registry:
     """MN -> :class:`~ecowatch.store.devices.DeviceInfo`, with a cache of verified passwords."""
 
-    def __init__(self, url: str, *, refresh_s: float = 2.0, max_cached_passwords: int = 200_000,
-                 max_parallel_verifications: int | None = None, check_key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        refresh_s: float = 2.0,
+        max_cached_passwords: int = 200_000,
+        max_parallel_verifications: int | None = None,
+        check_key: bytes | None = None,
+    ) -> None:
         self.url = url
         self.refresh_s = refresh_s
         self.max_cached_passwords = max_cached_passwords
@@ -195,7 +202,8 @@ class Registry:
             self._writer = asyncio.get_running_loop().create_task(self._write_checks())
 
     async def _write_checks(self) -> None:
-        """Write the keyed hashes made since the last write, in one transaction, every :data:`WRITE_BACK_S`."""
+        """Write the keyed hashes made since the last write, in one transaction, every
+        :data:`WRITE_BACK_S`."""
         loop = asyncio.get_running_loop()
         failures = 0
         while self._write_back:
@@ -206,8 +214,12 @@ class Registry:
             except Exception as error:  # the store unreachable: kept in memory, tried again
                 failures += 1
                 if failures == 1 or failures % 60 == 0:
-                    log.warning("keyed password hashes of %d devices not written to the store (attempt %d): %s",
-                                len(batch), failures, error)
+                    log.warning(
+                        "keyed password hashes of %d devices not written to the store (attempt %d): %s",
+                        len(batch),
+                        failures,
+                        error,
+                    )
                 self._write_back = {**batch, **self._write_back}
                 continue
             failures = 0
@@ -217,7 +229,9 @@ class Registry:
         engine = make_engine(self.url, hide_parameters=True)  # hashes stay out of a logged error
         try:
             with session_factory(engine).begin() as session:
-                return store_password_checks(session=session, checks=[(mn, *pair) for mn, pair in batch.items()])
+                return store_password_checks(
+                    session=session, checks=[(mn, *pair) for mn, pair in batch.items()]
+                )
         finally:
             engine.dispose()
 
@@ -229,10 +243,13 @@ class Registry:
         if self._write_back:
             batch, self._write_back = self._write_back, {}
             try:
-                self.checks_written += await asyncio.get_running_loop().run_in_executor(None, self._store_checks,
-                                                                                        batch)
+                self.checks_written += await asyncio.get_running_loop().run_in_executor(
+                    None, self._store_checks, batch
+                )
             except Exception as error:
-                log.warning("keyed password hashes of %d devices not written to the store: %s", len(batch), error)
+                log.warning(
+                    "keyed password hashes of %d devices not written to the store: %s", len(batch), error
+                )
 
     def close(self) -> None:
         if self._writer is not None:

@@ -225,8 +225,12 @@ class _Connection(asyncio.Protocol):
         self.trusted: set[tuple[str, str]] = set()
         # The gateway needs the header only, and the store keeps the data area as text (with its DataTime,
         # which values=False still gives): the values are parsed when they are read.
-        self.decoder = FrameDecoder(gateway.limits.max_frame_bytes, max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
-                                    key_for=gateway.registry.key_for, values=False)
+        self.decoder = FrameDecoder(
+            gateway.limits.max_frame_bytes,
+            max(gateway.limits.max_frame_bytes * 4, 64 * 1024),
+            key_for=gateway.registry.key_for,
+            values=False,
+        )
         self.backlog: deque = deque()
         self.blocked = False
         self.reading_paused = False
@@ -438,7 +442,9 @@ class _AcceptErrors:
         loop.set_exception_handler(self)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
-        if "accept" not in str(context.get("message", "")) or not isinstance(context.get("exception"), OSError):
+        if "accept" not in str(context.get("message", "")) or not isinstance(
+            context.get("exception"), OSError
+        ):
             if self.previous is not None:
                 self.previous(loop, context)
             else:
@@ -448,8 +454,12 @@ class _AcceptErrors:
         self.unlogged += 1
         now = time.monotonic()
         if now - self.last_logged >= self.every_s:
-            log.error("gateway: accept() failed %d times since the last report (%s); new connections wait "
-                      "until descriptors are free", self.unlogged, context["exception"])
+            log.error(
+                "gateway: accept() failed %d times since the last report (%s); new connections wait "
+                "until descriptors are free",
+                self.unlogged,
+                context["exception"],
+            )
             self.last_logged, self.unlogged = now, 0
 
     def close(self) -> None:
@@ -469,8 +479,9 @@ def _reparse(event: FrameRejected, key_for) -> Frame | FrameRejected:
     problem = crc_problem(frame)
     if problem is None:
         return frame
-    return FrameRejected(problem, event.offset, event.raw, frame,
-                         int(QnRtn.CRC_ERROR) if frame.ack_requested else None)
+    return FrameRejected(
+        problem, event.offset, event.raw, frame, int(QnRtn.CRC_ERROR) if frame.ack_requested else None
+    )
 
 
 def _safe_reply(frame: Frame, qn_rtn: int) -> bytes | None:
@@ -497,15 +508,26 @@ class Gateway:
     ``guard`` for the :class:`~ecowatch.gateway.guard.CredentialGuard` (``{"mn_burst": 3}``...).
     """
 
-    def __init__(self, url: str, journal_dir: Path, *, refresh_s: float = 2.0, actor: str = "gateway",
-                 guard: dict[str, Any] | None = None, **limits: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        journal_dir: Path,
+        *,
+        refresh_s: float = 2.0,
+        actor: str = "gateway",
+        guard: dict[str, Any] | None = None,
+        **limits: Any,
+    ) -> None:
         self.url = url
         self.journal_dir = Path(journal_dir)
         self.limits = Limits(**limits)
-        self.junk_budget = JunkBudget(self.limits.junk_bytes_per_address, self.limits.junk_bytes_total,
-                                      self.limits.junk_window_s)
-        self.data_time_window = TimeWindow(dt.timedelta(days=self.limits.data_time_past_days),
-                                           dt.timedelta(minutes=self.limits.data_time_future_minutes))
+        self.junk_budget = JunkBudget(
+            self.limits.junk_bytes_per_address, self.limits.junk_bytes_total, self.limits.junk_window_s
+        )
+        self.data_time_window = TimeWindow(
+            dt.timedelta(days=self.limits.data_time_past_days),
+            dt.timedelta(minutes=self.limits.data_time_future_minutes),
+        )
         self.actor = actor
         self.registry = Registry(url, refresh_s=refresh_s)
         self.guard = CredentialGuard(**(guard or {}))
@@ -561,10 +583,14 @@ class Gateway:
         self._sweeper = loop.create_task(self._sweep_idle())
         self.max_connections = connection_budget(self.limits.max_connections)
         if self.max_connections < self.limits.max_connections:
-            log.info("gateway: at most %d connections, not %d: the open-file limit is %d and %d descriptors "
-                     "stay for the web side, the store and the journal (raise it with ulimit -n)",
-                     self.max_connections, self.limits.max_connections, _open_file_limit(),
-                     _open_file_limit() - self.max_connections)
+            log.info(
+                "gateway: at most %d connections, not %d: the open-file limit is %d and %d descriptors "
+                "stay for the web side, the store and the journal (raise it with ulimit -n)",
+                self.max_connections,
+                self.limits.max_connections,
+                _open_file_limit(),
+                _open_file_limit() - self.max_connections,
+            )
         self._accept_errors = _AcceptErrors(loop, self.stats)
         self._server = await loop.create_server(lambda: _Connection(self), host, port, backlog=4096)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -581,7 +607,9 @@ class Gateway:
         # thousand of the middle one's (minutes, not seconds).
         self._gc_threshold = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLD)
-        log.info("gateway on %s:%d, %d devices, journal %s", host, self.port, len(self.registry), self.journal_dir)
+        log.info(
+            "gateway on %s:%d, %d devices, journal %s", host, self.port, len(self.registry), self.journal_dir
+        )
 
     async def stop(self) -> None:
         """Stop accepting, let journaled frames be answered, write everything to the store, close."""
@@ -612,8 +640,11 @@ class Gateway:
             self._store_wakeup.set()
             done, _ = await asyncio.wait({self._store_task}, timeout=self.limits.stop_timeout_s)
             if not done:
-                log.warning("stopping with %d journaled frames not yet in the store: they are replayed at the "
-                            "next start", len(self._store_queue))
+                log.warning(
+                    "stopping with %d journaled frames not yet in the store: they are replayed at the "
+                    "next start",
+                    len(self._store_queue),
+                )
                 self._store_task.cancel()
                 await asyncio.wait({self._store_task}, timeout=CLOSE_TIMEOUT_S)
         if self._sweeper is not None:
@@ -720,7 +751,9 @@ class Gateway:
         ok = self.registry.cached_password(info, frame.pw)
         if ok is None:
             if self.lookup_failed:
-                return _Verdict(False, f"password of MN {frame.mn} could not be checked", int(QnRtn.UNKNOWN_ERROR))
+                return _Verdict(
+                    False, f"password of MN {frame.mn} could not be checked", int(QnRtn.UNKNOWN_ERROR)
+                )
             return None
         if not ok:
             self.guard.failed(frame.mn, connection.address, frame.pw, now=now)
@@ -748,24 +781,35 @@ class Gateway:
             # store), and an impossible DataTime; quarantined, a DataTime far from the server's clock.
             received_us = _now_us()
             problem = unstorable(frame) or data_time_problem(
-                frame, timezone=verdict.info.site_timezone, window=self.data_time_window,
-                now=dt.datetime.fromtimestamp(received_us / 1e6, dt.UTC))
+                frame,
+                timezone=verdict.info.site_timezone,
+                window=self.data_time_window,
+                now=dt.datetime.fromtimestamp(received_us / 1e6, dt.UTC),
+            )
             if problem is not None:
-                verdict = _Verdict(False, f"{problem.reason}, from MN {frame.mn}", problem.qn_rtn,
-                                   acknowledge=problem.acknowledge)
+                verdict = _Verdict(
+                    False,
+                    f"{problem.reason}, from MN {frame.mn}",
+                    problem.qn_rtn,
+                    acknowledge=problem.acknowledge,
+                )
         if verdict.kept:
             info = verdict.info
             # The password is never kept: the journal has the frame with it redacted (length and CRC
             # recomputed).
             raw, plain = redact_frame(frame.raw, _plain_frame(frame) if frame.encrypted else b"")
-            entry = Entry(True, received_us, info.site_id, info.site_timezone, connection.peer, "", raw,
-                          plain)
+            entry = Entry(
+                True, received_us, info.site_id, info.site_timezone, connection.peer, "", raw, plain
+            )
             reply = auto_reply(frame)
             self.stats.frames_kept += 1
         else:
             entry = self._refused_entry(connection, verdict.reason, frame.raw)
-            reply = (_safe_reply(frame, verdict.qn_rtn)
-                     if verdict.qn_rtn is not None and frame.ack_requested and frame.qn else None)
+            reply = (
+                _safe_reply(frame, verdict.qn_rtn)
+                if verdict.qn_rtn is not None and frame.ack_requested and frame.qn
+                else None
+            )
             kept_whole = entry is not None and entry.raw == redact_password(frame.raw)
             if verdict.acknowledge and kept_whole:
                 reply = auto_reply(frame)
@@ -773,8 +817,9 @@ class Gateway:
         if entry is not None:
             self._journal_then(connection, entry, frame, reply)
 
-    def quarantine(self, connection: _Connection, raw: bytes, reason: str, mn: str | None,
-                   reply: bytes | None) -> None:
+    def quarantine(
+        self, connection: _Connection, raw: bytes, reason: str, mn: str | None, reply: bytes | None
+    ) -> None:
         entry = self._refused_entry(connection, reason, raw)
         if entry is not None:
             self._journal_then(connection, entry, None, reply)
@@ -793,11 +838,15 @@ class Gateway:
             self.stats.junk_dropped_bytes += len(raw)
             return None
         self.stats.junk_sampled += 1
-        note = (f" [over the junk budget: the first {keep} of {len(raw)} bytes; more junk from {address} "
-                f"is counted, not kept, for the rest of the window]")
+        note = (
+            f" [over the junk budget: the first {keep} of {len(raw)} bytes; more junk from {address} "
+            f"is counted, not kept, for the rest of the window]"
+        )
         return Entry(False, _now_us(), -1, "", connection.peer, reason + note, raw[:keep])
 
-    def _journal_then(self, connection: _Connection, entry: Entry, frame: Frame | None, reply: bytes | None) -> None:
+    def _journal_then(
+        self, connection: _Connection, entry: Entry, frame: Frame | None, reply: bytes | None
+    ) -> None:
         def durable(position: Position) -> None:
             if reply is not None:
                 connection.send(reply)
@@ -871,7 +920,7 @@ class Gateway:
                     async with asyncio.timeout(wait):
                         await self._store_hurry.wait()
             last_batch = loop.time()
-            batch = self._store_queue[:self.limits.store_batch]
+            batch = self._store_queue[: self.limits.store_batch]
             try:
                 if self._store_pool is not None:
                     await self._apply_in_store_process(batch)
@@ -882,7 +931,7 @@ class Gateway:
                 self.stats.store_errors += 1
                 log.error("the store process died (attempt %d); starting another", failures)
                 self._store_pool = _store_process_pool(self.url)
-                await asyncio.sleep(min(0.1 * 2 ** failures, 5.0))
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                 continue
             except Exception:
                 # The store is down or refused the batch: keep it (it is journaled) and retry;
@@ -890,24 +939,35 @@ class Gateway:
                 failures += 1
                 self.stats.store_errors += 1
                 log.exception("store write failed (attempt %d); retrying", failures)
-                await asyncio.sleep(min(0.1 * 2 ** failures, 5.0))
+                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
                 continue
             failures = 0
-            del self._store_queue[:len(batch)]
+            del self._store_queue[: len(batch)]
             self.stats.journal_fsyncs = self._commit.fsyncs
             self.check_backpressure()
 
     def _apply(self, batch: list[tuple[Entry, Frame | None, Position]], *, replaying: bool = False) -> None:
         last = batch[-1][2]
-        kept = _write_batch(self._engine, self._journal.journal_id, batch, self._records_applied + len(batch),
-                            f"{self.actor}:replay" if replaying else self.actor)
+        kept = _write_batch(
+            self._engine,
+            self._journal.journal_id,
+            batch,
+            self._records_applied + len(batch),
+            f"{self.actor}:replay" if replaying else self.actor,
+        )
         self._applied(len(batch), kept, last)
 
     async def _apply_in_store_process(self, batch: list[tuple[int, int]]) -> None:
         last = Position(*batch[-1])
         kept = await asyncio.get_running_loop().run_in_executor(
-            self._store_pool, _apply_journal_range, str(self.journal_dir), self._applied_to, last,
-            self._records_applied + len(batch), self.actor)
+            self._store_pool,
+            _apply_journal_range,
+            str(self.journal_dir),
+            self._applied_to,
+            last,
+            self._records_applied + len(batch),
+            self.actor,
+        )
         self._applied(len(batch), kept, last)
 
     def _applied(self, records: int, kept: int, last: Position) -> None:
@@ -941,28 +1001,35 @@ class Gateway:
         self._applied_to = self._journal.open()
 
     async def _sweep_idle(self) -> None:
-        period = max(0.05, min(self.limits.idle_timeout_s / 4, self.limits.unauthenticated_timeout_s / 4, 5.0))
+        period = max(
+            0.05, min(self.limits.idle_timeout_s / 4, self.limits.unauthenticated_timeout_s / 4, 5.0)
+        )
         while True:
             await asyncio.sleep(period)
             report = self.junk_budget.roll(time.monotonic())
             if report is not None:  # one line per window, however much junk came
-                log.warning("junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; "
-                            "most from %s",
-                            report.dropped, report.dropped_bytes, self.limits.junk_window_s,
-                            ", ".join(f"{address} ({count})" for address, count in report.by_address))
+                log.warning(
+                    "junk budget: dropped %d pieces of junk (%d bytes) in the last %.0f s; most from %s",
+                    report.dropped,
+                    report.dropped_bytes,
+                    self.limits.junk_window_s,
+                    ", ".join(f"{address} ({count})" for address, count in report.by_address),
+                )
             now = time.monotonic()
             deadline = now - self.limits.idle_timeout_s
             unauthenticated = now - self.limits.unauthenticated_timeout_s
             for connection in list(self.connections):
                 last = connection.last_frame
-                if (last < deadline if last is not None else connection.opened_at < unauthenticated) \
-                        and not connection.blocked:
+                if (
+                    last < deadline if last is not None else connection.opened_at < unauthenticated
+                ) and not connection.blocked:
                     self.stats.idle_closed += 1
                     connection.close()
 
 
-def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None, Position]], records: int,
-                 actor: str) -> int:
+def _write_batch(
+    engine, journal_id: str, batch: list[tuple[Entry, Frame | None, Position]], records: int, actor: str
+) -> int:
     """Write journaled frames (``frame`` None: parsed again from the entry) and the checkpoint past the
     last of them (``records`` applied in all) in one transaction; the number of frames kept.
 
@@ -976,8 +1043,9 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
     # area, parsed on reading). The plaintext copy of an SM4 frame needs no key.
     # Passwords redacted, also in journals written before the gateway redacted them (a no-op otherwise).
     batch = [(_redacted(entry), frame, position) for entry, frame, position in batch]
-    again = iter(parse_frames([entry.plain or entry.raw for entry, frame, _ in batch if frame is None],
-                              values=False))
+    again = iter(
+        parse_frames([entry.plain or entry.raw for entry, frame, _ in batch if frame is None], values=False)
+    )
     items = [_store_item(entry, next(again) if frame is None else frame) for entry, frame, _ in batch]
     last = batch[-1][2]
     try:
@@ -985,8 +1053,9 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
     except Exception as error:
         if not _refused_by_store(error):
             raise
-        log.warning("the store refused a batch of %d frames (%s): writing them one by one", len(batch),
-                    _brief(error))
+        log.warning(
+            "the store refused a batch of %d frames (%s): writing them one by one", len(batch), _brief(error)
+        )
     kept = 0
     first = records - len(batch) + 1
     for number, (item, (_, _, position)) in enumerate(zip(items, batch, strict=True), first):
@@ -1003,9 +1072,12 @@ def _write_batch(engine, journal_id: str, batch: list[tuple[Entry, Frame | None,
         except Exception as error:
             if not _refused_by_store(error):
                 raise
-            log.error("journal record ending at %s dropped: the store refused it (%s) and its "
-                      "quarantine (%s)",
-                      tuple(position), reason, _brief(error))
+            log.error(
+                "journal record ending at %s dropped: the store refused it (%s) and its quarantine (%s)",
+                tuple(position),
+                reason,
+                _brief(error),
+            )
             _write_items(engine, [], checkpoint, actor)
     return kept
 
@@ -1018,8 +1090,11 @@ def _write_items(engine, items: list[KeptFrame | RefusedFrame], checkpoint: Chec
     with session_factory(engine).begin() as session:
         if kept:
             known = known_sites(session=session, ids={frame.site_id for frame in kept})
-            refused += [_as_refused(frame, f"site id {frame.site_id} of MN {frame.mn} is not in this store")
-                        for frame in kept if frame.site_id not in known]
+            refused += [
+                _as_refused(frame, f"site id {frame.site_id} of MN {frame.mn} is not in this store")
+                for frame in kept
+                if frame.site_id not in known
+            ]
             kept = [frame for frame in kept if frame.site_id in known]
         apply_batch(session=session, kept=kept, refused=refused, checkpoint=checkpoint, actor=actor)
     return len(kept)
@@ -1046,8 +1121,9 @@ def _as_refused(item: KeptFrame | RefusedFrame, reason: str) -> RefusedFrame:
     if isinstance(item, RefusedFrame):
         return RefusedFrame(item.digest, reason[:255], item.mn, item.raw[:4096], item.peer, item.received_at)
     raw = item.raw.replace("\x00", "\\x00")
-    return RefusedFrame(hashlib.sha256(raw.encode()).hexdigest(), reason[:255], item.mn[:64], raw, item.peer,
-                        item.received_at)
+    return RefusedFrame(
+        hashlib.sha256(raw.encode()).hexdigest(), reason[:255], item.mn[:64], raw, item.peer, item.received_at
+    )
 
 
 # -- the store process (Limits.store_process) ----------------------------------------------------------
@@ -1057,8 +1133,12 @@ _STORE_ENGINE: list = []  # the store process's engine
 
 def _store_process_pool(url: str) -> ProcessPoolExecutor:
     # "spawn": the gateway has threads and an event loop running, which a fork would copy half-way.
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_store_process_init,
-                               initargs=(url, os.getpid()))
+    return ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_store_process_init,
+        initargs=(url, os.getpid()),
+    )
 
 
 def _store_process_init(url: str, gateway_pid: int) -> None:
@@ -1132,19 +1212,40 @@ def _store_item(entry: Entry, frame: Frame | Hj212Error) -> KeptFrame | RefusedF
         reason = entry.reason if entry.kept is False else f"journal replay: {frame}"
         mn = frame.mn if isinstance(frame, Frame) else header_mn(entry.raw)
         mn = mn[:64] if mn else None
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), reason[:255], mn, quarantine_text(entry.raw),
-                            peer,
-                            received)
+        return RefusedFrame(
+            hashlib.sha256(entry.raw).hexdigest(),
+            reason[:255],
+            mn,
+            quarantine_text(entry.raw),
+            peer,
+            received,
+        )
     problem = unstorable(frame)
     if problem is not None:  # journaled before the gateway checked this at the door
-        return RefusedFrame(hashlib.sha256(entry.raw).hexdigest(), f"journal replay: {problem.reason}",
-                            frame.mn[:64],
-                            quarantine_text(entry.raw), peer, received)
+        return RefusedFrame(
+            hashlib.sha256(entry.raw).hexdigest(),
+            f"journal replay: {problem.reason}",
+            frame.mn[:64],
+            quarantine_text(entry.raw),
+            peer,
+            received,
+        )
     raw_text = entry.raw.decode("utf-8", "replace")
     return KeptFrame(
-        digest=frame_key((entry.plain or entry.raw)[6:-6], frame.cp.data_time), mn=frame.mn, qn=frame.qn,
-        st=frame.st, cn=frame.cn,
-        flag=frame.flag, version=str(frame.version), pnum=frame.pnum, pno=frame.pno, data_time=frame.cp.data_time,
-        cp=frame.cp.text, raw=raw_text, peer=peer, received_at=received, site_id=entry.site_id,
+        digest=frame_key((entry.plain or entry.raw)[6:-6], frame.cp.data_time),
+        mn=frame.mn,
+        qn=frame.qn,
+        st=frame.st,
+        cn=frame.cn,
+        flag=frame.flag,
+        version=str(frame.version),
+        pnum=frame.pnum,
+        pno=frame.pno,
+        data_time=frame.cp.data_time,
+        cp=frame.cp.text,
+        raw=raw_text,
+        peer=peer,
+        received_at=received,
+        site_id=entry.site_id,
         timezone=entry.timezone,
     )

@@ -15,8 +15,8 @@ temperature a01012 and the flow a00000 (with Cou), and hour data (CN 2061) every
 Values wander around plausible levels of a coal boiler after treatment (ultra-low emission: dust
 < 10, SO2 < 35, NOx < 50 mg/m³); one frame in fifty carries a non-normal flag (``M`` maintenance,
 ``D`` fault, ``F`` stopped).  HJ/T 212-2005 devices send the same with their 2005 codes (``01``,
-``02``, ``03``, ``B02``...).  Each device's DataTime advances one minute per frame from a fixed start,
-so every frame is a distinct record.  Frames ask for an answer (Flag bit A), so every one must get a
+``02``, ``03``, ``B02``...).  Each device's DataTime advances one minute per frame from midnight 30
+days ago, so every frame is a distinct record.  Frames ask for an answer (Flag bit A), so every one must get a
 9014 (HJ 212-2017 §6.5.2); one that gets none by the end (plus a grace period) counts as lost.
 """
 
@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ecowatch.clock import today_beijing
 from ecowatch.gateway.server import GC_THRESHOLD
 from ecowatch.hj212 import Cp, Frame, FrameDecoder, Version, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
@@ -56,13 +57,22 @@ FLUE_GAS = {
     "a01012": (55.0, 0.05),
     "a00000": (85.0, 0.1),
 }
-_CODE_2005 = {"a34013": "01", "a21026": "02", "a21002": "03", "a19001": "S01", "a01011": "S02",
-              "a01012": "S03", "a00000": "B02"}
+_CODE_2005 = {
+    "a34013": "01",
+    "a21026": "02",
+    "a21002": "03",
+    "a19001": "S01",
+    "a01011": "S02",
+    "a01012": "S03",
+    "a00000": "B02",
+}
 _ABNORMAL_FLAGS = ("M", "D", "F")
 _FLAG_BITS = {"2005": 0, "2017": 1, "2025": 2}
 #: The HJ 212 editions, by the text a simulated device is configured with.
 _EDITIONS: dict[str, Version] = {"2005": "2005", "2017": "2017", "2025": "2025"}
-_START = dt.datetime(2026, 1, 1)
+#: Where a device's DataTimes begin: midnight (Beijing) 30 days ago, so that minute after minute a long
+#: run stays inside the window a gateway keeps data in (400 days back, 1 hour ahead of its clock).
+_START = dt.datetime.combine(today_beijing() - dt.timedelta(days=30), dt.time())
 _NO_CP = Cp("")
 #: Seconds the simulation waits after its last frame for replies still on their way.
 GRACE_S = 5.0
@@ -82,8 +92,14 @@ class SimDevice:
         return bytes.fromhex(self.sm4_key_hex) if self.sm4_key_hex else None
 
 
-def simulated_devices(count: int, *, version: str = "2017", prefix: str = "SIM", password: str = "123456",
-                      sm4_key_hex: str | None = None) -> list[SimDevice]:
+def simulated_devices(
+    count: int,
+    *,
+    version: str = "2017",
+    prefix: str = "SIM",
+    password: str = "123456",
+    sm4_key_hex: str | None = None,
+) -> list[SimDevice]:
     """``count`` devices with MNs ``SIM000000000000000001``... (24 characters at most).
 
     2025 devices get ``sm4_key_hex`` or a key derived from the MN (simulation only).
@@ -96,8 +112,14 @@ def simulated_devices(count: int, *, version: str = "2017", prefix: str = "SIM",
     return devices
 
 
-def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: str | None = None,
-                               kind: str = "air_station", actor: str = "simulator") -> int:
+def register_simulated_devices(
+    url: str,
+    devices: Sequence[SimDevice],
+    *,
+    site: str | None = None,
+    kind: str = "air_station",
+    actor: str = "simulator",
+) -> int:
     """Register ``devices`` (idempotent) for ``site`` (created if unknown; None: a site per device, coded
     with its MN, so that every device's values are distinct rows); return how many were new.
 
@@ -123,10 +145,18 @@ def register_simulated_devices(url: str, devices: Sequence[SimDevice], *, site: 
                     continue
                 if device.password not in hashes:
                     hashes[device.password] = PASSWORDS.hash(device.password)
-                register_device(session=session, mn=device.mn, password=device.password, site=site or device.mn,
-                                actor=actor,
-                                version=device.version, kind=kind, sm4_key_hex=device.sm4_key_hex,
-                                password_hash=hashes[device.password], master=master)
+                register_device(
+                    session=session,
+                    mn=device.mn,
+                    password=device.password,
+                    site=site or device.mn,
+                    actor=actor,
+                    version=device.version,
+                    kind=kind,
+                    sm4_key_hex=device.sm4_key_hex,
+                    password_hash=hashes[device.password],
+                    master=master,
+                )
                 created += 1
     finally:
         engine.dispose()
@@ -148,17 +178,26 @@ def _values(rng: random.Random, version: str, hourly: bool) -> str:
     return ";".join(groups)
 
 
-def make_upload(device: SimDevice, number: int, rng: random.Random, *, cn: int | None = None,
-                data_time: dt.datetime | None = None, realtime: bool = False) -> tuple[str, bytes]:
+def make_upload(
+    device: SimDevice,
+    number: int,
+    rng: random.Random,
+    *,
+    cn: int | None = None,
+    data_time: dt.datetime | None = None,
+    realtime: bool = False,
+) -> tuple[str, bytes]:
     """The ``number``-th upload of ``device``: (QN, frame bytes).  Every 60th is hour data (CN 2061)."""
     hourly = cn == 2061 or (cn is None and number % 60 == 59)
     cn = cn or (2061 if hourly else 2051)
     when = data_time or (_START + dt.timedelta(minutes=number))
     qn = f"{(_START + dt.timedelta(milliseconds=number)):%Y%m%d%H%M%S}{number % 1000:03d}"
     if realtime:
-        body = ";".join(f"{_CODE_2005[c] if device.version == '2005' else c}-Rtd={max(0.0, rng.gauss(lv, lv * sp)):.2f},"
-                        f"{_CODE_2005[c] if device.version == '2005' else c}-Flag=N"
-                        for c, (lv, sp) in FLUE_GAS.items())
+        body = ";".join(
+            f"{_CODE_2005[c] if device.version == '2005' else c}-Rtd={max(0.0, rng.gauss(lv, lv * sp)):.2f},"
+            f"{_CODE_2005[c] if device.version == '2005' else c}-Flag=N"
+            for c, (lv, sp) in FLUE_GAS.items()
+        )
     else:
         body = _values(rng, device.version, hourly)
     cp = f"DataTime={when:%Y%m%d%H%M%S};{body}"
@@ -167,7 +206,9 @@ def make_upload(device: SimDevice, number: int, rng: random.Random, *, cn: int |
     if device.version == "2025":
         frame = Frame("2025", qn, st, cn, device.password, device.mn, flag, None, None, Cp(cp))
         return qn, build_frame(frame, key=device.key)
-    segment = f"QN={qn};ST={st};CN={cn:04d};PW={device.password};MN={device.mn};Flag={flag};CP=&&{cp}&&".encode()
+    segment = (
+        f"QN={qn};ST={st};CN={cn:04d};PW={device.password};MN={device.mn};Flag={flag};CP=&&{cp}&&".encode()
+    )
     return qn, b"##%04d%s%s\r\n" % (len(segment), segment, format_crc(hj212_crc16(segment)).encode())
 
 
@@ -198,14 +239,21 @@ class SimulationReport:
 
     def figures(self) -> dict[str, float | int]:
         return {
-            "devices": self.devices, "connected": self.connected, "target_rate": self.rate,
-            "sent": self.sent, "acknowledged": self.acknowledged, "lost": self.lost,
-            "wrong_replies": self.wrong_replies, "connect_errors": self.connect_errors,
+            "devices": self.devices,
+            "connected": self.connected,
+            "target_rate": self.rate,
+            "sent": self.sent,
+            "acknowledged": self.acknowledged,
+            "lost": self.lost,
+            "wrong_replies": self.wrong_replies,
+            "connect_errors": self.connect_errors,
             "send_rate": round(self.achieved_rate, 1),
             "p50_ms": round(percentile(self.latencies_ms, 50), 2),
             "p90_ms": round(percentile(self.latencies_ms, 90), 2),
             "p99_ms": round(percentile(self.latencies_ms, 99), 2),
-            "started_at": self.started_at, "ended_at": self.ended_at, "cpu_s": round(self.cpu_s, 3),
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "cpu_s": round(self.cpu_s, 3),
         }
 
 
@@ -279,8 +327,18 @@ class _Client(asyncio.Protocol):
         qn, raw = make_upload(self.device, self.count, rng)
         self.count += 1
         device = self.device
-        sent = Frame(_EDITIONS[device.version], qn, "31", 2051, device.password, device.mn,
-                     _FLAG_BITS[device.version] << 2 | 1, None, None, _NO_CP)
+        sent = Frame(
+            _EDITIONS[device.version],
+            qn,
+            "31",
+            2051,
+            device.password,
+            device.mn,
+            _FLAG_BITS[device.version] << 2 | 1,
+            None,
+            None,
+            _NO_CP,
+        )
         return qn, raw, data_answer(sent)
 
     def send_prepared(self, qn: str, raw: bytes, reply: bytes) -> None:
@@ -290,8 +348,14 @@ class _Client(asyncio.Protocol):
         self.report.sent += 1
 
 
-async def _connect_all(host: str, port: int, devices: Sequence[SimDevice], report: SimulationReport,
-                       waiting: dict, parallel: int = 500) -> list[_Client]:
+async def _connect_all(
+    host: str,
+    port: int,
+    devices: Sequence[SimDevice],
+    report: SimulationReport,
+    waiting: dict,
+    parallel: int = 500,
+) -> list[_Client]:
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(parallel)
     clients: list[_Client] = []
@@ -300,19 +364,30 @@ async def _connect_all(host: str, port: int, devices: Sequence[SimDevice], repor
         async with gate:
             for attempt in range(5):
                 try:
-                    _, client = await loop.create_connection(lambda: _Client(device, report, waiting), host, port)
+                    _, client = await loop.create_connection(
+                        lambda: _Client(device, report, waiting), host, port
+                    )
                     clients.append(client)
                     return
                 except OSError:
-                    await asyncio.sleep(0.05 * 2 ** attempt)
+                    await asyncio.sleep(0.05 * 2**attempt)
             report.connect_errors += 1
 
     await asyncio.gather(*(one(device) for device in devices))
     return clients
 
 
-async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: float, duration_s: float,
-                   seed: int = 212, grace_s: float = GRACE_S, warmup: bool = False) -> SimulationReport:
+async def simulate(
+    host: str,
+    port: int,
+    devices: Sequence[SimDevice],
+    *,
+    rate: float,
+    duration_s: float,
+    seed: int = 212,
+    grace_s: float = GRACE_S,
+    warmup: bool = False,
+) -> SimulationReport:
     """Connect every device, send ``rate`` frames/s in total (round robin) for ``duration_s``, then wait
     up to ``grace_s`` for the last replies.  Frames still unanswered then count as lost.
 
@@ -343,7 +418,11 @@ async def simulate(host: str, port: int, devices: Sequence[SimDevice], *, rate: 
         for client in clients:
             client.report = report
     total = int(rate * duration_s)
-    prepared = [clients[i % len(clients)].prepare(rng) for i in range(min(total, PREPARED_FRAMES))] if clients else []
+    prepared = (
+        [clients[i % len(clients)].prepare(rng) for i in range(min(total, PREPARED_FRAMES))]
+        if clients
+        else []
+    )
     gc.freeze()  # the devices and their frames stay to the end: no full collection need walk them
     threshold = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)  # as the gateway does: a measuring device should not stall either
@@ -399,11 +478,16 @@ class ReconnectReport:
     latencies_ms: list[float] = field(default_factory=list, repr=False)
 
     def figures(self) -> dict[str, float | int]:
-        return {"devices": self.devices, "answered": self.answered, "unanswered": self.devices - self.answered,
-                "connect_errors": self.connect_errors, "wrong_replies": self.wrong_replies,
-                "last_answer_s": round(self.last_answer_s, 2),
-                "p50_ms": round(percentile(self.latencies_ms, 50), 1),
-                "p99_ms": round(percentile(self.latencies_ms, 99), 1)}
+        return {
+            "devices": self.devices,
+            "answered": self.answered,
+            "unanswered": self.devices - self.answered,
+            "connect_errors": self.connect_errors,
+            "wrong_replies": self.wrong_replies,
+            "last_answer_s": round(self.last_answer_s, 2),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 1),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 1),
+        }
 
 
 def loopback_address(number: int, per_address: int) -> str:
@@ -418,8 +502,15 @@ def loopback_address(number: int, per_address: int) -> str:
     return f"127.0.{group // 250}.{group % 250 + 2}"
 
 
-async def reconnect(host: str, port: int, devices: Sequence[SimDevice], *, timeout_s: float = 30.0,
-                    seed: int = 212, per_address: int | None = 100) -> ReconnectReport:
+async def reconnect(
+    host: str,
+    port: int,
+    devices: Sequence[SimDevice],
+    *,
+    timeout_s: float = 30.0,
+    seed: int = 212,
+    per_address: int | None = 100,
+) -> ReconnectReport:
     """Every device connects at once (no pacing: as they do when a restarted gateway listens again)
     and sends one upload asking for an answer; returns when all are answered or after ``timeout_s``.
     ``per_address`` devices share a source address (:func:`loopback_address`; None: the default one)."""
@@ -438,7 +529,7 @@ async def reconnect(host: str, port: int, devices: Sequence[SimDevice], *, timeo
                 reader, writer = await asyncio.open_connection(host, port, local_addr=local)
                 break
             except OSError:
-                await asyncio.sleep(0.05 * 2 ** attempt)
+                await asyncio.sleep(0.05 * 2**attempt)
         else:
             report.connect_errors += 1
             return
@@ -461,8 +552,10 @@ async def reconnect(host: str, port: int, devices: Sequence[SimDevice], *, timeo
         finally:
             writer.close()
 
-    tasks = [loop.create_task(one(number, device, upload))
-             for number, (device, upload) in enumerate(zip(devices, uploads, strict=True))]
+    tasks = [
+        loop.create_task(one(number, device, upload))
+        for number, (device, upload) in enumerate(zip(devices, uploads, strict=True))
+    ]
     await asyncio.wait(tasks, timeout=timeout_s)
     for task in tasks:
         task.cancel()
@@ -470,9 +563,15 @@ async def reconnect(host: str, port: int, devices: Sequence[SimDevice], *, timeo
     return report
 
 
-async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str, str, str | None]],
-                      interval_s: float = 10.0, now: Callable[[], dt.datetime] | None = None,
-                      seed: int = 212) -> None:
+async def run_devices(
+    *,
+    host: str,
+    port: int,
+    devices: Sequence[tuple[str, str, str, str | None]],
+    interval_s: float = 10.0,
+    now: Callable[[], dt.datetime] | None = None,
+    seed: int = 212,
+) -> None:
     """Run ``devices`` ``(mn, password, version, sm4_key_hex)`` until cancelled: each connects (again
     after a lost connection) and sends real-time data (CN 2011) stamped with ``now()`` in Beijing time
     every ``interval_s`` seconds, and the hour data (CN 2061) of each hour that ended (at the start: the
@@ -507,5 +606,9 @@ async def run_devices(*, host: str, port: int, devices: Sequence[tuple[str, str,
             waiting.clear()
 
     rngs = random.Random(seed)
-    await asyncio.gather(*(one(SimDevice(mn, pw, version, key), random.Random(rngs.random()))
-                           for mn, pw, version, key in devices))
+    await asyncio.gather(
+        *(
+            one(SimDevice(mn, pw, version, key), random.Random(rngs.random()))
+            for mn, pw, version, key in devices
+        )
+    )

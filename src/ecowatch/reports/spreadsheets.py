@@ -208,7 +208,9 @@ def write_xlsx(frame: pl.DataFrame, target: str | Path | IO[bytes], *, sheet: st
         raise ValueError(f"write_xlsx: sheet name {sheet!r} is not one Excel takes (use sheet_name())")
     columns = xlsx_columns(frame)
     typed = _typed(frame, columns).rename({name: column.header for name, column in columns.items()})
-    formats: ColumnFormatDict = {column.header: column.number_format for column in columns.values() if column.number_format}
+    formats: ColumnFormatDict = {
+        column.header: column.number_format for column in columns.values() if column.number_format
+    }
     target = str(target) if isinstance(target, Path) else target
     typed.write_excel(
         target,

@@ -82,8 +82,11 @@ VALID_FLAGS = ("N",)
 def plain_value():
     """SQL: the row holds a usable value as it is (no flag or a normal one, no note), read exactly as a
     value with no flag would be, so it may go into a block."""
-    return (Measurement.value.is_not(None) & Measurement.note.is_(None)
-            & or_(Measurement.flag.is_(None), Measurement.flag.in_(VALID_FLAGS)))
+    return (
+        Measurement.value.is_not(None)
+        & Measurement.note.is_(None)
+        & or_(Measurement.flag.is_(None), Measurement.flag.in_(VALID_FLAGS))
+    )
 
 
 def utc_time_text(connection: Connection):
@@ -112,10 +115,13 @@ def _epoch_us(moment: dt.datetime) -> int:
 
 def _months_of(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
     """The UTC months overlapping ``[start, end)``."""
-    return months(start.astimezone(dt.UTC).date(), (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date())
+    return months(
+        start.astimezone(dt.UTC).date(), (end - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+    )
 
 
 # --- building ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BlocksBuilt:
@@ -140,15 +146,23 @@ def build_hourly_blocks(engine: Engine, *, limit: int | None = None, progress: b
     with session_factory(engine)() as session:
         stale = session.execute(
             select(MeasurementMonth.site_id, MeasurementMonth.month)
-            .where(MeasurementMonth.interval == HOURLY,
-                   or_(MeasurementMonth.built_version.is_(None),
-                       MeasurementMonth.built_version != MeasurementMonth.version))
+            .where(
+                MeasurementMonth.interval == HOURLY,
+                or_(
+                    MeasurementMonth.built_version.is_(None),
+                    MeasurementMonth.built_version != MeasurementMonth.version,
+                ),
+            )
             .order_by(MeasurementMonth.site_id, MeasurementMonth.month)
             .limit(limit)
         ).all()
     built = not_fitting = skipped = 0
-    batches = [stale[i:i + MONTHS_PER_TRANSACTION] for i in range(0, len(stale), MONTHS_PER_TRANSACTION)]
-    steps = track(batches, description="Building hourly blocks", transient=True) if progress and stale else batches
+    batches = [stale[i : i + MONTHS_PER_TRANSACTION] for i in range(0, len(stale), MONTHS_PER_TRANSACTION)]
+    steps = (
+        track(batches, description="Building hourly blocks", transient=True)
+        if progress and stale
+        else batches
+    )
     for batch in steps:
         try:
             with session_factory(engine).begin() as session:
@@ -177,61 +191,105 @@ def build_blocks_from_rows(connection: Connection, rows: pl.DataFrame) -> Blocks
         return BlocksBuilt(months=0, not_fitting=0, skipped=0)
     if (rows["interval"] != HOURLY).any():
         raise ValueError(f"hourly blocks are built from {HOURLY!r} rows only")
-    plain = (pl.col("value").is_not_null() & pl.col("note").is_null()
-             & (pl.col("flag").is_null() | pl.col("flag").is_in(VALID_FLAGS)))
+    plain = (
+        pl.col("value").is_not_null()
+        & pl.col("note").is_null()
+        & (pl.col("flag").is_null() | pl.col("flag").is_in(VALID_FLAGS))
+    )
     marked = rows.select(
-        "site_id", "pollutant", "value",
+        "site_id",
+        "pollutant",
+        "value",
         pl.col("time").dt.truncate("1mo").dt.date().alias("month"),
         (pl.col("time") - pl.col("time").dt.truncate("1mo")).dt.total_microseconds().alias("offset"),
         plain.alias("plain"),
     )
-    per_month = marked.group_by("site_id", "month").agg(
-        other_rows=(~pl.col("plain")).sum(),
-        fits=(pl.col("plain").not_() | (pl.col("offset") % HOUR_US == 0)).all(),
-        nan=pl.col("value").is_nan().any(),
-    ).filter(~pl.col("nan")).sort("site_id", "month")
+    per_month = (
+        marked.group_by("site_id", "month")
+        .agg(
+            other_rows=(~pl.col("plain")).sum(),
+            fits=(pl.col("plain").not_() | (pl.col("offset") % HOUR_US == 0)).all(),
+            nan=pl.col("value").is_nan().any(),
+        )
+        .filter(~pl.col("nan"))
+        .sort("site_id", "month")
+    )
     table = table_of(MeasurementMonth)
     sites = per_month["site_id"].unique().to_list()
     months_wanted = per_month["month"].unique().to_list()
     versions = {
-        (site_id, month): version for site_id, month, version in connection.execute(
-            select(table.c.site_id, table.c.month, table.c.version)
-            .where(table.c.site_id.in_(sites), table.c.interval == HOURLY, table.c.month.in_(months_wanted)))
+        (site_id, month): version
+        for site_id, month, version in connection.execute(
+            select(table.c.site_id, table.c.month, table.c.version).where(
+                table.c.site_id.in_(sites), table.c.interval == HOURLY, table.c.month.in_(months_wanted)
+            )
+        )
     }
-    done = [(int(site_id), month, int(other), bool(fits))
-            for site_id, month, other, fits, _ in per_month.iter_rows() if (site_id, month) in versions]
+    done = [
+        (int(site_id), month, int(other), bool(fits))
+        for site_id, month, other, fits, _ in per_month.iter_rows()
+        if (site_id, month) in versions
+    ]
     fitting = {(site_id, month) for site_id, month, _, fits in done if fits}
     blocks = []
-    grouped = (marked.filter(pl.col("plain"))
-               .group_by("site_id", "month", "pollutant")
-               .agg((pl.col("offset") // HOUR_US).alias("hour"), pl.col("value")))
+    grouped = (
+        marked.filter(pl.col("plain"))
+        .group_by("site_id", "month", "pollutant")
+        .agg((pl.col("offset") // HOUR_US).alias("hour"), pl.col("value"))
+    )
     for site_id, month, pollutant, hour, values in grouped.iter_rows():
         if (site_id, month) not in fitting:
             continue
         hours = (_utc(next_month(month)) - _utc(month)) // dt.timedelta(hours=1)
         block = np.full(hours, np.nan, dtype=BLOCK_DTYPE)
         block[np.asarray(hour, dtype=np.int64)] = values
-        blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
-                       "hourly_values": block.tobytes()})
+        blocks.append(
+            {
+                "site_id": site_id,
+                "interval": HOURLY,
+                "month": month,
+                "pollutant": pollutant,
+                "hourly_values": block.tobytes(),
+            }
+        )
     blocks.sort(key=lambda block: (block["site_id"], block["month"], block["pollutant"]))
     for site_id in sorted({site_id for site_id, *_ in done}):
-        connection.execute(delete(HourlyBlock).where(
-            HourlyBlock.site_id == site_id, HourlyBlock.interval == HOURLY,
-            HourlyBlock.month.in_([month for site, month, *_ in done if site == site_id])))
+        connection.execute(
+            delete(HourlyBlock).where(
+                HourlyBlock.site_id == site_id,
+                HourlyBlock.interval == HOURLY,
+                HourlyBlock.month.in_([month for site, month, *_ in done if site == site_id]),
+            )
+        )
     if blocks:
         connection.execute(table_of(HourlyBlock).insert(), blocks)
     if done:
         connection.execute(
             table.update()
-            .where(table.c.site_id == bindparam("b_site"), table.c.interval == HOURLY,
-                   table.c.month == bindparam("b_month"))
-            .values(built_version=bindparam("b_version"), blocked=bindparam("b_blocked"),
-                    other_rows=bindparam("b_other")),
-            [{"b_site": site_id, "b_month": month, "b_version": versions[(site_id, month)], "b_blocked": fits,
-              "b_other": other} for site_id, month, other, fits in done],
+            .where(
+                table.c.site_id == bindparam("b_site"),
+                table.c.interval == HOURLY,
+                table.c.month == bindparam("b_month"),
+            )
+            .values(
+                built_version=bindparam("b_version"),
+                blocked=bindparam("b_blocked"),
+                other_rows=bindparam("b_other"),
+            ),
+            [
+                {
+                    "b_site": site_id,
+                    "b_month": month,
+                    "b_version": versions[(site_id, month)],
+                    "b_blocked": fits,
+                    "b_other": other,
+                }
+                for site_id, month, other, fits in done
+            ],
         )
-    return BlocksBuilt(months=len(done), not_fitting=len(done) - len(fitting),
-                       skipped=per_month.height - len(done))
+    return BlocksBuilt(
+        months=len(done), not_fitting=len(done) - len(fitting), skipped=per_month.height - len(done)
+    )
 
 
 def per_pollutant_max(pollutants: Sequence[str]) -> list:
@@ -242,23 +300,40 @@ def per_pollutant_max(pollutants: Sequence[str]) -> list:
 
 def _build_month(session: Session, site_id: int, month: dt.date) -> bool | None:
     """(Re)build one site-month's blocks; whether its plain values fit (None: the month is gone)."""
-    key = (MeasurementMonth.site_id == site_id, MeasurementMonth.interval == HOURLY, MeasurementMonth.month == month)
-    version = session.scalar(select(MeasurementMonth.version).where(*key))  # before the rows: module docstring
+    key = (
+        MeasurementMonth.site_id == site_id,
+        MeasurementMonth.interval == HOURLY,
+        MeasurementMonth.month == month,
+    )
+    version = session.scalar(
+        select(MeasurementMonth.version).where(*key)
+    )  # before the rows: module docstring
     if version is None:
         return None
     start, end = _utc(month), _utc(next_month(month))
     connection = session.connection()
-    in_month = (Measurement.site_id == site_id, Measurement.interval == HOURLY, Measurement.time >= start,
-                Measurement.time < end)
+    in_month = (
+        Measurement.site_id == site_id,
+        Measurement.interval == HOURLY,
+        Measurement.time >= start,
+        Measurement.time < end,
+    )
     of_month = (*in_month, plain_value())
     pollutants = sorted(session.scalars(select(Measurement.pollutant).where(*of_month).distinct()))
     time = utc_time_text(connection)
-    rows = connection.execute(select(time, *per_pollutant_max(pollutants)).where(*of_month).group_by(time)).all()
-    frame = pl.DataFrame(rows, schema={"time": pl.String, **dict.fromkeys(pollutants, pl.Float64)}, orient="row")
+    rows = connection.execute(
+        select(time, *per_pollutant_max(pollutants)).where(*of_month).group_by(time)
+    ).all()
+    frame = pl.DataFrame(
+        rows, schema={"time": pl.String, **dict.fromkeys(pollutants, pl.Float64)}, orient="row"
+    )
     offset = (frame.select(parse_utc_text()).to_series() - start.replace(tzinfo=None)).dt.total_microseconds()
     fits = bool(((offset % HOUR_US) == 0).all()) and not any(frame[p].is_nan().any() for p in pollutants)
-    session.execute(delete(HourlyBlock).where(HourlyBlock.site_id == site_id, HourlyBlock.interval == HOURLY,
-                                              HourlyBlock.month == month))
+    session.execute(
+        delete(HourlyBlock).where(
+            HourlyBlock.site_id == site_id, HourlyBlock.interval == HOURLY, HourlyBlock.month == month
+        )
+    )
     if fits and pollutants:
         hours = (end - start) // dt.timedelta(hours=1)
         hour = (offset // HOUR_US).to_numpy()
@@ -266,16 +341,29 @@ def _build_month(session: Session, site_id: int, month: dt.date) -> bool | None:
         for pollutant in pollutants:
             values = np.full(hours, np.nan, dtype=BLOCK_DTYPE)
             values[hour] = frame[pollutant].fill_null(np.nan).to_numpy()
-            blocks.append({"site_id": site_id, "interval": HOURLY, "month": month, "pollutant": pollutant,
-                           "hourly_values": values.tobytes()})
+            blocks.append(
+                {
+                    "site_id": site_id,
+                    "interval": HOURLY,
+                    "month": month,
+                    "pollutant": pollutant,
+                    "hourly_values": values.tobytes(),
+                }
+            )
         session.execute(table_of(HourlyBlock).insert(), blocks)
-    other_rows = session.scalar(select(func.count()).select_from(Measurement).where(*in_month, ~plain_value()))
-    session.execute(update(MeasurementMonth).where(*key).values(built_version=version, blocked=fits,
-                                                                other_rows=other_rows))
+    other_rows = session.scalar(
+        select(func.count()).select_from(Measurement).where(*in_month, ~plain_value())
+    )
+    session.execute(
+        update(MeasurementMonth)
+        .where(*key)
+        .values(built_version=version, blocked=fits, other_rows=other_rows)
+    )
     return fits
 
 
 # --- reading -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BlockRead:
@@ -291,18 +379,37 @@ class BlockRead:
     of them needs reading from ``measurement``."""
 
 
-def read_blocks(connection: Connection, codes: Mapping[int, str], start: dt.datetime, end: dt.datetime,
-                pollutants: Sequence[str]) -> BlockRead:
+def read_blocks(
+    connection: Connection,
+    codes: Mapping[int, str],
+    start: dt.datetime,
+    end: dt.datetime,
+    pollutants: Sequence[str],
+) -> BlockRead:
     """The current blocks of the sites ``codes`` (id -> station code) in ``[start, end)``."""
-    join = and_(HourlyBlock.site_id == MeasurementMonth.site_id, HourlyBlock.interval == MeasurementMonth.interval,
-                HourlyBlock.month == MeasurementMonth.month, HourlyBlock.pollutant.in_(list(pollutants)))
+    join = and_(
+        HourlyBlock.site_id == MeasurementMonth.site_id,
+        HourlyBlock.interval == MeasurementMonth.interval,
+        HourlyBlock.month == MeasurementMonth.month,
+        HourlyBlock.pollutant.in_(list(pollutants)),
+    )
     rows = connection.execute(
-        select(MeasurementMonth.site_id, MeasurementMonth.month, MeasurementMonth.other_rows, HourlyBlock.pollutant,
-               HourlyBlock.hourly_values)
-        .select_from(MeasurementMonth).outerjoin(HourlyBlock, join)
-        .where(MeasurementMonth.site_id.in_(list(codes)), MeasurementMonth.interval == HOURLY,
-               MeasurementMonth.month.in_(_months_of(start, end)),
-               MeasurementMonth.built_version == MeasurementMonth.version, MeasurementMonth.blocked)
+        select(
+            MeasurementMonth.site_id,
+            MeasurementMonth.month,
+            MeasurementMonth.other_rows,
+            HourlyBlock.pollutant,
+            HourlyBlock.hourly_values,
+        )
+        .select_from(MeasurementMonth)
+        .outerjoin(HourlyBlock, join)
+        .where(
+            MeasurementMonth.site_id.in_(list(codes)),
+            MeasurementMonth.interval == HOURLY,
+            MeasurementMonth.month.in_(_months_of(start, end)),
+            MeasurementMonth.built_version == MeasurementMonth.version,
+            MeasurementMonth.blocked,
+        )
     ).all()
     plain_months = {(site_id, month) for site_id, month, *_ in rows}
     whole_months = {(site_id, month) for site_id, month, other_rows, *_ in rows if other_rows == 0}
@@ -336,14 +443,21 @@ def read_blocks(connection: Connection, codes: Mapping[int, str], start: dt.date
         kinds.append(kind.astype(np.int8))
         values.append(grid[hour, kind])
     if not values:
-        stations, times, kinds, values = ([np.empty(0, dtype)] for dtype in (np.int32, np.int64, np.int8, np.float64))
-    frame = pl.DataFrame({
-        "station": pl.Series(np.concatenate(stations)).replace_strict(dict(enumerate(station_order)),
-                                                                      return_dtype=pl.String),
-        "time": pl.Series(np.concatenate(times)).cast(pl.Datetime("us")),
-        "pollutant": pl.Series(np.concatenate(kinds)).replace_strict(dict(enumerate(order)), return_dtype=pl.String),
-        "value": np.concatenate(values),
-    })
+        stations, times, kinds, values = (
+            [np.empty(0, dtype)] for dtype in (np.int32, np.int64, np.int8, np.float64)
+        )
+    frame = pl.DataFrame(
+        {
+            "station": pl.Series(np.concatenate(stations)).replace_strict(
+                dict(enumerate(station_order)), return_dtype=pl.String
+            ),
+            "time": pl.Series(np.concatenate(times)).cast(pl.Datetime("us")),
+            "pollutant": pl.Series(np.concatenate(kinds)).replace_strict(
+                dict(enumerate(order)), return_dtype=pl.String
+            ),
+            "value": np.concatenate(values),
+        }
+    )
     return BlockRead(frame=frame, plain_months=plain_months, whole_months=whole_months)
 
 
@@ -356,15 +470,19 @@ class MonthSpan:
     site_ids: tuple[int, ...]
 
 
-def uncovered_spans(site_ids: Sequence[int], covered: set[tuple[int, dt.date]], start: dt.datetime,
-                    end: dt.datetime) -> Iterator[MonthSpan]:
+def uncovered_spans(
+    site_ids: Sequence[int], covered: set[tuple[int, dt.date]], start: dt.datetime, end: dt.datetime
+) -> Iterator[MonthSpan]:
     """The parts of ``[start, end)`` and the sites whose values are not in blocks, consecutive months
     with the same sites merged (no block at all: one span, the whole read).
 
     >>> utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)
     >>> spans = uncovered_spans([1, 2], {(1, dt.date(2016, 2, 1))}, utc(2016, 1, 15), utc(2016, 3, 10))
-    >>> [(s.start.date().isoformat(), s.end.date().isoformat(), s.site_ids) for s in spans]
-    [('2016-01-15', '2016-02-01', (1, 2)), ('2016-02-01', '2016-03-01', (2,)), ('2016-03-01', '2016-03-10', (1, 2))]
+    >>> for s in spans:
+    ...     print(s.start.date().isoformat(), s.end.date().isoformat(), s.site_ids)
+    2016-01-15 2016-02-01 (1, 2)
+    2016-02-01 2016-03-01 (2,)
+    2016-03-01 2016-03-10 (1, 2)
     """
     ordered = sorted(set(site_ids))
     current: MonthSpan | None = None
@@ -379,4 +497,3 @@ def uncovered_spans(site_ids: Sequence[int], covered: set[tuple[int, dt.date]], 
         current = MonthSpan(low, high, lacking)
     if current is not None and current.site_ids:
         yield current
-

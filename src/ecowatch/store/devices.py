@@ -120,8 +120,10 @@ def master_key(folder: Path | None = None) -> bytes:
         except FileExistsError:
             mode = stat.S_IMODE(path.stat().st_mode)
             if mode & 0o077:
-                raise StoreError(f"{path}: master key file must not be readable by others (mode {mode:o}, "
-                                 "expected 600): chmod 600 it") from None
+                raise StoreError(
+                    f"{path}: master key file must not be readable by others (mode {mode:o}, "
+                    "expected 600): chmod 600 it"
+                ) from None
         else:
             with os.fdopen(descriptor, "w") as file:
                 file.write(secrets.token_hex(32) + "\n")
@@ -153,12 +155,13 @@ def unseal_key(sealed: str, *, mn: str, master: bytes) -> bytes:
     """The key sealed by :func:`seal_key`; :class:`StoreError` if the master key or MN is not the one used."""
     if not sealed.startswith(_SEAL_PREFIX):
         raise StoreError(f"SM4 key of MN {mn}: unknown sealing scheme")
-    blob = base64.b64decode(sealed[len(_SEAL_PREFIX):])
+    blob = base64.b64decode(sealed[len(_SEAL_PREFIX) :])
     try:
         return AESGCM(master).decrypt(blob[:12], blob[12:], mn.encode())
     except InvalidTag:
-        raise StoreError(f"SM4 key of MN {mn} cannot be unsealed: wrong master key ({MASTER_KEY_ENV} or "
-                         f"{MASTER_KEY_FILE})") from None
+        raise StoreError(
+            f"SM4 key of MN {mn} cannot be unsealed: wrong master key ({MASTER_KEY_ENV} or {MASTER_KEY_FILE})"
+        ) from None
 
 
 def device_key_fingerprint(key: bytes) -> str:
@@ -176,8 +179,15 @@ def _sm4_key(text: str, where: str) -> bytes:
     return key
 
 
-def set_device_key(*, session: Session, device: Device, key: bytes, actor: str,
-                   master: bytes | None = None, now: dt.datetime | None = None) -> bool:
+def set_device_key(
+    *,
+    session: Session,
+    device: Device,
+    key: bytes,
+    actor: str,
+    master: bytes | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
     """Make ``key`` the device's current SM4 key (HJ 212-2025 Part B4 rotation); False if it already is.
 
     The previous key is retired (``retired_at``), never deleted: frames journaled under it stay readable.
@@ -186,20 +196,45 @@ def set_device_key(*, session: Session, device: Device, key: bytes, actor: str,
         raise StoreError(f"MN {device.mn}: SM4 key must be 16 bytes, got {len(key)}")
     now = now or dt.datetime.now(dt.UTC)
     fingerprint = device_key_fingerprint(key)
-    current = session.scalars(select(DeviceKey).where(DeviceKey.device_id == device.id,
-                                                      DeviceKey.retired_at.is_(None))).one_or_none()
+    current = session.scalars(
+        select(DeviceKey).where(DeviceKey.device_id == device.id, DeviceKey.retired_at.is_(None))
+    ).one_or_none()
     if current is not None and current.fingerprint == fingerprint:
         return False
-    latest = session.scalar(select(DeviceKey.version).where(DeviceKey.device_id == device.id)
-                            .order_by(DeviceKey.version.desc()).limit(1)) or 0
+    latest = (
+        session.scalar(
+            select(DeviceKey.version)
+            .where(DeviceKey.device_id == device.id)
+            .order_by(DeviceKey.version.desc())
+            .limit(1)
+        )
+        or 0
+    )
     if current is not None:
         current.retired_at = now
     master = master or master_key()
-    session.add(DeviceKey(device_id=device.id, version=latest + 1, sealed=seal_key(key, mn=device.mn, master=master),
-                          fingerprint=fingerprint, created_at=now))
-    record(session=session, actor=actor, action="rotate_key" if current else "set_key", entity="device",
-           entity_id=device.mn, detail={"version": latest + 1, "fingerprint": fingerprint,
-                                        "retired": current.fingerprint if current else None}, at=now)
+    session.add(
+        DeviceKey(
+            device_id=device.id,
+            version=latest + 1,
+            sealed=seal_key(key, mn=device.mn, master=master),
+            fingerprint=fingerprint,
+            created_at=now,
+        )
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="rotate_key" if current else "set_key",
+        entity="device",
+        entity_id=device.mn,
+        detail={
+            "version": latest + 1,
+            "fingerprint": fingerprint,
+            "retired": current.fingerprint if current else None,
+        },
+        at=now,
+    )
     session.flush()
     return True
 
@@ -263,11 +298,13 @@ def store_password_checks(*, session: Session, checks: Iterable[tuple[str, str, 
     whose password changed since (another hash) is left alone.  Returns how many rows were written."""
     written = 0
     for mn, password_hash, check in checks:
-        result = session.execute(update(Device).where(Device.mn == mn, Device.password_hash == password_hash)
-                                 .values(password_check=check))
+        result = session.execute(
+            update(Device)
+            .where(Device.mn == mn, Device.password_hash == password_hash)
+            .values(password_check=check)
+        )
         written += result.rowcount or 0
     return written
-
 
 
 def verify_device_password(password_hash: str, password: str) -> bool:
@@ -297,22 +334,34 @@ def find_site(*, session: Session, name: str) -> Site | None:
 
 def _create_site(session: Session, name: str, kind: str | None, actor: str, where: str) -> Site:
     if kind is None:
-        raise StoreError(f"{where}: no site {name!r} in the store; give its kind "
-                         f"({', '.join(KINDS)}) to create it")
+        raise StoreError(
+            f"{where}: no site {name!r} in the store; give its kind ({', '.join(KINDS)}) to create it"
+        )
     site_kind, category = KINDS[kind]
     if site_kind is SiteKind.outlet:
         # An outlet belongs to an enterprise (site.outlet_has_enterprise); the registry cannot invent one.
-        raise StoreError(f"{where}: no outlet {name!r} in the store; an outlet belongs to an enterprise, "
-                         "so register the enterprise and its outlet first (`ecowatch sources enterprise add`, "
-                         "`ecowatch sources outlet add`)")
+        raise StoreError(
+            f"{where}: no outlet {name!r} in the store; an outlet belongs to an enterprise, "
+            "so register the enterprise and its outlet first (`ecowatch sources enterprise add`, "
+            "`ecowatch sources outlet add`)"
+        )
     if len(name) > 32:
-        raise StoreError(f"{where}: site {name!r} is unknown and too long to be a new site's code (32 characters)")
-    site = Site(code=name, name=name, name_en="", full_name="", aliases=[], kind=site_kind.value,
-                category=category)
+        raise StoreError(
+            f"{where}: site {name!r} is unknown and too long to be a new site's code (32 characters)"
+        )
+    site = Site(
+        code=name, name=name, name_en="", full_name="", aliases=[], kind=site_kind.value, category=category
+    )
     session.add(site)
     session.flush()
-    record(session=session, actor=actor, action="create", entity="site", entity_id=name,
-           detail={"kind": site_kind.value, "category": category, "by": "device registry"})
+    record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="site",
+        entity_id=name,
+        detail={"kind": site_kind.value, "category": category, "by": "device registry"},
+    )
     return site
 
 
@@ -336,13 +385,19 @@ class Registration:
 
 def _check_device_fields(mn: str, password: str, version: str, kind: str | None, field_of) -> None:
     if not mn or len(mn) > MAX_MN or not _HEADER_SAFE.match(mn):
-        raise StoreError(f"{field_of('mn')}: MN must be 1-{MAX_MN} characters without ';', ',', '=', '&' or "
-                         f"spaces, got {mn!r}")
+        raise StoreError(
+            f"{field_of('mn')}: MN must be 1-{MAX_MN} characters without ';', ',', '=', '&' or "
+            f"spaces, got {mn!r}"
+        )
     if not password or len(password) > MAX_PASSWORD or not _HEADER_SAFE.match(password):
-        raise StoreError(f"{field_of('password')}: password must be 1-{MAX_PASSWORD} characters without ';', "
-                         "',', '=', '&' or spaces")
+        raise StoreError(
+            f"{field_of('password')}: password must be 1-{MAX_PASSWORD} characters without ';', "
+            "',', '=', '&' or spaces"
+        )
     if version not in {v.value for v in ProtocolVersion}:
-        raise StoreError(f"{field_of('version')}: HJ 212 edition must be one of 2005, 2017, 2025, got {version!r}")
+        raise StoreError(
+            f"{field_of('version')}: HJ 212 edition must be one of 2005, 2017, 2025, got {version!r}"
+        )
     if kind is not None and kind not in KINDS:
         raise StoreError(f"{field_of('kind')}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
@@ -374,7 +429,9 @@ def register_device(
     _check_device_fields(mn, password, version, kind, lambda name: f"{where}, field {name}")
     key = _sm4_key(sm4_key_hex, f"{where}, field sm4_key") if sm4_key_hex else None
     if key is not None and version != ProtocolVersion.v2025:
-        raise StoreError(f"{where}, field sm4_key: only HJ 212-2025 devices encrypt (this one speaks {version})")
+        raise StoreError(
+            f"{where}, field sm4_key: only HJ 212-2025 devices encrypt (this one speaks {version})"
+        )
     target = find_site(session=session, name=site)
     site_created = target is None
     if target is None:
@@ -383,12 +440,23 @@ def register_device(
     changed: list[str] = []
     check = password_check(mn=mn, password=password, key=password_check_key(master or master_key()))
     if device is None:
-        device = Device(mn=mn, password_hash=password_hash or PASSWORDS.hash(password), password_check=check,
-                        site_id=target.id, protocol_version=version)
+        device = Device(
+            mn=mn,
+            password_hash=password_hash or PASSWORDS.hash(password),
+            password_check=check,
+            site_id=target.id,
+            protocol_version=version,
+        )
         session.add(device)
         session.flush()
-        record(session=session, actor=actor, action="create", entity="device", entity_id=mn,
-               detail={"site": target.code, "version": version})
+        record(
+            session=session,
+            actor=actor,
+            action="create",
+            entity="device",
+            entity_id=mn,
+            detail={"site": target.code, "version": version},
+        )
         created = True
     else:
         created = False
@@ -405,12 +473,22 @@ def register_device(
         # not a change of the device, so not in ``changed``.
         device.password_check = check
         if changed:
-            record(session=session, actor=actor, action="update", entity="device", entity_id=mn,
-                   detail={"changed": changed, "site": target.code, "version": version})
-    if key is not None and set_device_key(session=session, device=device, key=key, actor=actor, master=master):
+            record(
+                session=session,
+                actor=actor,
+                action="update",
+                entity="device",
+                entity_id=mn,
+                detail={"changed": changed, "site": target.code, "version": version},
+            )
+    if key is not None and set_device_key(
+        session=session, device=device, key=key, actor=actor, master=master
+    ):
         changed.append("sm4_key")
     session.flush()
-    return Registration(mn=mn, site=target.code, created=created, site_created=site_created, changed=tuple(changed))
+    return Registration(
+        mn=mn, site=target.code, created=created, site_created=site_created, changed=tuple(changed)
+    )
 
 
 def import_devices(*, session: Session, text: str, source: str, actor: str) -> list[Registration]:
@@ -424,8 +502,10 @@ def import_devices(*, session: Session, text: str, source: str, actor: str) -> l
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in DEVICE_CSV_COLUMNS if name not in header]
     if missing:
-        raise StoreError(f"{source} line 1: missing column(s) {', '.join(missing)} "
-                         f"(expected {','.join(DEVICE_CSV_COLUMNS)})")
+        raise StoreError(
+            f"{source} line 1: missing column(s) {', '.join(missing)} "
+            f"(expected {','.join(DEVICE_CSV_COLUMNS)})"
+        )
     reader.fieldnames = header
     rows: list[tuple[str, dict[str, str]]] = []
     seen: dict[str, int] = {}
@@ -440,19 +520,37 @@ def import_devices(*, session: Session, text: str, source: str, actor: str) -> l
         for name in ("mn", "password", "site", "version"):
             if not values[name]:
                 raise StoreError(f"{where}, field {name}: empty")
-        _check_device_fields(values["mn"], values["password"], values["version"], values["kind"] or None,
-                             lambda name, where=where: f"{where}, field {name}")
+        _check_device_fields(
+            values["mn"],
+            values["password"],
+            values["version"],
+            values["kind"] or None,
+            lambda name, where=where: f"{where}, field {name}",
+        )
         if values.get("sm4_key"):
             _sm4_key(values["sm4_key"], f"{where}, field sm4_key")
         if values["mn"] in seen:
-            raise StoreError(f"{where}, field mn: MN {values['mn']} already given on line {seen[values['mn']]}")
+            raise StoreError(
+                f"{where}, field mn: MN {values['mn']} already given on line {seen[values['mn']]}"
+            )
         seen[values["mn"]] = line
         rows.append((where, values))
     master = master_key() if rows else None
-    return [register_device(session=session, mn=v["mn"], password=v["password"], site=v["site"], actor=actor,
-                            version=v["version"], kind=v["kind"] or None, sm4_key_hex=v.get("sm4_key") or None,
-                            where=where, master=master)
-            for where, v in rows]
+    return [
+        register_device(
+            session=session,
+            mn=v["mn"],
+            password=v["password"],
+            site=v["site"],
+            actor=actor,
+            version=v["version"],
+            kind=v["kind"] or None,
+            sm4_key_hex=v.get("sm4_key") or None,
+            where=where,
+            master=master,
+        )
+        for where, v in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -468,8 +566,9 @@ class DeviceInfo:
     password_check: str | None = field(default=None, repr=False)  # see password_check()
 
 
-def load_registry(*, session: Session, mns: Iterable[str] | None = None,
-                  master: bytes | None = None) -> dict[str, DeviceInfo]:
+def load_registry(
+    *, session: Session, mns: Iterable[str] | None = None, master: bytes | None = None
+) -> dict[str, DeviceInfo]:
     """MN -> :class:`DeviceInfo` of every device (or of ``mns``), SM4 keys unsealed (newest first)."""
     query = select(Device, Site.timezone).join(Site, Site.id == Device.site_id)
     if mns is not None:
@@ -478,16 +577,27 @@ def load_registry(*, session: Session, mns: Iterable[str] | None = None,
     keys: dict[int, list[DeviceKey]] = {}
     ids = [device.id for device, _ in devices]
     if ids:
-        for key in session.scalars(select(DeviceKey).where(DeviceKey.device_id.in_(ids))
-                                   .order_by(DeviceKey.version.desc())):
+        for key in session.scalars(
+            select(DeviceKey).where(DeviceKey.device_id.in_(ids)).order_by(DeviceKey.version.desc())
+        ):
             keys.setdefault(key.device_id, []).append(key)
     if keys and master is None:
         master = master_key()
     out = {}
     for device, timezone in devices:
         # master is None only when no device has a key (then there is nothing to unseal)
-        plain = () if master is None else tuple(unseal_key(k.sealed, mn=device.mn, master=master)
-                                                for k in keys.get(device.id, ()))
-        out[device.mn] = DeviceInfo(device.mn, device.password_hash, device.site_id, timezone,
-                                    device.protocol_version, plain, device.password_check)
+        plain = (
+            ()
+            if master is None
+            else tuple(unseal_key(k.sealed, mn=device.mn, master=master) for k in keys.get(device.id, ()))
+        )
+        out[device.mn] = DeviceInfo(
+            device.mn,
+            device.password_hash,
+            device.site_id,
+            timezone,
+            device.protocol_version,
+            plain,
+            device.password_check,
+        )
     return out

@@ -58,11 +58,20 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import String, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.hj212 import Frame, FrameError, QnRtn, data_area_bounds, format_crc, hj212_crc16, parse_cp
+from ecowatch.hj212 import (
+    Frame,
+    FrameError,
+    QnRtn,
+    Value,
+    data_area_bounds,
+    format_crc,
+    hj212_crc16,
+    parse_cp,
+)
 from ecowatch.hj212.codes import CODE_2005_TO_2017
 from ecowatch.store.audit import record
 from ecowatch.store.errors import StoreError
@@ -74,6 +83,7 @@ from ecowatch.store.models import (
     Measurement,
     Site,
     StoreIdentity,
+    table_of,
 )
 
 __all__ = [
@@ -130,11 +140,15 @@ _MAX_FLAG = 8
 _EXTRA_SUFFIXES = {"Rtd": ("Cou", "ZsRtd"), "Avg": ("Cou", "ZsAvg")}
 
 
+def _column_width(name: str) -> int:
+    column_type = table_of(Hj212Frame).c[name].type
+    assert isinstance(column_type, String) and column_type.length is not None, name
+    return column_type.length
+
+
 #: Widths of the ``hj212_frame`` header columns a device fills: a wider value cannot be stored (PostgreSQL
 #: refuses it; SQLite would keep it, so both stores behave alike only if it is refused at the door).
-_HEADER_WIDTHS: Mapping[str, int] = {
-    name: Hj212Frame.__table__.c[name].type.length for name in ("qn", "st", "mn", "data_time")
-}
+_HEADER_WIDTHS: Mapping[str, int] = {name: _column_width(name) for name in ("qn", "st", "mn", "data_time")}
 #: What the gateway answers (9011 QnRtn, HJ 212-2017 Table 7) to a frame whose field is too wide.
 _FIELD_QN_RTN: Mapping[str, int] = {
     "qn": int(QnRtn.QN_ERROR),
@@ -362,7 +376,7 @@ class KeptFrame(NamedTuple):
     timezone: str = "Asia/Shanghai"
 
     @property
-    def values(self) -> dict[str, dict[str, Any]]:
+    def values(self) -> Mapping[str, Mapping[str, Value]]:
         """Code -> suffix -> value, as ``ecowatch hj212 decode`` gives them (parsed from ``cp``)."""
         return parse_cp(self.cp).codes
 
@@ -579,7 +593,7 @@ def _value_rows(
 
 
 _MEASUREMENT_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
-_MEASUREMENT_SCHEMA = {
+_MEASUREMENT_SCHEMA: Mapping[str, pl.DataType | type[pl.DataType]] = {
     "site_id": pl.Int64,
     "interval": pl.String,
     "time": pl.Datetime("us"),
@@ -596,7 +610,7 @@ def _write_sqlite_rows(connection, rows: list[tuple]) -> dict[int, int]:
     importers' path splits by site to count changes per site; per batch of a few thousand frames from
     as many sites that costs more than the writing).  Every site of the batch counts as changed when
     any row changed, so a site's cached figures may be recomputed once too often, never served stale."""
-    compiled = _upsert(sqlite.insert(Measurement.__table__)).compile(dialect=connection.dialect)
+    compiled = _upsert(sqlite.insert(table_of(Measurement))).compile(dialect=connection.dialect)
     order = list(compiled.positiontup or ())
     if order != list(_MEASUREMENT_COLUMNS):
         raise AssertionError(f"unexpected parameters of the upsert: {order}")
@@ -887,7 +901,7 @@ def read_store_id(*, session: Session) -> str:
     store_id = session.scalar(select(StoreIdentity.store_id).order_by(StoreIdentity.created_at).limit(1))
     if store_id is None:
         raise StoreError(
-            f"store {session.get_bind().url!r} has no store_identity row: run `ecowatch db upgrade`"
+            f"store {session.get_bind().engine.url!r} has no store_identity row: run `ecowatch db upgrade`"
         )
     return store_id
 

@@ -1,9 +1,10 @@
 """Measurements in and out of the store, as the importers' frame.
 
-- :func:`write_measurements` takes an importer frame (:data:`~ecowatch.shapes.measurements.MEASUREMENT_SCHEMA`:
-  ``station, time, pollutant, value, invalid_reason``, time in naive Beijing local time) and
-  upserts it: the same values loaded twice leave the table as it was; a changed value replaces
-  the stored one and bumps its site's ``data_version``.
+- :func:`write_measurements` takes an importer frame
+  (:data:`~ecowatch.shapes.measurements.MEASUREMENT_SCHEMA`: ``station, time, pollutant, value,
+  invalid_reason``, time in naive Beijing local time) and upserts it: the same values loaded twice
+  leave the table as it was; a changed value replaces the stored one and bumps its site's
+  ``data_version``.
 - :func:`read_measurements` gives the same frame back for a span of Beijing days.
 - :func:`import_result_from_store` wraps that as an :class:`~ecowatch.shapes.measurements.ImportResult`,
   so :func:`ecowatch.assessment.air.assess_air` runs on stored data as on files.
@@ -84,7 +85,9 @@ SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f"
 _STAGING = "measurement_incoming"
 
 
-def to_store_rows(frame: pl.DataFrame, site_ids: Mapping[str, int], *, source: str, interval: str) -> pl.DataFrame:
+def to_store_rows(
+    frame: pl.DataFrame, site_ids: Mapping[str, int], *, source: str, interval: str
+) -> pl.DataFrame:
     """The importer ``frame`` as rows of ``measurement`` (time in naive UTC), in key order."""
     missing = sorted(set(frame["station"].unique().to_list()) - set(site_ids))
     if missing:
@@ -110,8 +113,10 @@ def _span(values: pl.Series, kind: type[_T]) -> tuple[_T, _T]:
     """The least and greatest of ``values`` (a non-empty column without nulls) as ``kind``."""
     first, last = values.min(), values.max()
     if not isinstance(first, kind) or not isinstance(last, kind):
-        raise StoreError(f"store.measurements: column {values.name!r} ({values.dtype}) has no "
-                         f"{kind.__name__} bounds: {first!r}, {last!r}")
+        raise StoreError(
+            f"store.measurements: column {values.name!r} ({values.dtype}) has no "
+            f"{kind.__name__} bounds: {first!r}, {last!r}"
+        )
     return first, last
 
 
@@ -134,7 +139,9 @@ def _checked(frame: pl.DataFrame) -> pl.DataFrame:
     duplicated = frame.filter(frame.select("station", "time", "pollutant").is_duplicated())
     if duplicated.height:
         station, time, pollutant = duplicated.row(0)[:3]
-        raise StoreError(f"measurement frame gives {station} {time:%Y-%m-%d %H:%M} {pollutant} more than once")
+        raise StoreError(
+            f"measurement frame gives {station} {time:%Y-%m-%d %H:%M} {pollutant} more than once"
+        )
     return frame
 
 
@@ -174,7 +181,8 @@ def _write_postgresql(session: Session, connection: Connection, rows: pl.DataFra
     first, last = _span(rows["time"], dt.datetime)
     ensure_month_partitions(session, first.date(), last.date())
     connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE measurement INCLUDING DEFAULTS) ON COMMIT DROP"
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} "
+        "(LIKE measurement INCLUDING DEFAULTS) ON COMMIT DROP"
     )
     connection.exec_driver_sql(f"TRUNCATE {_STAGING}")
     _copy(connection, _STAGING, rows)
@@ -191,20 +199,25 @@ def _copy(connection: Connection, table: str, rows: pl.DataFrame) -> None:
     driver = connection.connection.driver_connection
     if driver is None:
         raise StoreError(f"store.measurements: COPY into {table}: the connection has no driver connection")
-    with driver.cursor() as cursor, cursor.copy(
-        f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
-    ) as copy:
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy,
+    ):
         for batch in rows.select(_COLUMNS).iter_slices(COPY_ROWS):
-            copy.write(batch.write_csv(include_header=False, null_value="\\N",
-                                       datetime_format="%Y-%m-%d %H:%M:%S%.6f+00"))
+            copy.write(
+                batch.write_csv(
+                    include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.6f+00"
+                )
+            )
 
 
 def _month_of_time() -> pl.Expr:
     return pl.col("time").dt.truncate("1mo").dt.date().alias("month")
 
 
-def _split_new(session: Session, connection: Connection,
-               rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _split_new(
+    session: Session, connection: Connection, rows: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``rows`` (hourly) as (rows for the upsert, new rows): the new ones are whole site-months that hold
     no row yet.
 
@@ -222,13 +235,25 @@ def _split_new(session: Session, connection: Connection,
     else:
         table = table_of(MeasurementMonth)
         sites = rows["site_id"].unique().to_list()
-        held = pl.DataFrame(connection.execute(
-            select(table.c.site_id, table.c.month)
-            .where(table.c.interval == HOURLY, table.c.site_id.in_(sites))
-        ).all(), schema={"site_id": pl.Int64, "month": pl.Date}, orient="row")
-        is_new = rows.select(pl.col("site_id"), _month_of_time()).join(
-            held.with_columns(held=pl.lit(True)), on=["site_id", "month"], how="left", maintain_order="left",
-        )["held"].is_null()
+        held = pl.DataFrame(
+            connection.execute(
+                select(table.c.site_id, table.c.month).where(
+                    table.c.interval == HOURLY, table.c.site_id.in_(sites)
+                )
+            ).all(),
+            schema={"site_id": pl.Int64, "month": pl.Date},
+            orient="row",
+        )
+        is_new = (
+            rows.select(pl.col("site_id"), _month_of_time())
+            .join(
+                held.with_columns(held=pl.lit(True)),
+                on=["site_id", "month"],
+                how="left",
+                maintain_order="left",
+            )["held"]
+            .is_null()
+        )
     return rows.filter(~is_new), rows.filter(is_new)
 
 
@@ -278,11 +303,13 @@ def _new_months_written(connection: Connection, rows: pl.DataFrame) -> None:
     ``measurement_month`` version moves on (created at 1), in key order (migration 0003)."""
     table = table_of(MeasurementMonth)
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    months = (rows.select("site_id", "interval", _month_of_time()).unique()
-              .sort("site_id", "interval", "month"))
+    months = (
+        rows.select("site_id", "interval", _month_of_time()).unique().sort("site_id", "interval", "month")
+    )
     connection.execute(
-        dialect.insert(table).on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()),
-                                                    set_={"version": table.c.version + 1}),
+        dialect.insert(table).on_conflict_do_update(
+            index_elements=list(table.primary_key.columns.keys()), set_={"version": table.c.version + 1}
+        ),
         months.to_dicts(),
     )
 
@@ -343,23 +370,33 @@ def write_measurements(
     if rows.height:
         connection = session.connection()
         postgres = connection.dialect.name == "postgresql"
-        upserted, new = (_split_new(session, connection, rows) if bulk and interval == HOURLY
-                         else (rows, rows.clear()))
+        upserted, new = (
+            _split_new(session, connection, rows) if bulk and interval == HOURLY else (rows, rows.clear())
+        )
         if new.height:  # first: on PostgreSQL the upsert creates the partitions it still lacks
-            changed = (_write_new_postgresql(connection, new) if postgres
-                       else _write_new_sqlite(connection, new))
+            changed = (
+                _write_new_postgresql(connection, new) if postgres else _write_new_sqlite(connection, new)
+            )
             build_blocks_from_rows(connection, new)
         if upserted.height:
-            more = (_write_postgresql(session, connection, upserted) if postgres
-                    else _write_sqlite(connection, upserted))
-            changed = {site_id: changed.get(site_id, 0) + more.get(site_id, 0)
-                       for site_id in changed.keys() | more}
+            more = (
+                _write_postgresql(session, connection, upserted)
+                if postgres
+                else _write_sqlite(connection, upserted)
+            )
+            changed = {
+                site_id: changed.get(site_id, 0) + more.get(site_id, 0) for site_id in changed.keys() | more
+            }
     bumped = bump_data_versions(session, changed)
     codes = {site_id: code for code, site_id in site_ids.items()}
     total = sum(changed.values())
     span = _span(rows["time"], dt.datetime) if rows.height else None
     record(
-        session=session, actor=actor, action="write", entity="measurement", entity_id=source,
+        session=session,
+        actor=actor,
+        action="write",
+        entity="measurement",
+        entity_id=source,
         detail={
             "source": source,
             "interval": interval,
@@ -422,13 +459,26 @@ def read_measurements(
         wanted = set(site_codes)
         site_ids = sorted(site_id for site_id, code in codes.items() if code in wanted)
     if pollutants is None:
-        rows = connection.execute(select(Measurement.site_id, time, Measurement.pollutant, Measurement.value,
-                                         Measurement.flag, Measurement.note).where(
-            Measurement.interval == interval, Measurement.time >= start, Measurement.time < end,
-            Measurement.site_id.in_(site_ids))).all()
+        rows = connection.execute(
+            select(
+                Measurement.site_id,
+                time,
+                Measurement.pollutant,
+                Measurement.value,
+                Measurement.flag,
+                Measurement.note,
+            ).where(
+                Measurement.interval == interval,
+                Measurement.time >= start,
+                Measurement.time < end,
+                Measurement.site_id.in_(site_ids),
+            )
+        ).all()
         raw, is_sorted = _frame(rows, codes), False
     else:
-        raw, is_sorted = _by_pollutant(connection, time, list(pollutants), codes, site_ids, start, end, interval)
+        raw, is_sorted = _by_pollutant(
+            connection, time, list(pollutants), codes, site_ids, start, end, interval
+        )
     flag = pl.col("flag")
     reason = (
         pl.when(flag.is_null() | flag.is_in(VALID_FLAGS))
@@ -450,41 +500,78 @@ def read_measurements(
     return out.sort(by_station, "time", by_pollutant)
 
 
-def _by_pollutant(connection: Connection, time, pollutants: list[str], codes: Mapping[int, str],
-                  site_ids: Sequence[int], start: dt.datetime, end: dt.datetime,
-                  interval: str) -> tuple[pl.DataFrame, bool]:
+def _by_pollutant(
+    connection: Connection,
+    time,
+    pollutants: list[str],
+    codes: Mapping[int, str],
+    site_ids: Sequence[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    interval: str,
+) -> tuple[pl.DataFrame, bool]:
     """Plain values from the hourly blocks where they are current, else one row per site and hour
     from ``measurement``; the other rows (a flag, a note or no value) from ``measurement``, in the
     months that have any.  Also whether the frame is sorted already (all of it from blocks)."""
-    blocks = read_blocks(connection, {site_id: codes[site_id] for site_id in site_ids}, start, end, pollutants) \
-        if interval == HOURLY else None
-    parts = [] if blocks is None else [blocks.frame.with_columns(flag=pl.lit(None, pl.String),
-                                                                 note=pl.lit(None, pl.String))]
+    blocks = (
+        read_blocks(connection, {site_id: codes[site_id] for site_id in site_ids}, start, end, pollutants)
+        if interval == HOURLY
+        else None
+    )
+    parts = (
+        []
+        if blocks is None
+        else [blocks.frame.with_columns(flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))]
+    )
     value_names = [f"v{i}" for i in range(len(pollutants))]
     for span in uncovered_spans(site_ids, set() if blocks is None else blocks.plain_months, start, end):
         wide_rows = connection.execute(
             select(Measurement.site_id, time, *per_pollutant_max(pollutants))
-            .where(Measurement.interval == interval, Measurement.time >= span.start, Measurement.time < span.end,
-                   Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), plain_value())
+            .where(
+                Measurement.interval == interval,
+                Measurement.time >= span.start,
+                Measurement.time < span.end,
+                Measurement.site_id.in_(span.site_ids),
+                Measurement.pollutant.in_(pollutants),
+                plain_value(),
+            )
             .group_by(Measurement.site_id, time)
         ).all()
-        wide = pl.DataFrame(wide_rows, orient="row",
-                            schema={"site": pl.Int64, "time": pl.String, **dict.fromkeys(value_names, pl.Float64)})
+        wide = pl.DataFrame(
+            wide_rows,
+            orient="row",
+            schema={"site": pl.Int64, "time": pl.String, **dict.fromkeys(value_names, pl.Float64)},
+        )
         parts.append(
             _with_codes(wide, codes)  # on the wide frame: six times fewer times to parse
             .unpivot(index=["station", "time"], on=value_names, variable_name="pollutant", value_name="value")
             .filter(pl.col("value").is_not_null())
-            .with_columns(pl.col("pollutant").replace_strict(dict(zip(value_names, pollutants, strict=True)),
-                                                             return_dtype=pl.String),
-                          flag=pl.lit(None, pl.String), note=pl.lit(None, pl.String))
+            .with_columns(
+                pl.col("pollutant").replace_strict(
+                    dict(zip(value_names, pollutants, strict=True)), return_dtype=pl.String
+                ),
+                flag=pl.lit(None, pl.String),
+                note=pl.lit(None, pl.String),
+            )
         )
     special_rows: list[Row[Any]] = []
     for span in uncovered_spans(site_ids, set() if blocks is None else blocks.whole_months, start, end):
         special_rows += connection.execute(
-            select(Measurement.site_id, time, Measurement.pollutant, Measurement.value, Measurement.flag,
-                   Measurement.note)
-            .where(Measurement.interval == interval, Measurement.time >= span.start, Measurement.time < span.end,
-                   Measurement.site_id.in_(span.site_ids), Measurement.pollutant.in_(pollutants), ~plain_value())
+            select(
+                Measurement.site_id,
+                time,
+                Measurement.pollutant,
+                Measurement.value,
+                Measurement.flag,
+                Measurement.note,
+            ).where(
+                Measurement.interval == interval,
+                Measurement.time >= span.start,
+                Measurement.time < span.end,
+                Measurement.site_id.in_(span.site_ids),
+                Measurement.pollutant.in_(pollutants),
+                ~plain_value(),
+            )
         ).all()
     special = _frame(special_rows, codes)
     if len(parts) == 1 and not special.height:
@@ -499,15 +586,22 @@ def _by_pollutant(connection: Connection, time, pollutants: list[str], codes: Ma
 
 def _frame(rows: Sequence[Row[Any]], codes: Mapping[int, str]) -> pl.DataFrame:
     """Query rows ``(site id, time, pollutant, value, flag, note)`` as a frame of station codes."""
-    schema = {"site": pl.Int64, "time": pl.String, "pollutant": pl.String, "value": pl.Float64,
-              "flag": pl.String, "note": pl.String}
+    schema = {
+        "site": pl.Int64,
+        "time": pl.String,
+        "pollutant": pl.String,
+        "value": pl.Float64,
+        "flag": pl.String,
+        "note": pl.String,
+    }
     return _with_codes(pl.DataFrame(rows, schema=schema, orient="row"), codes)
 
 
 def _with_codes(frame: pl.DataFrame, codes: Mapping[int, str]) -> pl.DataFrame:
     """``site`` ids to ``station`` codes, ``time`` (UTC text) parsed to naive ``Datetime('us')``."""
     return frame.with_columns(
-        pl.col("site").replace_strict(codes, return_dtype=pl.String), parse_utc_text(),
+        pl.col("site").replace_strict(codes, return_dtype=pl.String),
+        parse_utc_text(),
     ).rename({"site": "station"})
 
 
@@ -544,8 +638,13 @@ def import_result_from_store(
     air = list(session.scalars(select(Site).where(Site.kind == SiteKind.air_station).order_by(Site.id)))
     if stations is not None:
         air = sorted(set(_resolve(air, stations)), key=lambda site: site.id)
-    frame = read_measurements(session=session, site_codes=[s.code for s in air], first_day=first_day,
-                              last_day=last_day, pollutants=POLLUTANTS)
+    frame = read_measurements(
+        session=session,
+        site_codes=[s.code for s in air],
+        first_day=first_day,
+        last_day=last_day,
+        pollutants=POLLUTANTS,
+    )
     present = set(frame["station"].unique().to_list())
     chosen: list[Station] = [station_of(site) for site in air if site.code in present]
     url = session.get_bind().engine.url.render_as_string(hide_password=True)

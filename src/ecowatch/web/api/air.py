@@ -65,28 +65,49 @@ def _check_span(first: dt.date, last: dt.date) -> None:
     if last < first:
         raise _unprocessable(f"to: {last} is before from: {first}")
     if (last - first).days + 1 > MAX_DAYS:
-        raise _unprocessable(f"to: the period is {(last - first).days + 1} days; at most {MAX_DAYS} per request")
+        raise _unprocessable(
+            f"to: the period is {(last - first).days + 1} days; at most {MAX_DAYS} per request"
+        )
 
 
 def _air_sites(session: Session, scope: Scope) -> list[Site]:
-    query = (select(Site).where(Site.kind == SiteKind.air_station.value, scope.site_filter()).order_by(Site.id)
-             .options(selectinload(Site.region)))
+    query = (
+        select(Site)
+        .where(Site.kind == SiteKind.air_station.value, scope.site_filter())
+        .order_by(Site.id)
+        .options(selectinload(Site.region))
+    )
     return list(session.scalars(query))
 
 
-def _assessment(session: Session, memo: FigureMemo, sites: Sequence[Site], first: dt.date, last: dt.date,
-                city_stations: Sequence[str] | None, standard: Standard | None,
-                publish: Callable[[AirAssessment], Any]) -> Any:
+def _assessment(
+    session: Session,
+    memo: FigureMemo,
+    sites: Sequence[Site],
+    first: dt.date,
+    last: dt.date,
+    city_stations: Sequence[str] | None,
+    standard: Standard | None,
+    publish: Callable[[AirAssessment], Any],
+) -> Any:
     """``publish(assess_air(...))`` on the stored values of ``sites``, memoised on their data versions."""
     versions = tuple((site.id, site.data_version) for site in sites)
     key = (publish.__name__, versions, first, last, tuple(city_stations or ()), standard)
 
     def compute() -> Any:
         with query_budget(session, AIR_READ_BUDGET_S):
-            imported = import_result_from_store(session=session, first_day=first, last_day=last,
-                                                stations=[site.code for site in sites])
-        return publish(assess_air(imported, first, last, stations=city_stations,
-                                  edition=Edition(standard.value) if standard else None))
+            imported = import_result_from_store(
+                session=session, first_day=first, last_day=last, stations=[site.code for site in sites]
+            )
+        return publish(
+            assess_air(
+                imported,
+                first,
+                last,
+                stations=city_stations,
+                edition=Edition(standard.value) if standard else None,
+            )
+        )
 
     try:
         return memo.get_or_compute(key, compute)
@@ -100,19 +121,29 @@ def _assessment(session: Session, memo: FigureMemo, sites: Sequence[Site], first
 
 
 @router.get("/aqi/now", response_model=AqiNow, responses={**SCOPE_ERRORS, **TABLE_RESPONSES})
-async def aqi_now(request: Request, session: SessionDep, scope: ScopeDep,
-                  fmt: FormatQuery = TableFormat.json) -> Response:
+async def aqi_now(
+    request: Request, session: SessionDep, scope: ScopeDep, fmt: FormatQuery = TableFormat.json
+) -> Response:
     """The real-time AQI (HJ 633 实时报) of every air station in scope at its latest hour.
 
     ``as_of`` is the latest hour over them: with historical data (the Beijing demo, 2013–2017) "now"
     is the latest hour in the store, not the wall clock.
     """
-    return await status_response(request, session, (Site.kind == SiteKind.air_station.value) & scope.site_filter(),
-                                 fmt, name="aqi-now", item=StationAqi, page=AqiNow, items_key="stations")
+    return await status_response(
+        request,
+        session,
+        (Site.kind == SiteKind.air_station.value) & scope.site_filter(),
+        fmt,
+        name="aqi-now",
+        item=StationAqi,
+        page=AqiNow,
+        items_key="stations",
+    )
 
 
-@router.get("/daily", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES},
-            dependencies=[Depends(costly)])
+@router.get(
+    "/daily", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES}, dependencies=[Depends(costly)]
+)
 def daily_aqi(
     request: Request,
     session: SessionDep,
@@ -120,9 +151,16 @@ def daily_aqi(
     first: FromQuery,
     last: ToQuery,
     site: Annotated[str | None, Query(max_length=32, description="An air station's code")] = None,
-    city: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A city or district region's code")] = None,
-    each_station: Annotated[bool, Query(description="With city: also a row per station of the city and "
-                                                    "day (from=to: every station of a city for a day)")] = False,
+    city: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="A city or district region's code")
+    ] = None,
+    each_station: Annotated[
+        bool,
+        Query(
+            description="With city: also a row per station of the city and "
+            "day (from=to: every station of a city for a day)"
+        ),
+    ] = False,
     standard: StandardQuery = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> Any:
@@ -136,7 +174,9 @@ def daily_aqi(
     if (site is None) == (city is None):
         raise _unprocessable("site, city: give exactly one of them")
     if site is not None:
-        chosen = site_in_scope(session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site)
+        chosen = site_in_scope(
+            session.scalars(select(Site).where(Site.code == site)).one_or_none(), scope, site
+        )
         if chosen.kind != SiteKind.air_station:
             raise _unprocessable(f"site: {site!r} is a {chosen.kind}, not an air station")
         stations, wanted = [chosen], (lambda row: row["site"] == chosen.code and row["kind"] == "station")
@@ -160,21 +200,28 @@ def daily_aqi(
             row["site"], row["site_name"] = region.code, region.name
     rows.sort(key=lambda row: (row["date"], row["kind"] != "city"))  # a day's city row, then its stations
     if fmt is not TableFormat.json:
-        return table_response(rows, fmt, f"daily-{name}-{first}-{last}",
-                              sheet=("daily", name, str(first), str(last)))
+        return table_response(
+            rows, fmt, f"daily-{name}-{first}-{last}", sheet=("daily", name, str(first), str(last))
+        )
     return {"site": name, "from": first.isoformat(), "to": last.isoformat(), "rows": rows}
 
 
-@router.get("/assessment", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES},
-            dependencies=[Depends(costly)])
+@router.get(
+    "/assessment", responses={**ERRORS, **COSTLY_ERRORS, **TABLE_RESPONSES}, dependencies=[Depends(costly)]
+)
 def period_assessment(
     request: Request,
     session: SessionDep,
     scope: ScopeDep,
     first: FromQuery,
     last: ToQuery,
-    stations: Annotated[str | None, Query(max_length=2000, description="Stations forming the city, e.g. "
-                                          "1003A,1004A (codes or names), as --stations")] = None,
+    stations: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Stations forming the city, e.g. 1003A,1004A (codes or names), as --stations",
+        ),
+    ] = None,
     standard: StandardQuery = None,
     fmt: FormatQuery = TableFormat.json,
 ) -> Response:
@@ -188,25 +235,37 @@ def period_assessment(
     _check_span(first, last)
     sites = _air_sites(session, scope)
     if not sites:
-        raise forbidden("air quality") if not scope.everything else _unprocessable("no air station in the store")
+        raise (
+            forbidden("air quality")
+            if not scope.everything
+            else _unprocessable("no air station in the store")
+        )
     chosen = [name.strip() for name in stations.split(",") if name.strip()] if stations else None
     if chosen:
         every = session.scalars(select(Site).where(Site.kind == SiteKind.air_station.value)).all()
         visible = {site.id for site in sites}
         for name in chosen:
-            match = next((s for s in every if s.code == name or name.casefold() in
-                          {s.name.casefold(), s.name_en.casefold()}), None)
+            match = next(
+                (
+                    s
+                    for s in every
+                    if s.code == name or name.casefold() in {s.name.casefold(), s.name_en.casefold()}
+                ),
+                None,
+            )
             if match is None or match.id not in visible:
                 # One answer for both: a 403 beside a 404 would tell which stations exist out of sight.
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"stations: no air station {name!r}")
-    text = _assessment(session, state_of(request).memo, sites, first, last, chosen, standard,
-                       assessment_json_text)
+    text = _assessment(
+        session, state_of(request).memo, sites, first, last, chosen, standard, assessment_json_text
+    )
     if fmt is TableFormat.json:
         return json_response(text)
     city_of = {site.code: _city_region(session, site) for site in sites}
     rows = assessment_rows(json.loads(text), sites, city_of)
-    return table_response(rows, fmt, f"assessment-{first}-{last}",
-                          sheet=("assessment", str(first), str(last)))
+    return table_response(
+        rows, fmt, f"assessment-{first}-{last}", sheet=("assessment", str(first), str(last))
+    )
 
 
 def _city_region(session: Session, site: Site) -> Region | None:
@@ -225,18 +284,29 @@ def _period_row(figures: dict[str, Any]) -> dict[str, Any]:
         row[f"{pollutant.value}_statistic"] = entry["statistic"]
         row[f"{pollutant.value}_days"] = entry["days"]
         row[f"{pollutant.value}_complies"] = entry["complies"]
-    for key in ("valid_days", "good_days", "good_ratio_pct", "comprehensive_index", "limits", "days_by_level",
-                "exceedance_days"):
+    for key in (
+        "valid_days",
+        "good_days",
+        "good_ratio_pct",
+        "comprehensive_index",
+        "limits",
+        "days_by_level",
+        "exceedance_days",
+    ):
         row[key] = figures[key]
     return row
 
 
-def assessment_rows(result: dict[str, Any], sites: Sequence[Site],
-                    city_of: dict[str, Region | None]) -> list[dict[str, Any]]:
+def assessment_rows(
+    result: dict[str, Any], sites: Sequence[Site], city_of: dict[str, Region | None]
+) -> list[dict[str, Any]]:
     """The assessment object as a table: a row per city, then per station."""
     names = {site.code: site.name for site in sites}
-    period = {"from": result["period"]["from"], "to": result["period"]["to"],
-              "standard": result["period"]["standard"]}
+    period = {
+        "from": result["period"]["from"],
+        "to": result["period"]["to"],
+        "standard": result["period"]["standard"],
+    }
     cities = result.get("cities") or ({"": result["city"]} if result["city"] else {})
     members = result.get("stations_by_city") or {"": result["stations"]}
     rows = []
@@ -245,13 +315,18 @@ def assessment_rows(result: dict[str, Any], sites: Sequence[Site],
         code, name = (region.code, region.name) if region is not None else (key, key)
         rows.append({"site": code, "site_name": name, "kind": "city", **period, **_period_row(figures)})
     for code, figures in result["by_station"].items():
-        rows.append({"site": code, "site_name": names.get(code, code), "kind": "station", **period,
-                     **_period_row(figures)})
+        rows.append(
+            {
+                "site": code,
+                "site_name": names.get(code, code),
+                "kind": "station",
+                **period,
+                **_period_row(figures),
+            }
+        )
     return rows
 
 
 def assessment_json_text(assessment: AirAssessment) -> str:
     """:func:`~ecowatch.assessment.publish.assessment_json` as JSON text, memoised as such."""
     return json.dumps(assessment_json(assessment), ensure_ascii=False, allow_nan=False)
-
-

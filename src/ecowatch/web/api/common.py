@@ -13,14 +13,25 @@ from pydantic import BeforeValidator, ValidationError
 
 from ecowatch.web.schemas import Problem, TokenRequest
 
-__all__ = ["SCOPE_ERRORS", "TOKEN_REQUEST_OPENAPI", "IsoDate", "IsoDateOrTime", "IsoDateTime", "Limit",
-           "Offset", "RegionCode", "token_request"]
+__all__ = [
+    "SCOPE_ERRORS",
+    "TOKEN_REQUEST_OPENAPI",
+    "IsoDate",
+    "IsoDateOrTime",
+    "IsoDateTime",
+    "Limit",
+    "Offset",
+    "RegionCode",
+    "token_request",
+]
 
 #: OpenAPI answers of every route that needs a signed-in user with a scope.
 SCOPE_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
 Limit = Annotated[int, Query(ge=1, le=1000, description="Rows per page")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")]
-RegionCode = Annotated[str | None, Query(pattern=r"^\d{6}$", description="Region code (GB/T 2260): it and below")]
+RegionCode = Annotated[
+    str | None, Query(pattern=r"^\d{6}$", description="Region code (GB/T 2260): it and below")
+]
 
 
 #: Dates the API accepts: wide enough for any monitoring record, narrow enough that converting
@@ -30,6 +41,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 def _iso(parse, example: str):
     """A validator that takes ISO 8601 text only: pydantic would also read ``0.5`` as a Unix time."""
+
     def validate(value: Any) -> Any:
         if not isinstance(value, dt.date):
             try:
@@ -39,6 +51,7 @@ def _iso(parse, example: str):
         if not FIRST_YEAR <= value.year <= LAST_YEAR:
             raise ValueError(f"{value.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
         return value
+
     return BeforeValidator(validate)
 
 
@@ -54,8 +67,9 @@ def _date_or_time(text: str) -> dt.date | dt.datetime:
 
 
 #: A day (``2016-03-06``: the whole day) or an instant (``2016-03-06T08:00``).
-IsoDateOrTime = Annotated[dt.datetime | dt.date,
-                          _iso(_date_or_time, "2016-01-03 or 2016-01-03T08:00:00+08:00")]
+IsoDateOrTime = Annotated[
+    dt.datetime | dt.date, _iso(_date_or_time, "2016-01-03 or 2016-01-03T08:00:00+08:00")
+]
 
 
 # -- the sign-in body: JSON, or the OAuth2 password form ---------------------------------------------
@@ -65,16 +79,26 @@ _FORM = "application/x-www-form-urlencoded"
 _OAUTH_IGNORED = frozenset({"scope", "client_id", "client_secret"})
 
 #: The request body of ``POST /auth/token`` in the OpenAPI document: both encodings.
-TOKEN_REQUEST_OPENAPI: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": TokenRequest.model_json_schema()},
-    _FORM: {"schema": {
-        "type": "object", "required": ["grant_type", "username", "password"],
-        "properties": {"grant_type": {"type": "string", "enum": ["password"]},
-                       "username": {"type": "string", "minLength": 1, "maxLength": 64},
-                       "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-                       "scope": {"type": "string"}},
-    }},
-}}}
+TOKEN_REQUEST_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TokenRequest.model_json_schema()},
+            _FORM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type", "username", "password"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["password"]},
+                        "username": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+                        "scope": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
 def _invalid(errors: Sequence[Mapping[str, Any]]) -> RequestValidationError:
@@ -95,9 +119,19 @@ async def token_request(request: Request) -> TokenRequest:
         fields = {key: value for key, value in form.multi_items() if key not in _OAUTH_IGNORED}
         grant = fields.pop("grant_type", None)
         if grant != "password":
-            raise _invalid([{"type": "literal_error", "loc": ("grant_type",), "input": grant,
-                             "msg": f"{grant!r} is not supported: the password grant is "
-                                    "(grant_type=password, RFC 6749 §4.3.2)" if grant else "Field required"}])
+            raise _invalid(
+                [
+                    {
+                        "type": "literal_error",
+                        "loc": ("grant_type",),
+                        "input": grant,
+                        "msg": f"{grant!r} is not supported: the password grant is "
+                        "(grant_type=password, RFC 6749 §4.3.2)"
+                        if grant
+                        else "Field required",
+                    }
+                ]
+            )
         data: Any = fields
     elif content_type in ("", "application/json") or content_type.endswith("+json"):
         body = await request.body()
@@ -105,11 +139,28 @@ async def token_request(request: Request) -> TokenRequest:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             position = getattr(error, "pos", getattr(error, "start", 0))
-            raise _invalid([{"type": "json_invalid", "loc": (position,), "msg": "JSON decode error",
-                             "input": {}, "ctx": {"error": getattr(error, "msg", str(error))}}]) from None
+            raise _invalid(
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": (position,),
+                        "msg": "JSON decode error",
+                        "input": {},
+                        "ctx": {"error": getattr(error, "msg", str(error))},
+                    }
+                ]
+            ) from None
     else:
-        raise _invalid([{"type": "model_attributes_type", "loc": (), "input": content_type,
-                         "msg": f"Input should be JSON or the OAuth2 form ({_FORM}), not {content_type}"}])
+        raise _invalid(
+            [
+                {
+                    "type": "model_attributes_type",
+                    "loc": (),
+                    "input": content_type,
+                    "msg": f"Input should be JSON or the OAuth2 form ({_FORM}), not {content_type}",
+                }
+            ]
+        )
     try:
         return TokenRequest.model_validate(data)
     except ValidationError as error:

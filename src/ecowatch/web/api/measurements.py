@@ -117,8 +117,13 @@ def _bounds(
             if isinstance(time_to, dt.datetime)
             else _day_start(time_to + dt.timedelta(days=1))
         )
-    if (time_from is not None and time_to is not None and start is not None and end is not None
-            and end <= start):
+    if (
+        time_from is not None
+        and time_to is not None
+        and start is not None
+        and end is not None
+        and end <= start
+    ):
         raise _unprocessable(f"to: {time_to.isoformat()} is before from: {time_from.isoformat()}")
     return start, end
 
