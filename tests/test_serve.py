@@ -104,3 +104,40 @@ def test_a_frame_sent_to_the_gateway_is_served_by_the_api_and_ctrl_c_stops_clean
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
+
+
+def test_idle_sockets_beyond_the_web_cap_get_503_not_a_stalled_server(tmp_path):
+    """Issue 14: idle connections must not take the platform down. With ``--web-max-connections 3``,
+    three idle sockets hold the web side's share; a fourth connection's request is answered 503 at once,
+    and once the idle sockets go, requests are served again."""
+    env = {**os.environ, "ECOWATCH_DATA_DIR": str(tmp_path), "ECOWATCH_DB": f"sqlite:///{tmp_path / 'w.db'}"}
+    process = subprocess.Popen(
+        [ECOWATCH, "serve", "--port", "0", "--gateway-port", "-1", "--web-max-connections", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        web = None
+        deadline = time.monotonic() + 60
+        while web is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if match := re.search(r"open (http://127\.0\.0\.1:(\d+))/", line):
+                web, port = match.group(1), int(match.group(2))
+        assert web, "serve did not start"
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
+        try:
+            assert httpx.get(f"{web}/api/v1/openapi.json", timeout=10).status_code == 503
+        finally:
+            for sock in idle:
+                sock.close()
+        deadline = time.monotonic() + 10
+        while (status := httpx.get(f"{web}/api/v1/openapi.json", timeout=10).status_code) == 503:
+            assert time.monotonic() < deadline, "the web side stayed full after the idle sockets closed"
+        assert status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

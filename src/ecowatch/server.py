@@ -17,6 +17,7 @@ from pathlib import Path
 
 __all__ = [
     "QUARANTINE_RETENTION_DAYS",
+    "WEB_MAX_CONNECTIONS",
     "PlatformSettings",
     "prune_quarantine",
     "run_platform",
@@ -28,6 +29,11 @@ log = logging.getLogger("ecowatch.server")
 #: Default of :attr:`PlatformSettings.quarantine_retention_days`: a month, time enough to review what a
 #: misconfigured device sent and register it (its data it keeps and sends again), not a year of junk.
 QUARANTINE_RETENTION_DAYS = 30
+#: Default of :attr:`PlatformSettings.web_max_connections`: the web side's connections (idle ones
+#: included) beyond which a request is answered 503 at once. Half the descriptors the gateway leaves to
+#: the rest of the process (:data:`ecowatch.gateway.server.RESERVED_DESCRIPTORS`), the other half for
+#: the database, the journal and the logs; a department's staff are tens of users, not thousands.
+WEB_MAX_CONNECTIONS = 512
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class PlatformSettings:
     log_level: str = "info"
     #: Quarantined frames and junk last seen this long ago are deleted (docs/decisions.md, "junk budgets").
     quarantine_retention_days: int = QUARANTINE_RETENTION_DAYS
+    #: Connections the web side serves at once (:data:`WEB_MAX_CONNECTIONS`).
+    web_max_connections: int = WEB_MAX_CONNECTIONS
 
 
 def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARANTINE_RETENTION_DAYS) -> None:
@@ -172,6 +180,7 @@ async def run_platform(
         log_level=settings.log_level,
         lifespan="on",
         access_log=False,
+        limit_concurrency=settings.web_max_connections,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -45,6 +45,14 @@ def serve(
             help="Refused frames and junk last seen this many days ago are deleted, daily.",
         ),
     ] = 30,
+    web_max_connections: Annotated[
+        int,
+        typer.Option(
+            "--web-max-connections",
+            min=1,
+            help="Web connections served at once (idle ones included); beyond, a request gets 503.",
+        ),
+    ] = 512,
     simulate: Annotated[
         bool,
         typer.Option(
@@ -71,6 +79,7 @@ def serve(
         journal_dir=journal,
         simulate_devices=simulate,
         quarantine_retention_days=quarantine_retention_days,
+        web_max_connections=web_max_connections,
     )
 
     def ready(web_port: int, bound_gateway_port: int | None) -> None:
