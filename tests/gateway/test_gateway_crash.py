@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from gateway_helpers import wait_for
 from sqlalchemy import func, select
 
 from ecowatch.gateway.simulator import make_upload, register_simulated_devices, simulated_devices
@@ -105,7 +106,14 @@ def test_kill_9_under_load_then_restart_keeps_every_acknowledged_frame_once(db_u
     threads = [threading.Thread(target=device_loop, args=(port, d, acked, sent, stop)) for d in devices]
     for thread in threads:
         thread.start()
-    time.sleep(2.0)
+
+    # Kill it under load, the devices still sending: once every device had a frame of each kind (every
+    # 60th is hour data) acknowledged.
+    def each_device_sent_an_hour() -> bool:
+        per_device = collections.Counter(mn for mn, _ in acked)
+        return len(per_device) == len(devices) and min(per_device.values()) > 60
+
+    assert wait_for(each_device_sent_an_hour, timeout=60), f"only {len(acked)} frames acknowledged in 60 s"
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     stop.set()
