@@ -176,7 +176,8 @@ def prepare(folder: Path, args) -> tuple[str, dict]:
     return url, env
 
 
-def start_serve(env: dict, nofile: int) -> tuple[subprocess.Popen, int, int]:
+def start_serve(env: dict, nofile: int, log_path: Path) -> tuple[subprocess.Popen, int, int]:
+    """``ecowatch serve`` with its log written to ``log_path`` (kept, to read what went wrong)."""
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
@@ -202,10 +203,12 @@ def start_serve(env: dict, nofile: int) -> tuple[subprocess.Popen, int, int]:
     lines = serve.stdout
 
     def drain() -> None:  # keep reading the log, or the server blocks on a full pipe; count its lines
-        for line in lines:
-            serve.log_lines = getattr(serve, "log_lines", 0) + 1  # type: ignore[attr-defined]
-            if "Traceback" in line:
-                serve.tracebacks = getattr(serve, "tracebacks", 0) + 1  # type: ignore[attr-defined]
+        with log_path.open("w", encoding="utf-8") as log:
+            for line in lines:
+                log.write(line)
+                serve.log_lines = getattr(serve, "log_lines", 0) + 1  # type: ignore[attr-defined]
+                if "Traceback" in line:
+                    serve.tracebacks = getattr(serve, "tracebacks", 0) + 1  # type: ignore[attr-defined]
 
     threading.Thread(target=drain, daemon=True).start()
     return serve, web, gateway
@@ -444,7 +447,7 @@ def run(args) -> dict:
     load = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="ecowatch-attack-"))
     url, env = prepare(folder, args)
-    serve, web_port, gateway_port = start_serve(env, args.serve_nofile)
+    serve, web_port, gateway_port = start_serve(env, args.serve_nofile, folder / "serve.log")
     sampler = _Sampler(serve.pid)
     try:
         time.sleep(1.0)  # the scheduler's jobs at start (blocks, partitions) settle before the baseline

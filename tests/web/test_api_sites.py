@@ -231,3 +231,39 @@ def test_series_of_an_outlet_draws_its_monitors_real_time_frames_named_from_the_
     assert (again["to"], len(again["pollutants"]["a01011"]["points"])) == ("2016-01-03T22:05:50+08:00", 36)
     status = fresh_client.get("/api/v1/sites/status", headers=fresh_auth("ent_cy")).json()["sites"]
     assert [site["time"] for site in status] == ["2016-01-03T22:05:50+08:00"]
+
+
+def test_an_air_station_with_a_devices_other_codes_keeps_its_aqi(fresh_client, fresh_auth, fresh_store_url):
+    """An HJ 212 device at an air station also stores codes outside the AQI (temperature a01012, the
+    flow a00000): the status reads the six pollutants only (bench/attack.py found these answered 500)."""
+    from sqlalchemy import select
+
+    from ecowatch.store import make_engine, session_factory
+    from ecowatch.store.models import Measurement, Site
+
+    engine = make_engine(fresh_store_url)
+    try:
+        with session_factory(engine).begin() as session:
+            site_id = session.scalar(select(Site.id).where(Site.code == "BJ-CY-A1"))
+            for code, value in (("a01012", 12.5), ("a00000", 3.1)):
+                session.add(
+                    Measurement(
+                        site_id=site_id,
+                        interval="1h",
+                        time=dt.datetime(2016, 1, 3, 14, 0),
+                        pollutant=code,
+                        value=value,
+                        source="hj212",
+                    )
+                )
+    finally:
+        engine.dispose()
+    answer = fresh_client.get(
+        "/api/v1/sites/status?at=2016-01-03T23:00:00%2B08:00", headers=fresh_auth("chaoyang")
+    )
+    assert answer.status_code == 200, answer.text
+    air = next(site for site in answer.json()["sites"] if site["code"] == "BJ-CY-A1")
+    assert (air["aqi"], air["primary_pollutants"]) == (
+        91,
+        ["PM2.5"],
+    )  # as in test_site_status_of_an_air_station

@@ -28,6 +28,7 @@ from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
 from ecowatch.clock import BEIJING, BEIJING_OFFSET
 from ecowatch.shapes.labels import pollutant_label
+from ecowatch.shapes.measurements import POLLUTANTS
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
 from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
 from ecowatch.store.measurements import INVALID_FLAG, VALID_FLAGS, read_measurements
@@ -165,8 +166,13 @@ def _realtime(
     first_local = (first_utc + BEIJING_OFFSET).replace(tzinfo=None)
     last_local = (last_utc + BEIJING_OFFSET).replace(tzinfo=None)
     read_from = (first_local - dt.timedelta(hours=AQI_LOOKBACK_HOURS)).date()
+    # The AQI's six pollutants only: an air station may also carry an HJ 212 device's other codes.
     frame = read_measurements(
-        session=session, site_codes=[site.code], first_day=read_from, last_day=last_local.date()
+        session=session,
+        site_codes=[site.code],
+        first_day=read_from,
+        last_day=last_local.date(),
+        pollutants=POLLUTANTS,
     )
     cube = cube_from_measurements(frame, [station_of(site)], read_from, last_local.date())
     start = dt.datetime.combine(read_from, dt.time())
