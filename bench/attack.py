@@ -178,6 +178,7 @@ def prepare(folder: Path, args) -> tuple[str, dict]:
 
 def start_serve(env: dict, nofile: int, log_path: Path) -> tuple[subprocess.Popen, int, int]:
     """``ecowatch serve`` with its log written to ``log_path`` (kept, to read what went wrong)."""
+
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
