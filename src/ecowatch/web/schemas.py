@@ -126,24 +126,9 @@ class SiteStatus(SitePlace):
     primary_pollutants: list[str]
 
 
-class SitesStatus(BaseModel):
-    as_of: str | None
-    sites: list[SiteStatus]
-
-
 class PollutantSeries(BaseModel):
     unit: str
     points: list[tuple[str, float | None]]
-
-
-class SiteSeries(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    site: SiteStatus
-    from_: str | None = Field(alias="from")
-    to: str | None
-    pollutants: dict[str, PollutantSeries]
-    aqi: list[tuple[str, int | None]]
 
 
 class DeviceRead(BaseModel):

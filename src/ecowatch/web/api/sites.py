@@ -46,8 +46,6 @@ class MapSiteStatus(SiteStatus):
     )
 
 
-# The two map models repeat their schemas.py bases' fields rather than subclass them: a subclass
-# narrowing `sites` or `pollutants` would not be a SitesStatus or SiteSeries one could add any item to.
 class MapSitesStatus(BaseModel):
     as_of: str | None
     sites: list[MapSiteStatus]
