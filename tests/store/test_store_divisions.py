@@ -216,6 +216,6 @@ def test_downgrade_keeps_the_rows(db_url):
         with session_factory(engine)() as session:
             assert session.execute(text("SELECT count(*) FROM region")).scalar() == 3217
         migrate.upgrade(engine)
-        assert migrate.current(engine) == "0010"
+        assert migrate.current(engine) == migrate.head()
     finally:
         engine.dispose()

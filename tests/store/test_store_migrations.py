@@ -42,7 +42,7 @@ def tables(engine) -> set[str]:
 def test_upgrade_from_empty_to_head_creates_every_table(empty_engine):
     assert migrate.current(empty_engine) is None
     migrate.upgrade(empty_engine)
-    assert migrate.current(empty_engine) == migrate.head() == "0010"
+    assert migrate.current(empty_engine) == migrate.head() == "0012"
     assert tables(empty_engine) == TABLES | {"alembic_version"}
 
 
@@ -77,7 +77,7 @@ def test_upgrade_at_head_is_a_no_op(engine):
 
 def test_check_at_head_names_the_command_to_run(empty_engine):
     with pytest.raises(
-        StoreError, match=r"schema revision none \(empty\), not 0010: run `ecowatch db upgrade`"
+        StoreError, match=r"schema revision none \(empty\), not 0012: run `ecowatch db upgrade`"
     ):
         migrate.check_at_head(empty_engine)
 

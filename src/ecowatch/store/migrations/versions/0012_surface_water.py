@@ -1,0 +1,25 @@
+"""Surface water (issue 15): the section registry and its samples.
+
+Filled in by the surface-water store work; until then it changes nothing.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
