@@ -127,6 +127,11 @@ class Device:
         self.sock.close()
 
 
+def trusted_mns(gateway: Gateway) -> set[str]:
+    """The MNs whose credentials the gateway has accepted on an open connection."""
+    return {mn for connection in list(gateway.connections) for mn, _ in list(connection.trusted)}
+
+
 def wait_for(predicate, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

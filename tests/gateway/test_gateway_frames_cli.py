@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 
-from gateway_helpers import MN, PW, Device, register
+from gateway_helpers import MN, PW, Device, register, trusted_mns
 from typer.testing import CliRunner
 
 from ecowatch.cli import app
@@ -197,7 +198,14 @@ def test_run_devices_sends_real_time_data_of_each_edition_until_cancelled(sqlite
         task = asyncio.create_task(
             run_devices(host="127.0.0.1", port=gateway.port, devices=devices, interval_s=0.2, now=lambda: now)
         )
-        await asyncio.sleep(2.0)  # three Argon2 checks (one per device) come first
+        # Three Argon2 checks (one per device) come first; each device's first round is its CN 2011
+        # and CN 2061 together, accepted once its credentials are.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            trusted_mns(gateway.gateway) == {mn for mn, *_ in devices}
+            and gateway.gateway.stats.frames_kept >= 2 * len(devices)
+        ):
+            await asyncio.sleep(0.02)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
