@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import ecowatch.cases.models  # the tables of the cases join Base.metadata
 import ecowatch.sources.models  # noqa: F401  (the registry's tables join Base.metadata)
 from ecowatch.store import StoreError, migrate
 from ecowatch.store.models import Base
@@ -31,6 +32,16 @@ TABLES = {
     "outlet",
     "permit_limit",
     "store_identity",
+    # issue 16: closed-loop cases (migration 0011)
+    "case_batch",
+    "case_file",
+    "supervision_case",
+    "case_node",
+    "case_history",
+    "case_evidence",
+    "case_escalation",
+    "case_notification",
+    "case_visit",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from ecowatch.cases import models as _cases_models  # noqa: F401  (its tables join Base.metadata)
 from ecowatch.sources import models as _sources_models  # noqa: F401  (its tables join Base.metadata)
 from ecowatch.store.db import make_engine
 from ecowatch.store.errors import StoreError
