@@ -1,4 +1,5 @@
-"""Build ``src/ecowatch/web/data/city_seats.csv``: where the map puts a city (its seat), by GB/T 2260 code.
+"""Build ``src/ecowatch/web/data/city_seats.csv``: where the map puts a province or city (its seat), by GB/T
+2260 code.
 
 Usage (the tarball from ``npm pack echarts@4.9.0``, the same file whose ``map/json`` the map already
 vendors, sha256 ``d2bdf8af…e96c``; nothing else is fetched)::
@@ -8,7 +9,8 @@ vendors, sha256 ``d2bdf8af…e96c``; nothing else is fetched)::
 ECharts 4.9.0 (Apache-2.0) ships one outline per province (``package/map/json/province/*.json``)
 whose features are the province's cities, each with ``cp``: the point where ECharts writes the city's
 name, the seat of its government [lon, lat, degrees].  For the four municipalities the features are
-districts, so the municipality's own ``cp`` from ``china.json`` is used instead.  Each name is resolved
+districts, so the municipality's own ``cp`` from ``china.json`` is used instead; ``china.json`` also gives
+each province's ``cp`` (its capital), for a section whose city is not known.  Each name is resolved
 to its GB/T 2260 city code with :meth:`ecowatch.shapes.regions.DivisionList.resolve` within its
 province; names the 2020 list no longer has (cities since renamed or merged) are left out and counted
 on stderr.  The surface-water sections have no coordinates in the public data: the map places them
@@ -43,9 +45,11 @@ def build(path: str) -> tuple[list[tuple[str, str, float, float]], list[str]]:
     with tarfile.open(path) as archive:
         for feature in _json(archive, CHINA)["features"]:
             province, point = feature["properties"]["id"], feature["properties"]["cp"]
+            if province in divisions:
+                seats[province] = (province, "province", round(point[0], 6), round(point[1], 6))
             if province in MUNICIPALITIES:
                 city = MUNICIPALITIES[province]
-                seats[city] = (city, divisions[city].name, round(point[0], 6), round(point[1], 6))
+                seats[city] = (city, "city", round(point[0], 6), round(point[1], 6))
         names = sorted(m for m in archive.getnames() if m.startswith(PROVINCES) and m.endswith(".json"))
         for name in names:
             features = _json(archive, name)["features"]
@@ -58,18 +62,16 @@ def build(path: str) -> tuple[list[tuple[str, str, float, float]], list[str]]:
                     unresolved.append(f"{name.removeprefix(PROVINCES)}:{properties['name']}")
                     continue
                 lon, lat = properties["cp"]
-                seats[code] = (code, divisions[code].name, round(lon, 6), round(lat, 6))
+                seats[code] = (code, "city", round(lon, 6), round(lat, 6))
     return sorted(seats.values()), unresolved
 
 
 def main() -> None:
     rows, unresolved = build(sys.argv[1])
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(("code", "name", "lon", "lat"))
+    writer.writerow(("code", "level", "lon", "lat"))
     writer.writerows(rows)
-    print(
-        f"{len(rows)} city seats; not resolved ({len(unresolved)}): {' '.join(unresolved)}", file=sys.stderr
-    )
+    print(f"{len(rows)} seats; not resolved ({len(unresolved)}): {' '.join(unresolved)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
