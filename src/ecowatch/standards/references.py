@@ -32,6 +32,11 @@ BIBLIOGRAPHY: Mapping[str, str] = MappingProxyType(
         "State Environmental Protection Administration and AQSIQ, issued 2002-04-28, in force 2002-06-01.",
         "WATER-EVAL-2011": "地表水环境质量评价办法（试行） (Method for the evaluation of surface-water "
         "environmental quality, on trial), 环办〔2011〕22号. MEP General Office, 2011-03-09.",
+        "TLI-2001": "湖泊（水库）富营养化评价方法及分级技术规定 (Technical rule on the "
+        "evaluation and grading of lake and reservoir eutrophication), 中国环境监测总站 "
+        "总站生字〔2001〕090号; the trophic method of the 2011 surface-water evaluation method.",
+        "CWQI-2017": "城市地表水环境质量排名技术规定（试行） (Technical rule on ranking "
+        "cities by surface-water quality, on trial), 环办监测〔2017〕51号. MEP General Office, 2017.",
         "CHANGE-RANKING-2017": "城市环境空气质量变化程度排名方案 (Scheme for ranking cities by the change of "
         "ambient air quality). MEP General Office, 2017-02-12.",
     }
