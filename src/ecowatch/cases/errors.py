@@ -8,7 +8,12 @@ The error tree (httpx's pattern: the tree lives here)::
         │                      ("transition", "role", "scope", "reason", "evidence") and the message
         │                      says why, with the case, the action and the actor
         ├── LadderError        an escalation ladder that cannot be used (empty, steps out of order)
-        └── AuditError         an entry that cannot be put in the hash chain (a float, a naive time)
+        ├── AuditError         an entry that cannot be put in the hash chain (a float, a naive time)
+        ├── CaseInputError     a value the store refuses (``field`` names it; API: 422)
+        │   ├── UnknownCase    no case, batch or user by that name (API: 404)
+        │   ├── CaseConflict   the code is taken (API: 409)
+        │   └── CaseOutOfScope the case is outside what the user may see (API: 403)
+        └── CaseImportError    an import file with problems, each with its row and column; nothing imported
 
 A broken hash chain is not an exception: :func:`ecowatch.cases.audit.verify_chain` returns a result that
 names the first entry that no longer matches, so that a check of every chain can report them all.
@@ -22,11 +27,24 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from ecowatch.errors import EcowatchError
 
-__all__ = ["AuditError", "CaseError", "IllegalMove", "LadderError", "MoveRule"]
+__all__ = [
+    "AuditError",
+    "CaseConflict",
+    "CaseError",
+    "CaseImportError",
+    "CaseInputError",
+    "CaseOutOfScope",
+    "IllegalMove",
+    "ImportProblem",
+    "LadderError",
+    "MoveRule",
+    "UnknownCase",
+]
 
 #: The rules of the workflow that may refuse a move, checked in this order.
 MoveRule = Literal["actor", "transition", "role", "scope", "reason", "evidence", "time"]
@@ -61,3 +79,51 @@ class LadderError(CaseError, ValueError):
 
 class AuditError(CaseError, ValueError):
     """A history entry that cannot be hashed canonically; the message names the field and the reason."""
+
+
+class CaseInputError(CaseError):
+    """A value the cases store refuses; ``field`` names it (``region``, ``--evidence``...), or None."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class UnknownCase(CaseInputError):
+    """No case, batch or user by the name given."""
+
+
+class CaseConflict(CaseInputError):
+    """The case code is already taken."""
+
+
+class CaseOutOfScope(CaseInputError):
+    """The case is outside the region the user may see."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One problem of an import file: ``row`` (1-based, the header is row 1), ``column`` (its header,
+    with the Excel column letter) and the reason.
+
+    >>> str(ImportProblem(3, "整改时限 (H)", "'2026-13-01' is not a date"))
+    "row 3, column 整改时限 (H): '2026-13-01' is not a date"
+    """
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+class CaseImportError(CaseError):
+    """An import file with problems; ``problems`` lists every one found. Nothing was imported."""
+
+    def __init__(self, source: str, problems: list[ImportProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {source}, {problem}" for problem in self.problems)
+        super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}, nothing imported:\n{lines}")
