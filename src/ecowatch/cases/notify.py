@@ -1,0 +1,388 @@
+"""Telling people of escalation steps: in the platform, and by e-mail over SMTP when configured.
+
+Each escalation step the scheduler records (:func:`ecowatch.cases.service.escalate`) is told to the
+staff users whose region contains the case's region, at the levels the step concerns
+(:func:`levels_told`, decision C-notify in ``docs/decisions.md``):
+
+- :func:`record_notifications` is the service's ``on_steps_recorded`` hook: it adds one platform
+  notification per step and recipient *in the escalation's own transaction*, so a step is never
+  recorded without its notifications, nor notified without being recorded;
+- :func:`send_pending_emails` runs after that transaction has committed (an outbox): it sends each
+  notification not yet e-mailed to its recipient's address over SMTP (:class:`SmtpSettings`, from the
+  ``ECOWATCH_SMTP_*`` environment variables; no host, no e-mail), marks it sent, or counts the failed
+  attempt and its reason for a later run (:data:`RETRY_AFTER`). A relay that is down or refuses a
+  message never loses the notification in the platform and never stops the scheduler.
+
+The message (:func:`compose`) is Chinese first with English beside it: the case's code and title, the
+step (预警 warning, 通报 notice, 约谈 interview, 挂牌督办 listed, 移交问责 accountability), the node the
+ladder counts on, the days overdue, the due date and the case deadline, and the ladder's own text of
+the step [Issue16]_ [Wuhu2019]_ [Guangyuan2018]_.
+
+>>> import datetime as dt
+>>> notice = Notice(case="ZY-2026-017", title="化工园区废水直排", step="notice", node=1,
+...                 node_task="提交整改方案", due=dt.date(2026, 3, 31), days=16,
+...                 deadline=dt.date(2026, 6, 30), region="北京市朝阳区 (110105)",
+...                 lead_unit="朝阳区生态环境局")
+>>> notice.subject
+'【通报 notice】ZY-2026-017 逾期 16 天 / 16 days overdue：化工园区废水直排'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from types import MappingProxyType
+from typing import Literal
+
+from ecowatch.cases.escalation import StepKind
+from ecowatch.errors import InputError
+
+__all__ = [
+    "LEVELS",
+    "MAX_EMAIL_ATTEMPTS",
+    "RETRY_AFTER",
+    "SMTP_VARIABLES",
+    "STEP_LEVELS",
+    "STEP_NAMES",
+    "Mailer",
+    "Notice",
+    "SmtpSettings",
+    "compose",
+    "email_message",
+    "levels_told",
+    "retry_due",
+    "step_label",
+]
+
+log = logging.getLogger("ecowatch.cases.notify")
+
+#: The Chinese names of the default ladder's steps [Issue16]_; a batch's own steps keep their names.
+STEP_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        StepKind.warning: "预警",
+        StepKind.notice: "通报",
+        StepKind.interview: "约谈",
+        StepKind.listed: "挂牌督办",
+        StepKind.accountability: "移交问责",
+    }
+)
+
+#: The staff levels, from the lowest.
+LEVELS: tuple[str, ...] = ("county", "city", "province")
+
+#: The staff levels told of each step of the default ladder (decision C-notify): a warning and a notice
+#: concern the lead unit and the city that supervises it (the 周通报 names overdue units to them
+#: [Wuhu2019]_); an interview, listing and transfer for accountability are the province's acts on the
+#: lower levels' heads [Guangyuan2018]_ [Yueyang2018]_, so the province is told as well.
+STEP_LEVELS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        StepKind.warning: frozenset({"county", "city"}),
+        StepKind.notice: frozenset({"county", "city"}),
+        StepKind.interview: frozenset(LEVELS),
+        StepKind.listed: frozenset(LEVELS),
+        StepKind.accountability: frozenset(LEVELS),
+    }
+)
+
+
+def step_label(step: str) -> str:
+    """The step as people read it, Chinese first: ``"通报 notice"``; a batch's own step: its name."""
+    chinese = STEP_NAMES.get(step)
+    return f"{chinese} {step}" if chinese else step
+
+
+def levels_told(step: str, case_level: str) -> frozenset[str]:
+    """The staff levels told of ``step`` of a case whose region is at ``case_level``.
+
+    The step's levels (:data:`STEP_LEVELS`; every level for a step of a batch's own ladder, whose
+    meaning the platform cannot know), and always the case's own level: a case of a city or a
+    province has no county above it, and a step told to nobody would be no step at all.
+
+    >>> sorted(levels_told("warning", "county")), sorted(levels_told("warning", "province"))
+    (['city', 'county'], ['city', 'county', 'province'])
+    >>> sorted(levels_told("red-card", "county"))
+    ['city', 'county', 'province']
+    """
+    return STEP_LEVELS.get(step, frozenset(LEVELS)) | {case_level}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a notification says of one step of one case.
+
+    ``node`` is the node the ladder counts on (None: the case deadline) and ``node_task`` its
+    deliverable; ``due`` its due date; ``days`` whole Beijing days past it (negative before);
+    ``region`` the case's region as people read it (name and code); ``text`` the ladder's text of the
+    step, already filled in.
+    """
+
+    case: str
+    title: str
+    step: str
+    node: int | None
+    due: dt.date
+    days: int
+    deadline: dt.date
+    region: str = ""
+    lead_unit: str = ""
+    node_task: str = ""
+    text: str = ""
+
+    @property
+    def lateness(self) -> str:
+        """How late: ``"逾期 16 天 / 16 days overdue"``, ``"今日到期 / due today"`` or
+        ``"2 天后到期 / due in 2 days"``."""
+        if self.days > 0:
+            return f"逾期 {self.days} 天 / {self.days} day{'s' * (self.days != 1)} overdue"
+        if self.days == 0:
+            return "今日到期 / due today"
+        ahead = -self.days
+        return f"{ahead} 天后到期 / due in {ahead} day{'s' * (ahead != 1)}"
+
+    @property
+    def subject(self) -> str:
+        """The e-mail subject and the notification's title (one line)."""
+        title = self.title if len(self.title) <= 40 else self.title[:39] + "…"
+        return f"【{step_label(self.step)}】{self.case} {self.lateness}：{title}"
+
+    @property
+    def node_line(self) -> str:
+        if self.node is None:
+            return f"整改时限 case deadline {self.deadline.isoformat()}"
+        task = f" {self.node_task}" if self.node_task else ""
+        return f"节点 {self.node}{task} / node {self.node}, due {self.due.isoformat()}"
+
+    @property
+    def body(self) -> str:
+        """The message, Chinese first with English, one field a line."""
+        lines = [
+            self.subject,
+            "",
+            f"案件 Case: {self.case}",
+            f"问题 Title: {self.title}",
+            f"步骤 Step: {step_label(self.step)}",
+            f"节点 Node: {self.node_line}",
+            f"逾期天数 Days overdue: {max(self.days, 0)}",
+            f"到期日 Due: {self.due.isoformat()}",
+            f"整改时限 Deadline: {self.deadline.isoformat()}",
+        ]
+        if self.region:
+            lines.append(f"区域 Region: {self.region}")
+        if self.lead_unit:
+            lines.append(f"责任单位 Lead unit: {self.lead_unit}")
+        if self.text:
+            lines += ["", self.text]
+        lines += ["", "—— ecowatch 生态环境监管平台 / ecological-environment supervision platform"]
+        return "\n".join(lines) + "\n"
+
+
+def compose(notice: Notice) -> tuple[str, str]:
+    """The subject and body of ``notice`` (:attr:`Notice.subject`, :attr:`Notice.body`)."""
+    return notice.subject, notice.body
+
+
+# -- e-mail over SMTP ----------------------------------------------------------------------------
+
+#: The environment variables of :meth:`SmtpSettings.from_environment`.
+SMTP_VARIABLES: Mapping[str, str] = MappingProxyType(
+    {
+        "ECOWATCH_SMTP_HOST": "the relay's host name; unset or empty: no e-mail is sent",
+        "ECOWATCH_SMTP_PORT": "its port (default 587 with starttls, 465 with ssl, 25 with none)",
+        "ECOWATCH_SMTP_FROM": "the sender address (required with a host)",
+        "ECOWATCH_SMTP_SECURITY": "starttls (default), ssl (TLS from the first byte) or none",
+        "ECOWATCH_SMTP_USER": "the user to sign in as (optional; needs starttls or ssl)",
+        "ECOWATCH_SMTP_PASSWORD": "its password",
+        "ECOWATCH_SMTP_CAFILE": "a PEM file of the CAs to trust instead of the system's (optional)",
+    }
+)
+
+Security = Literal["starttls", "ssl", "none"]
+_DEFAULT_PORTS: Mapping[str, int] = MappingProxyType({"starttls": 587, "ssl": 465, "none": 25})
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """Where and how to send e-mail. ``security``: ``starttls`` (RFC 3207 on a plain connection),
+    ``ssl`` (implicit TLS, RFC 8314) or ``none`` (a relay on the same host or network); the relay's
+    certificate is checked against the system's CAs, or those of ``cafile``."""
+
+    host: str
+    sender: str
+    port: int = 587
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = None
+    cafile: str | None = None
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """The settings of the ``ECOWATCH_SMTP_*`` variables (:data:`SMTP_VARIABLES`); None when no host
+        is set. A bad value raises :class:`~ecowatch.errors.InputError` naming the variable.
+
+        >>> SmtpSettings.from_environment({"ECOWATCH_SMTP_HOST": "mail.example.cn"})
+        Traceback (most recent call last):
+        ...
+        ecowatch.errors.InputError: field ECOWATCH_SMTP_FROM: the sender address is required with a host
+        >>> SmtpSettings.from_environment({"ECOWATCH_SMTP_HOST": "mail.example.cn",
+        ...     "ECOWATCH_SMTP_FROM": "ecowatch@example.cn", "ECOWATCH_SMTP_SECURITY": "ssl"}).port
+        465
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            return env.get(f"ECOWATCH_SMTP_{name}", "").strip()
+
+        host = get("HOST")
+        if not host:
+            return None
+        security = get("SECURITY").lower() or "starttls"
+        if security not in _DEFAULT_PORTS:
+            raise InputError(
+                f"{security!r} is not one of starttls, ssl, none", field="ECOWATCH_SMTP_SECURITY"
+            )
+        port_text = get("PORT")
+        if port_text:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise InputError(f"{port_text!r} is not a port (1 to 65535)", field="ECOWATCH_SMTP_PORT")
+            port = int(port_text)
+        else:
+            port = _DEFAULT_PORTS[security]
+        sender = get("FROM")
+        if not sender:
+            raise InputError("the sender address is required with a host", field="ECOWATCH_SMTP_FROM")
+        if "@" not in sender:
+            raise InputError(f"{sender!r} is not an e-mail address", field="ECOWATCH_SMTP_FROM")
+        username = get("USER") or None
+        password = env.get("ECOWATCH_SMTP_PASSWORD") or None  # spaces may be part of a password
+        if username and security == "none":
+            raise InputError(
+                "signing in needs ECOWATCH_SMTP_SECURITY starttls or ssl: the password would cross the "
+                "network in clear",
+                field="ECOWATCH_SMTP_USER",
+            )
+        if username and password is None:
+            raise InputError("a user needs its password", field="ECOWATCH_SMTP_PASSWORD")
+        cafile = get("CAFILE") or None
+        if cafile and not os.path.isfile(cafile):
+            raise InputError(f"no such file {cafile!r}", field="ECOWATCH_SMTP_CAFILE")
+        return cls(
+            host=host,
+            sender=sender,
+            port=port,
+            security=security,  # type: ignore[arg-type]  # checked against _DEFAULT_PORTS above
+            username=username,
+            password=password,
+            cafile=cafile,
+        )
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS context checking the relay's certificate and name."""
+        return ssl.create_default_context(cafile=self.cafile)
+
+
+def email_message(
+    settings: SmtpSettings, *, to: str, subject: str, body: str, at: dt.datetime, key: str
+) -> EmailMessage:
+    """One plain-text UTF-8 message of ``settings.sender`` to ``to``.
+
+    ``key`` makes its Message-ID (the same notification sent again keeps it, so a mail system can drop
+    a copy); ``Auto-Submitted: auto-generated`` (RFC 3834) keeps out-of-office replies away.
+    """
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(at)
+    domain = settings.sender.rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(idstring=key, domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, charset="utf-8")
+    return message
+
+
+class Mailer:
+    """One connection to the relay, signed in when a user is set; a context manager.
+
+    >>> settings = SmtpSettings(host="127.0.0.1", sender="ecowatch@example.cn", port=1, security="none")
+    >>> with Mailer(settings) as mailer:  # nothing listens on port 1
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    ConnectionRefusedError: [Errno 111] Connection refused
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        s = self.settings
+        smtp: smtplib.SMTP
+        if s.security == "ssl":
+            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=s.tls_context())
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
+        try:
+            smtp.ehlo()
+            if s.security == "starttls":
+                smtp.starttls(context=s.tls_context())
+                smtp.ehlo()
+            if s.username:
+                smtp.login(s.username, s.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return self
+
+    def send(self, message: EmailMessage) -> None:
+        """Send ``message``; :class:`smtplib.SMTPException` or :class:`OSError` when the relay refuses it
+        or the connection fails (``SMTPRecipientsRefused`` when it refuses the recipient)."""
+        if self._smtp is None:
+            raise RuntimeError("Mailer.send outside its with block")
+        self._smtp.send_message(message)
+
+    def __exit__(self, *exc_info: object) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+# -- retries ---------------------------------------------------------------------------------------
+
+#: Attempts at e-mailing one notification before giving up on it (it stays in the platform).
+MAX_EMAIL_ATTEMPTS = 8
+
+#: The wait after the n-th failed attempt (n = 1, 2, ...) before the next: doubling from 5 minutes,
+#: so the 8 attempts span about 10 hours, a relay's night-long outage included.
+RETRY_AFTER: Sequence[dt.timedelta] = tuple(dt.timedelta(minutes=5 * 2**n) for n in range(MAX_EMAIL_ATTEMPTS))
+
+
+def retry_due(attempts: int, last_attempt: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a notification whose e-mail failed ``attempts`` times, last at ``last_attempt``, is to be
+    tried again at ``now``.
+
+    >>> at = dt.datetime(2026, 5, 1, 0, 5, tzinfo=dt.UTC)
+    >>> retry_due(0, None, at), retry_due(1, at, at + dt.timedelta(minutes=4))
+    (True, False)
+    >>> later = at + dt.timedelta(minutes=10)
+    >>> retry_due(2, at, later), retry_due(MAX_EMAIL_ATTEMPTS, at, later + dt.timedelta(days=9))
+    (True, False)
+    """
+    if attempts <= 0 or last_attempt is None:
+        return attempts < MAX_EMAIL_ATTEMPTS
+    if attempts >= MAX_EMAIL_ATTEMPTS:
+        return False
+    return now - last_attempt >= RETRY_AFTER[attempts - 1]
