@@ -12,6 +12,7 @@ import ecowatch.sources.models  # noqa: F401  (the registry's tables join Base.m
 from ecowatch.store import StoreError, migrate
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
+from ecowatch.water import models as _water_models  # noqa: F401  (its tables join Base.metadata)
 
 TABLES = {
     "region",
@@ -42,6 +43,9 @@ TABLES = {
     "case_escalation",
     "case_notification",
     "case_visit",
+    # issue 15: surface water (migration 0012)
+    "water_section",
+    "water_sample",
 }
 
 

@@ -12,6 +12,7 @@ from ecowatch.store.db import make_engine
 from ecowatch.store.errors import StoreError
 from ecowatch.store.models import Base
 from ecowatch.store.partitions import is_partition_name
+from ecowatch.water import models as _water_models  # noqa: F401  (its tables join Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata
