@@ -8,7 +8,7 @@
             ├─< case_history     (seq: at, user, action, from, to, reason, hash, previous hash)
             │     └─< case_evidence (position: file name, sha256) >── case_file (sha256: size, bytes)
             ├─< case_escalation  (node, step: once per case + node + step)
-            │     └─< case_notification (recipient user or region; created, read, e-mailed)
+            │     └─< case_notification (to a user: created, read, e-mailed: the outbox)
             └─< case_visit       (petition follow-up visits: finding, satisfied)
 
 ``case`` is an SQL keyword, hence ``supervision_case``.  What the lists and statistics filter on is
@@ -21,6 +21,8 @@ change and escalation, so the overdue list and a batch's statistics are index ra
 - ``escalation``/``escalation_rank``: the highest step recorded for the case (rank in its ladder);
 - ``history_count``/``history_head``: the number of history entries and the hash of the last one,
   which anchors the tail of the chain (decision C-anchor).
+
+``user_account.email`` (migration 0011) is where notifications are e-mailed.
 
 Node number 0 in ``case_escalation.node`` stands for the case deadline (the ladder counts on it when
 the case has no open node): a NULL would make the unique key (case, node, step) not unique.
@@ -144,6 +146,8 @@ class Case(Base):
         # A batch's statistics and its overdue list.
         Index("ix_supervision_case_batch_state_next_due", "batch", "state", "next_due"),
         Index("ix_supervision_case_region_state", "region_id", "state"),
+        # A batch's cases by highest escalation step.
+        Index("ix_supervision_case_batch_escalation", "batch", "escalation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -301,35 +305,36 @@ class CaseEscalation(Base):
 
 
 class CaseNotification(Base):
-    """A notification of an escalation step, to a user or to the staff of a region (filled by the
-    notification hook of :func:`ecowatch.cases.service.escalate`)."""
+    """A notification of an escalation step to a user: shown in the platform (``read_at``) and sent by
+    e-mail from this outbox after the transaction commits (``emailed_at``, attempts and last error).
+    Written by the notification hook of :func:`ecowatch.cases.service.escalate`."""
 
     __tablename__ = "case_notification"
     __table_args__ = (
-        CheckConstraint(
-            "recipient_user_id IS NOT NULL OR recipient_region_id IS NOT NULL", name="has_recipient"
-        ),
-        Index("ix_case_notification_recipient_user_id_read_at", "recipient_user_id", "read_at"),
-        Index("ix_case_notification_recipient_region_id_read_at", "recipient_region_id", "read_at"),
+        CheckConstraint("email_attempts >= 0", name="email_attempts_not_negative"),
+        Index("ix_case_notification_user_id_read_at", "user_id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     case_id: Mapped[int] = mapped_column(ForeignKey("supervision_case.id", ondelete="CASCADE"), index=True)
     escalation_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_escalation.id", ondelete="CASCADE"), index=True
     )
     step: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text, default="")
-    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    recipient_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    #: The node's number within the case; null: the case deadline.
+    node: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
-    emailed_at: Mapped[dt.datetime | None]
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    email_error: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship()
     escalation: Mapped[CaseEscalation | None] = relationship()
-    recipient_user: Mapped[User | None] = relationship()
-    recipient_region: Mapped[Region | None] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class CaseVisit(Base):

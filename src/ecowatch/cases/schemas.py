@@ -114,7 +114,9 @@ class BatchStats(_Out):
     overdue: int
     closing_rate_pct: float | None = Field(description="closed / total × 100, 1 decimal, half up")
     by_state: dict[str, int]
-    by_escalation: dict[str, int] = Field(description="Cases that reached each step of the ladder")
+    by_escalation: dict[str, int] = Field(
+        description="Cases by the highest escalation step recorded for them (every step of the ladder)"
+    )
 
 
 class GroupStats(BatchStats):

@@ -655,8 +655,9 @@ class RecordedStep:
         return StepRead(case=self.case, node=self.node, step=self.step, days_overdue=self.days_overdue)
 
 
-#: ``hook(session, steps)``: called by :func:`escalate` with the steps it recorded, in its transaction.
-StepHook = Callable[[Session, Sequence[RecordedStep]], None]
+#: ``hook(session, steps, now)``: called by :func:`escalate` with the steps it recorded (flushed: their
+#: ``escalation_id`` is set), inside its transaction, so what the hook writes commits with them.
+StepHook = Callable[[Session, Sequence[RecordedStep], dt.datetime], None]
 #: The hooks every escalation run calls (the notifications register theirs here).
 STEP_HOOKS: list[StepHook] = []
 
@@ -730,7 +731,7 @@ def escalate(
             recorded.append(item)
     if not dry_run and recorded:
         for hook in [*STEP_HOOKS, *([on_steps_recorded] if on_steps_recorded else [])]:
-            hook(session, recorded)
+            hook(session, recorded, now)
     return recorded
 
 
@@ -760,10 +761,9 @@ def _stats_by(
         overdue[key] = count
     reached: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(steps, 0))
     for key, step, count in session.execute(
-        select(group, CaseEscalation.step, func.count(func.distinct(CaseEscalation.case_id)))
-        .join(Case, Case.id == CaseEscalation.case_id)
-        .where(where)
-        .group_by(group, CaseEscalation.step)
+        select(group, Case.escalation, func.count())
+        .where(where, Case.escalation.is_not(None))
+        .group_by(group, Case.escalation)
     ):
         reached[key][step] = count
     out: dict[Any, BatchStats] = {}

@@ -417,6 +417,8 @@ class User(Base):
     #: Raised when the user is disabled: tokens carry it (``store.users.password_fingerprint``), so
     #: those issued before stay revoked once the user is enabled again (migration 0008).
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Where notifications are e-mailed (issue 16; migration 0011); null: not by e-mail.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     region: Mapped[Region | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()

@@ -1,5 +1,6 @@
 """Closed-loop supervision cases (issue 16): batches, cases, nodes, history (hash-chained), evidence
-files, escalation steps, notifications and follow-up visits (:mod:`ecowatch.cases.models`).
+files, escalation steps, notifications and follow-up visits (:mod:`ecowatch.cases.models`), and
+``user_account.email`` (where notifications are e-mailed).
 
 Indexes serve the lists that must stay fast with 100,000 cases and 1,000,000 history entries: the
 overdue list (``state, next_due``), a batch's statistics and overdue list (``batch, state,
@@ -121,6 +122,9 @@ def upgrade() -> None:
         op.f("ix_supervision_case_duplicate_of_id"), "supervision_case", ["duplicate_of_id"], unique=False
     )
     op.create_index(
+        "ix_supervision_case_batch_escalation", "supervision_case", ["batch", "escalation"], unique=False
+    )
+    op.create_index(
         "ix_supervision_case_region_state", "supervision_case", ["region_id", "state"], unique=False
     )
     op.create_index(
@@ -234,18 +238,20 @@ def upgrade() -> None:
     op.create_table(
         "case_notification",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("escalation_id", sa.Integer(), nullable=True),
         sa.Column("step", sa.String(length=32), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("recipient_user_id", sa.Integer(), nullable=True),
-        sa.Column("recipient_region_id", sa.Integer(), nullable=True),
+        sa.Column("node", sa.Integer(), nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("email_attempts", sa.Integer(), nullable=False),
+        sa.Column("email_error", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "recipient_user_id IS NOT NULL OR recipient_region_id IS NOT NULL",
-            name=op.f("ck_case_notification_has_recipient"),
+            "email_attempts >= 0", name=op.f("ck_case_notification_email_attempts_not_negative")
         ),
         sa.ForeignKeyConstraint(
             ["case_id"],
@@ -260,36 +266,30 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["recipient_region_id"],
-            ["region.id"],
-            name=op.f("fk_case_notification_recipient_region_id_region"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["recipient_user_id"],
+            ["user_id"],
             ["user_account.id"],
-            name=op.f("fk_case_notification_recipient_user_id_user_account"),
+            name=op.f("fk_case_notification_user_id_user_account"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notification")),
     )
     op.create_index(op.f("ix_case_notification_case_id"), "case_notification", ["case_id"], unique=False)
     op.create_index(
+        op.f("ix_case_notification_emailed_at"), "case_notification", ["emailed_at"], unique=False
+    )
+    op.create_index(
         op.f("ix_case_notification_escalation_id"), "case_notification", ["escalation_id"], unique=False
     )
     op.create_index(
-        "ix_case_notification_recipient_region_id_read_at",
-        "case_notification",
-        ["recipient_region_id", "read_at"],
-        unique=False,
+        "ix_case_notification_user_id_read_at", "case_notification", ["user_id", "read_at"], unique=False
     )
-    op.create_index(
-        "ix_case_notification_recipient_user_id_read_at",
-        "case_notification",
-        ["recipient_user_id", "read_at"],
-        unique=False,
-    )
+    # Where notifications are e-mailed (nullable: not every user gets e-mail).
+    # Not in batch mode: SQLite adds and drops a plain column in place, and a batch copy of the table
+    # would lose its expression index uq_user_account_username_lower (migration 0008).
+    op.add_column("user_account", sa.Column("email", sa.String(254), nullable=True))
 
 
 def downgrade() -> None:
     for table in reversed(TABLES):
         op.drop_table(table)
+    op.drop_column("user_account", "email")
