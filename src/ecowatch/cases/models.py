@@ -330,6 +330,8 @@ class CaseNotification(Base):
     read_at: Mapped[dt.datetime | None]
     emailed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the last e-mail attempt failed (the outbox waits before it tries again).
+    email_tried_at: Mapped[dt.datetime | None]
     email_error: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship()

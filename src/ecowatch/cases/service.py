@@ -87,6 +87,8 @@ __all__ = [
     "add_cases",
     "batch_stats",
     "beijing",
+    "check_batch",
+    "check_kind",
     "complete_node",
     "escalate",
     "get_case",
@@ -255,6 +257,24 @@ def _next_due(case: Case) -> dt.date:
     return counted_on(case)[1]
 
 
+def check_batch(batch: str) -> str:
+    """A batch code: stripped, 1 to 64 printable characters."""
+    text = batch.strip()
+    if not text or len(text) > 64 or not text.isprintable():
+        raise CaseInputError(f"batch {batch!r}: 1 to 64 printable characters", field="batch")
+    return text
+
+
+def check_kind(kind: CaseKind | str) -> CaseKind:
+    """A :class:`~ecowatch.cases.models.CaseKind`, or CaseInputError naming the kinds."""
+    try:
+        return CaseKind(kind)
+    except ValueError:
+        raise CaseInputError(
+            f"kind {kind!r} is not one of {', '.join(k.value for k in CaseKind)}", field="kind"
+        ) from None
+
+
 def add_cases(
     *,
     session: Session,
@@ -271,15 +291,8 @@ def add_cases(
     and must be accepted within :data:`PETITION_ACCEPT_DAYS`.
     """
     now = _utc(_aware(now))
-    batch = batch.strip()
-    if not batch or len(batch) > 64:
-        raise CaseInputError(f"batch {batch!r}: 1 to 64 characters", field="batch")
-    try:
-        kind = CaseKind(kind)
-    except ValueError:
-        raise CaseInputError(
-            f"kind {kind!r} is not one of {', '.join(k.value for k in CaseKind)}", field="kind"
-        ) from None
+    batch = check_batch(batch)
+    kind = check_kind(kind)
     codes = [c.code for c in cases]
     repeated = sorted(code for code, n in Counter(codes).items() if n > 1)
     if repeated:
@@ -361,8 +374,11 @@ def _list_query(
     overdue: bool,
     today: dt.date,
     scope: Scope | None,
+    kind: str | None = None,
 ) -> Select[Any]:
     query = select(Case.id).where(_scope_filter(scope))
+    if kind is not None:
+        query = query.where(Case.kind == check_kind(kind).value)
     if batch is not None:
         query = query.where(Case.batch == batch)
     if region is not None:
@@ -391,11 +407,19 @@ def list_cases(
     scope: Scope | None = None,
     limit: int | None = None,
     offset: int = 0,
+    kind: str | None = None,
 ) -> CasePage:
     """The cases that match, by code (overdue ones: most overdue first), paged; ``limit`` None: all."""
     today = _today(now)
     ids = _list_query(
-        session, batch=batch, region=region, state=state, overdue=overdue, today=today, scope=scope
+        session,
+        batch=batch,
+        region=region,
+        state=state,
+        overdue=overdue,
+        today=today,
+        scope=scope,
+        kind=kind,
     ).subquery()
     total = session.scalar(select(func.count()).select_from(ids)) or 0
     query = (
@@ -433,10 +457,18 @@ def overdue_cases(
     scope: Scope | None = None,
     limit: int | None = None,
     offset: int = 0,
+    kind: str | None = None,
 ) -> CasePage:
     """The overdue list: open cases past the date their ladder counts on, most overdue first."""
     return list_cases(
-        session=session, now=now, batch=batch, overdue=True, scope=scope, limit=limit, offset=offset
+        session=session,
+        now=now,
+        batch=batch,
+        overdue=True,
+        scope=scope,
+        limit=limit,
+        offset=offset,
+        kind=kind,
     )
 
 

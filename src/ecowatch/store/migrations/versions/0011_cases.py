@@ -249,6 +249,7 @@ def upgrade() -> None:
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("email_attempts", sa.Integer(), nullable=False),
+        sa.Column("email_tried_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("email_error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "email_attempts >= 0", name=op.f("ck_case_notification_email_attempts_not_negative")
