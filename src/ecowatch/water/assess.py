@@ -23,7 +23,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from ecowatch.standards import (
@@ -34,7 +33,7 @@ from ecowatch.standards import (
     WaterIndicator,
     water_class,
 )
-from ecowatch.standards.rounding import SNAP_SCALE, snap_to_int
+from ecowatch.standards.rounding import SNAP_SCALE
 from ecowatch.standards.water import Value
 from ecowatch.standards.water_cwqi import CwqiResult, city_cwqi, cwqi_rank, section_cwqi
 from ecowatch.standards.water_levels import GroupLevel, SectionPeriod, group_level, level_of_class
@@ -202,37 +201,32 @@ def _parameters(frame: pl.DataFrame) -> list[str]:
 
 
 def _means_frame(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
-    """Per section: for each parameter the exact sum (units of ½·10⁻⁶), count, below-count and largest
-    detection limit; and the records with a value."""
+    """Per section, one polars ``group_by``: for each parameter the exact sum (units of ½·10⁻⁶), the count,
+    the count below detection and the largest detection limit; the records with a value; and the
+    section's attributes (the first given).
+
+    Values are snapped as :func:`~ecowatch.standards.rounding.snap_to_int` does (× 10⁶, half to even).
+    """
     exprs: list[pl.Expr] = []
-    columns: dict[str, Any] = {"section": frame["section"]}
+    any_value = pl.lit(False)
     for name in parameters:
-        values = frame[name].cast(pl.Float64).to_numpy()
-        present = ~np.isnan(values)
-        below_col = f"{name}_below"
+        value = pl.col(name).cast(pl.Float64)
+        present = value.is_not_null() & value.is_not_nan()
         below = (
-            frame[below_col].fill_null(False).to_numpy().astype(bool)
-            if below_col in frame.columns
-            else np.zeros(frame.height, dtype=bool)
+            pl.col(f"{name}_below").fill_null(False) if f"{name}_below" in frame.columns else pl.lit(False)
         )
-        snapped = snap_to_int(values)
-        # doubled units so that half a detection limit stays an integer
-        columns[f"{name}__s"] = np.where(present, np.where(below, snapped, 2 * snapped), 0)
-        columns[f"{name}__n"] = present.astype(np.int32)
-        columns[f"{name}__b"] = (present & below).astype(np.int32)
-        columns[f"{name}__dl"] = np.where(present & below, snapped, 0)
+        snapped = (value * SNAP_SCALE).round(0, mode="half_to_even").cast(pl.Int64, strict=False)
+        # doubled units, so that half a detection limit stays an integer
+        doubled = pl.when(below).then(snapped).otherwise(2 * snapped)
         exprs += [
-            pl.col(f"{name}__s").sum(),
-            pl.col(f"{name}__n").sum(),
-            pl.col(f"{name}__b").sum(),
-            pl.col(f"{name}__dl").max(),
+            pl.when(present).then(doubled).otherwise(0).sum().alias(f"{name}__s"),
+            present.sum().alias(f"{name}__n"),
+            (present & below).sum().alias(f"{name}__b"),
+            pl.when(present & below).then(snapped).max().alias(f"{name}__dl"),
         ]
-    any_value = np.zeros(frame.height, dtype=bool)
-    for name in parameters:
-        any_value |= columns[f"{name}__n"].astype(bool)
-    columns["__any"] = any_value.astype(np.int32)
-    work = pl.DataFrame(columns)
-    return work.group_by("section").agg(*exprs, pl.col("__any").sum().alias("samples"))
+        any_value = any_value | present
+    attributes = [pl.col(c).drop_nulls().first().alias(c) for c in _ATTRIBUTES if c in frame.columns]
+    return frame.group_by("section").agg(*exprs, any_value.sum().alias("samples"), *attributes)
 
 
 def _section_means(row: Mapping[str, Any], parameters: Sequence[str]) -> dict[str, Value]:
@@ -264,15 +258,6 @@ def _trophic(means: Mapping[str, Value]) -> TrophicResult | None:
     return trophic_level_index(values)
 
 
-def _attributes(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    present = [c for c in _ATTRIBUTES if c in frame.columns]
-    firsts = frame.group_by("section").agg(pl.col(c).drop_nulls().first() for c in present)
-    out: dict[str, dict[str, Any]] = {}
-    for row in firsts.iter_rows(named=True):
-        out[str(row["section"])] = {c: (None if row.get(c) is None else str(row[c])) for c in _ATTRIBUTES}
-    return out
-
-
 def assess_water(samples: pl.DataFrame, first: dt.date, last: dt.date) -> WaterAssessment:
     """Assess every section of ``samples`` over ``first`` .. ``last`` (inclusive, Beijing days).
 
@@ -294,13 +279,12 @@ def assess_water(samples: pl.DataFrame, first: dt.date, last: dt.date) -> WaterA
     sections: list[SectionAssessment] = []
     unclassified: list[str] = []
     if frame.height and parameters:
-        attributes = _attributes(frame)
         sums = _means_frame(frame, parameters)
         for row in sums.iter_rows(named=True):
             key = str(row["section"])
             if not row["samples"]:
                 continue
-            attrs = attributes[key]
+            attrs = {c: (None if row.get(c) is None else str(row[c])) for c in _ATTRIBUTES}
             waterbody = Waterbody(attrs["waterbody"]) if attrs["waterbody"] else Waterbody.RIVER
             raw = _section_means(row, parameters)
             means = {WaterIndicator(name): value for name, value in raw.items() if name in _INDICATORS}
