@@ -41,23 +41,39 @@ from email.utils import format_datetime, make_msgid
 from types import MappingProxyType
 from typing import Literal
 
-from ecowatch.cases.escalation import StepKind
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from ecowatch.cases.errors import CaseInputError
+from ecowatch.cases.escalation import StepKind, beijing_days_past
+from ecowatch.cases.models import Case, CaseNotification
+from ecowatch.cases.service import RecordedStep, escalate
 from ecowatch.errors import InputError
+from ecowatch.store.models import Region, User
+from ecowatch.store.sites import region_ancestors
 
 __all__ = [
+    "EMAIL_BATCH",
     "LEVELS",
+    "MAX_EMAIL_AGE",
     "MAX_EMAIL_ATTEMPTS",
     "RETRY_AFTER",
     "SMTP_VARIABLES",
     "STEP_LEVELS",
     "STEP_NAMES",
+    "EmailRun",
     "Mailer",
     "Notice",
     "SmtpSettings",
     "compose",
     "email_message",
+    "escalate_and_notify",
     "levels_told",
+    "notice_of",
+    "recipients",
+    "record_notifications",
     "retry_due",
+    "send_pending_emails",
     "step_label",
 ]
 
@@ -365,24 +381,271 @@ class Mailer:
 #: Attempts at e-mailing one notification before giving up on it (it stays in the platform).
 MAX_EMAIL_ATTEMPTS = 8
 
-#: The wait after the n-th failed attempt (n = 1, 2, ...) before the next: doubling from 5 minutes,
-#: so the 8 attempts span about 10 hours, a relay's night-long outage included.
-RETRY_AFTER: Sequence[dt.timedelta] = tuple(dt.timedelta(minutes=5 * 2**n) for n in range(MAX_EMAIL_ATTEMPTS))
+#: The waits between attempts, doubling from 5 minutes: attempt n + 1 is due once the first n waits
+#: have passed since the notification was made (5 min, 15 min, 35 min, ... 10 h 35 min), so the 8
+#: attempts see out a relay's night-long outage, without a column for the time of the last attempt.
+RETRY_AFTER: Sequence[dt.timedelta] = tuple(
+    dt.timedelta(minutes=5 * 2**n) for n in range(MAX_EMAIL_ATTEMPTS - 1)
+)
 
 
-def retry_due(attempts: int, last_attempt: dt.datetime | None, now: dt.datetime) -> bool:
-    """Whether a notification whose e-mail failed ``attempts`` times, last at ``last_attempt``, is to be
-    tried again at ``now``.
+def retry_due(attempts: int, created: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a notification made at ``created`` whose e-mail failed ``attempts`` times is to be tried
+    (again) at ``now``: attempt n + 1 is due ``RETRY_AFTER[0] + ... + RETRY_AFTER[n - 1]`` after
+    ``created``; none after :data:`MAX_EMAIL_ATTEMPTS`.
 
     >>> at = dt.datetime(2026, 5, 1, 0, 5, tzinfo=dt.UTC)
-    >>> retry_due(0, None, at), retry_due(1, at, at + dt.timedelta(minutes=4))
+    >>> retry_due(0, at, at), retry_due(1, at, at + dt.timedelta(minutes=4))
     (True, False)
-    >>> later = at + dt.timedelta(minutes=10)
-    >>> retry_due(2, at, later), retry_due(MAX_EMAIL_ATTEMPTS, at, later + dt.timedelta(days=9))
+    >>> retry_due(2, at, at + dt.timedelta(minutes=15)), retry_due(8, at, at + dt.timedelta(days=2))
     (True, False)
     """
-    if attempts <= 0 or last_attempt is None:
-        return attempts < MAX_EMAIL_ATTEMPTS
     if attempts >= MAX_EMAIL_ATTEMPTS:
         return False
-    return now - last_attempt >= RETRY_AFTER[attempts - 1]
+    return now - created >= sum(RETRY_AFTER[:attempts], dt.timedelta())
+
+
+# -- the store: notifications in the platform, and the e-mail outbox -----------------------------------
+
+#: Notifications older than this are not e-mailed any more (they stay in the platform): a relay set up
+#: long after, or back after a long outage, must not send a flood of stale steps.
+MAX_EMAIL_AGE = dt.timedelta(days=3)
+#: Notifications e-mailed in one run of the outbox at most (the rest wait for the next run).
+EMAIL_BATCH = 500
+
+
+def recipients(*, session: Session, region: Region, step: str) -> list[User]:
+    """The active staff users told of ``step`` of a case of ``region``: those whose region is
+    ``region`` or above it, at the levels :func:`levels_told` gives, by user name."""
+    levels = levels_told(step, region.level)
+    chain = [region, *region_ancestors(session=session, region=region)]
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.role.in_(sorted(levels)),
+                User.region_id.in_([r.id for r in chain]),
+            )
+            .order_by(User.username)
+        )
+    )
+
+
+def notice_of(case: Case, step: RecordedStep) -> Notice:
+    """The :class:`Notice` of ``step`` of ``case``."""
+    node = next((n for n in case.nodes if n.seq == step.node), None)
+    return Notice(
+        case=case.code,
+        title=case.title,
+        step=step.step,
+        node=step.node,
+        node_task=node.task if node is not None else "",
+        due=step.due,
+        days=beijing_days_past(step.due, step.at),
+        deadline=case.deadline,
+        region=f"{case.region.name} ({case.region.code})",
+        lead_unit=case.lead_unit,
+        text=step.text,
+    )
+
+
+def record_notifications(session: Session, steps: Sequence[RecordedStep], now: dt.datetime) -> None:
+    """The ``on_steps_recorded`` hook of :func:`ecowatch.cases.service.escalate`: one notification per
+    step and recipient (:func:`recipients`), added to ``session`` in the escalation's transaction.
+
+    Steps of a dry run (no ``escalation_id``) are refused: a notification tells of a step recorded.
+    ``now`` is the run's time, the notifications' ``created_at``.
+    """
+    if any(step.escalation_id is None for step in steps):
+        raise CaseInputError("notifications: a step not recorded (a dry run) is not notified", field="steps")
+    cases = {
+        case.id: case
+        for case in session.scalars(
+            select(Case)
+            .where(Case.id.in_(sorted({step.case_id for step in steps})))
+            .options(selectinload(Case.nodes), selectinload(Case.region))
+        )
+    }
+    created = now.astimezone(dt.UTC)  # SQLite keeps a time's wall clock, not its offset: UTC throughout
+    told: dict[tuple[int, frozenset[str]], list[User]] = {}
+    added: list[CaseNotification] = []
+    for step in steps:
+        case = cases[step.case_id]
+        key = (case.region_id, levels_told(step.step, case.region.level))
+        if key not in told:
+            told[key] = recipients(session=session, region=case.region, step=step.step)
+        notice = notice_of(case, step)
+        for user in told[key]:
+            added.append(
+                CaseNotification(
+                    user_id=user.id,
+                    case_id=case.id,
+                    escalation_id=step.escalation_id,
+                    step=step.step,
+                    node=step.node,
+                    title=notice.subject,
+                    body=notice.body,
+                    created_at=created,
+                    email_attempts=0,
+                )
+            )
+        if not told[key]:
+            log.warning(
+                "case %s, step %s: no staff user to tell in %s", case.code, step.step, case.region.code
+            )
+    session.add_all(added)
+    session.flush()
+
+
+def escalate_and_notify(*, session: Session, now: dt.datetime) -> list[RecordedStep]:
+    """:func:`ecowatch.cases.service.escalate` with the notifications recorded in the same transaction
+    (what the scheduler, ``ecowatch cases escalate`` and the API's escalation run call); the e-mail
+    follows from the outbox (:func:`send_pending_emails`) once the caller has committed."""
+    return escalate(session=session, now=now, on_steps_recorded=record_notifications)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRun:
+    """What a run of the outbox did: messages sent, attempts failed (to be retried or given up),
+    notifications left for a later run, and the first failure's reason (None when all went)."""
+
+    sent: int = 0
+    failed: int = 0
+    left: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    id: int
+    to: str
+    subject: str
+    body: str
+    created_at: dt.datetime
+
+
+def _pending(session: Session, now: dt.datetime) -> tuple[list[_Outgoing], int]:
+    """The notifications to e-mail now (oldest first, at most :data:`EMAIL_BATCH`), and how many more
+    wait."""
+    since = now - MAX_EMAIL_AGE
+    rows = session.execute(
+        select(
+            CaseNotification.id,
+            User.email,
+            CaseNotification.title,
+            CaseNotification.body,
+            CaseNotification.created_at,
+            CaseNotification.email_attempts,
+        )
+        .join(User, User.id == CaseNotification.user_id)
+        .where(
+            CaseNotification.emailed_at.is_(None),
+            CaseNotification.email_attempts < MAX_EMAIL_ATTEMPTS,
+            CaseNotification.created_at >= since,
+            User.email.is_not(None),
+            User.email != "",
+            User.active.is_(True),
+        )
+        .order_by(CaseNotification.id)
+    ).tuples()
+    due = [
+        _Outgoing(id_, email, title, body, _utc(created))
+        for id_, email, title, body, created, attempts in rows
+        if email and retry_due(attempts, _utc(created), now)
+    ]
+    return due[:EMAIL_BATCH], max(len(due) - EMAIL_BATCH, 0)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC (SQLite gives it back naive, holding UTC)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _mark(sessions: sessionmaker[Session], ids: Sequence[int], now: dt.datetime, error: str | None) -> None:
+    with sessions.begin() as session:
+        for notification in session.scalars(select(CaseNotification).where(CaseNotification.id.in_(ids))):
+            if error is None:
+                notification.emailed_at = now
+                notification.email_error = None
+            else:
+                notification.email_attempts += 1
+                notification.email_error = error[:1000]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _reason(error: BaseException) -> str:
+    """One line for the notification's ``email_error`` and the log: the relay's code and words."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+        return f"recipient refused: {code} {_text(text)}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__}: {error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def send_pending_emails(
+    *, sessions: sessionmaker[Session], settings: SmtpSettings, now: dt.datetime
+) -> EmailRun:
+    """E-mail the notifications not yet e-mailed whose retry is due, over one connection; each marked
+    sent, or its failed attempt counted with the reason, in a transaction of its own after the relay's
+    answer. Never raises for the relay: a connection that fails counts one attempt for every
+    notification due and stops the run; a message the relay refuses counts one for it alone.
+
+    ``sessions`` opens the transactions (none is held while talking to the relay).
+    """
+    now = now.astimezone(dt.UTC)
+    with sessions() as session:
+        outgoing, left = _pending(session, now)
+    if not outgoing:
+        return EmailRun(left=left)
+    sent = failed = 0
+    first_error: str | None = None
+    try:
+        with Mailer(settings) as mailer:
+            for position, item in enumerate(outgoing):
+                message = email_message(
+                    settings,
+                    to=item.to,
+                    subject=item.subject,
+                    body=item.body,
+                    at=item.created_at,
+                    key=f"case-notification-{item.id}",
+                )
+                try:
+                    mailer.send(message)
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPDataError,
+                    smtplib.SMTPSenderRefused,
+                ) as error:
+                    reason = _reason(error)
+                    _mark(sessions, [item.id], now, reason)
+                    failed += 1
+                    first_error = first_error or reason
+                    log.warning("notification %d to %s not e-mailed: %s", item.id, item.to, reason)
+                    continue
+                except (smtplib.SMTPException, OSError) as error:
+                    # The connection is gone: this one and the rest wait for the next try.
+                    reason = _reason(error)
+                    rest = [o.id for o in outgoing[position:]]
+                    _mark(sessions, rest, now, reason)
+                    failed += len(rest)
+                    first_error = first_error or reason
+                    log.warning("e-mail relay %s:%d failed: %s", settings.host, settings.port, reason)
+                    break
+                _mark(sessions, [item.id], now, None)
+                sent += 1
+    except (smtplib.SMTPException, OSError) as error:  # connecting, signing in, or quitting
+        reason = _reason(error)
+        if sent + failed == 0:
+            _mark(sessions, [o.id for o in outgoing], now, reason)
+            failed = len(outgoing)
+        first_error = first_error or reason
+        log.warning("e-mail relay %s:%d failed: %s", settings.host, settings.port, reason)
+    if sent:
+        log.info("e-mailed %d case notifications", sent)
+    return EmailRun(sent=sent, failed=failed, left=left, error=first_error)
