@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ecowatch.standards import AQI_LEVELS
+from ecowatch.web.api.water import water_legend
 from ecowatch.web.status import NO_DATA_COLOUR, REPORTING_COLOUR
 
 __all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "not_found_page", "router"]
@@ -70,7 +71,8 @@ def api_docs() -> HTMLResponse:
 
 
 def map_legend() -> dict[str, Any]:
-    """The legend of the map: the six AQI levels and the status colours of the other sites.
+    """The legend of the map: the six AQI levels, the status colours of the other sites and (``water``)
+    the surface-water classes (:func:`ecowatch.web.api.water.water_legend`).
 
     The levels, categories and colours are :data:`ecowatch.standards.AQI_LEVELS` ([HJ633-2012]_ 表2
     and 附录A; the 2026 edition keeps them); ``lower`` and ``upper`` bound each level's AQI range
@@ -91,7 +93,12 @@ def map_legend() -> dict[str, Any]:
             }
         )
         lower = (level.upper or 0) + 1
-    return {"levels": levels, "reporting_colour": REPORTING_COLOUR, "no_data_colour": NO_DATA_COLOUR}
+    return {
+        "levels": levels,
+        "reporting_colour": REPORTING_COLOUR,
+        "no_data_colour": NO_DATA_COLOUR,
+        "water": water_legend(),
+    }
 
 
 @router.get("/map/legend.json")
