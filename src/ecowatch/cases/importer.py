@@ -29,7 +29,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -122,10 +122,20 @@ def _nodes(value: Any, deadline: dt.date | None) -> tuple[NodeInput, ...]:
 def read_cases(data: bytes, *, source: str) -> list[tuple[int, CaseInput]]:
     """The cases of an ``.xlsx`` list (its first sheet), each with its row; CaseImportError naming every
     problem with its row and column. Checks the cells only (not the store)."""
-    return _read(data, source)[0]
+    cases, _, problems, _ = _read(data, source)
+    if problems:
+        raise CaseImportError(source, sorted(problems, key=lambda p: p.row))
+    return cases
 
 
-def _read(data: bytes, source: str) -> tuple[list[tuple[int, CaseInput]], dict[str, str]]:
+#: What a row gave of the values the store checks (``code``, ``region``), each when well-formed.
+_Partial = list[tuple[int, dict[str, Any]]]
+
+
+def _read(
+    data: bytes, source: str
+) -> tuple[list[tuple[int, CaseInput]], dict[str, str], list[ImportProblem], _Partial]:
+    """The cases whose cells are all good, the column labels, the problems and every row's values."""
     problems: list[ImportProblem] = []
 
     def fail(row: int, column: str, reason: str) -> CaseImportError:
@@ -172,7 +182,7 @@ def _read(data: bytes, source: str) -> tuple[list[tuple[int, CaseInput]], dict[s
             if field not in labels:
                 zh = next(k for k, v in COLUMNS.items() if v == field)
                 problems.append(ImportProblem(1, "-", f"the column {zh} ({field}) is missing"))
-        if problems:
+        if any(field not in labels for field in REQUIRED):  # the rows cannot be read without them
             raise CaseImportError(source, problems)
         rows: list[tuple[int, dict[str, Any]]] = []
         for number, record in enumerate(records, start=2):
@@ -188,6 +198,7 @@ def _read(data: bytes, source: str) -> tuple[list[tuple[int, CaseInput]], dict[s
         raise fail(2, "-", "no cases below the header")
 
     cases: list[tuple[int, CaseInput]] = []
+    partial: _Partial = []
     for number, values in rows:
         found: dict[str, Any] = {}
 
@@ -223,8 +234,9 @@ def _read(data: bytes, source: str) -> tuple[list[tuple[int, CaseInput]], dict[s
             problems.append(ImportProblem(number, labels["deadline"], "empty (required)"))
         else:
             check("deadline", _date, values.get("deadline"))
-        if "nodes" in labels and "deadline" in found:
-            check("nodes", _nodes, values.get("nodes"), found["deadline"])
+        if "nodes" in labels:
+            check("nodes", _nodes, values.get("nodes"), found.get("deadline"))
+        partial.append((number, found))
         if all(f in found for f in REQUIRED):
             cases.append(
                 (
@@ -243,16 +255,17 @@ def _read(data: bytes, source: str) -> tuple[list[tuple[int, CaseInput]], dict[s
                 )
             )
     first_row: dict[str, int] = {}
-    for number, case in cases:
-        if case.code in first_row:
+    for number, found in partial:
+        code = found.get("code")
+        if code is None:
+            continue
+        if code in first_row:
             problems.append(
-                ImportProblem(number, labels["code"], f"{case.code!r} is also on row {first_row[case.code]}")
+                ImportProblem(number, labels["code"], f"{code!r} is also on row {first_row[code]}")
             )
         else:
-            first_row[case.code] = number
-    if problems:
-        raise CaseImportError(source, sorted(problems, key=lambda p: p.row))
-    return cases, labels
+            first_row[code] = number
+    return cases, labels, problems, partial
 
 
 def _region_code(value: Any) -> str:
@@ -271,29 +284,29 @@ def _units(value: Any) -> tuple[str, ...]:
     return units
 
 
-def _store_problems(
-    session: Session, cases: Sequence[tuple[int, CaseInput]], labels: Mapping[str, str]
-) -> list[ImportProblem]:
+def _store_problems(session: Session, rows: _Partial, labels: Mapping[str, str]) -> list[ImportProblem]:
     """Problems only the store can tell: a code already taken, a region not in the store."""
     problems: list[ImportProblem] = []
-    codes = [case.code for _, case in cases]
+    codes = sorted({found["code"] for _, found in rows if "code" in found})
     taken: set[str] = set()
     for start in range(0, len(codes), 1000):
         taken.update(session.scalars(select(Case.code).where(Case.code.in_(codes[start : start + 1000]))))
-    wanted = sorted({case.region for _, case in cases})
+    wanted = sorted({found["region"] for _, found in rows if "region" in found})
     known: set[str] = set()
     for start in range(0, len(wanted), 1000):
         known.update(
             session.scalars(select(Region.code).where(Region.code.in_(wanted[start : start + 1000])))
         )
-    for number, case in cases:
-        if case.code in taken:
+    for number, found in rows:
+        if found.get("code") in taken:
             problems.append(
-                ImportProblem(number, labels["code"], f"case {case.code!r} is already in the store")
+                ImportProblem(number, labels["code"], f"case {found['code']!r} is already in the store")
             )
-        if case.region not in known:
+        if "region" in found and found["region"] not in known:
             problems.append(
-                ImportProblem(number, labels["region"], f"region {case.region} is not a region of the store")
+                ImportProblem(
+                    number, labels["region"], f"region {found['region']} is not a region of the store"
+                )
             )
     return problems
 
@@ -313,10 +326,10 @@ def import_cases(
     CaseInputError for a bad batch or kind."""
     batch = check_batch(batch)
     kind = check_kind(kind)
-    cases, labels = _read(data, source)
-    problems = _store_problems(session, cases, labels)
+    cases, labels, problems, rows = _read(data, source)
+    problems = problems + _store_problems(session, rows, labels)
     if problems:
-        raise CaseImportError(source, problems)
+        raise CaseImportError(source, sorted(problems, key=lambda p: p.row))
     return add_cases(
         session=session, batch=batch, kind=kind, cases=[case for _, case in cases], actor=actor, now=now
     )

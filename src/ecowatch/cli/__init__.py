@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ecowatch.cli import (  # noqa: F401  (each module registers its commands on ``app``)
     air,
+    audit,
+    cases,
     db,
     db_regions,
     gateway,
@@ -12,6 +14,7 @@ from ecowatch.cli import (  # noqa: F401  (each module registers its commands on
     sources,
     users,
     water,
+    water_sections,
 )
 from ecowatch.cli.common import app
 
