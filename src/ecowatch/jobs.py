@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ecowatch.cases.notify import EmailRun, SmtpSettings
 from ecowatch.clock import BEIJING
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.blocks import BlocksBuilt, build_hourly_blocks
@@ -21,12 +22,18 @@ from ecowatch.store.partitions import ensure_month_partitions, months
 
 __all__ = [
     "BEIJING",
+    "CASE_EMAIL_INTERVAL",
+    "CASE_ESCALATION_TIME",
     "DAILY_FIGURE_KIND",
+    "CasesEscalated",
     "DailyFiguresDone",
     "build_blocks",
     "compute_daily_figures",
     "ensure_partitions_ahead",
+    "escalate_cases",
     "previous_beijing_day",
+    "schedule_case_jobs",
+    "send_case_emails",
 ]
 
 log = logging.getLogger("ecowatch.jobs")
@@ -142,3 +149,108 @@ def ensure_partitions_ahead(url: str, today: dt.date, months_ahead: int = 2) -> 
         return created
     finally:
         engine.dispose()
+
+
+# -- closed-loop cases (issue 16) ---------------------------------------------------------------------
+
+#: When the daily escalation runs, Beijing time: just after midnight, so a step reached on a Beijing day
+#: is recorded, and told, at that day's start (decision C-schedule).
+CASE_ESCALATION_TIME = dt.time(0, 5)
+#: How often the e-mail outbox is emptied (and its failed messages retried, when their wait is over).
+CASE_EMAIL_INTERVAL = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CasesEscalated:
+    """What a run of the escalation did: when (the platform's now), the steps recorded, the
+    notifications written, and the e-mail sent after it (None: no SMTP relay configured)."""
+
+    at: dt.datetime
+    steps: int
+    notifications: int
+    emails: EmailRun | None
+
+
+def escalate_cases(url: str, now: dt.datetime, smtp: SmtpSettings | None = None) -> CasesEscalated:
+    """Record the escalation steps every open case has reached at ``now`` with their notifications, in
+    one transaction (:func:`ecowatch.cases.notify.escalate_and_notify`; the batch's own ladder where it
+    has one), then e-mail what is pending when ``smtp`` is given. Run twice at the same time, the second
+    run records nothing."""
+    from sqlalchemy import func
+
+    from ecowatch.cases.models import CaseNotification
+    from ecowatch.cases.notify import escalate_and_notify, send_pending_emails
+
+    engine = make_engine(url)
+    try:
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
+            before = session.scalar(select(func.count()).select_from(CaseNotification)) or 0
+            steps = escalate_and_notify(session=session, now=now)
+            notifications = (session.scalar(select(func.count()).select_from(CaseNotification)) or 0) - before
+        if steps:
+            log.info(
+                "escalation at %s: %d steps, %d notifications", now.isoformat(), len(steps), notifications
+            )
+        emails = None if smtp is None else send_pending_emails(sessions=sessions, settings=smtp, now=now)
+        return CasesEscalated(at=now, steps=len(steps), notifications=notifications, emails=emails)
+    finally:
+        engine.dispose()
+
+
+def send_case_emails(url: str, now: dt.datetime, smtp: SmtpSettings) -> EmailRun:
+    """E-mail the case notifications pending at ``now``
+    (:func:`ecowatch.cases.notify.send_pending_emails`)."""
+    from ecowatch.cases.notify import send_pending_emails
+
+    engine = make_engine(url)
+    try:
+        return send_pending_emails(sessions=session_factory(engine), settings=smtp, now=now)
+    finally:
+        engine.dispose()
+
+
+def schedule_case_jobs(scheduler, url: str) -> SmtpSettings | None:  # type: ignore[no-untyped-def]
+    """Add the cases' jobs to an APScheduler scheduler; the SMTP settings in use (None: no e-mail).
+
+    - daily at :data:`CASE_ESCALATION_TIME` Beijing time, and once at start (the catch-up of days the
+      platform was down), :func:`escalate_cases` at the platform's now (:func:`ecowatch.clock.now`,
+      so ``ECOWATCH_NOW`` holds for the scheduler too);
+    - every :data:`CASE_EMAIL_INTERVAL`, when an SMTP relay is configured (``ECOWATCH_SMTP_*``,
+      :meth:`~ecowatch.cases.notify.SmtpSettings.from_environment`), the e-mail outbox.
+
+    Settings that cannot be used raise :class:`~ecowatch.errors.InputError` here, before anything runs.
+    """
+    from ecowatch.clock import now
+
+    smtp = SmtpSettings.from_environment()
+
+    def escalation() -> None:
+        escalate_cases(url, now(), smtp)
+
+    def emails() -> None:
+        assert smtp is not None, "schedule_case_jobs: the outbox runs only with a relay"
+        send_case_emails(url, now(), smtp)
+
+    scheduler.add_job(
+        escalation,
+        "cron",
+        hour=CASE_ESCALATION_TIME.hour,
+        minute=CASE_ESCALATION_TIME.minute,
+        timezone=BEIJING,
+        id="case_escalation",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+    )
+    scheduler.add_job(escalation, id="case_escalation_at_start", max_instances=1)
+    if smtp is not None:
+        scheduler.add_job(
+            emails,
+            "interval",
+            seconds=CASE_EMAIL_INTERVAL.total_seconds(),
+            id="case_emails",
+            coalesce=True,
+            max_instances=1,
+        )
+    return smtp
