@@ -44,6 +44,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from ecowatch.cases import labels
 from ecowatch.cases.errors import CaseInputError
 from ecowatch.cases.escalation import StepKind, beijing_days_past
 from ecowatch.cases.models import Case, CaseNotification
@@ -79,15 +80,10 @@ __all__ = [
 
 log = logging.getLogger("ecowatch.cases.notify")
 
-#: The Chinese names of the default ladder's steps [Issue16]_; a batch's own steps keep their names.
+#: The Chinese names alone of the default ladder's steps (from :data:`ecowatch.cases.labels.STEP_NAMES`,
+#: where the steps are named once) [Issue16]_; a batch's own steps keep their names.
 STEP_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        StepKind.warning: "预警",
-        StepKind.notice: "通报",
-        StepKind.interview: "约谈",
-        StepKind.listed: "挂牌督办",
-        StepKind.accountability: "移交问责",
-    }
+    {step: name.split(" ", 1)[0] for step, name in labels.STEP_NAMES.items()}
 )
 
 #: The staff levels, from the lowest.
@@ -109,9 +105,12 @@ STEP_LEVELS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 def step_label(step: str) -> str:
-    """The step as people read it, Chinese first: ``"通报 notice"``; a batch's own step: its name."""
-    chinese = STEP_NAMES.get(step)
-    return f"{chinese} {step}" if chinese else step
+    """The step as people read it, Chinese first: ``"通报 notice"``; a batch's own step: its name.
+
+    >>> step_label("listed"), STEP_NAMES["listed"]
+    ('挂牌督办 listed', '挂牌督办')
+    """
+    return labels.label(labels.STEP_NAMES, step)
 
 
 def levels_told(step: str, case_level: str) -> frozenset[str]:
