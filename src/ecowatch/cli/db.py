@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from ecowatch.cli.air import FormatOpt, LenientOpt, PathArg
+from ecowatch.cli.air import LenientOpt, PathArg
 from ecowatch.cli.common import DbOpt, EcowatchError, app, console, fail, parse_date
+
+
+class LoadFormat(StrEnum):
+    """The formats ``db load`` reads: the air importers' and the surface-water release."""
+
+    prsa = "prsa"
+    cnemc = "cnemc"
+    long = "long"
+    cnemc_water = "cnemc-water"
+
+
+LoadFormatOpt = Annotated[
+    LoadFormat,
+    typer.Option(
+        "--format",
+        help="prsa (UCI Beijing), cnemc (date,hour,type,...), long (station,time,pollutant,value); "
+        "cnemc-water (surface-water release province,basin,section,...,water_class,...,status, or the "
+        "long water CSV section,time,indicator,value[,unit]).",
+    ),
+]
 
 db_app = typer.Typer(help="The store: schema migrations and loading data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -35,7 +56,7 @@ def db_upgrade(
 @db_app.command("load")
 def db_load(
     path: PathArg,
-    fmt: FormatOpt,
+    fmt: LoadFormatOpt,
     date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     db: DbOpt = None,
@@ -52,11 +73,17 @@ def db_load(
         (parse_date(date_from, "--from") if date_from else None),
         (parse_date(date_to, "--to") if date_to else None),
     )
+    if fmt is LoadFormat.cnemc_water:
+        from ecowatch.cli.water_sections import load_water_command
+
+        load_water_command(path=path, db=db, first=first, last=last, lenient=lenient)
+        return
     try:
         done = load_files(
             url=database_url(db),
             path=path,
-            format=fmt.value,
+            # the air formats: cnemc-water is handled above
+            format=fmt.value,  # type: ignore[arg-type]
             actor=cli_actor(),
             first_day=first,
             last_day=last,

@@ -43,8 +43,11 @@ __all__ = ["LAKE_WORDS", "NOT_IN_LAKE_WORDS", "build", "class_margins", "main", 
 LAKE_WORDS = re.compile("湖|水库|库区|淀|荡|泊|海子")
 """Words naming a lake or reservoir (湖, 水库, 淀 as in 白洋淀, 荡 as in 长荡湖/湘家荡, 泊, 海子)."""
 
-NOT_IN_LAKE_WORDS = re.compile("入湖|入库|出湖|出库|出口|出水|入口|下游|上游|闸|桥|河口|湖口|大坝|坝下")
-"""Words placing a section on a lake's inflow or outflow, or at a structure: a river site."""
+NOT_IN_LAKE_WORDS = re.compile(
+    "入湖|入库|出湖|出库|出口|出水|入口|下游|上游|闸|河口|湖口|大坝|坝下|桥(?:[(（].*)?$"
+)
+"""Words placing a section on a lake's inflow or outflow, or at a structure (a name ending in 桥, a
+bridge: 于桥水库 is a reservoir, 大红桥 a bridge): a river site."""
 
 RECORD_FILES = (
     "national_snapshots_2020-05-08_09.csv.gz",
@@ -68,6 +71,8 @@ def name_says_lake(name: str, river: str | None = None) -> bool:
     (False, True, True)
     >>> name_says_lake("清河水库入库口"), name_says_lake("大冶湖闸"), name_says_lake("湖口")
     (False, False, False)
+    >>> name_says_lake("于桥水库库中心"), name_says_lake("急水港桥", "淀山湖")
+    (True, False)
     """
     if NOT_IN_LAKE_WORDS.search(name):
         return False
@@ -129,8 +134,11 @@ def build(folder: Path, existing: list[Section] | None = None) -> tuple[list[Sec
                         f"sections.csv, line {line}, field city: {city_text!r} not in {province}"
                     )
                 division = divisions[code]
-                while division.level == "county":
-                    division = divisions[division.parent_code]
+                if division.level == "county" and divisions[division.parent_code].level == "city":
+                    division = divisions[division.parent_code]  # a district: its city
+                if division.level == "province":
+                    raise SystemExit(f"sections.csv, line {line}, field city: {city_text!r} is a province")
+                # A county-level city under its province (济源市 419001, R-shape) stands as the city.
                 city_code, city = division.code, division.name
             river = (row.get("river") or "").strip() or None
             margin = margins.get((province, name), 0)

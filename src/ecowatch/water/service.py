@@ -1,0 +1,739 @@
+"""Surface water in the store: the section registry with its corrections, loading records, the queries.
+
+- :func:`sync_registry` puts the packaged registry in the store (new sections added, others updated
+  except what a user corrected); :func:`store_registry` reads it back as a
+  :class:`~ecowatch.water.registry.SectionRegistry` for the importer.
+- :func:`set_section` and :func:`import_sections` are the users' corrections, each with an audit entry.
+- :func:`load_water` is ``ecowatch db load --format cnemc-water``: read, class, compare, upsert.
+- :func:`sections_with_latest`, :func:`section_samples` and :func:`assess_period` are the reads the API
+  and the command line need.
+
+Our class beside the published one (decision W-compare): ours is GB 3838-2002's single-factor class
+(:func:`~ecowatch.standards.water_class`) of a record whose station status is ``normal``, with the
+section's waterbody; where both exist and differ, :func:`why_differs` names the first reason that holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, Text, cast, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ecowatch.clock import BEIJING
+from ecowatch.errors import InputError
+from ecowatch.importers.common import progress_bar
+from ecowatch.standards import (
+    GB3838_LIMITS,
+    GB3838_TP_LAKE_LIMITS,
+    StandardsError,
+    Waterbody,
+    WaterClass,
+    WaterIndicator,
+    water_class,
+)
+from ecowatch.standards.water import WATER_CLASS_INDICATORS, Value
+from ecowatch.store.audit import record
+from ecowatch.store.db import session_factory
+from ecowatch.store.migrate import open_engine
+from ecowatch.store.models import Region, table_of
+from ecowatch.water.importer import WaterFileRead, read_water_file
+from ecowatch.water.models import WaterSample, WaterSection
+from ecowatch.water.registry import REGISTRY_COLUMNS, Section, SectionRegistry, section_from_cells
+
+__all__ = [
+    "DIFFERENCES",
+    "WaterLoadSummary",
+    "assess_period",
+    "compare_classes",
+    "import_sections",
+    "load_water",
+    "our_class",
+    "section_samples",
+    "sections_with_latest",
+    "set_section",
+    "store_registry",
+    "sync_registry",
+    "why_differs",
+]
+
+DIFFERENCES: Mapping[str, tuple[str, str]] = {
+    "lagging": ("发布类别滞后", "the published class is the one of the section's previous record"),
+    "on a limit": (
+        "限值上",
+        "a value lies on a class limit; the release's unrounded value may be either side",
+    ),
+    "waterbody": ("河湖判定", "the other TP column (river / lake) gives the published class"),
+    "other": ("其他", "none of these: a fault of the published data"),
+}
+"""Why our class may differ from the published one: key -> (Chinese, English)."""
+
+_NUDGE = Fraction(1, 10**9)
+
+
+# -- classes -----------------------------------------------------------------------------------------
+
+
+def our_class(values: Mapping[WaterIndicator, Value], waterbody: Waterbody) -> WaterClass | None:
+    """The single-factor class of a record, or None when no indicator that sets a class has a value."""
+    if not any(item in WATER_CLASS_INDICATORS for item in values):
+        return None
+    try:
+        return water_class(values, waterbody).water_class
+    except StandardsError:  # ND alone in a mean-free sample cannot fail; a bad value can
+        return None
+
+
+def _limits(item: WaterIndicator, waterbody: Waterbody) -> tuple[Fraction, ...]:
+    if item is WaterIndicator.PH:
+        return (Fraction(6), Fraction(9))
+    if item is WaterIndicator.TP and waterbody is Waterbody.LAKE:
+        return GB3838_TP_LAKE_LIMITS
+    return GB3838_LIMITS.get(item, ())
+
+
+def _on_a_limit(values: Mapping[WaterIndicator, Value], published: WaterClass, waterbody: Waterbody) -> bool:
+    for item, value in values.items():
+        if isinstance(value, Fraction) and value in _limits(item, waterbody):
+            for nudge in (_NUDGE, -_NUDGE):
+                if our_class({**values, item: value + nudge}, waterbody) == published:
+                    return True
+    return False
+
+
+def why_differs(
+    values: Mapping[WaterIndicator, Value],
+    published: WaterClass,
+    waterbody: Waterbody,
+    previous: Mapping[WaterIndicator, Value] | None = None,
+) -> str:
+    """Why ``published`` is not our class of ``values``: a key of :data:`DIFFERENCES`, the first that holds.
+
+    ``previous``: the values of the section's record before this one (the same file), if any.
+
+    >>> W = WaterIndicator
+    >>> why_differs({W.DO: Fraction(6), W.TP: Fraction(1, 10)}, WaterClass.III, Waterbody.RIVER)
+    'on a limit'
+    >>> why_differs({W.TP: Fraction(8, 100)}, WaterClass.IV, Waterbody.RIVER)
+    'waterbody'
+    """
+    if previous is not None and our_class(previous, waterbody) == published:
+        return "lagging"
+    if _on_a_limit(values, published, waterbody):
+        return "on a limit"
+    other = Waterbody.RIVER if waterbody is Waterbody.LAKE else Waterbody.LAKE
+    if our_class(values, other) == published or _on_a_limit(values, published, other):
+        return "waterbody"
+    return "other"
+
+
+def compare_classes(read: WaterFileRead) -> pl.DataFrame:
+    """``read.samples`` with ``our_class`` (Int8) and ``differs`` (a key of :data:`DIFFERENCES`, or null).
+
+    Ours only for usable records (station status normal). ``differs`` where both classes exist and
+    differ; "lagging" looks at the section's previous record of the same read.
+    """
+    ours: list[int | None] = []
+    why: list[str | None] = []
+    previous: dict[str, dict[WaterIndicator, Value]] = {}
+    cache: dict[tuple[Any, ...], WaterClass | None] = {}
+    for row, values in read.iter_values():
+        body = Waterbody(row["waterbody"])
+        klass: WaterClass | None = None
+        if row["usable"]:
+            key = (body, *sorted(values.items()))
+            if key not in cache:
+                cache[key] = our_class(values, body)
+            klass = cache[key]
+        ours.append(None if klass is None else int(klass))
+        reason = None
+        published = row["published_class"]
+        if klass is not None and published is not None and published != klass:
+            reason = why_differs(values, WaterClass(published), body, previous.get(row["section"]))
+        why.append(reason)
+        previous[row["section"]] = values
+    return read.samples.with_columns(
+        our_class=pl.Series(ours, dtype=pl.Int8), differs=pl.Series(why, dtype=pl.String)
+    )
+
+
+# -- the registry in the store -----------------------------------------------------------------------
+
+
+def _names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    wanted = sorted({code for code in codes if code})
+    if not wanted:
+        return {}
+    query = select(Region.code, Region.name).where(Region.code.in_(wanted))
+    return {code: name for code, name in session.execute(query).tuples()}
+
+
+def _section_of(row: WaterSection, names: Mapping[str, str]) -> Section:
+    return Section(
+        code=row.code,
+        name=row.name,
+        province_code=row.province_code,
+        province=names.get(row.province_code, row.province_code),
+        basin=row.basin,
+        city_code=row.city_code,
+        city=None if row.city_code is None else names.get(row.city_code),
+        river=row.river,
+        waterbody=Waterbody(row.waterbody),
+        waterbody_basis=row.waterbody_basis,
+        lon=row.lon,
+        lat=row.lat,
+        target_class=None if row.target_class is None else WaterClass(row.target_class),
+    )
+
+
+def store_registry(session: Session) -> SectionRegistry:
+    """The sections of the store (with the users' corrections) as a registry."""
+    rows = list(session.scalars(select(WaterSection).order_by(WaterSection.code)))
+    names = _names(session, [code for r in rows for code in (r.province_code, r.city_code)])
+    return SectionRegistry(_section_of(row, names) for row in rows)
+
+
+_FIELDS = ("name", "province_code", "city_code", "basin", "river", "lon", "lat", "target_class")
+
+
+def _columns(section: Section) -> dict[str, Any]:
+    return {
+        "name": section.name,
+        "province_code": section.province_code,
+        "city_code": section.city_code,
+        "basin": section.basin,
+        "river": section.river,
+        "waterbody": section.waterbody.value,
+        "waterbody_basis": section.waterbody_basis,
+        "lon": section.lon,
+        "lat": section.lat,
+        "target_class": None if section.target_class is None else int(section.target_class),
+    }
+
+
+def sync_registry(*, session: Session, actor: str, registry: SectionRegistry | None = None) -> dict[str, int]:
+    """Put ``registry`` (the packaged one by default) in the store: new sections added, the others
+    updated, except a waterbody a user set (basis ``user``) and coordinates or a target a user gave.
+
+    Returns ``{"added": n, "updated": m}``; one audit entry when anything changed.
+    """
+    registry = registry if registry is not None else SectionRegistry.default()
+    stored = {row.code: row for row in session.scalars(select(WaterSection))}
+    added = updated = 0
+    for section in registry:
+        columns = _columns(section)
+        row = stored.get(section.code)
+        if row is None:
+            session.add(WaterSection(code=section.code, **columns))
+            added += 1
+            continue
+        if row.waterbody_basis == "user":
+            columns.pop("waterbody")
+            columns.pop("waterbody_basis")
+        for name in ("lon", "lat", "target_class", "city_code", "river"):
+            if columns[name] is None:
+                columns.pop(name)  # a registry without it keeps what the store has
+        changed = False
+        for name, value in columns.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                changed = True
+        updated += changed
+    if added or updated:
+        record(
+            session=session,
+            actor=actor,
+            action="water.sections.sync",
+            entity="water_section",
+            detail={"added": added, "updated": updated, "sections": len(registry)},
+        )
+        session.flush()
+    return {"added": added, "updated": updated}
+
+
+def _check_city(session: Session, code: str | None) -> None:
+    """``code`` is a city of the store, or a county-level city under its province (济源市 419001)."""
+    if code is None:
+        return
+    row = session.scalar(select(Region).where(Region.code == code))
+    if row is None:
+        raise InputError(f"{code} is not a region of the store (GB/T 2260)", field="city_code")
+    if row.level == "city" or (
+        row.level == "county" and row.parent is not None and row.parent.level == "province"
+    ):
+        return
+    raise InputError(f"{code} {row.name} is a {row.level}, not a city", field="city_code")
+
+
+def set_section(*, session: Session, code: str, actor: str, **changes: Any) -> WaterSection:
+    """Correct a stored section: any of ``waterbody`` (river|lake), ``city_code``, ``river``, ``lon``,
+    ``lat``, ``target_class`` (1..6 or a class text); one audit entry with the old and new values.
+
+    A waterbody set here has the basis ``user``: loading the registry again keeps it.
+    """
+    row = session.scalar(select(WaterSection).where(WaterSection.code == code))
+    if row is None:
+        raise InputError(
+            f"no section {code!r} in the store (load the registry: ecowatch water sections sync)"
+        )
+    unknown = sorted(set(changes) - {"waterbody", "city_code", "river", "lon", "lat", "target_class"})
+    if unknown:
+        raise ValueError(f"set_section: unknown field(s) {', '.join(unknown)}")
+    if "waterbody" in changes:
+        try:
+            changes["waterbody"] = Waterbody(str(changes["waterbody"]).strip().lower()).value
+        except ValueError:
+            raise InputError(
+                f"{changes['waterbody']!r} is neither 'river' nor 'lake'", field="waterbody"
+            ) from None
+        changes["waterbody_basis"] = "user"
+    if changes.get("target_class") is not None and not isinstance(changes["target_class"], int):
+        try:
+            changes["target_class"] = int(WaterClass.from_published(str(changes["target_class"])))
+        except StandardsError as error:
+            raise InputError(str(error), field="target_class") from None
+    _check_city(session, changes.get("city_code"))
+    for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
+        if changes.get(name) is not None and not low <= float(changes[name]) <= high:
+            raise InputError(f"{changes[name]} is outside {low}..{high}", field=name)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            before[name], after[name] = getattr(row, name), value
+            setattr(row, name, value)
+    if after:
+        record(
+            session=session,
+            actor=actor,
+            action="water.section.set",
+            entity="water_section",
+            entity_id=code,
+            detail={"before": before, "after": after},
+        )
+        session.flush()
+    return row
+
+
+def import_sections(*, session: Session, path: str | os.PathLike[str], actor: str) -> dict[str, int]:
+    """Import a corrected registry CSV: ``code`` and any other of
+    :data:`~ecowatch.water.registry.REGISTRY_COLUMNS`; a known code updates the given non-empty
+    cells (a waterbody given becomes basis ``user`` when it differs), a new code needs every column.
+    All or nothing: the first problem raises :class:`InputError` naming the file, line and field.
+    """
+    name = Path(path).name
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the file ({error})", file=name) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or ()]
+    if "code" not in header:
+        raise InputError("missing column code", file=name, line=1)
+    for column in header:
+        if column not in REGISTRY_COLUMNS:
+            raise InputError(
+                f"unknown column (known: {', '.join(REGISTRY_COLUMNS)})", file=name, line=1, field=column
+            )
+    stored = {row.code: row for row in session.scalars(select(WaterSection))}
+    added = updated = 0
+    for line, raw in enumerate(reader, start=2):
+        cells = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        code = cells.get("code", "")
+        row = stored.get(code)
+        if row is None:
+            full = {column: cells.get(column, "") for column in REGISTRY_COLUMNS}
+            if not full["waterbody_basis"]:
+                full["waterbody_basis"] = "user"
+            section = section_from_cells(full, name, line)
+            level = session.scalar(select(Region.level).where(Region.code == section.province_code))
+            if level != "province":
+                raise InputError(
+                    f"{section.province_code!r} is not a province of the store (GB/T 2260)",
+                    field="province_code",
+                    file=name,
+                    line=line,
+                )
+            try:
+                _check_city(session, section.city_code)
+            except InputError as error:
+                raise InputError(error.reason, field=error.field, file=name, line=line) from None
+            row = WaterSection(code=section.code, **_columns(section))
+            session.add(row)
+            stored[code] = row
+            added += 1
+            record(
+                session=session,
+                actor=actor,
+                action="water.section.add",
+                entity="water_section",
+                entity_id=code,
+                detail={"file": name, "line": line},
+            )
+            continue
+        changes: dict[str, Any] = {}
+        for column in ("waterbody", "city_code", "river", "lon", "lat", "target_class"):
+            value = cells.get(column, "")
+            if not value:
+                continue
+            if column in ("lon", "lat"):
+                try:
+                    changes[column] = float(value)
+                except ValueError:
+                    raise InputError(
+                        f"{value!r} is not a number", field=column, file=name, line=line
+                    ) from None
+            elif column == "waterbody" and value == row.waterbody:
+                continue
+            else:
+                changes[column] = value
+        try:
+            set_section(session=session, code=code, actor=actor, **changes)
+        except InputError as error:
+            raise InputError(error.reason, file=name, line=line, field=error.field) from None
+        updated += bool(changes)
+    session.flush()
+    return {"added": added, "updated": updated}
+
+
+# -- loading -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaterLoadSummary:
+    """What :func:`load_water` did; times in seconds."""
+
+    files: int
+    lines: int
+    records: int
+    without_time: int
+    repeated: int
+    written: int
+    """Sample rows inserted or changed (0 when the same data were loaded before)."""
+    sections: int
+    sections_added: int
+    compared: int
+    """Records with both a published class and ours."""
+    agree: int
+    differs: dict[str, int] = field(default_factory=dict)
+    issues: int = 0
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+    @property
+    def agreement(self) -> float | None:
+        """The share of compared records whose published class we reproduce [%]."""
+        return None if not self.compared else 100 * self.agree / self.compared
+
+
+_BATCH = 2000
+
+
+def _sample_rows(frame: pl.DataFrame, parameters: tuple[str, ...], ids: Mapping[str, int]) -> list[dict]:
+    rows = []
+    for row in frame.iter_rows(named=True):
+        values: dict[str, float | None] = {}
+        below: list[str] = []
+        for name in parameters:
+            flag = row[f"{name}_below"]
+            if flag is None:
+                continue
+            values[name] = row[name]
+            if flag:
+                below.append(name)
+        rows.append(
+            {
+                "section_id": ids[row["section"]],
+                "time": row["time"].replace(tzinfo=BEIJING).astimezone(dt.UTC),
+                "values": values,
+                "below": below,
+                "published_class": row["published_class"],
+                "our_class": row["our_class"],
+                "differs": row["differs"],
+                "status": row["status"],
+                "source": row["source"][:128],
+                "line": row["line"],
+                "note": row["invalid_reason"],
+            }
+        )
+    return rows
+
+
+_UPDATED = ("values", "below", "published_class", "our_class", "differs", "status", "source", "line", "note")
+
+
+def _upsert(session: Session, rows: list[dict]) -> int:
+    table = table_of(WaterSample)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    excluded = statement.excluded
+    compared = [
+        table.c[name].is_distinct_from(excluded[name])
+        for name in _UPDATED
+        if name not in ("values", "below", "source", "line")
+    ]
+    compared += [
+        cast(table.c[name], Text).is_distinct_from(cast(excluded[name], Text)) for name in ("values", "below")
+    ]
+    statement = statement.on_conflict_do_update(
+        index_elements=["section_id", "time"],
+        set_={name: excluded[name] for name in _UPDATED},
+        where=or_(*compared),
+    )
+    statement = statement.returning(table.c.id)
+    written = 0
+    for start in range(0, len(rows), _BATCH):
+        written += len(session.execute(statement, rows[start : start + _BATCH]).all())
+    return written
+
+
+def load_water(
+    *,
+    url: str,
+    path: str | os.PathLike[str],
+    actor: str,
+    lenient: bool = False,
+    progress: bool = False,
+    first_day: dt.date | None = None,
+    last_day: dt.date | None = None,
+) -> WaterLoadSummary:
+    """``ecowatch db load PATH --format cnemc-water``: the registry into the store, then the records of
+    ``path`` (:func:`~ecowatch.water.importer.read_water_file` with the store's sections), classed and
+    compared (:func:`compare_classes`), upserted on (section, time) in one transaction.
+
+    Loading the same file again writes nothing; a record changed since is updated.
+    """
+    engine = open_engine(url)
+    try:
+        return _load(engine, path, actor, lenient, progress, first_day, last_day)
+    finally:
+        engine.dispose()
+
+
+def _load(
+    engine: Engine,
+    path: str | os.PathLike[str],
+    actor: str,
+    lenient: bool,
+    progress: bool,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+) -> WaterLoadSummary:
+    with session_factory(engine).begin() as session:
+        synced = sync_registry(session=session, actor=actor)
+        registry = store_registry(session)
+    started = time.perf_counter()
+    read = read_water_file(path, lenient=lenient, registry=registry, date_from=first_day, date_to=last_day)
+    frame = compare_classes(read)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    written = 0
+    with session_factory(engine).begin() as session:
+        ids = {
+            code: id_ for code, id_ in session.execute(select(WaterSection.code, WaterSection.id)).tuples()
+        }
+        rows = _sample_rows(frame, read.parameters, ids)
+        steps = max(1, (len(rows) + _BATCH * 10 - 1) // (_BATCH * 10))
+        with progress_bar(steps, "Storing water samples", progress) as advance:
+            for start in range(0, len(rows), _BATCH * 10):
+                written += _upsert(session, rows[start : start + _BATCH * 10])
+                advance()
+        if written:
+            record(
+                session=session,
+                actor=actor,
+                action="water.samples.load",
+                entity="water_sample",
+                detail={
+                    "files": [Path(s).name for s in read.sources],
+                    "records": frame.height,
+                    "written": written,
+                },
+            )
+    both = frame.filter(pl.col("our_class").is_not_null() & pl.col("published_class").is_not_null())
+    differs = Counter(both["differs"].drop_nulls().to_list())
+    return WaterLoadSummary(
+        files=len(read.sources),
+        lines=read.lines,
+        records=frame.height,
+        without_time=read.without_time,
+        repeated=read.repeated,
+        written=written,
+        sections=frame["section"].n_unique(),
+        sections_added=synced["added"],
+        compared=both.height,
+        agree=both.height - sum(differs.values()),
+        differs={key: differs[key] for key in DIFFERENCES if differs[key]},
+        issues=len(read.issues),
+        read_seconds=read_seconds,
+        write_seconds=time.perf_counter() - started,
+    )
+
+
+# -- queries -------------------------------------------------------------------------------------------
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """An aware time in UTC, as the store keeps times (SQLite compares the text: offsets must agree)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"a naive time {moment} (give its offset)")
+    return moment.astimezone(dt.UTC)
+
+
+def _in_regions(codes: Collection[str] | None):
+    if codes is None:
+        return None
+    wanted = sorted(codes)
+    return or_(
+        WaterSection.city_code.in_(wanted),
+        WaterSection.city_code.is_(None) & WaterSection.province_code.in_(wanted),
+    )
+
+
+def _sample_dict(sample: WaterSample) -> dict[str, Any]:
+    time_utc = sample.time if sample.time.tzinfo is not None else sample.time.replace(tzinfo=dt.UTC)
+    return {
+        "time": time_utc.astimezone(BEIJING),
+        "values": dict(sample.parameter_values or {}),
+        "below": list(sample.below or ()),
+        "published_class": sample.published_class,
+        "our_class": sample.our_class,
+        "differs": sample.differs,
+        "status": sample.status,
+        "source": sample.source,
+    }
+
+
+def sections_with_latest(
+    *, session: Session, regions: Collection[str] | None = None, at: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every section (of ``regions``: city codes, or province codes for sections without a city) with its
+    latest sample at or before ``at`` (aware; default: the latest of all), or ``latest`` None."""
+    query = select(WaterSection).order_by(WaterSection.code)
+    if (condition := _in_regions(regions)) is not None:
+        query = query.where(condition)
+    sections = list(session.scalars(query))
+    names = _names(session, [code for s in sections for code in (s.province_code, s.city_code)])
+    out = []
+    for section in sections:
+        latest = select(WaterSample).where(WaterSample.section_id == section.id)
+        if at is not None:
+            latest = latest.where(WaterSample.time <= _utc(at))
+        sample = session.scalar(latest.order_by(WaterSample.time.desc()).limit(1))
+        item = _section_of(section, names)
+        out.append({"section": item, "latest": None if sample is None else _sample_dict(sample)})
+    return out
+
+
+def section_samples(
+    *, session: Session, code: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """The samples of section ``code`` with ``start <= time < end`` (aware datetimes), oldest first."""
+    section_id = session.scalar(select(WaterSection.id).where(WaterSection.code == code))
+    if section_id is None:
+        raise InputError(f"no section {code!r} in the store")
+    query = (
+        select(WaterSample)
+        .where(
+            WaterSample.section_id == section_id,
+            WaterSample.time >= _utc(start),
+            WaterSample.time < _utc(end),
+        )
+        .order_by(WaterSample.time)
+    )
+    return [_sample_dict(sample) for sample in session.scalars(query)]
+
+
+def stored_frame(
+    *,
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    regions: Collection[str] | None = None,
+    basin: str | None = None,
+) -> pl.DataFrame:
+    """The stored samples of Beijing days ``first`` .. ``last`` as the importer's wide frame
+    (:data:`~ecowatch.water.importer.RECORD_SCHEMA` columns that the store keeps, ``P`` / ``P_below``)."""
+    start = _utc(dt.datetime.combine(first, dt.time(), BEIJING))
+    end = _utc(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), BEIJING))
+    query = (
+        select(WaterSection, WaterSample)
+        .join(WaterSample)
+        .where(WaterSample.time >= start, WaterSample.time < end)
+    )
+    if (condition := _in_regions(regions)) is not None:
+        query = query.where(condition)
+    if basin is not None:
+        query = query.where(WaterSection.basin == basin)
+    pairs = list(session.execute(query.order_by(WaterSection.code, WaterSample.time)).tuples())
+    names = _names(session, [code for s, _ in pairs for code in (s.province_code, s.city_code)])
+    rows = []
+    parameters: dict[str, None] = {}
+    for section, sample in pairs:
+        data = _sample_dict(sample)
+        row: dict[str, Any] = {
+            "section": section.code,
+            "name": section.name,
+            "basin": section.basin,
+            "province_code": section.province_code,
+            "province": names.get(section.province_code),
+            "city_code": section.city_code,
+            "city": None if section.city_code is None else names.get(section.city_code),
+            "waterbody": section.waterbody,
+            "time": data["time"].replace(tzinfo=None),
+            "published_class": data["published_class"],
+            "our_class": data["our_class"],
+            "status": data["status"],
+            "usable": data["status"] == "normal",
+        }
+        for name, value in data["values"].items():
+            parameters.setdefault(name, None)
+            row[name] = value
+            row[f"{name}_below"] = name in data["below"]
+        rows.append(row)
+    schema: dict[str, Any] = {
+        "section": pl.String,
+        "name": pl.String,
+        "basin": pl.String,
+        "province_code": pl.String,
+        "province": pl.String,
+        "city_code": pl.String,
+        "city": pl.String,
+        "waterbody": pl.String,
+        "time": pl.Datetime("us"),
+        "published_class": pl.Int8,
+        "our_class": pl.Int8,
+        "status": pl.String,
+        "usable": pl.Boolean,
+    }
+    for name in parameters:
+        schema[name] = pl.Float64
+        schema[f"{name}_below"] = pl.Boolean
+    return pl.DataFrame([{k: row.get(k) for k in schema} for row in rows], schema=schema, orient="row")
+
+
+def assess_period(
+    *,
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    regions: Collection[str] | None = None,
+    basin: str | None = None,
+):
+    """The period assessment (:func:`ecowatch.water.assess.assess_water`) of the stored samples."""
+    from ecowatch.water.assess import assess_water
+
+    frame = stored_frame(session=session, first=first, last=last, regions=regions, basin=basin)
+    return assess_water(frame, first, last)

@@ -1,0 +1,204 @@
+"""Surface water in the store (SQLite, and PostgreSQL when ECOWATCH_TEST_POSTGRES_URL is set): the
+registry with users' corrections and their audit entries, loading records idempotently, the queries.
+
+The records are lines of ``../shared/data/cn-surface-water`` copied into a small file per test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from ecowatch.errors import InputError
+from ecowatch.store import make_engine, migrate, session_factory
+from ecowatch.store.audit import entries
+from ecowatch.water import service
+from ecowatch.water.models import WaterSample, WaterSection
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cn-surface-water"
+FOUR_HOURLY = DATA / "auto_stations_4h_2021-04-01_05.csv.gz"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data not found at {DATA}")
+UTC = dt.UTC
+
+
+@pytest.fixture
+def url(db_url) -> str:
+    migrate.upgrade(db_url)
+    return db_url
+
+
+@pytest.fixture
+def engine(url) -> Iterator[Engine]:
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _session(engine: Engine) -> Session:
+    return session_factory(engine)()
+
+
+def _slice(tmp_path: Path, sections: tuple[str, ...], name: str = "slice.csv") -> Path:
+    """The 4-hourly file's header and the lines of ``sections`` (by name)."""
+    with gzip.open(FOUR_HOURLY, "rt", encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[2] in sections]
+    path = tmp_path / name
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return path
+
+
+def test_registry_sync_and_corrections(engine) -> None:
+    with _session(engine) as session, session.begin():
+        assert service.sync_registry(session=session, actor="test") == {"added": 1925, "updated": 0}
+    with _session(engine) as session, session.begin():
+        assert service.sync_registry(session=session, actor="test") == {"added": 0, "updated": 0}
+        # 沙渚 in 太湖: the published classes follow the river TP column; a user says lake.
+        code = service.store_registry(session).find("江苏省", "沙渚").code  # type: ignore[union-attr]
+        service.set_section(session=session, code=code, actor="alice", waterbody="lake", target_class="III")
+    with _session(engine) as session, session.begin():
+        service.sync_registry(session=session, actor="test")  # the packaged registry again
+        row = session.scalar(select(WaterSection).where(WaterSection.code == code))
+        assert (row.waterbody, row.waterbody_basis, row.target_class, row.city_code) == (
+            "lake",
+            "user",
+            3,
+            "320200",
+        )
+        audit = entries(session=session, entity="water_section", entity_id=code)
+        assert [(e.actor, e.action, e.detail) for e in audit] == [
+            (
+                "alice",
+                "water.section.set",
+                {
+                    "before": {"waterbody": "river", "waterbody_basis": "classes", "target_class": None},
+                    "after": {"waterbody": "lake", "waterbody_basis": "user", "target_class": 3},
+                },
+            )
+        ]
+        assert len(entries(session=session, entity="water_section", entity_id=None)) == 2  # sync + set
+        with pytest.raises(InputError, match="neither 'river' nor 'lake'"):
+            service.set_section(session=session, code=code, actor="alice", waterbody="sea")
+        with pytest.raises(InputError, match="320000 江苏省 is a province, not a city"):
+            service.set_section(session=session, code=code, actor="alice", city_code="320000")
+
+
+def test_import_corrections_all_or_nothing(engine, tmp_path: Path) -> None:
+    with _session(engine) as session, session.begin():
+        service.sync_registry(session=session, actor="test")
+    good = tmp_path / "fix.csv"
+    good.write_text(
+        "code,waterbody,lon,lat\nW120004,river,117.53,40.05\nW110003,,117.15,40.69\n", encoding="utf-8"
+    )
+    with _session(engine) as session, session.begin():
+        assert service.import_sections(session=session, path=good, actor="bob") == {"added": 0, "updated": 2}
+    with _session(engine) as session:
+        rows = {
+            r.code: r
+            for r in session.scalars(
+                select(WaterSection).where(WaterSection.code.in_(["W120004", "W110003"]))
+            )
+        }
+        assert (rows["W120004"].waterbody, rows["W120004"].waterbody_basis, rows["W120004"].lon) == (
+            "river",
+            "user",
+            117.53,
+        )
+        assert (rows["W110003"].waterbody_basis, rows["W110003"].lat) == ("classes", 40.69)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,waterbody,lat\nW110001,lake,\nW110002,river,95\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught, _session(engine) as session, session.begin():
+        service.import_sections(session=session, path=bad, actor="bob")
+    assert str(caught.value) == "bad.csv, line 3, field lat: 95.0 is outside -90..90"
+    with _session(engine) as session:  # nothing of the file was written
+        assert session.scalar(select(WaterSection.waterbody).where(WaterSection.code == "W110001")) == "river"
+
+
+@needs_data
+def test_load_is_idempotent_and_keeps_both_classes(url, engine, tmp_path: Path) -> None:
+    path = _slice(tmp_path, ("七效港西桥", "古北口"))
+    first = service.load_water(url=url, path=path, actor="test")
+    assert first.written == first.records > 0 and first.sections == 2
+    again = service.load_water(url=url, path=path, actor="test")
+    assert again.written == 0 and again.records == first.records
+    with _session(engine) as session:
+        sample = session.scalar(
+            select(WaterSample)
+            .join(WaterSection)
+            .where(
+                WaterSection.name == "七效港西桥", WaterSample.time == dt.datetime(2021, 4, 1, 4, tzinfo=UTC)
+            )
+        )
+        # 七效港西桥 04-01 12:00 (Beijing) = 04:00Z: Ⅲ, CODMn 5.81 (Class Ⅲ: ≤ 6), NH3-N 0.097, TP 0.065
+        assert sample.parameter_values["CODMn"] == 5.81 and sample.parameter_values["TP"] == 0.065
+        assert (sample.published_class, sample.our_class, sample.differs, sample.status) == (
+            3,
+            3,
+            None,
+            "normal",
+        )
+        assert sample.source == "slice.csv" and sample.below == []
+        # 七效港西桥 04-01 20:00 is published Ⅳ with CODMn 6.19 (Class Ⅳ: 6–10)
+        later = session.scalar(
+            select(WaterSample).where(
+                WaterSample.section_id == sample.section_id,
+                WaterSample.time == dt.datetime(2021, 4, 1, 12, tzinfo=UTC),
+            )
+        )
+        assert (later.published_class, later.our_class) == (4, 4)
+    # A record changed since: only that row is written again.
+    text = path.read_text(encoding="utf-8").replace(
+        "2021-04-01T12:00,Ⅲ,17.3,7.99,8.64,861.9,67.3,5.81",
+        "2021-04-01T12:00,Ⅲ,17.3,7.99,8.64,861.9,67.3,6.81",
+    )
+    path.write_text(text, encoding="utf-8")
+    changed = service.load_water(url=url, path=path, actor="test")
+    assert changed.written == 1
+    with _session(engine) as session:
+        row = session.scalar(select(WaterSample).where(WaterSample.id == sample.id))
+        # CODMn 6.81 is Class Ⅳ where Ⅲ was published; no earlier record of the file, TP 0.065 is Ⅳ in a
+        # lake too: none of the known reasons
+        assert (row.parameter_values["CODMn"], row.published_class, row.our_class, row.differs) == (
+            6.81,
+            3,
+            4,
+            "other",
+        )
+
+
+@needs_data
+def test_queries(url, engine, tmp_path: Path) -> None:
+    service.load_water(url=url, path=_slice(tmp_path, ("三岔口", "七效港西桥")), actor="test")
+    with _session(engine) as session:
+        code = service.store_registry(session).find("上海市", "七效港西桥").code  # type: ignore[union-attr]
+        samples = service.section_samples(
+            session=session,
+            code=code,
+            start=dt.datetime(2021, 4, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+            end=dt.datetime(2021, 4, 1, 20, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        )
+        # 12:00, 16:00, 20:00 of 04-01 in the file: classes Ⅲ, Ⅲ, Ⅳ
+        assert [(s["time"].hour, s["published_class"]) for s in samples] == [(12, 3), (16, 3), (20, 4)]
+        latest = service.sections_with_latest(session=session, regions={"310000"})
+        shanghai = [item for item in latest if item["latest"] is not None]
+        assert [item["section"].name for item in shanghai] == ["七效港西桥"]
+        # 三岔口 is in 天津市 (120100): the period of that city holds it alone
+        frame = service.stored_frame(
+            session=session, first=dt.date(2021, 4, 1), last=dt.date(2021, 4, 5), regions={"120100"}
+        )
+        assert frame["name"].unique().to_list() == ["三岔口"] and frame["city"].unique().to_list() == [
+            "天津市"
+        ]
+        assert frame["time"].dt.date().min() >= dt.date(2021, 4, 1)
+        assert frame.height == session.scalar(
+            select(func.count())
+            .select_from(WaterSample)
+            .join(WaterSection)
+            .where(WaterSection.name == "三岔口")
+        )
