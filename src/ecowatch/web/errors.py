@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -126,16 +128,29 @@ class BodySizeLimit:
 
     A declared ``Content-Length`` over the limit is refused before reading; a chunked body is read
     up to the limit and refused as soon as it passes it, so no route ever sees part of a body.
+    ``larger`` gives the paths (a ``POST`` whose path matches the pattern whole) that take a larger
+    body, and their limit: the evidence files of a case's move.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[re.Pattern[str], int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
 
-    async def _refuse(self, send: Send) -> None:
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            path = scope.get("path", "")
+            for pattern, max_bytes in self.larger:
+                if pattern.fullmatch(path):
+                    return max_bytes
+        return self.max_bytes
+
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
         response = JSONResponse(
             status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-            content={"detail": f"request body: larger than {self.max_bytes} bytes"},
+            content={"detail": f"request body: larger than {max_bytes} bytes"},
         )
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
@@ -146,15 +161,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > max_bytes
             except ValueError:
                 too_large = False
             if too_large:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
                 return
         body = bytearray()
         more = True
@@ -166,8 +182,8 @@ class BodySizeLimit:
                 break
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse(send)
+            if len(body) > max_bytes:
+                await self._refuse(send, max_bytes)
                 return
         messages.insert(0, {"type": "http.request", "body": bytes(body), "more_body": False})
 

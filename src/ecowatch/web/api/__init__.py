@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ecowatch.web.api import air, auth, devices, exports, measurements, regions, sites, sources, users, water
+from ecowatch.web.api import (
+    air,
+    auth,
+    cases,
+    devices,
+    exports,
+    measurements,
+    regions,
+    sites,
+    sources,
+    users,
+    water,
+)
 from ecowatch.web.schemas import Problem, Unprocessable
 from ecowatch.web.tables import format_is_answered
 
@@ -14,7 +26,7 @@ api_router = APIRouter(
     responses={400: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Unprocessable}},
     dependencies=[Depends(format_is_answered)],
 )  # no file asked for is answered as JSON
-for module in (auth, users, regions, sites, devices, measurements, exports, air, sources, water):
+for module in (auth, users, regions, sites, devices, measurements, exports, air, sources, cases, water):
     api_router.include_router(module.router)
 
 __all__ = ["api_router"]

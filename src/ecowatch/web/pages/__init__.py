@@ -6,7 +6,9 @@
 (the page's scripts and the vendored assets listed in ``static/PROVENANCE.md``), and
 ``/map/legend.json`` the map's legend, built from the standards' own tables so the page repeats
 none of them.  ``/api/v1/docs`` is the interactive API documentation (Swagger UI, vendored too, on
-``/api/v1/openapi.json``).
+``/api/v1/openapi.json``).  ``/cases``, ``/cases/board``, ``/cases/overdue`` and ``/cases/{code}`` are the
+closed-loop cases pages (one HTML file, ``cases.html``, and ``static/cases.js``), on ``/api/v1/cases``
+with the names of ``/cases/labels.json``.
 
 The page loads nothing from outside (DESIGN.md: no internet at the user's site); its
 Content-Security-Policy says so to the browser as well, so a stray external URL fails loudly.
@@ -22,15 +24,17 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from ecowatch.standards import AQI_LEVELS
+from ecowatch.web.api.cases import CASE_LABELS
 from ecowatch.web.api.water import water_legend
 from ecowatch.web.status import NO_DATA_COLOUR, REPORTING_COLOUR
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "not_found_page", "router"]
+__all__ = ["CASES_HTML", "CONTENT_SECURITY_POLICY", "STATIC_DIR", "map_legend", "not_found_page", "router"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 INDEX_HTML = Path(__file__).resolve().parent / "index.html"
 API_DOCS_HTML = Path(__file__).resolve().parent / "api-docs.html"
 NOT_FOUND_HTML = Path(__file__).resolve().parent / "not-found.html"
+CASES_HTML = Path(__file__).resolve().parent / "cases.html"
 
 #: Only this server: scripts, styles, fonts, the boundary files and API calls.  Inline styles stay
 #: allowed because ECharts positions its tooltip through the style attribute.
@@ -44,10 +48,13 @@ router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def _page(path: Path, status_code: int = 200) -> HTMLResponse:
+def _page(path: Path, status_code: int = 200, view: str | None = None) -> HTMLResponse:
     # Read per request: the files are small, and an edited page shows without a restart.
+    text = path.read_text(encoding="utf-8")
+    if view is not None:  # the cases pages: one file, the view named on its body
+        text = text.replace('<body data-page="list">', f'<body data-page="{view}">', 1)
     return HTMLResponse(
-        path.read_text(encoding="utf-8"),
+        text,
         status_code=status_code,
         headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
     )
@@ -105,3 +112,38 @@ def map_legend() -> dict[str, Any]:
 def legend() -> dict[str, Any]:
     """The map's legend (public: it is the standard's table, not anyone's data)."""
     return map_legend()
+
+
+# -- the closed-loop cases pages (issue 16) ---------------------------------------------------------
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_list_page() -> HTMLResponse:
+    """The cases in the user's scope, with filters (batch, region, state, kind, overdue)."""
+    return _page(CASES_HTML, view="list")
+
+
+@router.get("/cases/labels.json")
+def cases_labels() -> dict[str, Any]:
+    """The names of the cases' states, actions, kinds and escalation steps, Chinese and English (public:
+    words, not anyone's data)."""
+    return CASE_LABELS
+
+
+@router.get("/cases/board", response_class=HTMLResponse)
+def cases_board_page() -> HTMLResponse:
+    """The cases in scope by state."""
+    return _page(CASES_HTML, view="board")
+
+
+@router.get("/cases/overdue", response_class=HTMLResponse)
+def cases_overdue_page() -> HTMLResponse:
+    """The overdue cases in scope, with their days overdue and escalation steps."""
+    return _page(CASES_HTML, view="overdue")
+
+
+@router.get("/cases/{code}", response_class=HTMLResponse)
+def case_page(code: str) -> HTMLResponse:
+    """One case: its facts, nodes, escalations, timeline and the moves the signed-in user may make (the
+    page asks the API; an unknown code or one outside the scope is told there)."""
+    return _page(CASES_HTML, view="case")

@@ -1,0 +1,873 @@
+// The closed-loop cases pages: the list with filters, a case with its nodes and timeline and the moves
+// the signed-in user may make, the board by state, the overdue list.
+//
+// One script for the four pages (body[data-page]).  Sign-in is the map page's: the same token in
+// sessionStorage, so a person who signed in on the map is signed in here too, and a 401 from any call
+// goes back to the form.  The names of states, actions, kinds and escalation steps come from the
+// server (/cases/labels.json), Chinese with English beside; times are shown in Beijing time, as the
+// API gives them.
+
+import { currentLanguage, LANGUAGES, setLanguage } from "./i18n.js";
+
+const TOKEN_KEY = "ecowatch.token";
+const LANGUAGE_KEY = "ecowatch.language";
+const PAGE_SIZE = 50;
+// Characters of a SHA-256 shown in the timeline (the whole hash is in the title attribute).
+const SHORT_HASH = 12;
+
+const WORDS = {
+  zh: {
+    title: "督办案件",
+    switch_to: "English",
+    nav_list: "案件清单",
+    nav_board: "状态看板",
+    nav_overdue: "逾期清单",
+    nav_map: "站点地图",
+    api_docs: "API 文档",
+    sign_in_title: "登录",
+    username: "用户名",
+    password: "密码",
+    sign_in: "登录",
+    sign_out: "退出",
+    signing_in: "正在登录……",
+    user: "{username}（{role}）",
+    batch: "批次",
+    region: "区域",
+    state: "状态",
+    kind: "类型",
+    any: "全部",
+    overdue_only: "只看逾期",
+    apply: "筛选",
+    download_csv: "下载 CSV",
+    download_xlsx: "下载 Excel",
+    code: "编号",
+    case_title: "问题",
+    deadline: "整改时限",
+    days_overdue: "逾期天数",
+    escalation: "督办",
+    previous: "上一页",
+    next: "下一页",
+    page_info: "第 {from}–{to} 条，共 {total} 条",
+    total: "共 {total} 件",
+    no_cases: "没有符合条件的案件。",
+    as_of: "数据时间 {time}（北京时间）",
+    nodes: "节点",
+    due: "节点时限",
+    task: "节点任务",
+    node_state: "完成情况",
+    node_done: "已完成",
+    node_open: "未完成",
+    escalations: "督办记录",
+    no_escalations: "无督办记录。",
+    node_n: "节点 {n}",
+    case_deadline: "整改时限",
+    moves: "办理",
+    reason: "意见 / 理由",
+    evidence: "佐证材料",
+    no_moves: "您的角色在此状态下没有可办理的操作。",
+    needs_evidence: "提交销号申请须附至少一份佐证材料。",
+    needs_reason: "退回、重新打开须填写理由。",
+    moved: "已{action}：{from} → {to}",
+    timeline: "办理过程",
+    no_history: "尚无办理记录。",
+    lead_unit: "责任单位",
+    cooperating_units: "配合单位",
+    responsible: "责任人",
+    measures: "整改措施",
+    description: "问题描述",
+    none: "无",
+    counted_due: "计算时限",
+    missing_fields: "请输入用户名和密码。",
+    bad_login: "用户名或密码错误。",
+    expired: "登录已过期，请重新登录。",
+    forbidden: "无权操作：{detail}",
+    not_found: "未找到：{detail}",
+    refused: "未能办理：{detail}",
+    server_error: "服务器错误（HTTP {status}）：{detail}",
+    network_error: "无法连接 ecowatch 服务器，请检查网络后重试。",
+    bad_region: "区域代码为 6 位数字（GB/T 2260），例如 110105。",
+  },
+  en: {
+    title: "Supervised cases",
+    switch_to: "中文",
+    nav_list: "Cases",
+    nav_board: "Board",
+    nav_overdue: "Overdue",
+    nav_map: "Site map",
+    api_docs: "API documentation",
+    sign_in_title: "Sign in",
+    username: "User name",
+    password: "Password",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    signing_in: "Signing in…",
+    user: "{username} ({role})",
+    batch: "Batch",
+    region: "Region",
+    state: "State",
+    kind: "Kind",
+    any: "All",
+    overdue_only: "Overdue only",
+    apply: "Filter",
+    download_csv: "Download CSV",
+    download_xlsx: "Download Excel",
+    code: "Code",
+    case_title: "Problem",
+    deadline: "Deadline",
+    days_overdue: "Days overdue",
+    escalation: "Escalation",
+    previous: "Previous",
+    next: "Next",
+    page_info: "{from}–{to} of {total}",
+    total: "{total} cases",
+    no_cases: "No case matches.",
+    as_of: "Data as of {time} (Beijing time)",
+    nodes: "Nodes",
+    due: "Due",
+    task: "Task",
+    node_state: "Done",
+    node_done: "done",
+    node_open: "open",
+    escalations: "Escalations",
+    no_escalations: "No escalation.",
+    node_n: "node {n}",
+    case_deadline: "deadline",
+    moves: "Moves",
+    reason: "Opinion / reason",
+    evidence: "Evidence files",
+    no_moves: "Your role has no move on a case in this state.",
+    needs_evidence: "A submission needs at least one evidence file.",
+    needs_reason: "A return or a reopening needs a reason.",
+    moved: "{action}: {from} → {to}",
+    timeline: "Timeline",
+    no_history: "No move yet.",
+    lead_unit: "Lead unit",
+    cooperating_units: "Cooperating units",
+    responsible: "Responsible person",
+    measures: "Measures",
+    description: "Description",
+    none: "none",
+    counted_due: "Due (counted on)",
+    missing_fields: "Enter a user name and a password.",
+    bad_login: "Wrong user name or password.",
+    expired: "Your sign-in has expired: please sign in again.",
+    forbidden: "Not allowed: {detail}",
+    not_found: "Not found: {detail}",
+    refused: "Refused: {detail}",
+    server_error: "Server error (HTTP {status}): {detail}",
+    network_error: "Cannot reach the ecowatch server: check the network and try again.",
+    bad_region: "A region code is 6 digits (GB/T 2260), e.g. 110105.",
+  },
+};
+
+const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+const page = document.body.dataset.page;
+
+const state = { user: null, labels: null, offset: 0, lastList: null, current: null, filters: {} };
+
+function t(key, values = {}) {
+  const text = WORDS[currentLanguage()][key];
+  if (text === undefined) throw new Error(`no text for ${key} in ${currentLanguage()}`);
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+// ---------------------------------------------------------------- names and times
+
+// A label of the server's table as "中文 English": Chinese first, English beside (in English: the
+// English only, the Chinese in the title attribute).
+function label(group, code) {
+  const entry = state.labels?.[group]?.[code];
+  if (!entry) return code ?? "";
+  return currentLanguage() === "zh" ? `${entry.zh} ${entry.en}` : entry.en;
+}
+
+function labelElement(group, code, extraClass = "") {
+  const span = document.createElement("span");
+  const entry = state.labels?.[group]?.[code];
+  span.className = `tag ${group}-${code} ${extraClass}`.trim();
+  span.dataset.code = code ?? "";
+  if (!entry) {
+    span.textContent = code ?? "";
+    return span;
+  }
+  if (currentLanguage() === "zh") {
+    const zh = document.createElement("span");
+    zh.textContent = entry.zh;
+    const en = document.createElement("span");
+    en.className = "en";
+    en.lang = "en";
+    en.textContent = entry.en;
+    span.append(zh, " ", en);
+  } else {
+    span.textContent = entry.en;
+    span.title = entry.zh;
+  }
+  return span;
+}
+
+// ISO time (any offset) -> "YYYY-MM-DD HH:MM" in Beijing time, whatever the browser's own zone.
+function beijing(iso) {
+  if (!iso) return "";
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+}
+
+function regionText(code, name) {
+  return name ? `${name}（${code}）` : code;
+}
+
+function cell(content) {
+  const td = document.createElement("td");
+  if (content instanceof Node) td.append(content);
+  else td.textContent = content ?? "";
+  return td;
+}
+
+function caseLink(code) {
+  const a = document.createElement("a");
+  a.href = `/cases/${encodeURIComponent(code)}`;
+  a.textContent = code;
+  a.dataset.testid = "case-link";
+  return a;
+}
+
+function escalationCell(step) {
+  return step ? labelElement("steps", step, "step") : document.createTextNode("—");
+}
+
+function overdueText(days) {
+  return days > 0 ? String(days) : "0";
+}
+
+// ---------------------------------------------------------------- messages and language
+
+function showMessage(text) {
+  const box = $("message");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function showNotice(text) {
+  const box = $("notice");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = currentLanguage() === "zh" ? "zh-CN" : "en";
+  for (const element of document.querySelectorAll("[data-w]")) element.textContent = t(element.dataset.w);
+  const toggle = $("lang-switch");
+  toggle.textContent = t("switch_to");
+  toggle.lang = currentLanguage() === "zh" ? "en" : "zh-CN";
+  document.title = `ecowatch · ${t("title")}`;
+  if (state.user) {
+    renderUser();
+    fillSelects();
+    renderCurrent();
+  }
+}
+
+// ---------------------------------------------------------------- the API
+
+class SignedOut extends Error {}
+
+function token() {
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (!saved) return null;
+  try {
+    const parsed = JSON.parse(saved);
+    if (Date.parse(parsed.expires_at) > Date.now()) return parsed;
+  } catch {
+    // A corrupt entry is treated as no sign-in.
+  }
+  sessionStorage.removeItem(TOKEN_KEY);
+  return null;
+}
+
+async function detailOf(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.message === "string") return body.message;
+    if (typeof body.detail === "string") return body.detail;
+    return JSON.stringify(body.detail ?? body);
+  } catch {
+    return response.statusText;
+  }
+}
+
+async function call(path, options = {}) {
+  const saved = token();
+  if (!saved) throw new SignedOut(t("expired"));
+  let response;
+  try {
+    response = await fetch(path, {
+      ...options,
+      headers: { Authorization: `Bearer ${saved.access_token}`, Accept: "application/json", ...options.headers },
+    });
+  } catch {
+    throw new Error(t("network_error"));
+  }
+  if (response.status === 401) throw new SignedOut(t("expired"));
+  if (!response.ok) {
+    const detail = await detailOf(response);
+    if (response.status === 403) throw new Error(t("forbidden", { detail }));
+    if (response.status === 404) throw new Error(t("not_found", { detail }));
+    if (response.status === 409 || response.status === 422) throw new Error(t("refused", { detail }));
+    throw new Error(t("server_error", { status: response.status, detail }));
+  }
+  return response;
+}
+
+async function api(path, options) {
+  return (await call(path, options)).json();
+}
+
+async function guarded(action) {
+  try {
+    await action();
+    return true;
+  } catch (error) {
+    if (error instanceof SignedOut) signOut(error.message);
+    else showMessage(error.message);
+    return false;
+  }
+}
+
+// A download needs the bearer token, so it is fetched and handed to the browser as a blob.
+async function download(path, filename) {
+  const response = await call(path, { headers: { Accept: "*/*" } });
+  const blob = await response.blob();
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+// ---------------------------------------------------------------- sign in and out
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const username = form.username.value.trim();
+  const password = form.password.value;
+  if (!username || !password) {
+    showMessage(t("missing_fields"));
+    return;
+  }
+  const button = $("sign-in");
+  button.disabled = true;
+  button.textContent = t("signing_in");
+  try {
+    let response;
+    try {
+      response = await fetch("/api/v1/auth/token", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ username, password }),
+      });
+    } catch {
+      showMessage(t("network_error"));
+      return;
+    }
+    if (response.status === 401) {
+      showMessage(t("bad_login"));
+      return;
+    }
+    if (!response.ok) {
+      showMessage(t("server_error", { status: response.status, detail: await detailOf(response) }));
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(await response.json()));
+    form.password.value = "";
+    showMessage("");
+    await startApp();
+  } finally {
+    button.disabled = false;
+    button.textContent = t("sign_in");
+  }
+}
+
+function signOut(message = "") {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.user = null;
+  state.current = null;
+  $("app").hidden = true;
+  $("app").removeAttribute("data-state");
+  $("user").hidden = true;
+  $("sign-out").hidden = true;
+  $("login").hidden = false;
+  showNotice("");
+  showMessage(message);
+  $("username").focus();
+}
+
+function renderUser() {
+  $("user").textContent = t("user", { username: state.user.username, role: state.user.role });
+}
+
+async function startApp() {
+  const saved = token();
+  if (!saved) {
+    signOut();
+    return;
+  }
+  state.user = saved.user;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("user").hidden = false;
+  $("sign-out").hidden = false;
+  renderUser();
+  await guarded(async () => {
+    state.labels ??= await (await fetch("/cases/labels.json")).json();
+    fillSelects();
+    await load();
+  });
+}
+
+// ---------------------------------------------------------------- loading
+
+function setAsOf(iso) {
+  $("as-of").textContent = iso ? t("as_of", { time: beijing(iso) }) : "";
+  $("as-of").dataset.at = iso ?? "";
+}
+
+function filtersFromUrl() {
+  const query = new URLSearchParams(location.search);
+  const filters = {};
+  for (const key of ["batch", "region", "state", "kind"]) {
+    const value = query.get(key);
+    if (value) filters[key] = value;
+  }
+  if (query.get("overdue") === "true") filters.overdue = "true";
+  return filters;
+}
+
+function caseCode() {
+  return decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "");
+}
+
+async function load() {
+  if (page === "list") await loadList();
+  else if (page === "case") await loadCase();
+  else if (page === "board") await loadBoard();
+  else if (page === "overdue") await loadOverdue();
+  $("app").dataset.state = "loaded";
+}
+
+function listQuery(extra = {}) {
+  const query = new URLSearchParams({ ...state.filters, ...extra });
+  return query.toString();
+}
+
+async function loadList() {
+  const body = await api(`/api/v1/cases?${listQuery({ limit: PAGE_SIZE, offset: state.offset })}`);
+  state.lastList = body;
+  renderList();
+}
+
+async function loadCase() {
+  state.current = await api(`/api/v1/cases/${encodeURIComponent(caseCode())}`);
+  renderCase();
+}
+
+async function loadBoard() {
+  state.lastList = await api(`/api/v1/cases/board?${listQuery()}`);
+  renderBoard();
+}
+
+async function loadOverdue() {
+  state.lastList = await api(`/api/v1/cases/overdue?${listQuery()}`);
+  renderOverdue();
+}
+
+function renderCurrent() {
+  if (!state.labels) return;
+  if (page === "case" && state.current) renderCase();
+  else if (page !== "case" && state.lastList) {
+    if (page === "list") renderList();
+    else if (page === "board") renderBoard();
+    else renderOverdue();
+  }
+}
+
+// ---------------------------------------------------------------- the list
+
+function fillSelects() {
+  for (const [testid, group] of [["f-state", "states"], ["f-kind", "kinds"]]) {
+    const select = $(testid);
+    if (!select) continue;
+    const name = select.name;
+    select.replaceChildren(new Option(t("any"), ""));
+    for (const code of Object.keys(state.labels[group])) select.append(new Option(label(group, code), code));
+    select.value = state.filters[name] ?? "";
+  }
+  for (const form of [$("filters"), $("board-filters")]) {
+    if (!form) continue;
+    for (const key of ["batch", "region"]) form[key].value = state.filters[key] ?? "";
+    if (form.overdue) form.overdue.checked = state.filters.overdue === "true";
+  }
+}
+
+function renderList() {
+  const body = state.lastList;
+  setAsOf(body.as_of);
+  const rows = body.items.map((item) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "case-row";
+    tr.dataset.code = item.code;
+    tr.dataset.state = item.state;
+    tr.append(
+      cell(caseLink(item.code)),
+      cell(item.title),
+      cell(labelElement("kinds", item.kind)),
+      cell(item.batch),
+      cell(regionText(item.region, item.region_name)),
+      cell(labelElement("states", item.state)),
+      cell(item.deadline),
+      cell(overdueText(item.days_overdue)),
+      cell(escalationCell(item.escalation)),
+    );
+    if (item.days_overdue > 0) tr.classList.add("late");
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    const td = cell(t("no_cases"));
+    td.colSpan = 9;
+    tr.append(td);
+    rows.push(tr);
+  }
+  $("case-rows").replaceChildren(...rows);
+  $("list-total").textContent = t("total", { total: body.total });
+  const last = Math.min(body.offset + body.items.length, body.total);
+  $("page-info").textContent = t("page_info", { from: body.total ? body.offset + 1 : 0, to: last, total: body.total });
+  $("page-prev").disabled = body.offset === 0;
+  $("page-next").disabled = last >= body.total;
+}
+
+function readFilters(form) {
+  const filters = {};
+  for (const key of ["batch", "region", "state", "kind"]) {
+    const value = form[key]?.value?.trim();
+    if (value) filters[key] = value;
+  }
+  if (form.overdue?.checked) filters.overdue = "true";
+  if (filters.region && !/^\d{6}$/.test(filters.region)) throw new Error(t("bad_region"));
+  return filters;
+}
+
+async function applyFilters(event) {
+  event.preventDefault();
+  try {
+    state.filters = readFilters(event.target);
+  } catch (error) {
+    showMessage(error.message);
+    return;
+  }
+  showMessage("");
+  state.offset = 0;
+  history.replaceState(null, "", `${location.pathname}${Object.keys(state.filters).length ? "?" : ""}${listQuery()}`);
+  await guarded(load);
+}
+
+// ---------------------------------------------------------------- one case
+
+function fact(list, key, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = t(key);
+  const dd = document.createElement("dd");
+  dd.dataset.testid = `fact-${key}`;
+  if (value instanceof Node) dd.append(value);
+  else dd.textContent = value === null || value === undefined || value === "" ? t("none") : value;
+  list.append(dt, dd);
+}
+
+function renderCase() {
+  const c = state.current;
+  setAsOf(c.as_of);
+  document.title = `ecowatch · ${c.code} ${c.title}`;
+  $("case-code").textContent = c.code;
+  $("case-title").textContent = c.title;
+  $("case").dataset.state = c.state;
+  const facts = $("case-facts");
+  facts.replaceChildren();
+  fact(facts, "state", labelElement("states", c.state));
+  fact(facts, "kind", labelElement("kinds", c.kind));
+  fact(facts, "batch", c.batch);
+  fact(facts, "region", regionText(c.region, c.region_name));
+  fact(facts, "deadline", c.deadline);
+  fact(facts, "days_overdue", overdueText(c.days_overdue));
+  fact(facts, "lead_unit", c.lead_unit);
+  fact(facts, "cooperating_units", (c.cooperating_units ?? []).join("；"));
+  fact(facts, "responsible", c.responsible);
+  fact(facts, "measures", c.measures);
+  fact(facts, "description", c.description);
+
+  $("node-rows").replaceChildren(
+    ...c.nodes.map((node, index) => {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "node-row";
+      tr.append(
+        cell(String(node.key ?? index + 1)),
+        cell(node.due),
+        cell(node.task),
+        cell(node.done ? t("node_done") : t("node_open")),
+        cell(node.done ? "—" : overdueText(node.days_overdue)),
+      );
+      if (!node.done && node.days_overdue > 0) tr.classList.add("late");
+      return tr;
+    }),
+  );
+
+  const escalations = c.escalations.map((step) => {
+    const li = document.createElement("li");
+    li.dataset.testid = "escalation";
+    li.dataset.step = step.step;
+    const where = step.node === null || step.node === undefined ? t("case_deadline") : t("node_n", { n: step.node });
+    li.append(labelElement("steps", step.step, "step"), ` · ${where} · ${beijing(step.at)}`);
+    return li;
+  });
+  if (!escalations.length) {
+    const li = document.createElement("li");
+    li.textContent = t("no_escalations");
+    escalations.push(li);
+  }
+  $("escalations").replaceChildren(...escalations);
+
+  renderMoves(c);
+  renderTimeline(c.history);
+}
+
+function renderMoves(c) {
+  const buttons = (c.moves ?? []).map((action) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.testid = `move-${action}`;
+    button.dataset.action = action;
+    button.className = `move-button action-${action}`;
+    button.textContent = label("actions", action);
+    button.addEventListener("click", () => move(action));
+    return button;
+  });
+  $("move-buttons").replaceChildren(...buttons);
+  $("move-form").hidden = !buttons.length;
+  const hints = [];
+  if (!buttons.length) hints.push(t("no_moves"));
+  if ((c.moves ?? []).includes("submit")) hints.push(t("needs_evidence"));
+  if ((c.moves ?? []).some((a) => a === "return" || a === "reopen")) hints.push(t("needs_reason"));
+  $("move-hint").textContent = hints.join(" ");
+}
+
+function renderTimeline(history) {
+  const items = history.map((entry) => {
+    const li = document.createElement("li");
+    li.dataset.testid = "timeline-entry";
+    li.dataset.action = entry.action;
+    li.dataset.seq = entry.seq;
+    const head = document.createElement("div");
+    head.className = "head";
+    const when = document.createElement("time");
+    when.dateTime = entry.at;
+    when.textContent = beijing(entry.at);
+    const who = document.createElement("span");
+    who.className = "who";
+    who.dataset.testid = "timeline-user";
+    who.textContent = entry.user;
+    head.append(`#${entry.seq} `, when, " · ", who, " · ", labelElement("actions", entry.action), " · ");
+    const states = document.createElement("span");
+    states.className = "states";
+    states.append(labelElement("states", entry.from), " → ", labelElement("states", entry.to));
+    head.append(states);
+    li.append(head);
+    if (entry.reason) {
+      const reason = document.createElement("p");
+      reason.className = "reason";
+      reason.dataset.testid = "timeline-reason";
+      reason.textContent = entry.reason;
+      li.append(reason);
+    }
+    if (entry.evidence?.length) {
+      const files = document.createElement("ul");
+      files.className = "evidence";
+      for (const file of entry.evidence) {
+        const item = document.createElement("li");
+        item.dataset.testid = "timeline-evidence";
+        const name = document.createElement("span");
+        name.className = "name";
+        name.textContent = file.name;
+        const hash = document.createElement("code");
+        hash.title = `SHA-256 ${file.sha256}`;
+        hash.textContent = `SHA-256 ${file.sha256.slice(0, SHORT_HASH)}…`;
+        item.append(name, " ", hash);
+        files.append(item);
+      }
+      li.append(files);
+    }
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.textContent = t("no_history");
+    items.push(li);
+  }
+  $("timeline").replaceChildren(...items);
+}
+
+async function move(action) {
+  const form = $("move-form");
+  const data = new FormData();
+  data.append("action", action);
+  const reason = form.reason.value.trim();
+  if (reason) data.append("reason", reason);
+  for (const file of form.evidence.files) data.append("evidence", file, file.name);
+  for (const button of form.querySelectorAll("button")) button.disabled = true;
+  showNotice("");
+  const before = state.current.state;
+  const ok = await guarded(async () => {
+    state.current = await api(`/api/v1/cases/${encodeURIComponent(state.current.code)}/moves`, {
+      method: "POST",
+      body: data,
+    });
+  });
+  for (const button of form.querySelectorAll("button")) button.disabled = false;
+  if (!ok) return;
+  showMessage("");
+  form.reset();
+  renderCase();
+  showNotice(
+    t("moved", {
+      action: label("actions", action),
+      from: label("states", before),
+      to: label("states", state.current.state),
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- the board
+
+function renderBoard() {
+  const body = state.lastList;
+  setAsOf(body.as_of);
+  const columns = body.states.map((column) => {
+    const section = document.createElement("section");
+    section.className = "column";
+    section.dataset.testid = "board-column";
+    section.dataset.state = column.state;
+    const head = document.createElement("h3");
+    const count = document.createElement("span");
+    count.className = "count";
+    count.dataset.testid = "board-count";
+    count.textContent = String(column.count);
+    head.append(labelElement("states", column.state), " ", count);
+    const list = document.createElement("ul");
+    for (const item of column.cases) {
+      const li = document.createElement("li");
+      li.dataset.testid = "board-card";
+      li.dataset.code = item.code;
+      if (item.days_overdue > 0) li.classList.add("late");
+      const title = document.createElement("div");
+      title.append(caseLink(item.code), " ", item.title);
+      const meta = document.createElement("div");
+      meta.className = "meta";
+      meta.append(`${regionText(item.region, item.region_name)} · ${t("deadline")} ${item.deadline}`);
+      if (item.days_overdue > 0) meta.append(` · ${t("days_overdue")} ${item.days_overdue}`);
+      if (item.escalation) meta.append(" · ", labelElement("steps", item.escalation, "step"));
+      li.append(title, meta);
+      list.append(li);
+    }
+    if (column.count > column.cases.length) {
+      const more = document.createElement("li");
+      more.className = "more";
+      const link = document.createElement("a");
+      link.href = `/cases?${new URLSearchParams({ ...state.filters, state: column.state })}`;
+      link.textContent = `… ${t("total", { total: column.count })}`;
+      more.append(link);
+      list.append(more);
+    }
+    section.append(head, list);
+    return section;
+  });
+  $("board").replaceChildren(...columns);
+}
+
+// ---------------------------------------------------------------- the overdue list
+
+function renderOverdue() {
+  const body = state.lastList;
+  setAsOf(body.as_of);
+  $("overdue-total").textContent = t("total", { total: body.total });
+  const rows = body.items.map((item) => {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = "overdue-row";
+    tr.dataset.code = item.code;
+    const due = item.node === null || item.node === undefined
+      ? `${item.due}（${t("case_deadline")}）`
+      : `${item.due}（${t("node_n", { n: item.node })}）`;
+    tr.append(
+      cell(caseLink(item.code)),
+      cell(item.title),
+      cell(regionText(item.region, item.region_name)),
+      cell(labelElement("states", item.state)),
+      cell(due),
+      cell(String(item.days_overdue)),
+      cell(escalationCell(item.escalation)),
+    );
+    tr.classList.add("late");
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    const td = cell(t("no_cases"));
+    td.colSpan = 7;
+    tr.append(td);
+    rows.push(tr);
+  }
+  $("overdue-rows").replaceChildren(...rows);
+}
+
+// ---------------------------------------------------------------- start
+
+function start() {
+  const saved = localStorage.getItem(LANGUAGE_KEY);
+  setLanguage(LANGUAGES.includes(saved) ? saved : "zh");
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (link.dataset.nav === page) link.setAttribute("aria-current", "page");
+  }
+  for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== page;
+  state.filters = filtersFromUrl();
+  applyLanguage();
+  $("login-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut());
+  $("lang-switch").addEventListener("click", () => {
+    setLanguage(currentLanguage() === "zh" ? "en" : "zh");
+    localStorage.setItem(LANGUAGE_KEY, currentLanguage());
+    applyLanguage();
+  });
+  $("filters")?.addEventListener("submit", applyFilters);
+  $("board-filters")?.addEventListener("submit", applyFilters);
+  $("page-prev").addEventListener("click", () => {
+    state.offset = Math.max(0, state.offset - PAGE_SIZE);
+    guarded(load);
+  });
+  $("page-next").addEventListener("click", () => {
+    state.offset += PAGE_SIZE;
+    guarded(load);
+  });
+  for (const button of document.querySelectorAll("[data-download]")) {
+    button.addEventListener("click", () => {
+      const format = button.dataset.download;
+      const path = page === "overdue" ? "/api/v1/cases/overdue" : "/api/v1/cases";
+      const name = page === "overdue" ? "cases-overdue" : "cases";
+      guarded(() => download(`${path}?${listQuery({ format })}`, `${name}.${format}`));
+    });
+  }
+  const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
+  if (token()) startApp();
+  else signOut(hadToken ? t("expired") : "");
+}
+
+start();
