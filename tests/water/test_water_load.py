@@ -1,0 +1,87 @@
+"""The commands: ``ecowatch db load PATH --format cnemc-water`` and ``ecowatch water sections …``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecowatch.cli import app
+from ecowatch.cli.air import InputFormat
+from ecowatch.cli.db import LoadFormat
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cn-surface-water"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"shared data not found at {DATA}")
+runner = CliRunner()
+
+
+def test_load_formats_are_the_air_formats_and_water() -> None:
+    assert {f.value for f in LoadFormat} == {f.value for f in InputFormat} | {"cnemc-water"}
+
+
+def _run(*args: str, db: Path):
+    result = runner.invoke(app, [*args, "--db", f"sqlite:///{db}"])
+    result.text = " ".join(result.output.split())  # rich wraps long lines  # type: ignore[attr-defined]
+    return result
+
+
+@needs_data
+def test_db_load_prints_counts_and_where_classes_differ(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    national = DATA / "national_snapshots_2020-05-08_09.csv.gz"
+    result = _run("db", "load", str(national), "--format", "cnemc-water", db=db)
+    assert result.exit_code == 0, result.output
+    # 3,802 lines; 175 (section, time) pairs given in both snapshots (a stopped station repeats its last)
+    assert "3,627 water samples of 1,900 sections from 1 files (3,802 lines;" in result.text
+    assert "3,627 rows inserted or changed" in result.text
+    again = _run("db", "load", str(national), "--format", "cnemc-water", db=db)
+    assert "0 rows inserted or changed" in again.text
+    with gzip.open(
+        DATA / "daily_snapshots_98_sections_2020-05-10_2021-04-05.csv.gz", "rt", encoding="utf-8"
+    ) as f:
+        lines = f.read().splitlines()
+    daily = tmp_path / "daily.csv"
+    daily.write_text("\n".join(lines[:2001]) + "\n", encoding="utf-8")
+    result = _run("db", "load", str(daily), "--format", "cnemc-water", db=db)
+    assert result.exit_code == 0 and "published class reproduced in" in result.text
+
+
+def test_db_load_bad_file_names_file_line_field(tmp_path: Path) -> None:
+    path = tmp_path / "samples.csv"
+    path.write_text(
+        "section,time,indicator,value\nW110003,2021-04-01 08:00,TP,0.1\nW110003,2021-04-01 12:00,TP,x\n"
+    )
+    result = _run("db", "load", str(path), "--format", "cnemc-water", db=tmp_path / "store.db")
+    assert result.exit_code == 2
+    assert "samples.csv, line 3, field value: not a number, '<detection limit' or 'ND': 'x'" in result.text
+    lenient = _run("db", "load", str(path), "--format", "cnemc-water", "--lenient", db=tmp_path / "store.db")
+    assert lenient.exit_code == 0 and "1 input issues" in lenient.text
+
+
+def test_sections_set_and_list(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    result = _run("water", "sections", "set", "阳宗海中", "--waterbody", "river", "--json", db=db)
+    assert result.exit_code == 0, result.output
+    section = json.loads(result.output)
+    assert (section["province"], section["waterbody"], section["waterbody_basis"]) == (
+        "云南省",
+        "river",
+        "user",
+    )
+    listed = json.loads(_run("water", "sections", "list", "--province", "云南省", "--json", db=db).output)
+    assert [s["waterbody_basis"] for s in listed if s["name"] == "阳宗海中"] == ["user"]
+    ambiguous = _run("water", "sections", "set", "三岔口", "--waterbody", "lake", db=db)
+    assert ambiguous.exit_code == 2 and "2 sections are called '三岔口'" in ambiguous.text
+
+
+def test_sections_import(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    fix = tmp_path / "fix.csv"
+    fix.write_text("code,city_code\nW120001,120100\n", encoding="utf-8")
+    result = _run("water", "sections", "import", str(fix), db=db)
+    assert result.exit_code == 0 and "0 sections added, 1 corrected" in result.text
+    listed = json.loads(_run("water", "sections", "list", "--province", "120000", "--json", db=db).output)
+    assert [(s["city_code"], s["city"]) for s in listed if s["code"] == "W120001"] == [("120100", "天津市")]
