@@ -180,34 +180,41 @@ def _to_wide(samples: pl.DataFrame) -> pl.DataFrame:
     return values.join(flags, on=index, how="left", nulls_equal=True)
 
 
+def _period_filter(columns: Sequence[str], first: dt.date, last: dt.date) -> pl.Expr:
+    if last < first:
+        raise StandardsError(f"period ends ({last}) before it starts ({first})")
+    start = dt.datetime.combine(first, dt.time())
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
+    keep = (pl.col("time") >= start) & (pl.col("time") < end)
+    if "usable" in columns:
+        keep &= pl.col("usable").fill_null(False)
+    return keep
+
+
 def period_frame(samples: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
     """The usable records of ``first`` 00:00 to ``last`` 24:00 (Beijing time, ``last`` inclusive).
 
     Records with ``usable`` false (station not normal, importer) are left out (decision W-period).
     """
-    if last < first:
-        raise StandardsError(f"period ends ({last}) before it starts ({first})")
-    start = dt.datetime.combine(first, dt.time())
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time())
     wide = _to_wide(samples)
-    keep = (pl.col("time") >= start) & (pl.col("time") < end)
-    if "usable" in wide.columns:
-        keep &= pl.col("usable").fill_null(False)
-    return wide.filter(keep)
+    return wide.filter(_period_filter(wide.columns, first, last))
 
 
 def _parameters(frame: pl.DataFrame) -> list[str]:
     return [name for name in (*_INDICATORS, *_TROPHIC_EXTRA) if name in frame.columns]
 
 
-def _means_frame(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame:
+def _means_frame(frame: pl.DataFrame, parameters: Sequence[str], period: pl.Expr) -> pl.DataFrame:
     """Per section, one polars ``group_by``: for each parameter the exact sum (units of ½·10⁻⁶), the count,
     the count below detection and the largest detection limit; the records with a value; and the
     section's attributes (the first given).
 
     Values are snapped as :func:`~ecowatch.standards.rounding.snap_to_int` does (× 10⁶, half to even).
+    The row-wise work is done before the ``group_by`` so that its aggregations are plain sums and maxima
+    (polars' fast path), and the query runs on the streaming engine (memory in chunks).
     """
-    exprs: list[pl.Expr] = []
+    rows: list[pl.Expr] = []
+    aggregations: list[pl.Expr] = []
     any_value = pl.lit(False)
     for name in parameters:
         value = pl.col(name).cast(pl.Float64)
@@ -218,15 +225,28 @@ def _means_frame(frame: pl.DataFrame, parameters: Sequence[str]) -> pl.DataFrame
         snapped = (value * SNAP_SCALE).round(0, mode="half_to_even").cast(pl.Int64, strict=False)
         # doubled units, so that half a detection limit stays an integer
         doubled = pl.when(below).then(snapped).otherwise(2 * snapped)
-        exprs += [
-            pl.when(present).then(doubled).otherwise(0).sum().alias(f"{name}__s"),
-            present.sum().alias(f"{name}__n"),
-            (present & below).sum().alias(f"{name}__b"),
-            pl.when(present & below).then(snapped).max().alias(f"{name}__dl"),
+        rows += [
+            pl.when(present).then(doubled).otherwise(0).alias(f"{name}__s"),
+            present.alias(f"{name}__n"),
+            (present & below).alias(f"{name}__b"),
+            pl.when(present & below).then(snapped).alias(f"{name}__dl"),
+        ]
+        aggregations += [
+            pl.col(f"{name}__s").sum(),
+            pl.col(f"{name}__n").sum(),
+            pl.col(f"{name}__b").sum(),
+            pl.col(f"{name}__dl").max(),
         ]
         any_value = any_value | present
-    attributes = [pl.col(c).drop_nulls().first().alias(c) for c in _ATTRIBUTES if c in frame.columns]
-    return frame.group_by("section").agg(*exprs, any_value.sum().alias("samples"), *attributes)
+    attributes = [pl.col(c).first().alias(c) for c in _ATTRIBUTES if c in frame.columns]
+    return (
+        frame.lazy()
+        .filter(period)
+        .select("section", *(c for c in _ATTRIBUTES if c in frame.columns), *rows, any_value.alias("__any"))
+        .group_by("section")
+        .agg(*aggregations, pl.col("__any").sum().alias("samples"), *attributes)
+        .collect(engine="streaming")
+    )
 
 
 def _section_means(row: Mapping[str, Any], parameters: Sequence[str]) -> dict[str, Value]:
@@ -272,14 +292,15 @@ def assess_water(samples: pl.DataFrame, first: dt.date, last: dt.date) -> WaterA
     WaterAssessment
         Sections sorted by basin, province and name; groups by name; cities ranked by CWQI.
     """
-    frame = period_frame(samples, first, last)
+    frame = _to_wide(samples)
     if "section" not in frame.columns or "time" not in frame.columns:
         raise StandardsError("samples need 'section' and 'time' columns")
+    period = _period_filter(frame.columns, first, last)
     parameters = _parameters(frame)
     sections: list[SectionAssessment] = []
     unclassified: list[str] = []
     if frame.height and parameters:
-        sums = _means_frame(frame, parameters)
+        sums = _means_frame(frame, parameters, period)
         for row in sums.iter_rows(named=True):
             key = str(row["section"])
             if not row["samples"]:
