@@ -235,6 +235,7 @@ def test_a_sections_samples_with_names_units_and_classes(water):
         "main": True,
     }
     assert (labels["NH3-N"]["name_zh"], labels["NH3-N"]["symbol"]) == ("氨氮", "NH₃-N")
+    assert body["chart"] == ["CODMn", "NH3-N", "TP", "DO"]
     assert (labels["TP"]["name_zh"], labels["water_temp"]["unit"], labels["pH"]["unit"]) == ("总磷", "°C", "")
     last = body["samples"][-1]
     assert last["values"]["CODMn"] == {"value": 7.47, "below_detection": False}

@@ -639,6 +639,7 @@ class SamplesPage(BaseModel):
     from_: str = Field(alias="from")
     to: str
     indicators: list[ParameterRead]
+    chart: list[str] = Field(description="The parameters drawn as lines, in the order drawn")
     samples: list[SampleRead]
 
 
@@ -897,6 +898,7 @@ def section_samples(
             "from": beijing_time(start),
             "to": beijing_time((end - dt.timedelta(microseconds=1)).replace(microsecond=0)),
             "indicators": labels,
+            "chart": [name for name in CHART_PARAMETERS if name in parameters],
             "samples": samples,
         }
     )

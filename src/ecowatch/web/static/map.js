@@ -1,4 +1,6 @@
 // The map page: sign in, draw the sites in scope on the map, show a site's last hours on click.
+// The surface-water sections are a layer of their own (GB 3838-2002 class colours, the 2011
+// evaluation method's hues), switched on and off beside the sites; a click shows a section's samples.
 //
 // Old data look old: every value shows its time, and a site whose value is too old for the moment
 // shown is grey with a dashed edge (the API's "stale").  The moment shown is now, or an hour picked
@@ -38,6 +40,15 @@ const FONT_SPEC = '16px "Noto Sans SC"';
 // Every chart's words, and digits and Latin that axes and legends draw.
 const FONT_BASE_TEXT = "0123456789 -–:.,()/%µ³°ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+// Surface water: days of samples a section's panel shows, ending at its latest sample.
+const WATER_DAYS = 7;
+// Sections without coordinates are drawn around their city's seat on a sunflower spiral, this far
+// apart [degrees], so that a city's sections do not hide one another.
+const WATER_SPREAD_DEG = 0.09;
+const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
+// Hatching of a stale section's marker (ECharts decal): grey with white diagonal stripes.
+const STALE_DECAL = { color: "rgba(255, 255, 255, 0.85)", dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: -Math.PI / 4 };
+
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
 const state = {
@@ -55,6 +66,11 @@ const state = {
   at: null, // the hour picked ("2017-02-28T23:00", Beijing time), or null: now
   shownAt: null,
   mapNames: "",
+  water: null, // GET /api/v1/water/sections at the moment shown
+  layers: { sites: true, water: true },
+  openSection: null,
+  samples: null,
+  waterChart: null,
 };
 
 // ---------------------------------------------------------------- messages and language
@@ -223,6 +239,8 @@ function signOut(message = "") {
   state.user = null;
   state.sites = [];
   closePanel();
+  closeWaterPanel();
+  state.water = null;
   delete $("map").dataset.markers;
   state.viewKey = null;
   $("app").hidden = true;
@@ -231,6 +249,7 @@ function signOut(message = "") {
   $("as-of").hidden = true;
   $("time-control").hidden = true;
   $("time-note").hidden = true;
+  $("water-note").hidden = true;
   $("login").hidden = false;
   showMessage(message);
   $("username").focus();
@@ -295,9 +314,14 @@ async function loadLegend() {
 
 async function loadStatus() {
   const query = state.at ? `?at=${encodeURIComponent(state.at)}` : "";
-  const body = await api(`/api/v1/sites/status${query}`);
-  await fontFor(body.sites.map((site) => `${site.name}${site.category_zh ?? ""}`).join(""));
+  const [body, water] = await Promise.all([
+    api(`/api/v1/sites/status${query}`),
+    api(`/api/v1/water/sections${query}`),
+  ]);
+  await fontFor(body.sites.map((site) => `${site.name}${site.category_zh ?? ""}`).join("")
+    + water.sections.map((section) => `${section.name}${section.basin}${section.city ?? ""}${section.province}`).join(""));
   state.sites = body.sites;
+  state.water = water;
   state.asOf = body.as_of;
   state.shownAt = body.at;
   renderAll();
@@ -308,6 +332,7 @@ async function loadStatus() {
 async function showAt(at) {
   state.at = at ? `${at.slice(0, 13)}:00` : null;
   closePanel();
+  closeWaterPanel();
   await guarded(loadStatus);
 }
 
@@ -346,15 +371,35 @@ function renderTime() {
     $("time-note-text").textContent = t("all_stale", { count: stale.length, time });
     $("at-latest").textContent = t("show_latest", { time });
   }
+  renderWaterNote();
+}
+
+// The water sections' own note: their data (the demo's are of April 2021) may be far from the moment
+// shown; offer the hour of their latest sample.
+function renderWaterNote() {
+  const water = state.water;
+  const latest = water?.as_of ?? null;
+  const stale = Boolean(water && state.layers.water && water.sections.length
+    && water.sections.every((section) => section.stale || section.time === null));
+  state.waterLatest = stale ? latest : null;
+  $("water-note").hidden = !stale || latest === null;
+  if (stale && latest !== null) {
+    const time = hourLabel(latest);
+    $("water-note-text").textContent = t("water_stale_note", { time, hours: water.stale_after_hours });
+    $("at-latest-water").textContent = t("show_latest_water", { time });
+  }
 }
 
 function renderAll() {
   renderUser();
   renderTime();
   renderLegend();
+  renderWaterLegend();
   renderSiteList();
+  renderSectionList();
   renderMap();
   if (state.series) renderSeries();
+  if (state.samples) renderSamples();
 }
 
 function swatch(colour, kind = "air_station") {
@@ -394,6 +439,7 @@ function renderLegend() {
 
 function renderSiteList() {
   const list = $("site-list");
+  list.closest("section").hidden = !state.layers.sites;
   list.replaceChildren();
   $("site-count").textContent = String(state.sites.length);
   for (const site of state.sites) {
@@ -466,27 +512,33 @@ function renderMap() {
   state.mapChart ??= window.echarts.init(element, null, { renderer: "svg" });
   const chart = state.mapChart;
   if (!chart.__ecowatchHandlers) {
-    chart.on("click", "series.scatter", (event) => openPanel(event.data.code));
+    chart.on("click", "series.scatter", (event) => (event.data.section
+      ? openWaterPanel(event.data.code) : openPanel(event.data.code)));
     // data-markers appears once the markers are drawn (and clickable): the hook tests wait on.
     chart.on("finished", () => {
-      element.dataset.markers = String(chart.getOption().series[0]?.data.length ?? 0);
+      const series = chart.getOption().series;
+      element.dataset.markers = String(series[0]?.data.length ?? 0);
+      element.dataset.waterMarkers = String(series[1]?.data.length ?? 0);
     });
     chart.__ecowatchHandlers = true;
   }
   delete element.dataset.markers;
-  const view = geoView(state.sites);
+  delete element.dataset.waterMarkers;
+  const placed = [...(state.layers.sites ? state.sites : []), ...(state.layers.water ? waterPoints() : [])];
+  const view = geoView(placed.length ? placed : state.sites);
   const option = {
     animation: false,
     textStyle: { fontFamily: FONT_FAMILY },
     // Only the markers have tooltips (a district's name is on the map already).  The geo component's
     // own tooltip setting would also switch off the markers' (ECharts inherits it), hence the test here.
     tooltip: { trigger: "item", textStyle: { fontFamily: FONT_FAMILY },
-      formatter: (item) => (item.data?.site ? tooltipText(item.data.site) : "") },
+      formatter: (item) => (item.data?.site ? tooltipText(item.data.site)
+        : item.data?.section ? waterTooltip(item.data.section) : "") },
     series: [{
       type: "scatter",
       coordinateSystem: "geo",
       symbolSize: 16,
-      data: state.sites.filter((site) => site.lon !== null && site.lat !== null).map((site) => ({
+      data: (state.layers.sites ? state.sites : []).filter((site) => site.lon !== null && site.lat !== null).map((site) => ({
         name: siteName(site),
         code: site.code,
         site,
@@ -499,7 +551,7 @@ function renderMap() {
           : { color: site.colour, borderColor: "#263238", borderWidth: 1.2, opacity: site.time === null ? 0.55 : 1 },
       })),
       emphasis: { scale: 1.5 },
-    }],
+    }, waterSeries()],
   };
   // The outline is set again only when the view changes, so the minute's refresh keeps the
   // person's zoom and pan.
@@ -522,6 +574,7 @@ function renderMap() {
 // ---------------------------------------------------------------- the panel of one site
 
 async function openPanel(code) {
+  closeWaterPanel();
   state.openCode = code;
   state.series = null;
   const panel = $("site-panel");
@@ -632,6 +685,297 @@ function beijingIso(epochMs) {
   return new Date(epochMs + 8 * 3600_000).toISOString().slice(0, 19) + "+08:00";
 }
 
+// ---------------------------------------------------------------- surface water
+
+function sectionName(section) {
+  return section.name; // the release names sections in Chinese only; codes stay out of sight
+}
+
+// "Ⅲ类 · 良好" / "Class III · good"; a section's class at its latest sample, or "not classified".
+function classText(section) {
+  if (section.class_number === null) return t("no_class");
+  return currentLanguage() === "en"
+    ? t("water_class", { roman: section.class_en, status: section.status_en })
+    : t("water_class", { roman: section.class_zh, status: section.status_zh });
+}
+
+function placeName(section) {
+  if (section.placed === "province") return section.province;
+  return section.city ?? section.province;
+}
+
+function renderWaterLegend() {
+  const list = $("legend-water");
+  list.replaceChildren();
+  const water = state.legend?.water;
+  list.hidden = !water || !state.layers.water;
+  if (!water) return;
+  const heading = document.createElement("li");
+  heading.textContent = t("water_legend");
+  list.append(heading);
+  for (const item of water.classes) {
+    const entry = document.createElement("li");
+    entry.dataset.testid = "legend-water-class";
+    entry.dataset.class = item.number;
+    const label = currentLanguage() === "en"
+      ? t("water_class", { roman: item.label_en, status: item.status_en })
+      : t("water_class", { roman: item.roman_zh, status: item.status_zh });
+    entry.append(swatch(item.colour, "water_section"), label);
+    list.append(entry);
+  }
+  const hours = water.stale_after_hours;
+  for (const [key, extra] of [["water_stale_legend", "hatched"], ["water_no_data_legend", "small"],
+    ["water_placed_legend", ""]]) {
+    const entry = document.createElement("li");
+    entry.dataset.testid = `legend-${key.replaceAll("_", "-")}`;
+    const mark = swatch(key === "water_placed_legend" ? water.classes[2].colour : water.no_data_colour, "water_section");
+    if (extra) mark.classList.add(extra);
+    entry.append(mark, t(key, { hours }));
+    list.append(entry);
+  }
+}
+
+function renderSectionList() {
+  const box = $("water-sections");
+  const sections = state.water?.sections ?? [];
+  box.hidden = !state.layers.water || sections.length === 0;
+  const list = $("section-list");
+  list.replaceChildren();
+  $("section-count").textContent = String(sections.length);
+  if (box.hidden) return;
+  for (const section of sections) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.testid = "section-item";
+    button.dataset.code = section.code;
+    button.dataset.colour = section.colour;
+    button.dataset.stale = String(section.stale);
+    button.setAttribute("aria-current", String(section.code === state.openSection));
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = `${sectionName(section)} · ${placeName(section)}`;
+    const value = document.createElement("span");
+    value.className = "class";
+    value.textContent = section.time === null ? "" : classText(section);
+    const time = document.createElement("span");
+    time.className = "time";
+    time.textContent = section.time === null ? t("no_time")
+      : `${hourLabel(section.time).slice(5)}${section.stale ? ` · ${t("stale")}` : ""}`;
+    const mark = swatch(section.colour, "water_section");
+    if (section.stale) mark.classList.add("hatched");
+    button.append(mark, name, value, time);
+    button.addEventListener("click", () => openWaterPanel(section.code));
+    const item = document.createElement("li");
+    item.append(button);
+    list.append(item);
+  }
+}
+
+// The sections with a place on the map, those drawn at a seat spread around it (sunflower spiral,
+// in code order, so a section keeps its spot from one refresh to the next).
+function waterPoints() {
+  const sections = (state.water?.sections ?? []).filter((section) => section.lon !== null && section.lat !== null);
+  const bySeat = new Map();
+  for (const section of sections) {
+    if (section.placed === "section") continue;
+    const key = `${section.lon},${section.lat}`;
+    if (!bySeat.has(key)) bySeat.set(key, []);
+    bySeat.get(key).push(section.code);
+  }
+  const rank = new Map();
+  for (const codes of bySeat.values()) codes.sort().forEach((code, index) => rank.set(code, index));
+  return sections.map((section) => {
+    const index = rank.get(section.code) ?? 0;
+    const radius = WATER_SPREAD_DEG * Math.sqrt(index);
+    const angle = index * GOLDEN_ANGLE;
+    const lon = section.lon + radius * Math.cos(angle) / Math.cos(section.lat * Math.PI / 180);
+    return { section, lon, lat: section.lat + radius * Math.sin(angle) };
+  });
+}
+
+function waterSeries() {
+  const points = state.layers.water ? waterPoints() : [];
+  return {
+    id: "water",
+    type: "scatter",
+    coordinateSystem: "geo",
+    symbol: "triangle",
+    z: 3, // above the sites: a section drawn at a city's seat sits where the city's stations are
+    data: points.map(({ section, lon, lat }) => ({
+      name: sectionName(section),
+      code: section.code,
+      section,
+      value: [lon, lat, section.class_number],
+      symbolSize: section.time === null ? 8 : 13,
+      itemStyle: section.stale
+        ? { color: section.colour, borderColor: "#263238", borderWidth: 1, borderType: "dashed", decal: STALE_DECAL }
+        : { color: section.colour, borderColor: "#263238", borderWidth: 1, opacity: section.time === null ? 0.55 : 1 },
+    })),
+    emphasis: { scale: 1.6 },
+  };
+}
+
+function pollutantsText(section) {
+  return section.main_pollutants.map((item) => {
+    const name = currentLanguage() === "en" ? item.name_en : item.name_zh;
+    return item.multiple === null ? name : `${name}(${item.multiple})`;
+  }).join(currentLanguage() === "en" ? ", " : "、");
+}
+
+function waterTooltip(section) {
+  const encode = window.echarts.format.encodeHTML;
+  const waterbody = t(`waterbody_${section.waterbody}`);
+  const lines = [`<b>${encode(sectionName(section))}</b> · ${encode(t("kind_water"))} (${encode(waterbody)})`];
+  lines.push(`${encode(t("basin"))}: ${encode(section.basin)} · ${encode([section.province, section.city].filter(Boolean).join(" "))}`);
+  if (section.time !== null) {
+    lines.push(`${encode(t("class_ours"))}: ${encode(classText(section))}`
+      + (section.published_class_zh ? ` · ${encode(t("class_published"))}: ${encode(section.published_class_zh)}` : ""));
+    if (section.main_pollutants.length) lines.push(`${encode(t("main_pollutants"))}: ${encode(pollutantsText(section))}`);
+  }
+  const stale = section.stale ? ` (${t("stale")})` : "";
+  lines.push(`${encode(t("value_time"))}: ${encode(hourLabel(section.time))}${encode(stale)}`);
+  if (section.placed !== "section") lines.push(encode(t("placed_city", { place: placeName(section) })));
+  return lines.join("<br>");
+}
+
+async function openWaterPanel(code) {
+  closePanel();
+  state.openSection = code;
+  state.samples = null;
+  const panel = $("water-panel");
+  panel.hidden = false;
+  panel.dataset.code = code;
+  panel.dataset.state = "loading";
+  $("water-title").textContent = code;
+  $("water-info").textContent = t("loading");
+  $("water-table").replaceChildren();
+  for (const button of document.querySelectorAll('[data-testid="section-item"]')) {
+    button.setAttribute("aria-current", String(button.dataset.code === code));
+  }
+  const ok = await guarded(async () => {
+    const at = state.at ? `&at=${encodeURIComponent(state.at)}` : "";
+    const body = await api(`/api/v1/water/sections/${encodeURIComponent(code)}/samples?days=${WATER_DAYS}${at}`);
+    await fontFor(`${body.section.name}${body.section.basin}${body.indicators.map((i) => i.name_zh + i.unit).join("")}`
+      + "ⅠⅡⅢⅣⅤ劣类正常维护停站不具备运行条件未检出");
+    if (state.openSection !== code) return;
+    state.samples = body;
+    renderSamples();
+    // On a phone the panel is below the map and the lists: bring it into sight.
+    if (window.matchMedia("(max-width: 700px)").matches) panel.scrollIntoView({ block: "start" });
+  });
+  if (!ok && state.openSection === code) panel.dataset.state = "error";
+}
+
+function closeWaterPanel() {
+  state.openSection = null;
+  state.samples = null;
+  $("water-panel").hidden = true;
+  state.waterChart?.clear();
+}
+
+function indicatorName(indicator) {
+  const name = currentLanguage() === "en" ? indicator.name_en : indicator.name_zh;
+  return withUnit(`${name} ${indicator.symbol}`, indicator.unit);
+}
+
+function renderSamples() {
+  const body = state.samples;
+  const section = body.section;
+  const panel = $("water-panel");
+  $("water-title").textContent = `${sectionName(section)} · ${section.basin} · ${placeName(section)}`;
+  const facts = [t(`waterbody_${section.waterbody}`),
+    `${t("water_samples_title", { days: WATER_DAYS })}: ${hourLabel(body.from)} – ${hourLabel(body.to)}`];
+  if (section.time !== null) facts.push(`${t("class_ours")} ${classText(section)}`);
+  if (section.stale) facts.push(t("stale"));
+  if (body.samples.length === 0) facts.push(t("no_samples"));
+  $("water-info").textContent = facts.join(" · ");
+
+  // One small chart per main indicator, stacked, each axis named with its unit.
+  const main = body.chart.map((code) => body.indicators.find((indicator) => indicator.code === code));
+  const height = 100 / Math.max(1, main.length);
+  const grid = main.map((_, index) => ({ left: 56, right: 16, top: `${index * height + 6}%`, height: `${height - 12}%` }));
+  const xAxis = main.map((_, index) => ({
+    type: "time", gridIndex: index, min: body.from, max: body.to,
+    axisLabel: { show: index === main.length - 1, hideOverlap: true,
+      formatter: (value) => hourLabel(beijingIso(value)).slice(5) },
+  }));
+  const yAxis = main.map((indicator, index) => ({
+    type: "value", gridIndex: index, name: indicatorName(indicator), scale: true,
+    nameTextStyle: { align: "left" }, splitNumber: 2,
+  }));
+  const series = main.map((indicator, index) => ({
+    name: indicatorName(indicator),
+    type: "line",
+    xAxisIndex: index,
+    yAxisIndex: index,
+    showSymbol: true,
+    symbolSize: 4,
+    connectNulls: false,
+    data: body.samples.map((sample) => [sample.time, sample.values[indicator.code]?.value ?? null]),
+  }));
+  const element = $("water-chart");
+  state.waterChart ??= window.echarts.init(element, null, { renderer: "svg" });
+  state.waterChart.setOption({
+    animation: false,
+    textStyle: { fontFamily: FONT_FAMILY },
+    tooltip: { trigger: "axis", formatter: seriesTooltip, textStyle: { fontFamily: FONT_FAMILY } },
+    axisPointer: { link: [{ xAxisIndex: "all" }] },
+    grid, xAxis, yAxis, series,
+  }, { notMerge: true });
+  state.waterChart.resize();
+  element.dataset.points = String(series.reduce((count, line) => count + line.data.filter(([, v]) => v !== null).length, 0));
+  renderSampleTable(body);
+  panel.dataset.state = "loaded";
+}
+
+// Newest first: the time, our class, the published one, the station's status and every indicator.
+function renderSampleTable(body) {
+  const table = $("water-table");
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const text of [t("sample_time"), t("class_ours"), t("class_published"), t("station_status"),
+    ...body.indicators.map(indicatorName)]) {
+    const cell = document.createElement("th");
+    cell.textContent = text;
+    head.append(cell);
+  }
+  const rows = table.createTBody();
+  for (const sample of [...body.samples].reverse()) {
+    const row = rows.insertRow();
+    row.dataset.testid = "sample-row";
+    row.insertCell().textContent = hourLabel(sample.time);
+    const ours = row.insertCell();
+    ours.className = "class-cell";
+    if (sample.class_zh) {
+      const badge = document.createElement("span");
+      badge.textContent = sample.class_zh;
+      badge.style.background = sample.colour;
+      if (sample.published_class_zh && sample.published_class_zh !== sample.class_zh) badge.title = t("differs");
+      ours.append(badge);
+    }
+    const published = row.insertCell();
+    published.className = "class-cell";
+    published.textContent = sample.published_class_zh ?? "";
+    row.insertCell().textContent = currentLanguage() === "en" ? sample.station_status_en ?? "" : sample.station_status_zh ?? "";
+    for (const indicator of body.indicators) {
+      const cell = row.insertCell();
+      const value = sample.values[indicator.code];
+      if (!value) continue;
+      cell.textContent = value.below_detection ? `<${value.value}` : String(value.value);
+      if (value.below_detection) {
+        cell.className = "bdl";
+        cell.title = t("below_dl");
+      }
+    }
+  }
+}
+
+function setLayer(name, shown) {
+  state.layers[name] = shown;
+  if (!shown && name === "water") closeWaterPanel();
+  if (state.user) renderAll();
+}
+
 // ---------------------------------------------------------------- start
 
 function start() {
@@ -645,6 +989,10 @@ function start() {
   $("at-input").addEventListener("change", (event) => { if (event.target.value) showAt(event.target.value); });
   $("at-now").addEventListener("click", () => showAt(null));
   $("at-latest").addEventListener("click", () => showAt(state.staleLatest.slice(0, 16)));
+  $("at-latest-water").addEventListener("click", () => showAt(state.waterLatest.slice(0, 16)));
+  $("water-close").addEventListener("click", closeWaterPanel);
+  $("layer-sites").addEventListener("change", (event) => setLayer("sites", event.target.checked));
+  $("layer-water").addEventListener("change", (event) => setLayer("water", event.target.checked));
   $("lang-switch").addEventListener("click", () => {
     setLanguage(currentLanguage() === "zh" ? "en" : "zh");
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
@@ -660,6 +1008,7 @@ function start() {
   });
   resizer.observe($("map"));
   resizer.observe($("site-chart"));
+  resizer.observe($("water-chart"));
   const hadToken = hasSavedToken();
   if (token()) startApp();
   else signOut(hadToken ? t("expired") : "");
