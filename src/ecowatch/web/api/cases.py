@@ -161,6 +161,15 @@ CASE_LABELS: dict[str, dict[str, dict[str, str]]] = {
         }
     ),
     "steps": _names({step: (STEP_NAMES[step], step.value) for step in StepKind}),
+    "roles": _names(
+        {
+            Role.admin: ("管理员", "administrator"),
+            Role.province: ("省级", "province"),
+            Role.city: ("市级", "city"),
+            Role.county: ("区县级", "county"),
+            Role.enterprise: ("企业", "enterprise"),
+        }
+    ),
     "outcomes": _names(
         {
             PetitionOutcome.closed: ("已办结", "closed"),

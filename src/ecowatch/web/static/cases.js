@@ -406,7 +406,8 @@ function signOut(message = "") {
 }
 
 function renderUser() {
-  $("user").textContent = t("user", { username: state.user.username, role: state.user.role });
+  const role = state.labels ? label("roles", state.user.role) : state.user.role;
+  $("user").textContent = t("user", { username: state.user.username, role });
 }
 
 async function startApp() {
@@ -423,6 +424,7 @@ async function startApp() {
   renderUser();
   await guarded(async () => {
     state.labels ??= await (await fetch("/cases/labels.json")).json();
+    renderUser();
     fillSelects();
     await load();
   });
