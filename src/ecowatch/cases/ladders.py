@@ -29,12 +29,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ecowatch.cases.errors import CaseInputError, LadderError, UnknownCase
+from ecowatch.cases.errors import CaseInputError, LadderError
 from ecowatch.cases.escalation import DEFAULT_LADDER, Ladder, Rung
 from ecowatch.cases.models import CaseBatch
+from ecowatch.cases.service import _batch, ladder_of
 from ecowatch.store.audit import record
 
-__all__ = ["default_text", "parse_ladder", "read_ladder_file", "set_batch_ladder"]
+__all__ = ["batch_ladder", "default_text", "parse_ladder", "read_ladder_file", "set_batch_ladder"]
 
 _RUNG = re.compile(r"(?P<step>[^=\s{}]+)\s*=\s*(?P<from>[+-]?\d+)(?:\s*\.\.\s*(?P<until>[+-]?\d+))?")
 
@@ -111,9 +112,7 @@ def set_batch_ladder(
     entry. Steps already recorded stay; the next escalation run follows the new ladder."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise CaseInputError(f"now {now.isoformat()} has no UTC offset", field="now")
-    row = session.get(CaseBatch, batch)
-    if row is None:
-        raise UnknownCase(f"batch {batch!r}: no such batch", field="batch")
+    row = _batch(session, batch)
     row.ladder = None if ladder is None else ladder.rows()
     record(
         session=session,
@@ -126,3 +125,10 @@ def set_batch_ladder(
     )
     session.flush()
     return row
+
+
+def batch_ladder(*, session: Session, batch: str) -> tuple[Ladder, bool]:
+    """The ladder in force for ``batch`` and whether it is the batch's own (else the default); UnknownCase
+    when there is no such batch."""
+    row = _batch(session, batch)
+    return ladder_of(row), row.ladder is not None

@@ -6,6 +6,7 @@ from ecowatch.cli import (  # noqa: F401  (each module registers its commands on
     air,
     audit,
     cases,
+    cases_ladder,
     db,
     db_regions,
     gateway,
