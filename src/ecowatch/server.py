@@ -31,7 +31,7 @@ log = logging.getLogger("ecowatch.server")
 QUARANTINE_RETENTION_DAYS = 30
 #: Default of :attr:`PlatformSettings.web_max_connections`: the web side's connections (idle ones
 #: included) beyond which a request is answered 503 at once. Half the descriptors the gateway leaves to
-#: the rest of the process (:data:`ecowatch.gateway.server.RESERVED_DESCRIPTORS`), the other half for
+#: the rest of the process (:data:`ecowatch.gateway.limits.RESERVED_DESCRIPTORS`), the other half for
 #: the database, the journal and the logs; a department's staff are tens of users, not thousands.
 WEB_MAX_CONNECTIONS = 512
 
@@ -147,11 +147,26 @@ def prune_quarantine(url: str, before: dt.datetime) -> int:
 async def run_platform(
     settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None = None
 ) -> None:
-    """Serve until stopped.  ``ready(web_port, gateway_port)`` is called once everything listens."""
+    """Serve until stopped.  ``ready(web_port, gateway_port)`` is called once everything listens.
+
+    The process's settings are made here, for the whole platform, and nowhere in its parts
+    (:mod:`ecowatch.gateway.tuning`): the collector's thresholds while it serves, and the heap that exists
+    once everything listens frozen out of the collector's sight (docs/decisions.md P6).
+    """
+    from ecowatch.gateway.tuning import serving_process
+
+    with serving_process():
+        await _run_platform(settings, ready=ready)
+
+
+async def _run_platform(
+    settings: PlatformSettings, *, ready: Callable[[int, int | None], None] | None
+) -> None:
     import uvicorn
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from ecowatch.gateway.tuning import freeze_heap
     from ecowatch.store import migrate
     from ecowatch.web.app import create_app
 
@@ -196,6 +211,7 @@ async def run_platform(
 
             assert gateway.port is not None, "run_platform: the gateway listens (started above)"
             simulation = asyncio.create_task(run_demo_devices(settings.url, settings.host, gateway.port))
+        freeze_heap()
         if ready is not None:
             ready(web_port, gateway.port if gateway else None)
         await serving

@@ -238,7 +238,7 @@ def test_a_store_error_logs_no_password_and_replay_goes_on(
     """A journal written before redaction (``PW=pgpass123`` in clear) whose frame the database refuses (its
     site unknown, the gateway's own check skipped here so that the foreign key refuses it): the frame is
     quarantined with the database's reason, redacted, and nothing in the log holds the password."""
-    from ecowatch.gateway import server as server_module
+    from ecowatch.gateway import writers
 
     register(db_url, (MN, PW, "2017", None))
     start_gateway(db_url).stop()  # the journal now names this store
@@ -249,7 +249,7 @@ def test_a_store_error_logs_no_password_and_replay_goes_on(
         [Entry(True, 1_772_330_000_000_000, 999_999, "Asia/Shanghai", "127.0.0.1:1", "", frame).encode()]
     )
     journal.close()
-    monkeypatch.setattr(server_module, "known_sites", lambda *, session, ids: set(ids))
+    monkeypatch.setattr(writers, "known_sites", lambda *, session, ids: set(ids))
     caplog.set_level("DEBUG")
     gateway = start_gateway(db_url, store_process=False)
     assert gateway.gateway.stats.replayed == 1

@@ -12,7 +12,7 @@ import time
 from gateway_helpers import MN, PW, Device, register, wait_for
 from test_gateway_auth import From, upload
 
-from ecowatch.gateway.server import RESERVED_DESCRIPTORS, connection_budget
+from ecowatch.gateway.limits import RESERVED_DESCRIPTORS, connection_budget
 
 
 def test_the_cap_leaves_descriptors_for_the_web_side():

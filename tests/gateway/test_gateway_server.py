@@ -459,16 +459,16 @@ def test_device_that_half_closes_still_gets_its_replies(sqlite_url, start_gatewa
 def test_backpressure_pauses_reading_while_the_store_lags_and_loses_nothing(
     sqlite_url, start_gateway, monkeypatch
 ):
-    from ecowatch.gateway import server as server_module
+    from ecowatch.gateway import writers
 
     register(sqlite_url, (MN, PW, "2017", None))
-    original = server_module.apply_batch
+    original = writers.apply_batch
 
     def slow_store(**kwargs):
         time.sleep(0.05)
         return original(**kwargs)
 
-    monkeypatch.setattr(server_module, "apply_batch", slow_store)
+    monkeypatch.setattr(writers, "apply_batch", slow_store)
     gateway = start_gateway(
         sqlite_url, high_water=20, low_water=5, store_batch=10, store_interval_s=0.0, store_process=False
     )  # the store in a thread, so that the slow one above is used

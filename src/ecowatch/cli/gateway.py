@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -118,6 +117,7 @@ def gateway(
 
     from ecowatch.gateway.journal import adopt_legacy_journal, default_journal_dir
     from ecowatch.gateway.server import Gateway
+    from ecowatch.gateway.tuning import SWITCH_INTERVAL_S, freeze_heap, serving_process
     from ecowatch.store import database_url
     from ecowatch.store.db import display_url
 
@@ -128,9 +128,6 @@ def gateway(
             f"the gateway journal of earlier versions moved to {moved}, the store's own", highlight=False
         )
     folder = journal or default_journal_dir(url)
-    # The store writer thread holds the GIL while it builds a batch; a shorter switch interval than
-    # CPython's 5 ms lets the event loop answer devices in between.
-    sys.setswitchinterval(0.001)
 
     import asyncio  # here, not at the top: every other command starts without it
 
@@ -156,6 +153,7 @@ def gateway(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await server.start(host, port)
+        freeze_heap()  # what exists now lives as long as the process (docs/decisions.md P6)
         console.print(
             f"HJ 212 gateway listening on {host}:{server.port} (store {display_url(url)}, journal "
             f"{folder}, {server.stats.replayed} frames replayed)",
@@ -171,7 +169,9 @@ def gateway(
     try:
         import uvloop
 
-        uvloop.run(run())
+        # The process's settings (collector, switch interval: ecowatch.gateway.tuning) for its life.
+        with serving_process(switch_interval_s=SWITCH_INTERVAL_S):
+            uvloop.run(run())
     except (EcowatchError, SQLAlchemyError, OSError) as error:
         raise fail(error) from None
 

@@ -29,9 +29,10 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from ecowatch.clock import today_beijing
-from ecowatch.gateway.server import GC_THRESHOLD
+from ecowatch.gateway.tuning import GC_THRESHOLD
 from ecowatch.hj212 import Cp, Frame, FrameDecoder, Version, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
 
@@ -283,8 +284,8 @@ class _Client(asyncio.Protocol):
         # anything else goes through the decoder.
         self.replies: dict[bytes, str] = {}
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # a TCP transport (uvloop's: no subclass)
 
     @property
     def link(self) -> asyncio.Transport:
@@ -315,7 +316,7 @@ class _Client(asyncio.Protocol):
         self.report.acknowledged += 1
         self.report.latencies_ms.append((now - sent) * 1000)
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(exc)
 

@@ -8,7 +8,6 @@ document is at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -75,12 +74,9 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        # What exists at start (modules, the app, its routes) lives as long as the process: out of
-        # the collector's sight, a full collection no longer walks it with the event loop standing.
-        gc.collect()
-        gc.freeze()
+        # The collector's settings are the process's, made by its entry point (ecowatch serve:
+        # ecowatch.server.run_platform), not by the application: it may share the process.
         yield
-        gc.unfreeze()
         state.hashing.close()
         engine.dispose()
 
