@@ -8,11 +8,18 @@ the city's 35 stations, each in its district (the other 23 have no data in the d
 says so; the data end 2017-02-28 23:00 and the map shows them at that time, not as now).  What is invented:
 three enterprises ("示范" = demonstration) with one outlet and one online monitor each, one per HJ 212
 edition, and the demo users.  Their names say so, so that no screenshot can pass them off as real.
+
+Surface water (real too): one day, 2021-04-05, of the national automatic stations' 4-hourly release
+(:data:`DEMO_WATER_FILE` in ``../shared/data/cn-surface-water``, every section that reported that day),
+loaded through ``ecowatch db load --format cnemc-water``'s own path, so the map's water layer is not
+empty.  The file states no licence: it is read from the shared folder beside the checkout (or
+``ECOWATCH_DATA``), never copied into the project, and the demo goes on without it when absent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,21 +34,31 @@ from ecowatch.store.audit import record
 from ecowatch.store.models import Enterprise, Measurement, Region, RegionLevel, Site, SiteKind
 from ecowatch.store.sites import sites_from_registry, upsert_region
 from ecowatch.store.users import create_user, get_user
+from ecowatch.water.models import WaterSample
 
 __all__ = [
     "DEMO_ACTOR",
     "DEMO_DEVICES",
     "DEMO_ENTERPRISES",
     "DEMO_USERS",
+    "DEMO_WATER_DAY",
+    "DEMO_WATER_FILE",
     "DemoDevice",
     "DemoEnterprise",
     "DemoUser",
     "SeedSummary",
     "run_demo_devices",
     "seed_demo",
+    "seed_water",
+    "water_data_file",
 ]
 
 DEMO_ACTOR = "demo"
+#: The surface-water release file the demo loads from, and its day: the file's last (all 1,698
+#: sections 4-hourly 2021-04-01..05): one day of every section, so the map is national and the demo
+#: stays short.
+DEMO_WATER_FILE = Path("cn-surface-water") / "auto_stations_4h_2021-04-01_05.csv.gz"
+DEMO_WATER_DAY = dt.date(2021, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,7 @@ class SeedSummary:
     enterprises: int
     devices: int
     users_created: list[str]
+    water_samples: int = 0
 
 
 def _has_prsa(session: Session) -> bool:
@@ -237,6 +255,25 @@ def _devices(session: Session) -> int:
     return len(DEMO_DEVICES)
 
 
+def water_data_file(demo_prsa: Path | None = None) -> Path | None:
+    """The demo's surface-water file: beside the PRSA folder's data folder, in ``ECOWATCH_DATA``, or in
+    a ``shared/data`` beside the checkout or the working directory; None when none has it."""
+    folders = [demo_prsa.parent] if demo_prsa is not None else []
+    if "ECOWATCH_DATA" in os.environ:
+        folders.append(Path(os.environ["ECOWATCH_DATA"]))
+    here = Path(__file__).resolve()
+    folders += [parent / "shared" / "data" for parent in here.parents]
+    folders += [parent.parent / "shared" / "data" for parent in (Path.cwd(), *Path.cwd().parents)]
+    for folder in folders:
+        if (folder / DEMO_WATER_FILE).is_file():
+            return folder / DEMO_WATER_FILE
+    return None
+
+
+def _has_water(session: Session) -> bool:
+    return session.execute(select(func.count()).select_from(WaterSample)).scalar_one() > 0
+
+
 def seed_demo(
     url: str,
     demo_prsa: Path,
@@ -244,11 +281,14 @@ def seed_demo(
     progress: bool = False,
     say: Callable[[str], None] = lambda _: None,
     imported: ImportResult | None = None,
+    water: Path | None | bool = True,
 ) -> SeedSummary:
     """Put the demo into the store at ``url`` (idempotent: a second run changes nothing).
 
     Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as
-    read already, so they are not read twice), then the fictional enterprises, outlets, devices and users.
+    read already, so they are not read twice), then the fictional enterprises, outlets, devices and users,
+    then (``water``: the file, True to look for :data:`DEMO_WATER_FILE`, False not to) the surface-water
+    sections' day :data:`DEMO_WATER_DAY`, when the store has no water samples yet.
     """
     from ecowatch.loading import load_files
 
@@ -267,11 +307,55 @@ def seed_demo(
             enterprises = _registry(session)
             devices = _devices(session)
             created = _users(session)
+        samples = seed_water(url, water, demo_prsa=demo_prsa, progress=progress, say=say)
         return SeedSummary(
-            loaded_values=values, enterprises=enterprises, devices=devices, users_created=created
+            loaded_values=values,
+            enterprises=enterprises,
+            devices=devices,
+            users_created=created,
+            water_samples=samples,
         )
     finally:
         engine.dispose()
+
+
+def seed_water(
+    url: str,
+    water: Path | None | bool = True,
+    *,
+    demo_prsa: Path | None = None,
+    progress: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+) -> int:
+    """Load the demo's day of surface water (:data:`DEMO_WATER_DAY`) into the migrated store at ``url``
+    unless it has water samples already; ``water``: the file, True to look for it
+    (:func:`water_data_file`), False or None not to.  Returns the samples written."""
+    from ecowatch.water.service import load_water
+
+    path = water_data_file(demo_prsa) if water is True else (water or None)
+    if path is None:
+        if water is True:
+            say(
+                f"surface water: {DEMO_WATER_FILE} not found (set ECOWATCH_DATA); the water layer stays empty"
+            )
+        return 0
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            if _has_water(session):
+                return 0
+    finally:
+        engine.dispose()
+    say(f"loading the surface-water sections of {DEMO_WATER_DAY} from {path} into the store …")
+    summary = load_water(
+        url=url,
+        path=path,
+        actor=DEMO_ACTOR,
+        progress=progress,
+        first_day=DEMO_WATER_DAY,
+        last_day=DEMO_WATER_DAY,
+    )
+    return summary.written
 
 
 async def run_demo_devices(url: str, host: str, port: int, *, interval_s: float = 10.0) -> None:

@@ -36,8 +36,9 @@ from fastapi.testclient import TestClient
 from backends import BACKENDS
 from conftest import TEST_SECRET_KEY, _empty_url, _token_headers, build_store
 from ecowatch.clock import BEIJING
+from ecowatch.demo import seed_water
 from ecowatch.standards import Waterbody, water_class
-from ecowatch.store import make_engine, session_factory
+from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.water.importer import read_water_file, record_values
 from ecowatch.water.models import WaterSample, WaterSection
 from ecowatch.water.registry import SectionRegistry
@@ -362,3 +363,33 @@ def test_the_legend_has_the_six_classes_and_the_stale_rule():
         ("劣Ⅴ", "重度污染", "#FF0000"),
     ]
     assert water["stale_after_hours"] == 48
+
+
+# -- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_loads_one_day_of_every_section(tmp_path):
+    """``ecowatch demo``'s water: the file's 2021-04-05 records, 7,421 lines of which 7,414 distinct
+    (province, section, time) (``zcat … | awk -F, '$5 ~ /^2021-04-05T/'``: the 00:00 record written
+    twice is one sample); a second run adds nothing."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    migrate.upgrade(url)
+    assert seed_water(url, FOUR_HOURLY) == 7414
+    assert seed_water(url, FOUR_HOURLY) == 0
+    app = create_app(url, secret_key=TEST_SECRET_KEY)
+    with TestClient(app) as client:
+        from ecowatch.store.users import create_user
+
+        engine = make_engine(url)
+        with session_factory(engine).begin() as session:
+            create_user(
+                session=session, username="admin", password="pw-admin-2016", role="admin", actor="test"
+            )
+        engine.dispose()
+        body = client.get(
+            "/api/v1/water/sections", params={"at": AT}, headers=_token_headers(app, "admin")
+        ).json()
+    timed = [s for s in body["sections"] if s["time"] is not None]
+    # 1,625 distinct (province, section) have a record that day (``awk … | sort -u | wc -l``).
+    assert body["as_of"] == AT and len(timed) == 1625
+    assert all(s["lon"] is not None for s in timed)
