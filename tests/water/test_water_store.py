@@ -202,3 +202,42 @@ def test_queries(url, engine, tmp_path: Path) -> None:
             .join(WaterSection)
             .where(WaterSection.name == "三岔口")
         )
+
+
+@needs_data
+def test_compare_classes_is_water_class_of_each_usable_record() -> None:
+    from ecowatch.standards import Waterbody, water_class
+    from ecowatch.water.importer import read_water_file
+
+    read = read_water_file(DATA / "daily_snapshots_98_sections_2020-05-10_2021-04-05.csv.gz")
+    frame = service.compare_classes(read)
+    checked = 0
+    for (row, values), ours in zip(read.iter_values(), frame["our_class"].to_list(), strict=True):
+        if not row["usable"] or not values:
+            assert ours is None
+            continue
+        checked += 1
+        assert ours == water_class(values, Waterbody(row["waterbody"])).water_class, row
+    assert checked == 20_513  # the daily file's 正常 records (SOURCE.md; every one has a time)
+
+
+@needs_data
+def test_assess_period_of_stored_samples(url, engine, tmp_path: Path) -> None:
+    path = _slice(tmp_path, ("七效港西桥", "三岔口"))
+    service.load_water(url=url, path=path, actor="test")
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    normal = {
+        name: sum(
+            1
+            for line in lines
+            if line.split(",")[2] == name and line.split(",")[4] and line.endswith(",正常")
+        )
+        for name in ("七效港西桥", "三岔口")
+    }
+    with _session(engine) as session:
+        result = service.assess_period(session=session, first=dt.date(2021, 3, 1), last=dt.date(2021, 4, 30))
+        assert {s.name: s.samples for s in result.sections} == normal
+        only_tianjin = service.assess_period(
+            session=session, first=dt.date(2021, 3, 1), last=dt.date(2021, 4, 30), regions={"120100"}
+        )
+        assert [s.name for s in only_tianjin.sections] == ["三岔口"]

@@ -28,6 +28,7 @@ a line whose section or time is bad is left out; every problem is in :attr:`Wate
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -197,10 +198,16 @@ def record_values(row: Mapping[str, Any], parameters: tuple[str, ...]) -> dict[W
             continue
         item = WaterIndicator(name)
         if below:
-            out[item] = BelowDetection(None if number is None else Fraction(Decimal(repr(number))))
+            out[item] = BelowDetection(None if number is None else _exact(number))
         elif number is not None:
-            out[item] = Fraction(Decimal(repr(number)))
+            out[item] = _exact(number)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _exact(number: float) -> Fraction:
+    """The float as the decimal it was read from (its shortest repr), exactly."""
+    return Fraction(Decimal(repr(number)))
 
 
 # -- reading ---------------------------------------------------------------------------------------
