@@ -115,6 +115,8 @@ CASE_COLUMNS = [
     *("id", "code", "kind", "batch", "title", "description", "region_id", "lead_unit", "cooperating_units"),
     *("responsible", "measures", "deadline", "state", "next_due", "escalation", "escalation_rank"),
     *("history_count", "history_head", "created_at", "updated_at"),
+    # The date an open case's lateness counts from (null once submitted), where the store keeps it.
+    *(["open_due"] if "open_due" in table_of(Case).c else []),
 ]
 HISTORY_COLUMNS = [
     *("id", "case_id", "seq", "at", "username", "role", "action", "from_state", "to_state", "reason"),
@@ -285,6 +287,7 @@ def build_store(url: str, cases: int, history: int, batches: int, seed: int = 16
                     *(case_id, code, KINDS[index % len(KINDS)], batch_of[index], f"整改问题 {code}", ""),
                     *(region, unit, [], "", "", deadline, str(state), next_due, escalation, rank),
                     *(len(path), previous, created, at if path else created),
+                    *([next_due if state in OPEN else None] if "open_due" in CASE_COLUMNS else []),
                 )
             )
         generated = time.perf_counter() - started
