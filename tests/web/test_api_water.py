@@ -325,6 +325,14 @@ def test_the_assessment_follows_the_scope_and_filters(water):
     assert [s["section"] for s in body["sections"]] == ["W310001"]
 
 
+def test_a_city_outside_the_scope_answers_as_unknown(water):
+    client, auth = water
+    params = {"from": "2021-04-05", "to": "2021-04-05", "city": "110100"}
+    response = client.get("/api/v1/water/assessment", params=params, headers=auth("hebei"))
+    assert response.status_code == 404
+    assert response.json()["detail"] == "city: no region '110100'"
+
+
 def test_the_assessment_as_csv(water):
     response = _get(
         water,

@@ -28,7 +28,6 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Annotated, Any
 
-import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,9 +42,9 @@ from ecowatch.standards.water_levels import level_of_class
 from ecowatch.store.budget import QueryBudgetExceeded, query_budget
 from ecowatch.store.models import Region
 from ecowatch.store.users import Scope
-from ecowatch.water.assess import assess_water
 from ecowatch.water.importer import EXTRA_PARAMETERS, PARAMETERS, STATUSES, UNITS, record_values
 from ecowatch.water.models import WaterSample, WaterSection
+from ecowatch.water.service import assess_period
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate, IsoDateOrTime
 from ecowatch.web.deps import ScopeDep, SessionDep, state_of
 from ecowatch.web.fairness import COSTLY_ERRORS, costly
@@ -384,6 +383,16 @@ def sections_in_scope(session: Session, scope: Scope) -> list[WaterSection]:
     return list(session.scalars(query))
 
 
+def scope_regions(session: Session, scope: Scope) -> set[str] | None:
+    """The codes of the user's regions and all below them (None: everything), as
+    :mod:`ecowatch.water.service` takes them."""
+    if scope.everything:
+        return None
+    if not scope.region_ids:
+        return set()
+    return set(session.scalars(select(Region.code).where(Region.id.in_(sorted(scope.region_ids)))))
+
+
 def section_in_scope(session: Session, scope: Scope, code: str) -> WaterSection:
     """The section ``code``; 404 when unknown or outside the scope (one answer for both, as for sites)."""
     section = session.scalars(select(WaterSection).where(WaterSection.code == code)).one_or_none()
@@ -486,59 +495,6 @@ def _sample_row(sample: WaterSample) -> dict[str, Any]:
 def _parameters_of(rows: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     present = {key for row in rows for key in row if f"{key}_below" in row}
     return tuple(name for name in PARAMETERS if name in present)
-
-
-def period_frame(
-    session: Session, sections: Sequence[WaterSection], start: dt.datetime, end: dt.datetime
-) -> pl.DataFrame:
-    """The stored samples of ``sections`` from ``start`` to before ``end`` (UTC) as the wide frame
-    :func:`ecowatch.water.assess.assess_water` reads (times naive Beijing time, as published)."""
-    names = _region_names(session, sections)
-    by_id = {section.id: section for section in sections}
-    rows: list[dict[str, Any]] = []
-    ids = sorted(by_id)
-    for first in range(0, len(ids), 500):
-        query = (
-            select(WaterSample)
-            .where(
-                WaterSample.section_id.in_(ids[first : first + 500]),
-                WaterSample.time >= start,
-                WaterSample.time < end,
-            )
-            .order_by(WaterSample.section_id, WaterSample.time)
-        )
-        for sample in session.scalars(query):
-            section = by_id[sample.section_id]
-            row = _sample_row(sample)
-            row["time"] = row["time"].astimezone(BEIJING).replace(tzinfo=None)
-            row |= {
-                "section": section.code,
-                "name": section.name,
-                "basin": section.basin,
-                "province": names.get(section.province_code, section.province_code),
-                "city_code": section.city_code,
-                "city": None if section.city_code is None else names.get(section.city_code),
-                "waterbody": section.waterbody,
-            }
-            rows.append(row)
-    if not rows:
-        return pl.DataFrame(schema={"section": pl.String, "time": pl.Datetime("us")})
-    parameters = _parameters_of(rows)
-    schema: dict[str, Any] = {
-        "section": pl.String,
-        "name": pl.String,
-        "basin": pl.String,
-        "province": pl.String,
-        "city_code": pl.String,
-        "city": pl.String,
-        "waterbody": pl.String,
-        "time": pl.Datetime("us"),
-        "usable": pl.Boolean,
-    }
-    for name in parameters:
-        schema[name] = pl.Float64
-        schema[f"{name}_below"] = pl.Boolean
-    return pl.DataFrame([{key: row.get(key) for key in schema} for row in rows], schema=schema, orient="row")
 
 
 # -- the routes -----------------------------------------------------------------------------------
@@ -992,22 +948,19 @@ def water_assessment(
         raise _unprocessable(
             f"to: the period is {(last - first).days + 1} days; at most {MAX_DAYS} per request"
         )
-    sections = sections_in_scope(session, scope)
-    if basin is not None:
-        sections = [section for section in sections if section.basin == basin]
+    regions = scope_regions(session, scope)
     if city is not None:
-        sections = [section for section in sections if section.city_code == city]
-    start, end = _period(first, last)
-    assert start is not None and end is not None
+        if regions is not None and city not in regions:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"city: no region {city!r}")
+        regions = {city}
     try:
         with query_budget(session, WATER_READ_BUDGET_S):
-            frame = period_frame(session, sections, start, end)
+            assessment = assess_period(session=session, first=first, last=last, regions=regions, basin=basin)
     except QueryBudgetExceeded as error:
         raise _unprocessable(f"from/to: {error}; ask for a shorter period, a basin or a city") from None
-    try:
-        body = assess_water(frame, first, last).to_json()
     except StandardsError as error:
         raise _unprocessable(str(error)) from None
+    body = assessment.to_json()
     if fmt is not TableFormat.json:
         rows = body[table.value]
         name = f"water-{table.value}-{first.isoformat()}-{last.isoformat()}"
