@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from ecowatch.cases.service import CaseInput, NodeInput, add_cases, move_case
 from ecowatch.clock import BEIJING
 from ecowatch.store import make_engine, session_factory
 from ecowatch.web.app import MAX_BODY_BYTES
+from ecowatch.web.tables import XLSX_TYPE
 
 NOW = "2026-05-04T09:00:00+08:00"
 BATCH = "ZY-2026-1"
@@ -133,12 +134,12 @@ def move(client, headers, code, action, reason=None, files=()):
 # -- reading, scoped ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("username", sorted(VISIBLE))
-def test_each_user_lists_the_cases_of_their_region_and_below(cases_client, as_user, username):
-    answer = cases_client.get("/api/v1/cases", headers=as_user(username)).json()
-    assert codes(answer) == VISIBLE[username]
-    assert answer["total"] == len(VISIBLE[username])
-    assert answer["as_of"] == NOW
+def test_each_user_lists_the_cases_of_their_region_and_below(cases_client, as_user):
+    for username, visible in VISIBLE.items():
+        answer = cases_client.get("/api/v1/cases", headers=as_user(username)).json()
+        assert codes(answer) == visible, username
+        assert answer["total"] == len(visible)
+        assert answer["as_of"] == NOW
 
 
 def test_a_row_names_the_case_and_its_region_and_counts_the_days_overdue(cases_client, as_user):
@@ -233,6 +234,7 @@ def test_the_case_page_answer(cases_client, as_user):
     ]
     assert case["history"][0]["at"] == "2026-03-02T09:00:00+08:00"
     assert case["moves"] == ["submit"]  # a county user, rectifying: only submit
+    assert case["may_complete_nodes"] is True
 
 
 # -- moves ---------------------------------------------------------------------------------------------
@@ -282,31 +284,33 @@ def test_county_submits_city_preexamines_province_closes(cases_client, as_user):
     assert "CY-001" not in codes(cases_client.get("/api/v1/cases/overdue", headers=province).json())
 
 
-@pytest.mark.parametrize(
-    ("username", "code", "action", "status", "detail"),
-    [
-        # A county user may not touch another county's case: it reads as unknown.
-        ("chaoyang", "HD-001", "submit", 404, "case 'HD-001': no such case"),
-        # Closing needs a pre-examined case (transition), and only a province closes.
-        ("bj", "CY-001", "close", 409, "case CY-001: close needs state pre_examined, the case is rectifying"),
-        (
-            "bjcity",
-            "CY-001",
-            "close",
-            409,
-            "case CY-001: close needs state pre_examined, the case is rectifying",
-        ),
-        ("hebei", "CY-001", "start", 404, "case 'CY-001': no such case"),
-        ("bj", "NO-SUCH-1", "start", 404, "case 'NO-SUCH-1': no such case"),
-    ],
-)
-def test_refused_moves_write_nothing(cases_client, as_user, username, code, action, status, detail):
-    answer = move(cases_client, as_user(username), code, action, "理由", [("a.txt", b"abc")])
-    assert answer.status_code == status, answer.text
-    assert answer.json()["detail"] == detail
-    if code != "NO-SUCH-1":
-        history = cases_client.get(f"/api/v1/cases/{code}", headers=as_user("admin")).json()["history"]
-        assert len(history) == 2
+#: Moves refused on the cases as the fixture leaves them: (user, case, action, status, detail).
+REFUSED = [
+    # A county user may not touch another county's case: it reads as unknown.
+    ("chaoyang", "HD-001", "submit", 404, "case 'HD-001': no such case"),
+    # Closing needs a pre-examined case (transition), and only a province closes.
+    ("bj", "CY-001", "close", 409, "case CY-001: close needs state pre_examined, the case is rectifying"),
+    (
+        "bjcity",
+        "CY-001",
+        "close",
+        409,
+        "case CY-001: close needs state pre_examined, the case is rectifying",
+    ),
+    ("hebei", "CY-001", "start", 404, "case 'CY-001': no such case"),
+    ("bj", "NO-SUCH-1", "start", 404, "case 'NO-SUCH-1': no such case"),
+]
+
+
+def test_refused_moves_write_nothing(cases_client, as_user):
+    for username, code, action, status, detail in REFUSED:
+        answer = move(cases_client, as_user(username), code, action, "理由", [("a.txt", b"abc")])
+        assert (answer.status_code, answer.json()["detail"]) == (status, detail), (username, code, action)
+    history = {
+        code: len(cases_client.get(f"/api/v1/cases/{code}", headers=as_user("admin")).json()["history"])
+        for code in ("CY-001", "HD-001")
+    }
+    assert history == {"CY-001": 2, "HD-001": 2}
 
 
 def test_each_role_makes_only_its_own_moves(cases_client, as_user):
@@ -493,4 +497,106 @@ def test_the_names_of_the_pages_are_chinese_with_english(cases_client):
         "pre_examined",
         "closed",
     ]
-    assert labels["actions"]["preexamine"] == {"zh": "预审通过", "en": "pre-examine"}
+    assert labels["actions"]["preexamine"] == {"zh": "预审", "en": "pre-examine"}
+    assert labels["roles"]["county"] == {"zh": "区县级", "en": "county"}
+
+
+# -- nodes and import ------------------------------------------------------------------------------------
+
+
+def test_a_node_done_hands_the_ladder_to_the_next_one(cases_client, as_user):
+    county = as_user("chaoyang")
+    assert cases_client.post("/api/v1/cases/HD-001/nodes/1/done", headers=county).status_code == 404
+    done = cases_client.post("/api/v1/cases/CY-001/nodes/1/done", headers=county)
+    assert done.status_code == 200, done.text
+    case = done.json()
+    assert [(n["key"], n["done"], n["days_overdue"]) for n in case["nodes"]] == [(1, True, 0), (2, False, 0)]
+    # Counted on node 2 (due 2026-06-30) now: on schedule, off the overdue list.
+    assert case["days_overdue"] == 0
+    assert codes(cases_client.get("/api/v1/cases/overdue", headers=county).json()) == []
+    again = cases_client.post("/api/v1/cases/CY-001/nodes/1/done", headers=county)
+    assert (again.status_code, again.json()["detail"]) == (422, "case CY-001: node 1 is already done")
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+HEADER = ["编号", "问题", "区域代码", "责任单位", "配合单位", "责任人", "整改措施", "整改时限", "节点"]
+
+
+def test_a_province_user_imports_a_batch_all_or_nothing(cases_client, as_user):
+    good = xlsx(
+        [
+            HEADER,
+            [
+                "ZY-2-001",
+                "海淀区某小区垃圾焚烧",
+                "110108",
+                "海淀区城管委",
+                "海淀区生态环境局",
+                "李四",
+                "取缔",
+                "2026-09-30",
+                "2026-06-30 排查；2026-09-30 取缔",
+            ],
+            ["ZY-2-002", "朝阳区河道黑臭", "110105", "朝阳区水务局", "", "", "", "2026-12-31", ""],
+        ]
+    )
+    path = "/api/v1/cases/import?batch=ZY-2026-2&kind=typical"
+    headers = {**as_user("bj"), "Content-Type": XLSX_TYPE}
+    added = cases_client.post(path, headers=headers, content=good)
+    assert added.status_code == 201, added.text
+    assert added.json() == {
+        "batch": "ZY-2026-2",
+        "kind": "typical",
+        "imported": 2,
+        "codes": ["ZY-2-001", "ZY-2-002"],
+    }
+    listed = cases_client.get(
+        "/api/v1/cases?batch=ZY-2026-2&kind=typical", headers=as_user("chaoyang")
+    ).json()
+    assert [(i["code"], i["state"], i["title"]) for i in listed["items"]] == [
+        ("ZY-2-002", "registered", "朝阳区河道黑臭")
+    ]
+
+    # A bad date and an unknown region: both reported by row and column, nothing imported.
+    bad = xlsx(
+        [
+            HEADER,
+            ["ZY-3-001", "问题一", "110105", "朝阳区生态环境局", "", "", "", "2026-13-01", ""],
+            ["ZY-3-002", "问题二", "999999", "某单位", "", "", "", "2026-10-01", ""],
+        ]
+    )
+    refused = cases_client.post(
+        "/api/v1/cases/import?batch=ZY-2026-3&kind=typical", headers=headers, content=bad
+    )
+    assert refused.status_code == 422
+    problems = [(p["row"], p["column"]) for p in refused.json()["problems"]]
+    assert problems == [(2, "整改时限 (H)"), (3, "区域代码 (C)")]
+    assert cases_client.get("/api/v1/cases?batch=ZY-2026-3", headers=as_user("admin")).json()["total"] == 0
+
+    # Hebei's province may not import Beijing's cases; a county user imports nothing at all.
+    other = xlsx([HEADER, ["ZY-4-001", "问题", "110105", "单位", "", "", "", "2026-10-01", ""]])
+    hebei = {**as_user("hebei"), "Content-Type": XLSX_TYPE}
+    outside = cases_client.post(
+        "/api/v1/cases/import?batch=ZY-2026-4&kind=typical", headers=hebei, content=other
+    )
+    assert (outside.status_code, outside.json()["detail"]) == (
+        403,
+        "cases ZY-4-001: outside your region; nothing imported",
+    )
+    county = {**as_user("chaoyang"), "Content-Type": XLSX_TYPE}
+    assert (
+        cases_client.post(
+            "/api/v1/cases/import?batch=B&kind=typical", headers=county, content=other
+        ).status_code
+        == 403
+    )
+    assert cases_client.get("/api/v1/cases?batch=ZY-2026-4", headers=as_user("admin")).json()["total"] == 0

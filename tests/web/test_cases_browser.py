@@ -125,6 +125,7 @@ def make_move(run: PageRun, action: str, to_state: str, reason: str = "", files=
         run.testid("move-evidence").set_input_files(
             [{"name": name, "mimeType": "image/jpeg", "buffer": content} for name, content in files]
         )
+        assert run.testid("move-files").inner_text() == "、".join(name for name, _ in files)
     run.testid(f"move-{action}").click()
     run.page.locator(f'[data-testid="case"][data-state="{to_state}"]').wait_for()
 
@@ -156,7 +157,7 @@ def test_county_submits_city_preexamines_province_closes_in_the_browser(
         assert [code for code, _ in rows] == ["CY-001"]
         assert rows[0][1][1:] == [
             "朝阳区某化工厂废水直排",
-            "督察整改任务 rectification task",
+            "整改任务 rectification",
             "ZY-2026-1",
             "朝阳区（110105）",
             "整改中 rectifying",
@@ -173,14 +174,11 @@ def test_county_submits_city_preexamines_province_closes_in_the_browser(
             '[data-testid="node-row"]', "rows => rows.map(r => r.innerText.split('\\t'))"
         )
         assert nodes == [
-            ["1", "2026-04-20", "提交整改方案", "未完成", "14"],
-            ["2", "2026-06-30", "完成整改", "未完成", "0"],
+            ["1", "2026-04-20", "提交整改方案", "未完成", "14", "标记完成"],
+            ["2", "2026-06-30", "完成整改", "未完成", "0", "标记完成"],
         ]
         make_move(run, "submit", "submitted", "已完成截污纳管，附整改后照片", [("整改后照片.jpg", b"abc")])
-        assert (
-            run.testid("notice").inner_text()
-            == "已提交销号申请 submit：整改中 rectifying → 已提交销号 submitted"
-        )
+        assert run.testid("notice").inner_text() == "已提交销号 submit：整改中 rectifying → 已提交 submitted"
         assert moves_offered(run) == []
         sign_out(run)
 
@@ -206,14 +204,17 @@ def test_county_submits_city_preexamines_province_closes_in_the_browser(
         ]
         submit, preexamine, close = entries[2:]
         assert submit["text"] == (
-            "#3 2026-05-04 09:00 · chaoyang · 提交销号申请 submit · 整改中 rectifying → 已提交销号 submitted"
+            "#3 2026-05-04 09:00 · chaoyang · 提交销号 submit · 整改中 rectifying → 已提交 submitted"
         )
         assert submit["reason"] == "已完成截污纳管，附整改后照片"
         assert submit["evidence"] == [f"整改后照片.jpg SHA-256 {SHA256_ABC[:12]}…"]
-        assert preexamine["text"].endswith(
-            "预审通过 pre-examine · 已提交销号 submitted → 已预审 pre-examined"
-        )
-        assert close["text"].endswith("审核销号 close · 已预审 pre-examined → 已销号 closed")
+        # The evidence file itself, downloaded from the timeline.
+        with run.page.expect_download() as download:
+            run.page.locator('[data-testid="evidence-file"]').click()
+        assert download.value.suggested_filename == "整改后照片.jpg"
+        assert download.value.path().read_bytes() == b"abc"
+        assert preexamine["text"].endswith("预审 pre-examine · 已提交 submitted → 已预审 pre-examined")
+        assert close["text"].endswith("销号 close · 已预审 pre-examined → 已销号 closed")
         assert close["reason"] == "审核通过，予以销号"
         assert_no_tofu(run)
         run.screenshot(SCREENSHOTS / "case-closed-zh.png")

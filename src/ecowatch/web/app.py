@@ -18,15 +18,15 @@ import ecowatch
 from ecowatch.store.db import SQLITE_IMMEDIATE, database_url, make_engine, session_factory
 from ecowatch.web import pages
 from ecowatch.web.api import api_router
-from ecowatch.web.api.cases import MOVE_MAX_BYTES, MOVE_PATH
+from ecowatch.web.api.cases import LARGER_BODIES
 from ecowatch.web.deps import WebState
 from ecowatch.web.errors import BodySizeLimit, RefuseNulInUrl, install_error_handlers
 from ecowatch.web.tokens import check_secret_key, load_secret_key
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
-#: Largest request body accepted [bytes]: the API takes small JSON documents; the one upload, a case
-#: move's evidence files, has its own limit (``ecowatch.web.api.cases.MOVE_MAX_BYTES``).
+#: Largest request body accepted [bytes]: the API takes small JSON documents; the uploads (a case
+#: move's evidence files, a batch's Excel list) have their own (``ecowatch.web.api.cases.LARGER_BODIES``).
 MAX_BODY_BYTES = 64 * 1024
 #: Worker threads that run the (sync) routes, instead of AnyIO's default 40: past a few, more
 #: threads only contend for the GIL, and under overload throughput falls (measured with bench/api.py
@@ -90,7 +90,7 @@ def create_app(url: str | None = None, *, secret_key: bytes | None = None) -> Fa
         lifespan=lifespan,
     )
     app.state.ecowatch = state
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES, larger=[(MOVE_PATH, MOVE_MAX_BYTES)])
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES, larger=LARGER_BODIES)
     app.add_middleware(RefuseNulInUrl)
     install_error_handlers(app)
     app.include_router(api_router)

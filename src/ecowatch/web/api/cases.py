@@ -20,20 +20,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, UploadFile, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ecowatch import clock
-from ecowatch.cases.errors import CaseConflict, CaseError, CaseOutOfScope, IllegalMove, UnknownCase
-from ecowatch.cases.escalation import DEFAULT_LADDER, StepKind, beijing_days_past
+from ecowatch.cases import labels
+from ecowatch.cases.errors import (
+    CaseConflict,
+    CaseError,
+    CaseImportError,
+    CaseOutOfScope,
+    IllegalMove,
+    UnknownCase,
+)
+from ecowatch.cases.escalation import beijing_days_past
+from ecowatch.cases.importer import import_cases
 from ecowatch.cases.models import (
     Case,
     CaseEvidence,
@@ -42,9 +52,7 @@ from ecowatch.cases.models import (
     CaseKind,
     CaseNode,
     CaseNotification,
-    PetitionOutcome,
 )
-from ecowatch.cases.notify import STEP_NAMES
 from ecowatch.cases.schemas import (
     BatchStats,
     CaseDetail,
@@ -60,6 +68,7 @@ from ecowatch.cases.service import (
     actor_of,
     batch_stats,
     beijing,
+    complete_node,
     escalate,
     get_case,
     itemised,
@@ -76,10 +85,11 @@ from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.deps import AdminUser, CurrentUser, ScopeDep, SessionDep, WriteSessionDep
 from ecowatch.web.schemas import Problem
-from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, table_response
+from ecowatch.web.tables import TABLE_RESPONSES, XLSX_TYPE, FormatQuery, TableFormat, table_response
 
 __all__ = [
     "CASE_LABELS",
+    "LARGER_BODIES",
     "MOVE_MAX_BYTES",
     "MOVE_PATH",
     "BoardColumn",
@@ -117,68 +127,47 @@ KindQuery = Annotated[CaseKind | None, Query(description="Only the cases of this
 #: keep their 64 KiB limit (``ecowatch.web.app``).
 MOVE_PATH = re.compile(r"/api/v1/cases/[^/]{1,64}/moves")
 MOVE_MAX_BYTES = MAX_EVIDENCE_BYTES + 64 * 1024
+#: The import's route and its largest file: an inspection office's list of thousands of petitions
+#: (2,330 rows of a few hundred characters each is under 2 MiB as XLSX).
+IMPORT_PATH = re.compile(r"/api/v1/cases/import")
+IMPORT_MAX_BYTES = 8 * 1024 * 1024
+#: The routes that take larger bodies than the API's default, and their limits [bytes].
+LARGER_BODIES: tuple[tuple[re.Pattern[str], int], ...] = (
+    (MOVE_PATH, MOVE_MAX_BYTES),
+    (IMPORT_PATH, IMPORT_MAX_BYTES),
+)
 #: Cases shown per column of the board (the column's count is of them all).
 BOARD_CARDS = 20
 
 # -- names -----------------------------------------------------------------------------------------
 
 
-def _names(pairs: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
-    return {code: {"zh": zh, "en": en} for code, (zh, en) in pairs.items()}
+def _pairs(names: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``{"code": "中文 English"}`` as ``{"code": {"zh": "中文", "en": "English"}}``."""
+    out = {}
+    for code, name in names.items():
+        zh, _, en = name.partition(" ")
+        out[code] = {"zh": zh, "en": en or code}
+    return out
 
 
-#: The names people read for the codes of the cases, Chinese and English (the pages show both).
-#: The steps' Chinese names are those of the notifications (:data:`ecowatch.cases.notify.STEP_NAMES`).
+#: The names people read for the codes of the cases, Chinese and English (the pages show both): those
+#: of :mod:`ecowatch.cases.labels`, which the command line prints too, and the users' roles.
 CASE_LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "states": _names(
+    "states": _pairs(labels.STATE_NAMES),
+    "actions": _pairs(labels.ACTION_NAMES),
+    "kinds": _pairs(labels.KIND_NAMES),
+    "steps": _pairs(labels.STEP_NAMES),
+    "roles": _pairs(
         {
-            CaseState.registered: ("已登记", "registered"),
-            CaseState.assigned: ("已交办", "assigned"),
-            CaseState.rectifying: ("整改中", "rectifying"),
-            CaseState.submitted: ("已提交销号", "submitted"),
-            CaseState.pre_examined: ("已预审", "pre-examined"),
-            CaseState.closed: ("已销号", "closed"),
-        }
-    ),
-    "actions": _names(
-        {
-            Action.assign: ("交办", "assign"),
-            Action.start: ("开始整改", "start"),
-            Action.submit: ("提交销号申请", "submit"),
-            Action.preexamine: ("预审通过", "pre-examine"),
-            Action.close: ("审核销号", "close"),
-            Action.return_: ("退回整改", "return"),
-            Action.reopen: ("重新打开", "reopen"),
-        }
-    ),
-    "kinds": _names(
-        {
-            CaseKind.rectification: ("督察整改任务", "rectification task"),
-            CaseKind.typical: ("典型案例", "typical case"),
-            CaseKind.petition: ("信访举报件", "petition"),
-            CaseKind.enforcement: ("执法案件", "enforcement case"),
-            CaseKind.alert: ("平台预警", "platform alert"),
-        }
-    ),
-    "steps": _names({step: (STEP_NAMES[step], step.value) for step in StepKind}),
-    "roles": _names(
-        {
-            Role.admin: ("管理员", "administrator"),
-            Role.province: ("省级", "province"),
-            Role.city: ("市级", "city"),
-            Role.county: ("区县级", "county"),
-            Role.enterprise: ("企业", "enterprise"),
-        }
-    ),
-    "outcomes": _names(
-        {
-            PetitionOutcome.closed: ("已办结", "closed"),
-            PetitionOutcome.stage_closed: ("阶段性办结", "stage-closed"),
+            Role.admin: "管理员 administrator",
+            Role.province: "省级 province",
+            Role.city: "市级 city",
+            Role.county: "区县级 county",
+            Role.enterprise: "企业 enterprise",
         }
     ),
 }
-if {rung.step for rung in DEFAULT_LADDER.rungs} != set(CASE_LABELS["steps"]):  # pragma: no cover
-    raise AssertionError("CASE_LABELS names the steps of another ladder than DEFAULT_LADDER")
 
 
 # -- answers of the pages --------------------------------------------------------------------------
@@ -219,6 +208,7 @@ class CaseView(CaseDetail):
     days_overdue: int = Field(description="Days past the date the ladder counts on, while open; 0 if not")
     nodes: list[NodeView]  # type: ignore[assignment]
     moves: list[str] = Field(description="The actions the signed-in user may make on the case now")
+    may_complete_nodes: bool = Field(description="Whether the user may mark the open nodes done now")
 
 
 class BoardCard(BaseModel):
@@ -391,6 +381,9 @@ def _case_view(session: Session, user: User, scope: Scope, code: str) -> CaseVie
         measures=case.measures,
         days_overdue=max(beijing_days_past(case.next_due, now), 0) if open_case else 0,
         moves=_allowed_moves(session, user, case, now),
+        # Staff who see the case may mark its nodes done while it is being worked on (the service's
+        # complete_node: staff in the case's region).
+        may_complete_nodes=open_case,
     )
 
 
@@ -420,18 +413,13 @@ def list_page(
             batch=batch,
             region=region,
             state=state.value if state is not None else None,
+            kind=kind.value if kind is not None else None,
             overdue=overdue,
             scope=scope,
-            limit=None if whole or kind is not None else limit,
-            offset=0 if whole or kind is not None else offset,
+            limit=None if whole else limit,
+            offset=0 if whole else offset,
         )
-    items = page.items
-    total = page.total
-    if kind is not None:  # until the service filters by kind: the whole match, then the page
-        items = [item for item in items if item.kind == kind.value]
-        total = len(items)
-        if not whole:
-            items = items[offset : offset + limit]
+    items, total = page.items, page.total
     rows = _rows(session, items)
     if whole:
         return table_response(_flat(rows), fmt, "cases", columns=list(CaseRow.model_fields))
@@ -647,6 +635,84 @@ def escalation_run(
     return EscalationRun(dry_run=dry_run, steps=[step.read() for step in steps])
 
 
+class ImportAnswer(BaseModel):
+    """What an import added."""
+
+    batch: str
+    kind: str
+    imported: int
+    codes: list[str]
+
+
+@router.post(
+    "/import",
+    response_model=ImportAnswer,
+    status_code=status.HTTP_201_CREATED,
+    responses={**MOVE_ERRORS, 415: {"model": Problem}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def import_batch(
+    request: Request,
+    session: WriteSessionDep,
+    scope: ScopeDep,
+    user: CurrentUser,
+    batch: Annotated[str, Query(min_length=1, max_length=64, description="The batch the cases join")],
+    kind: Annotated[CaseKind, Query(description="What the cases are")],
+) -> ImportAnswer | Response:
+    """Import the Excel list of an inspection office (the ``.xlsx`` file as the body, the columns of
+    ``ecowatch cases import``): all of it, or nothing when any row has a problem (422 lists every one
+    with its row and column in ``problems``).  For admins and province users, whose region must hold
+    every case of the list."""
+    if user.role not in (Role.admin, Role.province):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail="cases: only an admin or a province user imports"
+        )
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != XLSX_TYPE:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=f"content-type: send the file as {XLSX_TYPE}"
+        )
+    data = await request.body()
+
+    def run() -> ImportAnswer | Response:
+        try:
+            added = import_cases(
+                session=session,
+                data=data,
+                source="upload.xlsx",
+                batch=batch,
+                kind=kind,
+                actor=user.username,
+                now=clock.now(),
+            )
+        except CaseImportError as error:
+            session.rollback()
+            problems = [{"row": p.row, "column": p.column, "reason": p.reason} for p in error.problems]
+            return JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                content={"detail": str(error), "problems": problems},
+            )
+        outside = sorted(case.code for case in added if not scope.has_region(case.region))
+        if outside:
+            session.rollback()
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"cases {', '.join(outside)}: outside your region; nothing imported",
+            )
+        session.commit()
+        return ImportAnswer(
+            batch=batch, kind=kind.value, imported=len(added), codes=[case.code for case in added]
+        )
+
+    with answers(session):
+        return await run_in_threadpool(run)
+
+
 @router.get("/{code}", response_model=CaseView, responses=READ_ERRORS)
 def show(code: CaseCode, session: SessionDep, scope: ScopeDep, user: CurrentUser) -> CaseView:
     """One case: its facts, nodes, escalations and history, and the moves the user may make now."""
@@ -685,6 +751,23 @@ def make_move(
             reason=reason,
             evidence=files,
         )
+    session.commit()
+    with answers(session, code):
+        return _case_view(session, user, scope, code)
+
+
+@router.post("/{code}/nodes/{seq}/done", response_model=CaseView, responses=MOVE_ERRORS)
+def node_done(
+    code: CaseCode,
+    seq: Annotated[int, Path(ge=1, le=1000, description="The node's number within the case")],
+    session: WriteSessionDep,
+    scope: ScopeDep,
+    user: CurrentUser,
+) -> CaseView:
+    """Mark a node done (staff in the case's region): the ladder counts on the next open node."""
+    with answers(session, code):
+        get_case(session=session, code=code, scope=scope)
+        complete_node(session=session, code=code, seq=seq, username=user.username, now=clock.now())
     session.commit()
     with answers(session, code):
         return _case_view(session, user, scope, code)

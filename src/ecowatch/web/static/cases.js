@@ -64,6 +64,11 @@ const WORDS = {
     moves: "办理",
     reason: "意见 / 理由",
     evidence: "佐证材料",
+    choose_files: "选择文件",
+    no_files: "未选择文件",
+    node_action: "操作",
+    mark_done: "标记完成",
+    node_marked: "节点 {n} 已标记完成",
     no_moves: "您的角色在此状态下没有可办理的操作。",
     needs_evidence: "提交销号申请须附至少一份佐证材料。",
     needs_reason: "退回、重新打开须填写理由。",
@@ -135,6 +140,11 @@ const WORDS = {
     moves: "Moves",
     reason: "Opinion / reason",
     evidence: "Evidence files",
+    choose_files: "Choose files",
+    no_files: "no file chosen",
+    node_action: "Action",
+    mark_done: "Mark done",
+    node_marked: "Node {n} marked done",
     no_moves: "Your role has no move on a case in this state.",
     needs_evidence: "A submission needs at least one evidence file.",
     needs_reason: "A return or a reopening needs a reason.",
@@ -613,12 +623,23 @@ function renderCase() {
     ...c.nodes.map((node, index) => {
       const tr = document.createElement("tr");
       tr.dataset.testid = "node-row";
+      let action = document.createTextNode("");
+      if (!node.done && c.may_complete_nodes) {
+        action = document.createElement("button");
+        action.type = "button";
+        action.className = "node-done";
+        action.dataset.testid = "node-done";
+        action.textContent = t("mark_done");
+        action.addEventListener("click", () => markDone(node.key));
+      }
+      tr.dataset.key = node.key;
       tr.append(
         cell(String(node.key ?? index + 1)),
         cell(node.due),
         cell(node.task),
         cell(node.done ? t("node_done") : t("node_open")),
         cell(node.done ? "—" : overdueText(node.days_overdue)),
+        cell(action),
       );
       if (!node.done && node.days_overdue > 0) tr.classList.add("late");
       return tr;
@@ -698,9 +719,15 @@ function renderTimeline(history) {
       for (const file of entry.evidence) {
         const item = document.createElement("li");
         item.dataset.testid = "timeline-evidence";
-        const name = document.createElement("span");
-        name.className = "name";
+        const name = document.createElement("button");
+        name.type = "button";
+        name.className = "file";
+        name.dataset.testid = "evidence-file";
         name.textContent = file.name;
+        name.addEventListener("click", () =>
+          guarded(() => download(
+            `/api/v1/cases/${encodeURIComponent(state.current.code)}/evidence/${file.sha256}`, file.name,
+          )));
         const hash = document.createElement("code");
         hash.title = `SHA-256 ${file.sha256}`;
         hash.textContent = `SHA-256 ${file.sha256.slice(0, SHORT_HASH)}…`;
@@ -717,6 +744,23 @@ function renderTimeline(history) {
     items.push(li);
   }
   $("timeline").replaceChildren(...items);
+}
+
+async function markDone(key) {
+  const ok = await guarded(async () => {
+    state.current = await api(
+      `/api/v1/cases/${encodeURIComponent(state.current.code)}/nodes/${key}/done`, { method: "POST" },
+    );
+  });
+  if (!ok) return;
+  showMessage("");
+  renderCase();
+  showNotice(t("node_marked", { n: key }));
+}
+
+function showChosenFiles() {
+  const names = [...$("move-evidence").files].map((file) => file.name);
+  $("move-files").textContent = names.length ? names.join("、") : t("no_files");
 }
 
 async function move(action) {
@@ -739,6 +783,7 @@ async function move(action) {
   if (!ok) return;
   showMessage("");
   form.reset();
+  showChosenFiles();
   renderCase();
   showNotice(
     t("moved", {
@@ -849,6 +894,7 @@ function start() {
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
     applyLanguage();
   });
+  $("move-evidence").addEventListener("change", showChosenFiles);
   $("filters")?.addEventListener("submit", applyFilters);
   $("board-filters")?.addEventListener("submit", applyFilters);
   $("page-prev").addEventListener("click", () => {
