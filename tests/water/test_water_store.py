@@ -241,3 +241,24 @@ def test_assess_period_of_stored_samples(url, engine, tmp_path: Path) -> None:
             session=session, first=dt.date(2021, 3, 1), last=dt.date(2021, 4, 30), regions={"120100"}
         )
         assert [s.name for s in only_tianjin.sections] == ["三岔口"]
+
+
+def test_a_correction_body_is_what_set_section_takes(engine) -> None:
+    from pydantic import ValidationError
+
+    from ecowatch.water.schemas import SectionCorrection, SectionRead
+
+    body = SectionCorrection.model_validate({"waterbody": "lake", "lat": 24.9})
+    with _session(engine) as session, session.begin():
+        service.sync_registry(session=session, actor="test")
+        service.set_section(session=session, code="W530042", actor="carol", **body.changes())
+        read = SectionRead.of(service.store_registry(session).get("W530042"))  # type: ignore[arg-type]
+    assert (read.name, read.waterbody, read.waterbody_basis, read.lat, read.lon) == (
+        "阳宗海中",
+        "lake",
+        "user",
+        24.9,
+        None,
+    )
+    with pytest.raises(ValidationError, match="waterbodyy"):
+        SectionCorrection.model_validate({"waterbodyy": "lake"})

@@ -43,21 +43,9 @@ def _engine(db: str | None):
 
 
 def _section_json(section: Any) -> dict[str, Any]:
-    return {
-        "code": section.code,
-        "name": section.name,
-        "basin": section.basin,
-        "province_code": section.province_code,
-        "province": section.province,
-        "city_code": section.city_code,
-        "city": section.city,
-        "river": section.river,
-        "waterbody": section.waterbody.value,
-        "waterbody_basis": section.waterbody_basis,
-        "lon": section.lon,
-        "lat": section.lat,
-        "target_class": None if section.target_class is None else section.target_class.label,
-    }
+    from ecowatch.water.schemas import SectionRead
+
+    return SectionRead.of(section).model_dump()
 
 
 def _synced_registry(db: str | None):

@@ -40,7 +40,7 @@ from typing import Any
 import polars as pl
 
 from ecowatch.errors import InputError
-from ecowatch.importers.common import Source, input_files, open_table
+from ecowatch.importers.common import Source, input_files, open_table, progress_bar
 from ecowatch.standards import BelowDetection, StandardsError, WaterClass, WaterIndicator
 from ecowatch.standards.water import Value
 from ecowatch.water.registry import SectionRegistry
@@ -231,11 +231,13 @@ def read_water_file(
     registry: SectionRegistry | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    progress: bool = False,
 ) -> WaterFileRead:
     """Read a CNEMC release file or a long CSV (or a folder of them): see the module docstring.
 
     ``registry``: the sections (the packaged registry by default; the loader passes the store's, with
     the users' corrections). ``date_from`` / ``date_to``: keep only records of these days (inclusive).
+    ``progress``: a progress bar on stderr over the files of a folder.
     """
     registry = registry if registry is not None else SectionRegistry.default()
     files = input_files(path)
@@ -244,25 +246,29 @@ def read_water_file(
     frames: list[pl.DataFrame] = []
     layouts: set[str] = set()
     counts = {"lines": 0, "without_time": 0, "unknown_sections": 0}
-    for src in sources:
-        table = open_table(src)
-        for line, _col, _f, reason in table.bad_lines.select("line", "col", "field", "reason").iter_rows():
-            found.rows.append((src.index, line, 0, None, reason))
-        header = set(table.header)
-        if set(_CNEMC_KEYS) <= header:
-            layouts.add("cnemc")
-            frame = _read_cnemc(table, src, registry, found, counts)
-        elif {"section", "time", "indicator", "value"} <= header:
-            layouts.add("long")
-            frame = _read_long(table, src, registry, found, counts)
-        else:
-            raise InputError(
-                "neither the CNEMC release header (province,basin,section,…,datetime,water_class,…,status) "
-                "nor the long one (section,time,indicator,value[,unit])",
-                file=src.name,
-                line=1,
-            )
-        frames.append(frame)
+    with progress_bar(len(sources), "Reading water files", progress) as advance:
+        for src in sources:
+            table = open_table(src)
+            for line, _col, _f, reason in table.bad_lines.select(
+                "line", "col", "field", "reason"
+            ).iter_rows():
+                found.rows.append((src.index, line, 0, None, reason))
+            header = set(table.header)
+            if set(_CNEMC_KEYS) <= header:
+                layouts.add("cnemc")
+                frame = _read_cnemc(table, src, registry, found, counts)
+            elif {"section", "time", "indicator", "value"} <= header:
+                layouts.add("long")
+                frame = _read_long(table, src, registry, found, counts)
+            else:
+                raise InputError(
+                    "neither the CNEMC release header (province,basin,section,…,datetime,water_class,…,"
+                    "status) nor the long one (section,time,indicator,value[,unit])",
+                    file=src.name,
+                    line=1,
+                )
+            frames.append(frame)
+            advance()
     issues = _issues(found, sources)
     if issues and not lenient:
         raise issues[0]

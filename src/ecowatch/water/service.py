@@ -541,7 +541,9 @@ def _load(
         synced = sync_registry(session=session, actor=actor)
         registry = store_registry(session)
     started = time.perf_counter()
-    read = read_water_file(path, lenient=lenient, registry=registry, date_from=first_day, date_to=last_day)
+    read = read_water_file(
+        path, lenient=lenient, registry=registry, date_from=first_day, date_to=last_day, progress=progress
+    )
     frame = compare_classes(read)
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
