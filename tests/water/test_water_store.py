@@ -62,6 +62,10 @@ def test_registry_sync_and_corrections(engine) -> None:
         # 沙渚 in 太湖: the published classes follow the river TP column; a user says lake.
         code = service.store_registry(session).find("江苏省", "沙渚").code  # type: ignore[union-attr]
         service.set_section(session=session, code=code, actor="alice", waterbody="lake", target_class="III")
+        tianjin = service.store_registry(session).find("天津市", "三岔口").code  # type: ignore[union-attr]
+        service.set_section(
+            session=session, code=tianjin, actor="alice", city_code="120100", river="海河干流"
+        )
     with _session(engine) as session, session.begin():
         service.sync_registry(session=session, actor="test")  # the packaged registry again
         row = session.scalar(select(WaterSection).where(WaterSection.code == code))
@@ -71,6 +75,8 @@ def test_registry_sync_and_corrections(engine) -> None:
             3,
             "320200",
         )
+        row = session.scalar(select(WaterSection).where(WaterSection.code == tianjin))
+        assert (row.city_code, row.river) == ("120100", "海河干流")  # the registry's 海河 does not come back
         audit = entries(session=session, entity="water_section", entity_id=code)
         assert [(e.actor, e.action, e.detail) for e in audit] == [
             (
@@ -82,7 +88,7 @@ def test_registry_sync_and_corrections(engine) -> None:
                 },
             )
         ]
-        assert len(entries(session=session, entity="water_section", entity_id=None)) == 2  # sync + set
+        assert len(entries(session=session, entity="water_section", entity_id=None)) == 3  # sync, 2 sets
         with pytest.raises(InputError, match="neither 'river' nor 'lake'"):
             service.set_section(session=session, code=code, actor="alice", waterbody="sea")
         with pytest.raises(InputError, match="320000 江苏省 is a province, not a city"):

@@ -231,7 +231,8 @@ def _columns(section: Section) -> dict[str, Any]:
 
 def sync_registry(*, session: Session, actor: str, registry: SectionRegistry | None = None) -> dict[str, int]:
     """Put ``registry`` (the packaged one by default) in the store: new sections added, the others
-    updated, except a waterbody a user set (basis ``user``) and coordinates or a target a user gave.
+    updated (name, province, basin, waterbody) except a waterbody a user set (basis ``user``); city,
+    river, coordinates and target only fill what the store lacks, so a user's value stays.
 
     Returns ``{"added": n, "updated": m}``; one audit entry when anything changed.
     """
@@ -249,8 +250,8 @@ def sync_registry(*, session: Session, actor: str, registry: SectionRegistry | N
             columns.pop("waterbody")
             columns.pop("waterbody_basis")
         for name in ("lon", "lat", "target_class", "city_code", "river"):
-            if columns[name] is None:
-                columns.pop(name)  # a registry without it keeps what the store has
+            if columns[name] is None or getattr(row, name) is not None:
+                columns.pop(name)  # the registry fills a gap, never replaces what the store has
         changed = False
         for name, value in columns.items():
             if getattr(row, name) != value:
