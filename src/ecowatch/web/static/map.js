@@ -489,10 +489,13 @@ function geoView(sites) {
   const lons = placed.map((site) => site.lon);
   const lats = placed.map((site) => site.lat);
   const centre = [(Math.min(...lons) + Math.max(...lons)) / 2, (Math.min(...lats) + Math.max(...lats)) / 2];
-  const span = Math.max(minSpan, 1.3 * Math.max(Math.max(...lons) - Math.min(...lons), Math.max(...lats) - Math.min(...lats)));
+  // Each direction framed on its own extent, so that a country-wide spread of sections fills the
+  // box rather than a square around it.
+  const spanLon = Math.max(minSpan, 1.3 * (Math.max(...lons) - Math.min(...lons)));
+  const spanLat = Math.max(minSpan, 1.3 * (Math.max(...lats) - Math.min(...lats)));
   return {
     map: inBeijing ? "beijing" : "china",
-    boundingCoords: [[centre[0] - span / 2, centre[1] + span / 2], [centre[0] + span / 2, centre[1] - span / 2]],
+    boundingCoords: [[centre[0] - spanLon / 2, centre[1] + spanLat / 2], [centre[0] + spanLon / 2, centre[1] - spanLat / 2]],
   };
 }
 
