@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ecowatch.clock import BEIJING
 from ecowatch.errors import InputError
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.audit import entries
@@ -194,6 +195,14 @@ def test_queries(url, engine, tmp_path: Path) -> None:
         latest = service.sections_with_latest(session=session, regions={"310000"})
         shanghai = [item for item in latest if item["latest"] is not None]
         assert [item["section"].name for item in shanghai] == ["七效港西桥"]
+        # the file's last record of 七效港西桥 is 04-05 16:00; at 04-01 17:00 the latest is 04-01 16:00 (Ⅲ)
+        assert shanghai[0]["latest"]["time"] == dt.datetime(2021, 4, 5, 16, tzinfo=BEIJING)
+        then = service.sections_with_latest(
+            session=session, regions={"310000"}, at=dt.datetime(2021, 4, 1, 17, tzinfo=BEIJING)
+        )
+        assert [(i["latest"]["time"].hour, i["latest"]["published_class"]) for i in then if i["latest"]] == [
+            (16, 3)
+        ]
         # 三岔口 is in 天津市 (120100): the period of that city holds it alone
         frame = service.stored_frame(
             session=session, first=dt.date(2021, 4, 1), last=dt.date(2021, 4, 5), regions={"120100"}
@@ -268,3 +277,21 @@ def test_a_correction_body_is_what_set_section_takes(engine) -> None:
     )
     with pytest.raises(ValidationError, match="waterbodyy"):
         SectionCorrection.model_validate({"waterbodyy": "lake"})
+
+
+def test_the_reads_use_the_indexes(engine) -> None:
+    """A section's recent samples and a city's period are index searches, not table scans (SQLite's plan)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with engine.connect() as connection:
+        recent = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM water_sample WHERE section_id = 1 AND time >= '2021-04-01' "
+            "ORDER BY time DESC LIMIT 10"
+        ).all()
+        assert "USING INDEX uq_water_sample_section_time" in " ".join(str(row[-1]) for row in recent)
+        city = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM water_section JOIN water_sample ON water_sample.section_id = "
+            "water_section.id WHERE water_section.city_code = '120100' AND water_sample.time >= '2021-04-01'"
+        ).all()
+        plan = " ".join(str(row[-1]) for row in city)
+        assert "ix_water_section_city_code" in plan and "uq_water_sample_section_time" in plan, plan

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, Text, cast, or_, select
+from sqlalchemy import Engine, Text, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -553,11 +553,11 @@ def _load(
         ids = {
             code: id_ for code, id_ in session.execute(select(WaterSection.code, WaterSection.id)).tuples()
         }
-        rows = _sample_rows(frame, read.parameters, ids)
-        steps = max(1, (len(rows) + _BATCH * 10 - 1) // (_BATCH * 10))
+        chunk = _BATCH * 10  # rows are built a chunk at a time: a year of records is millions
+        steps = max(1, (frame.height + chunk - 1) // chunk)
         with progress_bar(steps, "Storing water samples", progress) as advance:
-            for start in range(0, len(rows), _BATCH * 10):
-                written += _upsert(session, rows[start : start + _BATCH * 10])
+            for start in range(0, frame.height, chunk):
+                written += _upsert(session, _sample_rows(frame.slice(start, chunk), read.parameters, ids))
                 advance()
         if written:
             record(
@@ -635,14 +635,30 @@ def sections_with_latest(
         query = query.where(condition)
     sections = list(session.scalars(query))
     names = _names(session, [code for s in sections for code in (s.province_code, s.city_code)])
+    # The latest time per section (one grouped query on the (section_id, time) index), then those rows.
+    last = select(WaterSample.section_id, func.max(WaterSample.time).label("time"))
+    if at is not None:
+        last = last.where(WaterSample.time <= _utc(at))
+    latest_times = last.group_by(WaterSample.section_id).subquery()
+    samples = {
+        sample.section_id: sample
+        for sample in session.scalars(
+            select(WaterSample).join(
+                latest_times,
+                (WaterSample.section_id == latest_times.c.section_id)
+                & (WaterSample.time == latest_times.c.time),
+            )
+        )
+    }
     out = []
     for section in sections:
-        latest = select(WaterSample).where(WaterSample.section_id == section.id)
-        if at is not None:
-            latest = latest.where(WaterSample.time <= _utc(at))
-        sample = session.scalar(latest.order_by(WaterSample.time.desc()).limit(1))
-        item = _section_of(section, names)
-        out.append({"section": item, "latest": None if sample is None else _sample_dict(sample)})
+        sample = samples.get(section.id)
+        out.append(
+            {
+                "section": _section_of(section, names),
+                "latest": None if sample is None else _sample_dict(sample),
+            }
+        )
     return out
 
 
