@@ -65,7 +65,10 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
     - every 5 minutes and at start, the hourly blocks of months whose values changed
       (:func:`ecowatch.jobs.build_blocks`): new hours make only their own month stale;
     - 02:40 daily, the quarantine's retention: rows last seen ``quarantine_retention_days`` ago or more
-      are deleted (:func:`prune_quarantine`).
+      are deleted (:func:`prune_quarantine`);
+    - the closed-loop cases' escalation daily at 00:05 and once at start, and their e-mail outbox
+      (:func:`ecowatch.jobs.schedule_case_jobs`; ``ECOWATCH_SMTP_*`` settings that cannot be used raise
+      here, before anything runs).
     """
     from ecowatch.jobs import (
         BEIJING,
@@ -73,7 +76,10 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
         compute_daily_figures,
         ensure_partitions_ahead,
         previous_beijing_day,
+        schedule_case_jobs,
     )
+
+    schedule_case_jobs(scheduler, url)
 
     def daily_figures() -> None:
         compute_daily_figures(url, previous_beijing_day(dt.datetime.now(dt.UTC)))
