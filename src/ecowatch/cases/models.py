@@ -16,8 +16,9 @@ stored on the case row and kept up to date by :mod:`ecowatch.cases.service` on e
 change and escalation, so the overdue list and a batch's statistics are index ranges, not joins:
 
 - ``next_due``: the date the ladder counts on (the earliest open node's due date, else the
-  deadline; :func:`ecowatch.cases.escalation.counted_on`); a case in ``registered``, ``assigned`` or
-  ``rectifying`` is overdue when its ``next_due`` is before today (Beijing);
+  deadline; :func:`ecowatch.cases.escalation.counted_on`), and ``open_due``, the same while the case
+  is in ``registered``, ``assigned`` or ``rectifying`` (else null): a case is overdue when its
+  ``open_due`` is before today (Beijing);
 - ``escalation``/``escalation_rank``: the highest step recorded for the case (rank in its ladder);
 - ``history_count``/``history_head``: the number of history entries and the hash of the last one,
   which anchors the tail of the chain (decision C-anchor).
@@ -141,10 +142,11 @@ class Case(Base):
         one_of("state", CaseState),
         one_of("outcome", PetitionOutcome),
         CheckConstraint("history_count >= 0", name="history_count_not_negative"),
-        # The overdue list: open states, next_due before today.
-        Index("ix_supervision_case_state_next_due", "state", "next_due"),
-        # A batch's statistics and its overdue list.
-        Index("ix_supervision_case_batch_state_next_due", "batch", "state", "next_due"),
+        # The overdue list: open_due before today, in order of open_due then code (no sort).
+        Index("ix_supervision_case_open_due_code", "open_due", "code"),
+        # A batch's overdue list and count, and its cases by state.
+        Index("ix_supervision_case_batch_open_due_code", "batch", "open_due", "code"),
+        Index("ix_supervision_case_batch_state", "batch", "state"),
         Index("ix_supervision_case_region_state", "region_id", "state"),
         # A batch's cases by highest escalation step.
         Index("ix_supervision_case_batch_escalation", "batch", "escalation"),
@@ -165,6 +167,9 @@ class Case(Base):
     state: Mapped[str] = mapped_column(String(16))
     #: The date the ladder counts on: the earliest open node's due date, else the deadline.
     next_due: Mapped[dt.date] = mapped_column(Date)
+    #: ``next_due`` while the case is open (registered, assigned, rectifying), else null: overdue is
+    #: ``open_due < today``, one index range in date order.
+    open_due: Mapped[dt.date | None] = mapped_column(Date)
     #: The highest escalation step recorded, and its rank in the batch's ladder (1 = first step).
     escalation: Mapped[str | None] = mapped_column(String(32))
     escalation_rank: Mapped[int] = mapped_column(Integer, default=0)

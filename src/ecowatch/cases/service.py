@@ -12,7 +12,8 @@ raises has written nothing. "Now" is always an argument (:func:`ecowatch.clock.n
   recorded once per case and node; the hooks of :data:`STEP_HOOKS` (and ``on_steps_recorded``) see the
   steps recorded, in the same transaction.
 - What lists and statistics read is kept on the case row on every change: ``next_due`` (the date the
-  ladder counts on) and the highest step recorded, so the overdue list is an index range.
+  ladder counts on), ``open_due`` (the same while the case is open) and the highest step recorded,
+  so the overdue list is an index range.
 - ``scope`` (a :class:`~ecowatch.store.users.Scope`; None on the command line) limits what is seen:
   staff see the cases of their region and below, enterprise users none.
 """
@@ -27,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select, true
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ecowatch.cases.audit import GENESIS, Link, Verification, entry_hash, verify_chain
@@ -253,8 +254,11 @@ class CaseInput:
     nodes: tuple[NodeInput, ...] = field(default=())
 
 
-def _next_due(case: Case) -> dt.date:
-    return counted_on(case)[1]
+def _refresh_due(case: Case) -> None:
+    """Keep ``next_due`` (the date the ladder counts on) and ``open_due`` (the same while the case is
+    open, else None) up to date after a change of state or nodes."""
+    case.next_due = counted_on(case)[1]
+    case.open_due = case.next_due if case.state in OPEN_STATES else None
 
 
 def check_batch(batch: str) -> str:
@@ -338,7 +342,7 @@ def add_cases(
         if kind is CaseKind.petition:
             case.received_at = now
             case.accept_by = _today(now) + dt.timedelta(days=PETITION_ACCEPT_DAYS)
-        case.next_due = _next_due(case)
+        _refresh_due(case)
         session.add(case)
         added.append(case)
     session.flush()
@@ -362,7 +366,7 @@ def _days_overdue(state: str, next_due: dt.date, today: dt.date) -> int:
 
 
 def _overdue_clause(today: dt.date) -> ColumnElement[bool]:
-    return and_(Case.state.in_(OPEN_STATES), Case.next_due < today)
+    return Case.open_due < today  # null unless the case is open (C-overdue)
 
 
 def _list_query(
@@ -375,25 +379,26 @@ def _list_query(
     today: dt.date,
     scope: Scope | None,
     kind: str | None = None,
-) -> Select[Any]:
-    query = select(Case.id).where(_scope_filter(scope))
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses on ``supervision_case`` of a list (applied to the page and its count alike)."""
+    where = [_scope_filter(scope)]
     if kind is not None:
-        query = query.where(Case.kind == check_kind(kind).value)
+        where.append(Case.kind == check_kind(kind).value)
     if batch is not None:
-        query = query.where(Case.batch == batch)
+        where.append(Case.batch == batch)
     if region is not None:
         ids = [r.id for r in region_subtree(session=session, region=_region(session, region))]
-        query = query.where(Case.region_id.in_(ids))
+        where.append(Case.region_id.in_(ids))
     if state is not None:
         try:
-            query = query.where(Case.state == CaseState(state).value)
+            where.append(Case.state == CaseState(state).value)
         except ValueError:
             raise CaseInputError(
                 f"state {state!r} is not one of {', '.join(s.value for s in CaseState)}", field="state"
             ) from None
     if overdue:
-        query = query.where(_overdue_clause(today))
-    return query
+        where.append(_overdue_clause(today))
+    return where
 
 
 def list_cases(
@@ -411,7 +416,7 @@ def list_cases(
 ) -> CasePage:
     """The cases that match, by code (overdue ones: most overdue first), paged; ``limit`` None: all."""
     today = _today(now)
-    ids = _list_query(
+    where = _list_query(
         session,
         batch=batch,
         region=region,
@@ -420,15 +425,15 @@ def list_cases(
         today=today,
         scope=scope,
         kind=kind,
-    ).subquery()
-    total = session.scalar(select(func.count()).select_from(ids)) or 0
+    )
+    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
     query = (
         select(Case.code, Case.kind, Case.batch, Case.state, Region.code, Case.deadline, Case.next_due)
         .add_columns(Case.escalation)
         .join(Region, Region.id == Case.region_id)
-        .where(Case.id.in_(select(ids.c.id)))
+        .where(*where)
     )
-    query = query.order_by(Case.next_due, Case.code) if overdue else query.order_by(Case.code)
+    query = query.order_by(Case.open_due, Case.code) if overdue else query.order_by(Case.code)
     if limit is not None:
         query = query.limit(limit)
     query = query.offset(offset)
@@ -602,6 +607,7 @@ def move_case(
         row.evidence.append(CaseEvidence(position=position, name=item.name, sha256=item.sha256))
     session.add(row)
     case.state = move.to_state.value
+    _refresh_due(case)
     case.history_count += 1
     case.history_head = digest
     case.updated_at = at
@@ -647,7 +653,7 @@ def complete_node(*, session: Session, code: str, seq: int, username: str, now: 
         raise CaseInputError(f"case {code}: node {seq} is already done", field="node")
     node.done = True
     node.done_at = _utc(now)
-    case.next_due = _next_due(case)
+    _refresh_due(case)
     case.updated_at = _utc(now)
     session.flush()
     record(
@@ -716,7 +722,7 @@ def escalate(
     horizon = today + dt.timedelta(days=max(ahead, 0))
     cases = session.scalars(
         select(Case)
-        .where(Case.state.in_(OPEN_STATES), Case.next_due <= horizon)
+        .where(Case.open_due <= horizon)
         .order_by(Case.code)
         .options(
             selectinload(Case.nodes),

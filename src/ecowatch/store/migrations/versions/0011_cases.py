@@ -3,8 +3,9 @@ files, escalation steps, notifications and follow-up visits (:mod:`ecowatch.case
 ``user_account.email`` (where notifications are e-mailed).
 
 Indexes serve the lists that must stay fast with 100,000 cases and 1,000,000 history entries: the
-overdue list (``state, next_due``), a batch's statistics and overdue list (``batch, state,
-next_due``), a region's cases (``region_id, state``) and the monthly trend (``action, at``).
+overdue list (``open_due, code``), a batch's overdue list and statistics (``batch, open_due, code``;
+``batch, state``; ``batch, escalation``), a region's cases (``region_id, state``) and the monthly
+trend (``action, at``).
 
 Revision ID: 0011
 Revises: 0010
@@ -81,6 +82,7 @@ def upgrade() -> None:
         sa.Column("deadline", sa.Date(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("next_due", sa.Date(), nullable=False),
+        sa.Column("open_due", sa.Date(), nullable=True),
         sa.Column("escalation", sa.String(length=32), nullable=True),
         sa.Column("escalation_rank", sa.Integer(), nullable=False),
         sa.Column("history_count", sa.Integer(), nullable=False),
@@ -113,11 +115,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_supervision_case_code")),
     )
     op.create_index(
-        "ix_supervision_case_batch_state_next_due",
+        "ix_supervision_case_batch_open_due_code",
         "supervision_case",
-        ["batch", "state", "next_due"],
+        ["batch", "open_due", "code"],
         unique=False,
     )
+    op.create_index("ix_supervision_case_batch_state", "supervision_case", ["batch", "state"], unique=False)
     op.create_index(
         op.f("ix_supervision_case_duplicate_of_id"), "supervision_case", ["duplicate_of_id"], unique=False
     )
@@ -128,7 +131,7 @@ def upgrade() -> None:
         "ix_supervision_case_region_state", "supervision_case", ["region_id", "state"], unique=False
     )
     op.create_index(
-        "ix_supervision_case_state_next_due", "supervision_case", ["state", "next_due"], unique=False
+        "ix_supervision_case_open_due_code", "supervision_case", ["open_due", "code"], unique=False
     )
     op.create_table(
         "case_escalation",
