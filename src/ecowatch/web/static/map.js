@@ -849,7 +849,8 @@ async function openWaterPanel(code) {
   panel.hidden = false;
   panel.dataset.code = code;
   panel.dataset.state = "loading";
-  $("water-title").textContent = code;
+  const known = state.water?.sections.find((section) => section.code === code);
+  $("water-title").textContent = known ? sectionName(known) : "";
   $("water-info").textContent = t("loading");
   $("water-table").replaceChildren();
   for (const button of document.querySelectorAll('[data-testid="section-item"]')) {
