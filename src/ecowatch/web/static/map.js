@@ -889,7 +889,10 @@ function renderSamples() {
   $("water-title").textContent = `${sectionName(section)} · ${section.basin} · ${placeName(section)}`;
   const facts = [t(`waterbody_${section.waterbody}`),
     `${t("water_samples_title", { days: WATER_DAYS })}: ${hourLabel(body.from)} – ${hourLabel(body.to)}`];
-  if (section.time !== null) facts.push(`${t("class_ours")} ${classText(section)}`);
+  // "水质类别 Ⅱ类 · 优"; in English the class names itself ("Class II · excellent").
+  if (section.time !== null) {
+    facts.push(currentLanguage() === "en" ? classText(section) : `${t("class_ours")} ${classText(section)}`);
+  }
   if (section.stale) facts.push(t("stale"));
   if (body.samples.length === 0) facts.push(t("no_samples"));
   $("water-info").textContent = facts.join(" · ");
