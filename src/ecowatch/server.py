@@ -70,8 +70,8 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
       (:func:`ecowatch.jobs.schedule_case_jobs`; ``ECOWATCH_SMTP_*`` settings that cannot be used raise
       here, before anything runs).
     """
+    from ecowatch.clock import BEIJING, now
     from ecowatch.jobs import (
-        BEIJING,
         build_blocks,
         compute_daily_figures,
         ensure_partitions_ahead,
@@ -82,10 +82,10 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
     schedule_case_jobs(scheduler, url)
 
     def daily_figures() -> None:
-        compute_daily_figures(url, previous_beijing_day(dt.datetime.now(dt.UTC)))
+        compute_daily_figures(url, previous_beijing_day(now()))
 
     def partitions() -> None:
-        ensure_partitions_ahead(url, dt.datetime.now(BEIJING).date())
+        ensure_partitions_ahead(url, now().astimezone(BEIJING).date())
 
     scheduler.add_job(
         daily_figures,
@@ -116,11 +116,11 @@ def schedule_jobs(scheduler, url: str, *, quarantine_retention_days: int = QUARA
         id="hourly_blocks",
         coalesce=True,
         max_instances=1,
-        next_run_time=dt.datetime.now(dt.UTC),
+        next_run_time=dt.datetime.now(dt.UTC),  # the scheduler fires on the wall clock
     )
 
     def quarantine_retention() -> None:
-        prune_quarantine(url, dt.datetime.now(dt.UTC) - dt.timedelta(days=quarantine_retention_days))
+        prune_quarantine(url, now() - dt.timedelta(days=quarantine_retention_days))
 
     scheduler.add_job(
         quarantine_retention,

@@ -31,7 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from ecowatch.clock import today_beijing
+from ecowatch.clock import BEIJING, today_beijing
+from ecowatch.clock import now as clock_now
 from ecowatch.gateway.tuning import GC_THRESHOLD
 from ecowatch.hj212 import Cp, Frame, FrameDecoder, Version, build_frame, data_answer, hj212_crc16
 from ecowatch.hj212.crc import format_crc
@@ -574,11 +575,11 @@ async def run_devices(
     seed: int = 212,
 ) -> None:
     """Run ``devices`` ``(mn, password, version, sm4_key_hex)`` until cancelled: each connects (again
-    after a lost connection) and sends real-time data (CN 2011) stamped with ``now()`` in Beijing time
-    every ``interval_s`` seconds, and the hour data (CN 2061) of each hour that ended (at the start: the
-    hour before), as a data logger does, checking the 9014 replies."""
-    now = now or (lambda: dt.datetime.now(dt.UTC))
-    beijing = dt.timezone(dt.timedelta(hours=8))
+    after a lost connection) and sends real-time data (CN 2011) stamped with ``now()`` (default
+    :func:`ecowatch.clock.now`) in Beijing time every ``interval_s`` seconds, and the hour data (CN 2061)
+    of each hour that ended (at the start: the hour before), as a data logger does, checking the 9014
+    replies."""
+    now = now or clock_now
 
     async def one(spec: SimDevice, rng: random.Random) -> None:
         report = SimulationReport(devices=1, connected=0, rate=1 / interval_s, duration_s=0)
@@ -593,7 +594,7 @@ async def run_devices(
                 await asyncio.sleep(interval_s)
                 continue
             while not client.lost.done():
-                stamp = now().astimezone(beijing).replace(tzinfo=None, microsecond=0)
+                stamp = now().astimezone(BEIJING).replace(tzinfo=None, microsecond=0)
                 ended_hour = stamp.replace(minute=0, second=0) - dt.timedelta(hours=1)
                 uploads = [make_upload(spec, number, rng, cn=2011, data_time=stamp, realtime=True)]
                 if ended_hour != last_hour:

@@ -30,6 +30,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ecowatch.clock import BEIJING_OFFSET
 from ecowatch.shapes.measurements import MEASUREMENT_SCHEMA, POLLUTANTS, ImportResult
 from ecowatch.shapes.stations import Station
 from ecowatch.store.audit import record
@@ -68,8 +69,6 @@ __all__ = [
 
 #: A value's identity in a read frame.
 KEY_COLUMNS = ["station", "time", "pollutant"]
-#: Beijing time minus UTC (no daylight saving time).
-BEIJING_OFFSET = dt.timedelta(hours=8)
 #: ``flag`` of a value an importer marked invalid (its reason is in ``note``).
 INVALID_FLAG = "invalid"
 #: Rows per ``executemany`` on SQLite.

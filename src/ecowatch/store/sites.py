@@ -4,7 +4,7 @@ Regions follow the administrative division codes of GB/T 2260: a province ``PP00
 cities ``PPCC00``, their counties ``PPCCXX``.  The station registry gives each station a city
 and a ``city_code``; :func:`sites_from_registry` turns that into
 
-- a province region ``PP0000`` named from :data:`PROVINCES`, and
+- a province region ``PP0000`` named from the division list (:func:`province_name`), and
 - a city region under it, holding the stations, or the district (``county_code``) under the city
   where the registry names one.
 
@@ -17,12 +17,12 @@ the city.  :func:`station_of` maps back, so the registry's ``city_code`` survive
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecowatch.shapes.regions import short_name
+from ecowatch.shapes.regions import DivisionList, short_name
 from ecowatch.shapes.stations import Station, StationRegistry
 from ecowatch.store.audit import record
 from ecowatch.store.errors import StoreError
@@ -30,7 +30,7 @@ from ecowatch.store.models import Region, RegionLevel, Site, SiteKind
 
 __all__ = [
     "MUNICIPALITIES",
-    "PROVINCES",
+    "province_name",
     "region_ancestors",
     "region_codes",
     "region_subtree",
@@ -42,43 +42,17 @@ __all__ = [
     "upsert_region",
 ]
 
-PROVINCES: Mapping[str, str] = {
-    "11": "北京市",
-    "12": "天津市",
-    "13": "河北省",
-    "14": "山西省",
-    "15": "内蒙古自治区",
-    "21": "辽宁省",
-    "22": "吉林省",
-    "23": "黑龙江省",
-    "31": "上海市",
-    "32": "江苏省",
-    "33": "浙江省",
-    "34": "安徽省",
-    "35": "福建省",
-    "36": "江西省",
-    "37": "山东省",
-    "41": "河南省",
-    "42": "湖北省",
-    "43": "湖南省",
-    "44": "广东省",
-    "45": "广西壮族自治区",
-    "46": "海南省",
-    "50": "重庆市",
-    "51": "四川省",
-    "52": "贵州省",
-    "53": "云南省",
-    "54": "西藏自治区",
-    "61": "陕西省",
-    "62": "甘肃省",
-    "63": "青海省",
-    "64": "宁夏回族自治区",
-    "65": "新疆维吾尔自治区",
-    "71": "台湾省",
-    "81": "香港特别行政区",
-    "82": "澳门特别行政区",
-}
-"""Provincial-level divisions by the first two digits of their code (GB/T 2260)."""
+
+def province_name(prefix: str) -> str | None:
+    """The name of the provincial-level division whose code starts with ``prefix`` (two digits), from the
+    division list (:class:`~ecowatch.shapes.regions.DivisionList`, GB/T 2260); None when there is none.
+
+    >>> province_name("13"), province_name("99")
+    ('河北省', None)
+    """
+    division = DivisionList.default().get(prefix + "0000")
+    return division.name if division is not None and division.level == "province" else None
+
 
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
 """Province prefixes of the municipalities directly under the central government (直辖市)."""
@@ -95,7 +69,7 @@ def region_codes(city_code: str) -> tuple[str, str]:
     >>> region_codes("130100")
     ('130000', '130100')
     """
-    if not _CODE_RE.match(city_code) or city_code[:2] not in PROVINCES:
+    if not _CODE_RE.match(city_code) or province_name(city_code[:2]) is None:
         raise StoreError(f"city code {city_code!r} is not a GB/T 2260 division code")
     province = city_code[:2] + "0000"
     if city_code[2:] == "0000":
@@ -321,7 +295,7 @@ def _registry_city(session: Session, station: Station) -> Region:
         province = _put_region(
             session,
             code=province_code,
-            name=PROVINCES[province_code[:2]],
+            name=province_name(province_code[:2]) or province_code,
             level=RegionLevel.province,
             parent=None,
         )
