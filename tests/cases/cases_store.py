@@ -19,7 +19,7 @@ import pytest
 from issue16_table import ACTORS
 from sqlalchemy.orm import Session, sessionmaker
 
-from ecowatch.cases.service import CaseInput, NodeInput, add_cases
+from ecowatch.cases.service import CaseInput, NodeInput, add_cases, move_case
 from ecowatch.clock import BEIJING
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.models import Enterprise, Region
@@ -101,4 +101,44 @@ def add(
         )
 
 
-__all__ = ["ENTERPRISE", "NodeInput", "add", "bj", "case", "fill_users", "sessions", "store_url"]
+#: The moves that take a case in 朝阳区 (110105) from registered to closed: (action, user).
+TO_CLOSED = [
+    ("assign", "bj-city"),
+    ("start", "chaoyang"),
+    ("submit", "chaoyang"),
+    ("preexamine", "bj-city"),
+    ("close", "bj-province"),
+]
+
+
+def moves(
+    sessions: sessionmaker[Session],
+    code: str,
+    steps: list[tuple[str, str]],
+    now: dt.datetime | None = None,
+) -> None:
+    """Make ``steps`` (action, user) on case ``code``, each in its transaction, with one evidence file."""
+    for action, user in steps:
+        with sessions.begin() as session:
+            move_case(
+                session=session,
+                code=code,
+                action=action,
+                username=user,
+                now=now or bj(2026, 3, 5, 9),
+                evidence=[("a.jpg", b"a")],
+            )
+
+
+__all__ = [
+    "ENTERPRISE",
+    "TO_CLOSED",
+    "NodeInput",
+    "add",
+    "bj",
+    "case",
+    "fill_users",
+    "moves",
+    "sessions",
+    "store_url",
+]

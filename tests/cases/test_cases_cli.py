@@ -183,107 +183,28 @@ def test_errors_exit_non_zero_and_write_nothing(imported, batch_file, tmp_path, 
         assert result.exit_code != 0
         assert says in " ".join(result.output.split())
 
-    refused(
-        "cases",
-        "move",
-        "ZY-1",
-        "--action",
-        "assign",
-        "--as",
-        "chaoyang",
-        "--db",
-        db,
-        says="assign is for city, province users, not chaoyang (county)",
-    )
-    refused(
-        "cases",
-        "move",
-        "ZY-1",
-        "--action",
-        "close",
-        "--as",
-        "root",
-        "--db",
-        db,
-        says="case ZY-1: close needs state pre_examined, the case is registered",
-    )
-    refused(
-        "cases",
-        "move",
-        "ZY-1",
-        "--action",
-        "assign",
-        "--as",
-        "tj-city",
-        "--db",
-        db,
-        says="region 110105 is outside tj-city's region 120100",
-    )
-    refused(
-        "cases",
-        "move",
-        "ZY-1",
-        "--action",
-        "assign",
-        "--as",
-        "nobody",
-        "--db",
-        db,
-        says="user 'nobody': no active user of that name",
-    )
-    refused(
-        "cases",
-        "move",
-        "ZY-9",
-        "--action",
-        "assign",
-        "--as",
-        "root",
-        "--db",
-        db,
-        says="case 'ZY-9': no such case",
-    )
-    refused(
-        "cases",
-        "move",
-        "ZY-1",
-        "--action",
-        "assign",
-        "--as",
-        "root",
-        "--evidence",
-        tmp_path / "none.jpg",
-        "--db",
-        db,
-        says="none.jpg: cannot read",
-    )
-    refused(
-        "cases",
-        "import",
-        batch_file,
-        "--batch",
-        "2026-2",
-        "--kind",
-        "rectification",
-        "--db",
-        db,
-        says="row 2, column 编号 (A): case 'ZY-1' is already in the store",
-    )
-    refused(
-        "cases",
-        "import",
-        batch_file,
-        "--batch",
-        "2026-2",
-        "--kind",
-        "inspection",
-        "--db",
-        db,
-        says="kind 'inspection' is not one of",
-    )
-    refused("cases", "show", "ZY-9", "--json", "--db", db, says="no such case")
-    refused("cases", "stats", "--batch", "none", "--json", "--db", db, says="batch 'none': no such batch")
-    refused("cases", "list", "--state", "open", "--json", "--db", db, says="state 'open' is not one of")
+    for code, action, user, says in [
+        ("ZY-1", "assign", "chaoyang", "assign is for city, province users, not chaoyang (county)"),
+        ("ZY-1", "close", "root", "case ZY-1: close needs state pre_examined, the case is registered"),
+        ("ZY-1", "assign", "tj-city", "region 110105 is outside tj-city's region 120100"),
+        ("ZY-1", "assign", "nobody", "user 'nobody': no active user of that name"),
+        ("ZY-9", "assign", "root", "case 'ZY-9': no such case"),
+    ]:
+        refused("cases", "move", code, "--action", action, "--as", user, "--db", db, says=says)
+    missing = tmp_path / "none.jpg"
+    refused("cases", "move", "ZY-1", "--action", "assign", "--as", "root", "--evidence", missing, "--db", db,
+            says="none.jpg: cannot read")  # fmt: skip
+    for args, says in [
+        (("import", batch_file, "--batch", "2026-2", "--kind", "rectification"), "case 'ZY-1' is already in"),
+        (
+            ("import", batch_file, "--batch", "2026-2", "--kind", "inspection"),
+            "kind 'inspection' is not one of",
+        ),
+        (("show", "ZY-9", "--json"), "case 'ZY-9': no such case"),
+        (("stats", "--batch", "none", "--json"), "batch 'none': no such batch"),
+        (("list", "--state", "open", "--json"), "state 'open' is not one of"),
+    ]:
+        refused("cases", *args, "--db", db, says=says)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(CaseHistory)) == 0
         assert session.scalar(select(func.count()).select_from(Case)) == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cases_store import add, bj, case, sessions, store_url  # noqa: F401  (fixtures)
+from cases_store import TO_CLOSED, add, bj, case, moves, sessions, store_url  # noqa: F401  (fixtures)
 from sqlalchemy import select, text
 
 from ecowatch.cases.errors import CaseInputError, CaseOutOfScope, UnknownCase
@@ -21,7 +21,6 @@ from ecowatch.cases.service import (
     itemised,
     list_cases,
     monthly_trend,
-    move_case,
     show_case,
     verify_audit,
 )
@@ -87,20 +86,7 @@ def test_a_scheduler_outage_records_each_step_reached_in_ladder_order(sessions):
 
 def test_cases_no_longer_worked_on_do_not_escalate(sessions):  # noqa: F811
     add(sessions, case("ZY-3", deadline=dt.date(2026, 3, 10)))
-    for action, user, files in [
-        ("assign", "bj-city", []),
-        ("start", "chaoyang", []),
-        ("submit", "chaoyang", [("a.jpg", b"a")]),
-    ]:
-        with sessions.begin() as session:
-            move_case(
-                session=session,
-                code="ZY-3",
-                action=action,
-                username=user,
-                now=bj(2026, 3, 2, 9),
-                evidence=files,
-            )
+    moves(sessions, "ZY-3", TO_CLOSED[:3], now=bj(2026, 3, 2, 9))
     assert run(sessions, bj(2026, 4, 1, 9)) == []
     with sessions() as session:
         assert list_cases(session=session, now=bj(2026, 4, 1, 9), overdue=True).items == []
@@ -187,17 +173,8 @@ def test_batch_statistics_by_hand(sessions):  # noqa: F811
         case("S-6", deadline=dt.date(2026, 9, 1)),
         batch="S",
     )
-    moves = [("S-1", a, u) for a, u in _TO_CLOSED] + [("S-5", a, u) for a, u in _TO_CLOSED[:3]]
-    for code, action, user in moves:
-        with sessions.begin() as session:
-            move_case(
-                session=session,
-                code=code,
-                action=action,
-                username=user,
-                now=bj(2026, 3, 5, 9),
-                evidence=[("a.jpg", b"a")],
-            )
+    moves(sessions, "S-1", TO_CLOSED)
+    moves(sessions, "S-5", TO_CLOSED[:3])
     run(sessions, bj(2026, 4, 1, 9))  # S-2: 22 days -> notice, interview; S-3: 1 day -> notice
     with sessions() as session:
         stats = batch_stats(session=session, batch="S", now=bj(2026, 4, 1, 9))
@@ -232,30 +209,12 @@ def test_batch_statistics_by_hand(sessions):  # noqa: F811
             batch_stats(session=session, batch="none", now=bj(2026, 4, 1, 9))
 
 
-_TO_CLOSED = [
-    ("assign", "bj-city"),
-    ("start", "chaoyang"),
-    ("submit", "chaoyang"),
-    ("preexamine", "bj-city"),
-    ("close", "bj-province"),
-]
-
-
 def test_closing_rate_rounds_half_up_to_one_decimal(sessions):  # noqa: F811
     # 2 of 3 closed: 66.666… -> 66.7; 1 of 8: 12.5 exactly.
     add(sessions, *(case(f"R-{n}") for n in range(3)), batch="R3")
     add(sessions, *(case(f"Q-{n}") for n in range(8)), batch="Q8")
     for code in ("R-0", "R-1", "Q-0"):
-        for action, user in _TO_CLOSED:
-            with sessions.begin() as session:
-                move_case(
-                    session=session,
-                    code=code,
-                    action=action,
-                    username=user,
-                    now=bj(2026, 3, 5, 9),
-                    evidence=[("a.jpg", b"a")],
-                )
+        moves(sessions, code, TO_CLOSED)
     with sessions() as session:
         assert batch_stats(session=session, batch="R3", now=bj(2026, 3, 6, 9)).closing_rate_pct == 66.7
         assert batch_stats(session=session, batch="Q8", now=bj(2026, 3, 6, 9)).closing_rate_pct == 12.5
@@ -264,16 +223,7 @@ def test_closing_rate_rounds_half_up_to_one_decimal(sessions):  # noqa: F811
 def test_audit_verify_names_an_edited_entry_and_a_cut_tail(sessions):  # noqa: F811
     add(sessions, case("T-1"), case("T-2"))
     for code in ("T-1", "T-2"):
-        for action, user in _TO_CLOSED[:3]:
-            with sessions.begin() as session:
-                move_case(
-                    session=session,
-                    code=code,
-                    action=action,
-                    username=user,
-                    now=bj(2026, 3, 5, 9),
-                    evidence=[("a.jpg", b"a")],
-                )
+        moves(sessions, code, TO_CLOSED[:3])
     with sessions() as session:
         result = verify_audit(session=session)
         assert (result.ok, result.entries, result.cases) == (True, 6, 2)
