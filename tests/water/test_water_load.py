@@ -85,3 +85,24 @@ def test_sections_import(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "0 sections added, 1 corrected" in result.text
     listed = json.loads(_run("water", "sections", "list", "--province", "120000", "--json", db=db).output)
     assert [(s["city_code"], s["city"]) for s in listed if s["code"] == "W120001"] == [("120100", "天津市")]
+
+
+def test_sections_export_edit_import_round_trip(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    exported = tmp_path / "sections.csv"
+    result = _run("water", "sections", "export", str(exported), db=db)
+    assert result.exit_code == 0 and "1925 sections" in result.text
+    same = _run("water", "sections", "import", str(exported), db=db)
+    assert "0 sections added, 0 corrected" in same.text  # what export wrote changes nothing
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    # W120004 于桥水库库中心 (lake by its name): a user knows the automatic station is on the outflow
+    lines = [
+        line.replace(",lake,name,", ",river,name,") if line.startswith("W120004,") else line for line in lines
+    ]
+    exported.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edited = _run("water", "sections", "import", str(exported), db=db)
+    assert "0 sections added, 1 corrected" in edited.text
+    listed = json.loads(_run("water", "sections", "list", "--province", "天津市", "--json", db=db).output)
+    assert [(s["waterbody"], s["waterbody_basis"]) for s in listed if s["code"] == "W120004"] == [
+        ("river", "user")
+    ]

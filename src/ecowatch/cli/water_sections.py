@@ -179,13 +179,32 @@ def set_section(
     )
 
 
+@sections_app.command("export")
+def export_sections(
+    path: Annotated[Path, typer.Argument(help="CSV file to write (the registry's columns).")],
+    db: DbOpt = None,
+) -> None:
+    """Write the store's registry (with the corrections) as CSV: edit it and bring it back with import."""
+    from ecowatch.water.registry import write_registry
+
+    caught: tuple[type[Exception], ...] = (*_errors(), OSError)
+    try:
+        registry = _synced_registry(db)
+        write_registry(registry, path)
+    except caught as error:
+        raise fail(error) from None
+    console.print(f"{len(registry)} sections -> {path}", highlight=False)
+
+
 @sections_app.command("import")
 def import_sections(
     path: Annotated[Path, typer.Argument(help="CSV with code and any registry column.", exists=True)],
     db: DbOpt = None,
 ) -> None:
     """Import corrections (or new sections) from a CSV: ``code`` and any of name, province_code, province,
-    basin, city_code, city, river, waterbody, waterbody_basis, lon, lat, target_class. All or nothing."""
+    basin, city_code, city, river, waterbody, waterbody_basis, lon, lat, target_class (as export writes
+    it). A known section takes the non-empty waterbody, city_code, river, lon, lat and target_class that
+    differ; a new code needs every column. All or nothing."""
     from ecowatch.store.audit import cli_actor
     from ecowatch.store.db import session_factory
     from ecowatch.water.service import import_sections as run

@@ -402,15 +402,22 @@ def import_sections(*, session: Session, path: str | os.PathLike[str], actor: st
                     raise InputError(
                         f"{value!r} is not a number", field=column, file=name, line=line
                     ) from None
-            elif column == "waterbody" and value == row.waterbody:
-                continue
             else:
                 changes[column] = value
+        if "target_class" in changes:
+            try:
+                changes["target_class"] = int(WaterClass.from_published(changes["target_class"]))
+            except StandardsError as error:
+                raise InputError(str(error), field="target_class", file=name, line=line) from None
+        # What a file repeats unchanged is no correction (an exported registry imports as nothing).
+        changes = {column: value for column, value in changes.items() if getattr(row, column) != value}
+        if not changes:
+            continue
         try:
             set_section(session=session, code=code, actor=actor, **changes)
         except InputError as error:
             raise InputError(error.reason, file=name, line=line, field=error.field) from None
-        updated += bool(changes)
+        updated += 1
     session.flush()
     return {"added": added, "updated": updated}
 
