@@ -7,14 +7,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cases_store import add, bj, case, sessions, store_url  # noqa: F401  (fixtures)
+from cases_store import TO_CLOSED, add, bj, case, moves, sessions, store_url  # noqa: F401  (fixtures)
 from issue16_table import ACTIONS, ACTORS, STATES, expected
 from sqlalchemy import func, select
 
 from ecowatch.cases.audit import GENESIS, entry_hash
 from ecowatch.cases.errors import CaseInputError, IllegalMove, UnknownCase
 from ecowatch.cases.models import Case, CaseEvidence, CaseFile, CaseHistory
-from ecowatch.cases.service import move_case, show_case
+from ecowatch.cases.service import (
+    evidence_file,
+    link_duplicate,
+    move_case,
+    record_visit,
+    set_outcome,
+    show_case,
+)
 
 NOW = bj(2026, 4, 2, 10, 30)
 # SHA-256 of b"abc" (FIPS 180-2, Appendix B.1) and of b"" (the empty message).
@@ -189,3 +196,78 @@ def test_a_petition_is_accepted_on_assign_and_answered_on_close(sessions):  # no
         assert row.handle_by == dt.date(2026, 5, 4)
         assert row.outcome == "closed"
         assert row.answered_at is not None
+
+
+def test_follow_up_visit_then_reopen_a_petition(sessions):  # noqa: F811
+    add(sessions, case("X-1"), case("R-9"), kind="petition")
+    add(sessions, case("R-10"), batch="B2")
+    moves(sessions, "X-1", TO_CLOSED)
+    visit = "case R-9: a follow-up visit is of a closed case, it is registered"
+    with pytest.raises(CaseInputError, match=visit), sessions.begin() as session:
+        record_visit(session=session, code="R-9", username="chaoyang", finding="x", satisfied=True, now=NOW)
+    with pytest.raises(CaseInputError, match="R-10 is rectification, not a petition"), sessions.begin() as s:
+        record_visit(session=s, code="R-10", username="chaoyang", finding="x", satisfied=True, now=NOW)
+    with pytest.raises(IllegalMove) as raised, sessions.begin() as session:
+        record_visit(session=session, code="X-1", username="haidian", finding="x", satisfied=True, now=NOW)
+    assert raised.value.rule == "scope"
+    with sessions.begin() as session:
+        record_visit(
+            session=session, code="X-1", username="chaoyang", finding=" 仍有异味 ", satisfied=False, now=NOW
+        )
+        move_case(
+            session=session,
+            code="X-1",
+            action="reopen",
+            username="bj-province",
+            now=NOW,
+            reason="回访：仍有异味",
+        )
+    with sessions() as session:
+        row = session.scalars(select(Case).where(Case.code == "X-1")).one()
+        assert [(v.username, v.finding, v.satisfied) for v in row.visits] == [("chaoyang", "仍有异味", False)]
+        assert (row.state, row.outcome) == ("rectifying", None)
+
+
+def test_duplicate_petitions_link_to_the_first(sessions):  # noqa: F811
+    add(sessions, case("P-1"), case("P-2"), case("P-3"), case("P-4", "120101"), kind="petition")
+    with sessions.begin() as session:
+        link_duplicate(session=session, code="P-3", of="P-2", username="bj-city", now=NOW)
+        link_duplicate(session=session, code="P-2", of="P-1", username="bj-city", now=NOW)
+    with sessions() as session:
+        firsts = {
+            c.code: c.duplicate_of.code if c.duplicate_of else None for c in session.scalars(select(Case))
+        }
+        assert firsts == {"P-1": None, "P-2": "P-1", "P-3": "P-1", "P-4": None}
+    with pytest.raises(CaseInputError, match="cannot be a duplicate of itself"), sessions.begin() as session:
+        link_duplicate(session=session, code="P-1", of="P-3", username="bj-city", now=NOW)
+    with pytest.raises(IllegalMove) as raised, sessions.begin() as session:
+        link_duplicate(session=session, code="P-4", of="P-1", username="bj-city", now=NOW)
+    assert raised.value.rule == "scope"
+
+
+def test_a_petition_stage_closed(sessions):  # noqa: F811
+    add(sessions, case("S-1"), kind="petition")
+    moves(sessions, "S-1", TO_CLOSED[:4])
+    with pytest.raises(IllegalMove, match="set by province users"), sessions.begin() as session:
+        set_outcome(session=session, code="S-1", outcome="stage_closed", username="bj-city", now=NOW)
+    with pytest.raises(CaseInputError, match="outcome 'done'"), sessions.begin() as session:
+        set_outcome(session=session, code="S-1", outcome="done", username="bj-province", now=NOW)
+    with sessions.begin() as session:
+        set_outcome(session=session, code="S-1", outcome="stage_closed", username="bj-province", now=NOW)
+    moves(sessions, "S-1", TO_CLOSED[4:])
+    with sessions() as session:
+        assert session.scalars(select(Case.outcome)).one() == "stage_closed"  # close keeps it
+
+
+def test_evidence_file_is_read_back(sessions):  # noqa: F811
+    add(sessions, case("E-1"))
+    moves(sessions, "E-1", TO_CLOSED[:2])
+    with sessions.begin() as session:
+        move_case(
+            session=session, code="E-1", action="submit", username="chaoyang", now=NOW,
+            evidence=[("验收报告.pdf", b"abc")],
+        )  # fmt: skip
+    with sessions() as session:
+        assert evidence_file(session=session, code="E-1", sha256=SHA_ABC) == ("验收报告.pdf", b"abc")
+        with pytest.raises(UnknownCase, match="no evidence file"):
+            evidence_file(session=session, code="E-1", sha256=SHA_EMPTY)

@@ -51,6 +51,7 @@ from ecowatch.cases.models import (
     CaseHistory,
     CaseKind,
     CaseNode,
+    CaseVisit,
     PetitionOutcome,
 )
 from ecowatch.cases.schemas import (
@@ -92,14 +93,18 @@ __all__ = [
     "check_kind",
     "complete_node",
     "escalate",
+    "evidence_file",
     "get_case",
     "itemised",
     "ladder_of",
+    "link_duplicate",
     "list_cases",
     "monthly_trend",
     "move_case",
     "overdue_cases",
+    "record_visit",
     "region_contains",
+    "set_outcome",
     "show_case",
     "verify_audit",
 ]
@@ -637,15 +642,7 @@ def complete_node(*, session: Session, code: str, seq: int, username: str, now: 
     now = _aware(now)
     actor = actor_of(session=session, username=username)
     case = get_case(session=session, code=code)
-    if actor.role == Role.enterprise.value:
-        raise IllegalMove(f"case {code}: enterprise users make no changes", rule="role")
-    if actor.role != Role.admin.value and not region_contains(session=session)(
-        actor.region or "", case.region.code
-    ):
-        raise IllegalMove(
-            f"case {code}: region {case.region.code} is outside {actor.username}'s region {actor.region}",
-            rule="scope",
-        )
+    _staff_in_scope(session, actor, case, "node")
     node = next((n for n in case.nodes if n.seq == seq), None)
     if node is None:
         raise UnknownCase(f"case {code}: no node {seq}", field="node")
@@ -666,6 +663,151 @@ def complete_node(*, session: Session, code: str, seq: int, username: str, now: 
         at=_utc(now),
     )
     return case
+
+
+# -- petitions and evidence ------------------------------------------------------------------------
+
+
+def _staff_in_scope(session: Session, actor: Actor, case: Case, what: str) -> None:
+    """IllegalMove unless ``actor`` is an admin, or staff whose region contains the case's."""
+    if actor.role == Role.enterprise.value:
+        raise IllegalMove(f"case {case.code}: enterprise users make no changes ({what})", rule="role")
+    if actor.role != Role.admin.value and not region_contains(session=session)(
+        actor.region or "", case.region.code
+    ):
+        raise IllegalMove(
+            f"case {case.code}: region {case.region.code} is outside "
+            f"{actor.username}'s region {actor.region}",
+            rule="scope",
+        )
+
+
+def _petition(session: Session, code: str, field: str = "code") -> Case:
+    case = get_case(session=session, code=code)
+    if case.kind != CaseKind.petition.value:
+        raise CaseInputError(f"case {code} is {case.kind}, not a petition", field=field)
+    return case
+
+
+def record_visit(
+    *, session: Session, code: str, username: str, finding: str, satisfied: bool, now: dt.datetime
+) -> CaseVisit:
+    """Record a follow-up visit (回访) of a closed petition: what was found, whether the petitioner was
+    satisfied. An unsatisfied visit is the reason a province user gives to ``reopen`` the case (a move
+    of its own, with its own checks). Staff in scope; one audit entry."""
+    now = _utc(_aware(now))
+    actor = actor_of(session=session, username=username)
+    case = _petition(session, code)
+    _staff_in_scope(session, actor, case, "visit")
+    if case.state != CaseState.closed.value:
+        raise CaseInputError(
+            f"case {code}: a follow-up visit is of a closed case, it is {case.state}", field="code"
+        )
+    text = finding.strip()
+    if not text:
+        raise CaseInputError("finding: say what the visit found", field="finding")
+    visit = CaseVisit(at=now, username=actor.username, finding=text, satisfied=satisfied)
+    case.visits.append(visit)
+    session.flush()
+    record(
+        session=session,
+        actor=actor.username,
+        action="visit",
+        entity="case",
+        entity_id=code,
+        detail={"satisfied": satisfied},
+        at=now,
+    )
+    return visit
+
+
+def link_duplicate(*, session: Session, code: str, of: str, username: str, now: dt.datetime) -> Case:
+    """Mark petition ``code`` a duplicate of petition ``of`` (the same site and matter, 12369 practice: a
+    repeated report is not accepted again). A chain of duplicates is kept flat: the link goes to the
+    first petition. Staff in scope of both; one audit entry."""
+    now = _utc(_aware(now))
+    actor = actor_of(session=session, username=username)
+    case = _petition(session, code)
+    first = _petition(session, of, field="of")
+    while first.duplicate_of is not None:
+        first = first.duplicate_of
+    if first.id == case.id:
+        raise CaseInputError(f"case {code} cannot be a duplicate of itself", field="of")
+    _staff_in_scope(session, actor, case, "duplicate")
+    _staff_in_scope(session, actor, first, "duplicate")
+    case.duplicate_of = first
+    for later in session.scalars(select(Case).where(Case.duplicate_of_id == case.id)):
+        later.duplicate_of = first
+    case.updated_at = now
+    session.flush()
+    record(
+        session=session,
+        actor=actor.username,
+        action="duplicate",
+        entity="case",
+        entity_id=code,
+        detail={"of": first.code},
+        at=now,
+    )
+    return case
+
+
+def set_outcome(
+    *, session: Session, code: str, outcome: PetitionOutcome | str, username: str, now: dt.datetime
+) -> Case:
+    """Set a petition's outcome: ``stage_closed`` (阶段性办结: answered, the matter still being worked on)
+    or ``closed`` (已办结); a province user in scope or an admin, once the case is pre-examined or closed.
+    One audit entry."""
+    now = _utc(_aware(now))
+    actor = actor_of(session=session, username=username)
+    case = _petition(session, code)
+    try:
+        value = PetitionOutcome(outcome)
+    except ValueError:
+        raise CaseInputError(
+            f"outcome {outcome!r} is not one of {', '.join(o.value for o in PetitionOutcome)}",
+            field="outcome",
+        ) from None
+    if actor.role not in (Role.admin.value, Role.province.value):
+        raise IllegalMove(
+            f"case {code}: an outcome is set by province users, not {actor.username}", rule="role"
+        )
+    _staff_in_scope(session, actor, case, "outcome")
+    if case.state not in (CaseState.pre_examined.value, CaseState.closed.value):
+        raise CaseInputError(
+            f"case {code}: an outcome is set once pre-examined, it is {case.state}", field="outcome"
+        )
+    case.outcome = value.value
+    case.updated_at = now
+    session.flush()
+    record(
+        session=session,
+        actor=actor.username,
+        action="outcome",
+        entity="case",
+        entity_id=code,
+        detail={"outcome": value.value},
+        at=now,
+    )
+    return case
+
+
+def evidence_file(
+    *, session: Session, code: str, sha256: str, scope: Scope | None = None
+) -> tuple[str, bytes]:
+    """The name and bytes of an evidence file sent with a move of case ``code`` (UnknownCase if none)."""
+    case = get_case(session=session, code=code, scope=scope)
+    row = session.execute(
+        select(CaseEvidence.name, CaseFile.content)
+        .join(CaseHistory, CaseHistory.id == CaseEvidence.history_id)
+        .join(CaseFile, CaseFile.sha256 == CaseEvidence.sha256)
+        .where(CaseHistory.case_id == case.id, CaseEvidence.sha256 == sha256)
+        .order_by(CaseHistory.seq, CaseEvidence.position)
+        .limit(1)
+    ).first()
+    if row is None:
+        raise UnknownCase(f"case {code}: no evidence file {sha256[:16]}", field="sha256")
+    return row[0], row[1]
 
 
 # -- escalation ------------------------------------------------------------------------------------
