@@ -310,3 +310,32 @@ def test_a_fresh_embedded_store_works_like_the_other_commands(tmp_path, monkeypa
     assert (
         ok("cases", "import", tmp_path / "n.xlsx", "--batch", "N", "--kind", "alert") == "imported 1 cases\n"
     )
+
+
+def test_node_done_itemised_stats_trend_and_tables(imported, monkeypatch):
+    db = imported
+    monkeypatch.setenv("ECOWATCH_NOW", "2026-04-01T09:00:00+08:00")
+    # Node 1 of ZY-1 (03-31) done: the ladder counts on node 2 (05-31), so ZY-1 is no longer overdue.
+    assert ok("cases", "node-done", "ZY-1", "--node", "1", "--as", "chaoyang", "--db", db) == (
+        "case ZY-1: node 1 done; next due 2026-05-31\n"
+    )
+    assert [c["code"] for c in as_json("cases", "list", "--overdue", "--db", db)] == ["ZY-2"]
+    assert [
+        (r["group"], r["name"], r["total"], r["overdue"], r["on_schedule"])
+        for r in as_json("cases", "stats", "--batch", "2026-1", "--by", "region", "--db", db)
+    ] == [("110105", "朝阳区", 1, 0, 1), ("110108", "海淀区", 1, 1, 0)]
+    assert [
+        r["group"] for r in as_json("cases", "stats", "--batch", "2026-1", "--by", "unit", "--db", db)
+    ] == [
+        "朝阳区生态环境局",
+        "海淀区生态环境局",
+    ]
+    assert as_json("cases", "trend", "--batch", "2026-1", "--db", db) == [
+        {"month": "2026-03", "opened": 2, "closed": 0, "reopened": 0}
+    ]
+    assert as_json("audit", "verify", "--db", db) == {"entries": 0, "cases": 2, "broken": [], "ok": True}
+    table = " ".join(ok("cases", "stats", "--batch", "2026-1", "--db", db).split())
+    assert "逾期 overdue 1" in table and "已登记 registered │ 2" in table
+    shown = ok("cases", "show", "ZY-1", "--db", db)
+    assert "提交整改方案" in shown and "是 yes" in shown
+    assert "挂牌督办" not in ok("cases", "escalate", "--dry-run", "--db", db)
