@@ -443,35 +443,52 @@ function renderSiteList() {
   list.replaceChildren();
   $("site-count").textContent = String(state.sites.length);
   for (const site of state.sites) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.testid = "site-item";
-    button.dataset.code = site.code;
-    button.dataset.colour = site.colour;
-    button.dataset.stale = String(site.stale);
-    button.setAttribute("aria-current", String(site.code === state.openCode));
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = siteName(site);
-    const value = document.createElement("span");
-    value.className = "aqi";
-    value.textContent = site.aqi === null ? t(`kind_${site.kind}`) : `AQI ${site.aqi}`;
-    // The value's own time (month-day hour), and whether it is too old for the moment shown.
-    const time = document.createElement("span");
-    time.className = "time";
-    time.dataset.testid = "site-time";
-    time.textContent = site.time === null ? t("no_time")
-      : `${hourLabel(site.time).slice(5)}${site.stale ? ` · ${t("stale")}` : ""}`;
     // A site without coordinates is listed but cannot be drawn: say so, so the count adds up.
-    if (site.lon === null || site.lat === null) time.textContent += ` · ${t("no_place")}`;
-    const mark = swatch(site.colour, site.kind);
-    if (site.stale) mark.classList.add("stale");
-    button.append(mark, name, value, time);
-    button.addEventListener("click", () => openPanel(site.code));
-    const item = document.createElement("li");
-    item.append(button);
-    list.append(item);
+    const unplaced = site.lon === null || site.lat === null ? ` · ${t("no_place")}` : "";
+    list.append(listItem({
+      testid: "site-item",
+      item: site,
+      current: state.openCode,
+      kind: site.kind,
+      staleClass: "stale",
+      name: siteName(site),
+      value: site.aqi === null ? t(`kind_${site.kind}`) : `AQI ${site.aqi}`,
+      valueClass: "aqi",
+      timeTestid: "site-time",
+      timeSuffix: unplaced,
+      open: openPanel,
+    }));
   }
+}
+
+// One entry of the site or section list: its swatch, name, value and the value's own time
+// (month-day hour), and whether it is too old for the moment shown.
+function listItem({ testid, item, current, kind, staleClass, name, value, valueClass, timeTestid, timeSuffix, open }) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.testid = testid;
+  button.dataset.code = item.code;
+  button.dataset.colour = item.colour;
+  button.dataset.stale = String(item.stale);
+  button.setAttribute("aria-current", String(item.code === current));
+  const label = document.createElement("span");
+  label.className = "name";
+  label.textContent = name;
+  const figure = document.createElement("span");
+  figure.className = valueClass;
+  figure.textContent = value;
+  const time = document.createElement("span");
+  time.className = "time";
+  if (timeTestid) time.dataset.testid = timeTestid;
+  time.textContent = (item.time === null ? t("no_time")
+    : `${hourLabel(item.time).slice(5)}${item.stale ? ` · ${t("stale")}` : ""}`) + (timeSuffix ?? "");
+  const mark = swatch(item.colour, kind);
+  if (item.stale) mark.classList.add(staleClass);
+  button.append(mark, label, figure, time);
+  button.addEventListener("click", () => open(item.code));
+  const entry = document.createElement("li");
+  entry.append(button);
+  return entry;
 }
 
 function insideBeijing(site) {
@@ -747,30 +764,17 @@ function renderSectionList() {
   $("section-count").textContent = String(sections.length);
   if (box.hidden) return;
   for (const section of sections) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.dataset.testid = "section-item";
-    button.dataset.code = section.code;
-    button.dataset.colour = section.colour;
-    button.dataset.stale = String(section.stale);
-    button.setAttribute("aria-current", String(section.code === state.openSection));
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = `${sectionName(section)} · ${placeName(section)}`;
-    const value = document.createElement("span");
-    value.className = "class";
-    value.textContent = section.time === null ? "" : classText(section);
-    const time = document.createElement("span");
-    time.className = "time";
-    time.textContent = section.time === null ? t("no_time")
-      : `${hourLabel(section.time).slice(5)}${section.stale ? ` · ${t("stale")}` : ""}`;
-    const mark = swatch(section.colour, "water_section");
-    if (section.stale) mark.classList.add("hatched");
-    button.append(mark, name, value, time);
-    button.addEventListener("click", () => openWaterPanel(section.code));
-    const item = document.createElement("li");
-    item.append(button);
-    list.append(item);
+    list.append(listItem({
+      testid: "section-item",
+      item: section,
+      current: state.openSection,
+      kind: "water_section",
+      staleClass: "hatched",
+      name: `${sectionName(section)} · ${placeName(section)}`,
+      value: section.time === null ? "" : classText(section),
+      valueClass: "class",
+      open: openWaterPanel,
+    }));
   }
 }
 
