@@ -208,3 +208,21 @@ def test_unknown_header(tmp_path: Path) -> None:
     path = _write(tmp_path, "a,b\n1,2\n")
     with pytest.raises(InputError, match="neither the CNEMC release header"):
         read_water_file(path)
+
+
+@needs_data
+def test_a_folder_reads_its_record_files_and_passes_over_others(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copy(DATA / "sections.csv", tmp_path / "sections.csv")  # the release's section list: not records
+    shutil.copy(NATIONAL, tmp_path / NATIONAL.name)
+    _write(tmp_path, "section,time,indicator,value\nW110003,2021-04-01 08:00,TP,0.1\n", "extra.csv")
+    read = read_water_file(tmp_path)
+    assert read.layout == "cnemc+long"
+    assert [Path(s).name for s in read.sources] == ["extra.csv", NATIONAL.name]
+    assert read.lines == len(_rows(NATIONAL)) + 1
+    empty = tmp_path / "none"
+    empty.mkdir()
+    shutil.copy(DATA / "sections.csv", empty / "sections.csv")
+    with pytest.raises(InputError, match="no file with a CNEMC water release or long water CSV header"):
+        read_water_file(empty)

@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from ecowatch.errors import InputError
-from ecowatch.importers.common import Source, input_files, open_table, progress_bar
+from ecowatch.importers.common import Source, input_files, open_table, progress_bar, sniff_header
 from ecowatch.standards import BelowDetection, StandardsError, WaterClass, WaterIndicator
 from ecowatch.standards.water import Value
 from ecowatch.water.registry import SectionRegistry
@@ -241,6 +242,10 @@ def read_water_file(
     """
     registry = registry if registry is not None else SectionRegistry.default()
     files = input_files(path)
+    if Path(path).is_dir():  # a folder may hold other CSVs (the release's section list): only ours
+        files = [f for f in files if _layout(sniff_header(f) or []) is not None]
+        if not files:
+            raise InputError("no file with a CNEMC water release or long water CSV header", file=str(path))
     sources = [Source(index, file) for index, file in enumerate(files)]
     found = _Found()
     frames: list[pl.DataFrame] = []
@@ -253,12 +258,10 @@ def read_water_file(
                 "line", "col", "field", "reason"
             ).iter_rows():
                 found.rows.append((src.index, line, 0, None, reason))
-            header = set(table.header)
-            if set(_CNEMC_KEYS) <= header:
-                layouts.add("cnemc")
+            layout = _layout(table.header)
+            if layout == "cnemc":
                 frame = _read_cnemc(table, src, registry, found, counts)
-            elif {"section", "time", "indicator", "value"} <= header:
-                layouts.add("long")
+            elif layout == "long":
                 frame = _read_long(table, src, registry, found, counts)
             else:
                 raise InputError(
@@ -267,6 +270,7 @@ def read_water_file(
                     file=src.name,
                     line=1,
                 )
+            layouts.add(layout)
             frames.append(frame)
             advance()
     issues = _issues(found, sources)
@@ -296,6 +300,15 @@ def read_water_file(
         unknown_sections=counts["unknown_sections"],
         issues=issues,
     )
+
+
+def _layout(header: list[str]) -> str | None:
+    """``cnemc`` or ``long`` by the header's columns, or None."""
+    if set(_CNEMC_KEYS) <= set(header):
+        return "cnemc"
+    if {"section", "time", "indicator", "value"} <= set(header):
+        return "long"
+    return None
 
 
 def _issues(found: _Found, sources: list[Source]) -> list[InputError]:
