@@ -23,7 +23,8 @@ counted in the percentiles and shown on its own ("first"). p50/p95/p99 are over 
 
 PostgreSQL is used when ``--postgres`` or ``ECOWATCH_TEST_POSTGRES_URL`` names a database; the run makes
 a schema of its own there and drops it afterwards (``--keep`` keeps it, and the SQLite file). After the
-load PostgreSQL is ANALYZEd (as its autovacuum would); SQLite is left as the platform leaves it.
+load PostgreSQL is ANALYZEd (as its autovacuum would), and the cases' table on both as ``serve`` does at
+start (:func:`ecowatch.jobs.refresh_case_statistics`).
 Figures from a shared machine are indicative only.
 
     .venv/bin/python bench/cases.py [--cases 100000] [--history 1000000] [--repeat 300]
@@ -60,6 +61,7 @@ from ecowatch.cases.escalation import DEFAULT_LADDER
 from ecowatch.cases.models import DEADLINE_NODE, Case, CaseBatch, CaseEscalation, CaseHistory, CaseNode
 from ecowatch.cases.workflow import Action, CaseState, Move
 from ecowatch.clock import BEIJING
+from ecowatch.jobs import refresh_case_statistics
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.db import normalise_url
 from ecowatch.store.models import Region, table_of
@@ -309,9 +311,10 @@ def build_store(url: str, cases: int, history: int, batches: int, seed: int = 16
                 for table in ("supervision_case", "case_node", "case_history", "case_escalation"):
                     sequence = f"pg_get_serial_sequence('{table}', 'id')"
                     connection.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
-        if postgres:
+        if postgres:  # what its autovacuum does after a load this size
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("ANALYZE"))
+        refresh_case_statistics(url)  # what `serve` does at start and daily (jobs.schedule_case_jobs)
         return {
             "cases": len(case_rows),
             "history": len(history_rows),

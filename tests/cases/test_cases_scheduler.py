@@ -11,7 +11,7 @@ import time
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from smtp_inbox import free_port, smtp_server
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ecowatch.cases.errors import LadderError, UnknownCase
 from ecowatch.cases.escalation import DEFAULT_LADDER
@@ -21,7 +21,7 @@ from ecowatch.cases.notify import SmtpSettings
 from ecowatch.cases.service import CaseInput, NodeInput, add_cases, complete_node
 from ecowatch.clock import BEIJING
 from ecowatch.errors import InputError
-from ecowatch.jobs import escalate_cases, schedule_case_jobs
+from ecowatch.jobs import escalate_cases, refresh_case_statistics, schedule_case_jobs
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.models import AuditEntry
 from ecowatch.store.users import create_user, get_user, hash_password
@@ -272,7 +272,13 @@ def test_no_relay_no_outbox_job_and_bad_settings_stop_at_once(store, monkeypatch
         monkeypatch.delenv(f"ECOWATCH_SMTP_{key}", raising=False)
     scheduler = BackgroundScheduler(timezone=BEIJING)
     assert schedule_case_jobs(scheduler, url) is None
-    assert sorted(job.id for job in scheduler.get_jobs()) == ["case_escalation", "case_escalation_at_start"]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "case_escalation",
+        "case_escalation_at_start",
+        "case_statistics",
+        "case_statistics_at_start",
+    ]
+    assert str(scheduler.get_job("case_statistics").trigger) == "cron[hour='3', minute='20']"
     monkeypatch.setenv("ECOWATCH_SMTP_HOST", "mail.example.cn")
     with pytest.raises(InputError, match="ECOWATCH_SMTP_FROM"):
         schedule_case_jobs(BackgroundScheduler(timezone=BEIJING), url)
@@ -349,3 +355,25 @@ def test_ladder_file_errors(tmp_path):
     broken.write_text("[{", encoding="utf-8")
     with pytest.raises(LadderError, match="broken.json: not valid JSON"):
         read_ladder_file(broken)
+
+
+def test_the_planner_statistics_of_the_cases(store):
+    url, sessions = store
+    refresh_case_statistics(url)
+    with sessions() as session:
+        if session.bind.dialect.name == "sqlite":
+            # One row per index of supervision_case: "rows, rows per key prefix…" (2 cases in the store).
+            stats = dict(
+                session.execute(
+                    text("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'supervision_case'")
+                ).all()
+            )
+            assert stats["sqlite_autoindex_supervision_case_1"] == "2 1"  # the unique code
+        else:
+            analyzed = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stats WHERE tablename = 'supervision_case'"
+                    " AND schemaname = current_schema()"
+                )
+            )
+            assert analyzed > 0

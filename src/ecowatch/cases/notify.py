@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -50,6 +50,7 @@ from ecowatch.cases.escalation import StepKind, beijing_days_past
 from ecowatch.cases.models import Case, CaseNotification
 from ecowatch.cases.service import RecordedStep, escalate
 from ecowatch.errors import InputError
+from ecowatch.store.db import SQLITE_IMMEDIATE
 from ecowatch.store.models import Region, User
 from ecowatch.store.sites import region_ancestors
 
@@ -563,6 +564,10 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 def _mark(sessions: sessionmaker[Session], ids: Sequence[int], now: dt.datetime, error: str | None) -> None:
     with sessions.begin() as session:
+        # Read then written: on SQLite the transaction takes the write lock first, or another writer's
+        # commit in between would fail it at once ("database is locked") instead of making it wait.
+        immediate: Any = {SQLITE_IMMEDIATE: True}  # an option of ours, not among SQLAlchemy's typed keys
+        session.connection(execution_options=immediate)
         for notification in session.scalars(select(CaseNotification).where(CaseNotification.id.in_(ids))):
             if error is None:
                 notification.emailed_at = now
