@@ -256,6 +256,10 @@ class Notification(BaseModel):
     read_at: dt.datetime | None
 
 
+#: A notification's id (a row id: positive, within a 32-bit integer as every backend stores it).
+NotificationId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class Notifications(BaseModel):
     unread: int
     items: list[Notification]
@@ -600,7 +604,9 @@ def notifications(
 def read_notifications(
     session: WriteSessionDep,
     user: CurrentUser,
-    ids: Annotated[list[int], Query(alias="id", description="The notifications read; none: all")] = [],  # noqa: B006
+    ids: Annotated[
+        list[NotificationId], Query(alias="id", max_length=1000, description="Those read; none: all")
+    ] = [],  # noqa: B006
 ) -> Notifications:
     """Mark the user's notifications read (those given, or all unread)."""
     query = update(CaseNotification).where(
@@ -635,6 +641,10 @@ def escalation_run(
     return EscalationRun(dry_run=dry_run, steps=[step.read() for step in steps])
 
 
+#: What the import takes: the ``.xlsx`` file as the body, typed as such or as bytes.
+IMPORT_TYPES = frozenset({XLSX_TYPE, "application/octet-stream"})
+
+
 class ImportAnswer(BaseModel):
     """What an import added."""
 
@@ -652,7 +662,10 @@ class ImportAnswer(BaseModel):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
@@ -673,9 +686,10 @@ async def import_batch(
             status.HTTP_403_FORBIDDEN, detail="cases: only an admin or a province user imports"
         )
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != XLSX_TYPE:
+    if media_type not in IMPORT_TYPES:
         raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=f"content-type: send the file as {XLSX_TYPE}"
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"content-type: send the file as {XLSX_TYPE} (or application/octet-stream)",
         )
     data = await request.body()
 
