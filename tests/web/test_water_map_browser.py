@@ -98,7 +98,7 @@ def water_markers(run: PageRun) -> dict[str, dict]:
         const series = chart.getOption().series.find(s => s.id === 'water');
         return Object.fromEntries(series.data.map(d => [d.code, {
             colour: d.itemStyle.color, stale: d.section.stale, class: d.section.class_zh,
-            hatched: Boolean(d.itemStyle.decal), time: d.section.time}]));
+            hatched: (d.symbol || '').startsWith('image://data:image/png'), time: d.section.time}]));
     }""")
 
 

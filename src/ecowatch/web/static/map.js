@@ -46,8 +46,8 @@ const WATER_DAYS = 7;
 // apart [degrees], so that a city's sections do not hide one another.
 const WATER_SPREAD_DEG = 0.09;
 const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
-// Hatching of a stale section's marker (ECharts decal): grey with white diagonal stripes.
-const STALE_DECAL = { color: "rgba(255, 255, 255, 0.85)", dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: -Math.PI / 4 };
+// Spacing of a stale section's hatching, on its 48-px drawing [px]: white diagonal stripes on grey.
+const HATCH_PX = 6;
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -405,8 +405,49 @@ function renderAll() {
 function swatch(colour, kind = "air_station") {
   const mark = document.createElement("span");
   mark.className = `swatch ${kind}`;
-  mark.style.background = colour;
+  mark.style.backgroundColor = colour; // the colour only: a class may lay hatching over it
   return mark;
+}
+
+// The marker of a stale section: a grey triangle hatched with white diagonal stripes and a dashed
+// edge, drawn once as an image (ECharts' SVG renderer draws neither decals nor fine patterns on a
+// symbol, which it scales from a unit shape).
+let staleSymbolUrl = null;
+function staleSymbol(colour) {
+  if (staleSymbolUrl) return staleSymbolUrl;
+  const size = 48; // drawn at 48 px, shown at the marker's size: sharp on a phone's dense screen
+  const tile = document.createElement("canvas");
+  tile.width = tile.height = size;
+  const context = tile.getContext("2d");
+  const triangle = () => {
+    context.beginPath();
+    context.moveTo(size / 2, 2);
+    context.lineTo(size - 2, size - 2);
+    context.lineTo(2, size - 2);
+    context.closePath();
+  };
+  triangle();
+  context.fillStyle = colour;
+  context.fill();
+  context.save();
+  triangle();
+  context.clip();
+  context.strokeStyle = "#ffffff";
+  context.lineWidth = 3;
+  for (let x = -size; x < size; x += HATCH_PX * 2) {
+    context.beginPath();
+    context.moveTo(x, size);
+    context.lineTo(x + size, 0);
+    context.stroke();
+  }
+  context.restore();
+  triangle();
+  context.setLineDash([6, 4]);
+  context.lineWidth = 3;
+  context.strokeStyle = "#263238";
+  context.stroke();
+  staleSymbolUrl = `image://${tile.toDataURL()}`;
+  return staleSymbolUrl;
 }
 
 function renderLegend() {
@@ -813,9 +854,10 @@ function waterSeries() {
       code: section.code,
       section,
       value: [lon, lat, section.class_number],
+      ...(section.stale ? { symbol: staleSymbol(section.colour) } : {}),
       symbolSize: section.time === null ? 8 : 13,
       itemStyle: section.stale
-        ? { color: section.colour, borderColor: "#263238", borderWidth: 1, borderType: "dashed", decal: STALE_DECAL }
+        ? { color: section.colour, borderColor: "#263238", borderWidth: 1, borderType: "dashed" }
         : { color: section.colour, borderColor: "#263238", borderWidth: 1, opacity: section.time === null ? 0.55 : 1 },
     })),
     emphasis: { scale: 1.6 },
