@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import os
 import time
 from collections import Counter
@@ -29,6 +30,8 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, Text, cast, func, or_, select
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -488,11 +491,14 @@ def _sample_rows(frame: pl.DataFrame, parameters: tuple[str, ...], ids: Mapping[
 _UPDATED = ("values", "below", "published_class", "our_class", "differs", "status", "source", "line", "note")
 
 
-def _upsert(session: Session, rows: list[dict]) -> int:
+_COLUMNS = ("section_id", "time", *_UPDATED)
+_STAGING = "water_sample_staging"
+
+
+def _upsert_statement(insert: Any) -> Any:
+    """``INSERT … ON CONFLICT (section_id, time) DO UPDATE`` of the rows that differ, ``RETURNING id``."""
     table = table_of(WaterSample)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    excluded = statement.excluded
+    excluded = insert.excluded
     compared = [
         table.c[name].is_distinct_from(excluded[name])
         for name in _UPDATED
@@ -501,16 +507,50 @@ def _upsert(session: Session, rows: list[dict]) -> int:
     compared += [
         cast(table.c[name], Text).is_distinct_from(cast(excluded[name], Text)) for name in ("values", "below")
     ]
-    statement = statement.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=["section_id", "time"],
         set_={name: excluded[name] for name in _UPDATED},
         where=or_(*compared),
+    ).returning(table.c.id)
+
+
+def _upsert(session: Session, rows: list[dict]) -> int:
+    """Insert the sample ``rows`` or update the stored ones that differ; how many were written.
+
+    SQLite: ``executemany`` of the upsert. PostgreSQL: ``COPY`` into a temporary table and one upsert
+    from it (an ``executemany`` spends its time in the driver splitting each page's long statement).
+    """
+    if not rows:
+        return 0
+    table = table_of(WaterSample)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        statement = _upsert_statement(sqlite.insert(table))
+        return sum(
+            len(session.execute(statement, rows[start : start + _BATCH]).all())
+            for start in range(0, len(rows), _BATCH)
+        )
+    names = ", ".join(f'"{c}"' for c in _COLUMNS)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ON COMMIT DROP AS "
+        f"SELECT {names} FROM water_sample WITH NO DATA"
     )
-    statement = statement.returning(table.c.id)
-    written = 0
-    for start in range(0, len(rows), _BATCH):
-        written += len(session.execute(statement, rows[start : start + _BATCH]).all())
-    return written
+    connection.exec_driver_sql(f"TRUNCATE {_STAGING}")
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise InputError("the PostgreSQL connection has no driver connection (COPY)")
+    with driver.cursor() as cursor, cursor.copy(f"COPY {_STAGING} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                tuple(
+                    json.dumps(row[c], ensure_ascii=False) if c in ("values", "below") else row[c]
+                    for c in _COLUMNS
+                )
+            )
+    staging = sql_table(_STAGING, *(sql_column(name) for name in _COLUMNS))
+    insert = postgresql.insert(table).from_select(list(_COLUMNS), select(*staging.c))
+    changed = _upsert_statement(insert).cte("changed")
+    return int(connection.execute(select(func.count()).select_from(changed)).scalar_one())
 
 
 def load_water(
