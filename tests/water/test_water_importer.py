@@ -226,3 +226,19 @@ def test_a_folder_reads_its_record_files_and_passes_over_others(tmp_path: Path) 
     shutil.copy(DATA / "sections.csv", empty / "sections.csv")
     with pytest.raises(InputError, match="no file with a CNEMC water release or long water CSV header"):
         read_water_file(empty)
+
+
+def test_gb18030_and_gzip(tmp_path: Path) -> None:
+    text = "section,time,indicator,value,unit,status\n古北口,2021-04-01 08:00,TP,0.05,mg/L,维护\n"
+    plain = tmp_path / "gbk.csv"
+    plain.write_bytes(text.encode("gb18030"))
+    packed = tmp_path / "packed.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    for path in (plain, packed):
+        row = read_water_file(path).samples.row(0, named=True)
+        assert (row["name"], row["TP"], row["status"], row["usable"]) == (
+            "古北口",
+            0.05,
+            "maintenance",
+            False,
+        )

@@ -106,3 +106,23 @@ def test_sections_export_edit_import_round_trip(tmp_path: Path) -> None:
     assert [(s["waterbody"], s["waterbody_basis"]) for s in listed if s["code"] == "W120004"] == [
         ("river", "user")
     ]
+
+
+@needs_data
+def test_db_load_from_to(tmp_path: Path) -> None:
+    import csv
+
+    db = tmp_path / "store.db"
+    national = DATA / "national_snapshots_2020-05-08_09.csv.gz"
+    with gzip.open(national, "rt", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    # the records of 2020-05-09 (Beijing time), each section and time once
+    expected = len(
+        {(r["province"], r["section"], r["datetime"]) for r in rows if r["datetime"].startswith("2020-05-09")}
+    )
+    result = _run("db", "load", str(national), "--format", "cnemc-water", "--from", "2020-05-09", db=db)
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{expected:,} water samples" in result.text
+        and f"{expected:,} rows inserted or changed" in result.text
+    )
