@@ -339,3 +339,27 @@ def test_node_done_itemised_stats_trend_and_tables(imported, monkeypatch):
     shown = ok("cases", "show", "ZY-1", "--db", db)
     assert "提交整改方案" in shown and "是 yes" in shown
     assert "挂牌督办" not in ok("cases", "escalate", "--dry-run", "--db", db)
+
+
+def test_evidence_files_after_one_option_or_the_option_repeated(imported, tmp_path):
+    db = imported
+    for name, content in [("a.jpg", b"abc"), ("b.pdf", b""), ("c.png", b"abc")]:
+        (tmp_path / name).write_bytes(content)
+    ok("cases", "move", "ZY-1", "--action", "assign", "--as", "root", "--db", db)
+    ok("cases", "move", "ZY-1", "--action", "start", "--as", "root", "--db", db)
+    files = [tmp_path / "a.jpg", tmp_path / "b.pdf"]
+    ok("cases", "move", "ZY-1", "--action", "submit", "--as", "root", "--evidence", *files, "--db", db)
+    ok("cases", "move", "ZY-1", "--action", "return", "--as", "root", "--reason", "补充", "--db", db)
+    ok("cases", "move", "ZY-1", "--action", "submit", "--as", "root", "--evidence", tmp_path / "c.png",
+       "--evidence", tmp_path / "b.pdf", "--db", db)  # fmt: skip
+    history = as_json("cases", "show", "ZY-1", "--db", db)["history"]
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # SHA-256 of nothing
+    assert [[(e["name"], e["sha256"]) for e in h["evidence"]] for h in history] == [
+        [],
+        [],
+        [("a.jpg", SHA_ABC), ("b.pdf", empty)],
+        [],
+        [("c.png", SHA_ABC), ("b.pdf", empty)],
+    ]
+    result = invoke("cases", "move", "ZY-1", "--action", "preexamine", "--as", "root", tmp_path / "a.jpg")
+    assert result.exit_code == 2 and "evidence goes after --evidence" in " ".join(result.output.split())

@@ -237,7 +237,13 @@ def cases_move(
     ] = None,
     evidence: Annotated[
         list[Path] | None,
-        typer.Option("--evidence", help="An evidence file (at least one for submit); repeat for more."),
+        typer.Option(
+            "--evidence",
+            help="Evidence files (at least one for submit): --evidence a.jpg b.pdf, or the option repeated.",
+        ),
+    ] = None,
+    more: Annotated[
+        list[Path] | None, typer.Argument(hidden=True, help="More evidence files after --evidence.")
     ] = None,
     db: DbOpt = None,
 ) -> None:
@@ -245,8 +251,12 @@ def cases_move(
     from ecowatch.cases.labels import ACTION_NAMES, STATE_NAMES, label
     from ecowatch.cases.service import move_case
 
+    if more and not evidence:
+        raise fail(
+            ValueError(f"unexpected argument(s) {' '.join(map(str, more))} (evidence goes after --evidence)")
+        )
     files: list[tuple[str, bytes]] = []
-    for path in evidence or []:
+    for path in [*(evidence or []), *(more or [])]:
         try:
             files.append((path.name, path.read_bytes()))
         except OSError as error:
