@@ -52,7 +52,6 @@ from ecowatch.cases.service import RecordedStep, escalate
 from ecowatch.errors import InputError
 from ecowatch.store.db import SQLITE_IMMEDIATE
 from ecowatch.store.models import Region, User
-from ecowatch.store.sites import region_ancestors
 
 __all__ = [
     "EMAIL_BATCH",
@@ -67,6 +66,7 @@ __all__ = [
     "Mailer",
     "Notice",
     "SmtpSettings",
+    "StaffDirectory",
     "compose",
     "email_message",
     "escalate_and_notify",
@@ -414,22 +414,50 @@ MAX_EMAIL_AGE = dt.timedelta(days=3)
 EMAIL_BATCH = 500
 
 
+@dataclass(frozen=True, slots=True)
+class StaffDirectory:
+    """Who may be told, read once per run: each region's parent and level, and the active staff users
+    attached to each region (by user name). Two queries, however many steps the run records."""
+
+    parents: Mapping[int, int | None]
+    levels: Mapping[int, str]
+    staff: Mapping[int, tuple[tuple[str, int, str], ...]]
+
+    @classmethod
+    def load(cls, session: Session) -> StaffDirectory:
+        parents: dict[int, int | None] = {}
+        levels: dict[int, str] = {}
+        for region_id, parent_id, level in session.execute(select(Region.id, Region.parent_id, Region.level)):
+            parents[region_id], levels[region_id] = parent_id, level
+        staff: dict[int, list[tuple[str, int, str]]] = {}
+        for username, user_id, role, region_id in session.execute(
+            select(User.username, User.id, User.role, User.region_id).where(
+                User.active.is_(True), User.role.in_(LEVELS), User.region_id.is_not(None)
+            )
+        ):
+            staff.setdefault(region_id, []).append((username, user_id, role))
+        return cls(parents, levels, {region: tuple(sorted(users)) for region, users in staff.items()})
+
+    def told(self, region_id: int, step: str) -> list[int]:
+        """The ids of the users told of ``step`` of a case of region ``region_id``, by user name: the
+        staff of the region and the regions above it, at the levels :func:`levels_told` gives."""
+        levels = levels_told(step, self.levels[region_id])
+        found: list[tuple[str, int]] = []
+        region: int | None = region_id
+        for _ in range(len(LEVELS)):  # county > city > province
+            if region is None:
+                break
+            found += [(name, user) for name, user, role in self.staff.get(region, ()) if role in levels]
+            region = self.parents.get(region)
+        return [user for _, user in sorted(found)]
+
+
 def recipients(*, session: Session, region: Region, step: str) -> list[User]:
     """The active staff users told of ``step`` of a case of ``region``: those whose region is
     ``region`` or above it, at the levels :func:`levels_told` gives, by user name."""
-    levels = levels_told(step, region.level)
-    chain = [region, *region_ancestors(session=session, region=region)]
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.active.is_(True),
-                User.role.in_(sorted(levels)),
-                User.region_id.in_([r.id for r in chain]),
-            )
-            .order_by(User.username)
-        )
-    )
+    ids = StaffDirectory.load(session).told(region.id, step)
+    users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
+    return [users[user_id] for user_id in ids]
 
 
 def notice_of(case: Case, step: RecordedStep) -> Notice:
@@ -459,41 +487,49 @@ def record_notifications(session: Session, steps: Sequence[RecordedStep], now: d
     """
     if any(step.escalation_id is None for step in steps):
         raise CaseInputError("notifications: a step not recorded (a dry run) is not notified", field="steps")
-    cases = {
-        case.id: case
-        for case in session.scalars(
-            select(Case)
-            .where(Case.id.in_(sorted({step.case_id for step in steps})))
-            .options(selectinload(Case.nodes), selectinload(Case.region))
+    ids = sorted({step.case_id for step in steps})
+    cases: dict[int, Case] = {}
+    for start in range(0, len(ids), 500):  # a first run over a large store records steps of many cases
+        cases.update(
+            (case.id, case)
+            for case in session.scalars(
+                select(Case)
+                .where(Case.id.in_(ids[start : start + 500]))
+                .options(selectinload(Case.nodes), selectinload(Case.region))
+            )
         )
-    }
     created = now.astimezone(dt.UTC)  # SQLite keeps a time's wall clock, not its offset: UTC throughout
-    told: dict[tuple[int, frozenset[str]], list[User]] = {}
+    directory = StaffDirectory.load(session)
     added: list[CaseNotification] = []
+    untold: list[str] = []
     for step in steps:
         case = cases[step.case_id]
-        key = (case.region_id, levels_told(step.step, case.region.level))
-        if key not in told:
-            told[key] = recipients(session=session, region=case.region, step=step.step)
+        users = directory.told(case.region_id, step.step)
+        if not users:
+            untold.append(f"{case.code} {step.step}")
+            continue
         notice = notice_of(case, step)
-        for user in told[key]:
-            added.append(
-                CaseNotification(
-                    user_id=user.id,
-                    case_id=case.id,
-                    escalation_id=step.escalation_id,
-                    step=step.step,
-                    node=step.node,
-                    title=notice.subject,
-                    body=notice.body,
-                    created_at=created,
-                    email_attempts=0,
-                )
+        added.extend(
+            CaseNotification(
+                user_id=user_id,
+                case_id=case.id,
+                escalation_id=step.escalation_id,
+                step=step.step,
+                node=step.node,
+                title=notice.subject,
+                body=notice.body,
+                created_at=created,
+                email_attempts=0,
             )
-        if not told[key]:
-            log.warning(
-                "case %s, step %s: no staff user to tell in %s", case.code, step.step, case.region.code
-            )
+            for user_id in users
+        )
+    if untold:  # one line a run, not one a step: a store without staff for a region tells it every day
+        log.warning(
+            "%d escalation steps told to nobody (no active staff user at their levels in or above the "
+            "case's region), e.g. %s",
+            len(untold),
+            ", ".join(untold[:5]),
+        )
     session.add_all(added)
     session.flush()
 
