@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
 from pathlib import PurePath
 from typing import Any
 
@@ -524,8 +525,9 @@ def show_case(*, session: Session, code: str, scope: Scope | None = None) -> Cas
 # -- moves -----------------------------------------------------------------------------------------
 
 
-def _chain_entry(case_code: str, row: CaseHistory, evidence: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The entry of ``row`` as it was hashed (:meth:`ecowatch.cases.workflow.Move.entry`)."""
+def _chain_entry(case_code: str, row: Any, evidence: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The entry of a history ``row`` (an ORM row or a result row with the same names) as it was hashed
+    (:meth:`ecowatch.cases.workflow.Move.entry`)."""
     return {
         "case": case_code,
         "action": row.action,
@@ -1042,7 +1044,8 @@ def verify_audit(*, session: Session) -> VerifyResult:
     """Check every case's history chain and its anchor (``history_count``, ``history_head``).
 
     Names, per broken chain, the case and the first entry that no longer matches (an edited entry, a
-    hash recomputed, an entry deleted or added) or that the chain's tail was cut.
+    hash recomputed, an entry deleted or added) or that the chain's tail was cut. The history is read
+    as a stream, one case at a time (1,000,000 entries need not be in memory at once).
     """
     evidence: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for history_id, name, sha in session.execute(
@@ -1055,24 +1058,49 @@ def verify_audit(*, session: Session) -> VerifyResult:
         row.id: row
         for row in session.execute(select(Case.id, Case.code, Case.history_count, Case.history_head))
     }
-    chains: dict[int, list[Link]] = defaultdict(list)
-    for row in session.scalars(select(CaseHistory).order_by(CaseHistory.case_id, CaseHistory.seq)):
-        case = cases.get(row.case_id)
-        code = case.code if case is not None else f"#{row.case_id}"
-        chains[row.case_id].append(Link(row.seq, _chain_entry(code, row, evidence.get(row.id, [])), row.hash))
-    broken: list[str] = []
+    stream = session.execute(
+        select(
+            CaseHistory.id,
+            CaseHistory.case_id,
+            CaseHistory.seq,
+            CaseHistory.action,
+            CaseHistory.from_state,
+            CaseHistory.to_state,
+            CaseHistory.username,
+            CaseHistory.role,
+            CaseHistory.at,
+            CaseHistory.reason,
+            CaseHistory.hash,
+        )
+        .order_by(CaseHistory.case_id, CaseHistory.seq)
+        .execution_options(yield_per=5000)
+    )
+    problems: dict[str, str] = {}
     entries = 0
-    for case_id, case in sorted(cases.items(), key=lambda item: item[1].code):
-        result: Verification = verify_chain(chains.get(case_id, []), label=f"case {case.code}")
+    seen: set[int] = set()
+
+    def check(case_id: int, links: list[Link]) -> None:
+        nonlocal entries
+        seen.add(case_id)
+        case = cases[case_id]
+        result: Verification = verify_chain(links, label=f"case {case.code}")
         entries += result.entries
         if not result.ok:
-            broken.append(result.message)
-            continue
-        last = chains[case_id][-1].hash if chains.get(case_id) else GENESIS
+            problems[case.code] = result.message
+            return
+        last = links[-1].hash if links else GENESIS
         if result.entries != case.history_count or last != case.history_head:
-            broken.append(
+            problems[case.code] = (
                 f"case {case.code}: entry {min(result.entries, case.history_count) + 1} "
                 f"does not match the case's anchor ({result.entries} entries stored, "
                 f"{case.history_count} recorded; last hash {last[:16]}…, anchor {case.history_head[:16]}…)"
             )
-    return VerifyResult(entries=entries, cases=len(cases), broken=broken)
+
+    for case_id, rows in groupby(stream, key=lambda row: row.case_id):
+        code = cases[case_id].code
+        check(case_id, [Link(r.seq, _chain_entry(code, r, evidence.get(r.id, [])), r.hash) for r in rows])
+    for case_id in cases.keys() - seen:
+        check(case_id, [])
+    return VerifyResult(
+        entries=entries, cases=len(cases), broken=[problems[code] for code in sorted(problems)]
+    )
