@@ -364,6 +364,17 @@ def _class_of(texts: list[str]) -> dict[str, int | None]:
     return out
 
 
+def _known_sections(
+    df: pl.DataFrame, src: Source, col: int, found: _Found, counts: dict[str, int], reason: pl.Expr
+) -> pl.DataFrame:
+    """The rows whose section resolved (``_code``); the others counted and reported with ``reason``."""
+    unknown = df.filter(pl.col("_code").is_null())
+    if unknown.height:
+        counts["unknown_sections"] += unknown.height
+        found.add_frame(unknown, src.index, col, "section", reason)
+    return df.filter(pl.col("_code").is_not_null())
+
+
 def _sections_frame(registry: SectionRegistry) -> pl.DataFrame:
     rows = [
         (
@@ -411,21 +422,18 @@ def _read_cnemc(
             {f"{p}\x1f{n}": c for (p, n), c in codes.items()}, default=None, return_dtype=pl.String
         )
     )
-    unknown = df.filter(pl.col("_code").is_null())
-    if unknown.height:
-        counts["unknown_sections"] += unknown.height
-        found.add_frame(
-            unknown,
-            src.index,
-            index["section"],
-            "section",
-            pl.format(
-                "section '{}' of {} is not in the registry (add it: ecowatch water sections import)",
-                pl.col("section").fill_null(""),
-                pl.col("province").fill_null("?"),
-            ),
-        )
-    df = df.filter(pl.col("_code").is_not_null())
+    df = _known_sections(
+        df,
+        src,
+        index["section"],
+        found,
+        counts,
+        pl.format(
+            "section '{}' of {} is not in the registry (add it: ecowatch water sections import)",
+            pl.col("section").fill_null(""),
+            pl.col("province").fill_null("?"),
+        ),
+    )
 
     # Time: the ISO `datetime` column; none = a record without a measurement time.
     time_text = pl.col("datetime").str.strip_chars()
@@ -566,20 +574,17 @@ def _read_long(
         section = registry.resolve(text)
         codes[text] = None if section is None else section.code
     df = df.with_columns(_code=pl.col("section").fill_null("").replace_strict(codes, return_dtype=pl.String))
-    unknown = df.filter(pl.col("_code").is_null())
-    if unknown.height:
-        counts["unknown_sections"] += unknown.height
-        found.add_frame(
-            unknown,
-            src.index,
-            index["section"],
-            "section",
-            pl.format(
-                "'{}' is neither a section code nor the name of one section of the registry",
-                pl.col("section").fill_null(""),
-            ),
-        )
-    df = df.filter(pl.col("_code").is_not_null())
+    df = _known_sections(
+        df,
+        src,
+        index["section"],
+        found,
+        counts,
+        pl.format(
+            "'{}' is neither a section code nor the name of one section of the registry",
+            pl.col("section").fill_null(""),
+        ),
+    )
     # Time
     time_text = pl.col("time").str.strip_chars().str.replace("T", " ")
     df = df.with_columns(
