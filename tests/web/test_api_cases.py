@@ -600,3 +600,28 @@ def test_a_province_user_imports_a_batch_all_or_nothing(cases_client, as_user):
         == 403
     )
     assert cases_client.get("/api/v1/cases?batch=ZY-2026-4", headers=as_user("admin")).json()["total"] == 0
+
+
+def test_the_filters_offer_the_batches_and_regions_of_the_cases_in_scope(cases_client, as_user):
+    county = cases_client.get("/api/v1/cases/facets", headers=as_user("chaoyang")).json()
+    assert county["as_of"] == NOW
+    assert county["batches"] == [{"code": BATCH, "cases": 1}]
+    assert county["regions"] == [{"code": "110105", "name": "朝阳区", "level": "county", "cases": 1}]
+    city = cases_client.get("/api/v1/cases/facets", headers=as_user("bjcity")).json()
+    # The city's own region has a case (BJ-001); the province above it is outside the city's scope.
+    assert [(r["code"], r["name"], r["cases"]) for r in city["regions"]] == [
+        ("110100", "北京", 1),
+        ("110105", "朝阳区", 1),
+        ("110108", "海淀区", 1),
+    ]
+    admin = cases_client.get("/api/v1/cases/facets", headers=as_user("admin")).json()
+    assert admin["batches"] == [{"code": BATCH, "cases": 4}]
+    assert [(r["code"], r["cases"]) for r in admin["regions"]] == [
+        ("110000", 0),
+        ("110100", 1),
+        ("110105", 1),
+        ("110108", 1),
+        ("130000", 0),
+        ("130100", 0),
+        ("130102", 1),
+    ]

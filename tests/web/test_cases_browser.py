@@ -291,6 +291,57 @@ def test_board_and_overdue_list_with_escalation_steps(browser, cases_server, web
         assert_no_tofu(run)
         run.screenshot(SCREENSHOTS / "cases-board-zh.png")
 
+        # The batch's statistics, itemised per region, and the trend.
+        run.testid("nav-stats").click()
+        run.page.wait_for_url("**/cases/stats")
+        run.page.locator('[data-testid="app"][data-state="loaded"]').wait_for()
+        cards = {
+            name: run.testid(name).inner_text()
+            for name in ("card-total", "card-closed", "card-on-schedule", "card-overdue", "card-rate")
+        }
+        assert cards == {
+            "card-total": "4",
+            "card-closed": "0",
+            "card-on-schedule": "2",
+            "card-overdue": "2",
+            "card-rate": "0.0%",
+        }
+        header = run.page.eval_on_selector_all(
+            '[data-testid="list-region"] th', "cells => cells.map(c => c.innerText)"
+        )
+        assert header == [
+            "区域",
+            "总数",
+            "已销号",
+            "按期推进",
+            "逾期",
+            "销号率",
+            "预警 warning",
+            "通报 notice",
+            "约谈 interview",
+            "挂牌督办 listed",
+            "移交问责 accountability",
+        ]
+        by_region = run.page.eval_on_selector_all(
+            '[data-testid="list-region-row"]', "rows => rows.map(r => r.innerText.split('\\t'))"
+        )
+        # Each case's highest step: CY-001 a notice, SJZ-001 listed.
+        assert by_region == [
+            ["北京（110100）", "1", "0", "1", "0", "0.0%", "0", "0", "0", "0", "0"],
+            ["朝阳区（110105）", "1", "0", "0", "1", "0.0%", "0", "1", "0", "0", "0"],
+            ["海淀区（110108）", "1", "0", "1", "0", "0.0%", "0", "0", "0", "0", "0"],
+            ["长安区（130102）", "1", "0", "0", "1", "0.0%", "0", "0", "0", "1", "0"],
+        ]
+        trend = run.page.eval_on_selector_all(
+            '[data-testid="trend-row"]', "rows => rows.map(r => r.innerText.split('\\t'))"
+        )
+        assert trend == [["2026-03", "4", "0", "0"]]
+        with run.page.expect_download() as download:
+            run.testid("region-xlsx").click()
+        assert download.value.suggested_filename == "cases-ZY-2026-1-by-region.xlsx"
+        assert_no_tofu(run)
+        run.screenshot(SCREENSHOTS / "cases-stats-zh.png")
+
         # Back to the map from the header, and from the map's header to the cases.
         run.testid("map-link").click()
         run.page.wait_for_url(run.base_url + "/")
@@ -314,6 +365,24 @@ def test_the_filters_narrow_the_list_and_an_unknown_path_gets_the_not_found_page
         run.page.wait_for_function("() => document.querySelectorAll('[data-testid=case-row]').length === 1")
         assert run.page.locator('[data-testid="case-row"]').get_attribute("data-code") == "CY-001"
         run.testid("f-overdue").uncheck()
+        # Regions by name, indented under the region above them.
+        options = run.page.eval_on_selector_all(
+            '[data-testid="f-region"] option', "options => options.map(o => [o.value, o.textContent])"
+        )
+        assert options == [
+            ["", "全部"],
+            ["110000", "北京市（110000）"],
+            ["110100", "　北京（110100）"],
+            ["110105", "　　朝阳区（110105）"],
+            ["110108", "　　海淀区（110108）"],
+        ]
+        run.testid("f-region").select_option("110108")
+        run.testid("f-apply").click()
+        run.page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=case-row]')]"
+            ".map(r => r.dataset.code).join() === 'HD-001'"
+        )
+        run.testid("f-region").select_option("")
         run.testid("f-state").select_option("registered")
         run.testid("f-apply").click()
         run.page.wait_for_function(

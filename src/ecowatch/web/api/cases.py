@@ -28,7 +28,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -81,6 +81,7 @@ from ecowatch.cases.service import (
 from ecowatch.cases.workflow import Action, CaseState, Evidence, decide_move
 from ecowatch.clock import BEIJING
 from ecowatch.store.models import Region, Role, User
+from ecowatch.store.sites import region_ancestors
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.deps import AdminUser, CurrentUser, ScopeDep, SessionDep, WriteSessionDep
@@ -514,6 +515,52 @@ def _counted_on(session: Session, codes: Sequence[str]) -> list[tuple[str, dt.da
     for case_id, (code, next_due) in by_id.items():
         out.append((code, next_due, nodes.get(case_id)))
     return out
+
+
+class BatchFacet(BaseModel):
+    code: str
+    cases: int = Field(description="The batch's cases in scope")
+
+
+class RegionFacet(BaseModel):
+    code: str
+    name: str
+    level: str
+    cases: int = Field(description="Cases in scope of this region itself (not below)")
+
+
+class CaseFacets(BaseModel):
+    """What the pages' filters offer: the batches with cases in scope, and the regions of those cases
+    with the regions above them (in scope), by code."""
+
+    as_of: dt.datetime = Field(description="When the answer was made (Beijing time)")
+    batches: list[BatchFacet]
+    regions: list[RegionFacet]
+
+
+@router.get("/facets", response_model=CaseFacets, responses=SCOPE_ERRORS)
+def facets(session: SessionDep, scope: ScopeDep) -> CaseFacets:
+    """The batches and regions the user's cases are in, for the filters of the pages."""
+    in_scope = Case.region_id.in_(sorted(scope.region_ids)) if not scope.everything else true()
+    batches = [
+        BatchFacet(code=code, cases=count)
+        for code, count in session.execute(
+            select(Case.batch, func.count()).where(in_scope).group_by(Case.batch).order_by(Case.batch)
+        ).tuples()
+    ]
+    counts = dict(
+        session.execute(select(Case.region_id, func.count()).where(in_scope).group_by(Case.region_id))
+        .tuples()
+        .all()
+    )
+    shown: dict[str, RegionFacet] = {}
+    for region in session.scalars(select(Region).where(Region.id.in_(list(counts)))):
+        for each in [region, *region_ancestors(session=session, region=region)]:
+            if each.code not in shown and scope.has_region(each):
+                shown[each.code] = RegionFacet(
+                    code=each.code, name=each.name, level=each.level, cases=counts.get(each.id, 0)
+                )
+    return CaseFacets(as_of=_now(), batches=batches, regions=[shown[code] for code in sorted(shown)])
 
 
 @router.get("/stats", response_model=BatchStats, responses=READ_ERRORS)

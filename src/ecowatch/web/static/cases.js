@@ -22,6 +22,7 @@ const WORDS = {
     nav_list: "案件清单",
     nav_board: "状态看板",
     nav_overdue: "逾期清单",
+    nav_stats: "统计",
     nav_map: "站点地图",
     api_docs: "API 文档",
     sign_in_title: "登录",
@@ -91,6 +92,23 @@ const WORDS = {
     server_error: "服务器错误（HTTP {status}）：{detail}",
     network_error: "无法连接 ecowatch 服务器，请检查网络后重试。",
     bad_region: "区域代码为 6 位数字（GB/T 2260），例如 110105。",
+    by_state: "按状态",
+    by_escalation: "按督办步骤（最高一级）",
+    by_region: "分区域清单",
+    by_unit: "分责任单位清单",
+    trend: "月度趋势（北京时间）",
+    month: "月份",
+    opened: "新增",
+    closed_n: "销号",
+    reopened: "重新打开",
+    total_n: "总数",
+    closed_count: "已销号",
+    on_schedule: "按期推进",
+    overdue_n: "逾期",
+    closing_rate: "销号率",
+    unit: "责任单位",
+    no_batch: "尚无批次。",
+    cases_n: "{n} 件",
   },
   en: {
     title: "Supervised cases",
@@ -98,6 +116,7 @@ const WORDS = {
     nav_list: "Cases",
     nav_board: "Board",
     nav_overdue: "Overdue",
+    nav_stats: "Statistics",
     nav_map: "Site map",
     api_docs: "API documentation",
     sign_in_title: "Sign in",
@@ -167,13 +186,32 @@ const WORDS = {
     server_error: "Server error (HTTP {status}): {detail}",
     network_error: "Cannot reach the ecowatch server: check the network and try again.",
     bad_region: "A region code is 6 digits (GB/T 2260), e.g. 110105.",
+    by_state: "By state",
+    by_escalation: "By escalation step (highest)",
+    by_region: "Itemised by region",
+    by_unit: "Itemised by lead unit",
+    trend: "Trend by month (Beijing time)",
+    month: "Month",
+    opened: "Opened",
+    closed_n: "Closed",
+    reopened: "Reopened",
+    total_n: "Total",
+    closed_count: "Closed",
+    on_schedule: "On schedule",
+    overdue_n: "Overdue",
+    closing_rate: "Closing rate",
+    unit: "Lead unit",
+    no_batch: "No batch yet.",
+    cases_n: "{n} cases",
   },
 };
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const page = document.body.dataset.page;
 
-const state = { user: null, labels: null, offset: 0, lastList: null, current: null, filters: {} };
+const state = {
+  user: null, labels: null, facets: null, offset: 0, lastList: null, current: null, filters: {}, stats: null,
+};
 
 function t(key, values = {}) {
   const text = WORDS[currentLanguage()][key];
@@ -434,6 +472,7 @@ async function startApp() {
   renderUser();
   await guarded(async () => {
     state.labels ??= await (await fetch("/cases/labels.json")).json();
+    if (page !== "case") state.facets = await api("/api/v1/cases/facets");
     renderUser();
     fillSelects();
     await load();
@@ -467,6 +506,7 @@ async function load() {
   else if (page === "case") await loadCase();
   else if (page === "board") await loadBoard();
   else if (page === "overdue") await loadOverdue();
+  else if (page === "stats") await loadStats();
   $("app").dataset.state = "loaded";
 }
 
@@ -498,6 +538,10 @@ async function loadOverdue() {
 
 function renderCurrent() {
   if (!state.labels) return;
+  if (page === "stats") {
+    if (state.stats) renderStats();
+    return;
+  }
   if (page === "case" && state.current) renderCase();
   else if (page !== "case" && state.lastList) {
     if (page === "list") renderList();
@@ -517,9 +561,22 @@ function fillSelects() {
     for (const code of Object.keys(state.labels[group])) select.append(new Option(label(group, code), code));
     select.value = state.filters[name] ?? "";
   }
-  for (const form of [$("filters"), $("board-filters")]) {
+  if (state.facets) {
+    const batches = state.facets.batches.map((b) => [b.code, `${b.code}（${t("cases_n", { n: b.cases })}）`]);
+    const depth = { province: 0, city: 1, county: 2 };
+    const regions = state.facets.regions.map((r) => [r.code, `${"　".repeat(depth[r.level] ?? 0)}${r.name}（${r.code}）`]);
+    for (const [testid, options, any] of [
+      ["f-batch", batches, true], ["b-batch", batches, true], ["s-batch", batches, false],
+      ["f-region", regions, true], ["b-region", regions, true],
+    ]) {
+      const select = $(testid);
+      if (!select) continue;
+      select.replaceChildren(...(any ? [new Option(t("any"), "")] : []), ...options.map(([v, text]) => new Option(text, v)));
+    }
+  }
+  for (const form of [$("filters"), $("board-filters"), $("stats-filters")]) {
     if (!form) continue;
-    for (const key of ["batch", "region"]) form[key].value = state.filters[key] ?? "";
+    for (const key of ["batch", "region"]) if (form[key]) form[key].value = state.filters[key] ?? "";
     if (form.overdue) form.overdue.checked = state.filters.overdue === "true";
   }
 }
@@ -876,6 +933,129 @@ function renderOverdue() {
   $("overdue-rows").replaceChildren(...rows);
 }
 
+// ---------------------------------------------------------------- a batch's statistics
+
+async function loadStats() {
+  const batch = state.filters.batch ?? state.facets?.batches[0]?.code;
+  if (!batch) {
+    state.stats = { batch: null };
+    renderStats();
+    return;
+  }
+  const query = (extra) => new URLSearchParams({ batch, ...extra });
+  const [facets, stats, byRegion, byUnit, trend] = await Promise.all([
+    api("/api/v1/cases/facets"),
+    api(`/api/v1/cases/stats?${query({})}`),
+    api(`/api/v1/cases/lists?${query({ by: "region" })}`),
+    api(`/api/v1/cases/lists?${query({ by: "unit" })}`),
+    api(`/api/v1/cases/trend?${query({})}`),
+  ]);
+  state.stats = { batch, stats, byRegion, byUnit, trend, asOf: facets.as_of };
+  $("s-batch").value = batch;
+  renderStats();
+}
+
+function percent(value) {
+  return value === null || value === undefined ? "—" : `${value.toFixed(1)}%`;
+}
+
+function headRow(cells) {
+  const thead = document.createElement("thead");
+  const tr = document.createElement("tr");
+  for (const content of cells) {
+    const th = document.createElement("th");
+    if (content instanceof Node) th.append(content);
+    else th.textContent = content;
+    tr.append(th);
+  }
+  thead.append(tr);
+  return thead;
+}
+
+function pairRows(entries) {
+  return entries.map(([name, count]) => {
+    const tr = document.createElement("tr");
+    tr.append(cell(name), cell(String(count)));
+    return tr;
+  });
+}
+
+function renderItemised(testid, rows, nameHeader, steps, withCode) {
+  const table = $(testid);
+  const body = document.createElement("tbody");
+  for (const row of rows) {
+    const tr = document.createElement("tr");
+    tr.dataset.testid = `${testid}-row`;
+    tr.dataset.group = row.group;
+    tr.append(
+      cell(withCode ? regionText(row.group, row.name) : row.name),
+      cell(String(row.total)),
+      cell(String(row.closed)),
+      cell(String(row.on_schedule)),
+      cell(String(row.overdue)),
+      cell(percent(row.closing_rate_pct)),
+      ...steps.map((step) => cell(String(row.by_escalation[step] ?? 0))),
+    );
+    if (row.overdue > 0) tr.classList.add("late");
+    body.append(tr);
+  }
+  table.replaceChildren(
+    headRow([
+      nameHeader, t("total_n"), t("closed_count"), t("on_schedule"), t("overdue_n"), t("closing_rate"),
+      ...steps.map((step) => labelElement("steps", step)),
+    ]),
+    body,
+  );
+}
+
+function renderStats() {
+  const data = state.stats;
+  setAsOf(data.asOf);
+  const cards = $("stats-cards");
+  cards.replaceChildren();
+  if (!data.batch) {
+    const p = document.createElement("p");
+    p.textContent = t("no_batch");
+    cards.append(p);
+    return;
+  }
+  const s = data.stats;
+  for (const [key, value, testid] of [
+    ["total_n", s.total, "card-total"],
+    ["closed_count", s.closed, "card-closed"],
+    ["on_schedule", s.on_schedule, "card-on-schedule"],
+    ["overdue_n", s.overdue, "card-overdue"],
+    ["closing_rate", percent(s.closing_rate_pct), "card-rate"],
+  ]) {
+    const box = document.createElement("div");
+    box.className = key === "overdue_n" && s.overdue > 0 ? "card late" : "card";
+    const dt = document.createElement("dt");
+    dt.textContent = t(key);
+    const dd = document.createElement("dd");
+    dd.dataset.testid = testid;
+    dd.textContent = String(value);
+    box.append(dt, dd);
+    cards.append(box);
+  }
+  $("stats-states").querySelector("tbody").replaceChildren(
+    ...pairRows(Object.entries(s.by_state).map(([code, n]) => [labelElement("states", code), n])),
+  );
+  const steps = Object.keys(s.by_escalation);
+  $("stats-steps").querySelector("tbody").replaceChildren(
+    ...pairRows(steps.map((step) => [labelElement("steps", step), s.by_escalation[step]])),
+  );
+  renderItemised("list-region", data.byRegion, t("region"), steps, true);
+  renderItemised("list-unit", data.byUnit, t("unit"), steps, false);
+  $("trend").querySelector("tbody").replaceChildren(
+    ...data.trend.map((month) => {
+      const tr = document.createElement("tr");
+      tr.dataset.testid = "trend-row";
+      tr.append(cell(month.month), cell(String(month.opened)), cell(String(month.closed)), cell(String(month.reopened)));
+      return tr;
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- start
 
 function start() {
@@ -897,6 +1077,16 @@ function start() {
   $("move-evidence").addEventListener("change", showChosenFiles);
   $("filters")?.addEventListener("submit", applyFilters);
   $("board-filters")?.addEventListener("submit", applyFilters);
+  $("stats-filters")?.addEventListener("submit", applyFilters);
+  for (const button of document.querySelectorAll("[data-list]")) {
+    button.addEventListener("click", () => {
+      const batch = state.stats?.batch;
+      if (!batch) return;
+      const by = button.dataset.list;
+      const query = new URLSearchParams({ batch, by, format: "xlsx" });
+      guarded(() => download(`/api/v1/cases/lists?${query}`, `cases-${batch}-by-${by}.xlsx`));
+    });
+  }
   $("page-prev").addEventListener("click", () => {
     state.offset = Math.max(0, state.offset - PAGE_SIZE);
     guarded(load);
