@@ -58,8 +58,12 @@ __all__ = [
     "WATER_STALE_AFTER",
     "class_colour",
     "class_fields",
+    "latest_samples",
     "parameter_label",
+    "router",
     "seat_of",
+    "section_status",
+    "sections_in_scope",
     "water_legend",
 ]
 
@@ -327,8 +331,9 @@ def section_status(
     moment: dt.datetime,
     centroids: Mapping[str, tuple[float, float]],
 ) -> dict[str, Any]:
-    """One section on the map: the registry's facts, its latest sample (``latest``, at or before
-    ``moment``, naive Beijing time) with our class and the published one, and whether it is stale."""
+    """One section on the map: the registry's facts, its latest sample (``latest``: a stored sample as
+    the importer's wide record, time aware) with our class and the published one, where it is drawn,
+    and whether it is stale as seen from ``moment`` (aware)."""
     number = None if latest is None else latest.get("our_class")
     # Main pollutants exist only for a class worse than Ⅲ ([WATER-EVAL-2011]_ 二.(一)): the exact
     # classification runs for those samples only.
