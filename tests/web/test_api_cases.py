@@ -472,6 +472,28 @@ def test_an_admin_runs_the_escalation_once(cases_client, as_user):
         ("SJZ-001", "listed"),
         ("CY-001", "notice"),
     ]
+    # Each step is told to the staff of the case's region and above at the levels it concerns: a notice
+    # to the county and the city, an interview or listing to the province as well (decision C-notify).
+    told = {
+        user: [
+            (n["case"], n["step"], n["node"], n["read_at"])
+            for n in cases_client.get("/api/v1/cases/notifications", headers=as_user(user)).json()["items"]
+        ]
+        for user in ("chaoyang", "bjcity", "bj", "hebei")
+    }
+    assert told == {
+        "chaoyang": [("CY-001", "notice", 1, None)],
+        "bjcity": [("CY-001", "notice", 1, None)],
+        "bj": [],
+        "hebei": [("SJZ-001", "listed", None, None), ("SJZ-001", "interview", None, None)],
+    }
+    notes = cases_client.get("/api/v1/cases/notifications", headers=as_user("hebei")).json()
+    assert notes["unread"] == 2
+    assert notes["items"][0]["title"].startswith("【挂牌督办 listed】SJZ-001")
+    read = cases_client.post(
+        f"/api/v1/cases/notifications/read?id={notes['items'][1]['id']}", headers=as_user("hebei")
+    ).json()
+    assert (read["unread"], [n["read_at"] for n in read["items"]]) == (1, [None, NOW])
     steps = cases_client.get("/api/v1/cases/SJZ-001", headers=as_user("hebei")).json()["escalations"]
     assert [(s["step"], s["node"], s["at"]) for s in steps] == [
         ("notice", None, NOW),

@@ -230,14 +230,18 @@ def test_county_submits_city_preexamines_province_closes_in_the_browser(
         assert run.errors == []
 
 
-def test_board_and_overdue_list_with_escalation_steps(browser, cases_server, web_fixture_data):
-    admin_token = httpx.post(
-        cases_server + "/api/v1/auth/token",
-        json={"username": "admin", "password": web_fixture_data["password_of"]("admin")},
+def run_escalation(base_url: str, password: str) -> dict:
+    """The escalation run an admin starts through the API (as the scheduler does daily)."""
+    token = httpx.post(
+        base_url + "/api/v1/auth/token", json={"username": "admin", "password": password}
     ).json()["access_token"]
-    recorded = httpx.post(
-        cases_server + "/api/v1/cases/escalate", headers={"Authorization": f"Bearer {admin_token}"}
+    return httpx.post(
+        base_url + "/api/v1/cases/escalate", headers={"Authorization": f"Bearer {token}"}
     ).json()
+
+
+def test_board_and_overdue_list_with_escalation_steps(browser, cases_server, web_fixture_data):
+    recorded = run_escalation(cases_server, web_fixture_data["password_of"]("admin"))
     assert [(s["case"], s["step"]) for s in recorded["steps"]] == [
         ("CY-001", "notice"),
         ("SJZ-001", "notice"),
@@ -398,6 +402,29 @@ def test_the_filters_narrow_the_list_and_an_unknown_path_gets_the_not_found_page
         assert response.status == 404
         run.testid("not-found").wait_for()
         assert all("404" in error for error in run.errors), run.errors
+
+
+def test_a_county_user_reads_the_notice_of_its_overdue_case(browser, cases_server, web_fixture_data):
+    run_escalation(cases_server, web_fixture_data["password_of"]("admin"))
+    with page_run(browser, cases_server) as run:
+        sign_in_at(run, "/cases", "chaoyang", web_fixture_data["password_of"]("chaoyang"))
+        assert run.testid("unread").inner_text() == "1"
+        run.testid("nav-notifications").click()
+        run.page.wait_for_url("**/cases/notifications")
+        run.page.locator('[data-testid="app"][data-state="loaded"]').wait_for()
+        notes = run.page.locator('[data-testid="notification"]')
+        assert notes.count() == 1
+        assert (notes.get_attribute("data-case"), notes.get_attribute("data-step")) == ("CY-001", "notice")
+        assert notes.locator(".note-title").inner_text().startswith("【通报 notice】CY-001")
+        assert notes.locator(".note-meta").inner_text() == "CY-001 · 通报 notice · 2026-05-04 09:00 · 未读"
+        assert run.testid("notifications-total").inner_text() == "共 1 条，未读 1 条"
+        assert_no_tofu(run)
+        run.screenshot(SCREENSHOTS / "cases-notifications-zh.png")
+        run.testid("read-all").click()
+        run.page.wait_for_function("() => !document.querySelector('[data-testid=notification].unread')")
+        assert run.testid("unread").is_hidden()
+        assert run.testid("notifications-total").inner_text() == "共 1 条，未读 0 条"
+        assert run.errors == []
 
 
 @contextlib.contextmanager

@@ -53,6 +53,7 @@ from ecowatch.cases.models import (
     CaseNode,
     CaseNotification,
 )
+from ecowatch.cases.notify import escalate_and_notify
 from ecowatch.cases.schemas import (
     BatchStats,
     CaseDetail,
@@ -677,10 +678,13 @@ def escalation_run(
     _admin: AdminUser,
     dry_run: Annotated[bool, Query(description="Only say what would be recorded")] = False,
 ) -> EscalationRun:
-    """Record the escalation steps every open case has reached now (admins), as the scheduler does; a
-    second run at the same time records nothing."""
+    """Record the escalation steps every open case has reached now (admins), as the scheduler does, with
+    the users' notifications; a second run at the same time records nothing."""
     with answers(session):
-        steps = escalate(session=session, now=clock.now(), dry_run=dry_run)
+        if dry_run:
+            steps = escalate(session=session, now=clock.now(), dry_run=True)
+        else:  # the steps and their notifications in one transaction; the scheduler's outbox e-mails them
+            steps = escalate_and_notify(session=session, now=clock.now())
     if dry_run:
         session.rollback()
     else:

@@ -6,9 +6,9 @@
 (the page's scripts and the vendored assets listed in ``static/PROVENANCE.md``), and
 ``/map/legend.json`` the map's legend, built from the standards' own tables so the page repeats
 none of them.  ``/api/v1/docs`` is the interactive API documentation (Swagger UI, vendored too, on
-``/api/v1/openapi.json``).  ``/cases``, ``/cases/board``, ``/cases/overdue``, ``/cases/stats`` and
-``/cases/{code}`` are the closed-loop cases pages (one HTML file, ``cases.html``, and
-``static/cases.js``), on ``/api/v1/cases`` with the names of ``/cases/labels.json``.
+``/api/v1/openapi.json``).  ``/cases``, ``/cases/board``, ``/cases/overdue``, ``/cases/stats``,
+``/cases/notifications`` and ``/cases/{code}`` are the closed-loop cases pages (one HTML file,
+``cases.html``, and ``static/cases.js``), on ``/api/v1/cases`` with the names of ``/cases/labels.json``.
 
 The page loads nothing from outside (DESIGN.md: no internet at the user's site); its
 Content-Security-Policy says so to the browser as well, so a stray external URL fails loudly.
@@ -146,6 +146,12 @@ def cases_overdue_page() -> HTMLResponse:
 def cases_stats_page() -> HTMLResponse:
     """A batch's statistics, its itemised lists per region and lead unit, and its monthly trend."""
     return _page(CASES_HTML, view="stats")
+
+
+@router.get("/cases/notifications", response_class=HTMLResponse)
+def cases_notifications_page() -> HTMLResponse:
+    """The signed-in user's notifications of escalation steps."""
+    return _page(CASES_HTML, view="notifications")
 
 
 @router.get("/cases/{code}", response_class=HTMLResponse)

@@ -23,6 +23,12 @@ const WORDS = {
     nav_board: "状态看板",
     nav_overdue: "逾期清单",
     nav_stats: "统计",
+    nav_notifications: "通知",
+    read_all: "全部标为已读",
+    notifications_total: "共 {total} 条，未读 {unread} 条",
+    no_notifications: "没有通知。",
+    created: "时间",
+    unread_mark: "未读",
     nav_map: "站点地图",
     api_docs: "API 文档",
     sign_in_title: "登录",
@@ -117,6 +123,12 @@ const WORDS = {
     nav_board: "Board",
     nav_overdue: "Overdue",
     nav_stats: "Statistics",
+    nav_notifications: "Notifications",
+    read_all: "Mark all read",
+    notifications_total: "{total} notifications, {unread} unread",
+    no_notifications: "No notification.",
+    created: "Time",
+    unread_mark: "unread",
     nav_map: "Site map",
     api_docs: "API documentation",
     sign_in_title: "Sign in",
@@ -507,6 +519,8 @@ async function load() {
   else if (page === "board") await loadBoard();
   else if (page === "overdue") await loadOverdue();
   else if (page === "stats") await loadStats();
+  else if (page === "notifications") await loadNotifications();
+  if (page !== "notifications") await loadUnread();
   $("app").dataset.state = "loaded";
 }
 
@@ -538,6 +552,10 @@ async function loadOverdue() {
 
 function renderCurrent() {
   if (!state.labels) return;
+  if (page === "notifications") {
+    if (state.notes) renderNotifications();
+    return;
+  }
   if (page === "stats") {
     if (state.stats) renderStats();
     return;
@@ -1056,6 +1074,62 @@ function renderStats() {
   );
 }
 
+// ---------------------------------------------------------------- notifications
+
+function showUnread(count) {
+  $("unread").textContent = String(count);
+  $("unread").hidden = !count;
+}
+
+async function loadUnread() {
+  showUnread((await api("/api/v1/cases/notifications?unread=true&limit=1")).unread);
+}
+
+async function loadNotifications() {
+  state.notes = await api("/api/v1/cases/notifications");
+  renderNotifications();
+}
+
+function renderNotifications() {
+  const body = state.notes;
+  showUnread(body.unread);
+  $("notifications-total").textContent = t("notifications_total", { total: body.items.length, unread: body.unread });
+  const items = body.items.map((note) => {
+    const li = document.createElement("li");
+    li.dataset.testid = "notification";
+    li.dataset.id = note.id;
+    li.dataset.case = note.case;
+    li.dataset.step = note.step;
+    if (!note.read_at) li.classList.add("unread");
+    const title = document.createElement("div");
+    title.className = "note-title";
+    title.textContent = note.title;
+    const meta = document.createElement("div");
+    meta.className = "note-meta";
+    meta.append(caseLink(note.case), " · ", labelElement("steps", note.step, "step"), ` · ${beijing(note.created_at)}`);
+    if (!note.read_at) meta.append(` · ${t("unread_mark")}`);
+    const text = document.createElement("p");
+    text.className = "note-body";
+    text.textContent = note.body;
+    li.append(title, meta, text);
+    return li;
+  });
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.textContent = t("no_notifications");
+    items.push(li);
+  }
+  $("notifications").replaceChildren(...items);
+  $("read-all").disabled = !body.unread;
+}
+
+async function readAll() {
+  const ok = await guarded(async () => {
+    state.notes = await api("/api/v1/cases/notifications/read", { method: "POST" });
+  });
+  if (ok) renderNotifications();
+}
+
 // ---------------------------------------------------------------- start
 
 function start() {
@@ -1078,6 +1152,7 @@ function start() {
   $("filters")?.addEventListener("submit", applyFilters);
   $("board-filters")?.addEventListener("submit", applyFilters);
   $("stats-filters")?.addEventListener("submit", applyFilters);
+  $("read-all").addEventListener("click", readAll);
   for (const button of document.querySelectorAll("[data-list]")) {
     button.addEventListener("click", () => {
       const batch = state.stats?.batch;
