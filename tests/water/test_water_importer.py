@@ -242,3 +242,9 @@ def test_gb18030_and_gzip(tmp_path: Path) -> None:
             "maintenance",
             False,
         )
+
+
+def test_water_temperature_may_be_below_zero(tmp_path: Path) -> None:
+    path = _write(tmp_path, "section,time,indicator,value\nW110003,2021-01-10 08:00,water_temp,-0.4\n")
+    row = read_water_file(path).samples.row(0, named=True)
+    assert (row["water_temp"], row["water_temp_below"]) == (-0.4, False)

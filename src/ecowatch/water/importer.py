@@ -319,35 +319,93 @@ def _issues(found: _Found, sources: list[Source]) -> list[InputError]:
     ]
 
 
-def _value_exprs(text: pl.Expr, name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(value, below, problem) of a cell's text: see the module docstring."""
-    t = text.str.strip_chars()
-    missing = t.is_null() | t.is_in(_NO_VALUE)
-    nd = t.str.to_uppercase().is_in(["ND", "未检出"])
-    lt = t.str.starts_with("<")
-    number = pl.when(lt).then(t.str.slice(1).str.strip_chars()).otherwise(t).cast(pl.Float64, strict=False)
-    bad_number = number.is_null() | number.is_nan() | number.is_infinite()
-    problem = (
-        pl.when(missing)
-        .then(None)
-        .when(nd & (name in _NOT_BELOW))
-        .then(pl.format("'{}': {} is measured, never below detection", t, pl.lit(name)))
-        .when(nd)
-        .then(None)
-        .when(bad_number)
-        .then(pl.format("not a number, '<detection limit' or 'ND': '{}'", t))
-        .when(lt & pl.lit(name in _NOT_BELOW))
-        .then(pl.format("'{}': {} is measured, never below detection", t, pl.lit(name)))
-        .when((number < 0) & pl.lit(name != "water_temp"))
-        .then(pl.format("negative value '{}'", t))
-        .when(lt & (number == 0))
-        .then(pl.format("a detection limit must be positive: '{}'", t))
-        .when(pl.lit(name == "pH") & (number > 14))
-        .then(pl.format("pH {} is outside 0–14", t))
+_ND = ("ND", "nd", "Nd", "nD", "未检出")
+
+#: Problem codes of a value cell and their messages ('{}' the cell text, then the parameter).
+_PROBLEMS: Mapping[int, str] = {
+    1: "not a number, '<detection limit' or 'ND': '{}'",
+    2: "'{}': {} is measured, never below detection",
+    3: "negative value '{}'",
+    4: "a detection limit must be positive: '{}'",
+    5: "pH {} is outside 0–14",
+}
+
+
+def _parse_values(
+    df: pl.DataFrame,
+    texts: Mapping[str, pl.Expr],
+    *,
+    never_below: Mapping[str, pl.Expr],
+    is_ph: Mapping[str, pl.Expr],
+    may_be_negative: Mapping[str, pl.Expr],
+) -> pl.DataFrame:
+    """For each ``P`` of ``texts`` (its cell text): ``P`` (the number, or the detection limit), ``P_below``
+    and ``_c_P`` (a key of :data:`_PROBLEMS`, 0 when fine). Cheap column steps, so that a million rows
+    take seconds: a message is only written for a bad cell (:func:`_problem_text`)."""
+    df = df.with_columns(texts[p].str.strip_chars().alias(f"_t_{p}") for p in texts)
+    df = df.with_columns(
+        (
+            pl.when(pl.col(f"_t_{p}").str.starts_with("<"))
+            .then(pl.col(f"_t_{p}").str.slice(1).str.strip_chars())
+            .otherwise(pl.col(f"_t_{p}"))
+            .cast(pl.Float64, strict=False)
+        ).alias(f"_n_{p}")
+        for p in texts
     )
-    value = pl.when(problem.is_null() & ~missing & ~nd).then(number)
-    below = pl.when(problem.is_not_null() | missing).then(None).otherwise(nd | lt)
-    return value, below, problem
+    codes = []
+    for p in texts:
+        t, n = pl.col(f"_t_{p}"), pl.col(f"_n_{p}")
+        missing = t.is_null() | t.is_in(_NO_VALUE)
+        nd = t.is_in(_ND)
+        lt = t.str.starts_with("<")
+        codes.append(
+            pl.when(missing)
+            .then(0)
+            .when(nd)
+            .then(pl.when(never_below[p]).then(2).otherwise(0))
+            .when(n.is_null() | n.is_nan() | n.is_infinite())
+            .then(1)
+            .when(lt & never_below[p])
+            .then(2)
+            .when((n < 0) & ~may_be_negative[p])
+            .then(3)
+            .when(lt & (n == 0))
+            .then(4)
+            .when(is_ph[p] & (n > 14))
+            .then(5)
+            .otherwise(0)
+            .cast(pl.Int8)
+            .alias(f"_c_{p}")
+        )
+    df = df.with_columns(codes)
+    out = []
+    for p in texts:
+        t, n, c = pl.col(f"_t_{p}"), pl.col(f"_n_{p}"), pl.col(f"_c_{p}")
+        missing = t.is_null() | t.is_in(_NO_VALUE)
+        nd = t.is_in(_ND)
+        out += [
+            pl.when((c == 0) & ~missing & ~nd).then(n).alias(p),
+            pl.when((c != 0) | missing).then(None).otherwise(nd | t.str.starts_with("<")).alias(f"{p}_below"),
+        ]
+    return df.with_columns(out)
+
+
+def _problem_text(code: int, text: str | None, name: str) -> str:
+    return _PROBLEMS[code].format(text or "", name)
+
+
+def _value_problems(df: pl.DataFrame, p: str, name: pl.Expr | str) -> list[tuple[int, str, str]]:
+    """(line, parameter, message) of the bad cells of ``P`` (``_c_P`` != 0)."""
+    bad = df.filter(pl.col(f"_c_{p}") != 0)
+    if not bad.height:
+        return []
+    names = bad.select(name if isinstance(name, pl.Expr) else pl.lit(name)).to_series().to_list()
+    return [
+        (line, parameter, _problem_text(code, text, parameter))
+        for (line, code, text), parameter in zip(
+            bad.select("line", f"_c_{p}", f"_t_{p}").iter_rows(), names, strict=True
+        )
+    ]
 
 
 def _class_of(texts: list[str]) -> dict[str, int | None]:
@@ -479,26 +537,26 @@ def _finish(
     index: Mapping[str, int],
 ) -> pl.DataFrame:
     """Classes, statuses and values of a frame with ``line``, ``_code``, ``_time`` and the text cells."""
-    reasons: list[pl.Expr] = []
-    columns: list[pl.Expr] = []
-    for ours, (column, raw) in cells.items():
-        text = (
+    cell_texts = {
+        ours: (
             pl.col(column)
             if raw is None
             else pl.coalesce(pl.when(pl.col(raw).str.strip_chars() != "").then(pl.col(raw)), pl.col(column))
         )
-        value, below, problem = _value_exprs(text, ours)
-        columns += [value.alias(ours), below.alias(f"{ours}_below"), problem.alias(f"_p_{ours}")]
-    df = df.with_columns(columns)
+        for ours, (column, raw) in cells.items()
+    }
+    df = _parse_values(
+        df,
+        cell_texts,
+        never_below={p: pl.lit(p in _NOT_BELOW) for p in cell_texts},
+        is_ph={p: pl.lit(p == "pH") for p in cell_texts},
+        may_be_negative={p: pl.lit(p == "water_temp") for p in cell_texts},
+    )
+    reasons: dict[int, list[str]] = {}
     for ours, (column, _raw) in cells.items():
-        bad = df.filter(pl.col(f"_p_{ours}").is_not_null())
-        if bad.height:
-            found.add_frame(bad, src.index, index[column], column, pl.col(f"_p_{ours}"))
-            reasons.append(
-                pl.when(pl.col(f"_p_{ours}").is_not_null()).then(
-                    pl.format("{}: {}", pl.lit(ours), pl.col(f"_p_{ours}"))
-                )
-            )
+        for line, parameter, message in _value_problems(df, ours, ours):
+            found.rows.append((src.index, line, index[column], column, message))
+            reasons.setdefault(line, []).append(f"{parameter}: {message}")
 
     if class_column is not None:
         texts = df[class_column].fill_null("").unique().to_list()
@@ -543,15 +601,18 @@ def _finish(
     else:
         df = df.with_columns(status=pl.lit("normal"))
 
-    invalid = (
-        pl.concat_str(reasons, separator="; ", ignore_nulls=True) if reasons else pl.lit(None, pl.String)
-    )
     df = df.with_columns(
         source=pl.lit(src.name),
         section=pl.col("_code"),
         time=pl.col("_time"),
         usable=(pl.col("status") == "normal").fill_null(False),
-        invalid_reason=pl.when(invalid != "").then(invalid) if reasons else invalid,
+        invalid_reason=pl.col("line").replace_strict(
+            {line: "; ".join(messages) for line, messages in reasons.items()},
+            default=None,
+            return_dtype=pl.String,
+        )
+        if reasons
+        else pl.lit(None, pl.String),
     )
     keep = ["source", "line", "section", "time", "published_class", "status", "usable", "invalid_reason"]
     keep += [c for ours in cells for c in (ours, f"{ours}_below")]
@@ -652,21 +713,25 @@ def _read_long(
             pl.lit("a value of this section, time and indicator given before"),
         )
     df = df.filter(pl.struct(key).is_first_distinct())
-    value, below, problem = _value_exprs(pl.col("value"), "?")
-    # The checks that depend on the indicator: pH / DO never below detection, pH ≤ 14.
-    df = df.with_columns(_v=value, _b=below, _p=problem)
-    df = df.with_columns(
-        _p=pl.when(pl.col("_p").is_not_null())
-        .then("_p")
-        .when(pl.col("_ind").is_in(list(_NOT_BELOW)) & pl.col("_b").fill_null(False))
-        .then(pl.format("'{}': {} is measured, never below detection", pl.col("value"), pl.col("_ind")))
-        .when((pl.col("_ind") == "pH") & (pl.col("_v") > 14))
-        .then(pl.format("pH {} is outside 0–14", pl.col("value"))),
-        _v=pl.when(pl.col("_micro")).then(pl.col("_v") / pl.lit(1000.0)).otherwise(pl.col("_v")),
+    ind = {"v": pl.col("_ind")}
+    df = _parse_values(
+        df,
+        {"v": pl.col("value")},
+        never_below={"v": ind["v"].is_in(list(_NOT_BELOW))},
+        is_ph={"v": ind["v"] == "pH"},
+        may_be_negative={"v": ind["v"] == "water_temp"},
     )
-    bad = df.filter(pl.col("_p").is_not_null())
-    if bad.height:
-        found.add_frame(bad, src.index, index["value"], "value", pl.col("_p"))
+    problems = _value_problems(df, "v", pl.col("_ind"))
+    for line, _parameter, message in problems:
+        found.rows.append((src.index, line, index["value"], "value", message))
+    bad_lines = {line: message for line, _parameter, message in problems}
+    df = df.with_columns(
+        _v=pl.when(pl.col("_micro")).then(pl.col("v") / pl.lit(1000.0)).otherwise(pl.col("v")),
+        _b=pl.col("v_below"),
+        _p=pl.col("line").replace_strict(bad_lines, default=None, return_dtype=pl.String)
+        if bad_lines
+        else pl.lit(None, pl.String),
+    )
     # Records: status and class must agree within one; first line of the record is its line.
     rec = ["_code", "_time"]
     status_text = pl.col("status").str.strip_chars().fill_null("")
