@@ -42,6 +42,7 @@ from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.water.importer import read_water_file, record_values
 from ecowatch.water.models import WaterSample, WaterSection
 from ecowatch.water.registry import SectionRegistry
+from ecowatch.water.service import set_section
 from ecowatch.web.app import create_app
 from ecowatch.web.pages import map_legend
 
@@ -394,10 +395,22 @@ def test_the_demo_loads_one_day_of_every_section(tmp_path):
                 session=session, username="admin", password="pw-admin-2016", role="admin", actor="test"
             )
         engine.dispose()
-        body = client.get(
-            "/api/v1/water/sections", params={"at": AT}, headers=_token_headers(app, "admin")
-        ).json()
+        headers = _token_headers(app, "admin")
+        body = client.get("/api/v1/water/sections", params={"at": AT}, headers=headers).json()
+        # The answer is memoised; a correction of the registry (audited) is seen at once.
+        with session_factory(engine).begin() as session:
+            set_section(session=session, code="W110021", actor="test", lon=116.39, lat=39.94)
+        engine.dispose()
+        again = client.get("/api/v1/water/sections", params={"at": AT}, headers=headers).json()
     timed = [s for s in body["sections"] if s["time"] is not None]
     # 1,625 distinct (province, section) have a record that day (``awk … | sort -u | wc -l``).
     assert body["as_of"] == AT and len(timed) == 1625
     assert all(s["lon"] is not None for s in timed)
+    before = {s["code"]: s for s in body["sections"]}["W110021"]
+    after = {s["code"]: s for s in again["sections"]}["W110021"]
+    assert (before["placed"], after["placed"], after["lon"], after["lat"]) == (
+        "province",
+        "section",
+        116.39,
+        39.94,
+    )

@@ -40,7 +40,7 @@ from ecowatch.standards import StandardsError, Waterbody, WaterClass, WaterClass
 from ecowatch.standards.water import WATER_CLASS_INDICATORS
 from ecowatch.standards.water_levels import level_of_class
 from ecowatch.store.budget import QueryBudgetExceeded, query_budget
-from ecowatch.store.models import Region
+from ecowatch.store.models import AuditEntry, Region
 from ecowatch.store.users import Scope
 from ecowatch.water.importer import EXTRA_PARAMETERS, PARAMETERS, STATUSES, UNITS, record_values
 from ecowatch.water.models import WaterSample, WaterSection
@@ -65,6 +65,7 @@ __all__ = [
     "section_status",
     "sections_in_scope",
     "water_legend",
+    "water_version",
 ]
 
 #: A section's latest sample older than this before the moment shown is stale (grey and hatched on the
@@ -694,27 +695,51 @@ def list_sections(
     class and the published one, main pollutants, colour, and ``stale`` when the sample is older than
     ``stale_after_hours`` before the moment shown."""
     moment = _moment(at)
-    reference = moment or state_of(request).now().astimezone(dt.UTC).replace(microsecond=0)
-    sections = sections_in_scope(session, scope)
-    if basin is not None:
-        sections = [section for section in sections if section.basin == basin]
-    rows = _statuses(session, sections, moment, reference)
+    # The wall clock, to the hour (as the sites' status): the memoised answer changes once an hour
+    # without new data, and a section turns stale at most an hour late.
+    now = state_of(request).now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    reference = moment or now
+
+    def rows() -> list[dict[str, Any]]:
+        sections = sections_in_scope(session, scope)
+        if basin is not None:
+            sections = [section for section in sections if section.basin == basin]
+        return _statuses(session, sections, moment, reference)
+
     if fmt is not TableFormat.json:
         return table_response(
-            [_section_download(row) for row in rows],
+            [_section_download(row) for row in rows()],
             fmt,
             "water-sections",
             columns=list(SECTION_HEADINGS.values()),
         )
-    times = [row["time"] for row in rows if row["time"] is not None]
-    page = SectionsPage(
-        at=beijing_time(reference) or "",
-        as_of=max(times) if times else None,
-        stale_after_hours=int(WATER_STALE_AFTER.total_seconds() // 3600),
-        sections=[SectionStatus.model_validate(row) for row in rows],
+
+    def text() -> str:
+        found = rows()
+        times = [row["time"] for row in found if row["time"] is not None]
+        page = SectionsPage(
+            at=beijing_time(reference) or "",
+            as_of=max(times) if times else None,
+            stale_after_hours=int(WATER_STALE_AFTER.total_seconds() // 3600),
+            sections=[SectionStatus.model_validate(row) for row in found],
+        )
+        # Serialised here, once: FastAPI would validate the ~2,000 sections a second time.
+        return page.model_dump_json()
+
+    scope_key = (scope.everything, scope.region_ids, scope.enterprise_id)
+    key = ("water-sections", scope_key, basin, moment, reference, water_version(session))
+    return json_response(state_of(request).memo.get_or_compute(key, text))
+
+
+def water_version(session: Session) -> tuple[int | None, int | None]:
+    """What changes whenever the stored water data do: the newest sample's id (a load that adds
+    samples) and the newest audit entry on samples or sections (every load that writes, an update of
+    a record in place among them, and every correction of the registry)."""
+    newest = session.scalar(select(func.max(WaterSample.id)))
+    audited = session.scalar(
+        select(func.max(AuditEntry.id)).where(AuditEntry.entity.in_(("water_sample", "water_section")))
     )
-    # Serialised here, once: FastAPI would validate the ~2,000 sections a second time.
-    return json_response(page.model_dump_json())
+    return newest, audited
 
 
 def _period(
