@@ -54,6 +54,7 @@ __all__ = [
     "STATUSES",
     "UNITS",
     "WaterFileRead",
+    "cell_value",
     "read_water_file",
     "record_values",
 ]
@@ -188,21 +189,28 @@ class WaterFileRead:
 
 
 def record_values(row: Mapping[str, Any], parameters: tuple[str, ...]) -> dict[WaterIndicator, Value]:
-    """The GB 3838-2002 indicators of one record as exact values (the float's shortest decimal text,
-    which is the published text) or :class:`~ecowatch.standards.BelowDetection`."""
+    """The GB 3838-2002 indicators of one record as exact values (:func:`cell_value`)."""
     out: dict[WaterIndicator, Value] = {}
     for name in parameters:
-        if name in EXTRA_PARAMETERS:
+        if name in EXTRA_PARAMETERS or row[f"{name}_below"] is None:
             continue
-        number, below = row[name], row[f"{name}_below"]
-        if below is None:
-            continue
-        item = WaterIndicator(name)
-        if below:
-            out[item] = BelowDetection(None if number is None else _exact(number))
-        elif number is not None:
-            out[item] = _exact(number)
+        out[WaterIndicator(name)] = cell_value(row[name], row[f"{name}_below"])
     return out
+
+
+def cell_value(number: float | None, below: bool) -> Value:
+    """A frame's ``P`` and ``P_below`` as the standards take them: the exact decimal the float was read
+    from (its shortest repr, which is the published text), or :class:`~ecowatch.standards.BelowDetection`
+    of that limit (None: ND).
+
+    >>> cell_value(0.065, False), cell_value(0.01, True), cell_value(None, True)
+    (Fraction(13, 200), BelowDetection(limit=Fraction(1, 100)), BelowDetection(limit=None))
+    """
+    if below:
+        return BelowDetection(None if number is None else _exact(number))
+    if number is None:
+        raise ValueError("a value that is not below detection needs a number")
+    return _exact(number)
 
 
 @functools.lru_cache(maxsize=1 << 16)
