@@ -271,3 +271,47 @@ def test_old_notifications_are_not_emailed(sessions, tmp_path):
         )
     assert (late.sent, late.failed) == (0, 0)
     assert relay.inbox.received == []
+
+
+def test_a_city_case_and_a_batch_step(sessions):
+    """A case of the city 110100 itself: no county user's region contains it; its own level (city) is
+    told of a warning. A batch's own step ("red") is told to every level."""
+    from ecowatch.cases.ladders import parse_ladder, set_batch_ladder
+
+    with sessions.begin() as session:
+        add_cases(
+            session=session,
+            batch="市级",
+            kind="typical",
+            cases=[
+                CaseInput(
+                    code="SJ-9",
+                    title="扬尘",
+                    region="110100",
+                    lead_unit="北京市住建委",
+                    deadline=dt.date(2026, 4, 18),
+                )
+            ],
+            actor="test",
+            now=beijing(2026, 3, 1, 9),
+        )
+        set_batch_ladder(
+            session=session,
+            batch="市级",
+            ladder=parse_ladder("warning=-3,red=1"),
+            actor="test",
+            now=beijing(2026, 3, 1, 9),
+        )
+    run(sessions, beijing(2026, 4, 16))  # SJ-9 two days ahead of its deadline; ZY-2026-017 16 days late
+    with sessions() as session:
+        rows = session.execute(
+            select(CaseNotification.step, User.username)
+            .join(User, User.id == CaseNotification.user_id)
+            .where(CaseNotification.step.in_(["warning", "red"]))
+        ).all()
+    assert sorted(rows) == [("warning", "beijing-city")]
+    run(sessions, beijing(2026, 4, 19))  # SJ-9 1 day late: red, to the city and the province
+    assert [(step, user) for step, user, _ in told(sessions) if step == "red"] == [
+        ("red", "beijing-city"),
+        ("red", "beijing-province"),
+    ]
