@@ -142,10 +142,21 @@ class Case(Base):
         one_of("state", CaseState),
         one_of("outcome", PetitionOutcome),
         CheckConstraint("history_count >= 0", name="history_count_not_negative"),
-        # The overdue list: open_due before today, in order of open_due then code (no sort).
-        Index("ix_supervision_case_open_due_code", "open_due", "code"),
-        # A batch's overdue list and count, and its cases by state.
-        Index("ix_supervision_case_batch_open_due_code", "batch", "open_due", "code"),
+        # The overdue list: open_due before today, in order of open_due then code (no sort); region_id
+        # in the index lets a scoped user's page filter without reading rows.
+        Index("ix_supervision_case_open_due_code_region_id", "open_due", "code", "region_id"),
+        # A batch's overdue list and count.
+        Index("ix_supervision_case_batch_open_due_code_region_id", "batch", "open_due", "code", "region_id"),
+        # A batch's statistics (by state, overdue, by escalation), whole or for a user's regions,
+        # answered from the index alone.
+        Index(
+            "ix_supervision_case_batch_region_id_state_open_due_escalation",
+            "batch",
+            "region_id",
+            "state",
+            "open_due",
+            "escalation",
+        ),
         Index("ix_supervision_case_batch_state", "batch", "state"),
         Index("ix_supervision_case_region_state", "region_id", "state"),
         # A batch's cases by highest escalation step.
@@ -318,6 +329,8 @@ class CaseNotification(Base):
     __table_args__ = (
         CheckConstraint("email_attempts >= 0", name="email_attempts_not_negative"),
         Index("ix_case_notification_user_id_read_at", "user_id", "read_at"),
+        # The e-mail outbox reads the notifications not e-mailed of the last days.
+        Index("ix_case_notification_emailed_at_created_at", "emailed_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -333,10 +346,8 @@ class CaseNotification(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime]
     read_at: Mapped[dt.datetime | None]
-    emailed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    emailed_at: Mapped[dt.datetime | None]
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    #: When the last e-mail attempt failed (the outbox waits before it tries again).
-    email_tried_at: Mapped[dt.datetime | None]
     email_error: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship()

@@ -95,6 +95,7 @@ __all__ = [
     "complete_node",
     "escalate",
     "evidence_file",
+    "get_batch",
     "get_case",
     "itemised",
     "ladder_of",
@@ -875,6 +876,7 @@ def escalate(
         )
     ).all()
     recorded: list[RecordedStep] = []
+    rows: list[CaseEscalation] = []
     for case in cases:
         ladder = ladders_in_use.get(case.batch, DEFAULT_LADDER)
         done = {(None if e.node == DEADLINE_NODE else e.node, e.step) for e in case.escalations}
@@ -905,15 +907,17 @@ def escalate(
                     text=step.text,
                 )
                 case.escalations.append(row)
+                rows.append(row)
                 if rank > case.escalation_rank:
                     case.escalation_rank = rank
                     case.escalation = step.step
-                session.flush()
-                item = replace(item, escalation_id=row.id)
             recorded.append(item)
-    if not dry_run and recorded:
-        for hook in [*STEP_HOOKS, *([on_steps_recorded] if on_steps_recorded else [])]:
-            hook(session, recorded, now)
+    if dry_run or not recorded:
+        return recorded
+    session.flush()  # once for the run: the rows get their ids
+    recorded = [replace(item, escalation_id=row.id) for item, row in zip(recorded, rows, strict=True)]
+    for hook in [*STEP_HOOKS, *([on_steps_recorded] if on_steps_recorded else [])]:
+        hook(session, recorded, now)
     return recorded
 
 
@@ -964,11 +968,17 @@ def _stats_by(
     return out
 
 
-def _batch(session: Session, batch: str) -> CaseBatch:
+def get_batch(*, session: Session, batch: str) -> CaseBatch:
+    """The batch ``batch``, or UnknownCase."""
     row = session.get(CaseBatch, batch)
     if row is None:
         raise UnknownCase(f"batch {batch!r}: no such batch", field="batch")
     return row
+
+
+def _batch(session: Session, batch: str) -> CaseBatch:
+    """:func:`get_batch` positionally (``cases.ladders`` calls it so)."""
+    return get_batch(session=session, batch=batch)
 
 
 def batch_stats(*, session: Session, batch: str, now: dt.datetime, scope: Scope | None = None) -> BatchStats:

@@ -3,8 +3,9 @@ files, escalation steps, notifications and follow-up visits (:mod:`ecowatch.case
 ``user_account.email`` (where notifications are e-mailed).
 
 Indexes serve the lists that must stay fast with 100,000 cases and 1,000,000 history entries: the
-overdue list (``open_due, code``), a batch's overdue list and statistics (``batch, open_due, code``;
-``batch, state``; ``batch, escalation``), a region's cases (``region_id, state``) and the monthly
+overdue list (``open_due, code, region_id``), a batch's overdue list and statistics (``batch,
+open_due, code, region_id``; ``batch, region_id, state, open_due, escalation``; ``batch, state``;
+``batch, escalation``), a region's cases (``region_id, state``) and the monthly
 trend (``action, at``).
 
 Revision ID: 0011
@@ -115,9 +116,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_supervision_case_code")),
     )
     op.create_index(
-        "ix_supervision_case_batch_open_due_code",
+        "ix_supervision_case_batch_open_due_code_region_id",
         "supervision_case",
-        ["batch", "open_due", "code"],
+        ["batch", "open_due", "code", "region_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_supervision_case_batch_region_id_state_open_due_escalation",
+        "supervision_case",
+        ["batch", "region_id", "state", "open_due", "escalation"],
         unique=False,
     )
     op.create_index("ix_supervision_case_batch_state", "supervision_case", ["batch", "state"], unique=False)
@@ -131,7 +138,10 @@ def upgrade() -> None:
         "ix_supervision_case_region_state", "supervision_case", ["region_id", "state"], unique=False
     )
     op.create_index(
-        "ix_supervision_case_open_due_code", "supervision_case", ["open_due", "code"], unique=False
+        "ix_supervision_case_open_due_code_region_id",
+        "supervision_case",
+        ["open_due", "code", "region_id"],
+        unique=False,
     )
     op.create_table(
         "case_escalation",
@@ -252,7 +262,6 @@ def upgrade() -> None:
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("email_attempts", sa.Integer(), nullable=False),
-        sa.Column("email_tried_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("email_error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "email_attempts >= 0", name=op.f("ck_case_notification_email_attempts_not_negative")
@@ -279,7 +288,10 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_case_notification_case_id"), "case_notification", ["case_id"], unique=False)
     op.create_index(
-        op.f("ix_case_notification_emailed_at"), "case_notification", ["emailed_at"], unique=False
+        "ix_case_notification_emailed_at_created_at",
+        "case_notification",
+        ["emailed_at", "created_at"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_case_notification_escalation_id"), "case_notification", ["escalation_id"], unique=False
