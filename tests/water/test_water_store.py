@@ -94,6 +94,8 @@ def test_registry_sync_and_corrections(engine) -> None:
             service.set_section(session=session, code=code, actor="alice", waterbody="sea")
         with pytest.raises(InputError, match="320000 江苏省 is a province, not a city"):
             service.set_section(session=session, code=code, actor="alice", city_code="320000")
+        with pytest.raises(InputError, match="1 to 64 characters"):
+            service.set_section(session=session, code=code, actor="alice", river="太" * 65)
 
 
 def test_import_corrections_all_or_nothing(engine, tmp_path: Path) -> None:

@@ -334,6 +334,8 @@ def set_section(*, session: Session, code: str, actor: str, **changes: Any) -> W
         except StandardsError as error:
             raise InputError(str(error), field="target_class") from None
     _check_city(session, changes.get("city_code"))
+    if changes.get("river") is not None and not 0 < len(str(changes["river"]).strip()) <= 64:
+        raise InputError("a river or lake name of 1 to 64 characters", field="river")
     for name, low, high in (("lon", -180, 180), ("lat", -90, 90)):
         if changes.get(name) is not None and not low <= float(changes[name]) <= high:
             raise InputError(f"{changes[name]} is outside {low}..{high}", field=name)
