@@ -647,3 +647,95 @@ def test_the_filters_offer_the_batches_and_regions_of_the_cases_in_scope(cases_c
         ("130100", 0),
         ("130102", 1),
     ]
+
+
+# -- petitions -------------------------------------------------------------------------------------------
+
+
+def add_petitions(url: str) -> None:
+    """Two petitions about the same works in 朝阳区, transferred (added) 2026-03-02 09:00."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine).begin() as session:
+            add_cases(
+                session=session,
+                batch="D3BJ-26",
+                kind="petition",
+                cases=[
+                    CaseInput(
+                        "PT-001", "某工地夜间施工噪声扰民", "110105", "朝阳区生态环境局", dt.date(2026, 6, 30)
+                    ),
+                    CaseInput(
+                        "PT-002",
+                        "同一工地夜间噪声（重复举报）",
+                        "110105",
+                        "朝阳区生态环境局",
+                        dt.date(2026, 6, 30),
+                    ),
+                ],
+                actor="test",
+                now=dt.datetime(2026, 3, 2, 9, tzinfo=BEIJING),
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_petition_is_accepted_stage_closed_visited_and_linked(cases_client, as_user, fresh_store_url):
+    add_petitions(fresh_store_url)
+    county, city, province = as_user("chaoyang"), as_user("bjcity"), as_user("bj")
+    received = cases_client.get("/api/v1/cases/PT-001", headers=county).json()["petition"]
+    # Received when transferred; to be accepted within 15 days (《信访工作条例》, decision C-petition).
+    assert {k: received[k] for k in ("received_at", "accepted_at", "accept_by", "handle_by", "outcome")} == {
+        "received_at": "2026-03-02T09:00:00+08:00",
+        "accepted_at": None,
+        "accept_by": "2026-03-17",
+        "handle_by": None,
+        "outcome": None,
+    }
+    assert move(cases_client, city, "PT-001", "assign").status_code == 200
+    assert move(cases_client, county, "PT-001", "start").status_code == 200
+    assert move(cases_client, county, "PT-001", "submit", files=[("监测报告.pdf", b"abc")]).status_code == 200
+    assert move(cases_client, city, "PT-001", "preexamine").status_code == 200
+    # Answered for now, the works going on: 阶段性办结 (a province user).
+    refused = cases_client.post(
+        "/api/v1/cases/PT-001/outcome", headers=city, json={"outcome": "stage_closed"}
+    )
+    assert refused.status_code == 403
+    staged = cases_client.post(
+        "/api/v1/cases/PT-001/outcome", headers=province, json={"outcome": "stage_closed"}
+    )
+    assert staged.status_code == 200, staged.text
+    closed = move(cases_client, province, "PT-001", "close").json()["petition"]
+    # Accepted on assign (handled within 60 days), answered on close, the outcome kept stage-closed.
+    assert (closed["accepted_at"], closed["handle_by"], closed["answered_at"], closed["outcome"]) == (
+        NOW,
+        "2026-07-03",
+        NOW,
+        "stage_closed",
+    )
+    visited = cases_client.post(
+        "/api/v1/cases/PT-001/visits",
+        headers=county,
+        json={"finding": "群众仍反映夜间有噪声", "satisfied": False},
+    )
+    assert visited.status_code == 200, visited.text
+    assert visited.json()["petition"]["visits"] == [
+        {"at": NOW, "user": "chaoyang", "finding": "群众仍反映夜间有噪声", "satisfied": False}
+    ]
+    reopened = move(cases_client, province, "PT-001", "reopen", "回访不满意，重新整改").json()
+    assert (reopened["state"], reopened["petition"]["outcome"]) == ("rectifying", None)
+
+    linked = cases_client.post("/api/v1/cases/PT-002/duplicate", headers=county, json={"of": "PT-001"})
+    assert linked.status_code == 200, linked.text
+    assert linked.json()["petition"]["duplicate_of"] == "PT-001"
+    assert cases_client.get("/api/v1/cases/PT-001", headers=county).json()["petition"]["duplicates"] == [
+        "PT-002"
+    ]
+    not_petition = cases_client.post("/api/v1/cases/CY-001/duplicate", headers=county, json={"of": "PT-001"})
+    assert (not_petition.status_code, not_petition.json()["detail"]) == (
+        422,
+        "case CY-001 is rectification, not a petition",
+    )
+    outside = cases_client.post("/api/v1/cases/PT-002/duplicate", headers=county, json={"of": "HD-001"})
+    assert (outside.status_code, outside.json()["detail"]) == (404, "case 'HD-001': no such case")
+    assert cases_client.get("/api/v1/cases/CY-001", headers=county).json()["petition"] is None

@@ -11,12 +11,13 @@ the pages is checked against tofu boxes (no CJK system font on this machine: the
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright import sync_api
-from test_api_cases import NOW, SHA256_ABC, add_cases_to
+from test_api_cases import NOW, SHA256_ABC, add_cases_to, add_petitions
 from test_map_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -28,6 +29,10 @@ from test_map_browser import (
     page_run,
     served,
 )
+
+from ecowatch.cases.service import move_case
+from ecowatch.clock import BEIJING
+from ecowatch.store import make_engine, session_factory
 
 pytestmark = [
     pytest.mark.skipif(
@@ -424,6 +429,65 @@ def test_a_county_user_reads_the_notice_of_its_overdue_case(browser, cases_serve
         run.page.wait_for_function("() => !document.querySelector('[data-testid=notification].unread')")
         assert run.testid("unread").is_hidden()
         assert run.testid("notifications-total").inner_text() == "共 1 条，未读 0 条"
+        assert run.errors == []
+
+
+def test_a_province_user_stage_closes_a_petition_and_records_the_visit(
+    browser, cases_server, fresh_store_url, web_fixture_data
+):
+    add_petitions(fresh_store_url)
+    engine = make_engine(fresh_store_url)
+    try:
+        with session_factory(engine).begin() as session:
+            at = dt.datetime(2026, 4, 1, 10, tzinfo=BEIJING)
+            for action, files in (
+                ("assign", ()),
+                ("start", ()),
+                ("submit", [("报告.pdf", b"abc")]),
+                ("preexamine", ()),
+            ):
+                move_case(
+                    session=session, code="PT-001", action=action, username="admin", now=at, evidence=files
+                )
+    finally:
+        engine.dispose()
+    with page_run(browser, cases_server) as run:
+        sign_in_at(run, "/cases/PT-001", "bj", web_fixture_data["password_of"]("bj"))
+        box = run.testid("petition")
+        assert box.is_visible()
+        facts = run.page.eval_on_selector_all(
+            '[data-testid="petition-facts"] dd', "items => items.map(i => i.innerText)"
+        )
+        # Received 03-02, to accept by 03-17; accepted on assign (04-01), to handle within 60 days.
+        assert facts == [
+            "2026-03-02 09:00",
+            "2026-03-17",
+            "2026-04-01 10:00",
+            "2026-05-31",
+            "无",
+            "无",
+            "无",
+            "无",
+        ]
+        assert run.testid("visit-form").is_hidden()  # a visit follows the closing
+        run.testid("outcome-select").select_option("stage_closed")
+        run.testid("outcome-save").click()
+        run.page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=petition-facts] dd')[5]"
+            ".innerText.startsWith('阶段性办结')"
+        )
+        make_move(run, "close", "closed", "阶段性答复群众")
+        run.testid("visit-finding").fill("群众仍反映夜间有噪声")
+        run.testid("visit-save").click()
+        run.testid("visit").wait_for()
+        assert run.testid("visit").inner_text() == "2026-05-04 09:00 · bj · 群众不满意 · 群众仍反映夜间有噪声"
+        facts = run.page.eval_on_selector_all(
+            '[data-testid="petition-facts"] dd', "items => items.map(i => i.innerText)"
+        )
+        assert facts[4:6] == ["2026-05-04 09:00", "阶段性办结 stage-closed"]
+        assert moves_offered(run) == ["reopen"]
+        assert_no_tofu(run)
+        run.screenshot(SCREENSHOTS / "case-petition-zh.png")
         assert run.errors == []
 
 

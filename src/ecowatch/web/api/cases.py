@@ -46,12 +46,10 @@ from ecowatch.cases.escalation import beijing_days_past
 from ecowatch.cases.importer import import_cases
 from ecowatch.cases.models import (
     Case,
-    CaseEvidence,
-    CaseFile,
-    CaseHistory,
     CaseKind,
     CaseNode,
     CaseNotification,
+    PetitionOutcome,
 )
 from ecowatch.cases.notify import escalate_and_notify
 from ecowatch.cases.schemas import (
@@ -71,12 +69,16 @@ from ecowatch.cases.service import (
     beijing,
     complete_node,
     escalate,
+    evidence_file,
     get_case,
     itemised,
+    link_duplicate,
     list_cases,
     monthly_trend,
     move_case,
+    record_visit,
     region_contains,
+    set_outcome,
     show_case,
 )
 from ecowatch.cases.workflow import Action, CaseState, Evidence, decide_move
@@ -86,7 +88,7 @@ from ecowatch.store.sites import region_ancestors
 from ecowatch.store.users import Scope
 from ecowatch.web.api.common import SCOPE_ERRORS, Limit, Offset, RegionCode
 from ecowatch.web.deps import AdminUser, CurrentUser, ScopeDep, SessionDep, WriteSessionDep
-from ecowatch.web.schemas import Problem
+from ecowatch.web.schemas import Problem, RequestBody
 from ecowatch.web.tables import TABLE_RESPONSES, XLSX_TYPE, FormatQuery, TableFormat, table_response
 
 __all__ = [
@@ -197,6 +199,28 @@ class NodeView(NodeRead):
     days_overdue: int = Field(description="Whole Beijing days past its due date while open; 0 if not")
 
 
+class VisitView(BaseModel):
+    at: dt.datetime
+    user: str
+    finding: str
+    satisfied: bool
+
+
+class PetitionView(BaseModel):
+    """A petition's handling: received, accepted and answered times, the deadlines to accept and to
+    handle it (Beijing dates), the outcome, the first petition it repeats, the follow-up visits."""
+
+    received_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    answered_at: dt.datetime | None
+    accept_by: dt.date | None
+    handle_by: dt.date | None
+    outcome: str | None
+    duplicate_of: str | None
+    duplicates: list[str] = Field(description="The petitions marked duplicates of this one")
+    visits: list[VisitView]
+
+
 class CaseView(CaseDetail):
     """``cases show`` with what the case page reads beside it."""
 
@@ -211,6 +235,9 @@ class CaseView(CaseDetail):
     nodes: list[NodeView]  # type: ignore[assignment]
     moves: list[str] = Field(description="The actions the signed-in user may make on the case now")
     may_complete_nodes: bool = Field(description="Whether the user may mark the open nodes done now")
+    petition: PetitionView | None = Field(
+        description="A petition's dates, outcome, duplicate link and visits"
+    )
 
 
 class BoardCard(BaseModel):
@@ -360,6 +387,27 @@ class _CaseRef:
         self.code, self.state, self.region = code, state, region
 
 
+def _petition_view(session: Session, case: Case) -> PetitionView:
+    def when(value: dt.datetime | None) -> dt.datetime | None:
+        return beijing(value) if value is not None else None
+
+    duplicates = session.scalars(select(Case.code).where(Case.duplicate_of_id == case.id).order_by(Case.code))
+    return PetitionView(
+        received_at=when(case.received_at),
+        accepted_at=when(case.accepted_at),
+        answered_at=when(case.answered_at),
+        accept_by=case.accept_by,
+        handle_by=case.handle_by,
+        outcome=case.outcome,
+        duplicate_of=case.duplicate_of.code if case.duplicate_of is not None else None,
+        duplicates=list(duplicates),
+        visits=[
+            VisitView(at=beijing(v.at), user=v.username, finding=v.finding, satisfied=v.satisfied)
+            for v in case.visits
+        ],
+    )
+
+
 def _case_view(session: Session, user: User, scope: Scope, code: str) -> CaseView:
     now = _now()
     detail = show_case(session=session, code=code, scope=scope)
@@ -390,6 +438,7 @@ def _case_view(session: Session, user: User, scope: Scope, code: str) -> CaseVie
         # Staff who see the case may mark its nodes done while it is being worked on (the service's
         # complete_node: staff in the case's region).
         may_complete_nodes=open_case,
+        petition=_petition_view(session, case) if case.kind == CaseKind.petition else None,
     )
 
 
@@ -838,12 +887,74 @@ def node_done(
         return _case_view(session, user, scope, code)
 
 
+class VisitBody(RequestBody):
+    finding: str = Field(min_length=1, max_length=2000, description="What the follow-up visit found")
+    satisfied: bool = Field(description="Whether the petitioner was satisfied")
+
+
+class DuplicateBody(RequestBody):
+    of: str = Field(min_length=1, max_length=64, description="The petition this one repeats")
+
+
+class OutcomeBody(RequestBody):
+    outcome: PetitionOutcome = Field(description="closed (已办结) or stage_closed (阶段性办结)")
+
+
+@router.post("/{code}/visits", response_model=CaseView, responses=MOVE_ERRORS)
+def visit(
+    code: CaseCode, body: VisitBody, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> CaseView:
+    """Record a follow-up visit (回访) of a closed petition; an unsatisfied one is a reason to reopen it."""
+    with answers(session, code):
+        get_case(session=session, code=code, scope=scope)
+        record_visit(
+            session=session,
+            code=code,
+            username=user.username,
+            finding=body.finding,
+            satisfied=body.satisfied,
+            now=clock.now(),
+        )
+    session.commit()
+    with answers(session, code):
+        return _case_view(session, user, scope, code)
+
+
+@router.post("/{code}/duplicate", response_model=CaseView, responses=MOVE_ERRORS)
+def duplicate(
+    code: CaseCode, body: DuplicateBody, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> CaseView:
+    """Mark a petition a duplicate of another (the same site and matter): linked to the first one."""
+    with answers(session, code):
+        get_case(session=session, code=code, scope=scope)
+    with answers(session, body.of):
+        get_case(session=session, code=body.of, scope=scope)
+    with answers(session, code):
+        link_duplicate(session=session, code=code, of=body.of, username=user.username, now=clock.now())
+    session.commit()
+    with answers(session, code):
+        return _case_view(session, user, scope, code)
+
+
+@router.post("/{code}/outcome", response_model=CaseView, responses=MOVE_ERRORS)
+def outcome(
+    code: CaseCode, body: OutcomeBody, session: WriteSessionDep, scope: ScopeDep, user: CurrentUser
+) -> CaseView:
+    """Set a petition's outcome (province users and admins, once pre-examined or closed)."""
+    with answers(session, code):
+        get_case(session=session, code=code, scope=scope)
+        set_outcome(session=session, code=code, outcome=body.outcome, username=user.username, now=clock.now())
+    session.commit()
+    with answers(session, code):
+        return _case_view(session, user, scope, code)
+
+
 @router.get(
     "/{code}/evidence/{sha256}",
     responses={**READ_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
     response_class=Response,
 )
-def evidence_file(
+def evidence_download(
     code: CaseCode,
     sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The file's SHA-256 (hex)")],
     session: SessionDep,
@@ -851,17 +962,9 @@ def evidence_file(
 ) -> Response:
     """An evidence file of a case's history, under the name it was sent with."""
     with answers(session, code):
-        case = get_case(session=session, code=code, scope=scope)
-    row = session.execute(
-        select(CaseEvidence.name, CaseFile.content)
-        .join(CaseHistory, CaseHistory.id == CaseEvidence.history_id)
-        .join(CaseFile, CaseFile.sha256 == CaseEvidence.sha256)
-        .where(CaseHistory.case_id == case.id, CaseEvidence.sha256 == sha256)
-        .limit(1)
-    ).first()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"case {code}: no evidence file {sha256}")
-    name, content = row
+        get_case(session=session, code=code, scope=scope)
+    with answers(session):
+        name, content = evidence_file(session=session, code=code, sha256=sha256, scope=scope)
     return Response(
         content=content,
         media_type="application/octet-stream",

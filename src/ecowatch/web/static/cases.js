@@ -23,6 +23,25 @@ const WORDS = {
     nav_board: "状态看板",
     nav_overdue: "逾期清单",
     nav_stats: "统计",
+    petition: "信访件办理",
+    received_at: "收到时间",
+    accepted_at: "受理时间",
+    answered_at: "答复时间",
+    accept_by: "受理时限",
+    handle_by: "办理时限",
+    outcome: "办结情况",
+    duplicate_of: "重复于",
+    duplicates: "重复件",
+    finding: "回访情况",
+    satisfied: "群众满意",
+    not_satisfied: "群众不满意",
+    record_visit: "记录回访",
+    set_outcome: "设定",
+    duplicate_of_input: "重复件：与此编号为同一事项",
+    link_duplicate: "关联",
+    outcome_closed: "已办结 closed",
+    outcome_stage_closed: "阶段性办结 stage-closed",
+    saved: "已保存",
     nav_notifications: "通知",
     read_all: "全部标为已读",
     notifications_total: "共 {total} 条，未读 {unread} 条",
@@ -123,6 +142,25 @@ const WORDS = {
     nav_board: "Board",
     nav_overdue: "Overdue",
     nav_stats: "Statistics",
+    petition: "Petition handling",
+    received_at: "Received",
+    accepted_at: "Accepted",
+    answered_at: "Answered",
+    accept_by: "Accept by",
+    handle_by: "Handle by",
+    outcome: "Outcome",
+    duplicate_of: "Duplicate of",
+    duplicates: "Duplicates",
+    finding: "Follow-up visit finding",
+    satisfied: "Petitioner satisfied",
+    not_satisfied: "Petitioner not satisfied",
+    record_visit: "Record visit",
+    set_outcome: "Set",
+    duplicate_of_input: "Duplicate: the same matter as case",
+    link_duplicate: "Link",
+    outcome_closed: "closed",
+    outcome_stage_closed: "stage-closed",
+    saved: "Saved",
     nav_notifications: "Notifications",
     read_all: "Mark all read",
     notifications_total: "{total} notifications, {unread} unread",
@@ -737,7 +775,57 @@ function renderCase() {
   $("escalations").replaceChildren(...escalations);
 
   renderMoves(c);
+  renderPetition(c);
   renderTimeline(c.history);
+}
+
+function renderPetition(c) {
+  const box = $("petition");
+  box.hidden = !c.petition;
+  if (!c.petition) return;
+  const p = c.petition;
+  const facts = $("petition-facts");
+  facts.replaceChildren();
+  fact(facts, "received_at", beijing(p.received_at));
+  fact(facts, "accept_by", p.accept_by);
+  fact(facts, "accepted_at", beijing(p.accepted_at));
+  fact(facts, "handle_by", p.handle_by);
+  fact(facts, "answered_at", beijing(p.answered_at));
+  fact(facts, "outcome", p.outcome ? t(`outcome_${p.outcome}`) : "");
+  fact(facts, "duplicate_of", p.duplicate_of ? caseLink(p.duplicate_of) : "");
+  const duplicates = document.createElement("span");
+  p.duplicates.forEach((code, index) => duplicates.append(...(index ? ["、"] : []), caseLink(code)));
+  fact(facts, "duplicates", p.duplicates.length ? duplicates : "");
+  $("visits").replaceChildren(
+    ...p.visits.map((v) => {
+      const li = document.createElement("li");
+      li.dataset.testid = "visit";
+      li.textContent = `${beijing(v.at)} · ${v.user} · ${v.satisfied ? t("satisfied") : t("not_satisfied")} · ${v.finding}`;
+      return li;
+    }),
+  );
+  const select = $("outcome-select");
+  const current = select.value;
+  select.replaceChildren(...["stage_closed", "closed"].map((o) => new Option(t(`outcome_${o}`), o)));
+  select.value = p.outcome ?? current ?? "stage_closed";
+  $("visit-form").hidden = c.state !== "closed";
+  $("outcome-form").hidden = !["pre_examined", "closed"].includes(c.state);
+}
+
+async function petitionAction(event, path, body) {
+  event.preventDefault();
+  const ok = await guarded(async () => {
+    state.current = await api(`/api/v1/cases/${encodeURIComponent(state.current.code)}/${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body()),
+    });
+  });
+  if (!ok) return;
+  showMessage("");
+  event.target.reset();
+  renderCase();
+  showNotice(t("saved"));
 }
 
 function renderMoves(c) {
@@ -1149,6 +1237,15 @@ function start() {
     applyLanguage();
   });
   $("move-evidence").addEventListener("change", showChosenFiles);
+  $("visit-form").addEventListener("submit", (event) => petitionAction(event, "visits", () => ({
+    finding: event.target.finding.value.trim(), satisfied: event.target.satisfied.checked,
+  })));
+  $("outcome-form").addEventListener("submit", (event) => petitionAction(event, "outcome", () => ({
+    outcome: event.target.outcome.value,
+  })));
+  $("duplicate-form").addEventListener("submit", (event) => petitionAction(event, "duplicate", () => ({
+    of: event.target.of.value.trim(),
+  })));
   $("filters")?.addEventListener("submit", applyFilters);
   $("board-filters")?.addEventListener("submit", applyFilters);
   $("stats-filters")?.addEventListener("submit", applyFilters);
