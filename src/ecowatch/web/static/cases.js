@@ -1234,6 +1234,7 @@ function start() {
   $("lang-switch").addEventListener("click", () => {
     setLanguage(currentLanguage() === "zh" ? "en" : "zh");
     localStorage.setItem(LANGUAGE_KEY, currentLanguage());
+    showNotice(""); // it was said in the other language
     applyLanguage();
   });
   $("move-evidence").addEventListener("change", showChosenFiles);
