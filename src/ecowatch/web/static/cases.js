@@ -322,6 +322,15 @@ function cell(content) {
   return td;
 }
 
+// Each cell names its column (data-label), for the phone width where a row is shown as a card.
+function labelCells(table, rows) {
+  const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+  for (const row of rows) {
+    if (row.children.length < names.length) continue; // "no case": one cell across
+    [...row.children].forEach((td, index) => { td.dataset.label = names[index]; });
+  }
+}
+
 function caseLink(code) {
   const a = document.createElement("a");
   a.href = `/cases/${encodeURIComponent(code)}`;
@@ -666,6 +675,7 @@ function renderList() {
     tr.append(td);
     rows.push(tr);
   }
+  labelCells($("case-table"), rows);
   $("case-rows").replaceChildren(...rows);
   $("list-total").textContent = t("total", { total: body.total });
   const last = Math.min(body.offset + body.items.length, body.total);
@@ -1036,6 +1046,7 @@ function renderOverdue() {
     tr.append(td);
     rows.push(tr);
   }
+  labelCells($("overdue-table"), rows);
   $("overdue-rows").replaceChildren(...rows);
 }
 
