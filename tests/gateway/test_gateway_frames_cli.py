@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from ecowatch.cli import app
 from ecowatch.gateway.simulator import percentile
 from ecowatch.hj212 import make_cp, make_frame
-from ecowatch.store.frames import KeptFrame, measurement_rows
+from ecowatch.store.hj212_values import KeptFrame, measurement_rows
 
 runner = CliRunner()
 RECEIVED = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

@@ -78,7 +78,7 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # a TCP transport (uvloop's: no subclass)
+        transport = self.transport = cast(asyncio.Transport, transport)  # TCP (uvloop's: no subclass)
         gateway = self.gateway
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)

@@ -34,7 +34,7 @@ process entry point's (:mod:`ecowatch.gateway.tuning`), never the gateway's.
 Crash safety: a frame is acknowledged only after the fsync that covers it.  On start the journal is
 replayed from the store's checkpoint, so after ``kill -9`` every acknowledged frame is in the store,
 once (frames are keyed by their DataTime and the SHA-256 of their data segment,
-:func:`~ecowatch.store.frames.frame_key`; values by site, interval, time and code).
+:func:`~ecowatch.store.hj212_values.frame_key`; values by site, interval, time and code).
 """
 
 from __future__ import annotations

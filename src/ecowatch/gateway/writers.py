@@ -41,10 +41,8 @@ from ecowatch.hj212.errors import Hj212Error
 from ecowatch.store import make_engine, session_factory
 from ecowatch.store.frames import (
     Checkpoint,
-    KeptFrame,
     RefusedFrame,
     apply_batch,
-    frame_key,
     header_mn,
     known_sites,
     quarantine_text,
@@ -52,6 +50,7 @@ from ecowatch.store.frames import (
     redact_password,
     unstorable,
 )
+from ecowatch.store.hj212_values import KeptFrame, frame_key
 
 __all__ = [
     "STORE_CACHE_KIB",

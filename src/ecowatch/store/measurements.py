@@ -5,6 +5,8 @@
   invalid_reason``, time in naive Beijing local time) and upserts it: the same values loaded twice
   leave the table as it was; a changed value replaces the stored one and bumps its site's
   ``data_version``.
+- :func:`upsert_measurements` is the one upsert of ``measurement`` rows, under :func:`write_measurements`
+  and the gateway's :func:`ecowatch.store.frames.apply_batch`.
 - :func:`read_measurements` gives the same frame back for a span of Beijing days.
 - :func:`import_result_from_store` wraps that as an :class:`~ecowatch.shapes.measurements.ImportResult`,
   so :func:`ecowatch.assessment.air.assess_air` runs on stored data as on files.
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import polars as pl
@@ -59,10 +63,13 @@ __all__ = [
     "BATCH_ROWS",
     "BEIJING_OFFSET",
     "INVALID_FLAG",
+    "MEASUREMENT_COLUMNS",
     "import_result_from_store",
     "read_measurements",
     "sites_from_registry",
+    "sqlite_time_text",
     "to_store_rows",
+    "upsert_measurements",
     "utc_days",
     "write_measurements",
 ]
@@ -77,7 +84,19 @@ BATCH_ROWS = 10_000
 COPY_ROWS = 200_000
 
 _TABLE = table_of(Measurement)
-_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
+#: The columns of a ``measurement`` row, in the order of the rows :func:`upsert_measurements` takes.
+MEASUREMENT_COLUMNS = ("site_id", "interval", "time", "pollutant", "value", "flag", "note", "source")
+_COLUMNS = MEASUREMENT_COLUMNS
+_ROW_SCHEMA: Mapping[str, pl.DataType | type[pl.DataType]] = {
+    "site_id": pl.Int64,
+    "interval": pl.String,
+    "time": pl.Datetime("us"),
+    "pollutant": pl.String,
+    "value": pl.Float64,
+    "flag": pl.String,
+    "note": pl.String,
+    "source": pl.String,
+}
 _UPDATED = ("value", "flag", "note", "source")
 # The text SQLAlchemy's SQLite DateTime stores; the bulk path writes it directly.
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f"
@@ -173,6 +192,74 @@ def _write_sqlite(connection: Connection, rows: pl.DataFrame, *, new: bool = Fal
             count += connection.exec_driver_sql(compiled.string, batch.rows()).rowcount
         changed[int(site_id)] = count
     return changed
+
+
+def sqlite_time_text(time: dt.datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (:data:`SQLITE_TIME_FORMAT` is its polars spelling):
+    ``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC (an aware ``time`` is converted).
+
+    >>> sqlite_time_text(dt.datetime(2016, 8, 1))
+    '2016-08-01 00:00:00.000000'
+    """
+    if time.tzinfo is not None:
+        time = time.astimezone(dt.UTC).replace(tzinfo=None)
+    return time.isoformat(" ", "microseconds")
+
+
+#: :func:`sqlite_time_text` of the few distinct hours of a batch of rows, each made once.
+cached_sqlite_time_text = lru_cache(maxsize=4096)(sqlite_time_text)
+
+
+def _write_sqlite_rows(connection: Connection, rows: Sequence[Sequence[Any]]) -> dict[int, int]:
+    """One ``executemany`` of the upsert for all ``rows`` (tuples): per batch of a few thousand frames from
+    as many sites, splitting by site (to count changes per site) costs more than the writing.  Every site
+    of ``rows`` counts as changed when any row changed, so a site's cached figures may be recomputed once
+    too often, never served stale."""
+    compiled = _upsert(sqlite.insert(_TABLE)).compile(dialect=connection.dialect)
+    order = list(compiled.positiontup or ())
+    if order != list(MEASUREMENT_COLUMNS):
+        raise AssertionError(f"unexpected parameters of the upsert: {order}")
+    text = cached_sqlite_time_text
+    parameters = [(row[0], row[1], text(row[2]), *row[3:]) for row in rows]
+    changed = connection.exec_driver_sql(compiled.string, parameters).rowcount
+    return dict.fromkeys({row[0] for row in rows}, changed)
+
+
+def upsert_measurements(*, session: Session, rows: pl.DataFrame | Sequence[Sequence[Any]]) -> dict[int, int]:
+    """Insert ``measurement`` rows, or update the stored ones whose value, flag, note or source differ
+    (equal ones are left alone); the rows inserted or changed per site id.  The one upsert of values:
+    the importers' loads (:func:`write_measurements`) and the gateway
+    (:func:`ecowatch.store.frames.apply_batch`) both write through it.  The caller bumps the sites'
+    ``data_version`` (:func:`bump_data_versions`) and commits.
+
+    Parameters
+    ----------
+    rows : polars.DataFrame or sequence of tuples
+        :data:`MEASUREMENT_COLUMNS`, ``time`` naive UTC: a frame as :func:`to_store_rows` makes it (no
+        key twice), or tuples in that order as
+        :func:`~ecowatch.store.hj212_values.measurement_rows` makes them (a key repeated: the last wins).
+
+    Notes
+    -----
+    SQLite: ``executemany`` of the compiled upsert, the rows going to the driver as plain tuples with
+    their time as the text SQLAlchemy would store (a frame: per site, changes counted per site; tuples:
+    all at once, every site counting all the changes).  PostgreSQL: ``COPY`` into a temporary table and
+    one ``INSERT ... SELECT ... ON CONFLICT`` from it, after creating the monthly partitions the rows
+    need.
+    """
+    if len(rows) == 0:
+        return {}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        if not isinstance(rows, pl.DataFrame):  # one INSERT … ON CONFLICT may not touch a row twice
+            last = {tuple(row[:4]): row for row in rows}
+            rows = pl.DataFrame(
+                sorted(last.values(), key=itemgetter(0, 1, 2, 3)), schema=_ROW_SCHEMA, orient="row"
+            )
+        return _write_postgresql(session, connection, rows)
+    if isinstance(rows, pl.DataFrame):
+        return _write_sqlite(connection, rows)
+    return _write_sqlite_rows(connection, rows)
 
 
 def _write_postgresql(session: Session, connection: Connection, rows: pl.DataFrame) -> dict[int, int]:
@@ -378,11 +465,7 @@ def write_measurements(
             )
             build_blocks_from_rows(connection, new)
         if upserted.height:
-            more = (
-                _write_postgresql(session, connection, upserted)
-                if postgres
-                else _write_sqlite(connection, upserted)
-            )
+            more = upsert_measurements(session=session, rows=upserted)
             changed = {
                 site_id: changed.get(site_id, 0) + more.get(site_id, 0) for site_id in changed.keys() | more
             }
