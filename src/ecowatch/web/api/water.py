@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecowatch.clock import BEIJING
@@ -44,7 +44,8 @@ from ecowatch.store.models import AuditEntry, Region
 from ecowatch.store.users import Scope
 from ecowatch.water.importer import EXTRA_PARAMETERS, PARAMETERS, STATUSES, UNITS, record_values
 from ecowatch.water.models import WaterSample, WaterSection
-from ecowatch.water.service import assess_period
+from ecowatch.water.service import assess_period, latest_samples, region_names
+from ecowatch.water.service import section_samples as stored_samples
 from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate, IsoDateOrTime
 from ecowatch.web.deps import ScopeDep, SessionDep, state_of
 from ecowatch.web.fairness import COSTLY_ERRORS, costly
@@ -58,7 +59,6 @@ __all__ = [
     "WATER_STALE_AFTER",
     "class_colour",
     "class_fields",
-    "latest_samples",
     "parameter_label",
     "router",
     "seat_of",
@@ -417,36 +417,6 @@ def _in_scope(session: Session, scope: Scope, section: WaterSection) -> bool:
     return region is not None and scope.has_region(region)
 
 
-def latest_samples(
-    session: Session, sections: Sequence[WaterSection], until: dt.datetime | None
-) -> dict[int, WaterSample]:
-    """Each section's latest sample at or before ``until`` (UTC; None: the latest of all), by section id.
-
-    One ``max(time)`` per section on the leading columns of ``uq_water_sample_section_time`` (an index
-    lookup each), then the samples themselves.
-    """
-    if not sections:
-        return {}
-    conditions = [WaterSample.section_id == WaterSection.id]
-    if until is not None:
-        conditions.append(WaterSample.time <= until)
-    latest = select(func.max(WaterSample.time)).where(*conditions).scalar_subquery()
-    ids = [section.id for section in sections]
-    pairs = [
-        (section_id, time)
-        for section_id, time in session.execute(
-            select(WaterSection.id, latest).where(WaterSection.id.in_(ids))
-        )
-        if time is not None
-    ]
-    out: dict[int, WaterSample] = {}
-    for start in range(0, len(pairs), 500):
-        chunk = pairs[start : start + 500]
-        query = select(WaterSample).where(tuple_(WaterSample.section_id, WaterSample.time).in_(chunk))
-        out.update({sample.section_id: sample for sample in session.scalars(query)})
-    return out
-
-
 def _centroids(session: Session, sections: Sequence[WaterSection]) -> dict[str, tuple[float, float]]:
     """The store's centroids of the sections' cities and provinces, where it has them."""
     codes = {code for s in sections for code in (s.city_code, s.province_code) if code}
@@ -476,25 +446,19 @@ def _section_row(section: WaterSection, names: Mapping[str, str]) -> dict[str, A
     }
 
 
-def _region_names(session: Session, sections: Sequence[WaterSection]) -> dict[str, str]:
-    codes = {code for s in sections for code in (s.city_code, s.province_code) if code}
-    if not codes:
-        return {}
-    rows = session.execute(select(Region.code, Region.name).where(Region.code.in_(sorted(codes))))
-    return {code: name for code, name in rows}
-
-
-def _sample_row(sample: WaterSample) -> dict[str, Any]:
-    """A stored sample as the importer's wide record: ``P`` and ``P_below`` per parameter, time in UTC."""
+def _sample_row(sample: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored sample (:func:`ecowatch.water.service.sample_dict`) as the importer's wide record: ``P``
+    and ``P_below`` per parameter."""
     row: dict[str, Any] = {
-        "time": as_utc(sample.time),
-        "published_class": sample.published_class,
-        "our_class": sample.our_class,
-        "status": sample.status,
-        "usable": sample.status == "normal",
+        "time": sample["time"],
+        "published_class": sample["published_class"],
+        "our_class": sample["our_class"],
+        "differs": sample["differs"],
+        "status": sample["status"],
+        "usable": sample["status"] == "normal",
     }
-    below = set(sample.below or ())
-    for name, value in (sample.parameter_values or {}).items():
+    below = set(sample["below"])
+    for name, value in sample["values"].items():
         row[name] = value
         row[f"{name}_below"] = name in below
     return row
@@ -620,8 +584,8 @@ def _unprocessable(message: str) -> HTTPException:
 def _statuses(
     session: Session, sections: Sequence[WaterSection], until: dt.datetime | None, reference: dt.datetime
 ) -> list[dict[str, Any]]:
-    latest = latest_samples(session, sections, until)
-    names = _region_names(session, sections)
+    latest = latest_samples(session, [section.id for section in sections], until)
+    names = region_names(session, [code for s in sections for code in (s.city_code, s.province_code)])
     centroids = _centroids(session, sections)
     out = []
     for section in sections:
@@ -760,9 +724,9 @@ def _period(
     return bound(time_from, False), bound(time_to, True)
 
 
-def _sample_read(row: Mapping[str, Any], sample: WaterSample, parameters: Sequence[str]) -> dict[str, Any]:
-    fields = class_fields(sample.our_class)
-    status_zh, status_en = station_status(sample.status)
+def _sample_read(row: Mapping[str, Any], parameters: Sequence[str]) -> dict[str, Any]:
+    fields = class_fields(row["our_class"])
+    status_zh, status_en = station_status(row["status"])
     return {
         "time": beijing_time(row["time"]),
         "class_number": fields["class_number"],
@@ -770,9 +734,9 @@ def _sample_read(row: Mapping[str, Any], sample: WaterSample, parameters: Sequen
         "class_en": fields["class_en"],
         "colour": fields["colour"],
         "published_class_zh": None
-        if sample.published_class is None
-        else WaterClass(sample.published_class).zh,
-        "differs": sample.differs,
+        if row["published_class"] is None
+        else WaterClass(row["published_class"]).zh,
+        "differs": row["differs"],
         "station_status_zh": status_zh,
         "station_status_en": status_en,
         "values": {
@@ -853,11 +817,11 @@ def section_samples(
     reference = moment or state_of(request).now().astimezone(dt.UTC).replace(microsecond=0)
     start, end = _period(time_from, time_to)
     if start is None or end is None:
-        latest = latest_samples(session, [section], end or moment).get(section.id)
+        latest = latest_samples(session, [section.id], end or moment).get(section.id)
         last = (
             (end or moment or reference)
             if latest is None
-            else as_utc(latest.time) + dt.timedelta(microseconds=1)
+            else as_utc(latest["time"]) + dt.timedelta(microseconds=1)
         )
         end = end or last
         start = start or end - dt.timedelta(days=days)
@@ -867,15 +831,12 @@ def section_samples(
         )
     if end - start > dt.timedelta(days=MAX_DAYS + 1):
         raise _unprocessable(f"to: at most {MAX_DAYS} days per request")
-    query = (
-        select(WaterSample)
-        .where(WaterSample.section_id == section.id, WaterSample.time >= start, WaterSample.time < end)
-        .order_by(WaterSample.time)
-    )
-    stored = list(session.scalars(query))
-    rows = [_sample_row(sample) for sample in stored]
+    rows = [
+        _sample_row(sample)
+        for sample in stored_samples(session=session, code=section.code, start=start, end=end)
+    ]
     parameters = _parameters_of(rows)
-    samples = [_sample_read(row, sample, parameters) for row, sample in zip(rows, stored, strict=True)]
+    samples = [_sample_read(row, parameters) for row in rows]
     labels = [parameter_label(name) | {"main": name in CHART_PARAMETERS} for name in parameters]
     if fmt is not TableFormat.json:
         return table_response(
