@@ -80,11 +80,12 @@ def test_sections_set_and_list(tmp_path: Path) -> None:
 def test_sections_import(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     fix = tmp_path / "fix.csv"
-    fix.write_text("code,city_code\nW120001,120100\n", encoding="utf-8")
+    # 郭家屯 (河北省): the release names no city; 承德市 130800 is set here.
+    fix.write_text("code,city_code\nW130068,130800\n", encoding="utf-8")
     result = _run("water", "sections", "import", str(fix), db=db)
     assert result.exit_code == 0 and "0 sections added, 1 corrected" in result.text
-    listed = json.loads(_run("water", "sections", "list", "--province", "120000", "--json", db=db).output)
-    assert [(s["city_code"], s["city"]) for s in listed if s["code"] == "W120001"] == [("120100", "天津市")]
+    listed = json.loads(_run("water", "sections", "list", "--province", "130000", "--json", db=db).output)
+    assert [(s["city_code"], s["city"]) for s in listed if s["code"] == "W130068"] == [("130800", "承德市")]
 
 
 def test_sections_export_edit_import_round_trip(tmp_path: Path) -> None:

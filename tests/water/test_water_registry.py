@@ -67,6 +67,25 @@ def test_cities_the_release_names_resolve_to_gbt2260() -> None:
     )
 
 
+@needs_data
+def test_a_municipalitys_sections_are_in_its_one_city() -> None:
+    # 北京市, 天津市, 上海市 and 重庆市 have one city-level division each (110100 .. 500100, GB/T 2260): every
+    # section the release lists under them is in that city (W-place), named or not.
+    registry = SectionRegistry.default()
+    rows = _published_sections()
+    for province, city in (
+        ("北京市", "110100"),
+        ("天津市", "120100"),
+        ("上海市", "310100"),
+        ("重庆市", "500100"),
+    ):
+        listed = [row["section"] for row in rows if row["province"] == province]
+        assert listed, province
+        assert {registry.find(province, name).city_code for name in listed} == {city}  # type: ignore[union-attr]
+    # Elsewhere an unnamed city stays unset: 河北省's 郭家屯 (no city in the release).
+    assert registry.find("河北省", "郭家屯").city_code is None  # type: ignore[union-attr]
+
+
 def test_name_rule() -> None:
     assert name_says_lake("大伙房水库") and name_says_lake("湘家荡") and name_says_lake("白洋淀")
     assert name_says_lake("于桥水库库中心")  # 于桥 is the reservoir's name, not a bridge

@@ -180,11 +180,13 @@ def test_each_section_has_its_latest_sample_class_and_colour(water):
     ]
 
 
-def test_sections_without_coordinates_are_placed_at_their_province_seat(water):
+def test_sections_without_coordinates_are_placed_at_their_city_or_province_seat(water):
     sections = _sections(water, at=AT)
     gulou, guojiatun = sections["W110021"], sections["W130068"]
-    # The release names no city for them: the provinces' seats (ECharts 4.9.0's china.json cp).
-    assert (gulou["placed"], gulou["lon"], gulou["lat"]) == ("province", 116.405285, 39.904989)
+    # No coordinates: 鼓楼外大街 is in the municipality's one city, 北京市 110100 (W-place), at its seat;
+    # the release names no city for 郭家屯: 河北's seat (ECharts 4.9.0's china.json cp, 石家庄).
+    assert (gulou["city_code"], gulou["city"]) == ("110100", "北京")
+    assert (gulou["placed"], gulou["lon"], gulou["lat"]) == ("city", 116.405285, 39.904989)
     assert (guojiatun["placed"], guojiatun["lon"], guojiatun["lat"]) == ("province", 114.502461, 38.045474)
 
 
@@ -204,7 +206,7 @@ def test_the_moment_shown_picks_the_sample_of_its_time(water):
 
 @pytest.mark.parametrize(
     ("user", "visible"),
-    [("bj", ["W110021"]), ("hebei", ["W130068"]), ("chaoyang", []), ("ent_cy", [])],
+    [("bj", ["W110021"]), ("bjcity", ["W110021"]), ("hebei", ["W130068"]), ("chaoyang", []), ("ent_cy", [])],
 )
 def test_sections_follow_the_users_regions(water, user, visible):
     assert sorted(_sections(water, user, at=AT)) == visible
@@ -326,6 +328,18 @@ def test_the_assessment_follows_the_scope_and_filters(water):
     assert [s["section"] for s in body["sections"]] == ["W310001"]
 
 
+def test_a_municipalitys_city_user_sees_and_assesses_its_sections(water):
+    # 北京市's sections are in its one city 110100 (W-place): the city's user (demo user "beijing")
+    # sees them on the map, reads their samples and finds them in its city's assessment.
+    assert sorted(_sections(water, "bjcity", at=AT)) == ["W110021"]
+    samples = _get(water, "/api/v1/water/sections/W110021/samples", "bjcity", days=1).json()
+    assert samples["section"]["city_code"] == "110100" and len(samples["samples"]) == 6
+    params = {"from": "2021-04-05", "to": "2021-04-05", "city": "110100"}
+    body = _get(water, "/api/v1/water/assessment", "bjcity", **params).json()
+    assert [s["section"] for s in body["sections"]] == ["W110021"]
+    assert [(c["city_code"], c["sections"]) for c in body["cities"]] == [("110100", 1)]
+
+
 def test_a_city_outside_the_scope_answers_as_unknown(water):
     client, auth = water
     params = {"from": "2021-04-05", "to": "2021-04-05", "city": "110100"}
@@ -409,7 +423,7 @@ def test_the_demo_loads_one_day_of_every_section(tmp_path):
     before = {s["code"]: s for s in body["sections"]}["W110021"]
     after = {s["code"]: s for s in again["sections"]}["W110021"]
     assert (before["placed"], after["placed"], after["lon"], after["lat"]) == (
-        "province",
+        "city",
         "section",
         116.39,
         39.94,

@@ -106,6 +106,18 @@ def class_margins(rows: Iterable[dict[str, str]]) -> dict[tuple[str, str], int]:
     return dict(margin)
 
 
+def single_city(divisions: DivisionList, province_code: str) -> str | None:
+    """The city-level division of a province that has only one: a municipality's (北京市 110000 ->
+    110100, 直辖市), whose sections are all in that city; None for any other province.
+
+    >>> divisions = DivisionList.default()
+    >>> [single_city(divisions, code) for code in ("110000", "120000", "310000", "500000", "130000")]
+    ['110100', '120100', '310100', '500100', None]
+    """
+    cities = [d.code for d in divisions.values() if d.level == "city" and d.parent_code == province_code]
+    return cities[0] if len(cities) == 1 else None
+
+
 def build(folder: Path, existing: list[Section] | None = None) -> tuple[list[Section], Counter[str]]:
     """The registry from ``folder`` (the shared cn-surface-water data), keeping ``existing`` codes."""
     divisions = DivisionList.default()
@@ -140,6 +152,8 @@ def build(folder: Path, existing: list[Section] | None = None) -> tuple[list[Sec
                     raise SystemExit(f"sections.csv, line {line}, field city: {city_text!r} is a province")
                 # A county-level city under its province (济源市 419001, R-shape) stands as the city.
                 city_code, city = division.code, division.name
+            elif (only := single_city(divisions, province_code)) is not None:
+                city_code, city = only, divisions[only].name  # a municipality: its one city (W-place)
             river = (row.get("river") or "").strip() or None
             margin = margins.get((province, name), 0)
             if margin:

@@ -677,10 +677,7 @@ def _in_regions(codes: Collection[str] | None):
     if codes is None:
         return None
     wanted = sorted(codes)
-    return or_(
-        WaterSection.city_code.in_(wanted),
-        WaterSection.city_code.is_(None) & WaterSection.province_code.in_(wanted),
-    )
+    return or_(WaterSection.city_code.in_(wanted), WaterSection.province_code.in_(wanted))
 
 
 def sample_dict(sample: WaterSample) -> dict[str, Any]:
@@ -733,8 +730,9 @@ def latest_samples(
 def sections_with_latest(
     *, session: Session, regions: Collection[str] | None = None, at: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Every section (of ``regions``: city codes, or province codes for sections without a city) with its
-    latest sample at or before ``at`` (aware; default: the latest of all), or ``latest`` None."""
+    """Every section (of ``regions``: a city code takes the city's sections, a province code all of the
+    province's) with its latest sample at or before ``at`` (aware; default: the latest of all), or
+    ``latest`` None."""
     query = select(WaterSection).order_by(WaterSection.code)
     if (condition := _in_regions(regions)) is not None:
         query = query.where(condition)

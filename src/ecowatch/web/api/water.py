@@ -13,8 +13,8 @@ All three answer ``?format=csv|xlsx`` through the one export writer
 (:mod:`ecowatch.reports.spreadsheets`: UTF-8 BOM, dates as dates), with Chinese headings and the
 English beside them and every parameter's unit in its heading.
 
-Scope: a section is in a staff user's scope when its city (or, where the release names no city, its
-province) is one of the user's regions or below them; an enterprise user has no sections.
+Scope: a section is in a staff user's scope when its city or its province is one of the user's regions or
+below them (a municipality's sections are in its one city, W-place); an enterprise user has none.
 """
 
 from __future__ import annotations
@@ -377,17 +377,14 @@ def section_status(
 
 
 def sections_in_scope(session: Session, scope: Scope) -> list[WaterSection]:
-    """The registry's sections the user may see, by code: a staff user those whose city (or, where the
-    release names none, province) is one of the user's regions or below; an enterprise user none."""
+    """The registry's sections the user may see, by code: a staff user those whose city or province is
+    one of the user's regions or below; an enterprise user none."""
     query = select(WaterSection).order_by(WaterSection.code)
     if not scope.everything:
         if not scope.region_ids:
             return []
         codes = select(Region.code).where(Region.id.in_(sorted(scope.region_ids)))
-        query = query.where(
-            WaterSection.city_code.in_(codes)
-            | (WaterSection.city_code.is_(None) & WaterSection.province_code.in_(codes))
-        )
+        query = query.where(WaterSection.city_code.in_(codes) | WaterSection.province_code.in_(codes))
     return list(session.scalars(query))
 
 
@@ -412,9 +409,9 @@ def section_in_scope(session: Session, scope: Scope, code: str) -> WaterSection:
 def _in_scope(session: Session, scope: Scope, section: WaterSection) -> bool:
     if scope.everything:
         return True
-    code = section.city_code or section.province_code
-    region = session.scalars(select(Region).where(Region.code == code)).one_or_none()
-    return region is not None and scope.has_region(region)
+    codes = [code for code in (section.city_code, section.province_code) if code]
+    regions = session.scalars(select(Region).where(Region.code.in_(codes)))
+    return any(scope.has_region(region) for region in regions)
 
 
 def _centroids(session: Session, sections: Sequence[WaterSection]) -> dict[str, tuple[float, float]]:
