@@ -204,6 +204,29 @@ def test_cnemc_errors_and_lenient(tmp_path: Path) -> None:
     assert marked["invalid_reason"] == "NH3-N: not a number, '<detection limit' or 'ND': '0.O90'"
 
 
+def test_a_days_read_parses_only_that_days_values(tmp_path: Path) -> None:
+    # The demo reads one day of a five-day file: a record of another day is dropped with its time, so
+    # its bad value (0.O90 on 04-01) is no issue of a read of 04-02; reading 04-01 reports it.
+    header = (
+        "province,basin,section,time_published,datetime,water_class,water_temp_C,pH,DO_mg_L,"
+        "conductivity_uS_cm,turbidity_NTU,CODMn_mg_L,NH3N_mg_L,TP_mg_L,TN_mg_L,chla_mg_L,algae_cells_L,status\n"
+    )
+    other_day = "上海市,长江流域,七效港西桥,04-01 16:00,2021-04-01T16:00,Ⅲ,17.4,7.97,8.38,895.4,104.5,5.63,"
+    day = "上海市,长江流域,七效港西桥,04-02 08:00,2021-04-02T08:00,Ⅲ,17.3,7.99,8.64,861.9,67.3,5.81,"
+    path = _write(
+        tmp_path,
+        header + other_day + "0.O90,0.057,1.54,*,*,正常\n" + day + "0.097,0.065,1.67,*,*,正常\n",
+        "release.csv",
+    )
+    read = read_water_file(path, date_from=date(2021, 4, 2), date_to=date(2021, 4, 2))
+    assert read.issues == [] and read.lines == 2
+    assert [(row["time"].isoformat(), row["NH3-N"]) for row in read.samples.iter_rows(named=True)] == [
+        ("2021-04-02T08:00:00", 0.097)
+    ]
+    with pytest.raises(InputError, match="line 2, field NH3N_mg_L"):
+        read_water_file(path, date_from=date(2021, 4, 1), date_to=date(2021, 4, 1))
+
+
 def test_unknown_header(tmp_path: Path) -> None:
     path = _write(tmp_path, "a,b\n1,2\n")
     with pytest.raises(InputError, match="neither the CNEMC release header"):
