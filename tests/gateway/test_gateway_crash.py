@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from ecowatch.gateway.simulator import make_upload, register_simulated_devices, simulated_devices
 from ecowatch.hj212 import Frame, FrameDecoder
 from ecowatch.store import make_engine, session_factory
-from ecowatch.store.frames import frame_measurements, frame_values_query, list_frames
+from ecowatch.store.frames import frame_values_query, list_frames
+from ecowatch.store.hj212_values import frame_measurements
 from ecowatch.store.models import Measurement
 
 ECOWATCH = Path(sys.executable).parent / "ecowatch"

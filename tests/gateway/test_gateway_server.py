@@ -17,7 +17,8 @@ from ecowatch.gateway import journal as journal_module
 from ecowatch.gateway.journal import Entry, Journal
 from ecowatch.hj212 import make_frame
 from ecowatch.store import make_engine, session_factory
-from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query, list_frames
+from ecowatch.store.frames import frame_values_query, list_frames
+from ecowatch.store.hj212_values import FRAME_INTERVALS, frame_measurements
 from ecowatch.store.models import Hj212Frame, Hj212Quarantine, Measurement, Site
 
 # HJ 212-2017 Annex C frames with the CRCs computed in the reference (§6.2, §6.3, §6.6).

@@ -147,7 +147,7 @@ def test_0004_moves_the_gateways_realtime_and_minute_rows_out_of_measurement(emp
 def frame_values(engine) -> list:
     """The values of the kept frames as ``list_frames`` reads them (its query needs the latest schema)."""
     from ecowatch.hj212 import parse_cp
-    from ecowatch.store.frames import data_area
+    from ecowatch.store.hj212_values import data_area
 
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT cp, raw FROM hj212_frame ORDER BY id")).all()

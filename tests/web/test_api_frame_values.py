@@ -13,7 +13,8 @@ from sqlalchemy import select
 from ecowatch.hj212 import make_cp
 from ecowatch.importers import MEASUREMENT_SCHEMA
 from ecowatch.store import make_engine, session_factory
-from ecowatch.store.frames import KeptFrame, apply_batch
+from ecowatch.store.frames import apply_batch
+from ecowatch.store.hj212_values import KeptFrame
 from ecowatch.store.measurements import write_measurements
 from ecowatch.store.models import Measurement, Site
 

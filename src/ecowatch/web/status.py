@@ -30,7 +30,8 @@ from ecowatch.clock import BEIJING, BEIJING_OFFSET
 from ecowatch.shapes.labels import pollutant_label
 from ecowatch.shapes.measurements import POLLUTANTS
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
-from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
+from ecowatch.store.frames import frame_values_query
+from ecowatch.store.hj212_values import FRAME_INTERVALS, frame_measurements
 from ecowatch.store.measurements import INVALID_FLAG, VALID_FLAGS, read_measurements
 from ecowatch.store.models import Hj212Frame, Measurement, Site, SiteKind
 from ecowatch.store.sites import station_of

@@ -33,7 +33,8 @@ from ecowatch.hj212.codes import CODE_2005_TO_2017, FACTORS_2017
 from ecowatch.shapes.labels import pollutant_label
 from ecowatch.standards import Pollutant
 from ecowatch.store.budget import QueryBudgetExceeded, query_budget
-from ecowatch.store.frames import FRAME_INTERVALS, frame_measurements, frame_values_query
+from ecowatch.store.frames import frame_values_query
+from ecowatch.store.hj212_values import FRAME_INTERVALS, frame_measurements
 from ecowatch.store.measurements import BEIJING_OFFSET
 from ecowatch.store.models import Hj212Frame, Measurement, Site
 from ecowatch.store.users import Scope

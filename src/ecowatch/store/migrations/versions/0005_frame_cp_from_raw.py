@@ -42,7 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from ecowatch.store.frames import data_area
+    from ecowatch.store.hj212_values import data_area
 
     connection = op.get_bind()
     frame = sa.table(
