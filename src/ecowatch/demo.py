@@ -27,6 +27,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ecowatch import clock
+from ecowatch.cases.demo_data import seed_demo_cases
 from ecowatch.importers import ImportResult
 from ecowatch.shapes.stations import StationRegistry
 from ecowatch.store import make_engine, migrate, session_factory
@@ -160,6 +162,7 @@ class SeedSummary:
     devices: int
     users_created: list[str]
     water_samples: int = 0
+    cases: int = 0  # the demo cases added (ecowatch.cases.demo_data), 0 when there already
 
 
 def _has_prsa(session: Session) -> bool:
@@ -307,6 +310,8 @@ def seed_demo(
             enterprises = _registry(session)
             devices = _devices(session)
             created = _users(session)
+        with session_factory(engine).begin() as session:
+            cases = seed_demo_cases(session=session, now=clock.now(), actor=DEMO_ACTOR).cases
         samples = seed_water(url, water, demo_prsa=demo_prsa, progress=progress, say=say)
         return SeedSummary(
             loaded_values=values,
@@ -314,6 +319,7 @@ def seed_demo(
             devices=devices,
             users_created=created,
             water_samples=samples,
+            cases=cases,
         )
     finally:
         engine.dispose()
