@@ -12,6 +12,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ecowatch.errors import InputError
@@ -86,6 +87,23 @@ def test_four_hourly_counts(four_hourly) -> None:
     )
     assert not four_hourly.samples.filter(four_hourly.samples["status"] != "normal")["usable"].any()
     assert four_hourly.issues == []
+
+
+@needs_data
+def test_the_releases_half_limit_is_below_detection(four_hourly) -> None:
+    # 北京市,海河流域,鼓楼外大街,04-05 20:00,…: NH3-N printed 0.025 (half of 0.05, W-detection), TP 0.020.
+    row = _row(four_hourly, "鼓楼外大街", "2021-04-05T20:00")
+    assert (row["NH3-N"], row["NH3-N_below"], row["TP"], row["TP_below"]) == (0.05, True, 0.02, False)
+    values = record_values(row, four_hourly.parameters)
+    assert values[W.NH3_N] == BelowDetection(Fraction(5, 100))
+    # No record keeps a plain 0.025 NH3-N or 0.005 TP.
+    samples = four_hourly.samples
+    assert samples.filter((pl.col("NH3-N") == 0.025) | (pl.col("TP") == 0.005)).height == 0
+    # A record is below detection exactly where its line's cell reads 0.025 (the file's own text).
+    raw = _rows(FOUR_HOURLY)
+    flags = samples.select("line", "NH3-N_below").drop_nulls().iter_rows()
+    assert all((raw[line - 2]["NH3N_mg_L"] == "0.025") == below for line, below in flags)
+    assert samples["NH3-N_below"].sum() > 10_000
 
 
 @needs_data

@@ -244,6 +244,8 @@ def test_a_sections_samples_with_names_units_and_classes(water):
     last = body["samples"][-1]
     assert last["values"]["CODMn"] == {"value": 7.47, "below_detection": False}
     assert last["values"]["TP"] == {"value": 0.085, "below_detection": False}
+    # The release printed NH3-N 0.025: half of the 0.05 limit, below detection (W-detection).
+    assert last["values"]["NH3-N"] == {"value": 0.05, "below_detection": True}
     assert (last["class_zh"], last["published_class_zh"], last["colour"]) == ("Ⅳ", "Ⅳ", "#FFFF00")
 
 
@@ -283,6 +285,9 @@ def test_the_samples_as_csv_have_a_bom_and_chinese_headings_with_english(water):
     last = dict(zip(header, lines[-1].split(","), strict=True))
     assert last["监测时间 time"] == "2021-04-05T20:00:00+08:00"
     assert last["高锰酸盐指数 permanganate index CODMn (mg/L)"] == "2.51"
+    # 20:00's NH3-N, printed 0.025 by the release (half the limit): "<0.05", never a measured 0.025.
+    assert last["氨氮 ammonia nitrogen NH₃-N (mg/L)"] == "<0.05"
+    assert last["低于检出限 below detection (<limit)"] == "NH3-N"
     assert last["水质类别 class"] == "Ⅱ类 II"
     assert len(lines) == 1 + 6
 

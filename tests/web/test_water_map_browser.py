@@ -199,6 +199,8 @@ def test_a_click_on_a_section_shows_its_samples(run):
     headers = run.page.locator('[data-testid="water-table"] th').all_text_contents()
     assert "高锰酸盐指数 CODMn (mg/L)" in headers
     assert first[headers.index("高锰酸盐指数 CODMn (mg/L)")] == "7.47"
+    # NH3-N printed 0.025 by the release: half the limit, below detection (W-detection), shown "<0.05".
+    assert first[headers.index("氨氮 NH₃-N (mg/L)")] == "<0.05"
     assert int(run.testid("water-chart").get_attribute("data-points")) > 4 * 20
     texts = run.page.evaluate("""() => [...document.querySelectorAll('[data-testid=water-chart] svg text')]
         .map(e => e.textContent).filter(t => /[^\\x00-\\x7f]/.test(t))""")

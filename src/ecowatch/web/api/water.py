@@ -540,7 +540,10 @@ class ParameterRead(BaseModel):
 
 
 class SampleValue(BaseModel):
-    value: float | None = Field(description="The value, or the detection limit when below it")
+    value: float | None = Field(
+        description="The value, or the detection limit when below it (shown <limit; the release's "
+        "NH3-N 0.025 is <0.05, W-detection)"
+    )
     below_detection: bool
 
 
@@ -752,6 +755,13 @@ def _heading(label: Mapping[str, Any]) -> str:
     return f"{text} ({label['unit']})" if label["unit"] else text
 
 
+def _cell(value: Mapping[str, Any] | None) -> float | str | None:
+    """A value of the samples download: the number, or ``<limit`` below detection (W-detection)."""
+    if value is None:
+        return None
+    return f"<{value['value']:g}" if value["below_detection"] else value["value"]
+
+
 def _samples_download(
     samples: Sequence[Mapping[str, Any]], labels: Sequence[Mapping[str, Any]]
 ) -> list[dict]:
@@ -769,8 +779,8 @@ def _samples_download(
         }
         for label in labels:
             value = sample["values"].get(label["code"])
-            row[_heading(label)] = None if value is None else value["value"]
-        row["低于检出限 below detection (value = the limit)"] = (
+            row[_heading(label)] = _cell(value)
+        row["低于检出限 below detection (<limit)"] = (
             "; ".join(
                 label["code"]
                 for label in labels
