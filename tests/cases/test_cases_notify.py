@@ -66,11 +66,11 @@ def sessions(db_url):
                 password_hash=PASSWORD_HASH,
                 role=role,
                 region_code=region,
+                email=email,
                 actor="test",
             )
             user = get_user(session=session, username=name)
             assert user is not None
-            user.email = email
             user.active = active
         add_cases(
             session=session,

@@ -56,6 +56,7 @@ def test_admin_adds_a_user_who_can_sign_in(fresh_client, fresh_auth, fresh_store
         "role": "county",
         "region": "110108",
         "enterprise": None,
+        "email": None,
         "active": True,
     }
     signed_in = _sign_in(fresh_client, "haidian", "haidian-pass-1")
@@ -196,6 +197,7 @@ def test_cli_adds_and_lists_users_with_an_audit_entry(fresh_store_url):
         "role": "enterprise",
         "region": None,
         "enterprise": "91110108MA00000002",
+        "email": None,
         "active": True,
     } in json.loads(listed.stdout)
 

@@ -26,6 +26,9 @@ def users_add(
     password: Annotated[
         str | None, typer.Option("--password", help="Password (default: asked for, hidden).")
     ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="E-mail address for case notifications (name@domain).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Add a user; the role decides whether --region or --enterprise is needed. Recorded in the audit log."""
@@ -53,10 +56,52 @@ def users_add(
                     role=role,
                     region_code=region,
                     enterprise_code=enterprise,
+                    email=email,
                     actor=cli_actor(),
                 )
                 scope = region or enterprise or "everything"
-                console.print(f"added user {user.username} ({user.role}, sees {scope})", highlight=False)
+                mailed = f", e-mailed at {user.email}" if user.email else ""
+                console.print(
+                    f"added user {user.username} ({user.role}, sees {scope}{mailed})", highlight=False
+                )
+        finally:
+            engine.dispose()
+    except EcowatchError as error:
+        raise fail(error) from None
+    except SQLAlchemyError as error:
+        raise fail(EcowatchError(without_values(error))) from None
+
+
+@users_app.command("email")
+def users_email(
+    username: Annotated[str, typer.Option("--username", help="Sign-in name.")],
+    email: Annotated[
+        str | None, typer.Option("--email", help="New e-mail address for case notifications.")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the address (no more e-mails).")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Set or remove a user's e-mail address, where case notifications go. Recorded in the audit log."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecowatch.store import database_url
+    from ecowatch.store.audit import cli_actor
+    from ecowatch.store.db import SQLITE_IMMEDIATE, session_factory
+    from ecowatch.store.migrate import open_engine
+    from ecowatch.store.users import get_user, update_user
+
+    if (email is None) == (not remove):
+        raise fail(EcowatchError("email: give --email ADDRESS or --remove, not both or neither"))
+    try:
+        engine = open_engine(database_url(db))
+        try:
+            with session_factory(engine.execution_options(**{SQLITE_IMMEDIATE: True})).begin() as session:
+                user = get_user(session=session, username=username)
+                if user is None:
+                    raise EcowatchError(f"username: no user {username!r}")
+                update_user(session=session, user=user, actor=cli_actor(), email=email)
+                told = f"is e-mailed at {user.email}" if user.email else "is no longer e-mailed"
+                console.print(f"user {user.username} {told}", highlight=False)
         finally:
             engine.dispose()
     except EcowatchError as error:
@@ -81,7 +126,7 @@ def without_values(error: Exception) -> str:
 
 @users_app.command("list")
 def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """The users with their role, scope and whether they may sign in."""
+    """The users with their role, scope, e-mail address and whether they may sign in."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ecowatch.store import database_url
@@ -99,6 +144,7 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
                         "role": u.role,
                         "region": u.region.code if u.region is not None else None,
                         "enterprise": u.enterprise.code if u.enterprise is not None else None,
+                        "email": u.email,
                         "active": u.active,
                     }
                     for u in list_users(session=session)
@@ -111,7 +157,7 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         print_json(rows)
         return
     table = Table(title="users")
-    for column in ("username", "role", "region", "enterprise", "active"):
+    for column in ("username", "role", "region", "enterprise", "email", "active"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -119,6 +165,7 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             row["role"],
             row["region"] or "—",
             row["enterprise"] or "—",
+            row["email"] or "—",
             "yes" if row["active"] else "no",
         )
     console.print(table)

@@ -2,6 +2,8 @@
 
 - :func:`create_user`, :func:`update_user` — write a :class:`~ecowatch.store.models.User`, with one
   audit entry in the caller's transaction (the password itself is never recorded).
+- :func:`normalised_email` — a user's e-mail address (where case notifications go), checked and
+  with its domain in lower case.
 - :func:`authenticate` — the active user with that name and password, or None.
 - :func:`scope_of` — the :class:`Scope` of a user: everything (admin), a region and all below it
   (province, city, county staff), or one enterprise's outlets (enterprise users).
@@ -30,6 +32,7 @@ from ecowatch.store.models import Enterprise, Region, RegionLevel, Role, Site, U
 from ecowatch.store.sites import region_subtree
 
 __all__ = [
+    "EMAIL_MAX_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "USERNAME_PATTERN",
     "Scope",
@@ -38,6 +41,7 @@ __all__ = [
     "get_user",
     "hash_password",
     "list_users",
+    "normalised_email",
     "password_fingerprint",
     "scope_of",
     "sign_in_user",
@@ -51,6 +55,16 @@ MIN_PASSWORD_LENGTH = 8
 #: User names: letters, digits, ``.``, ``_``, ``-`` and ``@``, 2 to 64 characters (the column's width).
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
+
+#: The longest address a mail path can carry (RFC 5321 §4.5.3.1.3: a 256-octet path less its "<>";
+#: RFC 3696 erratum 1690), and the width of ``user_account.email``.
+EMAIL_MAX_LENGTH = 254
+#: The local part: RFC 5322 §3.4.1 ``dot-atom`` (atext runs joined by single dots), at most 64
+#: octets (RFC 5321 §4.5.3.1.1).  Quoted local parts are not accepted.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+#: One label of a host name (RFC 1035 §2.3.1, with RFC 1123 §2.1's leading digit): letters, digits
+#: and inner hyphens, 1 to 63 characters.
+_DOMAIN_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 #: The region level each staff role is attached to.
 ROLE_LEVEL = {
@@ -78,6 +92,44 @@ def password_fingerprint(user: User) -> str:
     version = user.token_version or 0
     material = user.password_hash if version == 0 else f"{user.password_hash}\0{version}"
     return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def normalised_email(address: str) -> str:
+    """``address`` checked as a mailbox (``local@domain``), surrounding spaces dropped and the domain
+    in lower case; a malformed one raises :class:`StoreError` naming the field and the reason.
+
+    A simple check, not full RFC 5322 (email-validator is not among the project's dependencies): the
+    local part is a ``dot-atom`` of at most 64 characters, kept as given (RFC 5321 §2.4: only the
+    receiving host may fold its case); the domain is at least two ASCII host-name labels (an
+    internationalised domain is given in its ``xn--`` form); the whole is at most
+    :data:`EMAIL_MAX_LENGTH` characters.  Whether the mailbox exists is for the relay to say.
+
+    >>> normalised_email(" Zhang.Wei@SEE.Beijing.GOV.cn ")
+    'Zhang.Wei@see.beijing.gov.cn'
+    >>> normalised_email("zhang wei@see.gov.cn")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ecowatch.store.errors.StoreError: email: 'zhang wei@see.gov.cn': the part before @ may hold only ...
+    """
+    given = address.strip()
+    local, at, domain = given.rpartition("@")
+    if not at or not local or not domain:
+        raise StoreError(f"email: {address!r} is not an address of the form name@domain")
+    if len(given) > EMAIL_MAX_LENGTH:
+        raise StoreError(f"email: {address!r} is longer than {EMAIL_MAX_LENGTH} characters")
+    if len(local) > 64 or not _EMAIL_LOCAL.fullmatch(local):
+        raise StoreError(
+            f"email: {address!r}: the part before @ may hold only letters, digits, single dots and "
+            "!#$%&'*+/=?^_`{|}~-" + (" (at most 64 characters)" if len(local) > 64 else "")
+        )
+    domain = domain.lower() if domain.isascii() else ""  # before lower(): "\u212a" (Kelvin) folds to "k"
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise StoreError(
+            f"email: {address!r}: the domain must be two or more names of letters, digits and inner "
+            "hyphens joined by dots (an internationalised domain in its xn-- form)"
+        )
+    return f"{local}@{domain}"
 
 
 def get_user(*, session: Session, username: str) -> User | None:
@@ -134,6 +186,7 @@ def create_user(
     role: Role | str,
     region_code: str | None = None,
     enterprise_code: str | None = None,
+    email: str | None = None,
     actor: str,
 ) -> User:
     """Add a user; ``role`` decides whether ``region_code`` or ``enterprise_code`` is needed.
@@ -145,7 +198,8 @@ def create_user(
 
     Give ``password_hash`` (from :func:`hash_password`) rather than ``password`` to hash before the
     transaction begins: Argon2's ~0.4 s inside it would hold the database's write lock (SQLite)
-    or a connection that long.
+    or a connection that long.  ``email`` (where case notifications go) is checked and normalised by
+    :func:`normalised_email`.
     """
     if not _USERNAME.match(username or ""):
         raise StoreError(
@@ -159,12 +213,14 @@ def create_user(
     if get_user(session=session, username=username) is not None:
         raise StoreError(f"username: {username!r} is taken")
     region, enterprise = _scope_target(session, role, region_code, enterprise_code)
+    address = normalised_email(email) if email is not None else None
     user = User(
         username=username,
         password_hash=_given_hash(password, password_hash),
         role=role.value,
         region=region,
         enterprise=enterprise,
+        email=address,
         active=True,
     )
     session.add(user)
@@ -175,7 +231,8 @@ def create_user(
         action="create",
         entity="user",
         entity_id=username,
-        detail={"role": role.value, "region": region_code, "enterprise": enterprise_code},
+        detail={"role": role.value, "region": region_code, "enterprise": enterprise_code}
+        | ({"email": address} if address is not None else {}),
     )
     return user
 
@@ -206,12 +263,15 @@ def update_user(
     region_code: str | None | _Unset = _UNSET,
     enterprise_code: str | None | _Unset = _UNSET,
     active: bool | None = None,
+    email: str | None | _Unset = _UNSET,
 ) -> User:
-    """Change a user's password, role and scope, or active flag; one audit entry lists what changed.
+    """Change a user's password, role and scope, e-mail address or active flag; one audit entry lists
+    what changed.
 
     A changed role keeps the current region/enterprise unless new ones are given; the result must
     fit the role as in :func:`create_user`.  A new password comes as ``password`` or, hashed before
-    the transaction, as ``password_hash``.
+    the transaction, as ``password_hash``.  ``email=None`` removes the address; a new one is checked
+    and normalised by :func:`normalised_email`.
     """
     changed: dict[str, object] = {}
     new_role = Role(user.role) if role is None else Role(role)
@@ -228,6 +288,11 @@ def update_user(
     if password is not None or password_hash is not None:
         user.password_hash = _given_hash(password, password_hash)
         changed["password"] = "changed"
+    if email is not _UNSET:
+        address = normalised_email(email) if email is not None else None
+        if address != user.email:
+            user.email = address
+            changed["email"] = address
     if active is not None and active != user.active:
         user.active = active
         changed["active"] = active

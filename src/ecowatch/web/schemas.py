@@ -7,12 +7,13 @@ OpenAPI document at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ecowatch.store.errors import StoreError
 from ecowatch.store.models import RegionLevel, Role, SiteKind
-from ecowatch.store.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN
+from ecowatch.store.users import MIN_PASSWORD_LENGTH, USERNAME_PATTERN, normalised_email
 
 Colour = Field(pattern=r"^#[0-9A-F]{6}$", description="#RRGGBB")
 
@@ -45,7 +46,22 @@ class UserRead(BaseModel):
 
 
 class UserDetail(UserRead):
+    email: str | None = Field(description="Where case notifications are e-mailed (None: not e-mailed)")
     active: bool
+
+
+def _checked_email(value: str | None) -> str | None:
+    """The address normalised (domain in lower case), or a 422 naming the ``email`` field and why."""
+    if value is None:
+        return None
+    try:
+        return normalised_email(value)
+    except StoreError as error:
+        raise ValueError(str(error).removeprefix("email: ")) from None
+
+
+#: An e-mail address in a request: checked and normalised as the store does (a 422 naming ``email``).
+EmailAddress = Annotated[str | None, Field(max_length=1024), AfterValidator(_checked_email)]
 
 
 class TokenResponse(BaseModel):
@@ -61,6 +77,7 @@ class UserCreate(RequestBody):
     role: Role
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
     enterprise: str | None = Field(default=None, pattern=r"^[0-9A-Z]{18}$")
+    email: EmailAddress = Field(default=None, description="name@domain: where case notifications go")
 
 
 class UserUpdate(RequestBody):
@@ -69,6 +86,7 @@ class UserUpdate(RequestBody):
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
     enterprise: str | None = Field(default=None, pattern=r"^[0-9A-Z]{18}$")
     active: bool | None = None
+    email: EmailAddress = Field(default=None, description="name@domain; null removes the address")
 
 
 class UserPage(BaseModel):

@@ -32,6 +32,7 @@ def _detail(user: User) -> UserDetail:
         role=Role(user.role),
         region=user.region.code if user.region is not None else None,
         enterprise=user.enterprise.code if user.enterprise is not None else None,
+        email=user.email,
         active=user.active,
     )
 
@@ -98,6 +99,7 @@ async def add(body: UserCreate, request: Request, session: WriteSessionDep, admi
             role=body.role,
             region_code=body.region,
             enterprise_code=body.enterprise,
+            email=body.email,
             actor=admin.username,
         )
 
@@ -108,8 +110,8 @@ async def add(body: UserCreate, request: Request, session: WriteSessionDep, admi
 async def change(
     username: str, body: UserUpdate, request: Request, session: WriteSessionDep, admin: AdminUser
 ) -> UserDetail:
-    """Change a user's password, role and scope, or active flag (admins only); a new password, or
-    disabling the user, revokes the user's tokens."""
+    """Change a user's password, role and scope, e-mail address or active flag (admins only); a new
+    password, or disabling the user, revokes the user's tokens; ``"email": null`` removes the address."""
     password_hash = await _hashed(request, body.password)
 
     def work() -> User:
@@ -123,7 +125,11 @@ async def change(
                 detail="active, role: an admin cannot lock themself out",
             )
         given = body.model_dump(exclude_unset=True)
-        scope_changes = {f"{key}_code": given[key] for key in ("region", "enterprise") if key in given}
+        scope_changes: dict[str, str | None] = {
+            f"{key}_code": given[key] for key in ("region", "enterprise") if key in given
+        }
+        if "email" in given:
+            scope_changes["email"] = body.email
         return update_user(
             session=session,
             user=user,
