@@ -656,3 +656,11 @@ def _seed_store(db: str | None, folder: Path, imported: ImportResult) -> None:
         "`ecowatch serve --simulate` runs them.",
         highlight=False,
     )
+    if done.cases:
+        from ecowatch.cases.demo_data import DEMO_BATCH
+
+        console.print(
+            f"{done.cases} demo cases (batch {DEMO_BATCH}, fictional) are in the store: see /cases, "
+            f"`ecowatch cases list --batch {DEMO_BATCH}`.",
+            highlight=False,
+        )
