@@ -290,6 +290,7 @@ def seed_demo(
 
     Loads the Beijing PRSA files (only when the store has none of them yet; ``imported``: the files as
     read already, so they are not read twice), then the fictional enterprises, outlets, devices and users,
+    the fictional batch of cases (:mod:`ecowatch.cases.demo_data`, dated from :func:`ecowatch.clock.now`),
     then (``water``: the file, True to look for :data:`DEMO_WATER_FILE`, False not to) the surface-water
     sections' day :data:`DEMO_WATER_DAY`, when the store has no water samples yet.
     """

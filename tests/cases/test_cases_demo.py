@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -25,9 +26,11 @@ from ecowatch.demo import seed_demo
 from ecowatch.loading import load_files
 from ecowatch.store import make_engine, migrate, session_factory
 from ecowatch.store.users import get_user, scope_of
+from ecowatch.web.app import create_app
 
 DEMO_PRSA = Path(__file__).resolve().parents[2] / "data" / "demo" / "beijing-prsa"
 NOW = "2026-12-07T10:00:00+08:00"
+SECRET = b"ecowatch-demo-cases-test-key-32-bytes"
 runner = CliRunner()
 
 
@@ -131,3 +134,31 @@ def test_a_second_demo_adds_no_case(demo_url):
     finally:
         engine.dispose()
     assert after == before
+
+
+def test_the_demo_users_see_their_cases_and_notifications_on_the_api(demo_url):
+    with TestClient(create_app(demo_url, secret_key=SECRET)) as client:
+
+        def signed_in(username: str) -> dict[str, str]:
+            token = client.post(
+                "/api/v1/auth/token", json={"username": username, "password": "ecowatch-demo"}
+            )
+            assert token.status_code == 200, token.text
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        chaoyang, city = signed_in("chaoyang"), signed_in("beijing")
+        listed = client.get(f"/api/v1/cases?batch={DEMO_BATCH}", headers=chaoyang).json()
+        assert sorted(item["code"] for item in listed["items"]) == [
+            "DEMO-XF-01",
+            "DEMO-XF-02",
+            "DEMO-ZG-01",
+            "DEMO-ZG-02",
+            "DEMO-ZG-08",
+        ]
+        assert client.get(f"/api/v1/cases?batch={DEMO_BATCH}", headers=city).json()["total"] == 13
+        notes = client.get("/api/v1/cases/notifications", headers=chaoyang).json()
+        assert (notes["unread"], sorted((n["case"], n["step"]) for n in notes["items"])) == (
+            2,
+            [("DEMO-ZG-01", "notice"), ("DEMO-ZG-08", "warning")],
+        )
+        assert client.get("/api/v1/cases/notifications", headers=city).json()["unread"] == 5
