@@ -46,6 +46,7 @@ def test_the_page_is_served_with_a_policy_that_allows_only_this_server(client):
     [
         ("/static/map.js", "text/javascript"),
         ("/static/i18n.js", "text/javascript"),
+        ("/static/session.js", "text/javascript"),
         ("/static/map.css", "text/css"),
         ("/static/vendor/echarts/echarts.min.js", "text/javascript"),
         ("/static/vendor/echarts-map/china.json", "application/json"),

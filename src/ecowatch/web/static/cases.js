@@ -1,15 +1,15 @@
 // The closed-loop cases pages: the list with filters, a case with its nodes and timeline and the moves
 // the signed-in user may make, the board by state, the overdue list.
 //
-// One script for the four pages (body[data-page]).  Sign-in is the map page's: the same token in
-// sessionStorage, so a person who signed in on the map is signed in here too, and a 401 from any call
-// goes back to the form.  The names of states, actions, kinds and escalation steps come from the
+// One script for the four pages (body[data-page]).  Sign-in is the map page's (session.js): the same
+// token in sessionStorage, so a person who signed in on the map is signed in here too, and a 401 from
+// any call goes back to the form.  The names of states, actions, kinds and escalation steps come from the
 // server (/cases/labels.json), Chinese with English beside; times are shown in Beijing time, as the
 // API gives them.
 
 import { currentLanguage, LANGUAGES, setLanguage } from "./i18n.js";
+import { authorisedFetch, forgetToken, guard, resume, signInHandler, STATUS_WORDS, token } from "./session.js";
 
-const TOKEN_KEY = "ecowatch.token";
 const LANGUAGE_KEY = "ecowatch.language";
 const PAGE_SIZE = 50;
 // Characters of a SHA-256 shown in the timeline (the whole hash is in the title attribute).
@@ -377,69 +377,18 @@ function applyLanguage() {
 
 // ---------------------------------------------------------------- the API
 
-class SignedOut extends Error {}
-
-function token() {
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (!saved) return null;
-  try {
-    const parsed = JSON.parse(saved);
-    if (Date.parse(parsed.expires_at) > Date.now()) return parsed;
-  } catch {
-    // A corrupt entry is treated as no sign-in.
-  }
-  sessionStorage.removeItem(TOKEN_KEY);
-  return null;
-}
-
-async function detailOf(response) {
-  try {
-    const body = await response.json();
-    if (typeof body.message === "string") return body.message;
-    if (typeof body.detail === "string") return body.detail;
-    return JSON.stringify(body.detail ?? body);
-  } catch {
-    return response.statusText;
-  }
-}
+// A move refused by the workflow (409) or by the checks (422) is said as such.
+const WORDS_OF_STATUS = Object.freeze({ ...STATUS_WORDS, 409: "refused", 422: "refused" });
 
 async function call(path, options = {}) {
-  const saved = token();
-  if (!saved) throw new SignedOut(t("expired"));
-  let response;
-  try {
-    response = await fetch(path, {
-      ...options,
-      headers: { Authorization: `Bearer ${saved.access_token}`, Accept: "application/json", ...options.headers },
-    });
-  } catch {
-    throw new Error(t("network_error"));
-  }
-  if (response.status === 401) throw new SignedOut(t("expired"));
-  if (!response.ok) {
-    const detail = await detailOf(response);
-    if (response.status === 403) throw new Error(t("forbidden", { detail }));
-    if (response.status === 404) throw new Error(t("not_found", { detail }));
-    if (response.status === 409 || response.status === 422) throw new Error(t("refused", { detail }));
-    throw new Error(t("server_error", { status: response.status, detail }));
-  }
-  return response;
+  return authorisedFetch(path, t, { ...options, words: WORDS_OF_STATUS });
 }
 
 async function api(path, options) {
   return (await call(path, options)).json();
 }
 
-async function guarded(action) {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    if (error instanceof SignedOut) signOut(error.message);
-    else showMessage(error.message);
-    return false;
-  }
-}
+const guarded = guard(signOut, showMessage);
 
 // A download needs the bearer token, so it is fetched and handed to the browser as a blob.
 async function download(path, filename) {
@@ -456,50 +405,8 @@ async function download(path, filename) {
 
 // ---------------------------------------------------------------- sign in and out
 
-async function signIn(event) {
-  event.preventDefault();
-  const form = event.target;
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username || !password) {
-    showMessage(t("missing_fields"));
-    return;
-  }
-  const button = $("sign-in");
-  button.disabled = true;
-  button.textContent = t("signing_in");
-  try {
-    let response;
-    try {
-      response = await fetch("/api/v1/auth/token", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ username, password }),
-      });
-    } catch {
-      showMessage(t("network_error"));
-      return;
-    }
-    if (response.status === 401) {
-      showMessage(t("bad_login"));
-      return;
-    }
-    if (!response.ok) {
-      showMessage(t("server_error", { status: response.status, detail: await detailOf(response) }));
-      return;
-    }
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(await response.json()));
-    form.password.value = "";
-    showMessage("");
-    await startApp();
-  } finally {
-    button.disabled = false;
-    button.textContent = t("sign_in");
-  }
-}
-
 function signOut(message = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   state.user = null;
   state.current = null;
   $("app").hidden = true;
@@ -1240,7 +1147,7 @@ function start() {
   for (const section of document.querySelectorAll("[data-view]")) section.hidden = section.dataset.view !== page;
   state.filters = filtersFromUrl();
   applyLanguage();
-  $("login-form").addEventListener("submit", signIn);
+  $("login-form").addEventListener("submit", signInHandler({ t, showMessage, startApp }));
   $("sign-out").addEventListener("click", () => signOut());
   $("lang-switch").addEventListener("click", () => {
     setLanguage(currentLanguage() === "zh" ? "en" : "zh");
@@ -1287,9 +1194,7 @@ function start() {
       guarded(() => download(`${path}?${listQuery({ format })}`, `${name}.${format}`));
     });
   }
-  const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
-  if (token()) startApp();
-  else signOut(hadToken ? t("expired") : "");
+  resume({ t, startApp, signOut });
 }
 
 start();

@@ -11,12 +11,13 @@
 // names the vendored Noto Sans SC, and the slices of it that the text needs are loaded
 // (document.fonts.load) before the chart is drawn.
 // Everything comes from this server: the API under /api/v1, the legend at /map/legend.json, the
-// boundaries and ECharts under /static/vendor.  The token lives in sessionStorage, so closing the
-// tab signs out; a 401 from any call means the token expired or was revoked: back to the form.
+// boundaries and ECharts under /static/vendor.  Signing in is session.js's, shared with the cases
+// pages: the token lives in sessionStorage, so closing the tab signs out; a 401 from any call means
+// the token expired or was revoked: back to the form.
 
 import { currentLanguage, LANGUAGES, setLanguage, t } from "./i18n.js";
+import { authorisedFetch, forgetToken, guard, resume, SignedOut, signInHandler, token } from "./session.js";
 
-const TOKEN_KEY = "ecowatch.token";
 const LANGUAGE_KEY = "ecowatch.language";
 const REFRESH_MS = 60_000;
 const SERIES_HOURS = 48;
@@ -124,116 +125,17 @@ function seriesName(code, series) {
 
 // ---------------------------------------------------------------- the API
 
-class SignedOut extends Error {}
-
-function token() {
-  const saved = sessionStorage.getItem(TOKEN_KEY);
-  if (!saved) return null;
-  try {
-    const parsed = JSON.parse(saved);
-    if (Date.parse(parsed.expires_at) > Date.now()) return parsed;
-  } catch {
-    // A corrupt entry is treated as no sign-in.
-  }
-  sessionStorage.removeItem(TOKEN_KEY);
-  return null;
-}
-
-function hasSavedToken() {
-  return sessionStorage.getItem(TOKEN_KEY) !== null;
-}
-
-async function detailOf(response) {
-  try {
-    const body = await response.json();
-    if (typeof body.detail === "string") return body.detail;
-    return JSON.stringify(body.detail ?? body);
-  } catch {
-    return response.statusText;
-  }
-}
-
 async function api(path) {
-  const saved = token();
-  if (!saved) throw new SignedOut(t("expired"));
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${saved.access_token}`, Accept: "application/json" } });
-  } catch {
-    throw new Error(t("network_error"));
-  }
-  if (response.status === 401) throw new SignedOut(t("expired"));
-  if (!response.ok) {
-    const detail = await detailOf(response);
-    if (response.status === 403) throw new Error(t("forbidden", { detail }));
-    if (response.status === 404) throw new Error(t("not_found", { detail }));
-    throw new Error(t("server_error", { status: response.status, detail }));
-  }
-  return response.json();
+  return (await authorisedFetch(path, t)).json();
 }
 
 // Runs an API action; a lapsed sign-in goes back to the form, any other failure becomes the message.
-async function guarded(action) {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    if (error instanceof SignedOut) {
-      signOut(error.message);
-    } else {
-      showMessage(error.message);
-    }
-    return false;
-  }
-}
+const guarded = guard(signOut, showMessage);
 
 // ---------------------------------------------------------------- sign in and out
 
-async function signIn(event) {
-  event.preventDefault();
-  const form = event.target;
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username || !password) {
-    showMessage(t("missing_fields"));
-    return;
-  }
-  const button = $("sign-in");
-  button.disabled = true;
-  button.textContent = t("signing_in");
-  try {
-    let response;
-    try {
-      response = await fetch("/api/v1/auth/token", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ username, password }),
-      });
-    } catch {
-      showMessage(t("network_error"));
-      return;
-    }
-    if (response.status === 401) {
-      showMessage(t("bad_login"));
-      return;
-    }
-    if (!response.ok) {
-      showMessage(t("server_error", { status: response.status, detail: await detailOf(response) }));
-      return;
-    }
-    const body = await response.json();
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(body));
-    form.password.value = "";
-    showMessage("");
-    await startApp();
-  } finally {
-    button.disabled = false;
-    button.textContent = t("sign_in");
-  }
-}
-
 function signOut(message = "") {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   clearInterval(state.refreshTimer);
   state.refreshTimer = null;
   state.user = null;
@@ -1035,7 +937,7 @@ function start() {
   const saved = localStorage.getItem(LANGUAGE_KEY);
   setLanguage(LANGUAGES.includes(saved) ? saved : "zh");
   applyLanguage();
-  $("login-form").addEventListener("submit", signIn);
+  $("login-form").addEventListener("submit", signInHandler({ t, showMessage, startApp }));
   $("sign-out").addEventListener("click", () => signOut());
   $("panel-close").addEventListener("click", closePanel);
   $("time-control").addEventListener("submit", (event) => event.preventDefault());
@@ -1062,9 +964,7 @@ function start() {
   resizer.observe($("map"));
   resizer.observe($("site-chart"));
   resizer.observe($("water-chart"));
-  const hadToken = hasSavedToken();
-  if (token()) startApp();
-  else signOut(hadToken ? t("expired") : "");
+  resume({ t, startApp, signOut });
 }
 
 start();
