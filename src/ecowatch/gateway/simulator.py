@@ -437,19 +437,20 @@ async def simulate(
     try:
         while clients:
             elapsed = time.perf_counter() - start
-            if elapsed >= duration_s:
-                break
-            due = min(int(rate * elapsed) + 1, total)
+            # A late last tick (a loaded machine) sends what is still due, so a run sends rate x duration.
+            due = total if elapsed >= duration_s else min(int(rate * elapsed) + 1, total)
             while sent < due:
                 client = clients[index % len(clients)]
                 if client.lost.done() or client.link.is_closing():
                     index += 1
-                    if all(c.lost.done() for c in clients):
+                    if all(c.lost.done() or c.link.is_closing() for c in clients):
                         break
                     continue
                 client.send_prepared(*(prepared[index] if index < len(prepared) else client.prepare(rng)))
                 index += 1
                 sent += 1
+            if elapsed >= duration_s or all(c.lost.done() or c.link.is_closing() for c in clients):
+                break
             await asyncio.sleep(tick)
         report.elapsed_s = time.perf_counter() - start
         report.ended_at = time.time()
