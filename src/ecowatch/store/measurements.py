@@ -541,21 +541,7 @@ def read_measurements(
         wanted = set(site_codes)
         site_ids = sorted(site_id for site_id, code in codes.items() if code in wanted)
     if pollutants is None:
-        rows = connection.execute(
-            select(
-                Measurement.site_id,
-                time,
-                Measurement.pollutant,
-                Measurement.value,
-                Measurement.flag,
-                Measurement.note,
-            ).where(
-                Measurement.interval == interval,
-                Measurement.time >= start,
-                Measurement.time < end,
-                Measurement.site_id.in_(site_ids),
-            )
-        ).all()
+        rows = connection.execute(_stored_rows(time, interval, start, end, site_ids)).all()
         raw, is_sorted = _frame(rows, codes), False
     else:
         raw, is_sorted = _by_pollutant(
@@ -639,20 +625,8 @@ def _by_pollutant(
     special_rows: list[Row[Any]] = []
     for span in uncovered_spans(site_ids, set() if blocks is None else blocks.whole_months, start, end):
         special_rows += connection.execute(
-            select(
-                Measurement.site_id,
-                time,
-                Measurement.pollutant,
-                Measurement.value,
-                Measurement.flag,
-                Measurement.note,
-            ).where(
-                Measurement.interval == interval,
-                Measurement.time >= span.start,
-                Measurement.time < span.end,
-                Measurement.site_id.in_(span.site_ids),
-                Measurement.pollutant.in_(pollutants),
-                ~plain_value(),
+            _stored_rows(time, interval, span.start, span.end, span.site_ids).where(
+                Measurement.pollutant.in_(pollutants), ~plain_value()
             )
         ).all()
     special = _frame(special_rows, codes)
@@ -664,6 +638,24 @@ def _by_pollutant(
         # and flagged: the flagged row, read last, is the newer one.
         plain = plain.join(special.select(KEY_COLUMNS), on=KEY_COLUMNS, how="anti")
     return pl.concat([plain, special]), False
+
+
+def _stored_rows(time, interval: str, start: dt.datetime, end: dt.datetime, site_ids: Sequence[int]):
+    """The stored rows as :func:`_frame` takes them (site, time, pollutant, value, flag, note) of
+    ``site_ids`` at ``interval`` in [start, end)."""
+    return select(
+        Measurement.site_id,
+        time,
+        Measurement.pollutant,
+        Measurement.value,
+        Measurement.flag,
+        Measurement.note,
+    ).where(
+        Measurement.interval == interval,
+        Measurement.time >= start,
+        Measurement.time < end,
+        Measurement.site_id.in_(site_ids),
+    )
 
 
 def _frame(rows: Sequence[Row[Any]], codes: Mapping[int, str]) -> pl.DataFrame:
