@@ -50,7 +50,7 @@ from ecowatch.web.api.common import SCOPE_ERRORS, IsoDate, IsoDateOrTime
 from ecowatch.web.deps import ScopeDep, SessionDep, state_of
 from ecowatch.web.fairness import COSTLY_ERRORS, costly
 from ecowatch.web.schemas import Problem
-from ecowatch.web.status import NO_DATA_COLOUR, as_utc
+from ecowatch.web.status import NO_DATA_COLOUR, as_utc, beijing_iso
 from ecowatch.web.tables import TABLE_RESPONSES, FormatQuery, TableFormat, json_response, table_response
 
 __all__ = [
@@ -274,7 +274,7 @@ def aware(time: dt.datetime) -> dt.datetime:
 
 def beijing_time(time: dt.datetime | None) -> str | None:
     """A sample time as ISO 8601 in Beijing time (``2021-04-05T20:00:00+08:00``)."""
-    return None if time is None else aware(time).astimezone(BEIJING).isoformat()
+    return None if time is None else beijing_iso(aware(time))
 
 
 def _sample_class(
@@ -572,9 +572,7 @@ class SamplesPage(BaseModel):
 
 
 def _moment(at: dt.datetime | None) -> dt.datetime | None:
-    if at is None:
-        return None
-    return (at if at.tzinfo is not None else at.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
+    return None if at is None else aware(at).astimezone(dt.UTC)
 
 
 def _unprocessable(message: str) -> HTTPException:
