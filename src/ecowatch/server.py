@@ -179,12 +179,12 @@ async def _run_platform(
     migrate.upgrade(settings.url)
     gateway = simulation = None
     if settings.gateway_port is not None:
-        from ecowatch.gateway.journal import adopt_legacy_journal, default_journal_dir
+        from ecowatch.gateway.journal import journal_dir_for
         from ecowatch.gateway.server import Gateway
 
-        if settings.journal_dir is None and (moved := adopt_legacy_journal(settings.url)) is not None:
+        journal_dir, moved = journal_dir_for(settings.url, settings.journal_dir)
+        if moved is not None:
             log.warning("the gateway journal of earlier versions moved to %s, the store's own", moved)
-        journal_dir = settings.journal_dir or default_journal_dir(settings.url)
         gateway = Gateway(url=settings.url, journal_dir=journal_dir)
         await gateway.start(settings.host, settings.gateway_port)
         log.info("HJ 212 gateway listening on %s:%d", settings.host, gateway.port)

@@ -115,7 +115,7 @@ def gateway(
     """Run the HJ 212 gateway: journal every frame, acknowledge it, keep its values in the store."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ecowatch.gateway.journal import adopt_legacy_journal, default_journal_dir
+    from ecowatch.gateway.journal import journal_dir_for
     from ecowatch.gateway.server import Gateway
     from ecowatch.gateway.tuning import SWITCH_INTERVAL_S, freeze_heap, serving_process
     from ecowatch.store import database_url
@@ -123,11 +123,11 @@ def gateway(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     url = database_url(db)
-    if journal is None and (moved := adopt_legacy_journal(url)) is not None:
+    folder, moved = journal_dir_for(url, journal)
+    if moved is not None:
         console.print(
             f"the gateway journal of earlier versions moved to {moved}, the store's own", highlight=False
         )
-    folder = journal or default_journal_dir(url)
 
     import asyncio  # here, not at the top: every other command starts without it
 

@@ -47,6 +47,7 @@ __all__ = [
     "Position",
     "adopt_legacy_journal",
     "default_journal_dir",
+    "journal_dir_for",
 ]
 
 _HEADER = struct.Struct("<II")
@@ -112,6 +113,16 @@ def adopt_legacy_journal(url: str) -> Path | None:
         return None
     os.replace(legacy, target)
     return target
+
+
+def journal_dir_for(url: str, given: Path | None) -> tuple[Path, Path | None]:
+    """The gateway journal folder of the store ``url``: ``given``, else the store's own
+    (:func:`default_journal_dir`), where the journal of earlier versions is first moved
+    (:func:`adopt_legacy_journal`); also where it moved, or None when nothing moved."""
+    if given is not None:
+        return given, None
+    moved = adopt_legacy_journal(url)
+    return default_journal_dir(url), moved
 
 
 def _private(path: str, flags: int) -> int:
