@@ -322,6 +322,15 @@ function cell(content) {
   return td;
 }
 
+// The one row of an empty table: "no case", one cell across its `columns`.
+function noCasesRow(columns) {
+  const tr = document.createElement("tr");
+  const td = cell(t("no_cases"));
+  td.colSpan = columns;
+  tr.append(td);
+  return tr;
+}
+
 // Each cell names its column (data-label), for the phone width where a row is shown as a card.
 function labelCells(table, rows) {
   const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
@@ -575,13 +584,7 @@ function renderList() {
     if (item.days_overdue > 0) tr.classList.add("late");
     return tr;
   });
-  if (!rows.length) {
-    const tr = document.createElement("tr");
-    const td = cell(t("no_cases"));
-    td.colSpan = 9;
-    tr.append(td);
-    rows.push(tr);
-  }
+  if (!rows.length) rows.push(noCasesRow(9));
   labelCells($("case-table"), rows);
   $("case-rows").replaceChildren(...rows);
   $("list-total").textContent = t("total", { total: body.total });
@@ -946,13 +949,7 @@ function renderOverdue() {
     tr.classList.add("late");
     return tr;
   });
-  if (!rows.length) {
-    const tr = document.createElement("tr");
-    const td = cell(t("no_cases"));
-    td.colSpan = 7;
-    tr.append(td);
-    rows.push(tr);
-  }
+  if (!rows.length) rows.push(noCasesRow(7));
   labelCells($("overdue-table"), rows);
   $("overdue-rows").replaceChildren(...rows);
 }
