@@ -17,10 +17,16 @@ from ecowatch.store.models import Hj212Frame, Hj212Quarantine
 
 
 def upload(
-    qn: str, *, st: str = "22", data_time: str = "20260301101000", so2: float = 12.5, pw: str = PW
+    qn: str,
+    *,
+    st: str = "22",
+    cn: int = 2051,
+    data_time: str = "20260301101000",
+    so2: float = 12.5,
+    pw: str = PW,
 ) -> bytes:
     return make_frame(
-        st=st, cn=2051, pw=pw, mn=MN, qn=qn, flag=5, cp=f"DataTime={data_time};a21026-Avg={so2},a21026-Flag=N"
+        st=st, cn=cn, pw=pw, mn=MN, qn=qn, flag=5, cp=f"DataTime={data_time};a21026-Avg={so2},a21026-Flag=N"
     ).raw
 
 
@@ -148,17 +154,7 @@ def test_impossible_data_time_is_refused_and_far_ones_quarantined(db_url, start_
         ("20260301101000003", "20991231000000"),
         ("20260301101000004", "19000101000000"),
     ):
-        device.send(
-            make_frame(
-                st="22",
-                cn=2061,
-                pw=PW,
-                mn=MN,
-                qn=qn,
-                flag=5,
-                cp=f"DataTime={data_time};a21026-Avg=12.5,a21026-Flag=N",
-            ).raw
-        )
+        device.send(upload(qn, cn=2061, data_time=data_time))
     replies = device.replies(4)
     assert [(r.cn, r.qn, r.cp.params.get("QnRtn")) for r in replies] == [
         (9011, "20260301101000001", 2),
@@ -326,15 +322,7 @@ def test_same_qn_and_data_time_with_other_values_keeps_both_and_flags_the_second
     device = Device(gateway.port)
 
     def hour(qn: str, value: float) -> bytes:
-        return make_frame(
-            st="22",
-            cn=2061,
-            pw=PW,
-            mn=MN,
-            qn=qn,
-            flag=5,
-            cp=f"DataTime=20260301100000;a21026-Avg={value},a21026-Flag=N",
-        ).raw
+        return upload(qn, cn=2061, data_time="20260301100000", so2=value)
 
     device.send(hour("20260301110000001", 12.5))
     assert [r.cn for r in device.replies(1)] == [9014]
