@@ -45,6 +45,11 @@ def now() -> dt.datetime:
     return value
 
 
+def as_utc(time: dt.datetime) -> dt.datetime:
+    """A stored time as aware UTC: SQLite gives it back naive, holding UTC; PostgreSQL gives it aware."""
+    return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time.astimezone(dt.UTC)
+
+
 def today_beijing() -> dt.date:
     """Today's date in Beijing time (the standards' day)."""
     return now().astimezone(BEIJING).date()

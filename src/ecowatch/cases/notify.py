@@ -49,6 +49,7 @@ from ecowatch.cases.errors import CaseInputError
 from ecowatch.cases.escalation import StepKind, beijing_days_past
 from ecowatch.cases.models import Case, CaseNotification
 from ecowatch.cases.service import RecordedStep, escalate
+from ecowatch.clock import as_utc
 from ecowatch.errors import InputError
 from ecowatch.store.db import SQLITE_IMMEDIATE
 from ecowatch.store.models import Region, User
@@ -586,16 +587,11 @@ def _pending(session: Session, now: dt.datetime) -> tuple[list[_Outgoing], int]:
         .order_by(CaseNotification.id)
     ).tuples()
     due = [
-        _Outgoing(id_, email, title, body, _utc(created))
+        _Outgoing(id_, email, title, body, as_utc(created))
         for id_, email, title, body, created, attempts in rows
-        if email and retry_due(attempts, _utc(created), now)
+        if email and retry_due(attempts, as_utc(created), now)
     ]
     return due[:EMAIL_BATCH], max(len(due) - EMAIL_BATCH, 0)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """A stored time as aware UTC (SQLite gives it back naive, holding UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _mark(sessions: sessionmaker[Session], ids: Sequence[int], now: dt.datetime, error: str | None) -> None:

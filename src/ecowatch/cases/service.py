@@ -70,7 +70,7 @@ from ecowatch.cases.schemas import (
     VerifyResult,
 )
 from ecowatch.cases.workflow import Action, Actor, CaseState, Evidence, RegionContains, decide_move
-from ecowatch.clock import BEIJING
+from ecowatch.clock import BEIJING, as_utc
 from ecowatch.store.audit import record
 from ecowatch.store.models import Region, Role, User
 from ecowatch.store.sites import region_subtree
@@ -124,14 +124,9 @@ PETITION_HANDLE_DAYS = 60
 # -- time ------------------------------------------------------------------------------------------
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    """A stored time as aware UTC (SQLite gives it back naive, holding UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def beijing(value: dt.datetime) -> dt.datetime:
     """A stored time in Beijing time, as the JSON writes it."""
-    return _utc(value).astimezone(BEIJING)
+    return as_utc(value).astimezone(BEIJING)
 
 
 def _aware(now: dt.datetime) -> dt.datetime:
@@ -301,7 +296,7 @@ def add_cases(
     UnknownCase otherwise (the importer reports them by row first). A petition is received ``now``
     and must be accepted within :data:`PETITION_ACCEPT_DAYS`.
     """
-    now = _utc(_aware(now))
+    now = as_utc(_aware(now))
     batch = check_batch(batch)
     kind = check_kind(kind)
     codes = [c.code for c in cases]
@@ -536,7 +531,7 @@ def _chain_entry(case_code: str, row: Any, evidence: Sequence[tuple[str, str]]) 
         "to": row.to_state,
         "user": row.username,
         "role": row.role,
-        "at": _utc(row.at),
+        "at": as_utc(row.at),
         "reason": row.reason,
         "evidence": [{"name": name, "sha256": sha} for name, sha in evidence],
     }
@@ -592,7 +587,7 @@ def move_case(
         [e for e, _ in files],
         contains=region_contains(session=session),
     )
-    at = _utc(move.at)
+    at = as_utc(move.at)
     previous = case.history_head
     digest = entry_hash(move.entry(), previous)
     row = CaseHistory(
@@ -652,9 +647,9 @@ def complete_node(*, session: Session, code: str, seq: int, username: str, now: 
     if node.done:
         raise CaseInputError(f"case {code}: node {seq} is already done", field="node")
     node.done = True
-    node.done_at = _utc(now)
+    node.done_at = as_utc(now)
     _refresh_due(case)
-    case.updated_at = _utc(now)
+    case.updated_at = as_utc(now)
     session.flush()
     record(
         session=session,
@@ -663,7 +658,7 @@ def complete_node(*, session: Session, code: str, seq: int, username: str, now: 
         entity="case",
         entity_id=code,
         detail={"node": seq},
-        at=_utc(now),
+        at=as_utc(now),
     )
     return case
 
@@ -698,7 +693,7 @@ def record_visit(
     """Record a follow-up visit (回访) of a closed petition: what was found, whether the petitioner was
     satisfied. An unsatisfied visit is the reason a province user gives to ``reopen`` the case (a move
     of its own, with its own checks). Staff in scope; one audit entry."""
-    now = _utc(_aware(now))
+    now = as_utc(_aware(now))
     actor = actor_of(session=session, username=username)
     case = _petition(session, code)
     _staff_in_scope(session, actor, case, "visit")
@@ -728,7 +723,7 @@ def link_duplicate(*, session: Session, code: str, of: str, username: str, now: 
     """Mark petition ``code`` a duplicate of petition ``of`` (the same site and matter, 12369 practice: a
     repeated report is not accepted again). A chain of duplicates is kept flat: the link goes to the
     first petition. Staff in scope of both; one audit entry."""
-    now = _utc(_aware(now))
+    now = as_utc(_aware(now))
     actor = actor_of(session=session, username=username)
     case = _petition(session, code)
     first = _petition(session, of, field="of")
@@ -761,7 +756,7 @@ def set_outcome(
     """Set a petition's outcome: ``stage_closed`` (阶段性办结: answered, the matter still being worked on)
     or ``closed`` (已办结); a province user in scope or an admin, once the case is pre-examined or closed.
     One audit entry."""
-    now = _utc(_aware(now))
+    now = as_utc(_aware(now))
     actor = actor_of(session=session, username=username)
     case = _petition(session, code)
     try:
@@ -861,7 +856,7 @@ def escalate(
     """
     now = _aware(now)
     today = _today(now)
-    at = _utc(now)
+    at = as_utc(now)
     ladders_in_use = _ladders(session, session.scalars(select(Case.batch).distinct()))
     ahead = max((-r.from_days for ladder in ladders_in_use.values() for r in ladder.rungs), default=0)
     horizon = today + dt.timedelta(days=max(ahead, 0))

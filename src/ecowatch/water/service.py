@@ -35,7 +35,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ecowatch.clock import BEIJING
+from ecowatch.clock import BEIJING, as_utc
 from ecowatch.errors import InputError
 from ecowatch.importers.common import progress_bar
 from ecowatch.standards import (
@@ -686,9 +686,8 @@ def _in_regions(codes: Collection[str] | None):
 def sample_dict(sample: WaterSample) -> dict[str, Any]:
     """A stored sample as the reads give it: time (Beijing), values, below (the names below detection),
     the classes, why they differ, station status and source file."""
-    time_utc = sample.time if sample.time.tzinfo is not None else sample.time.replace(tzinfo=dt.UTC)
     return {
-        "time": time_utc.astimezone(BEIJING),
+        "time": as_utc(sample.time).astimezone(BEIJING),
         "values": dict(sample.parameter_values or {}),
         "below": list(sample.below or ()),
         "published_class": sample.published_class,

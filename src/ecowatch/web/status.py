@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ecowatch.assessment.cube import cube_from_measurements
 from ecowatch.assessment.hourly import realtime_aqi
-from ecowatch.clock import BEIJING, BEIJING_OFFSET
+from ecowatch.clock import BEIJING, BEIJING_OFFSET, as_utc
 from ecowatch.shapes.labels import pollutant_label
 from ecowatch.shapes.measurements import POLLUTANTS
 from ecowatch.standards import MISSING, Pollutant, aqi_level, edition_for
@@ -78,11 +78,6 @@ def beijing_iso(time_utc: dt.datetime | None) -> str | None:
     if time_utc.tzinfo is None:
         time_utc = time_utc.replace(tzinfo=dt.UTC)
     return time_utc.astimezone(BEIJING).isoformat()
-
-
-def as_utc(time: dt.datetime) -> dt.datetime:
-    """A naive-UTC (as SQLite gives it) or aware time as an aware UTC time."""
-    return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time.astimezone(dt.UTC)
 
 
 def latest_hours(
