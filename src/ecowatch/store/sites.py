@@ -101,6 +101,8 @@ def station_of(site: Site) -> Station:
     The city is the region's short name (:func:`ecowatch.shapes.regions.short_name`), as registries
     and CNEMC write it, so that a registry survives the round trip through the official names."""
     city = _city_region(site.region)
+    region = site.region
+    county = region if region is not None and region.level == RegionLevel.county else None
     return Station(
         code=site.code,
         name=site.name,
@@ -112,12 +114,8 @@ def station_of(site: Site) -> Station:
         lat=site.lat,
         full_name=site.full_name,
         aliases=tuple(site.aliases or ()),
-        county_code=site.region.code
-        if site.region is not None and site.region.level == RegionLevel.county
-        else "",
-        county=site.region.name
-        if site.region is not None and site.region.level == RegionLevel.county
-        else "",
+        county_code=county.code if county else "",
+        county=county.name if county else "",
     )
 
 
