@@ -3,7 +3,9 @@
 The error tree::
 
     EcowatchError           base of every error ecowatch raises on purpose
-    └── InputError          bad input data; carries the place (file, line, field) and the reason
+    ├── InputError          bad input data; carries the place (file, line, field) and the reason
+    └── FileImportError     an import file (Excel/CSV list) with problems, each by row and column;
+                            nothing was imported
 
 Catch :class:`EcowatchError` to handle anything ecowatch reports; catch :class:`InputError` to
 handle bad input files (its ``str()`` names the place, ready to show to the person who supplied
@@ -12,7 +14,9 @@ the file).
 
 from __future__ import annotations
 
-__all__ = ["EcowatchError", "InputError"]
+from dataclasses import dataclass
+
+__all__ = ["EcowatchError", "FileImportError", "ImportProblem", "InputError"]
 
 
 class EcowatchError(Exception):
@@ -72,3 +76,31 @@ class InputError(EcowatchError):
 
 def _rebuild_input_error(reason: str, file: str | None, line: int | None, field: str | None) -> InputError:
     return InputError(reason, file=file, line=line, field=field)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    """One problem of an import file: ``row`` (1-based, the header is row 1), ``column`` (its header,
+    with the Excel column letter for workbooks) and the reason.
+
+    >>> str(ImportProblem(3, "整改时限 (H)", "'2026-13-01' is not a date"))
+    "row 3, column 整改时限 (H): '2026-13-01' is not a date"
+    """
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+class FileImportError(EcowatchError):
+    """An import file with problems; ``problems`` lists every one found. Nothing was imported."""
+
+    def __init__(self, source: str, problems: list[ImportProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {source}, {problem}" for problem in self.problems)
+        super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}, nothing imported:\n{lines}")

@@ -27,10 +27,9 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-from ecowatch.errors import EcowatchError
+from ecowatch.errors import EcowatchError, FileImportError, ImportProblem
 
 __all__ = [
     "AuditError",
@@ -101,29 +100,5 @@ class CaseOutOfScope(CaseInputError):
     """The case is outside the region the user may see."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportProblem:
-    """One problem of an import file: ``row`` (1-based, the header is row 1), ``column`` (its header,
-    with the Excel column letter) and the reason.
-
-    >>> str(ImportProblem(3, "整改时限 (H)", "'2026-13-01' is not a date"))
-    "row 3, column 整改时限 (H): '2026-13-01' is not a date"
-    """
-
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
-
-
-class CaseImportError(CaseError):
-    """An import file with problems; ``problems`` lists every one found. Nothing was imported."""
-
-    def __init__(self, source: str, problems: list[ImportProblem]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        count = len(self.problems)
-        lines = "\n".join(f"  {source}, {problem}" for problem in self.problems)
-        super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}, nothing imported:\n{lines}")
+class CaseImportError(CaseError, FileImportError):
+    """A cases list with problems; ``problems`` lists every one found. Nothing was imported."""

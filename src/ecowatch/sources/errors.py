@@ -11,9 +11,7 @@ EcowatchError
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ecowatch.errors import EcowatchError, InputError
+from ecowatch.errors import FileImportError, ImportProblem, InputError
 
 __all__ = [
     "ImportProblem",
@@ -41,25 +39,5 @@ class OutOfScope(SourceError):
     """The enterprise, outlet or region is outside what the user may see or change."""
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """One problem of an import file: ``row`` (1-based, the header is row 1), ``column`` (its header
-    name, with the Excel column letter for workbooks), and the reason."""
-
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
-
-
-class SourceImportError(EcowatchError):
-    """An import file with problems; ``problems`` lists every one found.  Nothing was imported."""
-
-    def __init__(self, source: str, problems: list[ImportProblem]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        count = len(self.problems)
-        lines = "\n".join(f"  {source}, {problem}" for problem in self.problems)
-        super().__init__(f"{source}: {count} problem{'s' if count != 1 else ''}, nothing imported:\n{lines}")
+class SourceImportError(FileImportError):
+    """A registry import file with problems; ``problems`` lists every one found. Nothing was imported."""
