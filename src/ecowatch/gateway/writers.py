@@ -241,7 +241,7 @@ def store_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL is set already by make_engine's own "connect" hook, which runs first.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA cache_size=-{STORE_CACHE_KIB}")
             cursor.close()
